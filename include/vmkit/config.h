@@ -1,0 +1,43 @@
+/*
+ * vmkit compile-time configuration: the one config header an embedder
+ * edits or overrides with -D flags. Every knob has a default here.
+ */
+#ifndef VMKIT_CONFIG_H
+#define VMKIT_CONFIG_H
+
+/* Define VMK_CONFIG_USER_HEADER to a file name to pull in overrides first. */
+#ifdef VMK_CONFIG_USER_HEADER
+#include VMK_CONFIG_USER_HEADER
+#endif
+
+/* Largest number of CPUs the per-CPU structures are sized for. */
+#ifndef VMK_MAX_CPUS
+#define VMK_MAX_CPUS		64
+#endif
+
+/* Largest number of NUMA domains (memory nodes). */
+#ifndef VMK_MAX_DOMAINS
+#define VMK_MAX_DOMAINS		8
+#endif
+
+/* Default physical address width in bits (52 is the x86-64/arm64 maximum). */
+#ifndef VMK_PHYS_ADDR_BITS
+#define VMK_PHYS_ADDR_BITS	52
+#endif
+
+/* Regions memblock holds in its static arrays before it grows them. */
+#ifndef VMK_MEMBLOCK_INIT_REGIONS
+#define VMK_MEMBLOCK_INIT_REGIONS	128
+#endif
+
+/* Buddy orders 0 .. VMK_MAX_ORDER-1; 11 gives 4 MiB blocks with 4 KiB pages. */
+#ifndef VMK_MAX_ORDER
+#define VMK_MAX_ORDER		11
+#endif
+
+/* Compile the invariant assertions (VMK_ASSERT) in; 0 removes them. */
+#ifndef VMK_DEBUG
+#define VMK_DEBUG		1
+#endif
+
+#endif /* VMKIT_CONFIG_H */

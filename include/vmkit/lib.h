@@ -1,0 +1,188 @@
+/*
+ * Freestanding helpers shared by every module: memory and string
+ * functions, bit operations, sorting, intrusive lists, text scanning,
+ * formatted output to a sink, and a fixed-capacity range set.
+ */
+#ifndef VMKIT_LIB_H
+#define VMKIT_LIB_H
+
+#include <stdarg.h>
+#include <vmkit/types.h>
+
+/* ---- memory and strings (no libc) ---- */
+void *vmk_memset(void *d, int c, size_t n);
+void *vmk_memcpy(void *d, const void *s, size_t n);
+void *vmk_memmove(void *d, const void *s, size_t n);
+int vmk_memcmp(const void *a, const void *b, size_t n);
+size_t vmk_strlen(const char *s);
+size_t vmk_strnlen(const char *s, size_t max);
+int vmk_strcmp(const char *a, const char *b);
+int vmk_strncmp(const char *a, const char *b, size_t n);
+/* Copies at most size-1 bytes and NUL-terminates; returns strlen(s). */
+size_t vmk_strlcpy(char *d, const char *s, size_t size);
+
+static inline bool vmk_isspace(int c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+static inline bool vmk_isdigit(int c) { return c >= '0' && c <= '9'; }
+static inline bool vmk_isxdigit(int c)
+{
+	return vmk_isdigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+static inline int vmk_tolower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+/* ---- bit operations ---- */
+/* Index of the most significant set bit (0..63); x must be non-zero. */
+static inline unsigned int vmk_fls64(uint64_t x) { return 63u - (unsigned int)__builtin_clzll(x); }
+/* Index of the least significant set bit (0..63); x must be non-zero. */
+static inline unsigned int vmk_ffs64(uint64_t x) { return (unsigned int)__builtin_ctzll(x); }
+static inline unsigned int vmk_popcount64(uint64_t x) { return (unsigned int)__builtin_popcountll(x); }
+/* floor(log2(x)); x must be non-zero. */
+static inline unsigned int vmk_ilog2(uint64_t x) { return vmk_fls64(x); }
+
+/* ---- overflow-checked arithmetic: return true on overflow ---- */
+static inline bool vmk_add_overflow(uint64_t a, uint64_t b, uint64_t *r)
+{
+	return __builtin_add_overflow(a, b, r);
+}
+static inline bool vmk_mul_overflow(uint64_t a, uint64_t b, uint64_t *r)
+{
+	return __builtin_mul_overflow(a, b, r);
+}
+
+/* ---- sorting: in-place heapsort, no allocation, O(n log n) ---- */
+void vmk_sort(void *base, size_t n, size_t size,
+	      int (*cmp)(const void *a, const void *b));
+
+/* ---- intrusive doubly linked list (circular, with a head node) ---- */
+struct vmk_list {
+	struct vmk_list *next, *prev;
+};
+
+#define VMK_LIST_INIT(name) { &(name), &(name) }
+
+static inline void vmk_list_init(struct vmk_list *h) { h->next = h->prev = h; }
+static inline bool vmk_list_empty(const struct vmk_list *h) { return h->next == h; }
+static inline void vmk_list__add(struct vmk_list *n, struct vmk_list *p, struct vmk_list *nx)
+{
+	n->next = nx; n->prev = p; p->next = n; nx->prev = n;
+}
+/* Insert n right after h (at the front). */
+static inline void vmk_list_add(struct vmk_list *h, struct vmk_list *n) { vmk_list__add(n, h, h->next); }
+/* Insert n right before h (at the tail). */
+static inline void vmk_list_add_tail(struct vmk_list *h, struct vmk_list *n) { vmk_list__add(n, h->prev, h); }
+static inline void vmk_list_del(struct vmk_list *n)
+{
+	n->prev->next = n->next; n->next->prev = n->prev;
+	n->next = n->prev = n;
+}
+#define vmk_list_entry(p, type, member) VMK_CONTAINER_OF(p, type, member)
+#define vmk_list_foreach(it, head) \
+	for ((it) = (head)->next; (it) != (head); (it) = (it)->next)
+#define vmk_list_foreach_safe(it, tmp, head) \
+	for ((it) = (head)->next, (tmp) = (it)->next; (it) != (head); \
+	     (it) = (tmp), (tmp) = (it)->next)
+
+/* ---- text scanning (for parsers of firmware text formats) ---- */
+
+/* A view of a piece of text: not NUL-terminated. */
+struct vmk_str {
+	const char *p;
+	size_t len;
+};
+
+/*
+ * Take the next line of buf (at *pos) into *line, without its '\n' or a
+ * trailing '\r'. Returns false at the end of buf.
+ */
+bool vmk_next_line(const char *buf, size_t len, size_t *pos, struct vmk_str *line);
+
+/* Remove leading and trailing white space. */
+struct vmk_str vmk_str_trim(struct vmk_str s);
+/* True if s starts with the NUL-terminated prefix. */
+bool vmk_str_starts(struct vmk_str s, const char *prefix);
+/* Offset of needle in s, or -1. */
+long vmk_str_find(struct vmk_str s, const char *needle);
+/* True if s equals the NUL-terminated t. */
+bool vmk_str_eq(struct vmk_str s, const char *t);
+/* Case-insensitive variant of vmk_str_eq. */
+bool vmk_str_ieq(struct vmk_str s, const char *t);
+
+/*
+ * Parse an unsigned integer at the start of s. base 0 accepts "0x" hex,
+ * else decimal; base 16 accepts an optional "0x". On success stores the
+ * value and the number of characters consumed and returns 0; returns
+ * -VMK_EPARSE if no digit is there and -VMK_ERANGE on overflow.
+ */
+int vmk_parse_u64(struct vmk_str s, int base, uint64_t *val, size_t *used);
+
+/*
+ * Parse a size with an optional K/M/G/T/P/E suffix (powers of 1024), as
+ * the kernel's memparse does: "512M", "0x1000", "2G". Same returns as
+ * vmk_parse_u64; overflow of the multiplied value gives -VMK_ERANGE.
+ */
+int vmk_parse_size(struct vmk_str s, uint64_t *val, size_t *used);
+
+/* ---- formatted output ---- */
+
+/*
+ * printf subset: %d %i %u %x %X %o %c %s %p %% with flags '-', '0',
+ * width (number or *), precision for %s (number or *), and length
+ * modifiers hh h l ll z j t. %s with NULL prints "(null)".
+ */
+int vmk_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int vmk_snprintf(char *buf, size_t size, const char *fmt, ...) VMK_PRINTF(3, 4);
+
+/* A sink for rendered text: write(arg, s, n) is called with pieces. */
+struct vmk_out {
+	void (*write)(void *arg, const char *s, size_t n);
+	void *arg;
+	size_t total;		/* bytes written so far through vmk_out_* */
+};
+
+void vmk_out_write(struct vmk_out *o, const char *s, size_t n);
+void vmk_out_puts(struct vmk_out *o, const char *s);
+void vmk_out_printf(struct vmk_out *o, const char *fmt, ...) VMK_PRINTF(2, 3);
+void vmk_out_vprintf(struct vmk_out *o, const char *fmt, va_list ap);
+
+/* A sink into a fixed buffer (always NUL-terminated; overflow is noted). */
+struct vmk_outbuf {
+	struct vmk_out out;
+	char *buf;
+	size_t cap;
+	size_t len;
+	bool overflow;
+};
+void vmk_outbuf_init(struct vmk_outbuf *ob, char *buf, size_t cap);
+
+/* Format a byte count as "4 KiB", "1.5 GiB" (one decimal) into buf. */
+const char *vmk_fmt_size(char *buf, size_t size, uint64_t bytes);
+
+/* ---- range set: sorted, non-overlapping, merged [base, end) ranges ---- */
+
+struct vmk_range {
+	vmk_paddr_t base;
+	vmk_paddr_t end;	/* exclusive */
+};
+
+/* The set lives in caller-provided storage of 'cap' ranges. */
+struct vmk_rangeset {
+	struct vmk_range *r;
+	size_t n;
+	size_t cap;
+};
+
+void vmk_rangeset_init(struct vmk_rangeset *s, struct vmk_range *storage, size_t cap);
+/* Add [base, end); merges with overlapping or touching ranges. -VMK_ENOSPC if full (set unchanged). */
+int vmk_rangeset_add(struct vmk_rangeset *s, vmk_paddr_t base, vmk_paddr_t end);
+/* Remove [base, end); may split a range. -VMK_ENOSPC if a split needs room (set unchanged). */
+int vmk_rangeset_remove(struct vmk_rangeset *s, vmk_paddr_t base, vmk_paddr_t end);
+/* True if [base, end) is entirely inside the set. */
+bool vmk_rangeset_contains(const struct vmk_rangeset *s, vmk_paddr_t base, vmk_paddr_t end);
+/* True if [base, end) overlaps any range of the set. */
+bool vmk_rangeset_overlaps(const struct vmk_rangeset *s, vmk_paddr_t base, vmk_paddr_t end);
+/* Sum of the sizes of all ranges. */
+uint64_t vmk_rangeset_total(const struct vmk_rangeset *s);
+
+#endif /* VMKIT_LIB_H */

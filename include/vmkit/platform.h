@@ -1,0 +1,181 @@
+/*
+ * The platform contract: everything vmkit needs from the kernel (or the
+ * simulator) that embeds it. The core never calls libc; it calls these.
+ *
+ * An embedder fills a struct vmk_platform and registers it with
+ * vmk_platform_set() before calling any other vmkit function. Hooks marked
+ * "optional" may be NULL; vmkit then uses the documented fallback.
+ */
+#ifndef VMKIT_PLATFORM_H
+#define VMKIT_PLATFORM_H
+
+#include <vmkit/types.h>
+
+/* TLB invalidation requests (used by pmap). */
+enum vmk_tlb_kind {
+	VMK_TLB_PAGE,		/* one page at va */
+	VMK_TLB_RANGE,		/* [va, va + size) */
+	VMK_TLB_ASID,		/* everything tagged with asid */
+	VMK_TLB_ALL,		/* everything, global entries included */
+};
+
+struct vmk_tlb_req {
+	enum vmk_tlb_kind kind;
+	vmk_vaddr_t va;
+	vmk_size_t size;
+	uint32_t asid;		/* ASID (arm64) or PCID (x86-64); 0 if unused */
+	bool shootdown;		/* all CPUs (inner-shareable TLBI / IPI), not just this one */
+	bool last_level;	/* only leaf entries changed (TLBI VALE vs VAE) */
+	void *pmap;		/* the address space, for simulators that track it */
+};
+
+/* Memory barriers the page-table code issues, named after what they order. */
+enum vmk_barrier {
+	VMK_BARRIER_PTE_STORE,	/* make PTE stores visible to the walker (arm64 DSB ISHST) */
+	VMK_BARRIER_TLB_SYNC,	/* wait for TLB invalidation to complete (arm64 DSB ISH) */
+	VMK_BARRIER_ISB,	/* context synchronisation (arm64 ISB) */
+	VMK_BARRIER_FULL,	/* full fence (x86 MFENCE, arm64 DMB ISH) */
+};
+
+enum vmk_log_level {
+	VMK_LOG_ERR,
+	VMK_LOG_WARN,
+	VMK_LOG_INFO,
+	VMK_LOG_DEBUG,
+};
+
+typedef void (*vmk_rendezvous_fn)(void *arg, unsigned int cpu);
+
+struct vmk_platform {
+	/*
+	 * Required once the library touches memory it manages: a kernel
+	 * virtual address through which physical address pa can be read and
+	 * written (direct map). Returns NULL if pa is not backed.
+	 */
+	void *(*phys_to_virt)(void *ctx, vmk_paddr_t pa);
+
+	/* Optional: invalidate TLB entries. Fallback: nothing (no MMU yet). */
+	void (*tlb_invalidate)(void *ctx, const struct vmk_tlb_req *req);
+
+	/* Optional: issue a barrier. Fallback: a compiler + __atomic fence. */
+	void (*barrier)(void *ctx, enum vmk_barrier kind);
+
+	/* Optional: current CPU index (0 .. cpu_count-1). Fallback: 0. */
+	unsigned int (*cpu_id)(void *ctx);
+
+	/* Optional: number of CPUs. Fallback: 1. */
+	unsigned int (*cpu_count)(void *ctx);
+
+	/*
+	 * Optional: run fn(arg, cpu) on the calling CPU while every other CPU
+	 * is parked in code and data that are never subject to
+	 * break-before-make, and return when it finished. Fallback: call fn
+	 * on this CPU only (correct when cpu_count is 1).
+	 */
+	void (*rendezvous)(void *ctx, vmk_rendezvous_fn fn, void *arg);
+
+	/* Optional: called in spin loops. Fallback: nothing. */
+	void (*cpu_relax)(void *ctx);
+
+	/*
+	 * Required: an invariant broke. msg says which. Must not return; if
+	 * it does, vmkit executes a trap instruction.
+	 */
+	void (*panic)(void *ctx, const char *msg);
+
+	/* Optional: a log line (no trailing newline). Fallback: dropped. */
+	void (*log)(void *ctx, enum vmk_log_level level, const char *msg);
+
+	/*
+	 * Optional: fault injection. Called at every allocation point with a
+	 * site name ("memblock.grow", "phys.alloc", ...); returning true makes
+	 * that allocation fail as if memory were exhausted. Fallback: never.
+	 */
+	bool (*fault_inject)(void *ctx, const char *site);
+
+	void *ctx;		/* passed to every hook */
+};
+
+/* Register the platform. Call once, before anything else. */
+void vmk_platform_set(const struct vmk_platform *p);
+
+/* The registered platform (never NULL after vmk_platform_set). */
+const struct vmk_platform *vmk_platform_get(void);
+
+/* Convenience wrappers applying the documented fallbacks. */
+void *vmk_phys_to_virt(vmk_paddr_t pa);
+void vmk_tlb_invalidate(const struct vmk_tlb_req *req);
+void vmk_barrier(enum vmk_barrier kind);
+unsigned int vmk_cpu_id(void);
+unsigned int vmk_cpu_count(void);
+void vmk_rendezvous(vmk_rendezvous_fn fn, void *arg);
+void vmk_cpu_relax(void);
+
+/* True if the platform asks this allocation site to fail. */
+bool vmk_fault(const char *site);
+
+/* Formatted log line; see lib.h for the format directives supported. */
+void vmk_log(enum vmk_log_level level, const char *fmt, ...) VMK_PRINTF(2, 3);
+
+/* Formats msg and calls the platform's panic hook. Never returns. */
+VMK_NORETURN void vmk_panic(const char *fmt, ...) VMK_PRINTF(1, 2);
+
+/*
+ * VMK_ASSERT(cond, fmt, ...): an internal invariant. On failure it panics
+ * with "invariant violated: <fmt> (<cond>) at file:line", so the message
+ * names the invariant that broke. Compiled out when VMK_DEBUG is 0.
+ */
+#if VMK_DEBUG
+#define VMK_ASSERT(cond, ...)						\
+	do {								\
+		if (VMK_UNLIKELY(!(cond)))				\
+			vmk_assert_fail(#cond, __FILE__, __LINE__,	\
+					__VA_ARGS__);			\
+	} while (0)
+#else
+#define VMK_ASSERT(cond, ...)	do { (void)sizeof(cond); } while (0)
+#endif
+
+/* VMK_VERIFY: like VMK_ASSERT but never compiled out. */
+#define VMK_VERIFY(cond, ...)						\
+	do {								\
+		if (VMK_UNLIKELY(!(cond)))				\
+			vmk_assert_fail(#cond, __FILE__, __LINE__,	\
+					__VA_ARGS__);			\
+	} while (0)
+
+VMK_NORETURN void vmk_assert_fail(const char *cond, const char *file,
+				  int line, const char *fmt, ...)
+	VMK_PRINTF(4, 5);
+
+/* A spinlock built on compiler atomics; zero-initialised means unlocked. */
+struct vmk_spinlock {
+	volatile uint32_t locked;
+};
+
+#define VMK_SPINLOCK_INIT { 0 }
+
+static inline void vmk_spin_lock(struct vmk_spinlock *l)
+{
+	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) != 0) {
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED) != 0)
+			vmk_cpu_relax();
+	}
+}
+
+static inline bool vmk_spin_trylock(struct vmk_spinlock *l)
+{
+	return __atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) == 0;
+}
+
+static inline void vmk_spin_unlock(struct vmk_spinlock *l)
+{
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
+
+static inline bool vmk_spin_held(const struct vmk_spinlock *l)
+{
+	return __atomic_load_n(&l->locked, __ATOMIC_RELAXED) != 0;
+}
+
+#endif /* VMKIT_PLATFORM_H */

@@ -1,0 +1,235 @@
+/* The simulator platform: RAM, CPUs as threads, panics, fault injection. */
+#include "sim.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define SIM_MAX_RAM 64
+
+struct sim_ram {
+	vmk_paddr_t base;
+	vmk_size_t size;
+	unsigned char *host;
+};
+
+static struct sim_ram sim_ram[SIM_MAX_RAM];
+static unsigned int sim_nram;
+static unsigned int sim_ncpus = 1;
+static _Thread_local unsigned int sim_cpu;
+static _Thread_local struct vmk_sim_panic_ctx *sim_panic_top;
+static _Thread_local char sim_panic_buf[512];
+
+static pthread_mutex_t sim_fault_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool sim_fault_on;
+static bool sim_fault_sticky;
+static unsigned long sim_fault_n;
+static char sim_fault_prefix[64];
+static unsigned long sim_fault_calls;
+static unsigned long sim_fault_injected;
+
+static bool sim_log_stderr;
+static unsigned long sim_warn_count;
+static unsigned long sim_tlb_count;
+
+int vmk_sim_ram_add(vmk_paddr_t base, vmk_size_t size)
+{
+	void *p;
+
+	if (size == 0 || (base & VMK_PAGE_MASK) || (size & VMK_PAGE_MASK))
+		return -VMK_EINVAL;
+	if (sim_nram == SIM_MAX_RAM)
+		return -VMK_ENOSPC;
+	for (unsigned int i = 0; i < sim_nram; i++)
+		if (base < sim_ram[i].base + sim_ram[i].size &&
+		    sim_ram[i].base < base + size)
+			return -VMK_EEXIST;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -VMK_ENOMEM;
+	sim_ram[sim_nram].base = base;
+	sim_ram[sim_nram].size = size;
+	sim_ram[sim_nram].host = p;
+	sim_nram++;
+	return 0;
+}
+
+void vmk_sim_ram_reset(void)
+{
+	for (unsigned int i = 0; i < sim_nram; i++)
+		munmap(sim_ram[i].host, sim_ram[i].size);
+	sim_nram = 0;
+}
+
+void *vmk_sim_phys_to_virt(vmk_paddr_t pa)
+{
+	for (unsigned int i = 0; i < sim_nram; i++)
+		if (pa >= sim_ram[i].base && pa - sim_ram[i].base < sim_ram[i].size)
+			return sim_ram[i].host + (pa - sim_ram[i].base);
+	return NULL;
+}
+
+static void *sim_p2v(void *ctx, vmk_paddr_t pa)
+{
+	(void)ctx;
+	return vmk_sim_phys_to_virt(pa);
+}
+
+static void sim_tlb(void *ctx, const struct vmk_tlb_req *req)
+{
+	(void)ctx;
+	(void)req;
+	__atomic_add_fetch(&sim_tlb_count, 1, __ATOMIC_RELAXED);
+}
+
+static unsigned int sim_cpu_id(void *ctx)
+{
+	(void)ctx;
+	return sim_cpu;
+}
+
+static unsigned int sim_cpu_count(void *ctx)
+{
+	(void)ctx;
+	return sim_ncpus;
+}
+
+static void sim_panic(void *ctx, const char *msg)
+{
+	(void)ctx;
+	snprintf(sim_panic_buf, sizeof(sim_panic_buf), "%s", msg);
+	if (sim_panic_top)
+		longjmp(sim_panic_top->jb, 1);
+	fprintf(stderr, "vmkit panic: %s\n", msg);
+	abort();
+}
+
+static void sim_log(void *ctx, enum vmk_log_level level, const char *msg)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+
+	(void)ctx;
+	if (level <= VMK_LOG_WARN)
+		__atomic_add_fetch(&sim_warn_count, 1, __ATOMIC_RELAXED);
+	if (sim_log_stderr)
+		fprintf(stderr, "vmkit %s: %s\n", names[level], msg);
+}
+
+static bool sim_fault_inject(void *ctx, const char *site)
+{
+	bool fail = false;
+
+	(void)ctx;
+	pthread_mutex_lock(&sim_fault_lock);
+	if (sim_fault_prefix[0] == '\0' ||
+	    strncmp(site, sim_fault_prefix, strlen(sim_fault_prefix)) == 0) {
+		unsigned long k = sim_fault_calls++;
+
+		if (sim_fault_on && (k == sim_fault_n || (sim_fault_sticky && k > sim_fault_n))) {
+			fail = true;
+			sim_fault_injected++;
+		}
+	}
+	pthread_mutex_unlock(&sim_fault_lock);
+	return fail;
+}
+
+static struct vmk_platform sim_platform = {
+	.phys_to_virt = sim_p2v,
+	.tlb_invalidate = sim_tlb,
+	.cpu_id = sim_cpu_id,
+	.cpu_count = sim_cpu_count,
+	.panic = sim_panic,
+	.log = sim_log,
+	.fault_inject = sim_fault_inject,
+};
+
+struct vmk_platform *vmk_sim_platform(void)
+{
+	return &sim_platform;
+}
+
+void vmk_sim_install(void)
+{
+	const char *e = getenv("VMK_SIM_LOG");
+
+	sim_log_stderr = e && *e && strcmp(e, "0") != 0;
+	vmk_sim_fail_off();
+	vmk_platform_set(&sim_platform);
+}
+
+void vmk_sim_set_cpu_count(unsigned int n)
+{
+	sim_ncpus = n ? n : 1;
+}
+
+void vmk_sim_set_cpu(unsigned int id)
+{
+	sim_cpu = id;
+}
+
+void vmk_sim_panic_push(struct vmk_sim_panic_ctx *c)
+{
+	c->prev = sim_panic_top;
+	sim_panic_top = c;
+}
+
+void vmk_sim_panic_pop(struct vmk_sim_panic_ctx *c)
+{
+	sim_panic_top = c->prev;
+}
+
+const char *vmk_sim_panic_msg(void)
+{
+	return sim_panic_buf;
+}
+
+void vmk_sim_fail_nth(unsigned long n, const char *prefix, bool sticky)
+{
+	pthread_mutex_lock(&sim_fault_lock);
+	sim_fault_on = true;
+	sim_fault_sticky = sticky;
+	sim_fault_n = n;
+	snprintf(sim_fault_prefix, sizeof(sim_fault_prefix), "%s", prefix ? prefix : "");
+	sim_fault_calls = 0;
+	sim_fault_injected = 0;
+	pthread_mutex_unlock(&sim_fault_lock);
+}
+
+void vmk_sim_fail_off(void)
+{
+	pthread_mutex_lock(&sim_fault_lock);
+	sim_fault_on = false;
+	sim_fault_prefix[0] = '\0';
+	sim_fault_calls = 0;
+	sim_fault_injected = 0;
+	pthread_mutex_unlock(&sim_fault_lock);
+}
+
+unsigned long vmk_sim_fault_calls(void)
+{
+	return sim_fault_calls;
+}
+
+unsigned long vmk_sim_faults_injected(void)
+{
+	return sim_fault_injected;
+}
+
+void vmk_sim_log_to_stderr(bool on)
+{
+	sim_log_stderr = on;
+}
+
+unsigned long vmk_sim_warnings(void)
+{
+	return sim_warn_count;
+}
+
+unsigned long vmk_sim_tlb_requests(void)
+{
+	return sim_tlb_count;
+}

@@ -1,0 +1,155 @@
+/* Tests of the freestanding helpers in src/lib. */
+#include "harness.h"
+
+static void test_snprintf(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(vmk_snprintf(buf, sizeof(buf), "%08llx-%s|%-4d|%3u", 0xabcULL, "x", -5, 7u), 19);
+	assert_string_equal(buf, "00000abc-x|-5  |  7");
+	vmk_snprintf(buf, sizeof(buf), "%.*s/%c/%zu/%%/%lx", 2, "hello", 'q', (size_t)42, 0xdeadUL);
+	assert_string_equal(buf, "he/q/42/%/dead");
+	/* Truncation still returns the full length and terminates. */
+	assert_int_equal(vmk_snprintf(buf, 4, "abcdefg"), 7);
+	assert_string_equal(buf, "abc");
+	vmk_snprintf(buf, sizeof(buf), "%d %lld", INT32_MIN, (long long)INT64_MIN);
+	assert_string_equal(buf, "-2147483648 -9223372036854775808");
+	vmk_snprintf(buf, sizeof(buf), "%05d", -42);
+	assert_string_equal(buf, "-0042");
+}
+
+static void test_parse(void **state)
+{
+	uint64_t v;
+	size_t used;
+	struct vmk_str s;
+
+	(void)state;
+	s = (struct vmk_str){ "0x1fZ", 5 };
+	assert_int_equal(vmk_parse_u64(s, 0, &v, &used), 0);
+	assert_int_equal(v, 0x1f);
+	assert_int_equal(used, 4);
+	s = (struct vmk_str){ "ffffffffffffffff", 16 };
+	assert_int_equal(vmk_parse_u64(s, 16, &v, &used), 0);
+	assert_true(v == UINT64_MAX);
+	s = (struct vmk_str){ "10000000000000000", 17 };
+	assert_int_equal(vmk_parse_u64(s, 16, &v, &used), -VMK_ERANGE);
+	s = (struct vmk_str){ "zz", 2 };
+	assert_int_equal(vmk_parse_u64(s, 0, &v, &used), -VMK_EPARSE);
+	s = (struct vmk_str){ "512M,", 5 };
+	assert_int_equal(vmk_parse_size(s, &v, &used), 0);
+	assert_true(v == 512 * VMK_MiB);
+	assert_int_equal(used, 4);
+	s = (struct vmk_str){ "16E", 3 };
+	assert_int_equal(vmk_parse_size(s, &v, &used), -VMK_ERANGE);
+}
+
+static void test_lines(void **state)
+{
+	const char *t = "a\r\nbb\n\nccc";
+	size_t pos = 0;
+	struct vmk_str l;
+	const char *want[] = { "a", "bb", "", "ccc" };
+	int n = 0;
+
+	(void)state;
+	while (vmk_next_line(t, strlen(t), &pos, &l)) {
+		assert_true(n < 4);
+		assert_true(vmk_str_eq(l, want[n]));
+		n++;
+	}
+	assert_int_equal(n, 4);
+	l = vmk_str_trim((struct vmk_str){ "  x y \t", 7 });
+	assert_true(vmk_str_eq(l, "x y"));
+	assert_int_equal(vmk_str_find(l, "y"), 2);
+	assert_true(vmk_str_ieq((struct vmk_str){ "System RAM", 10 }, "system ram"));
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void test_sort(void **state)
+{
+	int a[257];
+
+	srand((unsigned int)th_seed());
+	(void)state;
+	for (int i = 0; i < 257; i++)
+		a[i] = rand() % 100;
+	vmk_sort(a, 257, sizeof(int), cmp_int);
+	for (int i = 1; i < 257; i++)
+		assert_true(a[i - 1] <= a[i]);
+}
+
+static void test_rangeset(void **state)
+{
+	struct vmk_range st[4];
+	struct vmk_rangeset s;
+
+	(void)state;
+	vmk_rangeset_init(&s, st, 4);
+	assert_int_equal(vmk_rangeset_add(&s, 0x1000, 0x2000), 0);
+	assert_int_equal(vmk_rangeset_add(&s, 0x3000, 0x4000), 0);
+	assert_int_equal(vmk_rangeset_add(&s, 0x2000, 0x3000), 0); /* bridges both */
+	assert_int_equal(s.n, 1);
+	assert_true(st[0].base == 0x1000 && st[0].end == 0x4000);
+	assert_int_equal(vmk_rangeset_remove(&s, 0x1800, 0x2800), 0);
+	assert_int_equal(s.n, 2);
+	assert_true(vmk_rangeset_total(&s) == 0x2000);
+	assert_true(vmk_rangeset_contains(&s, 0x2800, 0x4000));
+	assert_false(vmk_rangeset_contains(&s, 0x1000, 0x2000));
+	assert_true(vmk_rangeset_overlaps(&s, 0x17ff, 0x1801));
+	assert_false(vmk_rangeset_overlaps(&s, 0x1800, 0x2800));
+	/* Full set: a split that needs a slot fails and leaves the set alone. */
+	assert_int_equal(vmk_rangeset_add(&s, 0x10000, 0x11000), 0);
+	assert_int_equal(vmk_rangeset_add(&s, 0x20000, 0x21000), 0);
+	assert_int_equal(vmk_rangeset_remove(&s, 0x20100, 0x20200), -VMK_ENOSPC);
+	assert_int_equal(s.n, 4);
+	assert_int_equal(vmk_rangeset_add(&s, 0x30000, 0x31000), -VMK_ENOSPC);
+	assert_int_equal(vmk_rangeset_remove(&s, 0, UINT64_MAX), 0);
+	assert_int_equal(s.n, 0);
+}
+
+static void test_panic_hook(void **state)
+{
+	(void)state;
+	assert_panics(VMK_VERIFY(1 + 1 == 3, "arithmetic is %s", "broken"),
+		      "invariant violated: arithmetic is broken");
+	assert_false(VMK_SIM_TRY_PANIC(VMK_VERIFY(1, "fine")));
+}
+
+static void test_fault_injection(void **state)
+{
+	(void)state;
+	vmk_sim_fail_nth(2, "x.", false);
+	assert_false(vmk_fault("x.a"));
+	assert_false(vmk_fault("y.a"));	/* other prefix: not counted */
+	assert_false(vmk_fault("x.b"));
+	assert_true(vmk_fault("x.c"));
+	assert_false(vmk_fault("x.d"));
+	assert_int_equal(vmk_sim_fault_calls(), 4);
+	assert_int_equal(vmk_sim_faults_injected(), 1);
+	vmk_sim_fail_off();
+	assert_false(vmk_fault("x.c"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_snprintf),
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_lines),
+		cmocka_unit_test(test_sort),
+		cmocka_unit_test(test_rangeset),
+		cmocka_unit_test(test_panic_hook),
+		cmocka_unit_test(test_fault_injection),
+	};
+
+	vmk_sim_install();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
