@@ -1,11 +1,38 @@
-/* vmkit: the command-line tool. Placeholder dispatcher, grown by each module. */
+/* vmkit: the command-line tool. Dispatches to tools/vmkit/cmd_*.c. */
 #include <stdio.h>
 #include <string.h>
 
+#include "commands.h"
+#include "sim.h"
+
+/* Each subcommand adds one line here and one declaration above the table. */
+
+static const struct vmkit_cmd commands[] = {
+	{ NULL, NULL, NULL },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: vmkit <command> [options]   (vmkit <command> --help for details)\n\ncommands:\n");
+	for (const struct vmkit_cmd *c = commands; c->name; c++)
+		fprintf(f, "  %-12s %s\n", c->name, c->summary);
+}
+
 int main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "vmkit: no commands yet\n");
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	vmk_sim_install();
+	for (const struct vmkit_cmd *c = commands; c->name; c++)
+		if (!strcmp(argv[1], c->name))
+			return c->fn(argc - 1, argv + 1);
+	fprintf(stderr, "vmkit: unknown command '%s'\n", argv[1]);
+	usage(stderr);
 	return 2;
 }
