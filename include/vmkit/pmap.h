@@ -1,0 +1,320 @@
+/*
+ * pmap: page tables for x86-64 and arm64, in their hardware formats.
+ *
+ * One kernel pmap (the upper half: x86-64 canonical high addresses, arm64
+ * TTBR1) and any number of user pmaps (the lower half: arm64 TTBR0; on
+ * x86-64 a user root also holds the kernel's top-level entries, which are
+ * fixed at bootstrap so they never need propagating). Page-table pages
+ * (PTPs) come from the physical allocator and are marked VMK_PAGE_PTP; a
+ * user PTP counts its valid entries and is freed when that count drops to
+ * zero, a kernel PTP has a fixed count and is never freed.
+ *
+ * Managed mappings (VMK_PMAP_ENTER_MANAGED) get a reverse-map (PV) entry
+ * on their page, so every mapping of a page can be found, removed,
+ * write-protected, or tested for referenced/modified. PV entries live in
+ * page-sized chunks owned by the pmap.
+ *
+ * Superpages: a level-0 table whose 512 entries map one aligned,
+ * physically contiguous run with identical attributes is promoted to a
+ * 2 MiB block (and 512 such to 1 GiB where allowed); partial removal or
+ * protection demotes. Every kernel large mapping owns a spare PTP, so it
+ * can be demoted without allocating.
+ *
+ * Every change of a valid entry to another valid entry that the
+ * architecture does not allow in place (arm64: a block<->table change, a
+ * new output address or memory type) goes through break-before-make:
+ * invalid, TLB invalidation, new entry, with the barriers issued through
+ * the platform hooks. Ranges that must never be transiently invalid are
+ * either marked no-promote (promotion refused; demotion or a live update
+ * panics) or use the rendezvous strategy (the update runs while the other
+ * CPUs are parked by vmk_rendezvous()).
+ *
+ * Locking: each pmap has a spin lock; reverse maps share one global lock
+ * taken after a pmap lock. All functions may be called from any CPU once
+ * vmk_pmap_bootstrap() returned, unless a comment says otherwise.
+ */
+#ifndef VMKIT_PMAP_H
+#define VMKIT_PMAP_H
+
+#include <vmkit/lib.h>
+#include <vmkit/platform.h>
+
+enum vmk_pmap_arch_id {
+	VMK_PMAP_ARCH_X86_64 = 0,
+	VMK_PMAP_ARCH_ARM64 = 1,
+};
+
+/* Memory types, mapped to PAT (x86-64) or MAIR (arm64) indexes. */
+enum vmk_memtype {
+	VMK_MEMTYPE_WB = 0,	/* normal write-back cacheable */
+	VMK_MEMTYPE_UC = 1,	/* uncached (x86 UC; arm64 Device-nGnRnE) */
+	VMK_MEMTYPE_WC = 2,	/* write-combining (x86 WC; arm64 Normal non-cacheable) */
+	VMK_MEMTYPE_DEVICE = 3,	/* device registers (x86 UC; arm64 Device-nGnRE) */
+	VMK_MEMTYPE_COUNT
+};
+
+/* Protection. Read is implied by any valid mapping. */
+enum {
+	VMK_PROT_NONE = 0,
+	VMK_PROT_READ = 1u << 0,
+	VMK_PROT_WRITE = 1u << 1,
+	VMK_PROT_EXEC = 1u << 2,
+};
+
+/* vmk_pmap_enter() flags; the memory type goes in with VMK_PMAP_MEMTYPE(). */
+enum {
+	VMK_PMAP_ENTER_WIRED = 1u << 0,		/* count as wired */
+	VMK_PMAP_ENTER_NOREPLACE = 1u << 1,	/* fail with -VMK_EEXIST if anything is mapped there */
+	VMK_PMAP_ENTER_NOSLEEP = 1u << 2,	/* never block for memory (allocations may fail) */
+	VMK_PMAP_ENTER_MANAGED = 1u << 3,	/* a managed page: keep a PV entry */
+	VMK_PMAP_ENTER_NOPROMOTE = 1u << 4,	/* must stay valid: never promoted/demoted */
+	VMK_PMAP_ENTER_ACCESSED = 1u << 5,	/* pre-set accessed (and dirty if writable) */
+	VMK_PMAP_ENTER_MT_SHIFT = 8,
+};
+#define VMK_PMAP_MEMTYPE(mt)	((uint32_t)(mt) << VMK_PMAP_ENTER_MT_SHIFT)
+
+/* Feature set read from the CPU's ID registers (pure decoding; see below). */
+struct vmk_mmu_features {
+	bool gran_4k;		/* arm64: 4 KiB translation granule (always on x86) */
+	bool lpa2;		/* arm64: 52-bit addresses with the 4 KiB granule */
+	bool page_1g;		/* 1 GiB leaf entries */
+	bool nx;		/* no-execute bit (x86 XD; always on arm64) */
+	bool pcid;		/* x86 PCID */
+	bool invpcid;		/* x86 INVPCID */
+	bool la57;		/* x86 5-level paging */
+	bool pge;		/* x86 global pages */
+	bool hw_af;		/* arm64 hardware access flag update (x86: always) */
+	bool hw_dbm;		/* arm64 hardware dirty state (x86: always) */
+	unsigned int pa_bits;	/* physical address width */
+	unsigned int va_bits;	/* largest virtual address width */
+	unsigned int asid_bits;	/* arm64 ASID width, x86 PCID width (0 if none) */
+};
+
+/*
+ * Decode arm64 ID_AA64MMFR0_EL1 and ID_AA64MMFR1_EL1. Returns 0, or
+ * -VMK_ENOTSUP if the 4 KiB granule is not implemented (TGran4 == 0xF) and
+ * -VMK_EINVAL for a reserved PARange value.
+ */
+int vmk_mmu_features_arm64(uint64_t mmfr0, uint64_t mmfr1, struct vmk_mmu_features *f);
+
+/* CPUID registers the x86-64 decoder reads. */
+struct vmk_x86_cpuid {
+	uint32_t l1_ecx, l1_edx;		/* leaf 1 */
+	uint32_t l7_ebx, l7_ecx;		/* leaf 7, subleaf 0 */
+	uint32_t max_ext;			/* leaf 0x80000000 EAX */
+	uint32_t e1_edx;			/* leaf 0x80000001 EDX */
+	uint32_t e8_eax;			/* leaf 0x80000008 EAX */
+};
+
+/*
+ * Decode x86-64 CPUID leaves. Returns 0, or -VMK_ENOTSUP if the CPU lacks
+ * long-mode paging prerequisites (PAE).
+ */
+int vmk_mmu_features_x86(const struct vmk_x86_cpuid *c, struct vmk_mmu_features *f);
+
+/* Value to load into IA32_PAT (x86-64) or MAIR_EL1 (arm64) for vmkit's memory types. */
+uint64_t vmk_pmap_memattr_reg(enum vmk_pmap_arch_id arch);
+
+/* Number of levels used when a configuration asks for 0. */
+unsigned int vmk_pmap_default_levels(enum vmk_pmap_arch_id arch);
+
+struct vmk_pmap;
+
+/* Bootstrap configuration of the kernel pmap. */
+struct vmk_pmap_config {
+	enum vmk_pmap_arch_id arch;
+	/* x86-64: 4 or 5; arm64: 4 (48-bit VA, start level 0) or 3 (39-bit, start level 1). 0: default. */
+	unsigned int levels;
+	bool large_1g;		/* allow 1 GiB leaves (x86: CPUID Page1GB) */
+	bool no_promote;	/* disable automatic promotion */
+	bool nx;		/* x86: NX available (arm64 always has XN) */
+	unsigned int asid_bits;	/* 0: no ASIDs/PCIDs; else tag user pmaps (x86 PCID: up to 12) */
+	/* Kernel virtual window; its top-level entries are created now and never change. */
+	vmk_vaddr_t kva_start, kva_end;
+	/* Optional: load a CPU's translation roots (CR3 / TTBR0+TTBR1) with asid. */
+	void (*load_root)(void *ctx, unsigned int cpu, vmk_paddr_t user_root,
+			  vmk_paddr_t kernel_root, uint32_t asid);
+	void *load_root_ctx;
+};
+
+/*
+ * Create the kernel pmap. The physical allocator must be initialised
+ * (PTPs come from it). Call once at boot (tests may call it again after
+ * re-initialising the allocator; the previous kernel pmap is forgotten).
+ * Returns 0, -VMK_EINVAL for a bad configuration or -VMK_ENOMEM.
+ */
+int vmk_pmap_bootstrap(const struct vmk_pmap_config *cfg);
+
+/* The kernel pmap (NULL before vmk_pmap_bootstrap). */
+struct vmk_pmap *vmk_pmap_kernel(void);
+
+/* Create an empty user pmap in *out. Returns 0 or -VMK_ENOMEM/-VMK_EINVAL. */
+int vmk_pmap_create(struct vmk_pmap **out);
+
+/* Remove every mapping of a user pmap and free it with its PTPs and PV chunks. */
+void vmk_pmap_destroy(struct vmk_pmap *pmap);
+
+/*
+ * Map the 4 KiB page at pa at va with prot and flags (VMK_PMAP_ENTER_*,
+ * VMK_PMAP_MEMTYPE). Replaces an existing mapping unless NOREPLACE. May
+ * promote the surrounding 2 MiB. Returns 0, -VMK_EINVAL (unaligned, wrong
+ * half, MANAGED without a page), -VMK_EEXIST (NOREPLACE) or -VMK_ENOMEM;
+ * on failure nothing changed.
+ */
+int vmk_pmap_enter(struct vmk_pmap *pmap, vmk_vaddr_t va, vmk_paddr_t pa,
+		   uint32_t prot, uint32_t flags);
+
+/*
+ * Map a 2 MiB or 1 GiB (size) aligned block at va -> pa directly. With
+ * NOREPLACE any existing table or mapping there makes it fail with
+ * -VMK_EEXIST leaving everything as it was; without, an existing table
+ * with no mappings of its own is replaced, else -VMK_EEXIST. Kernel large
+ * mappings get a spare PTP reserved for demotion. Returns 0 or -VMK_E*.
+ */
+int vmk_pmap_enter_large(struct vmk_pmap *pmap, vmk_vaddr_t va, vmk_paddr_t pa,
+			 vmk_size_t size, uint32_t prot, uint32_t flags);
+
+/*
+ * Remove every mapping in [sva, eva) (page aligned). Large mappings cut by
+ * the range are demoted first (kernel: from their spare PTP; user: a new
+ * PTP). Returns 0, -VMK_EINVAL, or -VMK_ENOMEM when a user demotion could
+ * not get a PTP, with nothing changed.
+ */
+int vmk_pmap_remove(struct vmk_pmap *pmap, vmk_vaddr_t sva, vmk_vaddr_t eva);
+
+/*
+ * Change the protection of every mapping in [sva, eva) to prot (removing
+ * all of them if prot is VMK_PROT_NONE). Same returns as vmk_pmap_remove.
+ */
+int vmk_pmap_protect(struct vmk_pmap *pmap, vmk_vaddr_t sva, vmk_vaddr_t eva, uint32_t prot);
+
+/* What a virtual address translates to. */
+struct vmk_pmap_mapping {
+	vmk_paddr_t pa;			/* the byte va translates to */
+	vmk_size_t size;		/* 4 KiB, 2 MiB or 1 GiB */
+	uint32_t prot;			/* VMK_PROT_* */
+	enum vmk_memtype memtype;
+	bool user, global, wired, managed, nopromote, accessed, dirty;
+};
+
+/* Translate va. Returns 0 with *m filled, or -VMK_ENOENT if unmapped. */
+int vmk_pmap_extract(struct vmk_pmap *pmap, vmk_vaddr_t va, struct vmk_pmap_mapping *m);
+
+/*
+ * Copy the managed mappings of src in [addr, addr + len) into dst, as fork
+ * does (write access is preserved; wired, accessed and dirty are not),
+ * where dst has nothing mapped; large mappings stay large. Like FreeBSD's
+ * pmap_copy() it is an optimisation: on -VMK_ENOMEM the copies made so far
+ * remain (each a complete, valid mapping) and nothing leaks; the caller's
+ * faults fill in the rest. Returns 0, -VMK_EINVAL or -VMK_ENOMEM.
+ */
+int vmk_pmap_copy(struct vmk_pmap *dst, struct vmk_pmap *src, vmk_vaddr_t addr, vmk_size_t len);
+
+/*
+ * Remove every managed mapping of the page at pa, in every pmap (through
+ * its PV entries; large mappings covering it are demoted, or removed
+ * when a user demotion cannot allocate). Returns the number removed.
+ */
+unsigned int vmk_pmap_remove_all(vmk_paddr_t pa);
+
+/* Write-protect every managed mapping of the page at pa (dirty state is kept). */
+void vmk_pmap_remove_write(vmk_paddr_t pa);
+
+/* Count and clear the referenced (accessed) bits of the page's mappings. */
+unsigned int vmk_pmap_ts_referenced(vmk_paddr_t pa);
+
+/* True if a managed mapping of the page (or a removed one) made it dirty. */
+bool vmk_pmap_is_modified(vmk_paddr_t pa);
+
+/* True if a managed mapping of the page has its accessed bit set. */
+bool vmk_pmap_is_referenced(vmk_paddr_t pa);
+
+/* Clear the modified state of the page and of all its managed mappings. */
+void vmk_pmap_clear_modify(vmk_paddr_t pa);
+
+/*
+ * Make sure kernel page-table pages exist for [kva_start, end), so that
+ * vmk_pmap_qenter() there never allocates. Returns 0 or -VMK_ENOMEM
+ * (the PTPs made so far stay: kernel PTPs are never freed).
+ */
+int vmk_pmap_growkernel(vmk_vaddr_t start, vmk_vaddr_t end);
+
+/*
+ * Kernel quick enter: map n pages pas[] at va (global, read/write, WB,
+ * unmanaged) without allocating. Returns -VMK_ENOENT if a PTP is missing
+ * (grow the kernel first) with nothing changed, or 0.
+ */
+int vmk_pmap_qenter(vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n);
+
+/* Kernel quick remove: unmap n pages at va entered with vmk_pmap_qenter(). */
+void vmk_pmap_qremove(vmk_vaddr_t va, size_t n);
+
+/* Make pmap the current user address space of cpu (loads the roots). */
+void vmk_pmap_activate(struct vmk_pmap *pmap, unsigned int cpu);
+
+/*
+ * Demote the large mapping at va to the next level down (a no-op if va is
+ * mapped by 4 KiB pages). Returns 0, -VMK_ENOENT or -VMK_ENOMEM.
+ */
+int vmk_pmap_demote(struct vmk_pmap *pmap, vmk_vaddr_t va);
+
+/*
+ * Break-before-make strategies for a kernel range that exception handlers
+ * (per-CPU data) must be able to reach at all times.
+ */
+enum vmk_pmap_bbm {
+	VMK_PMAP_BBM_NOPROMOTE,	/* set the no-promote bit: never promoted; demotion/update panics */
+	VMK_PMAP_BBM_RENDEZVOUS,	/* updates run with every other CPU parked */
+};
+
+/*
+ * Protect [va, va + size) of pmap with strategy. NOPROMOTE sets the
+ * software no-promote bit in every leaf already there (do it while the
+ * memory is not yet live) and on every later enter; RENDEZVOUS records the
+ * range (up to 8 per pmap). Returns 0, -VMK_EINVAL, -VMK_ENOSPC or
+ * -VMK_EBUSY (NOPROMOTE over a range mapped by a large block).
+ */
+int vmk_pmap_protect_bbm(struct vmk_pmap *pmap, vmk_vaddr_t va, vmk_size_t size,
+			 enum vmk_pmap_bbm strategy);
+
+/* Counters of a pmap. */
+struct vmk_pmap_stats {
+	uint64_t resident;		/* 4 KiB pages mapped */
+	uint64_t wired;			/* 4 KiB pages wired */
+	uint64_t ptps;			/* page-table pages (root included) */
+	uint64_t spare_ptps;		/* kernel: PTPs reserved for demotion */
+	uint64_t mappings[3];		/* leaves of 4 KiB, 2 MiB, 1 GiB */
+	uint64_t pv_entries;		/* PV entries in use */
+	uint64_t pv_chunks;		/* PV chunk pages */
+	uint64_t promotions, demotions, promotion_failures;
+};
+
+/* Current counters of pmap. */
+void vmk_pmap_stats(struct vmk_pmap *pmap, struct vmk_pmap_stats *st);
+
+/*
+ * Check every invariant of pmap (PTP counts match valid entries, PTPs are
+ * marked, PV entries match managed leaves, counters match). Returns 0, or
+ * -VMK_EINVAL after logging the first broken invariant into msg.
+ */
+int vmk_pmap_check(struct vmk_pmap *pmap, char *msg, size_t msglen);
+
+/* Physical address of pmap's root table. */
+vmk_paddr_t vmk_pmap_root(struct vmk_pmap *pmap);
+
+/* The ASID/PCID of a user pmap (0 when untagged). */
+uint32_t vmk_pmap_asid(struct vmk_pmap *pmap);
+
+/* Options of the dump. */
+enum {
+	VMK_PMAP_DUMP_JSON = 1u << 0,
+};
+
+/*
+ * Linux-ptdump-style dump of pmap to out: one line per run of identical
+ * mappings (range, size, level, attributes), then counts of 4 KiB, 2 MiB
+ * and 1 GiB mappings and PTPs. Takes the pmap lock.
+ */
+void vmk_pmap_dump(struct vmk_pmap *pmap, struct vmk_out *out, uint32_t flags);
+
+#endif /* VMKIT_PMAP_H */

@@ -1,0 +1,98 @@
+/*
+ * pmap machine-dependent descriptor layer: the one interface between the
+ * machine-independent page-table code (src/pmap/ files) and the hardware
+ * descriptor formats (src/pmap/arch/<arch>.c). The MI code never touches
+ * a descriptor bit; it asks these operations. Adding an architecture
+ * means adding one arch file that fills a struct vmk_pmap_arch.
+ *
+ * Levels are numbered from the leaf up, independently of how many levels
+ * a configuration has: level 0 holds 4 KiB page entries, level 1 maps
+ * 2 MiB per entry, level 2 1 GiB, level 3 512 GiB, level 4 256 TiB. A
+ * configuration with n levels has its root at level n - 1 and translates
+ * 12 + 9 * n bits of virtual address. (Arm's numbering is 3 - level.)
+ */
+#ifndef VMKIT_PMAP_ARCH_H
+#define VMKIT_PMAP_ARCH_H
+
+#include <vmkit/pmap.h>
+
+typedef uint64_t vmk_pte_t;
+
+#define VMK_PT_ENTRIES		512u
+#define VMK_PT_SHIFT(lvl)	(VMK_PAGE_SHIFT + 9u * (lvl))
+#define VMK_PT_SIZE(lvl)	((uint64_t)1 << VMK_PT_SHIFT(lvl))
+#define VMK_PT_INDEX(va, lvl)	((unsigned int)(((va) >> VMK_PT_SHIFT(lvl)) & (VMK_PT_ENTRIES - 1)))
+#define VMK_PT_MAX_LEVELS	5u
+
+/*
+ * Machine-independent attribute set of a leaf entry. Canonical form (what
+ * the MI code asks for, and what every arch returns exactly):
+ *   user pages:   USER | PXN, plus UXN unless user-executable;
+ *   kernel pages: UXN, plus PXN unless kernel-executable;
+ *   DIRTY only together with WRITE.
+ * x86 has one NX bit and U/S: NX = UXN for a user page, PXN for a kernel
+ * page (the other is implied by U/S and SMEP). arm64 has both bits.
+ */
+enum {
+	VMK_PTE_A_WRITE		= 1u << 0,	/* writable (arm64: DBM, or AP[2]=0) */
+	VMK_PTE_A_USER		= 1u << 1,	/* accessible from user mode */
+	VMK_PTE_A_UXN		= 1u << 2,	/* not executable in user mode */
+	VMK_PTE_A_PXN		= 1u << 3,	/* not executable in kernel mode */
+	VMK_PTE_A_GLOBAL	= 1u << 4,	/* x86 G; arm64 !nG */
+	VMK_PTE_A_ACCESSED	= 1u << 5,	/* x86 A; arm64 AF */
+	VMK_PTE_A_DIRTY		= 1u << 6,	/* x86 D; arm64 DBM with AP[2]=0 */
+	VMK_PTE_A_WIRED		= 1u << 7,	/* software: wired mapping */
+	VMK_PTE_A_MANAGED	= 1u << 8,	/* software: has a PV entry */
+	VMK_PTE_A_NOPROMOTE	= 1u << 9,	/* software: must stay valid (no BBM) */
+	VMK_PTE_A_MT_SHIFT	= 12,		/* memory type (enum vmk_memtype) */
+	VMK_PTE_A_MT_MASK	= 7u << 12,
+};
+
+#define VMK_PTE_A_MT(mt)	((uint32_t)(mt) << VMK_PTE_A_MT_SHIFT)
+#define VMK_PTE_A_MT_OF(a)	((enum vmk_memtype)(((a) & VMK_PTE_A_MT_MASK) >> VMK_PTE_A_MT_SHIFT))
+
+/* Bits that may change on a live leaf without break-before-make. */
+#define VMK_PTE_A_PERM_BITS	(VMK_PTE_A_WRITE | VMK_PTE_A_UXN | VMK_PTE_A_PXN | \
+				 VMK_PTE_A_ACCESSED | VMK_PTE_A_DIRTY | \
+				 VMK_PTE_A_WIRED | VMK_PTE_A_MANAGED | VMK_PTE_A_NOPROMOTE)
+
+struct vmk_pmap_arch {
+	const char *name;
+	enum vmk_pmap_arch_id id;
+	unsigned int min_levels, max_levels;	/* supported level counts */
+	unsigned int default_levels;
+	uint32_t block_levels;		/* bit lvl set: level lvl may hold a block */
+	bool needs_bbm;			/* valid->valid changes need break-before-make */
+	bool split_roots;		/* separate user (TTBR0) and kernel (TTBR1) roots */
+	uint64_t memattr_reg;		/* value to load into IA32_PAT / MAIR_EL1 */
+
+	/* A table descriptor at level lvl (>= 1) pointing at the table at pa. */
+	vmk_pte_t (*make_table)(vmk_paddr_t pa, unsigned int lvl, bool user);
+	/* A leaf: a page (lvl 0) or a block (lvl >= 1) mapping pa with attrs. */
+	vmk_pte_t (*make_leaf)(vmk_paddr_t pa, unsigned int lvl, uint32_t attrs);
+	/* True if pte is valid at lvl (a table, a page or a block). */
+	bool (*is_valid)(vmk_pte_t pte, unsigned int lvl);
+	/* True if pte is a valid table descriptor (never at lvl 0). */
+	bool (*is_table)(vmk_pte_t pte, unsigned int lvl);
+	/* True if pte is a valid block (lvl >= 1 leaf). */
+	bool (*is_block)(vmk_pte_t pte, unsigned int lvl);
+	/* Output address of a leaf or the table address of a table entry. */
+	vmk_paddr_t (*pa_of)(vmk_pte_t pte, unsigned int lvl);
+	/* Canonical attributes of a leaf at lvl. */
+	uint32_t (*attrs_of)(vmk_pte_t pte, unsigned int lvl);
+};
+
+/* True if pte is a valid leaf (page or block) at lvl. */
+static inline bool vmk_pmap_arch_is_leaf(const struct vmk_pmap_arch *a, vmk_pte_t pte,
+					 unsigned int lvl)
+{
+	return a->is_valid(pte, lvl) && !a->is_table(pte, lvl);
+}
+
+extern const struct vmk_pmap_arch vmk_pmap_arch_x86_64;
+extern const struct vmk_pmap_arch vmk_pmap_arch_arm64;
+
+/* The descriptor layer for id, or NULL if vmkit has none. */
+const struct vmk_pmap_arch *vmk_pmap__arch(enum vmk_pmap_arch_id id);
+
+#endif /* VMKIT_PMAP_ARCH_H */
