@@ -1,0 +1,167 @@
+/*
+ * The simulator's software MMU: a page-table walker per architecture that
+ * reads the tables in their hardware format from simulated RAM, and a
+ * per-CPU software TLB filled by the walker and emptied only through the
+ * platform's tlb_invalidate hook.
+ *
+ * The walker deliberately shares no code with src/pmap: its bit
+ * definitions come straight from the Intel SDM and the Arm ARM, so a bug
+ * in the pmap's descriptor layer shows up as a disagreement.
+ *
+ * What it catches:
+ *  - a missing TLB invalidation: vmk_sim_tlb_audit() re-walks every cached
+ *    translation and reports one the tables no longer grant (stale);
+ *  - break-before-make violations (arm64): at every barrier the pmap
+ *    issues, each cached translation is re-walked; a valid entry that now
+ *    translates differently (output address, size, memory type, nG) means
+ *    a valid->valid change without the invalid + TLBI step, and filling a
+ *    translation that overlaps a cached one of another size or output is a
+ *    TLB conflict (a block and a table for the same address);
+ *  - a range registered as must-stay-valid that is found invalid at a
+ *    barrier or by another CPU's access outside a rendezvous.
+ */
+#ifndef VMKIT_SIM_MMU_H
+#define VMKIT_SIM_MMU_H
+
+#include <vmkit/pmap.h>
+#include "sim.h"
+
+/* Access kinds (or-ed). */
+enum {
+	VMK_MMU_READ = 1u << 0,
+	VMK_MMU_WRITE = 1u << 1,
+	VMK_MMU_EXEC = 1u << 2,
+	VMK_MMU_USER = 1u << 3,		/* from user mode (CPL 3 / EL0) */
+};
+
+enum vmk_mmu_fault {
+	VMK_MMU_OK = 0,
+	VMK_MMU_FAULT_ADDRESS,		/* non-canonical / outside both TTBR ranges */
+	VMK_MMU_FAULT_TRANSLATION,	/* not present / invalid descriptor */
+	VMK_MMU_FAULT_RESERVED,		/* reserved bit set (x86 #PF RSVD) */
+	VMK_MMU_FAULT_ACCESS_FLAG,	/* arm64 AF=0 without hardware AF */
+	VMK_MMU_FAULT_PERMISSION,
+	VMK_MMU_FAULT_BUS,		/* a table is not in simulated RAM */
+};
+
+struct vmk_mmu_cfg {
+	enum vmk_pmap_arch_id arch;
+	unsigned int levels;		/* 4 or 5 (x86), 3 or 4 (arm64) */
+	bool nxe;			/* x86 EFER.NXE (else bit 63 is reserved) */
+	bool smep;			/* x86 CR4.SMEP */
+	bool hw_af, hw_dbm;		/* arm64 TCR_EL1.HA / HD */
+	unsigned int tlb_entries;	/* per CPU; 0: 64 */
+};
+
+/* Result of a walk. */
+struct vmk_mmu_walk {
+	int fault;			/* enum vmk_mmu_fault */
+	unsigned int fault_level;	/* level (from the leaf up) that faulted */
+	vmk_paddr_t pa;			/* translated address of va */
+	unsigned int level;		/* level of the leaf: 0 (4K), 1 (2M), 2 (1G) */
+	uint64_t pte;			/* the leaf descriptor (after A/D update) */
+	bool writable, user, uexec, kexec, global;
+	unsigned int memattr;		/* PAT index (x86) / AttrIndx (arm64) */
+};
+
+/*
+ * Walk va from the given roots (x86: user_root is CR3 and kernel_root is
+ * ignored; arm64: TTBR0 and TTBR1) for an access. With update, accessed and
+ * dirty are set as the hardware would. Returns w->fault.
+ */
+int vmk_mmu_walk(const struct vmk_mmu_cfg *cfg, vmk_paddr_t user_root, vmk_paddr_t kernel_root,
+		 vmk_vaddr_t va, uint32_t access, bool update, struct vmk_mmu_walk *w);
+
+/* Human-readable fault name. */
+const char *vmk_mmu_fault_name(int fault);
+
+/* ---- the simulated MMU: per-CPU TLBs, hooks, checks ---- */
+
+/*
+ * Install the MMU: resets every TLB and counter and sets the platform's
+ * tlb_invalidate, barrier and rendezvous hooks (the previous tlb hook is
+ * still called, so sim counters keep counting).
+ */
+void vmk_sim_mmu_install(const struct vmk_mmu_cfg *cfg);
+
+/* Restore the hooks that were there before vmk_sim_mmu_install(). */
+void vmk_sim_mmu_uninstall(void);
+
+/* The installed configuration. */
+const struct vmk_mmu_cfg *vmk_sim_mmu_cfg(void);
+
+/* Load cpu's roots and ASID (what CR3 / TTBR writes do; asid 0 flushes non-global). */
+void vmk_sim_mmu_set_root(unsigned int cpu, vmk_paddr_t user_root, vmk_paddr_t kernel_root,
+			  uint32_t asid);
+
+/* A load_root hook for struct vmk_pmap_config. */
+void vmk_sim_mmu_load_root_hook(void *ctx, unsigned int cpu, vmk_paddr_t user_root,
+				vmk_paddr_t kernel_root, uint32_t asid);
+
+/*
+ * An access by cpu through its TLB (filled by a walk on a miss). Returns
+ * the fault (0 if none) and the translation in *w (may be NULL).
+ */
+int vmk_sim_mmu_access(unsigned int cpu, vmk_vaddr_t va, uint32_t access, struct vmk_mmu_walk *w);
+
+/* Translate va on cpu's current roots without touching the TLB or A/D bits. */
+int vmk_sim_mmu_probe(unsigned int cpu, vmk_vaddr_t va, uint32_t access, struct vmk_mmu_walk *w);
+
+/*
+ * Re-walk every cached translation of every CPU; return how many are
+ * stale (the tables no longer grant them: unmapped, other output, fewer
+ * permissions). The first one is described in msg.
+ */
+unsigned int vmk_sim_tlb_audit(char *msg, size_t len);
+
+/* Drop every cached translation of every CPU (a test reset, not a hook). */
+void vmk_sim_tlb_flush_all(void);
+
+/* Cached translations of cpu. */
+unsigned int vmk_sim_tlb_count(unsigned int cpu);
+
+/*
+ * Register [va, va + size) (translated with kernel_root on cpu 0's
+ * configuration) as must-stay-valid; up to 8 ranges. 0 or -VMK_ENOSPC.
+ */
+int vmk_sim_mmu_must_stay_valid(vmk_vaddr_t va, vmk_size_t size);
+
+/* Break-before-make / must-stay-valid violations seen since install. */
+unsigned long vmk_sim_mmu_bbm_violations(void);
+
+/* Description of the first violation ("" if none). */
+const char *vmk_sim_mmu_bbm_msg(void);
+
+/* Event log of the hooks, for checking sequences. */
+enum vmk_sim_mmu_ev_kind {
+	VMK_SIM_EV_BARRIER,		/* arg: enum vmk_barrier */
+	VMK_SIM_EV_TLBI,		/* arg: enum vmk_tlb_kind */
+	VMK_SIM_EV_RENDEZVOUS_BEGIN,
+	VMK_SIM_EV_RENDEZVOUS_END,
+};
+
+struct vmk_sim_mmu_ev {
+	enum vmk_sim_mmu_ev_kind kind;
+	unsigned int arg;
+	vmk_vaddr_t va;
+	vmk_size_t size;
+	bool shootdown;
+};
+
+/* Copy the last up-to-n events (oldest first) into ev; returns how many. */
+size_t vmk_sim_mmu_events(struct vmk_sim_mmu_ev *ev, size_t n);
+
+/* Forget the event log. */
+void vmk_sim_mmu_events_clear(void);
+
+/* Barriers of each kind issued since install. */
+unsigned long vmk_sim_mmu_barriers(enum vmk_barrier kind);
+
+/* TLB invalidation requests since install (and those with shootdown set). */
+unsigned long vmk_sim_mmu_tlbis(void);
+unsigned long vmk_sim_mmu_shootdowns(void);
+
+/* Rendezvous calls since install. */
+unsigned long vmk_sim_mmu_rendezvous_count(void);
+
+#endif /* VMKIT_SIM_MMU_H */

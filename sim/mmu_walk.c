@@ -1,0 +1,261 @@
+/*
+ * Software page-table walkers reading hardware-format tables from
+ * simulated RAM. Bit positions are written out here from the manuals on
+ * purpose (no shared code with src/pmap).
+ *
+ * x86-64: Intel SDM Vol. 3A 4.5 (walk), 4.6 (access rights: U/S and R/W
+ * combine over all levels, CR0.WP=1 assumed, NX with EFER.NXE, SMEP),
+ * 4.8 (A set in every entry used, D in the leaf on a write).
+ * arm64: Arm ARM D8 (VMSAv8-64, 4 KiB granule): TTBR0/TTBR1 selection by
+ * the top VA bits, descriptor types per level, APTable/XNTable
+ * hierarchical controls, AP[2:1]/UXN/PXN (EL0-writable implies PXN),
+ * hardware AF (TCR.HA) and DBM dirty state (TCR.HD).
+ */
+#include "mmu.h"
+
+#include <string.h>
+
+#define X_P	(1ull << 0)
+#define X_RW	(1ull << 1)
+#define X_US	(1ull << 2)
+#define X_PWT	(1ull << 3)
+#define X_PCD	(1ull << 4)
+#define X_A	(1ull << 5)
+#define X_D	(1ull << 6)
+#define X_PS	(1ull << 7)
+#define X_G	(1ull << 8)
+#define X_NX	(1ull << 63)
+#define X_ADDR	0x000ffffffffff000ull
+
+#define R_VALID	(1ull << 0)
+#define R_TABLE	(1ull << 1)
+#define R_APU	(1ull << 6)
+#define R_APRO	(1ull << 7)
+#define R_AF	(1ull << 10)
+#define R_NG	(1ull << 11)
+#define R_DBM	(1ull << 51)
+#define R_PXN	(1ull << 53)
+#define R_UXN	(1ull << 54)
+#define R_PXNT	(1ull << 59)
+#define R_UXNT	(1ull << 60)
+#define R_APT_NOEL0 (1ull << 61)
+#define R_APT_RO (1ull << 62)
+#define R_ADDR	0x0000fffffffff000ull
+
+#define MAX_RETRY 64
+
+const char *vmk_mmu_fault_name(int fault)
+{
+	static const char *const n[] = { "ok", "address", "translation", "reserved-bit",
+					 "access-flag", "permission", "bus" };
+
+	return fault >= 0 && fault < (int)(sizeof(n) / sizeof(n[0])) ? n[fault] : "?";
+}
+
+static uint64_t *entry_ptr(vmk_paddr_t table, unsigned int idx)
+{
+	return vmk_sim_phys_to_virt(table + (vmk_paddr_t)idx * 8);
+}
+
+static int fail(struct vmk_mmu_walk *w, int fault, unsigned int lvl)
+{
+	w->fault = fault;
+	w->fault_level = lvl;
+	return fault;
+}
+
+static int x86_walk_once(const struct vmk_mmu_cfg *cfg, vmk_paddr_t cr3, vmk_vaddr_t va,
+			 uint32_t acc, bool update, struct vmk_mmu_walk *w, bool *retry)
+{
+	unsigned int vabits = 12 + 9 * cfg->levels, shift = 64 - vabits;
+	uint64_t *used[5];
+	uint64_t e = 0, table = cr3 & X_ADDR;
+	bool us = true, rw = true, nx = false;
+	int lvl, nused = 0;
+
+	if ((vmk_vaddr_t)((int64_t)(va << shift) >> shift) != va)
+		return fail(w, VMK_MMU_FAULT_ADDRESS, cfg->levels - 1);
+	for (lvl = (int)cfg->levels - 1; lvl >= 0; lvl--) {
+		unsigned int s = 12 + 9 * (unsigned int)lvl;
+		uint64_t *p = entry_ptr(table, (unsigned int)(va >> s) & 511);
+		bool leaf;
+
+		if (!p)
+			return fail(w, VMK_MMU_FAULT_BUS, (unsigned int)lvl);
+		e = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+		if (!(e & X_P))
+			return fail(w, VMK_MMU_FAULT_TRANSLATION, (unsigned int)lvl);
+		if ((e & X_NX) && !cfg->nxe)
+			return fail(w, VMK_MMU_FAULT_RESERVED, (unsigned int)lvl);
+		if (lvl >= 3 && (e & X_PS))
+			return fail(w, VMK_MMU_FAULT_RESERVED, (unsigned int)lvl);
+		leaf = lvl == 0 || (e & X_PS);
+		/* Large pages: address bits below the page size (above PAT at 12) are reserved. */
+		if (leaf && lvl > 0 && (e & X_ADDR & ((1ull << s) - 1) & ~0x1fffull))
+			return fail(w, VMK_MMU_FAULT_RESERVED, (unsigned int)lvl);
+		us = us && (e & X_US);
+		rw = rw && (e & X_RW);
+		nx = nx || (cfg->nxe && (e & X_NX));
+		used[nused++] = p;
+		if (leaf)
+			break;
+		table = e & X_ADDR;
+	}
+	w->level = (unsigned int)lvl;
+	w->user = us;
+	w->writable = rw;
+	w->uexec = us && !nx;
+	w->kexec = !nx && !(cfg->smep && us);
+	w->global = (e & X_G) != 0;
+	{
+		uint64_t patbit = lvl == 0 ? (1ull << 7) : (1ull << 12);
+		unsigned int s = 12 + 9 * (unsigned int)lvl;
+
+		w->memattr = ((e & X_PWT) ? 1 : 0) | ((e & X_PCD) ? 2 : 0) | ((e & patbit) ? 4 : 0);
+		w->pa = (e & X_ADDR & ~((1ull << s) - 1)) | (va & ((1ull << s) - 1));
+	}
+	if (acc) {
+		bool user = acc & VMK_MMU_USER;
+
+		if (user && !us)
+			return fail(w, VMK_MMU_FAULT_PERMISSION, w->level);
+		if ((acc & VMK_MMU_WRITE) && !rw)
+			return fail(w, VMK_MMU_FAULT_PERMISSION, w->level);
+		if ((acc & VMK_MMU_EXEC) && !(user ? w->uexec : w->kexec))
+			return fail(w, VMK_MMU_FAULT_PERMISSION, w->level);
+	}
+	if (update) {
+		for (int i = 0; i < nused; i++) {
+			uint64_t want = X_A | ((i == nused - 1 && (acc & VMK_MMU_WRITE)) ? X_D : 0);
+			uint64_t old = __atomic_load_n(used[i], __ATOMIC_RELAXED);
+
+			if ((old & want) == want)
+				continue;
+			if (i == nused - 1 && old != e) {
+				*retry = true;
+				return 0;
+			}
+			if (!(old & X_P) ||
+			    !__atomic_compare_exchange_n(used[i], &old, old | want, false,
+							 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+				*retry = true;
+				return 0;
+			}
+			if (i == nused - 1)
+				e = old | want;
+		}
+	}
+	w->pte = e;
+	w->fault = 0;
+	return 0;
+}
+
+static int a64_walk_once(const struct vmk_mmu_cfg *cfg, vmk_paddr_t ttbr0, vmk_paddr_t ttbr1,
+			 vmk_vaddr_t va, uint32_t acc, bool update, struct vmk_mmu_walk *w,
+			 bool *retry)
+{
+	unsigned int vabits = 12 + 9 * cfg->levels;
+	uint64_t top = va >> vabits, e = 0, table;
+	uint64_t *p = NULL;
+	bool apt_ro = false, apt_noel0 = false, pxnt = false, uxnt = false;
+	bool ro, el0, ap_el0w;
+	int lvl;
+
+	if (top == 0)
+		table = ttbr0 & R_ADDR;
+	else if (top == (~0ull >> vabits))
+		table = ttbr1 & R_ADDR;
+	else
+		return fail(w, VMK_MMU_FAULT_ADDRESS, cfg->levels - 1);
+	for (lvl = (int)cfg->levels - 1; lvl >= 0; lvl--) {
+		unsigned int s = 12 + 9 * (unsigned int)lvl;
+
+		p = entry_ptr(table, (unsigned int)(va >> s) & 511);
+		if (!p)
+			return fail(w, VMK_MMU_FAULT_BUS, (unsigned int)lvl);
+		e = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+		if (!(e & R_VALID))
+			return fail(w, VMK_MMU_FAULT_TRANSLATION, (unsigned int)lvl);
+		if (lvl == 0) {
+			if (!(e & R_TABLE))	/* 0b01 at level 3: reserved, faults */
+				return fail(w, VMK_MMU_FAULT_TRANSLATION, 0);
+			break;
+		}
+		if (!(e & R_TABLE)) {
+			if (lvl >= 3)	/* no level 0 blocks with 4 KiB granule (no LPA2) */
+				return fail(w, VMK_MMU_FAULT_TRANSLATION, (unsigned int)lvl);
+			break;		/* level 1/2 block */
+		}
+		apt_ro = apt_ro || (e & R_APT_RO);
+		apt_noel0 = apt_noel0 || (e & R_APT_NOEL0);
+		pxnt = pxnt || (e & R_PXNT);
+		uxnt = uxnt || (e & R_UXNT);
+		table = e & R_ADDR;
+	}
+	w->level = (unsigned int)lvl;
+	{
+		unsigned int s = 12 + 9 * (unsigned int)lvl;
+
+		w->pa = (e & R_ADDR & ~((1ull << s) - 1)) | (va & ((1ull << s) - 1));
+	}
+	ro = (e & R_APRO) || apt_ro;
+	el0 = (e & R_APU) && !apt_noel0;
+	ap_el0w = (e & R_APU) && !(e & R_APRO);	/* AP = 01: EL0 can write -> implicit PXN */
+	w->user = el0;
+	w->writable = !ro || ((e & R_DBM) && cfg->hw_dbm && !apt_ro);
+	w->uexec = el0 && !(e & R_UXN) && !uxnt;
+	w->kexec = !(e & R_PXN) && !pxnt && !ap_el0w;
+	w->global = !(e & R_NG);
+	w->memattr = (unsigned int)((e >> 2) & 7);
+	if (acc || update) {
+		if (!(e & R_AF) && !cfg->hw_af)
+			return fail(w, VMK_MMU_FAULT_ACCESS_FLAG, w->level);
+	}
+	if (acc) {
+		bool user = acc & VMK_MMU_USER;
+
+		if (user && !el0)
+			return fail(w, VMK_MMU_FAULT_PERMISSION, w->level);
+		if ((acc & VMK_MMU_WRITE) && !w->writable)
+			return fail(w, VMK_MMU_FAULT_PERMISSION, w->level);
+		if ((acc & VMK_MMU_EXEC) && !(user ? w->uexec : w->kexec))
+			return fail(w, VMK_MMU_FAULT_PERMISSION, w->level);
+	}
+	if (update) {
+		uint64_t want = e | R_AF;
+
+		if ((acc & VMK_MMU_WRITE) && (e & R_APRO))
+			want &= ~R_APRO;	/* DBM: the write makes it dirty */
+		if (want != e) {
+			uint64_t old = e;
+
+			if (!__atomic_compare_exchange_n(p, &old, want, false, __ATOMIC_ACQ_REL,
+							 __ATOMIC_RELAXED)) {
+				*retry = true;
+				return 0;
+			}
+			e = want;
+		}
+	}
+	w->pte = e;
+	w->fault = 0;
+	return 0;
+}
+
+int vmk_mmu_walk(const struct vmk_mmu_cfg *cfg, vmk_paddr_t user_root, vmk_paddr_t kernel_root,
+		 vmk_vaddr_t va, uint32_t access, bool update, struct vmk_mmu_walk *w)
+{
+	for (int i = 0; i < MAX_RETRY; i++) {
+		bool retry = false;
+		int r;
+
+		memset(w, 0, sizeof(*w));
+		if (cfg->arch == VMK_PMAP_ARCH_X86_64)
+			r = x86_walk_once(cfg, user_root, va, access, update, w, &retry);
+		else
+			r = a64_walk_once(cfg, user_root, kernel_root, va, access, update, w, &retry);
+		if (!retry)
+			return r;
+	}
+	return fail(w, VMK_MMU_FAULT_TRANSLATION, 0);
+}
