@@ -68,7 +68,7 @@ enum {
 	VMK_PMAP_ENTER_NOSLEEP = 1u << 2,	/* never block for memory (allocations may fail) */
 	VMK_PMAP_ENTER_MANAGED = 1u << 3,	/* a managed page: keep a PV entry */
 	VMK_PMAP_ENTER_NOPROMOTE = 1u << 4,	/* must stay valid: never promoted/demoted */
-	VMK_PMAP_ENTER_ACCESSED = 1u << 5,	/* pre-set accessed (and dirty if writable) */
+	VMK_PMAP_ENTER_DIRTY = 1u << 5,		/* managed: pre-set dirty (the faulting access was a write) */
 	VMK_PMAP_ENTER_MT_SHIFT = 8,
 };
 #define VMK_PMAP_MEMTYPE(mt)	((uint32_t)(mt) << VMK_PMAP_ENTER_MT_SHIFT)
@@ -310,11 +310,19 @@ enum {
 	VMK_PMAP_DUMP_JSON = 1u << 0,
 };
 
+/* A named address (sorted ascending) printed as "---[ name ]---" before the first run at or above it. */
+struct vmk_pmap_dump_marker {
+	vmk_vaddr_t va;
+	const char *name;
+};
+
 /*
- * Linux-ptdump-style dump of pmap to out: one line per run of identical
- * mappings (range, size, level, attributes), then counts of 4 KiB, 2 MiB
- * and 1 GiB mappings and PTPs. Takes the pmap lock.
+ * Linux-ptdump-style dump of pmap to out: one line per run of contiguous
+ * mappings with the same level and attributes (range, size, level,
+ * attributes), then counts of 4 KiB, 2 MiB and 1 GiB mappings and PTPs.
+ * markers (may be NULL) label address ranges. Takes the pmap lock.
  */
-void vmk_pmap_dump(struct vmk_pmap *pmap, struct vmk_out *out, uint32_t flags);
+void vmk_pmap_dump(struct vmk_pmap *pmap, struct vmk_out *out, uint32_t flags,
+		   const struct vmk_pmap_dump_marker *markers, size_t nmarkers);
 
 #endif /* VMKIT_PMAP_H */

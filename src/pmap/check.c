@@ -1,0 +1,149 @@
+/*
+ * vmk_pmap_check: verify every invariant of a pmap by walking its tables
+ * in hardware format. Used by the tests after every step and by the
+ * fault-injection sweep.
+ */
+#include "pmap_internal.h"
+
+struct chk {
+	struct vmk_pmap *pm;
+	char *msg;
+	size_t len;
+	int err;
+	uint64_t ptps, leaves[3], resident, wired, managed;
+};
+
+static void bad(struct chk *c, const char *fmt, ...) VMK_PRINTF(2, 3);
+static void bad(struct chk *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->err)
+		return;
+	c->err = -VMK_EINVAL;
+	if (c->msg && c->len) {
+		va_start(ap, fmt);
+		vmk_vsnprintf(c->msg, c->len, fmt, ap);
+		va_end(ap);
+	}
+}
+
+/* The canonical virtual address of index i at lvl under base. */
+static vmk_vaddr_t va_of(struct chk *c, vmk_vaddr_t base, unsigned int i, unsigned int lvl)
+{
+	vmk_vaddr_t va = base + ((vmk_vaddr_t)i << VMK_PT_SHIFT(lvl));
+
+	if (lvl == PG->top && c->pm->kernel) {
+		if (ARCH->split_roots)
+			va |= ~(vmk_vaddr_t)0 << PG->va_bits;
+		else if (va >> (PG->va_bits - 1))
+			va |= ~(vmk_vaddr_t)0 << (PG->va_bits - 1);
+	}
+	return va;
+}
+
+static void walk(struct chk *c, vmk_paddr_t t, unsigned int lvl, vmk_vaddr_t base)
+{
+	vmk_pte_t *tbl = pmap__table(t);
+	bool shared_top = !c->pm->kernel && !ARCH->split_roots && lvl == PG->top;
+
+	for (unsigned int i = 0; i < VMK_PT_ENTRIES && !c->err; i++) {
+		vmk_pte_t e = pte_load(&tbl[i]);
+		vmk_vaddr_t va = va_of(c, base, i, lvl);
+
+		if (!ARCH->is_valid(e, lvl) || (shared_top && i >= VMK_PT_ENTRIES / 2))
+			continue;
+		if (ARCH->is_table(e, lvl)) {
+			vmk_paddr_t ct = ARCH->pa_of(e, lvl);
+			struct vmk_page *pg = vmk_pa_to_page(ct);
+			vmk_pte_t *ctbl = pmap__table(ct);
+			unsigned int n = 0;
+
+			if (!pg || vmk_page_state(pg) != VMK_PAGE_PTP) {
+				bad(c, "table at %#llx level %u is not a PTP page", (unsigned long long)va, lvl);
+				return;
+			}
+			for (unsigned int j = 0; j < VMK_PT_ENTRIES; j++)
+				n += ARCH->is_valid(pte_load(&ctbl[j]), lvl - 1);
+			if (c->pm->kernel && pg->ref_count != VMK_PMAP_KPTP_REF)
+				bad(c, "kernel PTP for %#llx has ref_count %u, not the fixed %u",
+				    (unsigned long long)va, pg->ref_count, VMK_PMAP_KPTP_REF);
+			if (!c->pm->kernel && pg->ref_count != n)
+				bad(c, "PTP for %#llx level %u: ref_count %u but %u valid entries",
+				    (unsigned long long)va, lvl - 1, pg->ref_count, n);
+			if (!c->pm->kernel && n == 0)
+				bad(c, "empty user PTP left at %#llx", (unsigned long long)va);
+			c->ptps++;
+			walk(c, ct, lvl - 1, va);
+			continue;
+		}
+		if (lvl > 2 || (lvl > 0 && !(PG->block_levels & (1u << lvl)))) {
+			bad(c, "leaf at level %u (%#llx) where blocks are not allowed", lvl,
+			    (unsigned long long)va);
+			return;
+		}
+		{
+			uint32_t a = ARCH->attrs_of(e, lvl);
+			vmk_paddr_t pa = ARCH->pa_of(e, lvl);
+
+			c->leaves[lvl]++;
+			c->resident += (uint64_t)1 << (9 * lvl);
+			if (a & VMK_PTE_A_WIRED)
+				c->wired += (uint64_t)1 << (9 * lvl);
+			if (!!(a & VMK_PTE_A_USER) == c->pm->kernel)
+				bad(c, "mapping at %#llx has the wrong user bit", (unsigned long long)va);
+			if (a & VMK_PTE_A_MANAGED) {
+				struct vmk_page *h = vmk_pmap__pv_head(pa, lvl);
+
+				c->managed++;
+				if (!h || !vmk_pmap__pv_find(h, c->pm, va, lvl))
+					bad(c, "managed mapping at %#llx -> %#llx has no PV entry",
+					    (unsigned long long)va, (unsigned long long)pa);
+			}
+		}
+	}
+}
+
+int vmk_pmap_check(struct vmk_pmap *pm, char *msg, size_t msglen)
+{
+	struct chk c;
+	uint64_t spares = 0;
+
+	vmk_memset(&c, 0, sizeof(c));
+	c.pm = pm;
+	c.msg = msg;
+	c.len = msglen;
+	if (msg && msglen)
+		msg[0] = '\0';
+	pmap__lock(pm);
+	pv__lock();
+	c.ptps = 1;
+	walk(&c, pm->root, PG->top, 0);
+	for (unsigned int b = 0; b < VMK_PMAP_SPARE_BUCKETS; b++)
+		for (struct vmk_page *pg = pm->spares[b]; pg; pg = (struct vmk_page *)(uintptr_t)pg->md_pv) {
+			spares++;
+			if (vmk_page_state(pg) != VMK_PAGE_PTP)
+				bad(&c, "spare PTP for %#llx is not a PTP page", (unsigned long long)(pg->owner & ~7ull));
+		}
+	if (c.ptps != pm->st.ptps)
+		bad(&c, "%llu PTPs in the tables, %llu counted", (unsigned long long)c.ptps,
+		    (unsigned long long)pm->st.ptps);
+	for (unsigned int l = 0; l < 3; l++)
+		if (c.leaves[l] != pm->st.mappings[l])
+			bad(&c, "%llu level-%u leaves in the tables, %llu counted", (unsigned long long)c.leaves[l],
+			    l, (unsigned long long)pm->st.mappings[l]);
+	if (c.resident != pm->st.resident)
+		bad(&c, "resident %llu, counted %llu", (unsigned long long)c.resident,
+		    (unsigned long long)pm->st.resident);
+	if (c.wired != pm->st.wired)
+		bad(&c, "wired %llu, counted %llu", (unsigned long long)c.wired, (unsigned long long)pm->st.wired);
+	if (c.managed != pm->st.pv_entries)
+		bad(&c, "%llu managed mappings but %llu PV entries", (unsigned long long)c.managed,
+		    (unsigned long long)pm->st.pv_entries);
+	if (spares != pm->st.spare_ptps)
+		bad(&c, "%llu spare PTPs, counted %llu", (unsigned long long)spares,
+		    (unsigned long long)pm->st.spare_ptps);
+	pv__unlock();
+	pmap__unlock(pm);
+	return c.err;
+}

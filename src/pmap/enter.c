@@ -1,0 +1,359 @@
+/*
+ * Creating mappings: vmk_pmap_enter (4 KiB), vmk_pmap_enter_large
+ * (2 MiB / 1 GiB), the kernel's quick enter/remove and growkernel.
+ *
+ * Order of every enter: take the table with a hold (allocating PTPs),
+ * allocate what the new mapping needs (PV entry, spare PTP), and only
+ * then change an entry; any failure before that point unwinds through
+ * vmk_pmap__abort_ptp(), so nothing is left behind.
+ */
+#include "pmap_internal.h"
+
+static bool prot_ok(uint32_t prot, uint32_t flags)
+{
+	return prot != VMK_PROT_NONE && !(prot & ~(uint32_t)(VMK_PROT_READ | VMK_PROT_WRITE | VMK_PROT_EXEC)) &&
+	       ((flags >> VMK_PMAP_ENTER_MT_SHIFT) & 0xff) < VMK_MEMTYPE_COUNT;
+}
+
+/* Record the hardware's referenced/modified bits of a managed leaf going away. */
+void vmk_pmap__note_removed(vmk_pte_t old, unsigned int lvl)
+{
+	uint32_t a = ARCH->attrs_of(old, lvl);
+	uint8_t f = 0;
+	vmk_paddr_t pa = ARCH->pa_of(old, lvl);
+
+	if (!(a & VMK_PTE_A_MANAGED))
+		return;
+	if (a & VMK_PTE_A_ACCESSED)
+		f |= VMK_PMAP_PGA_REFERENCED;
+	if (a & VMK_PTE_A_DIRTY)
+		f |= VMK_PMAP_PGA_MODIFIED;
+	if (!f)
+		return;
+	for (uint64_t i = 0; i < ((uint64_t)1 << (9 * lvl)); i++) {
+		struct vmk_page *pg = vmk_pa_to_page(pa + i * VMK_PAGE_SIZE);
+
+		if (pg)
+			__atomic_or_fetch(&pg->md_flags, f, __ATOMIC_RELAXED);
+	}
+}
+
+void vmk_pmap__remove_leaf(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned int lvl,
+			   vmk_paddr_t table_pa, bool pv_locked, struct vmk_pmap_batch *b)
+{
+	vmk_pte_t old = pte_clear(p);
+	uint32_t a;
+
+	VMK_ASSERT(pmap__is_leaf(old, lvl), "removing a non-leaf entry at %#llx", (unsigned long long)va);
+	a = ARCH->attrs_of(old, lvl);
+	if (b)
+		vmk_pmap__batch_add(b, va, VMK_PT_SIZE(lvl), false);
+	else
+		vmk_pmap__tlb_range(pm, va, VMK_PT_SIZE(lvl), true);
+	pmap__count_leaf(pm, lvl, -1);
+	if (a & VMK_PTE_A_WIRED)
+		pm->st.wired -= (uint64_t)1 << (9 * lvl);
+	if (a & VMK_PTE_A_MANAGED) {
+		struct vmk_page *head = vmk_pmap__pv_head(ARCH->pa_of(old, lvl), lvl);
+		struct vmk_pv *pv;
+
+		vmk_pmap__note_removed(old, lvl);
+		if (!pv_locked)
+			pv__lock();
+		pv = vmk_pmap__pv_find(head, pm, va, lvl);
+		VMK_VERIFY(pv != NULL, "managed mapping at %#llx has no PV entry", (unsigned long long)va);
+		vmk_pmap__pv_unlink(head, pv);
+		if (!pv_locked)
+			pv__unlock();
+		vmk_pmap__pv_free(pm, pv);
+	}
+	if (lvl > 0) {
+		/* A block's spare PTP: the kernel keeps it as the (empty) table again. */
+		struct vmk_page *spare = vmk_pmap__spare_take(pm, va, lvl);
+
+		if (spare && pm->kernel) {
+			if (b)
+				vmk_pmap__batch_flush(pm, b);
+			pte_store(p, ARCH->make_table(vmk_page_to_pa(spare), lvl, false));
+			vmk_barrier(VMK_BARRIER_PTE_STORE);
+			pm->st.ptps++;
+			return;		/* the entry stays valid: no count change */
+		}
+		if (spare) {
+			spare->owner = b ? (uint64_t)(uintptr_t)b->free : 0;
+			if (b)
+				b->free = spare;
+			else
+				vmk_pmap__ptp_free(pm, spare);
+		}
+	}
+	vmk_pmap__ptp_unref(pm, va, lvl, table_pa, b);
+}
+
+int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t prot, uint32_t flags)
+{
+	struct vmk_page *pg = NULL;
+	struct vmk_pv *pv = NULL;
+	vmk_paddr_t t;
+	vmk_pte_t *p, old, new_pte;
+	uint32_t a;
+	int err = 0;
+
+	if (!pm || (va & VMK_PAGE_MASK) || (pa & VMK_PAGE_MASK) || !vmk_pmap__va_ok(pm, va) ||
+	    !prot_ok(prot, flags))
+		return -VMK_EINVAL;
+	if (flags & VMK_PMAP_ENTER_MANAGED) {
+		pg = vmk_pa_to_page(pa);
+		if (!pg || vmk_page_is_free(pg))
+			return -VMK_EINVAL;
+	}
+	a = vmk_pmap__attrs(pm, prot, flags);
+	new_pte = ARCH->make_leaf(pa, 0, a);
+
+	pmap__lock(pm);
+	t = vmk_pmap__get_table(pm, va, 0, true, &err);
+	if (!t)
+		goto out;
+	p = &pmap__table(t)[VMK_PT_INDEX(va, 0)];
+	old = pte_load(p);
+	if (ARCH->is_valid(old, 0)) {
+		uint32_t oa = ARCH->attrs_of(old, 0);
+
+		if (flags & VMK_PMAP_ENTER_NOREPLACE) {
+			vmk_pmap__abort_ptp(pm, va, 0, t);
+			err = -VMK_EEXIST;
+			goto out;
+		}
+		if (ARCH->pa_of(old, 0) == pa && (oa & VMK_PTE_A_MANAGED) == (a & VMK_PTE_A_MANAGED)) {
+			/* Same page: new attributes; keep what the hardware recorded. */
+			uint32_t keep = oa & (VMK_PTE_A_ACCESSED | VMK_PTE_A_DIRTY);
+
+			if (!(a & VMK_PTE_A_WRITE) && (oa & VMK_PTE_A_DIRTY))
+				vmk_pmap__note_removed(old, 0);
+			new_pte = ARCH->make_leaf(pa, 0, a | keep);
+			if ((oa & ~VMK_PTE_A_PERM_BITS) == (a & ~VMK_PTE_A_PERM_BITS)) {
+				vmk_pte_t cur = old;
+
+				while (!pte_cas(p, &cur, ARCH->make_leaf(pa, 0, a | (ARCH->attrs_of(cur, 0) &
+						(VMK_PTE_A_ACCESSED | VMK_PTE_A_DIRTY)))))
+					;
+				vmk_pmap__tlb_page(pm, va, true);
+			} else {
+				vmk_pmap__update_entry(pm, p, new_pte, va, VMK_PAGE_SIZE, 0);
+			}
+			if ((oa ^ a) & VMK_PTE_A_WIRED)
+				pm->st.wired += (a & VMK_PTE_A_WIRED) ? 1 : (uint64_t)-1;
+			vmk_pmap__abort_ptp(pm, va, 0, t);	/* drop the hold: the entry was counted */
+			goto promote;
+		}
+		/* Another page: get the PV entry first, then remove the old mapping. */
+		if (pg && !(pv = vmk_pmap__pv_alloc(pm))) {
+			vmk_pmap__abort_ptp(pm, va, 0, t);
+			err = -VMK_ENOMEM;
+			goto out;
+		}
+		VMK_VERIFY(!(oa & VMK_PTE_A_NOPROMOTE),
+			   "replacing a no-promote (must-stay-valid) mapping at %#llx", (unsigned long long)va);
+		/* The hold keeps the table alive across the removal (break, TLBI). */
+		vmk_pmap__remove_leaf(pm, p, va, 0, t, false, NULL);
+	} else if (pg && !(pv = vmk_pmap__pv_alloc(pm))) {
+		vmk_pmap__abort_ptp(pm, va, 0, t);
+		err = -VMK_ENOMEM;
+		goto out;
+	}
+	pte_store(p, new_pte);
+	vmk_barrier(VMK_BARRIER_PTE_STORE);
+	pmap__count_leaf(pm, 0, 1);
+	if (a & VMK_PTE_A_WIRED)
+		pm->st.wired++;
+	if (pv) {
+		pv->va_lvl = va;
+		pv__lock();
+		vmk_pmap__pv_link(pg, pv);
+		pv__unlock();
+	}
+promote:
+	if (PG->promote && !(a & VMK_PTE_A_NOPROMOTE))
+		vmk_pmap__try_promote(pm, va, 1);
+out:
+	pmap__unlock(pm);
+	return err;
+}
+
+int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vmk_size_t size,
+			 uint32_t prot, uint32_t flags)
+{
+	unsigned int lvl = size == VMK_PT_SIZE(1) ? 1 : size == VMK_PT_SIZE(2) ? 2 : 0;
+	struct vmk_page *head = NULL, *spare = NULL;
+	struct vmk_pv *pv = NULL;
+	vmk_paddr_t t;
+	vmk_pte_t *p, old;
+	uint32_t a;
+	int err = 0;
+
+	if (!pm || !lvl || !(PG->block_levels & (1u << lvl)) || (va & (size - 1)) || (pa & (size - 1)) ||
+	    !vmk_pmap__range_ok(pm, va, va + size) || !prot_ok(prot, flags))
+		return -VMK_EINVAL;
+	if (flags & VMK_PMAP_ENTER_MANAGED) {
+		head = vmk_pa_to_page(pa);
+		if (!head || !vmk_pa_to_page(pa + size - VMK_PAGE_SIZE) || vmk_page_is_free(head))
+			return -VMK_EINVAL;
+	}
+	a = vmk_pmap__attrs(pm, prot, flags);
+
+	pmap__lock(pm);
+	t = vmk_pmap__get_table(pm, va, lvl, !(flags & VMK_PMAP_ENTER_NOREPLACE), &err);
+	if (!t) {
+		err = err == -VMK_EEXIST ? -VMK_EEXIST : err;
+		goto out;
+	}
+	p = &pmap__table(t)[VMK_PT_INDEX(va, lvl)];
+	old = pte_load(p);
+	if (ARCH->is_valid(old, lvl) && (flags & VMK_PMAP_ENTER_NOREPLACE)) {
+		/* Kernel: nothing to undo (fixed counts); user: drops the hold only. */
+		vmk_pmap__abort_ptp(pm, va, lvl, t);
+		err = -VMK_EEXIST;
+		goto out;
+	}
+	if (ARCH->is_table(old, lvl)) {
+		/* Only an empty kernel table may be replaced; it becomes the spare. */
+		vmk_pte_t *sub = pmap__table(ARCH->pa_of(old, lvl));
+		bool empty = pm->kernel;
+
+		for (unsigned int i = 0; empty && i < VMK_PT_ENTRIES; i++)
+			empty = !ARCH->is_valid(pte_load(&sub[i]), lvl - 1);
+		if (!empty) {
+			vmk_pmap__abort_ptp(pm, va, lvl, t);
+			err = -VMK_EEXIST;
+			goto out;
+		}
+	} else if (ARCH->is_valid(old, lvl)) {
+		/* An old block is replaced: remove it (its spare comes back). */
+		if (pm->kernel) {
+			vmk_pmap__remove_leaf(pm, p, va, lvl, t, false, NULL);
+			old = pte_load(p);	/* the spare, now an empty table */
+		} else {
+			vmk_pmap__remove_leaf(pm, p, va, lvl, t, false, NULL);
+			old = 0;
+		}
+	}
+	if (pm->kernel && !ARCH->is_table(old, lvl)) {
+		spare = vmk_pmap__ptp_alloc(pm, "pmap.spare");
+		if (!spare) {
+			vmk_pmap__abort_ptp(pm, va, lvl, t);
+			err = -VMK_ENOMEM;
+			goto out;
+		}
+	}
+	if (head && !(pv = vmk_pmap__pv_alloc(pm))) {
+		if (spare)
+			vmk_pmap__ptp_free(pm, spare);
+		vmk_pmap__abort_ptp(pm, va, lvl, t);
+		err = -VMK_ENOMEM;
+		goto out;
+	}
+	if (ARCH->is_table(old, lvl)) {
+		spare = vmk_pa_to_page(ARCH->pa_of(old, lvl));
+		vmk_pmap__update_entry(pm, p, ARCH->make_leaf(pa, lvl, a), va, size, lvl);
+		pm->st.ptps--;
+	} else {
+		pte_store(p, ARCH->make_leaf(pa, lvl, a));
+		vmk_barrier(VMK_BARRIER_PTE_STORE);
+	}
+	if (spare)
+		vmk_pmap__spare_insert(pm, va, lvl, spare);
+	pmap__count_leaf(pm, lvl, 1);
+	if (a & VMK_PTE_A_WIRED)
+		pm->st.wired += (uint64_t)1 << (9 * lvl);
+	if (pv) {
+		pv->va_lvl = va | lvl;
+		pv__lock();
+		vmk_pmap__pv_link(head, pv);
+		pv__unlock();
+	}
+	if (PG->promote && !(a & VMK_PTE_A_NOPROMOTE))
+		vmk_pmap__try_promote(pm, va, lvl + 1);
+out:
+	pmap__unlock(pm);
+	return err;
+}
+
+int vmk_pmap_growkernel(vmk_vaddr_t start, vmk_vaddr_t end)
+{
+	struct vmk_pmap *k = vmk_pmap_kernel();
+	int err = 0;
+
+	if (!k || !vmk_pmap__range_ok(k, start & ~VMK_PAGE_MASK, VMK_ALIGN_UP(end, VMK_PAGE_SIZE)))
+		return -VMK_EINVAL;
+	pmap__lock(k);
+	for (vmk_vaddr_t va = start & ~(VMK_PT_SIZE(1) - 1); va < end; va += VMK_PT_SIZE(1)) {
+		if (!vmk_pmap__get_table(k, va, 0, false, &err)) {
+			if (err != -VMK_EEXIST)	/* a block already maps it: nothing to grow */
+				break;
+			err = 0;
+		}
+		if (va + VMK_PT_SIZE(1) < va)
+			break;
+	}
+	pmap__unlock(k);
+	return err;
+}
+
+int vmk_pmap_qenter(vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n)
+{
+	struct vmk_pmap *k = vmk_pmap_kernel();
+	uint32_t a;
+	bool flush = false;
+
+	if (!k || n == 0 || !pas || !vmk_pmap__range_ok(k, va, va + n * VMK_PAGE_SIZE))
+		return -VMK_EINVAL;
+	a = vmk_pmap__attrs(k, VMK_PROT_READ | VMK_PROT_WRITE, 0);
+	pmap__lock(k);
+	for (size_t i = 0; i < n; i++) {
+		unsigned int lvl;
+
+		vmk_pmap__walk(k, va + i * VMK_PAGE_SIZE, &lvl, NULL);
+		if (lvl != 0 || (pas[i] & VMK_PAGE_MASK)) {
+			pmap__unlock(k);
+			return lvl != 0 ? -VMK_ENOENT : -VMK_EINVAL;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned int lvl;
+		vmk_pte_t *p = vmk_pmap__walk(k, va + i * VMK_PAGE_SIZE, &lvl, NULL);
+		vmk_pte_t old = __atomic_exchange_n(p, ARCH->make_leaf(pas[i], 0, a), __ATOMIC_ACQ_REL);
+
+		VMK_VERIFY(!(ARCH->is_valid(old, 0) && (ARCH->attrs_of(old, 0) & VMK_PTE_A_MANAGED)),
+			   "qenter over a managed mapping at %#llx", (unsigned long long)(va + i * VMK_PAGE_SIZE));
+		if (ARCH->is_valid(old, 0))
+			flush = true;
+		else
+			pmap__count_leaf(k, 0, 1);
+	}
+	if (flush)
+		vmk_pmap__tlb_range(k, va, n * VMK_PAGE_SIZE, true);
+	else
+		vmk_barrier(VMK_BARRIER_PTE_STORE);
+	pmap__unlock(k);
+	return 0;
+}
+
+void vmk_pmap_qremove(vmk_vaddr_t va, size_t n)
+{
+	struct vmk_pmap *k = vmk_pmap_kernel();
+
+	if (!k || n == 0 || !vmk_pmap__range_ok(k, va, va + n * VMK_PAGE_SIZE))
+		return;
+	pmap__lock(k);
+	for (size_t i = 0; i < n; i++) {
+		unsigned int lvl;
+		vmk_pte_t *p = vmk_pmap__walk(k, va + i * VMK_PAGE_SIZE, &lvl, NULL);
+
+		if (lvl != 0)
+			continue;
+		if (ARCH->is_valid(pte_clear(p), 0))
+			pmap__count_leaf(k, 0, -1);
+	}
+	vmk_pmap__tlb_range(k, va, n * VMK_PAGE_SIZE, true);
+	pmap__unlock(k);
+}

@@ -1,0 +1,217 @@
+/*
+ * pmap internals shared by the machine-independent files. Not a public
+ * header: everything here is vmk_pmap__ prefixed or static inline.
+ */
+#ifndef VMKIT_PMAP_INTERNAL_H
+#define VMKIT_PMAP_INTERNAL_H
+
+#include <vmkit/phys.h>
+#include "pmap_arch.h"
+
+#define VMK_PMAP_MAX_RDV	8	/* rendezvous ranges per pmap */
+#define VMK_PMAP_SPARE_BUCKETS	64	/* spare-PTP hash buckets per pmap */
+#define VMK_PMAP_KPTP_REF	1u	/* the fixed ref_count of every kernel PTP */
+
+/* md_flags bits on managed pages: state left behind by removed mappings. */
+enum {
+	VMK_PMAP_PGA_REFERENCED = 1u << 0,
+	VMK_PMAP_PGA_MODIFIED = 1u << 1,
+};
+
+struct vmk_pmap {
+	struct vmk_spinlock lock;
+	struct vmk_page *self_page;		/* the page holding this struct (user pmaps) */
+	bool kernel;
+	uint32_t asid;
+	vmk_paddr_t root;
+	struct vmk_page *root_page;
+	struct vmk_list pv_chunks;		/* chunks with a free entry first */
+	uint64_t pv_free;			/* free entries in those chunks */
+	struct vmk_page *spares[VMK_PMAP_SPARE_BUCKETS];	/* spare PTPs by (va, level) */
+	struct vmk_pmap_stats st;
+	struct { vmk_vaddr_t va, end; } rdv[VMK_PMAP_MAX_RDV];
+	unsigned int nrdv;
+	uint64_t active[(VMK_MAX_CPUS + 63) / 64];	/* CPUs running it */
+};
+
+/* Global pmap state: the configuration and the kernel pmap. */
+struct vmk_pmap_global {
+	const struct vmk_pmap_arch *arch;
+	struct vmk_pmap_config cfg;
+	unsigned int levels;		/* levels of translation */
+	unsigned int top;		/* level of the root table: levels - 1 */
+	unsigned int va_bits;		/* 12 + 9 * levels */
+	uint32_t block_levels;		/* levels allowed to hold a leaf block */
+	uint32_t attr_mask;		/* attribute bits the hardware supports */
+	bool promote;
+	struct vmk_pmap kpmap;
+	struct vmk_spinlock pv_lock;	/* every page's PV list; pv_gen */
+	uint64_t pv_gen;		/* bumped whenever a PV list changes */
+	struct vmk_spinlock asid_lock;
+	uint64_t asid_map[(1u << 12) / 64];	/* allocated ASIDs/PCIDs */
+	uint64_t pages_held;		/* PTPs + spares + PV chunks + pmap structs, all pmaps */
+	vmk_paddr_t empty_root;		/* arm64: TTBR0 of a CPU with no user pmap */
+	struct vmk_pmap *cur[VMK_MAX_CPUS];	/* pmap active on each CPU */
+	bool ready;
+};
+
+extern struct vmk_pmap_global vmk_pmap__g;
+#define PG (&vmk_pmap__g)
+#define ARCH (vmk_pmap__g.arch)
+
+/* ---- PTE access: always atomic, the MMU updates A/D concurrently ---- */
+static inline vmk_pte_t pte_load(const vmk_pte_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+static inline void pte_store(vmk_pte_t *p, vmk_pte_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+static inline vmk_pte_t pte_clear(vmk_pte_t *p)
+{
+	return __atomic_exchange_n(p, 0, __ATOMIC_ACQ_REL);
+}
+static inline bool pte_cas(vmk_pte_t *p, vmk_pte_t *old, vmk_pte_t new_pte)
+{
+	return __atomic_compare_exchange_n(p, old, new_pte, false, __ATOMIC_ACQ_REL,
+					   __ATOMIC_ACQUIRE);
+}
+
+/* The table at pa as an array of entries. */
+static inline vmk_pte_t *pmap__table(vmk_paddr_t pa)
+{
+	vmk_pte_t *t = vmk_phys_to_virt(pa);
+
+	VMK_VERIFY(t != NULL, "page-table page %#llx is not reachable", (unsigned long long)pa);
+	return t;
+}
+
+static inline bool pmap__is_leaf(vmk_pte_t e, unsigned int lvl)
+{
+	return ARCH->is_valid(e, lvl) && !ARCH->is_table(e, lvl);
+}
+
+/* Size index (0: 4K, 1: 2M, 2: 1G) of a leaf at lvl for the statistics. */
+static inline void pmap__count_leaf(struct vmk_pmap *pm, unsigned int lvl, int delta)
+{
+	pm->st.mappings[lvl] += (uint64_t)(int64_t)delta;
+	pm->st.resident += (uint64_t)((int64_t)delta << (9 * lvl));
+}
+
+/* ---- locking ---- */
+static inline void pmap__lock(struct vmk_pmap *pm) { vmk_spin_lock(&pm->lock); }
+static inline void pmap__unlock(struct vmk_pmap *pm) { vmk_spin_unlock(&pm->lock); }
+static inline void pv__lock(void) { vmk_spin_lock(&PG->pv_lock); }
+static inline void pv__unlock(void) { vmk_spin_unlock(&PG->pv_lock); }
+
+/* ---- addresses ---- */
+bool vmk_pmap__va_ok(struct vmk_pmap *pm, vmk_vaddr_t va);
+bool vmk_pmap__range_ok(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva);
+
+/*
+ * Deferred work of one operation: one TLB invalidation for everything it
+ * cleared, then the PTPs it unlinked are freed (never before: a walk
+ * cache may still point at them until the invalidation).
+ */
+struct vmk_pmap_batch {
+	vmk_vaddr_t sva, eva;		/* range to invalidate; sva == eva: none */
+	bool nonleaf;			/* a table entry was cleared too */
+	struct vmk_page *free;		/* PTPs to free, linked through owner */
+};
+void vmk_pmap__batch_add(struct vmk_pmap_batch *b, vmk_vaddr_t va, vmk_size_t size, bool nonleaf);
+void vmk_pmap__batch_flush(struct vmk_pmap *pm, struct vmk_pmap_batch *b);
+
+/* ---- PTPs (ptp.c) ---- */
+struct vmk_page *vmk_pmap__ptp_alloc(struct vmk_pmap *pm, const char *site);
+void vmk_pmap__ptp_free(struct vmk_pmap *pm, struct vmk_page *pg);
+/* Walk: pointer to the entry mapping va at the lowest level reached (*lvl). */
+vmk_pte_t *vmk_pmap__walk(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int *lvl,
+			  vmk_paddr_t *table_pa);
+/*
+ * The table holding level-lvl entries for va, creating missing PTPs, with
+ * a hold reference taken on it (user pmaps) for the entry the caller is
+ * about to install. Blocks above lvl are demoted first (may allocate).
+ * Returns the table's PA or 0 with *err set.
+ */
+vmk_paddr_t vmk_pmap__get_table(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
+				bool demote, int *err);
+/* Take / drop one valid-entry reference on the table at table_pa (no-op for kernel and root). */
+void vmk_pmap__ptp_hold(struct vmk_pmap *pm, vmk_paddr_t table_pa);
+/*
+ * The one unwinding function: drop the reference the caller held on the
+ * level-lvl table at table_pa for va; if it was the last, unlink the PTP
+ * from its parent (recursively), invalidate and free it.
+ */
+void vmk_pmap__abort_ptp(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
+			 vmk_paddr_t table_pa);
+/* The same, with invalidation and freeing deferred to b (NULL: immediate). */
+void vmk_pmap__ptp_unref(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
+			 vmk_paddr_t table_pa, struct vmk_pmap_batch *b);
+/* Pointer to the level-lvl entry for va; the tables above must exist (else NULL). */
+vmk_pte_t *vmk_pmap__entry_at(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
+			      vmk_paddr_t *table_pa);
+/* Spare PTPs for demoting the block at (va, lvl). */
+void vmk_pmap__spare_insert(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
+			    struct vmk_page *pg);
+struct vmk_page *vmk_pmap__spare_take(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl);
+bool vmk_pmap__spare_has(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl);
+void vmk_pmap__spare_free_all(struct vmk_pmap *pm);
+
+/* A local reserve of PTPs taken before an operation that must not fail midway. */
+struct vmk_pmap_ptp_reserve {
+	struct vmk_page *pg[8];
+	unsigned int n;
+};
+int vmk_pmap__reserve_ptps(struct vmk_pmap *pm, struct vmk_pmap_ptp_reserve *r, unsigned int n);
+void vmk_pmap__reserve_release(struct vmk_pmap *pm, struct vmk_pmap_ptp_reserve *r);
+
+/* ---- PV entries (pv.c) ---- */
+struct vmk_pv {
+	struct vmk_list link;	/* on the page's circular list (head in md_pv) */
+	vmk_vaddr_t va_lvl;	/* va | level of the mapping */
+};
+int vmk_pmap__pv_reserve(struct vmk_pmap *pm, uint64_t n);
+struct vmk_pv *vmk_pmap__pv_alloc(struct vmk_pmap *pm);
+void vmk_pmap__pv_free(struct vmk_pmap *pm, struct vmk_pv *pv);
+struct vmk_pmap *vmk_pmap__pv_pmap(const struct vmk_pv *pv);
+/* PV list of the page at pa for a level-lvl mapping: the head page of the block. */
+struct vmk_page *vmk_pmap__pv_head(vmk_paddr_t pa, unsigned int lvl);
+/* With the PV lock held. */
+void vmk_pmap__pv_link(struct vmk_page *head, struct vmk_pv *pv);
+void vmk_pmap__pv_unlink(struct vmk_page *head, struct vmk_pv *pv);
+struct vmk_pv *vmk_pmap__pv_find(struct vmk_page *head, struct vmk_pmap *pm, vmk_vaddr_t va,
+				 unsigned int lvl);
+struct vmk_pv *vmk_pmap__pv_first(struct vmk_page *head);
+struct vmk_pv *vmk_pmap__pv_next(struct vmk_page *head, struct vmk_pv *pv);
+void vmk_pmap__pv_free_all_chunks(struct vmk_pmap *pm);
+
+/* ---- TLB and break-before-make (tlb.c) ---- */
+void vmk_pmap__tlb_page(struct vmk_pmap *pm, vmk_vaddr_t va, bool last_level);
+void vmk_pmap__tlb_range(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, bool last_level);
+/*
+ * Replace the valid entry *p (mapping [va, va + size) at lvl) by new_pte,
+ * with break-before-make where the architecture needs it. Panics on a
+ * no-promote range unless it uses the rendezvous strategy. Returns the old
+ * entry (with the hardware's last A/D bits).
+ */
+vmk_pte_t vmk_pmap__update_entry(struct vmk_pmap *pm, vmk_pte_t *p, vmk_pte_t new_pte,
+				 vmk_vaddr_t va, vmk_size_t size, unsigned int lvl);
+bool vmk_pmap__in_rdv(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size);
+
+/* ---- mappings (enter.c, remove.c, promote.c) ---- */
+uint32_t vmk_pmap__attrs(struct vmk_pmap *pm, uint32_t prot, uint32_t flags);
+/* Remove the leaf at *p (va, lvl, in the table at table_pa); pv_locked: caller holds the PV lock. */
+void vmk_pmap__remove_leaf(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned int lvl,
+			   vmk_paddr_t table_pa, bool pv_locked, struct vmk_pmap_batch *b);
+/* Make sure [sva, eva) starts and ends on leaf boundaries (demoting); all-or-nothing. */
+int vmk_pmap__split_edges(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva);
+/* Demote the block at *p (va, lvl); the PTP comes from r if given, else a spare or the allocator. */
+int vmk_pmap__demote(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned int lvl,
+		     struct vmk_pmap_ptp_reserve *r, bool pv_locked);
+/* Try to promote the table holding va's level-(lvl-1) entries into a level-lvl block. */
+void vmk_pmap__try_promote(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl);
+/* Page-state bookkeeping when a managed leaf goes away. */
+void vmk_pmap__note_removed(vmk_pte_t old, unsigned int lvl);
+
+#endif /* VMKIT_PMAP_INTERNAL_H */

@@ -1,0 +1,265 @@
+/*
+ * Page-table pages: allocation from the physical allocator, the walk that
+ * creates missing tables, reference counts, the one unwinding function
+ * (vmk_pmap__abort_ptp) and the spare PTPs kept for demotion.
+ *
+ * Reference counts: a user PTP's ref_count is the number of valid entries
+ * in it; it is freed (after a TLB invalidation of the range it mapped)
+ * when that drops to zero. Whoever is about to install an entry takes a
+ * "hold" first, which becomes the count of the new entry; if the install
+ * fails the hold is dropped through vmk_pmap__abort_ptp(), which frees a
+ * PTP that was allocated for nothing. The root and every kernel PTP are
+ * never freed: kernel PTPs keep the fixed count VMK_PMAP_KPTP_REF.
+ */
+#include "pmap_internal.h"
+
+struct vmk_page *vmk_pmap__ptp_alloc(struct vmk_pmap *pm, const char *site)
+{
+	struct vmk_page *pg;
+
+	if (vmk_fault(site))
+		return NULL;
+	pg = vmk_page_alloc(VMK_DOMAIN_LOCAL, VMK_POOL_DEFAULT, VMK_ALLOC_ZERO | VMK_ALLOC_PTP);
+	if (!pg)
+		return NULL;
+	pg->ref_count = pm->kernel ? VMK_PMAP_KPTP_REF : 0;
+	__atomic_add_fetch(&PG->pages_held, 1, __ATOMIC_RELAXED);
+	return pg;
+}
+
+void vmk_pmap__ptp_free(struct vmk_pmap *pm, struct vmk_page *pg)
+{
+	(void)pm;
+	VMK_ASSERT(vmk_page_state(pg) == VMK_PAGE_PTP, "freeing a page-table page that is not PTP");
+	pg->ref_count = 0;
+	pg->md_pv = 0;
+	pg->owner = 0;
+	vmk_page_free(pg);
+	__atomic_sub_fetch(&PG->pages_held, 1, __ATOMIC_RELAXED);
+}
+
+vmk_pte_t *vmk_pmap__walk(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int *lvl,
+			  vmk_paddr_t *table_pa)
+{
+	vmk_paddr_t t = pm->root;
+	unsigned int l = PG->top;
+
+	for (;;) {
+		vmk_pte_t *p = &pmap__table(t)[VMK_PT_INDEX(va, l)];
+		vmk_pte_t e = pte_load(p);
+
+		if (l == 0 || !ARCH->is_table(e, l)) {
+			*lvl = l;
+			if (table_pa)
+				*table_pa = t;
+			return p;
+		}
+		t = ARCH->pa_of(e, l);
+		l--;
+	}
+}
+
+vmk_pte_t *vmk_pmap__entry_at(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
+			      vmk_paddr_t *table_pa)
+{
+	vmk_paddr_t t = pm->root;
+
+	for (unsigned int l = PG->top;; l--) {
+		vmk_pte_t *p = &pmap__table(t)[VMK_PT_INDEX(va, l)];
+		vmk_pte_t e;
+
+		if (l == lvl) {
+			if (table_pa)
+				*table_pa = t;
+			return p;
+		}
+		e = pte_load(p);
+		if (!ARCH->is_table(e, l))
+			return NULL;
+		t = ARCH->pa_of(e, l);
+	}
+}
+
+void vmk_pmap__ptp_hold(struct vmk_pmap *pm, vmk_paddr_t table_pa)
+{
+	struct vmk_page *pg;
+
+	if (pm->kernel || table_pa == pm->root)
+		return;
+	pg = vmk_pa_to_page(table_pa);
+	VMK_ASSERT(pg && pg->ref_count < VMK_PT_ENTRIES,
+		   "PTP %#llx holds more than 512 references", (unsigned long long)table_pa);
+	pg->ref_count++;
+}
+
+void vmk_pmap__ptp_unref(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
+			 vmk_paddr_t table_pa, struct vmk_pmap_batch *b)
+{
+	while (!pm->kernel && table_pa != pm->root) {
+		struct vmk_page *pg = vmk_pa_to_page(table_pa);
+		vmk_paddr_t parent;
+		vmk_pte_t *pp;
+
+		VMK_ASSERT(pg && pg->ref_count > 0, "PTP %#llx reference count underflow",
+			   (unsigned long long)table_pa);
+		if (--pg->ref_count > 0)
+			return;
+		pp = vmk_pmap__entry_at(pm, va, lvl + 1, &parent);
+		VMK_ASSERT(pp && ARCH->pa_of(pte_load(pp), lvl + 1) == table_pa,
+			   "PTP %#llx not linked where its va says", (unsigned long long)table_pa);
+		pte_clear(pp);
+		pm->st.ptps--;
+		if (b) {
+			vmk_pmap__batch_add(b, va & ~(VMK_PT_SIZE(lvl + 1) - 1), VMK_PT_SIZE(lvl + 1), true);
+			pg->owner = (uint64_t)(uintptr_t)b->free;
+			b->free = pg;
+		} else {
+			/* Walk caches may hold the table: invalidate before reuse. */
+			vmk_pmap__tlb_page(pm, va, false);
+			vmk_pmap__ptp_free(pm, pg);
+		}
+		table_pa = parent;
+		lvl++;
+	}
+}
+
+void vmk_pmap__abort_ptp(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
+			 vmk_paddr_t table_pa)
+{
+	vmk_pmap__ptp_unref(pm, va, lvl, table_pa, NULL);
+}
+
+vmk_paddr_t vmk_pmap__get_table(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
+				bool demote, int *err)
+{
+	vmk_paddr_t t = pm->root;
+	unsigned int l = PG->top;
+
+	while (l > lvl) {
+		vmk_pte_t *p = &pmap__table(t)[VMK_PT_INDEX(va, l)];
+		vmk_pte_t e = pte_load(p);
+		struct vmk_page *pg;
+		vmk_paddr_t child;
+		int r;
+
+		if (ARCH->is_table(e, l)) {
+			t = ARCH->pa_of(e, l);
+			l--;
+			continue;
+		}
+		if (ARCH->is_valid(e, l)) {
+			if (!demote) {
+				*err = -VMK_EEXIST;
+				return 0;
+			}
+			r = vmk_pmap__demote(pm, p, va & ~(VMK_PT_SIZE(l) - 1), l, NULL, false);
+			if (r) {
+				*err = r;
+				return 0;
+			}
+			continue;
+		}
+		vmk_pmap__ptp_hold(pm, t);
+		pg = vmk_pmap__ptp_alloc(pm, "pmap.ptp");
+		if (!pg) {
+			vmk_pmap__abort_ptp(pm, va, l, t);
+			*err = -VMK_ENOMEM;
+			return 0;
+		}
+		child = vmk_page_to_pa(pg);
+		/* The zeroed table must be visible before the entry publishing it. */
+		vmk_barrier(VMK_BARRIER_PTE_STORE);
+		pte_store(p, ARCH->make_table(child, l, !pm->kernel));
+		pm->st.ptps++;
+		t = child;
+		l--;
+	}
+	vmk_pmap__ptp_hold(pm, t);
+	return t;
+}
+
+/* ---- spare PTPs, keyed by the block they can demote ---- */
+
+static unsigned int spare_bucket(vmk_vaddr_t va, unsigned int lvl)
+{
+	uint64_t k = (va >> VMK_PT_SHIFT(lvl)) * 0x9e3779b97f4a7c15ull + lvl;
+
+	return (unsigned int)(k >> 58) % VMK_PMAP_SPARE_BUCKETS;
+}
+
+void vmk_pmap__spare_insert(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
+			    struct vmk_page *pg)
+{
+	unsigned int b = spare_bucket(va, lvl);
+
+	VMK_ASSERT(!vmk_pmap__spare_has(pm, va, lvl), "two spare PTPs for one block at %#llx",
+		   (unsigned long long)va);
+	pg->owner = va | lvl;
+	pg->md_pv = (uint64_t)(uintptr_t)pm->spares[b];
+	pm->spares[b] = pg;
+	pm->st.spare_ptps++;
+}
+
+static struct vmk_page **spare_find(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl)
+{
+	struct vmk_page **pp = &pm->spares[spare_bucket(va, lvl)];
+
+	while (*pp && (*pp)->owner != (va | lvl))
+		pp = (struct vmk_page **)(uintptr_t)&(*pp)->md_pv;
+	return pp;
+}
+
+bool vmk_pmap__spare_has(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl)
+{
+	return *spare_find(pm, va, lvl) != NULL;
+}
+
+struct vmk_page *vmk_pmap__spare_take(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl)
+{
+	struct vmk_page **pp = spare_find(pm, va, lvl);
+	struct vmk_page *pg = *pp;
+
+	if (!pg)
+		return NULL;
+	*pp = (struct vmk_page *)(uintptr_t)pg->md_pv;
+	pg->md_pv = 0;
+	pg->owner = 0;
+	pm->st.spare_ptps--;
+	vmk_memset(pmap__table(vmk_page_to_pa(pg)), 0, VMK_PAGE_SIZE);
+	pg->ref_count = pm->kernel ? VMK_PMAP_KPTP_REF : 0;
+	return pg;
+}
+
+void vmk_pmap__spare_free_all(struct vmk_pmap *pm)
+{
+	for (unsigned int b = 0; b < VMK_PMAP_SPARE_BUCKETS; b++) {
+		while (pm->spares[b]) {
+			struct vmk_page *pg = pm->spares[b];
+
+			pm->spares[b] = (struct vmk_page *)(uintptr_t)pg->md_pv;
+			pm->st.spare_ptps--;
+			vmk_pmap__ptp_free(pm, pg);
+		}
+	}
+}
+
+int vmk_pmap__reserve_ptps(struct vmk_pmap *pm, struct vmk_pmap_ptp_reserve *r, unsigned int n)
+{
+	VMK_ASSERT(r->n + n <= VMK_ARRAY_SIZE(r->pg), "PTP reserve overflow");
+	while (n--) {
+		struct vmk_page *pg = vmk_pmap__ptp_alloc(pm, "pmap.ptp");
+
+		if (!pg) {
+			vmk_pmap__reserve_release(pm, r);
+			return -VMK_ENOMEM;
+		}
+		r->pg[r->n++] = pg;
+	}
+	return 0;
+}
+
+void vmk_pmap__reserve_release(struct vmk_pmap *pm, struct vmk_pmap_ptp_reserve *r)
+{
+	while (r->n)
+		vmk_pmap__ptp_free(pm, r->pg[--r->n]);
+}
