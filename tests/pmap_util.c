@@ -1,0 +1,120 @@
+/* Helpers for the pmap tests (linked into every test binary; used by test_pmap*). */
+#include "pmap_util.h"
+
+static void *pmt_meta;
+static struct pmt_opts pmt_cur;
+
+vmk_vaddr_t pmt_kva(void)
+{
+	return (pmt_cur.arch == VMK_PMAP_ARCH_ARM64 && pmt_cur.levels == 3) ? PMT_KVA3 : PMT_KVA;
+}
+
+void pmt_boot(const struct pmt_opts *o)
+{
+	struct vmk_mmu_cfg mc;
+	struct vmk_pmap_config pc;
+	size_t m;
+	unsigned int ncpus = o->ncpus ? o->ncpus : 1;
+
+	pmt_shutdown();
+	pmt_cur = *o;
+	vmk_sim_install();
+	vmk_sim_ram_reset();
+	vmk_sim_set_cpu_count(ncpus);
+	vmk_sim_set_cpu(0);
+	vmk_phys_reset();
+	m = vmk_phys_seg_meta_size(PMT_RAM_BASE, PMT_RAM_END);
+	assert_true(m > 0);
+	pmt_meta = aligned_alloc(64, (m + 63) & ~(size_t)63);
+	assert_non_null(pmt_meta);
+	assert_int_equal(vmk_sim_ram_add(PMT_RAM_BASE, PMT_RAM_END - PMT_RAM_BASE), 0);
+	assert_int_equal(vmk_phys_seg_add(PMT_RAM_BASE, PMT_RAM_END, 0, pmt_meta), 0);
+	assert_int_equal(vmk_phys_bootstrap_free(PMT_RAM_BASE, PMT_ALLOC_END), 0);
+
+	memset(&mc, 0, sizeof(mc));
+	mc.arch = o->arch;
+	mc.levels = o->levels ? o->levels : vmk_pmap_default_levels(o->arch);
+	mc.nxe = true;
+	mc.smep = true;
+	mc.hw_af = !o->hw_af_off;
+	mc.hw_dbm = true;
+	mc.tlb_entries = 64;
+	vmk_sim_mmu_install(&mc);
+
+	memset(&pc, 0, sizeof(pc));
+	pc.arch = o->arch;
+	pc.levels = o->levels;
+	pc.large_1g = !o->no_1g;
+	pc.no_promote = o->no_promote;
+	pc.nx = true;
+	pc.asid_bits = o->asid_bits;
+	pc.kva_start = pmt_kva();
+	pc.kva_end = pmt_kva() == PMT_KVA ? PMT_KVA_END : PMT_KVA3 + (16ull << 30);
+	pc.load_root = vmk_sim_mmu_load_root_hook;
+	assert_int_equal(vmk_pmap_bootstrap(&pc), 0);
+	for (unsigned int c = 0; c < ncpus; c++)
+		vmk_pmap_activate(vmk_pmap_kernel(), c);
+}
+
+void pmt_boot_arch(enum vmk_pmap_arch_id arch)
+{
+	struct pmt_opts o = { .arch = arch };
+
+	pmt_boot(&o);
+}
+
+void pmt_shutdown(void)
+{
+	vmk_sim_mmu_uninstall();
+	vmk_sim_tlb_flush_all();
+	vmk_phys_reset();
+	vmk_sim_ram_reset();
+	free(pmt_meta);
+	pmt_meta = NULL;
+	vmk_sim_set_cpu_count(1);
+	vmk_sim_set_cpu(0);
+}
+
+uint64_t pmt_ptp_pages(void)
+{
+	struct vmk_phys_stats st;
+
+	vmk_phys_get_stats(&st);
+	return st.state[VMK_PAGE_PTP];
+}
+
+uint64_t pmt_alloc_pages(void)
+{
+	struct vmk_phys_stats st;
+
+	vmk_phys_get_stats(&st);
+	return st.state[VMK_PAGE_ALLOC];
+}
+
+void pmt_check(struct vmk_pmap *pm)
+{
+	char msg[256];
+
+	if (vmk_pmap_check(pm, msg, sizeof(msg)) != 0)
+		fail_msg("pmap invariant: %s", msg);
+	if (vmk_sim_tlb_audit(msg, sizeof(msg)) != 0)
+		fail_msg("TLB audit: %s", msg);
+	if (vmk_sim_mmu_bbm_violations() != 0)
+		fail_msg("break-before-make: %s", vmk_sim_mmu_bbm_msg());
+}
+
+uint64_t pmt_rand(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*s = x;
+	return x;
+}
+
+const char *pmt_arch_name(enum vmk_pmap_arch_id a)
+{
+	return a == VMK_PMAP_ARCH_X86_64 ? "x86_64" : "arm64";
+}

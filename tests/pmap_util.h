@@ -1,0 +1,63 @@
+/*
+ * Helpers for the pmap tests: a simulated machine (RAM, physical
+ * allocator, software MMU, kernel pmap) and whole-state checks.
+ */
+#ifndef VMKIT_TEST_PMAP_UTIL_H
+#define VMKIT_TEST_PMAP_UTIL_H
+
+#include "harness.h"
+#include "mmu.h"
+#include <vmkit/phys.h>
+#include <vmkit/pmap.h>
+
+/*
+ * Machine layout: RAM [1 GiB, 4 GiB). [1 GiB, 1 GiB + 256 MiB) goes to the
+ * allocator (PTPs, PV chunks); [2 GiB, 4 GiB) stays RESERVED: "data" pages
+ * the tests map (managed pages need a page record that is not free).
+ */
+#define PMT_RAM_BASE	(1ull << 30)
+#define PMT_RAM_END	(4ull << 30)
+#define PMT_ALLOC_END	(PMT_RAM_BASE + (256ull << 20))
+#define PMT_DATA	(2ull << 30)
+
+/* Kernel virtual window used by the tests (valid on every configuration but arm64 3-level). */
+#define PMT_KVA		0xffff800000000000ull
+#define PMT_KVA_END	0xffff810000000000ull
+#define PMT_KVA3	0xffffff8000000000ull	/* arm64 with 3 levels */
+
+struct pmt_opts {
+	enum vmk_pmap_arch_id arch;
+	unsigned int levels;		/* 0: default */
+	unsigned int ncpus;		/* 0: 1 */
+	unsigned int asid_bits;
+	bool no_promote;
+	bool no_1g;
+	bool hw_af_off;			/* arm64: no hardware access flag */
+};
+
+/* Boot: simulator, RAM, allocator, MMU, kernel pmap active on every CPU. */
+void pmt_boot(const struct pmt_opts *o);
+
+/* Shorthand: boot arch with defaults. */
+void pmt_boot_arch(enum vmk_pmap_arch_id arch);
+
+/* Free the machine's host memory (MMU uninstalled). */
+void pmt_shutdown(void);
+
+/* Kernel window base for the booted configuration. */
+vmk_vaddr_t pmt_kva(void);
+
+/* Pages held in PTP state and ALLOC state by phys (independent leak counters). */
+uint64_t pmt_ptp_pages(void);
+uint64_t pmt_alloc_pages(void);
+
+/* Assert the pmap's invariants hold, the TLBs hold nothing stale and no BBM violation happened. */
+void pmt_check(struct vmk_pmap *pm);
+
+/* xorshift PRNG. */
+uint64_t pmt_rand(uint64_t *s);
+
+/* Arch name for messages. */
+const char *pmt_arch_name(enum vmk_pmap_arch_id a);
+
+#endif
