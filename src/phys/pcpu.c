@@ -1,0 +1,325 @@
+/*
+ * Per-CPU caches of order-0 pages, one per (CPU, domain, pool): a LIFO
+ * stack through the records, touched only by the owning CPU without a
+ * lock or atomic read-modify-write. This is the order-0 fast path of
+ * vmk_page_alloc() and vmk_page_free(); refills and drains move
+ * VMK_PHYS_PCPU_BATCH pages under one acquisition of the domain lock.
+ */
+#include "phys_internal.h"
+
+/* Catch two threads using one CPU id, or a re-entry from an interrupt. */
+static inline void pc_enter(struct vmk_phys_pcpu *pc)
+{
+#if VMK_DEBUG
+	VMK_ASSERT(__atomic_load_n(&pc->busy, __ATOMIC_RELAXED) == 0,
+		   "a per-CPU cache is used by one thread at a time (two threads share a CPU id, "
+		   "or an allocator call was re-entered)");
+	__atomic_store_n(&pc->busy, 1, __ATOMIC_RELAXED);
+#else
+	(void)pc;
+#endif
+}
+
+static inline void pc_exit(struct vmk_phys_pcpu *pc)
+{
+#if VMK_DEBUG
+	__atomic_store_n(&pc->busy, 0, __ATOMIC_RELAXED);
+#else
+	(void)pc;
+#endif
+}
+
+static inline void pc_count(struct vmk_phys_pcache *c, uint32_t n)
+{
+	__atomic_store_n(&c->count, n, __ATOMIC_RELAXED);
+}
+
+/* The order-0 part of vmk_phys__prep_alloc(), inline for the fast path. */
+static inline void prep_one(struct vmk_page *p, unsigned int flags)
+{
+	p->md_pv = 0;
+	p->owner = 0;
+	p->ref_count = (flags & VMK_ALLOC_WIRED) ? 1 : 0;
+	p->order = 0;
+	p->md_flags = 0;
+	p->memattr = VMK_MEMATTR_WB;
+	if (flags & VMK_ALLOC_ZERO)
+		vmk_phys__zero(p, 1);
+}
+
+/* Give n pages from the top of cache c (of domain d) back to the buddy lists. */
+static void cache_drain(struct vmk_phys_pcache *c, unsigned int d, uint32_t n)
+{
+	struct vmk_phys_domain *dm = &G.dom[d];
+
+	if (n == 0 || c->head == NULL)
+		return;
+	vmk_spin_lock(&dm->lock);
+	while (n-- > 0 && c->head) {
+		struct vmk_page *p = c->head;
+
+		c->head = p->pcpu_next;
+		pc_count(c, c->count - 1);
+		vmk_phys__set_state(p, 1, VMK_PAGE_PCPU, VMK_PAGE_FREE, dm->count);
+		vmk_phys__free_block(pg_seg(p), pg_pfn(p), 0);
+	}
+	vmk_spin_unlock(&dm->lock);
+}
+
+static void pcpu_drain_all_caches(struct vmk_phys_pcpu *pc)
+{
+	for (unsigned int d = 0; d < G.ndomains; d++)
+		for (unsigned int q = 0; q < VMK_NPOOLS; q++)
+			cache_drain(&pc->cache[d][q], d, UINT32_MAX);
+}
+
+void vmk_phys__drain_self(void)
+{
+	struct vmk_phys_pcpu *pc = &G.pcpu[phys_cpu()];
+
+	pc_enter(pc);
+	__atomic_store_n(&pc->drain_req, 0, __ATOMIC_RELAXED);
+	pcpu_drain_all_caches(pc);
+	pc_exit(pc);
+}
+
+void vmk_phys__drain_cpu_direct(unsigned int cpu)
+{
+	struct vmk_phys_pcpu *pc = &G.pcpu[cpu];
+
+	__atomic_store_n(&pc->drain_req, 0, __ATOMIC_RELAXED);
+	pcpu_drain_all_caches(pc);
+}
+
+void vmk_phys__drain_pending(struct vmk_phys_pcpu *pc, unsigned int cpu)
+{
+	(void)cpu;
+	if (__atomic_exchange_n(&pc->drain_req, 0, __ATOMIC_ACQUIRE))
+		pcpu_drain_all_caches(pc);
+}
+
+void vmk_phys_drain_cpu(unsigned int cpu)
+{
+	if (cpu >= VMK_MAX_CPUS || !G.ready)
+		return;
+	if (cpu == phys_cpu())
+		vmk_phys__drain_self();
+	else
+		__atomic_store_n(&G.pcpu[cpu].drain_req, 1, __ATOMIC_RELEASE);
+}
+
+static void drain_rendezvous(void *arg, unsigned int cpu)
+{
+	(void)arg;
+	(void)cpu;
+	for (unsigned int c = 0; c < VMK_MAX_CPUS; c++)
+		vmk_phys__drain_cpu_direct(c);
+}
+
+void vmk_phys_drain_all(void)
+{
+	const struct vmk_platform *pl = vmk_platform_get();
+	unsigned int self, n;
+
+	if (!G.ready)
+		return;
+	n = VMK_MIN(vmk_cpu_count(), (unsigned int)VMK_MAX_CPUS);
+	if (pl && pl->rendezvous && n > 1) {
+		vmk_rendezvous(drain_rendezvous, NULL);
+		return;
+	}
+	self = phys_cpu();
+	for (unsigned int c = 0; c < n; c++)
+		if (c != self)
+			__atomic_store_n(&G.pcpu[c].drain_req, 1, __ATOMIC_RELEASE);
+	vmk_phys__drain_self();
+}
+
+void vmk_phys_drain_all_quiescent(void)
+{
+	if (!G.ready)
+		return;
+	for (unsigned int c = 0; c < VMK_MAX_CPUS; c++)
+		vmk_phys__drain_cpu_direct(c);
+}
+
+void vmk_phys__shortage(void)
+{
+	vmk_phys_drain_all();
+}
+
+struct vmk_page *vmk_phys__pcpu_refill(unsigned int d, unsigned int q, bool fallback,
+				       unsigned int flags)
+{
+	unsigned int cpu = phys_cpu();
+	struct vmk_phys_pcpu *pc = &G.pcpu[cpu];
+	struct vmk_phys_pcache *c = &pc->cache[d][q];
+	struct vmk_phys_domain *dm = &G.dom[d];
+	struct vmk_phys_pool *pl = &dm->pools[q];
+	unsigned int state = (flags & VMK_ALLOC_PTP) ? VMK_PAGE_PTP : VMK_PAGE_ALLOC;
+	struct vmk_page *p = NULL, *stack = NULL;
+	uint64_t n = VMK_PHYS_PCPU_BATCH, got;
+
+	pc_enter(pc);
+	vmk_phys__drain_pending(pc, cpu);
+	if (c->head == NULL) {
+		vmk_spin_lock(&dm->lock);
+		if (fallback && !(flags & VMK_ALLOC_LOWMEM)) {
+			uint64_t avail = pl->listed + pl->lazy_free;
+
+			n = avail > pl->reserve ? VMK_MIN(n, avail - pl->reserve) : 0;
+		}
+		got = vmk_phys__take_pages(d, q, n, &stack);
+		for (struct vmk_page *x = stack; x; x = x->pcpu_next)
+			vmk_phys__set_state(x, 1, VMK_PAGE_FREE, VMK_PAGE_PCPU, dm->count);
+		vmk_spin_unlock(&dm->lock);
+		c->head = stack;
+		pc_count(c, (uint32_t)got);
+	}
+	if (c->head) {
+		p = c->head;
+		c->head = p->pcpu_next;
+		pc_count(c, c->count - 1);
+		vmk_phys__set_state(p, 1, VMK_PAGE_PCPU, state, pc->delta[d]);
+	}
+	pc_exit(pc);
+	if (p)
+		prep_one(p, flags);
+	return p;
+}
+
+struct vmk_page *vmk_page_alloc(int domain, unsigned int pool, unsigned int flags)
+{
+	if (vmk_fault("phys.alloc"))
+		return NULL;
+	if (VMK_LIKELY(!(flags & VMK_ALLOC_NOCACHE) && pool < VMK_NPOOLS)) {
+		unsigned int cpu = phys_cpu();
+		struct vmk_phys_pcpu *pc = &G.pcpu[cpu];
+		unsigned int d = domain >= 0 ? (unsigned int)domain :
+				 domain == VMK_DOMAIN_LOCAL ? G.cpu_domain[cpu] : VMK_MAX_DOMAINS;
+
+		if (VMK_LIKELY(d < VMK_MAX_DOMAINS &&
+			       !__atomic_load_n(&pc->drain_req, __ATOMIC_RELAXED))) {
+			struct vmk_phys_pcache *c = &pc->cache[d][pool];
+			struct vmk_page *p = c->head;
+
+			if (VMK_LIKELY(p != NULL)) {
+				pc_enter(pc);
+				c->head = p->pcpu_next;
+				pc_count(c, c->count - 1);
+				vmk_phys__set_state(p, 1, VMK_PAGE_PCPU,
+						    (flags & VMK_ALLOC_PTP) ? VMK_PAGE_PTP :
+						    VMK_PAGE_ALLOC, pc->delta[d]);
+				pc_exit(pc);
+				prep_one(p, flags);
+				return p;
+			}
+		}
+	}
+	return vmk_phys__alloc_slow(domain, pool, 0, flags);
+}
+
+void vmk_page_free(struct vmk_page *p)
+{
+	unsigned int st = vmk_phys__free_check(p);
+	const struct vmk_phys_seg *s = pg_seg(p);
+	unsigned int d = s->domain, cpu;
+	struct vmk_phys_pcpu *pc;
+	struct vmk_phys_pcache *c;
+
+	VMK_VERIFY(p->order == 0, "vmk_page_free() frees an order-0 page (this one heads order %u)",
+		   p->order);
+	if (VMK_UNLIKELY(pg_flags(p) & VMK_PGF_BADPEND)) {
+		vmk_phys__free_pages(p, 0);
+		return;
+	}
+	cpu = phys_cpu();
+	pc = &G.pcpu[cpu];
+	c = &pc->cache[d][s->pool];
+	pc_enter(pc);
+	p->ref_count = 0;
+	p->order = VMK_ORDER_NONE;
+	vmk_phys__set_state(p, 1, st, VMK_PAGE_PCPU, pc->delta[d]);
+	p->pcpu_next = c->head;
+	c->head = p;
+	pc_count(c, c->count + 1);
+	if (VMK_UNLIKELY(c->count > VMK_PHYS_PCPU_HIGH))
+		cache_drain(c, d, VMK_PHYS_PCPU_BATCH);
+	if (VMK_UNLIKELY(__atomic_load_n(&pc->drain_req, __ATOMIC_RELAXED)))
+		vmk_phys__drain_pending(pc, cpu);
+	pc_exit(pc);
+}
+
+/* ---- used by bulk.c ---- */
+
+size_t vmk_phys__pcpu_take(unsigned int d, unsigned int q, unsigned int flags, size_t n,
+			   struct vmk_page **pages)
+{
+	unsigned int cpu = phys_cpu();
+	struct vmk_phys_pcpu *pc = &G.pcpu[cpu];
+	struct vmk_phys_pcache *c = &pc->cache[d][q];
+	unsigned int state = (flags & VMK_ALLOC_PTP) ? VMK_PAGE_PTP : VMK_PAGE_ALLOC;
+	size_t got = 0;
+
+	pc_enter(pc);
+	vmk_phys__drain_pending(pc, cpu);
+	while (got < n && c->head) {
+		struct vmk_page *p = c->head;
+
+		c->head = p->pcpu_next;
+		vmk_phys__set_state(p, 1, VMK_PAGE_PCPU, state, pc->delta[d]);
+		pages[got++] = p;
+	}
+	pc_count(c, c->count - (uint32_t)got);
+	pc_exit(pc);
+	return got;
+}
+
+size_t vmk_phys__pcpu_put(struct vmk_page **pages, size_t n)
+{
+	unsigned int cpu = phys_cpu();
+	struct vmk_phys_pcpu *pc = &G.pcpu[cpu];
+	size_t i;
+
+	pc_enter(pc);
+	for (i = 0; i < n; i++) {
+		struct vmk_page *p = pages[i];
+		const struct vmk_phys_seg *s = pg_seg(p);
+		struct vmk_phys_pcache *c = &pc->cache[s->domain][s->pool];
+		unsigned int st = pg_state(p);
+
+		if (c->count >= VMK_PHYS_PCPU_HIGH || (pg_flags(p) & VMK_PGF_BADPEND))
+			break;
+		p->ref_count = 0;
+		p->order = VMK_ORDER_NONE;
+		vmk_phys__set_state(p, 1, st, VMK_PAGE_PCPU, pc->delta[s->domain]);
+		p->pcpu_next = c->head;
+		c->head = p;
+		pc_count(c, c->count + 1);
+	}
+	pc_exit(pc);
+	return i;
+}
+
+bool vmk_phys__pcpu_remove_bad(struct vmk_page *p)
+{
+	struct vmk_phys_pcpu *pc = &G.pcpu[phys_cpu()];
+	const struct vmk_phys_seg *s = pg_seg(p);
+	struct vmk_phys_pcache *c = &pc->cache[s->domain][s->pool];
+	struct vmk_page **pp;
+	bool found = false;
+
+	pc_enter(pc);
+	for (pp = &c->head; *pp; pp = &(*pp)->pcpu_next) {
+		if (*pp == p) {
+			*pp = p->pcpu_next;
+			pc_count(c, c->count - 1);
+			p->pcpu_next = NULL;
+			vmk_phys__set_state(p, 1, VMK_PAGE_PCPU, VMK_PAGE_BAD, pc->delta[s->domain]);
+			found = true;
+			break;
+		}
+	}
+	pc_exit(pc);
+	return found;
+}

@@ -1,0 +1,335 @@
+/*
+ * phys internals shared by the files of src/phys. Not a public header.
+ *
+ * Locking: g.dom[d].lock protects domain d's pools (free lists, counters,
+ * lazy cursors), its NOFREE pool, the lazy bitmaps of its segments, and the
+ * records of its FREE and NOFREE_POOL frames. A per-CPU cache and its
+ * counters are touched only by the owning CPU (or by a quiescent or
+ * rendezvous drain). The state byte and flags byte of a record are read
+ * and written with relaxed atomics because lock holders read the state of
+ * neighbouring frames (buddies) whose owners may be changing them.
+ */
+#ifndef VMKIT_PHYS_INTERNAL_H
+#define VMKIT_PHYS_INTERNAL_H
+
+#include <vmkit/phys.h>
+#include <vmkit/platform.h>
+
+/* Lazy initialisation works in chunks of one max-order block. */
+#define PHYS_CHUNK_ORDER	(VMK_MAX_ORDER - 1)
+#define PHYS_CHUNK_PAGES	((uint64_t)1 << PHYS_CHUNK_ORDER)
+/* Entries of the PA -> segment section table. */
+#define PHYS_SECT_ENTRIES	2048
+#define PHYS_SECT_MIN_SHIFT	21
+
+struct vmk_phys_seg {
+	vmk_paddr_t start, end;		/* page-aligned, end exclusive */
+	uint64_t start_pfn, end_pfn;
+	struct vmk_page *pages;		/* records of [start_pfn, end_pfn) */
+	uint64_t *lazy_free;		/* bit per chunk: free, records not initialised */
+	uint64_t *lazy_resv;		/* bit per chunk: reserved, records not initialised */
+	uint64_t first_chunk;		/* absolute chunk number of start_pfn */
+	uint64_t nchunks;		/* chunks touching the segment */
+	uint64_t lazy_count;		/* lazy chunks left (atomic: read without the lock) */
+	uint64_t meta_bytes;		/* bytes of metadata (records + bitmaps) */
+	uint8_t domain, pool, index;
+};
+
+struct vmk_phys_pool {
+	struct vmk_list fl[VMK_MAX_ORDER];
+	uint32_t nonempty;		/* bit k: fl[k] is not empty */
+	uint64_t nblocks[VMK_MAX_ORDER];
+	uint64_t listed;		/* frames in listed blocks */
+	uint64_t lazy_free;		/* frames in lazy free chunks */
+	uint64_t present;		/* frames in the pool's segments */
+	uint64_t reserve;		/* low-memory reserve against fallbacks */
+	bool reserve_fixed;		/* set by vmk_phys_set_lowmem_reserve */
+	uint64_t segmask;		/* segments of this pool */
+	unsigned int lazy_seg;		/* materialisation cursor: segment and chunk */
+	uint64_t lazy_chunk;
+};
+
+struct vmk_phys_domain {
+	struct vmk_spinlock lock;
+	struct vmk_phys_pool pools[VMK_NPOOLS];
+	int64_t count[VMK_PAGE_NSTATES];	/* frames per state, domain side */
+	uint64_t present;
+	/* NOFREE pool: runs of contiguous NOFREE_POOL frames, length in aux. */
+	struct vmk_list nofree_runs;
+	uint64_t nofree_avail;
+	uint64_t nofree_imported;
+	uint64_t nofree_returned;
+} __attribute__((aligned(64)));
+
+struct vmk_phys_pcache {
+	struct vmk_page *head;		/* LIFO stack through pcpu_next */
+	uint32_t count;
+};
+
+struct vmk_phys_pcpu {
+	struct vmk_phys_pcache cache[VMK_MAX_DOMAINS][VMK_NPOOLS];
+	int64_t delta[VMK_MAX_DOMAINS][VMK_PAGE_NSTATES];	/* state counters, CPU side */
+	uint32_t drain_req;		/* set by other CPUs (atomic) */
+	uint32_t rr;			/* round-robin cursor */
+	uint32_t busy;			/* inside a cache operation (re-entry detector) */
+} __attribute__((aligned(64)));
+
+struct vmk_phys {
+	bool ready;			/* lists initialised (vmk_phys_reset ran) */
+	struct vmk_phys_seg segs[VMK_PHYS_MAX_SEGS];
+	unsigned int nsegs;
+	unsigned int ndomains;		/* highest domain with memory + 1 */
+	unsigned int sect_shift;
+	uint8_t sect[PHYS_SECT_ENTRIES];
+	uint8_t cpu_domain[VMK_MAX_CPUS];
+	struct vmk_phys_domain dom[VMK_MAX_DOMAINS];
+	struct vmk_phys_pcpu pcpu[VMK_MAX_CPUS];
+	struct vmk_phys_boot_report boot;
+};
+
+extern struct vmk_phys vmk_phys__g;
+#define G (vmk_phys__g)
+
+/* ---- relaxed atomic helpers ---- */
+
+static inline unsigned int pg_state(const struct vmk_page *p)
+{
+	return __atomic_load_n(&p->state, __ATOMIC_RELAXED);
+}
+
+static inline unsigned int pg_flags(const struct vmk_page *p)
+{
+	return __atomic_load_n(&p->flags, __ATOMIC_RELAXED);
+}
+
+static inline void pg_set_flags(struct vmk_page *p, unsigned int f)
+{
+	__atomic_store_n(&p->flags, (uint8_t)f, __ATOMIC_RELAXED);
+}
+
+/* Counter update by its only writer (lock holder or owning CPU); readable by anyone. */
+static inline void cnt_add(int64_t *c, int64_t d)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + d, __ATOMIC_RELAXED);
+}
+
+static inline void ucnt_add(uint64_t *c, int64_t d)
+{
+	__atomic_store_n(c, (uint64_t)((int64_t)__atomic_load_n(c, __ATOMIC_RELAXED) + d),
+			 __ATOMIC_RELAXED);
+}
+
+static inline uint64_t ucnt_get(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/* ---- the one state-change function ---- */
+
+/* Bit s of vmk_phys__moves[o]: a frame may go from state o to state s. */
+extern const uint16_t vmk_phys__moves[VMK_PAGE_NSTATES];
+
+/*
+ * Move n consecutive records starting at p from state 'from' to state
+ * 'to', updating counter array cnt (a domain's count[] under its lock, or
+ * the calling CPU's delta[] for that domain). Every state change of a
+ * frame after its record is initialised goes through here.
+ */
+static inline void vmk_phys__set_state(struct vmk_page *p, uint64_t n, unsigned int from,
+				       unsigned int to, int64_t *cnt)
+{
+	VMK_ASSERT(vmk_phys__moves[from] & (1u << to),
+		   "page state change %s -> %s is not allowed",
+		   vmk_page_state_name(from), vmk_page_state_name(to));
+	for (uint64_t i = 0; i < n; i++) {
+		VMK_ASSERT(pg_state(&p[i]) == from,
+			   "page %p expected in state %s, found %s", (void *)&p[i],
+			   vmk_page_state_name(from), vmk_page_state_name(pg_state(&p[i])));
+		__atomic_store_n(&p[i].state, (uint8_t)to, __ATOMIC_RELAXED);
+	}
+	cnt_add(&cnt[from], -(int64_t)n);
+	cnt_add(&cnt[to], (int64_t)n);
+}
+
+/* Write fresh records for [p, p + n): state st (counted in cnt), no order. */
+void vmk_phys__init_records(struct vmk_page *p, uint64_t n, uint8_t seg, unsigned int st,
+			    int64_t *cnt);
+
+/* ---- segments and records (page_array.c) ---- */
+
+static inline struct vmk_phys_seg *pg_seg(const struct vmk_page *p)
+{
+	return &G.segs[p->seg];
+}
+
+static inline uint64_t pg_pfn(const struct vmk_page *p)
+{
+	const struct vmk_phys_seg *s = pg_seg(p);
+
+	return s->start_pfn + (uint64_t)(p - s->pages);
+}
+
+static inline struct vmk_page *seg_page(const struct vmk_phys_seg *s, uint64_t pfn)
+{
+	return s->pages + (pfn - s->start_pfn);
+}
+
+static inline struct vmk_phys_domain *pg_dom(const struct vmk_page *p)
+{
+	return &G.dom[pg_seg(p)->domain];
+}
+
+static inline struct vmk_phys_pool *seg_pool(const struct vmk_phys_seg *s)
+{
+	return &G.dom[s->domain].pools[s->pool];
+}
+
+/* The segment holding pfn, or NULL. */
+struct vmk_phys_seg *vmk_phys__pfn_seg(uint64_t pfn);
+
+/* Pool of a physical address (by the pool boundaries). */
+unsigned int vmk_phys__pool_of(vmk_paddr_t pa);
+
+/* Add one segment piece (inside one pool); meta holds its records and bitmaps. */
+int vmk_phys__seg_insert(vmk_paddr_t start, vmk_paddr_t end, unsigned int domain, void *meta,
+			 struct vmk_phys_seg **out);
+
+/* Bytes of metadata a segment piece [start, end) needs. */
+uint64_t vmk_phys__seg_meta_bytes(vmk_paddr_t start, vmk_paddr_t end);
+
+/* Rebuild the section table and the per-pool reserves after segments changed. */
+void vmk_phys__segs_changed(void);
+
+/* Is chunk c (absolute) of s lazy (free or reserved)? Lock held or acquire read. */
+bool vmk_phys__chunk_lazy(const struct vmk_phys_seg *s, uint64_t chunk);
+
+/*
+ * Initialise the records of every lazy chunk of s meeting [lo, hi) (pfns).
+ * Free chunks enter the buddy lists. Domain lock held. Returns frames done.
+ */
+uint64_t vmk_phys__materialise(struct vmk_phys_seg *s, uint64_t lo, uint64_t hi);
+
+/* Initialise one lazy free chunk of pool (in domain d, lock held); false if none. */
+bool vmk_phys__materialise_one(unsigned int d, unsigned int pool);
+
+/* Mark chunk c (absolute) of s lazy free / reserved at set-up. Lock held. */
+void vmk_phys__set_lazy(struct vmk_phys_seg *s, uint64_t chunk, bool free);
+
+/* ---- buddy lists (buddy.c), domain lock held ---- */
+
+/* Insert the free block at head (records FREE, tails order NONE) with coalescing. */
+void vmk_phys__free_block(struct vmk_phys_seg *s, uint64_t pfn, unsigned int order);
+
+/* Free [lo, hi) (records FREE) in maximal aligned blocks, coalescing. */
+void vmk_phys__free_range(struct vmk_phys_seg *s, uint64_t lo, uint64_t hi);
+
+/*
+ * Take a free block of 2^order frames from pool of domain d, splitting a
+ * bigger one if needed and initialising lazy chunks when the lists run
+ * out. Returns the head (all records still FREE) or NULL.
+ */
+struct vmk_page *vmk_phys__take_block(unsigned int d, unsigned int pool, unsigned int order);
+
+/* Take up to n order-0 frames from pool of d into a LIFO stack; returns the count. */
+uint64_t vmk_phys__take_pages(unsigned int d, unsigned int pool, uint64_t n,
+			      struct vmk_page **stack);
+
+/* List helpers. */
+void vmk_phys__fl_insert(struct vmk_phys_pool *pl, struct vmk_page *head, unsigned int order);
+void vmk_phys__fl_remove(struct vmk_phys_pool *pl, struct vmk_page *head, unsigned int order);
+
+/* The head of the free block holding free frame pfn of s. */
+struct vmk_page *vmk_phys__free_head(const struct vmk_phys_seg *s, uint64_t pfn);
+
+/* Remove free frame pfn from its block (the rest stays listed). Record stays FREE. */
+void vmk_phys__extract(struct vmk_phys_seg *s, uint64_t pfn);
+
+/* ---- policy (pool.c) ---- */
+
+/* Domain to start from for a domain argument; -1 if invalid. */
+int vmk_phys__first_domain(int domain);
+
+/* May a request from pool 'from' take 2^order frames of lower pool pl? Lock held. */
+bool vmk_phys__fallback_ok(const struct vmk_phys_pool *pl, unsigned int from, unsigned int pool,
+			   unsigned int order, unsigned int flags);
+
+/* Prepare an allocated block's records: state ALLOC/PTP, order, fields cleared, zeroing. */
+void vmk_phys__prep_alloc(struct vmk_page *p, uint64_t n, unsigned int order, unsigned int flags,
+			  unsigned int memattr);
+
+/* Zero the frames of [p, p + n) through the direct map. */
+void vmk_phys__zero(struct vmk_page *p, uint64_t n);
+
+/* Check a page about to be freed and return its target state (FREE or BAD). */
+unsigned int vmk_phys__free_check(struct vmk_page *p);
+
+/*
+ * Allocate 2^order frames from the first domain and pool that can give
+ * them, in policy order (order 0 through the per-CPU caches unless
+ * NOCACHE); drains caches and retries once when everything is short.
+ */
+struct vmk_page *vmk_phys__alloc_slow(int domain, unsigned int pool, unsigned int order,
+				      unsigned int flags);
+
+/* Return 2^order frames at p (state ALLOC/PTP) to the buddy lists. Takes the lock. */
+void vmk_phys__free_pages(struct vmk_page *p, unsigned int order);
+
+/* Remove NOFREE_POOL frame pfn of s from its run (nofree.c). Lock held. */
+void vmk_phys__nofree_extract(struct vmk_phys_seg *s, uint64_t pfn);
+
+/* ---- per-CPU caches (pcpu.c) ---- */
+
+/* Remove p from the calling CPU's cache if it is there (then it is PCPU -> BAD). */
+bool vmk_phys__pcpu_remove_bad(struct vmk_page *p);
+
+
+/*
+ * Refill the calling CPU's cache of (d, q) from the buddy lists and take
+ * one page from it, prepared for flags. fallback: q is below the
+ * requested pool (respect its reserve). NULL if the pool has nothing.
+ */
+struct vmk_page *vmk_phys__pcpu_refill(unsigned int d, unsigned int q, bool fallback,
+				       unsigned int flags);
+
+/* Take up to n pages of the calling CPU's cache (d, q) as allocated (state per flags). */
+size_t vmk_phys__pcpu_take(unsigned int d, unsigned int q, unsigned int flags, size_t n,
+			   struct vmk_page **pages);
+
+/* Put pages[0..] (checked, allocated) into the calling CPU's caches until one is full; returns how many. */
+size_t vmk_phys__pcpu_put(struct vmk_page **pages, size_t n);
+
+/* Drain the calling CPU's caches (all domains and pools). */
+void vmk_phys__drain_self(void);
+
+/* Drain cpu's caches from wherever (quiescent or rendezvous). */
+void vmk_phys__drain_cpu_direct(unsigned int cpu);
+
+/* Relieve a shortage: drain own caches, ask others (rendezvous if possible). */
+void vmk_phys__shortage(void);
+
+/* Honour a pending drain request for the calling CPU. */
+void vmk_phys__drain_pending(struct vmk_phys_pcpu *pc, unsigned int cpu);
+
+static inline unsigned int phys_cpu(void)
+{
+	unsigned int c = vmk_cpu_id();
+
+	VMK_ASSERT(c < VMK_MAX_CPUS, "CPU id %u below VMK_MAX_CPUS", c);
+	return c;
+}
+
+/* ---- misc ---- */
+
+/* Initialise the global state on first use. */
+static inline void phys_ready(void)
+{
+	if (VMK_UNLIKELY(!G.ready))
+		vmk_phys_reset();
+}
+
+static inline uint64_t pow2(unsigned int o)
+{
+	return (uint64_t)1 << o;
+}
+
+#endif /* VMKIT_PHYS_INTERNAL_H */

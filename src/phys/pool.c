@@ -1,0 +1,272 @@
+/*
+ * Allocation policy: which domain and pool a request is served from, the
+ * low-memory reserves, preparing allocated records, and freeing blocks.
+ */
+#include "phys_internal.h"
+
+const char *vmk_pool_name(unsigned int pool)
+{
+	static const char *const names[VMK_NPOOLS] = { "DEFAULT", "DMA32", "DMA" };
+
+	return pool < VMK_NPOOLS ? names[pool] : "?";
+}
+
+int vmk_phys__first_domain(int domain)
+{
+	unsigned int n = G.ndomains, cpu;
+	struct vmk_phys_pcpu *pc;
+
+	if (domain >= 0)
+		return domain < VMK_MAX_DOMAINS ? domain : -1;
+	if (domain == VMK_DOMAIN_LOCAL)
+		return G.cpu_domain[phys_cpu()];
+	if (domain != VMK_DOMAIN_RR || n == 0)
+		return domain == VMK_DOMAIN_RR ? 0 : -1;
+	cpu = phys_cpu();
+	pc = &G.pcpu[cpu];
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int d = pc->rr++ % n;
+
+		if (G.dom[d].present)
+			return (int)d;
+	}
+	return 0;
+}
+
+int vmk_phys_domain_interleave(uint64_t index, unsigned int stripe_order)
+{
+	unsigned int with[VMK_MAX_DOMAINS], n = 0;
+
+	for (unsigned int d = 0; d < G.ndomains; d++)
+		if (G.dom[d].present)
+			with[n++] = d;
+	if (n == 0)
+		return 0;
+	if (stripe_order > 63)
+		stripe_order = 63;
+	return (int)with[(index >> stripe_order) % n];
+}
+
+int vmk_phys_set_lowmem_reserve(unsigned int domain, unsigned int pool, uint64_t pages)
+{
+	struct vmk_phys_domain *dm;
+
+	if (domain >= VMK_MAX_DOMAINS || pool >= VMK_NPOOLS)
+		return -VMK_EINVAL;
+	phys_ready();
+	dm = &G.dom[domain];
+	vmk_spin_lock(&dm->lock);
+	dm->pools[pool].reserve = pages;
+	dm->pools[pool].reserve_fixed = true;
+	vmk_spin_unlock(&dm->lock);
+	return 0;
+}
+
+bool vmk_phys__fallback_ok(const struct vmk_phys_pool *pl, unsigned int from, unsigned int pool,
+			   unsigned int order, unsigned int flags)
+{
+	if (pool == from || (flags & VMK_ALLOC_LOWMEM))
+		return true;
+	return pl->listed + pl->lazy_free >= pow2(order) + pl->reserve;
+}
+
+void vmk_phys__zero(struct vmk_page *p, uint64_t n)
+{
+	vmk_paddr_t pa = vmk_page_to_pa(p);
+
+	for (uint64_t i = 0; i < n; i++) {
+		void *v = vmk_phys_to_virt(pa + i * VMK_PAGE_SIZE);
+
+		VMK_VERIFY(v != NULL, "allocated frame %llx is reachable through the direct map",
+			   (unsigned long long)(pa + i * VMK_PAGE_SIZE));
+		vmk_memset(v, 0, VMK_PAGE_SIZE);
+	}
+}
+
+void vmk_phys__prep_alloc(struct vmk_page *p, uint64_t n, unsigned int order, unsigned int flags,
+			  unsigned int memattr)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		p[i].md_pv = 0;
+		p[i].owner = 0;
+		p[i].ref_count = (flags & VMK_ALLOC_WIRED) ? 1 : 0;
+		p[i].aux = 0;
+		p[i].order = VMK_ORDER_NONE;
+		p[i].md_flags = 0;
+		p[i].memattr = (uint8_t)memattr;
+	}
+	p->order = (uint8_t)order;
+	if (flags & VMK_ALLOC_ZERO)
+		vmk_phys__zero(p, n);
+}
+
+unsigned int vmk_phys__free_check(struct vmk_page *p)
+{
+	unsigned int st = pg_state(p);
+
+	VMK_VERIFY(st != VMK_PAGE_NOFREE,
+		   "NOFREE page %llx freed through the ordinary free path (use vmk_page_nofree_return)",
+		   (unsigned long long)vmk_page_to_pa(p));
+	VMK_VERIFY(st == VMK_PAGE_ALLOC || st == VMK_PAGE_PTP,
+		   "freed page %llx is allocated (state %s: double free?)",
+		   (unsigned long long)vmk_page_to_pa(p), vmk_page_state_name(st));
+	VMK_ASSERT(p->md_pv == 0, "freed page %llx is off every reverse-map list (md_pv 0)",
+		   (unsigned long long)vmk_page_to_pa(p));
+	return st;
+}
+
+/* Frames of a freed block go FREE (or BAD if pending), then to the lists. Lock held. */
+static void free_locked(struct vmk_phys_domain *dm, struct vmk_page *p, uint64_t n)
+{
+	struct vmk_phys_seg *s = pg_seg(p);
+	uint64_t pfn = pg_pfn(p), run = 0;
+
+	for (uint64_t i = 0; i <= n; i++) {
+		if (i < n) {
+			unsigned int st = pg_state(&p[i]);
+
+			p[i].ref_count = 0;
+			p[i].order = VMK_ORDER_NONE;
+			if (!(pg_flags(&p[i]) & VMK_PGF_BADPEND)) {
+				vmk_phys__set_state(&p[i], 1, st, VMK_PAGE_FREE, dm->count);
+				run++;
+				continue;
+			}
+			pg_set_flags(&p[i], pg_flags(&p[i]) & ~VMK_PGF_BADPEND);
+			vmk_phys__set_state(&p[i], 1, st, VMK_PAGE_BAD, dm->count);
+		}
+		if (run)
+			vmk_phys__free_range(s, pfn + i - run, pfn + i);
+		run = 0;
+	}
+}
+
+void vmk_phys__free_pages(struct vmk_page *p, unsigned int order)
+{
+	struct vmk_phys_domain *dm = pg_dom(p);
+	uint64_t n = pow2(order);
+
+	for (uint64_t i = 0; i < n; i++)
+		vmk_phys__free_check(&p[i]);
+	vmk_spin_lock(&dm->lock);
+	free_locked(dm, p, n);
+	vmk_spin_unlock(&dm->lock);
+}
+
+void vmk_page_free_order(struct vmk_page *p, unsigned int order)
+{
+	VMK_VERIFY(order < VMK_MAX_ORDER && p->order == order,
+		   "block freed with order %u was allocated with order %u", order, p->order);
+	if (order == 0) {
+		vmk_page_free(p);
+		return;
+	}
+	VMK_VERIFY((pg_pfn(p) & (pow2(order) - 1)) == 0, "freed block of order %u is aligned", order);
+	vmk_phys__free_pages(p, order);
+}
+
+void vmk_page_free_contig(struct vmk_page *p, size_t npages)
+{
+	struct vmk_phys_seg *s;
+	struct vmk_phys_domain *dm;
+
+	if (npages == 0)
+		return;
+	s = pg_seg(p);
+	dm = &G.dom[s->domain];
+	VMK_VERIFY(pg_pfn(p) + npages <= s->end_pfn, "contiguous run of %zu pages stays in its segment",
+		   npages);
+	for (size_t i = 0; i < npages; i++) {
+		vmk_phys__free_check(&p[i]);
+		VMK_VERIFY(p[i].order == 0, "page %zu of a contiguous run is order 0", i);
+	}
+	vmk_spin_lock(&dm->lock);
+	free_locked(dm, p, npages);
+	vmk_spin_unlock(&dm->lock);
+}
+
+/*
+ * Allocate 2^order frames from the first domain and pool that can give
+ * them, in policy order; order 0 refills the per-CPU cache on the way.
+ */
+struct vmk_page *vmk_phys__alloc_slow(int domain, unsigned int pool, unsigned int order,
+				      unsigned int flags)
+{
+	int d0 = vmk_phys__first_domain(domain);
+	unsigned int nd = G.ndomains;
+	unsigned int state = (flags & VMK_ALLOC_PTP) ? VMK_PAGE_PTP : VMK_PAGE_ALLOC;
+	bool cache = order == 0 && !(flags & VMK_ALLOC_NOCACHE);
+
+	if (d0 < 0 || pool >= VMK_NPOOLS || order >= VMK_MAX_ORDER || nd == 0)
+		return NULL;
+	if ((unsigned int)d0 >= nd) {
+		/* A domain without memory: only the fallback can serve. */
+		if (flags & VMK_ALLOC_EXACT_DOMAIN)
+			return NULL;
+		d0 = 0;
+	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		for (unsigned int i = 0; i < nd; i++) {
+			unsigned int d = ((unsigned int)d0 + i) % nd;
+			struct vmk_phys_domain *dm = &G.dom[d];
+
+			if (i > 0 && (flags & VMK_ALLOC_EXACT_DOMAIN))
+				break;
+			if (!dm->present)
+				continue;
+			for (unsigned int q = pool; q < VMK_NPOOLS; q++) {
+				struct vmk_phys_pool *pl = &dm->pools[q];
+				struct vmk_page *p = NULL;
+
+				if (q > pool && (flags & VMK_ALLOC_EXACT_POOL))
+					break;
+				if (!pl->present)
+					continue;
+				if (cache) {
+					p = vmk_phys__pcpu_refill(d, q, q != pool, flags);
+					if (p)
+						return p;
+					continue;
+				}
+				vmk_spin_lock(&dm->lock);
+				if (vmk_phys__fallback_ok(pl, pool, q, order, flags))
+					p = vmk_phys__take_block(d, q, order);
+				if (p)
+					vmk_phys__set_state(p, pow2(order), VMK_PAGE_FREE, state,
+							    dm->count);
+				vmk_spin_unlock(&dm->lock);
+				if (p) {
+					vmk_phys__prep_alloc(p, pow2(order), order, flags,
+							     VMK_MEMATTR_WB);
+					return p;
+				}
+			}
+		}
+		if (attempt == 0)
+			vmk_phys__shortage();
+	}
+	return NULL;
+}
+
+struct vmk_page *vmk_page_alloc_order(int domain, unsigned int pool, unsigned int order,
+				      unsigned int flags)
+{
+	if (order == 0)
+		return vmk_page_alloc(domain, pool, flags);
+	if (vmk_fault("phys.alloc"))
+		return NULL;
+	return vmk_phys__alloc_slow(domain, pool, order, flags | VMK_ALLOC_NOCACHE);
+}
+
+uint64_t vmk_phys_free_pages(unsigned int domain, unsigned int pool)
+{
+	uint64_t n = 0;
+
+	if (domain >= VMK_MAX_DOMAINS || pool >= VMK_NPOOLS || !G.ready)
+		return 0;
+	n = ucnt_get(&G.dom[domain].pools[pool].listed) +
+	    ucnt_get(&G.dom[domain].pools[pool].lazy_free);
+	for (unsigned int c = 0; c < VMK_MAX_CPUS; c++)
+		n += __atomic_load_n(&G.pcpu[c].cache[domain][pool].count, __ATOMIC_RELAXED);
+	return n;
+}
