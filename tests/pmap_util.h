@@ -15,6 +15,9 @@
  * allocator (PTPs, PV chunks); [2 GiB, 4 GiB) stays RESERVED: "data" pages
  * the tests map (managed pages need a page record that is not free).
  */
+/* Size mapped by one entry at level l (0: 4 KiB, 1: 2 MiB, 2: 1 GiB). */
+#define PT_SIZE(l)	((uint64_t)1 << (12 + 9 * (l)))
+
 #define PMT_RAM_BASE	(1ull << 30)
 #define PMT_RAM_END	(4ull << 30)
 #define PMT_ALLOC_END	(PMT_RAM_BASE + (256ull << 20))

@@ -318,22 +318,31 @@ int vmk_pmap_qenter(vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n)
 			return lvl != 0 ? -VMK_ENOENT : -VMK_EINVAL;
 		}
 	}
+	/* Live entries are broken first (one invalidation), then all are made. */
 	for (size_t i = 0; i < n; i++) {
 		unsigned int lvl;
 		vmk_pte_t *p = vmk_pmap__walk(k, va + i * VMK_PAGE_SIZE, &lvl, NULL);
-		vmk_pte_t old = __atomic_exchange_n(p, ARCH->make_leaf(pas[i], 0, a), __ATOMIC_ACQ_REL);
+		vmk_pte_t old = pte_load(p);
 
-		VMK_VERIFY(!(ARCH->is_valid(old, 0) && (ARCH->attrs_of(old, 0) & VMK_PTE_A_MANAGED)),
-			   "qenter over a managed mapping at %#llx", (unsigned long long)(va + i * VMK_PAGE_SIZE));
-		if (ARCH->is_valid(old, 0))
-			flush = true;
-		else
-			pmap__count_leaf(k, 0, 1);
+		if (!ARCH->is_valid(old, 0))
+			continue;
+		VMK_VERIFY(!(ARCH->attrs_of(old, 0) & (VMK_PTE_A_MANAGED | VMK_PTE_A_NOPROMOTE)),
+			   "qenter over a managed or no-promote mapping at %#llx",
+			   (unsigned long long)(va + i * VMK_PAGE_SIZE));
+		pte_clear(p);
+		pmap__count_leaf(k, 0, -1);
+		flush = true;
 	}
 	if (flush)
 		vmk_pmap__tlb_range(k, va, n * VMK_PAGE_SIZE, true);
-	else
-		vmk_barrier(VMK_BARRIER_PTE_STORE);
+	for (size_t i = 0; i < n; i++) {
+		unsigned int lvl;
+		vmk_pte_t *p = vmk_pmap__walk(k, va + i * VMK_PAGE_SIZE, &lvl, NULL);
+
+		pte_store(p, ARCH->make_leaf(pas[i], 0, a));
+		pmap__count_leaf(k, 0, 1);
+	}
+	vmk_barrier(VMK_BARRIER_PTE_STORE);
 	pmap__unlock(k);
 	return 0;
 }

@@ -87,8 +87,8 @@ void vmk_pmap__ptp_hold(struct vmk_pmap *pm, vmk_paddr_t table_pa)
 	if (pm->kernel || table_pa == pm->root)
 		return;
 	pg = vmk_pa_to_page(table_pa);
-	VMK_ASSERT(pg && pg->ref_count < VMK_PT_ENTRIES,
-		   "PTP %#llx holds more than 512 references", (unsigned long long)table_pa);
+	VMK_ASSERT(pg && pg->ref_count <= VMK_PT_ENTRIES,	/* 512 entries + one hold */
+		   "PTP %#llx holds more than 512 entries and a hold", (unsigned long long)table_pa);
 	pg->ref_count++;
 }
 
