@@ -107,10 +107,11 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 		if (!pg || vmk_page_is_free(pg))
 			return -VMK_EINVAL;
 	}
+	pmap__lock(pm);
+	if (vmk_pmap__in_np(pm, va, VMK_PAGE_SIZE))
+		flags |= VMK_PMAP_ENTER_NOPROMOTE;
 	a = vmk_pmap__attrs(pm, prot, flags);
 	new_pte = ARCH->make_leaf(pa, 0, a);
-
-	pmap__lock(pm);
 	t = vmk_pmap__get_table(pm, va, 0, true, &err);
 	if (!t)
 		goto out;
@@ -173,7 +174,7 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 		pv__unlock();
 	}
 promote:
-	if (PG->promote && !(a & VMK_PTE_A_NOPROMOTE))
+	if (PG->promote)	/* no-promote leaves are refused (and counted) there */
 		vmk_pmap__try_promote(pm, va, 1);
 out:
 	pmap__unlock(pm);
@@ -199,9 +200,10 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 		if (!head || !vmk_pa_to_page(pa + size - VMK_PAGE_SIZE) || vmk_page_is_free(head))
 			return -VMK_EINVAL;
 	}
-	a = vmk_pmap__attrs(pm, prot, flags);
-
 	pmap__lock(pm);
+	if (vmk_pmap__in_np(pm, va, size))
+		flags |= VMK_PMAP_ENTER_NOPROMOTE;
+	a = vmk_pmap__attrs(pm, prot, flags);
 	t = vmk_pmap__get_table(pm, va, lvl, !(flags & VMK_PMAP_ENTER_NOREPLACE), &err);
 	if (!t) {
 		err = err == -VMK_EEXIST ? -VMK_EEXIST : err;
@@ -271,7 +273,7 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 		vmk_pmap__pv_link(head, pv);
 		pv__unlock();
 	}
-	if (PG->promote && !(a & VMK_PTE_A_NOPROMOTE))
+	if (PG->promote)	/* no-promote leaves are refused (and counted) there */
 		vmk_pmap__try_promote(pm, va, lvl + 1);
 out:
 	pmap__unlock(pm);

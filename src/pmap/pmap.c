@@ -301,6 +301,8 @@ int vmk_pmap_protect_bbm(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size,
 		}
 	} else if (strategy == VMK_PMAP_BBM_NOPROMOTE) {
 		/* First check, then change: all or nothing. */
+		if (pm->nnp == VMK_PMAP_MAX_RDV)
+			r = -VMK_ENOSPC;
 		for (vmk_vaddr_t v = va; v < end && !r; v += VMK_PAGE_SIZE) {
 			unsigned int lvl;
 			vmk_pte_t *p = vmk_pmap__walk(pm, v, &lvl, NULL);
@@ -317,6 +319,11 @@ int vmk_pmap_protect_bbm(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size,
 			       !pte_cas(p, &e, ARCH->make_leaf(ARCH->pa_of(e, 0), 0,
 							       ARCH->attrs_of(e, 0) | VMK_PTE_A_NOPROMOTE)))
 				;
+		}
+		if (!r) {
+			pm->np[pm->nnp].va = va;
+			pm->np[pm->nnp].end = end;
+			pm->nnp++;
 		}
 	} else {
 		r = -VMK_EINVAL;

@@ -29,8 +29,10 @@ struct vmk_pmap {
 	uint64_t pv_free;			/* free entries in those chunks */
 	struct vmk_page *spares[VMK_PMAP_SPARE_BUCKETS];	/* spare PTPs by (va, level) */
 	struct vmk_pmap_stats st;
-	struct { vmk_vaddr_t va, end; } rdv[VMK_PMAP_MAX_RDV];
+	struct { vmk_vaddr_t va, end; } rdv[VMK_PMAP_MAX_RDV];	/* rendezvous strategy */
 	unsigned int nrdv;
+	struct { vmk_vaddr_t va, end; } np[VMK_PMAP_MAX_RDV];	/* no-promote ranges */
+	unsigned int nnp;
 	uint64_t active[(VMK_MAX_CPUS + 63) / 64];	/* CPUs running it */
 };
 
@@ -198,6 +200,8 @@ void vmk_pmap__tlb_range(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, b
 vmk_pte_t vmk_pmap__update_entry(struct vmk_pmap *pm, vmk_pte_t *p, vmk_pte_t new_pte,
 				 vmk_vaddr_t va, vmk_size_t size, unsigned int lvl);
 bool vmk_pmap__in_rdv(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size);
+/* True if [va, va + size) overlaps a range marked no-promote. */
+bool vmk_pmap__in_np(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size);
 
 /* ---- mappings (enter.c, remove.c, promote.c) ---- */
 uint32_t vmk_pmap__attrs(struct vmk_pmap *pm, uint32_t prot, uint32_t flags);

@@ -9,7 +9,7 @@
 #include "pmap_internal.h"
 
 /* Demotions needed so that addr becomes a leaf boundary; counts spare-less ones. */
-static void edge_needs(struct vmk_pmap *pm, vmk_vaddr_t addr, unsigned int *ptps, uint64_t *pvs)
+static bool edge_needs(struct vmk_pmap *pm, vmk_vaddr_t addr, unsigned int *ptps, uint64_t *pvs)
 {
 	unsigned int lvl;
 	vmk_pte_t e = pte_load(vmk_pmap__walk(pm, addr, &lvl, NULL));
@@ -17,7 +17,7 @@ static void edge_needs(struct vmk_pmap *pm, vmk_vaddr_t addr, unsigned int *ptps
 	uint32_t a;
 
 	if (lvl == 0 || !ARCH->is_block(e, lvl) || !(addr & (VMK_PT_SIZE(lvl) - 1)))
-		return;
+		return false;
 	a = ARCH->attrs_of(e, lvl);
 	spare = vmk_pmap__spare_has(pm, addr & ~(VMK_PT_SIZE(lvl) - 1), lvl);
 	for (unsigned int l = lvl; l > 0 && (addr & (VMK_PT_SIZE(l) - 1)); l--) {
@@ -26,6 +26,7 @@ static void edge_needs(struct vmk_pmap *pm, vmk_vaddr_t addr, unsigned int *ptps
 		if (a & VMK_PTE_A_MANAGED)
 			*pvs += VMK_PT_ENTRIES - 1;
 	}
+	return true;
 }
 
 int vmk_pmap__split_edges(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva)
@@ -34,11 +35,12 @@ int vmk_pmap__split_edges(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva)
 	vmk_vaddr_t edge[2] = { sva, eva };
 	unsigned int nptp = 0;
 	uint64_t npv = 0;
+	bool cut;
 
-	edge_needs(pm, sva, &nptp, &npv);
+	cut = edge_needs(pm, sva, &nptp, &npv);
 	if (vmk_pmap__va_ok(pm, eva))
-		edge_needs(pm, eva, &nptp, &npv);
-	if (nptp == 0 && npv == 0)
+		cut = edge_needs(pm, eva, &nptp, &npv) || cut;
+	if (!cut)
 		return 0;
 	if (vmk_pmap__reserve_ptps(pm, &r, nptp))
 		return -VMK_ENOMEM;

@@ -89,6 +89,14 @@ bool vmk_pmap__in_rdv(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size)
 	return false;
 }
 
+bool vmk_pmap__in_np(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size)
+{
+	for (unsigned int i = 0; i < pm->nnp; i++)
+		if (va < pm->np[i].end && pm->np[i].va < va + size)
+			return true;
+	return false;
+}
+
 struct bbm_args {
 	struct vmk_pmap *pm;
 	vmk_pte_t *p;
