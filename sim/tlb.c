@@ -39,6 +39,20 @@ static struct tlb_cpu tlbs[NCPU];
 static pthread_once_t tlb_once = PTHREAD_ONCE_INIT;
 static pthread_rwlock_t park;	/* rendezvous parks accessors */
 static int in_rendezvous;
+static _Thread_local bool rdv_owner;	/* this thread runs the rendezvous function */
+
+/* Hooks are code running on a CPU: a rendezvous parks them too. */
+static void cpu_enter(void)
+{
+	if (!rdv_owner)
+		pthread_rwlock_rdlock(&park);
+}
+
+static void cpu_leave(void)
+{
+	if (!rdv_owner)
+		pthread_rwlock_unlock(&park);
+}
 
 static void (*prev_tlb)(void *, const struct vmk_tlb_req *);
 static void (*prev_barrier)(void *, enum vmk_barrier);
@@ -74,6 +88,14 @@ static unsigned int tlb_cap(void)
 	unsigned int n = mmu_cfg.tlb_entries ? mmu_cfg.tlb_entries : 64;
 
 	return n > TLB_MAX ? TLB_MAX : n;
+}
+
+/* Simulated CPUs in use: only their TLBs can hold anything. */
+static unsigned int ncpus(void)
+{
+	unsigned int n = vmk_cpu_count();
+
+	return n < NCPU ? n : NCPU;
 }
 
 static void violation(const char *fmt, ...)
@@ -273,7 +295,7 @@ static void check_bbm(void)
 {
 	if (mmu_cfg.arch != VMK_PMAP_ARCH_ARM64)
 		return;
-	for (unsigned int cpu = 0; cpu < NCPU; cpu++) {
+	for (unsigned int cpu = 0; cpu < ncpus(); cpu++) {
 		struct tlb_cpu *c = &tlbs[cpu];
 
 		pthread_mutex_lock(&c->lock);
@@ -350,12 +372,13 @@ static void inval_cpu(struct tlb_cpu *c, const struct vmk_tlb_req *req)
 
 static void hook_tlb(void *ctx, const struct vmk_tlb_req *req)
 {
+	cpu_enter();
 	__atomic_add_fetch(&n_tlbi, 1, __ATOMIC_RELAXED);
 	if (req->shootdown)
 		__atomic_add_fetch(&n_shoot, 1, __ATOMIC_RELAXED);
 	ev_add(VMK_SIM_EV_TLBI, req->kind, req->va, req->size, req->shootdown);
 	if (req->shootdown) {
-		for (unsigned int i = 0; i < NCPU; i++)
+		for (unsigned int i = 0; i < ncpus(); i++)
 			inval_cpu(&tlbs[i], req);
 	} else {
 		inval_cpu(&tlbs[vmk_cpu_id() % NCPU], req);
@@ -363,11 +386,13 @@ static void hook_tlb(void *ctx, const struct vmk_tlb_req *req)
 	if (prev_tlb)
 		prev_tlb(ctx, req);
 	check_msv();
+	cpu_leave();
 }
 
 static void hook_barrier(void *ctx, enum vmk_barrier kind)
 {
 	(void)ctx;
+	cpu_enter();
 	__atomic_add_fetch(&n_barrier[kind & 3], 1, __ATOMIC_RELAXED);
 	ev_add(VMK_SIM_EV_BARRIER, kind, 0, 0, false);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -375,6 +400,7 @@ static void hook_barrier(void *ctx, enum vmk_barrier kind)
 		check_bbm();
 		check_msv();
 	}
+	cpu_leave();
 }
 
 static void hook_rendezvous(void *ctx, vmk_rendezvous_fn fn, void *arg)
@@ -384,7 +410,9 @@ static void hook_rendezvous(void *ctx, vmk_rendezvous_fn fn, void *arg)
 	pthread_rwlock_wrlock(&park);	/* every other CPU is now outside its accesses */
 	ev_add(VMK_SIM_EV_RENDEZVOUS_BEGIN, 0, 0, 0, false);
 	__atomic_store_n(&in_rendezvous, 1, __ATOMIC_RELEASE);
+	rdv_owner = true;
 	fn(arg, vmk_cpu_id());
+	rdv_owner = false;
 	__atomic_store_n(&in_rendezvous, 0, __ATOMIC_RELEASE);
 	ev_add(VMK_SIM_EV_RENDEZVOUS_END, 0, 0, 0, false);
 	pthread_rwlock_unlock(&park);
