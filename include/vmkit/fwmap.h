@@ -110,7 +110,7 @@ enum {
 	VMK_FWMAP_F_MEMRESERVE = 1u << 4, /* from a DT /memreserve/ block entry */
 	VMK_FWMAP_F_SP = 1u << 5,	/* EFI_MEMORY_SP: specific-purpose memory */
 	VMK_FWMAP_F_NV = 1u << 6,	/* EFI_MEMORY_NV: non-volatile */
-	VMK_FWMAP_F_RO = 1u << 7,	/* EFI_MEMORY_RO / WP: read-only */
+	VMK_FWMAP_F_RO = 1u << 7,	/* EFI_MEMORY_RO: read-only */
 	VMK_FWMAP_F_XP = 1u << 8,	/* EFI_MEMORY_XP: not executable */
 };
 

@@ -86,4 +86,16 @@ bool vmk_fwmap__after(struct vmk_str s, const char *needle, struct vmk_str *rest
  */
 bool vmk_fwmap__e820_name(struct vmk_str *s, uint32_t *type, bool *unknown);
 
+/* EFI type from a name Linux or UEFI uses ("Boot Data", "ACPI Mem NVS"). */
+int vmk_fwmap__efi_type_from_linux(struct vmk_str name, uint32_t *type);
+
+/* Every EFI_MEMORY_* bit UEFI defines (ISA mask included). */
+uint64_t vmk_fwmap__efi_known_attrs(void);
+
+/* Attribute bit of a Linux column label ("RUN", "MR", "WB", ...). */
+int vmk_fwmap__efi_attr_from_col(struct vmk_str col, uint64_t *bit);
+
+/* VMK_FWMAP_F_* flags that EFI attribute bits imply. */
+uint32_t vmk_fwmap__efi_flags(uint64_t attr);
+
 #endif /* VMKIT_FWMAP_INTERNAL_H */
