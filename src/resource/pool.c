@@ -5,6 +5,9 @@
 #include <vmkit/platform.h>
 #include <vmkit/resource.h>
 
+/* Descriptor of nodes on the free list: catches double frees and list corruption. */
+#define FREE_MARK	((int32_t)0x5eedf4ee)
+
 void vmk_resource_init(struct vmk_resource *r, vmk_paddr_t start, vmk_paddr_t end,
 		       const char *name, uint32_t flags, int32_t desc)
 {
@@ -36,7 +39,7 @@ void vmk_resource_pool_init(struct vmk_resource_pool *pool, struct vmk_resource 
 	pool->free = NULL;
 	/* Build the free list so that nodes come out in array order. */
 	for (i = n; i-- > 0;) {
-		vmk_resource_init(&nodes[i], 0, 0, NULL, 0, VMK_RES_DESC_NONE);
+		vmk_resource_init(&nodes[i], 0, 0, NULL, 0, FREE_MARK);
 		nodes[i].sibling = pool->free;
 		pool->free = &nodes[i];
 	}
@@ -63,6 +66,8 @@ struct vmk_resource *vmk_resource_alloc(struct vmk_resource_pool *pool, vmk_padd
 	if (vmk_fault("resource.alloc") || !pool->free)
 		return NULL;
 	r = pool->free;
+	VMK_VERIFY(pool_owns(pool, r) && r->desc == FREE_MARK,
+		   "resource: pool free list corrupted (node %p not free)", (void *)r);
 	pool->free = r->sibling;
 	pool->nfree--;
 	vmk_resource_init(r, start, end, name, flags, desc);
@@ -75,8 +80,9 @@ void vmk_resource_free(struct vmk_resource_pool *pool, struct vmk_resource *r)
 	VMK_VERIFY(!r->parent && !r->child,
 		   "resource: freed node [%llx-%llx] must be detached and childless",
 		   (unsigned long long)r->start, (unsigned long long)r->end);
-	VMK_VERIFY(pool->nfree < pool->cap, "resource: pool free count overflows (double free?)");
-	vmk_resource_init(r, 0, 0, NULL, 0, VMK_RES_DESC_NONE);
+	VMK_VERIFY(r->desc != FREE_MARK && pool->nfree < pool->cap,
+		   "resource: double free of node %p", (void *)r);
+	vmk_resource_init(r, 0, 0, NULL, 0, FREE_MARK);
 	r->sibling = pool->free;
 	pool->free = r;
 	pool->nfree++;
