@@ -657,6 +657,58 @@ static void test_render_json(void **state)
 	rt_free(t);
 }
 
+static void test_deep_tree(void **state)
+{
+	/* 200000 levels: a recursive walk would overflow the stack; none may recurse. */
+	enum { DEPTH = 200000 };
+	struct vmk_resource *nodes = calloc(DEPTH, sizeof(*nodes)), root;
+	struct vmk_resource_pool pool;
+	struct rt_ranges got;
+	struct vmk_resource *r;
+
+	(void)state;
+	assert_non_null(nodes);
+	vmk_iomem_root_init(&root);
+	vmk_resource_pool_init(&pool, nodes, DEPTH, NULL, 0);
+	r = &root;
+	for (uint64_t d = 0; d < DEPTH; d++) {
+		struct vmk_resource *n = vmk_resource_alloc(&pool, d, 2 * DEPTH - d,
+			d == DEPTH - 1 ? "reserved" : "System RAM",
+			d == DEPTH - 1 ? VMK_RES_MEM : VMK_RES_SYSTEM_RAM | VMK_RES_BUSY,
+			d == DEPTH - 1 ? VMK_RES_DESC_RESERVED : VMK_RES_DESC_NONE);
+
+		assert_int_equal(vmk_resource_request(r, n, NULL), 0);
+		r = n;
+	}
+	assert_int_equal(vmk_resource_check(&root), DEPTH);
+	assert_ptr_equal(vmk_resource_lookup(&root, DEPTH), r);
+	assert_int_equal(vmk_resource_depth(r), DEPTH - 1);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(vmk_resource_walk_usable_ram(&root, 0, UINT64_MAX, rt_collect, &got), 0);
+	assert_int_equal(got.n, 2);
+	assert_true(got.s[0] == 0 && got.e[0] == DEPTH - 2);
+	assert_true(got.s[1] == DEPTH + 2 && got.e[1] == 2 * DEPTH);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(vmk_resource_walk(&root, 0, UINT64_MAX, VMK_RES_MEM, VMK_RES_DESC_RESERVED,
+					   rt_collect, &got), 0);
+	assert_int_equal(got.n, 1);
+	assert_ptr_equal(got.res[0], r);
+	/* Insert in the middle of the chain and remove it again. */
+	{
+		struct vmk_resource mid;
+
+		vmk_resource_init(&mid, 1000, 2 * DEPTH - 1000, "mid", VMK_RES_MEM, 0);
+		assert_int_equal(vmk_resource_insert(&root, &mid, NULL), 0);
+		assert_int_equal(vmk_resource_depth(&mid), 1000);
+		assert_int_equal(vmk_resource_check(&root), DEPTH + 1);
+		assert_int_equal(vmk_resource_remove(&mid), 0);
+	}
+	vmk_resource_free_tree(&pool, &root);
+	assert_int_equal(pool.nfree, DEPTH);
+	assert_null(root.child);
+	free(nodes);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -673,6 +725,7 @@ int main(void)
 		cmocka_unit_test(test_usable),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_render_json),
+		cmocka_unit_test(test_deep_tree),
 	};
 
 	vmk_sim_install();

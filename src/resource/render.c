@@ -11,8 +11,14 @@ void vmk_resource_render(const struct vmk_resource *root, struct vmk_out *out)
 	for (r = root->child; r;) {
 		for (i = 0; i < depth; i++)
 			vmk_out_write(out, "  ", 2);
-		vmk_out_printf(out, "%0*llx-%0*llx : %s\n", width, (unsigned long long)r->start,
-			       width, (unsigned long long)r->end, r->name ? r->name : "<BAD>");
+		/*
+		 * The name goes through vmk_out_puts: vmk_out_printf cuts its
+		 * output at 255 bytes, and names may be longer.
+		 */
+		vmk_out_printf(out, "%0*llx-%0*llx : ", width, (unsigned long long)r->start,
+			       width, (unsigned long long)r->end);
+		vmk_out_puts(out, r->name ? r->name : "<BAD>");
+		vmk_out_write(out, "\n", 1);
 		if (r->child) {
 			r = r->child;
 			depth++;
