@@ -6,8 +6,10 @@
 #include "sim.h"
 
 /* Each subcommand adds one line here and one declaration above the table. */
+int vmkit_cmd_iomem(int argc, char **argv);
 
 static const struct vmkit_cmd commands[] = {
+	{ "iomem", vmkit_cmd_iomem, "parse /proc/iomem text and render it back, as JSON or as usable RAM" },
 	{ NULL, NULL, NULL },
 };
 
