@@ -35,6 +35,9 @@
 #include <vmkit/platform.h>
 
 struct vmk_memblock;
+struct vmk_resource;
+struct vmk_fwmap;
+struct vmk_crash_region;
 
 /* Placement direction. DEFAULT means "the plan's global direction". */
 enum vmk_kexec_dir {
@@ -241,14 +244,56 @@ enum {
 };
 
 /*
- * Live boot state (live.c): RAM = memblock memory; excluded = memblock
- * reserved (reason "memblock reserved") and NOMAP memory ("no-map"). This
- * is what an in-kernel kexec_file_load sees on arm64: the UEFI memory map,
- * ACPI tables, the device tree and the running kernel are all memblock
- * reserved. For a kdump load use vmk_kexec_plan_crash() instead. Returns
- * 0 or -VMK_ENOSPC (p->err says which table).
+ * Live boot state (live.c), as an in-kernel kexec_file_load sees it on
+ * arm64: RAM = memblock memory; excluded = memblock reserved ("memblock
+ * reserved": the UEFI memory map, ACPI tables, the device tree and the
+ * running kernel all are) and NOMAP memory ("no-map"). If root is not
+ * NULL, resources with a descriptor (Crash kernel, ACPI Tables, ACPI NVS,
+ * reserved) that overlap RAM are excluded too, under their own names, so
+ * the list says why. For a kdump load use vmk_kexec_plan_crash() instead.
+ * Returns 0 or -VMK_ENOSPC (p->err says which table).
  */
-int vmk_kexec_plan_from_memblock(struct vmk_kexec_plan *p, const struct vmk_memblock *mb);
+int vmk_kexec_plan_from_live(struct vmk_kexec_plan *p, const struct vmk_memblock *mb,
+			     const struct vmk_resource *root);
+
+/*
+ * A /proc/iomem tree (iomem.c), as user space sees it, nested entries
+ * honoured. RAM = "System RAM" roots (as vmk_resource_walk_usable_ram
+ * defines them); inside them every descendant that is not itself RAM is
+ * excluded with its name: "reserved", "ACPI Tables", "ACPI Non-volatile
+ * Storage", "Crash kernel", anything unknown. Nested "Kernel code/data/
+ * bss/rodata" are overwritable unless flags has
+ * VMK_KEXEC_KEEP_RUNNING_KERNEL. Returns 0 or -VMK_ENOSPC.
+ */
+int vmk_kexec_plan_from_resources(struct vmk_kexec_plan *p, const struct vmk_resource *root,
+				  unsigned int flags);
+
+/*
+ * Find the "Crash kernel" resources (descriptor CRASH_KERNEL, any depth)
+ * under root: the largest is the main region, the next largest the low
+ * one. Returns 0 or -VMK_ENOENT if there is none.
+ */
+int vmk_kexec_find_crash_regions(const struct vmk_resource *root, struct vmk_crash_region *cr);
+
+/*
+ * A firmware map (fwmap.c), sanitized or not, as the memory a kernel that
+ * booted on it could hand to kexec: RAM = usable, boot-services (free
+ * after ExitBootServices) and bootloader ranges; kept clear: bootloader
+ * ranges (the EFI stub allocates the UEFI memory map it passes on as
+ * EfiLoaderData), and every other RAM-backed kind (ACPI tables and NVS,
+ * runtime services, soft-reserved), reserved, unusable, persistent and
+ * no-map ranges, each with its kind. MMIO is not listed. Returns 0 or
+ * -VMK_ENOSPC.
+ */
+int vmk_kexec_plan_from_fwmap(struct vmk_kexec_plan *p, const struct vmk_fwmap *m);
+
+/*
+ * Describe the plan's memory model to memblock as a booting kernel would
+ * (memory = RAM, reserved = every excluded range), so that crashkernel=
+ * can be reserved on a machine read from a file. Returns 0 or memblock's
+ * error.
+ */
+int vmk_kexec_plan_to_memblock(const struct vmk_kexec_plan *p, struct vmk_memblock *mb);
 
 /*
  * A kdump load: RAM = the crash kernel regions given (the low region of a
@@ -430,6 +475,17 @@ struct vmk_crash_region {
 int vmk_crashkernel_reserve(struct vmk_memblock *mb, const struct vmk_crashkernel *ck,
 			    const struct vmk_crash_arch *ca, struct vmk_crash_region *cr,
 			    char *err, size_t errlen);
+
+/*
+ * Show the reservation in the resource tree: link caller-owned nodes
+ * (main, and low if cr->low is not empty; like Linux's static crashk_res)
+ * as "Crash kernel", System RAM | BUSY, descriptor CRASH_KERNEL, at the
+ * deepest place they fit (under their System RAM). Returns 0 or the
+ * insert error (-VMK_EEXIST if a range straddles existing resources); on
+ * error nothing is linked.
+ */
+int vmk_crashkernel_insert_resources(struct vmk_resource *root, const struct vmk_crash_region *cr,
+				     struct vmk_resource *main, struct vmk_resource *low);
 
 /*
  * The ranges a kdump must dump: ram minus the crash kernel regions minus
