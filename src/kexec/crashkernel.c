@@ -192,7 +192,12 @@ int vmk_crashkernel_parse(const char *val, size_t len, uint64_t system_ram,
 		ret = size_at(&c, "size", &ck->size);
 		if (ret)
 			return ret;
-		if (peek(&c) == '@') {
+		if (peek(&c) == '-') {
+			/* "start-end" without ":size": a range list missing its size. */
+			vmk_memset(ck, 0, sizeof(*ck));
+			c.pos = 0;
+			ret = parse_ranges(&c, system_ram, ca, ck);
+		} else if (peek(&c) == '@') {
 			ck->form = VMK_CK_SIZE_OFFSET;
 			ret = offset_at(&c, ck->size, ca, ck);
 			if (!ret)
