@@ -223,6 +223,9 @@ void vmk_kexec_render(const struct vmk_kexec_plan *p, struct vmk_out *out);
 /* Print the plan as JSON: {"ram":[..],"segments":[..],"excluded":[..]}. */
 void vmk_kexec_render_json(const struct vmk_kexec_plan *p, struct vmk_out *out);
 
+/* The same fields without the enclosing braces, to embed in a larger object. */
+void vmk_kexec_render_json_fields(const struct vmk_kexec_plan *p, struct vmk_out *out);
+
 /* ---- sources of truth ---- */
 
 /* Load kinds: a normal kexec (reboot into a new kernel) or a kdump load. */

@@ -49,7 +49,14 @@ static void json_str(struct vmk_out *out, const char *s)
 
 void vmk_kexec_render_json(const struct vmk_kexec_plan *p, struct vmk_out *out)
 {
-	vmk_out_printf(out, "{\"direction\":\"%s\",\"free\":%llu,\"ram\":[",
+	vmk_out_puts(out, "{");
+	vmk_kexec_render_json_fields(p, out);
+	vmk_out_puts(out, "}\n");
+}
+
+void vmk_kexec_render_json_fields(const struct vmk_kexec_plan *p, struct vmk_out *out)
+{
+	vmk_out_printf(out, "\"direction\":\"%s\",\"free\":%llu,\"ram\":[",
 		       p->dir == VMK_KEXEC_BOTTOM_UP ? "bottom-up" : "top-down",
 		       (unsigned long long)vmk_kexec_free_bytes(p));
 	for (size_t i = 0; i < p->ram.n; i++)
@@ -80,5 +87,5 @@ void vmk_kexec_render_json(const struct vmk_kexec_plan *p, struct vmk_out *out)
 		json_str(out, e->reason);
 		vmk_out_puts(out, "}");
 	}
-	vmk_out_puts(out, "]}\n");
+	vmk_out_puts(out, "]");
 }

@@ -7,9 +7,11 @@
 
 /* Each subcommand adds one line here and one declaration above the table. */
 int vmkit_cmd_iomem(int argc, char **argv);
+int vmkit_cmd_kexec_plan(int argc, char **argv);
 
 static const struct vmkit_cmd commands[] = {
 	{ "iomem", vmkit_cmd_iomem, "parse /proc/iomem text and render it back, as JSON or as usable RAM" },
+	{ "kexec-plan", vmkit_cmd_kexec_plan, "place kexec/kdump segments in memory the next kernel does not need" },
 	{ NULL, NULL, NULL },
 };
 
