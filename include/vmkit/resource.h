@@ -293,8 +293,9 @@ int vmk_resource_walk_system_ram(const struct vmk_resource *root, vmk_paddr_t st
  *  - A RAM root is a resource with VMK_RES_SYSRAM, descriptor NONE and no
  *    VMK_RES_SYSRAM_DRIVER_MANAGED, that is not inside another RAM root.
  *    Roots are searched at the top level and inside plain containers (no
- *    SYSRAM, descriptor NONE, e.g. "PCI Bus"), never inside a resource with
- *    a descriptor (RAM inside "reserved" is reserved).
+ *    SYSRAM, descriptor NONE or CXL: "PCI Bus", "CXL Window"), never inside
+ *    a resource with another descriptor (RAM inside "reserved" or
+ *    "Persistent Memory" is not usable).
  *  - Inside a RAM root, a descendant is transparent if it is itself such
  *    RAM (nested "System RAM", "Kernel code/data/bss/rodata": RAM the
  *    running kernel uses and a kexec'd kernel replaces); the walk looks
@@ -336,6 +337,34 @@ const char *vmk_resource_desc_name(int32_t desc);
  * pass the type value (VMK_RES_MEM, VMK_RES_IO, ...).
  */
 const char *vmk_resource_flag_name(uint32_t bit);
+
+/* ---- conversion to a firmware map ---- */
+
+struct vmk_fwmap;
+
+/*
+ * Append the memory the tree under root describes to firmware map m
+ * (include <vmkit/fwmap.h>), in address order, non-overlapping, adjacent
+ * entries of one kind merged:
+ *  - RAM roots (as in vmk_resource_walk_usable_ram) give "usable" for
+ *    their usable pieces and, for each excluding descendant, its kind:
+ *    reserved -> reserved, ACPI Tables -> acpi-reclaim, ACPI NVS ->
+ *    acpi-nvs, persistent -> persistent, Soft Reserved -> soft-reserved,
+ *    anything else (Crash kernel, unknown names) -> reserved.
+ *  - Resources with a descriptor found at the top level or inside plain
+ *    containers give their kind for their whole range (Crash kernel and
+ *    unknown descriptors: reserved; CXL windows are containers and device
+ *    private memory is skipped).
+ *  - Plain containers and devices (PCI windows, BARs, ROMs, APICs,
+ *    driver-managed RAM) give no entry: E820 leaves them as holes too, and
+ *    an MMIO entry would claim knowledge the text does not carry.
+ * Entries get fw_type 0, attr 0, flags 0 and src = the resource's 1-based
+ * pre-order position, which is its line in the rendered /proc/iomem text
+ * (for usable pieces: the RAM root's). Returns 0; -VMK_ENOSPC if m is full;
+ * -VMK_ERANGE if a resource spans all 2^64 bytes (no entry can say so). On
+ * error m is unchanged. Any time (under the tree lock).
+ */
+int vmk_resource_to_fwmap(const struct vmk_resource *root, struct vmk_fwmap *m);
 
 /* ---- /proc/iomem text ---- */
 

@@ -5,7 +5,9 @@
  * memory map, ACPI tables) only as "reserved" children of System RAM, and
  * kexec-tools that read the first level only overwrote them.
  */
-#include <vmkit/resource.h>
+#include <vmkit/platform.h>
+
+#include "internal.h"
 
 bool vmk_resource_is_ram(const struct vmk_resource *r)
 {
@@ -13,65 +15,85 @@ bool vmk_resource_is_ram(const struct vmk_resource *r)
 	       r->desc == VMK_RES_DESC_NONE;
 }
 
-/* A plain container (bus window, device) may hold RAM roots; descriptors may not. */
-static bool may_hold_ram(const struct vmk_resource *r)
+bool vmk_resource__may_hold_ram(const struct vmk_resource *r)
 {
-	return !(r->flags & VMK_RES_SYSRAM) && r->desc == VMK_RES_DESC_NONE;
+	/* A CXL window holds the regions carved from it; other descriptors own their range. */
+	return !(r->flags & VMK_RES_SYSRAM) &&
+	       (r->desc == VMK_RES_DESC_NONE || r->desc == VMK_RES_DESC_CXL);
+}
+
+/*
+ * Walk the descendants of ram in pre-order, looking into transparent (RAM)
+ * ones and cutting out the others. Excluded ranges come out sorted and
+ * disjoint, so one cursor suffices. Nodes inside an excluded subtree are
+ * still stepped over one by one, to keep pos exact.
+ */
+int vmk_resource__ram_pieces(const struct vmk_resource *ram, vmk_resource__piece_fn fn, void *arg)
+{
+	const struct vmk_resource *d, *skip_to = NULL;
+	vmk_paddr_t cur = ram->start;
+	bool done = false;	/* cur passed the top of the address space */
+	size_t pos = 0;
+	int ret;
+
+	for (d = vmk_resource_next(ram, ram); d; d = vmk_resource_next(ram, d)) {
+		pos++;
+		if (skip_to) {
+			if (d != skip_to)
+				continue;
+			skip_to = NULL;
+		}
+		if (vmk_resource_is_ram(d))
+			continue;
+		VMK_ASSERT(d->start >= cur, "resource: siblings sorted and disjoint (usable walk)");
+		if (d->start > cur) {
+			ret = fn(arg, cur, d->start - 1, NULL, 0);
+			if (ret)
+				return ret;
+		}
+		ret = fn(arg, d->start, d->end, d, pos);
+		if (ret)
+			return ret;
+		if (d->end == VMK_PADDR_MAX) {
+			done = true;
+			break;
+		}
+		cur = d->end + 1;
+		skip_to = vmk_resource_next_skip(ram, d);
+		if (!skip_to)
+			break;
+	}
+	if (!done && cur <= ram->end)
+		return fn(arg, cur, ram->end, NULL, 0);
+	return 0;
 }
 
 struct usable_walk {
 	vmk_paddr_t lo, hi;		/* the caller's window */
+	const struct vmk_resource *ram;
 	vmk_resource_walk_fn fn;
 	void *arg;
 };
 
-static int emit(const struct usable_walk *w, const struct vmk_resource *ram,
-		vmk_paddr_t s, vmk_paddr_t e)
+static int usable_piece(void *arg, vmk_paddr_t s, vmk_paddr_t e, const struct vmk_resource *ex,
+			size_t pos)
 {
+	const struct usable_walk *w = arg;
+
+	(void)pos;
+	if (ex)
+		return 0;
 	s = VMK_MAX(s, w->lo);
 	e = VMK_MIN(e, w->hi);
 	if (s > e)
 		return 0;
-	return w->fn(w->arg, s, e, ram);
-}
-
-/*
- * Emit the usable pieces of RAM root 'ram': walk its descendants in address
- * order, looking into transparent (RAM) ones, cutting out the others. The
- * excluded ranges come out sorted and disjoint, so one cursor suffices.
- */
-static int walk_root(const struct usable_walk *w, const struct vmk_resource *ram)
-{
-	const struct vmk_resource *d = ram->child;
-	vmk_paddr_t cur = ram->start;
-	bool done = false;		/* cur passed the top of the address space */
-	int ret;
-
-	while (d && !done) {
-		if (vmk_resource_is_ram(d)) {
-			d = vmk_resource_next(ram, d);
-			continue;
-		}
-		if (d->start > cur) {
-			ret = emit(w, ram, cur, d->start - 1);
-			if (ret)
-				return ret;
-		}
-		if (d->end == VMK_PADDR_MAX)
-			done = true;
-		else
-			cur = VMK_MAX(cur, d->end + 1);
-		d = vmk_resource_next_skip(ram, d);
-	}
-	if (!done && cur <= ram->end)
-		return emit(w, ram, cur, ram->end);
-	return 0;
+	return w->fn(w->arg, s, e, w->ram);
 }
 
 int vmk_resource_walk_usable_ram(const struct vmk_resource *root, vmk_paddr_t start,
 				 vmk_paddr_t end, vmk_resource_walk_fn fn, void *arg)
 {
-	struct usable_walk w = { start, end, fn, arg };
+	struct usable_walk w = { start, end, NULL, fn, arg };
 	const struct vmk_resource *r;
 	int ret;
 
@@ -84,11 +106,12 @@ int vmk_resource_walk_usable_ram(const struct vmk_resource *root, vmk_paddr_t st
 		if (r->end < start) {
 			r = vmk_resource_next_skip(root, r);
 		} else if (vmk_resource_is_ram(r)) {
-			ret = walk_root(&w, r);
+			w.ram = r;
+			ret = vmk_resource__ram_pieces(r, usable_piece, &w);
 			if (ret)
 				return ret;
 			r = vmk_resource_next_skip(root, r);
-		} else if (may_hold_ram(r)) {
+		} else if (vmk_resource__may_hold_ram(r)) {
 			r = vmk_resource_next(root, r);
 		} else {
 			r = vmk_resource_next_skip(root, r);
