@@ -67,7 +67,7 @@ enum vmk_kexec_excl_kind {
 const char *vmk_kexec_excl_kind_name(unsigned int kind);
 
 #define VMK_KEXEC_REASON_LEN	48
-#define VMK_KEXEC_WHY_LEN	112
+#define VMK_KEXEC_WHY_LEN	200
 #define VMK_KEXEC_ERR_LEN	320
 
 struct vmk_kexec_excl {
