@@ -70,17 +70,34 @@ static void test_full_no_resize(void **state)
 	assert_int_equal(vmk_memblock_add(&mb, 0x100000000ULL, 4 * PG), -VMK_ENOSPC);
 	/* marking part of a region would split */
 	assert_int_equal(vmk_memblock_mark_nomap(&mb, RAM, PG / 2), -VMK_ENOSPC);
+	/* ... but not when nothing would change: no split is needed then */
+	assert_int_equal(vmk_memblock_clear_nomap(&mb, RAM, PG / 2), 0);
+	assert_int_equal(vmk_memblock_set_node(&mb, RAM + PG / 2, PG / 2, NN), 0);
 	assert_int_equal(vmk_memblock_set_node(&mb, RAM + PG / 2, PG / 2, 1), -VMK_ENOSPC);
 	assert_true(snap_same(&s, &mb));
 	snap_free(&s);
-	/* what needs no slot still works: extend, bridge, whole-region mark, trim */
-	assert_int_equal(vmk_memblock_add(&mb, RAM + PG, PG), 0);		/* bridges two */
+	/* what needs no slot still works: bridge, extend, whole-region change, trim */
+	assert_int_equal(vmk_memblock_add(&mb, RAM + PG, PG), 0);		/* bridges R0, R1 */
 	assert_int_equal(mb.memory.cnt, INIT - 1);
-	assert_int_equal(vmk_memblock_add(&mb, RAM + 3 * PG, PG / 2), 0);	/* extends one */
-	assert_int_equal(vmk_memblock_add(&mb, 0x100000000ULL, PG), 0);	/* uses the freed slot */
+	assert_int_equal(vmk_memblock_add(&mb, RAM + 3 * PG, PG / 2), 0);	/* grows R0 up */
+	assert_int_equal(vmk_memblock_add(&mb, 0x100000000ULL, PG), 0);	/* takes the freed slot */
 	assert_int_equal(mb.memory.cnt, INIT);
+	/* regions now: [0, 3.5) [4, 5) [6, 7) [8, 9) ... (in pages from RAM) */
+	assert_int_equal(vmk_memblock_add(&mb, RAM + 6 * PG - PG / 2, PG / 2), 0);	/* grows [6, 7) down */
+	assert_true(mb.memory.regions[2].base == RAM + 6 * PG - PG / 2);
+	assert_int_equal(vmk_memblock_set_node(&mb, RAM + 4 * PG, PG, 2), 0);	/* whole region */
+	/* a hole touching only an incompatible neighbour needs a slot */
+	assert_int_equal(vmk_memblock_add(&mb, RAM + 5 * PG, PG / 4), -VMK_ENOSPC);
+	/* left neighbour touches but is on node 2: the compatible right one grows down */
+	assert_int_equal(vmk_memblock_add(&mb, RAM + 5 * PG, PG / 2), 0);
+	assert_int_equal(mb.memory.cnt, INIT);
+	assert_true(mb.memory.regions[1].base == RAM + 4 * PG && mb.memory.regions[1].size == PG);
+	assert_int_equal(mb.memory.regions[1].nid, 2);
+	assert_true(mb.memory.regions[2].base == RAM + 5 * PG && mb.memory.regions[2].size == 2 * PG);
+	assert_int_equal(mb.memory.regions[2].nid, NN);
 	assert_int_equal(vmk_memblock_mark_nomap(&mb, RAM + 4 * PG, PG), 0);
-	assert_int_equal(vmk_memblock_remove(&mb, RAM + 6 * PG, PG / 2), 0);	/* trims */
+	assert_int_equal(vmk_memblock_remove(&mb, RAM + 5 * PG, PG / 2), 0);	/* trims */
+	assert_int_equal(vmk_memblock_remove(&mb, RAM + 6 * PG, PG / 2), -VMK_ENOSPC);	/* would split */
 	vmk_memblock_check(&mb);
 
 	/* reserved list full */
@@ -265,6 +282,51 @@ static void test_grow_failures(void **state)
 	/* resizing turned back off */
 	vmk_memblock_allow_resize(&mb, false);
 	assert_false(mb.can_resize);
+}
+
+/* A caller's reservation over an array survives the array's replacement. */
+static void test_reserve_over_own_array(void **state)
+{
+	struct vmk_range own[2];
+	vmk_paddr_t a0, a1, pa;
+	unsigned long warn0;
+
+	(void)state;
+	vmk_memblock_allow_resize(&mb, true);
+	assert_int_equal(vmk_memblock_add(&mb, RAM, RAM_SIZE), 0);
+	reserve_comb(RAM, INIT + 1);
+	assert_int_equal(vmk_memblock_own_arrays(&mb, own), 1);
+	a0 = own[0].base;
+	a1 = own[0].end;
+	/* the array is in use: freeing it, removing it, NOMAP over it are refused */
+	assert_int_equal(vmk_memblock_free(&mb, a0, PG), -VMK_EBUSY);
+	assert_int_equal(vmk_memblock_free(&mb, a0 - PG, 2 * PG), -VMK_EBUSY);
+	assert_int_equal(vmk_memblock_remove(&mb, a1 - 1, 1), -VMK_EBUSY);
+	assert_int_equal(vmk_memblock_mark_nomap(&mb, a0, a1 - a0), -VMK_EBUSY);
+	assert_int_equal(vmk_memblock_mark(&mb, a0, a1 - a0, VMK_MEMBLOCK_HOTPLUG), 0);
+	assert_int_equal(vmk_memblock_clear(&mb, a0, a1 - a0, VMK_MEMBLOCK_HOTPLUG), 0);
+	vmk_memblock_check(&mb);
+	/* a caller reserves a range that covers the array's last page: warned */
+	warn0 = vmk_sim_warnings();
+	assert_int_equal(vmk_memblock_reserve(&mb, a1 - PG, 4 * PG), 0);
+	assert_int_equal(vmk_sim_warnings(), warn0 + 1);
+	assert_true(mb.reserved.array_shared);
+	/* grow again: the old array is not freed, so the caller's range stays reserved */
+	reserve_comb(RAM + 4 * M, INIT + 8);
+	assert_int_equal(vmk_memblock_own_arrays(&mb, own), 1);
+	assert_true(own[0].base != a0);
+	assert_false(mb.reserved.array_shared);
+	assert_true(reserved_covers(a1 - PG, a1 + 3 * PG));
+	assert_true(reserved_covers(a0, a1));
+	vmk_memblock_check(&mb);
+	/* it is no longer memblock's: the caller may free it now */
+	assert_int_equal(vmk_memblock_free(&mb, a0, a1 + 3 * PG - a0), 0);
+	assert_false(vmk_memblock_is_region_reserved(&mb, a0, a1 + 3 * PG - a0));
+	/* and allocations may use it again */
+	vmk_memblock_set_current_limit(&mb, a1);
+	assert_int_equal(vmk_memblock_alloc(&mb, PG, 0, &pa), 0);
+	assert_true(pa == a1 - PG);
+	vmk_memblock_check(&mb);
 }
 
 /* ---- the invariant checker: corrupt a copy, expect the right complaint ---- */
@@ -492,6 +554,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_grow_while_allocating, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grow_memory_and_reserved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grow_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reserve_over_own_array, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_sweep, setup, teardown),
 	};

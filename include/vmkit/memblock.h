@@ -54,6 +54,7 @@ struct vmk_memblock_type {
 	vmk_size_t total_size;	/* sum of region sizes */
 	vmk_paddr_t array_pa;	/* physical address of regions[] if memblock allocated it, else 0 */
 	bool array_allocated;	/* regions[] came from memblock itself */
+	bool array_shared;	/* a caller reserved part of regions[] too: keep it reserved when replaced */
 	const char *name;	/* "memory" or "reserved" */
 };
 
@@ -106,9 +107,10 @@ int vmk_memblock_add(struct vmk_memblock *mb, vmk_paddr_t base, vmk_size_t size)
 
 /*
  * Remove [base, base + size) from 'memory', trimming or splitting regions.
- * Parts that are not memory are ignored. Returns 0, -VMK_ENOSPC or
- * -VMK_ENOMEM (only when a region must be split in two and there is no
- * slot); on error nothing changed.
+ * Parts that are not memory are ignored. Returns 0, -VMK_EBUSY if the
+ * range overlaps one of memblock's own arrays (vmk_memblock_own_arrays),
+ * -VMK_ENOSPC or -VMK_ENOMEM (only when a region must be split in two and
+ * there is no slot); on error nothing changed.
  */
 int vmk_memblock_remove(struct vmk_memblock *mb, vmk_paddr_t base, vmk_size_t size);
 
@@ -117,14 +119,16 @@ int vmk_memblock_remove(struct vmk_memblock *mb, vmk_paddr_t base, vmk_size_t si
  * tables, MMIO) and may overlap existing reservations (they merge).
  * Returns 0, -VMK_ENOSPC or -VMK_ENOMEM; on error nothing changed. If the
  * reserved array grows here, the new array is placed outside the range.
+ * Reserved ranges have no owner: if the range overlaps one of memblock's
+ * own arrays, that array is not freed when it is replaced later (so the
+ * caller's reservation survives), and a warning is logged.
  */
 int vmk_memblock_reserve(struct vmk_memblock *mb, vmk_paddr_t base, vmk_size_t size);
 
 /*
  * Un-reserve [base, base + size): the memory becomes free again. Parts not
- * reserved are ignored. Returns as vmk_memblock_remove(). Freeing one of
- * memblock's own arrays (vmk_memblock_own_arrays) is a caller bug that
- * vmk_memblock_check() reports.
+ * reserved are ignored. Returns as vmk_memblock_remove() (-VMK_EBUSY if
+ * the range overlaps one of memblock's own arrays, which are in use).
  */
 int vmk_memblock_free(struct vmk_memblock *mb, vmk_paddr_t base, vmk_size_t size);
 
@@ -132,8 +136,10 @@ int vmk_memblock_free(struct vmk_memblock *mb, vmk_paddr_t base, vmk_size_t size
  * Set or clear flags on the part of 'memory' inside [base, base + size),
  * splitting regions at the edges and re-merging. Parts that are not memory
  * are ignored; flags 0 is a no-op. Returns 0, -VMK_EINVAL for an unknown
- * flag, -VMK_ENOSPC or -VMK_ENOMEM (a split needs a slot; nothing is split
- * when no region would change); on error nothing changed.
+ * flag, -VMK_EBUSY for marking NOMAP over one of memblock's own arrays
+ * (they must stay in the direct map), -VMK_ENOSPC or -VMK_ENOMEM (a split
+ * needs a slot; nothing is split when no region would change); on error
+ * nothing changed.
  */
 int vmk_memblock_mark(struct vmk_memblock *mb, vmk_paddr_t base,
 		      vmk_size_t size, uint32_t flags);

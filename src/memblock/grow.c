@@ -12,7 +12,9 @@
  * first, for both lists; only then is anything written. Recording the new
  * arrays in 'reserved' takes slots there too, so when 'memory' grows and
  * 'reserved' lacks room for that bookkeeping, 'reserved' grows in the same
- * transaction. This is also how growth while reserving is handled: the new
+ * transaction. An old array a caller also reserved (array_shared) is not
+ * freed: reservations have no owner, and freeing it would drop the caller's.
+ * This is also how growth while reserving is handled: the new
  * arrays are found outside the range being reserved (so a later free of that
  * range cannot free an array), and the doubled 'reserved' array has room for
  * the caller's reservation, the new arrays and the freed old ones.
@@ -46,6 +48,7 @@ struct grow_step {
 	void *va;
 	/* the array being replaced, to free once the new one is in place */
 	bool old_allocated;
+	bool old_shared;
 	vmk_paddr_t old_pa;
 	vmk_size_t old_bytes;
 };
@@ -74,6 +77,7 @@ static int plan(struct vmk_memblock *mb, struct grow_step *s,
 	excl[*nexcl].end = s->pa + bytes;
 	(*nexcl)++;
 	s->old_allocated = s->t->array_allocated;
+	s->old_shared = s->t->array_shared;
 	s->old_pa = s->t->array_pa;
 	s->old_bytes = vmk_memblock__array_bytes(s->t->max);
 	return 0;
@@ -89,6 +93,7 @@ static void switch_array(struct grow_step *s)
 	t->max = s->new_max;
 	t->array_pa = s->pa;
 	t->array_allocated = true;
+	t->array_shared = false;
 	vmk_log(VMK_LOG_DEBUG, "memblock: %s is doubled to %zu at [0x%016llx-0x%016llx]",
 		t->name, t->max, (unsigned long long)s->pa,
 		(unsigned long long)(s->pa + vmk_memblock__array_bytes(t->max) - 1));
@@ -128,9 +133,10 @@ int vmk_memblock__prepare(struct vmk_memblock *mb, size_t mem_need, size_t res_n
 
 	/*
 	 * Slots 'reserved' needs besides res_need: one per new array and one
-	 * per freed old array (a free may split a merged region in two). A
-	 * freed old array may also open one more hole inside the range an
-	 * operation on 'reserved' is about to fill: two slack slots.
+	 * per freed old array (a free may split a merged region in two). Two
+	 * more for an operation on 'reserved' are a margin only: an operation
+	 * that needs slots there never overlaps a reservation (holes touching
+	 * one just grow it), so freeing an old array cannot raise its need.
 	 */
 	res_want = res->cnt + res_need + (res_need ? 2 : 0) + (grow_mem ? 2 : 0);
 	if (!grow_res && res_want > res->max)
@@ -164,7 +170,7 @@ int vmk_memblock__prepare(struct vmk_memblock *mb, size_t mem_need, size_t res_n
 		reserve_noalloc(mb, steps[i].pa,
 				steps[i].pa + vmk_memblock__array_bytes(steps[i].new_max));
 	for (size_t i = 0; i < nsteps; i++)
-		if (steps[i].old_allocated)
+		if (steps[i].old_allocated && !steps[i].old_shared)
 			free_noalloc(mb, steps[i].old_pa, steps[i].old_pa + steps[i].old_bytes);
 	return 0;
 }

@@ -10,6 +10,7 @@ static void init_type(struct vmk_memblock_type *t, struct vmk_memblock_region *i
 	t->total_size = 0;
 	t->array_pa = 0;
 	t->array_allocated = false;
+	t->array_shared = false;
 	t->name = name;
 }
 
@@ -134,4 +135,16 @@ size_t vmk_memblock_own_arrays(const struct vmk_memblock *mb, struct vmk_range o
 		n++;
 	}
 	return n;
+}
+
+bool vmk_memblock__hits_array(const struct vmk_memblock *mb, vmk_paddr_t base,
+			      vmk_paddr_t end)
+{
+	struct vmk_range own[2];
+	size_t n = vmk_memblock_own_arrays(mb, own);
+
+	for (size_t i = 0; i < n; i++)
+		if (base < own[i].end && own[i].base < end)
+			return true;
+	return false;
 }

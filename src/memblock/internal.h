@@ -83,6 +83,10 @@ void vmk_memblock__merge(struct vmk_memblock_type *t, size_t lo, size_t hi);
 int vmk_memblock__prepare(struct vmk_memblock *mb, size_t mem_need, size_t res_need,
 			  vmk_paddr_t avoid_base, vmk_paddr_t avoid_end);
 
+/* True if [base, end) overlaps an array memblock allocated for itself. */
+bool vmk_memblock__hits_array(const struct vmk_memblock *mb, vmk_paddr_t base,
+			      vmk_paddr_t end);
+
 /* ---- free-range search (find.c, iter.c) ---- */
 
 /*

@@ -37,6 +37,11 @@ static int remove_from(struct vmk_memblock *mb, struct vmk_memblock_type *t,
 	if (size == 0)
 		return 0;
 	end = base + size;
+	if (vmk_memblock__hits_array(mb, base, end)) {
+		vmk_log(VMK_LOG_ERR, "memblock: cannot take [0x%llx-0x%llx) from %s: memblock's own array is there",
+			(unsigned long long)base, (unsigned long long)(end - 1), t->name);
+		return -VMK_EBUSY;
+	}
 	need = vmk_memblock__remove_need(t, base, end);
 	err = vmk_memblock__prepare(mb, t == &mb->memory ? need : 0,
 				    t == &mb->reserved ? need : 0, base, end);
@@ -64,9 +69,35 @@ int vmk_memblock_remove(struct vmk_memblock *mb, vmk_paddr_t base, vmk_size_t si
 	return remove_from(mb, &mb->memory, base, size);
 }
 
+/*
+ * Mark the arrays that [base, end) overlaps as shared with a caller, so
+ * that replacing them does not free the caller's reservation.
+ */
+static void note_shared(struct vmk_memblock *mb, vmk_paddr_t base, vmk_paddr_t end)
+{
+	struct vmk_memblock_type *types[2] = { &mb->memory, &mb->reserved };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct vmk_memblock_type *t = types[i];
+		vmk_paddr_t a_end = t->array_pa + vmk_memblock__array_bytes(t->max);
+
+		if (!t->array_allocated || end <= t->array_pa || base >= a_end)
+			continue;
+		if (!t->array_shared)
+			vmk_log(VMK_LOG_WARN, "memblock: reservation [0x%llx-0x%llx) overlaps the %s array; it stays reserved",
+				(unsigned long long)base, (unsigned long long)(end - 1), t->name);
+		t->array_shared = true;
+	}
+}
+
 int vmk_memblock_reserve(struct vmk_memblock *mb, vmk_paddr_t base, vmk_size_t size)
 {
-	return add_to(mb, &mb->reserved, base, size, VMK_NUMA_NO_NODE, 0);
+	int err = add_to(mb, &mb->reserved, base, size, VMK_NUMA_NO_NODE, 0);
+
+	size = vmk_memblock__cap(base, size);
+	if (!err && size)
+		note_shared(mb, base, base + size);
+	return err;
 }
 
 int vmk_memblock_free(struct vmk_memblock *mb, vmk_paddr_t base, vmk_size_t size)
@@ -102,6 +133,9 @@ static int change_memory(struct vmk_memblock *mb, vmk_paddr_t base, vmk_size_t s
 	if (size == 0)
 		return 0;
 	end = base + size;
+	if (how == SET_FLAGS && (flags & VMK_MEMBLOCK_NOMAP) &&
+	    vmk_memblock__hits_array(mb, base, end))
+		return -VMK_EBUSY;
 	for (first = vmk_memblock__search(t, base);
 	     first < t->cnt && t->regions[first].base < end; first++)
 		if (changes(&t->regions[first], how, flags, nid))

@@ -49,18 +49,24 @@ static void insert_at(struct vmk_memblock_type *t, size_t i, vmk_paddr_t base,
 
 /*
  * A hole [pos, hole_end) before region i can be filled by growing a
- * touching compatible neighbour instead of taking a new slot.
+ * touching compatible neighbour instead of taking a new slot: the left one
+ * (region i-1 ends at pos) or the right one (region i starts at hole_end).
  */
-static bool hole_extends(const struct vmk_memblock_type *t, size_t i, vmk_paddr_t pos,
-			 vmk_paddr_t hole_end, int nid, uint32_t flags)
+static bool left_extends(const struct vmk_memblock_type *t, size_t i, vmk_paddr_t pos,
+			 int nid, uint32_t flags)
 {
 	const struct vmk_memblock_region *r = t->regions;
 
-	if (i > 0 && vmk_memblock__end(&r[i - 1]) == pos &&
-	    r[i - 1].nid == nid && r[i - 1].flags == flags)
-		return true;
-	return i < t->cnt && r[i].base == hole_end && r[i].nid == nid &&
-	       r[i].flags == flags;
+	return i > 0 && vmk_memblock__end(&r[i - 1]) == pos && r[i - 1].nid == nid &&
+	       r[i - 1].flags == flags;
+}
+
+static bool right_extends(const struct vmk_memblock_type *t, size_t i, vmk_paddr_t hole_end,
+			  int nid, uint32_t flags)
+{
+	const struct vmk_memblock_region *r = t->regions;
+
+	return i < t->cnt && r[i].base == hole_end && r[i].nid == nid && r[i].flags == flags;
 }
 
 size_t vmk_memblock__add_need(const struct vmk_memblock_type *t, vmk_paddr_t base,
@@ -77,7 +83,8 @@ size_t vmk_memblock__add_need(const struct vmk_memblock_type *t, vmk_paddr_t bas
 			continue;
 		}
 		hole_end = i < t->cnt ? VMK_MIN(t->regions[i].base, end) : end;
-		if (!hole_extends(t, i, pos, hole_end, nid, flags))
+		if (!left_extends(t, i, pos, nid, flags) &&
+		    !right_extends(t, i, hole_end, nid, flags))
 			n++;
 		pos = hole_end;
 	}
@@ -100,11 +107,10 @@ void vmk_memblock__add_range(struct vmk_memblock_type *t, vmk_paddr_t base,
 			continue;
 		}
 		hole_end = i < t->cnt ? VMK_MIN(r[i].base, end) : end;
-		if (i > 0 && vmk_memblock__end(&r[i - 1]) == pos &&
-		    r[i - 1].nid == nid && r[i - 1].flags == flags) {
+		if (left_extends(t, i, pos, nid, flags)) {
+			/* merge() below joins a compatible right neighbour too */
 			r[i - 1].size += hole_end - pos;
-		} else if (i < t->cnt && r[i].base == hole_end && r[i].nid == nid &&
-			   r[i].flags == flags) {
+		} else if (right_extends(t, i, hole_end, nid, flags)) {
 			r[i].size += hole_end - pos;
 			r[i].base = pos;
 		} else {
