@@ -404,7 +404,8 @@ struct vmk_resource_error {
  * malformed text (bad hex, start > end, child outside its parent, sibling
  * overlapping or before its predecessor, indentation that is odd, uses
  * tabs or jumps more than one level deeper, missing " : " or name, name
- * longer than VMK_RESOURCE_NAME_MAX); -VMK_ENOMEM if the pool has no node
+ * longer than VMK_RESOURCE_NAME_MAX or holding a control character other
+ * than tab); -VMK_ENOMEM if the pool has no node
  * or no name space left (or an injected fault). On error err (if not NULL)
  * says which line and why, and the tree and the pool are as before.
  */
