@@ -143,6 +143,7 @@ struct vmk_fwmap {
 	size_t cap;
 	uint32_t format;	/* enum vmk_fwmap_format, set by the first parser used */
 	uint32_t efi_desc_version;	/* descriptor version of a binary UEFI map, else 0 */
+	uint32_t src_where;	/* enum vmk_fwmap_where: what entries' src numbers count */
 };
 
 /* Initialise an empty map over storage[0 .. cap). Callable any time. */

@@ -138,7 +138,7 @@ int vmk_fwmap_parse_e820(struct vmk_fwmap *m, const void *buf, size_t len,
 		return -VMK_EINVAL;
 	vmk_fwmap__begin(m, &u);
 	err = parse_entries(m, buf, len, entry_size, diag);
-	if (!err && m->format == VMK_FWMAP_FMT_NONE)
-		m->format = VMK_FWMAP_FMT_E820;
+	if (!err)
+		vmk_fwmap__set_format(m, VMK_FWMAP_FMT_E820, VMK_FWMAP_AT_ENTRY);
 	return vmk_fwmap__end(m, &u, err);
 }

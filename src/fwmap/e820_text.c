@@ -443,7 +443,7 @@ int vmk_fwmap_parse_e820_text(struct vmk_fwmap *m, const char *text, size_t len,
 				   (unsigned int)line);
 		st.err = -VMK_ENOENT;
 	}
-	if (!st.err && m->format == VMK_FWMAP_FMT_NONE)
-		m->format = VMK_FWMAP_FMT_E820;
+	if (!st.err)
+		vmk_fwmap__set_format(m, VMK_FWMAP_FMT_E820, VMK_FWMAP_AT_LINE);
 	return vmk_fwmap__end(m, &u, st.err);
 }

@@ -134,8 +134,7 @@ int vmk_fwmap_parse_efi(struct vmk_fwmap *m, const void *buf, size_t len,
 		}
 	}
 	if (!err) {
-		if (m->format == VMK_FWMAP_FMT_NONE)
-			m->format = VMK_FWMAP_FMT_EFI;
+		vmk_fwmap__set_format(m, VMK_FWMAP_FMT_EFI, VMK_FWMAP_AT_ENTRY);
 		m->efi_desc_version = desc_version;
 	}
 	return vmk_fwmap__end(m, &u, err);

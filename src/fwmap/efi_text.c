@@ -243,7 +243,7 @@ int vmk_fwmap_parse_efi_text(struct vmk_fwmap *m, const char *text, size_t len,
 				   "no efi mem line (efi: memN: ...) in %u lines", (unsigned int)line);
 		err = -VMK_ENOENT;
 	}
-	if (!err && m->format == VMK_FWMAP_FMT_NONE)
-		m->format = VMK_FWMAP_FMT_EFI;
+	if (!err)
+		vmk_fwmap__set_format(m, VMK_FWMAP_FMT_EFI, VMK_FWMAP_AT_LINE);
 	return vmk_fwmap__end(m, &u, err);
 }

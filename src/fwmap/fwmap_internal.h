@@ -5,6 +5,7 @@
 #define VMKIT_FWMAP_INTERNAL_H
 
 #include <vmkit/fwmap.h>
+#include <vmkit/platform.h>
 
 /* Little-endian loads from a byte buffer of any alignment. */
 static inline uint32_t vmk_fwmap__le32(const unsigned char *p)
@@ -64,7 +65,11 @@ struct vmk_fwmap__undo {
 	size_t n;
 	uint32_t format;
 	uint32_t efi_desc_version;
+	uint32_t src_where;
 };
+
+/* After a successful parse: record the format unless the map has one. */
+void vmk_fwmap__set_format(struct vmk_fwmap *m, uint32_t format, uint32_t src_where);
 void vmk_fwmap__begin(const struct vmk_fwmap *m, struct vmk_fwmap__undo *u);
 int vmk_fwmap__end(struct vmk_fwmap *m, const struct vmk_fwmap__undo *u, int err);
 

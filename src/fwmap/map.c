@@ -8,6 +8,7 @@ void vmk_fwmap_init(struct vmk_fwmap *m, struct vmk_fwmap_entry *storage, size_t
 	m->cap = storage ? cap : 0;
 	m->format = VMK_FWMAP_FMT_NONE;
 	m->efi_desc_version = 0;
+	m->src_where = VMK_FWMAP_AT_NONE;
 }
 
 void vmk_fwmap_clear(struct vmk_fwmap *m)
@@ -15,6 +16,15 @@ void vmk_fwmap_clear(struct vmk_fwmap *m)
 	m->n = 0;
 	m->format = VMK_FWMAP_FMT_NONE;
 	m->efi_desc_version = 0;
+	m->src_where = VMK_FWMAP_AT_NONE;
+}
+
+void vmk_fwmap__set_format(struct vmk_fwmap *m, uint32_t format, uint32_t src_where)
+{
+	if (m->format != VMK_FWMAP_FMT_NONE)
+		return;
+	m->format = format;
+	m->src_where = src_where;
 }
 
 int vmk_fwmap__push(struct vmk_fwmap *m, const struct vmk_fwmap_entry *ent)
@@ -50,6 +60,7 @@ void vmk_fwmap__begin(const struct vmk_fwmap *m, struct vmk_fwmap__undo *u)
 	u->n = m->n;
 	u->format = m->format;
 	u->efi_desc_version = m->efi_desc_version;
+	u->src_where = m->src_where;
 }
 
 int vmk_fwmap__end(struct vmk_fwmap *m, const struct vmk_fwmap__undo *u, int err)
@@ -58,6 +69,7 @@ int vmk_fwmap__end(struct vmk_fwmap *m, const struct vmk_fwmap__undo *u, int err
 		m->n = u->n;
 		m->format = u->format;
 		m->efi_desc_version = u->efi_desc_version;
+		m->src_where = u->src_where;
 	}
 	return err;
 }
