@@ -37,7 +37,7 @@ FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
 SIM_OBJ   := $(SIM_SRC:%.c=$(BUILD)/%.o)
-TOOL_OBJ  := $(TOOL_SRC:%.c=$(BUILD)/%.o)
+TOOL_OBJ  := $(TOOL_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/default_machine.o
 TEST_COMMON_OBJ := $(TEST_COMMON:%.c=$(BUILD)/%.o)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%-replay)
@@ -72,6 +72,13 @@ $(BUILD)/tests/%.o: tests/%.c
 $(BUILD)/bench/%.o: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_HOST) -MMD -MP -c $< -o $@
+
+# The default machine is embedded in the tool, so `vmkit memmap` needs no file.
+$(BUILD)/gen/default_machine.c: $(DEFAULT_MACHINE) tools/embed.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed.sh $(DEFAULT_MACHINE) vmkit_default_machine > $@
+$(BUILD)/gen/default_machine.o: $(BUILD)/gen/default_machine.c
+	$(CC) $(CFLAGS_HOST) -c $< -o $@
 
 $(LIB): $(CORE_OBJ)
 	@rm -f $@
@@ -110,7 +117,7 @@ fuzz: deps $(FUZZ_SRC:fuzz/%.c=build/fuzz/%-fuzzer)
 	done
 
 run: all
-	$(VMKIT) memmap --efi $(DEFAULT_MACHINE)
+	$(VMKIT) memmap
 
 test-bin: deps $(TEST_BIN) $(FUZZ_REPLAY) $(VMKIT)
 

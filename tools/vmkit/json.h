@@ -37,4 +37,10 @@ void json_kv_hex(struct json *j, const char *key, uint64_t v);
 /* End the document with a newline. */
 void json_finish(struct json *j);
 
+/*
+ * Start a value that the caller writes raw to j->f (e.g. JSON rendered by
+ * the core through a vmk_out): handles the separating comma.
+ */
+void json_raw_value(struct json *j);
+
 #endif
