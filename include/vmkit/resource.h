@@ -318,8 +318,9 @@ bool vmk_resource_is_ram(const struct vmk_resource *r);
  * Infer flags and descriptor from a /proc/iomem name (s, len bytes):
  * "System RAM" -> SYSTEM_RAM|BUSY; "System RAM (kmem)" and other
  * "System RAM (...)" -> also SYSRAM_DRIVER_MANAGED; "Kernel code",
- * "Kernel data", "Kernel bss", "Kernel rodata" -> SYSTEM_RAM|BUSY;
- * "Crash kernel" -> SYSTEM_RAM|BUSY, CRASH_KERNEL; "reserved"/"Reserved" ->
+ * "Kernel data", "Kernel bss", "Kernel rodata", "Kernel image" ->
+ * SYSTEM_RAM|BUSY; "Crash kernel", "Crash kernel (low)" -> SYSTEM_RAM|BUSY,
+ * CRASH_KERNEL; "Unusable memory" -> MEM|BUSY; "reserved"/"Reserved" ->
  * RESERVED; "ACPI Tables" -> MEM|BUSY, ACPI_TABLES; "ACPI Non-volatile
  * Storage" -> MEM|BUSY, ACPI_NV_STORAGE; "Persistent Memory" and
  * "Persistent Memory (legacy)"; "Soft Reserved"; "PCI Bus ..." -> WINDOW;
@@ -355,6 +356,8 @@ struct vmk_fwmap;
  *    containers give their kind for their whole range (Crash kernel and
  *    unknown descriptors: reserved; CXL windows are containers and device
  *    private memory is skipped).
+ *  - "Unusable memory" gives unusable and "Unknown E820 type" reserved
+ *    (Linux gives them no descriptor).
  *  - Plain containers and devices (PCI windows, BARs, ROMs, APICs,
  *    driver-managed RAM) give no entry: E820 leaves them as holes too, and
  *    an MMIO entry would claim knowledge the text does not carry.
