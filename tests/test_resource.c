@@ -553,6 +553,16 @@ static void test_usable(void **state)
 	assert_false(vmk_resource_is_ram(rt_find(root, "Crash kernel")));
 	assert_false(vmk_resource_is_ram(rt_find(root, "System RAM (kmem)")));
 	assert_false(vmk_resource_is_ram(rt_find(root, "reserved")));
+	assert_true(vmk_resource_may_hold_ram(rt_find(root, "PCI Bus 0000:00")));
+	assert_false(vmk_resource_may_hold_ram(rt_find(root, "reserved")));
+	assert_false(vmk_resource_may_hold_ram(rt_find(root, "System RAM")));
+	assert_false(vmk_resource_may_hold_ram(rt_find(root, "Persistent Memory")));
+	{
+		struct vmk_resource cxl;
+
+		vmk_resource_init(&cxl, 0, 1, "CXL Window 0", VMK_RES_MEM, VMK_RES_DESC_CXL);
+		assert_true(vmk_resource_may_hold_ram(&cxl));
+	}
 	rt_free(t);
 }
 

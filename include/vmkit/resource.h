@@ -309,8 +309,15 @@ int vmk_resource_walk_system_ram(const struct vmk_resource *root, vmk_paddr_t st
 int vmk_resource_walk_usable_ram(const struct vmk_resource *root, vmk_paddr_t start,
 				 vmk_paddr_t end, vmk_resource_walk_fn fn, void *arg);
 
-/* True if r is RAM in the sense of vmk_resource_walk_usable_ram(). */
+/* True if r is RAM in the sense of vmk_resource_walk_usable_ram(). Any time. */
 bool vmk_resource_is_ram(const struct vmk_resource *r);
+
+/*
+ * True if r is a plain container searched for RAM roots by
+ * vmk_resource_walk_usable_ram(): no SYSRAM flag, descriptor NONE or CXL
+ * ("PCI Bus", "CXL Window"). Any time.
+ */
+bool vmk_resource_may_hold_ram(const struct vmk_resource *r);
 
 /* ---- names, flags, descriptors ---- */
 

@@ -103,7 +103,7 @@ int vmk_resource_to_fwmap(const struct vmk_resource *root, struct vmk_fwmap *m)
 			ret = vmk_resource__ram_pieces(r, ram_piece, &c);
 		} else if (r->desc == VMK_RES_DESC_NONE && (kind = named_kind(r)) != VMK_MEM_NONE) {
 			ret = append(&c, r->start, r->end, kind, pos);
-		} else if (vmk_resource__may_hold_ram(r)) {
+		} else if (vmk_resource_may_hold_ram(r)) {
 			continue;	/* look inside */
 		} else if (r->desc != VMK_RES_DESC_NONE) {
 			kind = desc_kind(r->desc);
