@@ -114,12 +114,15 @@ static const char kinds_text[] =
 	"100000000-1ffffffff : CXL Window 0\n"				/* 18: container */
 	"  100000000-17fffffff : System RAM\n"				/* 19 */
 	"  180000000-1ffffffff : Soft Reserved\n"			/* 20 */
-	"200000000-2ffffffff : System RAM\n";				/* 21: not merged with 20 */
+	"200000000-2ffffffff : System RAM\n"				/* 21: not merged with 20 */
+	"300000000-300000fff : Unusable memory\n"			/* 22 */
+	"300001000-300001fff : Unknown E820 type\n"			/* 23 */
+	"300002000-300002fff : RAM buffer\n";				/* 24: nothing */
 
 static void test_kinds(void **state)
 {
 	struct rt *t = rt_new();
-	struct vmk_fwmap_entry storage[32];
+	struct vmk_fwmap_entry storage[40];
 	struct vmk_fwmap m;
 	static const struct want w[] = {
 		/* 1, 2 and the System ROM inside RAM (4) touch: one entry. */
@@ -138,6 +141,8 @@ static void test_kinds(void **state)
 		{ 0x100000000ull, 0x17fffffffull, VMK_MEM_USABLE, 19 },
 		{ 0x180000000ull, 0x1ffffffffull, VMK_MEM_SOFT_RESERVED, 20 },
 		{ 0x200000000ull, 0x2ffffffffull, VMK_MEM_USABLE, 21 },
+		{ 0x300000000ull, 0x300000fffull, VMK_MEM_UNUSABLE, 22 },
+		{ 0x300001000ull, 0x300001fffull, VMK_MEM_RESERVED, 23 },
 	};
 
 	(void)state;

@@ -34,6 +34,21 @@ static uint32_t desc_kind(int32_t desc)
 	}
 }
 
+/*
+ * E820 kinds Linux names but gives no descriptor: without this they would
+ * look like device windows and vanish from the map.
+ */
+static uint32_t named_kind(const struct vmk_resource *r)
+{
+	if (!r->name)
+		return VMK_MEM_NONE;
+	if (vmk_strcmp(r->name, "Unusable memory") == 0)
+		return VMK_MEM_UNUSABLE;
+	if (vmk_strcmp(r->name, "Unknown E820 type") == 0)
+		return VMK_MEM_RESERVED;
+	return VMK_MEM_NONE;
+}
+
 static int append(struct conv *c, vmk_paddr_t s, vmk_paddr_t e, uint32_t kind, size_t pos)
 {
 	struct vmk_fwmap *m = c->m;
@@ -86,7 +101,9 @@ int vmk_resource_to_fwmap(const struct vmk_resource *root, struct vmk_fwmap *m)
 		if (vmk_resource_is_ram(r)) {
 			c.base_pos = pos;
 			ret = vmk_resource__ram_pieces(r, ram_piece, &c);
-		} else if (vmk_resource__may_hold_ram(r)) {
+		} else if (r->desc == VMK_RES_DESC_NONE && (kind = named_kind(r)) != VMK_MEM_NONE) {
+			ret = append(&c, r->start, r->end, kind, pos);
+		} else if (vmk_resource_may_hold_ram(r)) {
 			continue;	/* look inside */
 		} else if (r->desc != VMK_RES_DESC_NONE) {
 			kind = desc_kind(r->desc);

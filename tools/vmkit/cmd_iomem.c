@@ -124,6 +124,9 @@ int vmkit_cmd_iomem(int argc, char **argv)
 	names = malloc(len + lines + 1);
 	if (!nodes || !names) {
 		fprintf(stderr, "vmkit iomem: out of memory\n");
+		free(nodes);
+		free(names);
+		free(text);
 		return 1;
 	}
 	vmk_resource_pool_init(&pool, nodes, lines, names, len + lines + 1);
