@@ -7,11 +7,9 @@
  * invariants are asserted: sorted, non-overlapping, page-aligned, merged,
  * idempotent. A parser that fails must leave the map as it was.
  *
- * Build by hand (with every core source file and every sim/ file):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isim \
- *     fuzz/fuzz_fwmap.c $(ls src/[a-z]*[a-z]/[a-z]*.c) sim/[a-z]*.c -o /tmp/ff -lfdt -lpthread
- * and run it with the real maps as a seed corpus:
- *   mkdir -p /tmp/corpus && cp tests/data/memmaps/[eq]* /tmp/corpus && /tmp/ff -max_total_time=60 /tmp/corpus
+ * `make fuzz` builds it with libFuzzer and runs it from its corpus;
+ * `make check` replays tests/data/memmaps and fuzz/corpus/fuzz_fwmap/ (a
+ * DTB, binary E820 and UEFI tables, every text form) through it.
  */
 #include <stdio.h>
 #include <stdlib.h>
