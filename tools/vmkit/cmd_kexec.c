@@ -18,6 +18,7 @@
 #include <vmkit/resource.h>
 
 #include "commands.h"
+#include "machine.h"
 #include "sim.h"
 
 int vmkit_cmd_kexec_plan(int argc, char **argv);
@@ -180,39 +181,16 @@ static int load_iomem(struct vmk_kexec_plan *p, const char *path, unsigned int f
 
 static int load_machine(struct vmk_kexec_plan *p, const char *path)
 {
-	static struct vmk_fwmap_entry ents[4096];
-	static struct vmk_fwmap_msg msgs[16];
-	struct vmk_fwmap m;
-	struct vmk_fwmap_diag d;
-	struct vmk_out o = { out_stdio, stderr, 0 };
-	size_t len, dsz;
-	char *buf = read_all(path, &len);
+	struct machine mc;
 	int ret;
 
-	if (!buf) {
-		fprintf(stderr, "vmkit kexec-plan: %s: %s\n", path, strerror(errno));
+	/* Any firmware map the tool reads (UEFI, E820, device tree, dmesg, iomem). */
+	if (machine_load(&mc, path, MACHINE_AUTO, 0, 0)) {
+		machine_free(&mc);
 		return 1;
 	}
-	vmk_fwmap_init(&m, ents, VMK_ARRAY_SIZE(ents));
-	vmk_fwmap_diag_init(&d, msgs, VMK_ARRAY_SIZE(msgs));
-	if (memchr(buf, '\0', len)) {
-		/* Binary: a raw EFI_MEMORY_DESCRIPTOR array. */
-		ret = vmk_fwmap_efi_guess_desc_size(buf, len, &dsz);
-		if (!ret)
-			ret = vmk_fwmap_parse_efi(&m, buf, len, dsz, VMK_EFI_DESC_VERSION, &d);
-	} else {
-		ret = vmk_fwmap_parse_dmesg(&m, buf, len, &d);
-	}
-	free(buf);
-	if (!ret && m.n * 4 < VMK_ARRAY_SIZE(ents))
-		ret = vmk_fwmap_sanitize(&m, NULL, &d);
-	if (ret) {
-		vmk_fwmap_diag_print(&d, &o, path, VMK_FWMAP_WARN);
-		fprintf(stderr, "vmkit kexec-plan: %s: not a firmware map this tool reads (%s)\n",
-			path, vmk_strerror(ret));
-		return 1;
-	}
-	ret = vmk_kexec_plan_from_fwmap(p, &m);
+	ret = vmk_kexec_plan_from_fwmap(p, &mc.map);
+	machine_free(&mc);
 	if (ret || p->ram.n == 0) {
 		fprintf(stderr, "vmkit kexec-plan: %s: %s\n", path, ret ? p->err : "no usable RAM");
 		return 1;
