@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../tools/vmkit/cmd_iomem.c"
+#include "../tools/vmkit/util.c"
 
 struct captured {
 	int rc;

@@ -18,6 +18,7 @@
 #include <vmkit/resource.h>
 
 #include "commands.h"
+#include "util.h"
 #include "machine.h"
 #include "sim.h"
 
@@ -55,44 +56,6 @@ static void usage(FILE *f)
 		"                      excluded (base, size, kind, reason)\n"
 		"\n"
 		"Exit status: 0 planned, 1 bad input data or nothing fits, 2 bad usage.\n");
-}
-
-static void out_stdio(void *arg, const char *s, size_t n)
-{
-	fwrite(s, 1, n, (FILE *)arg);
-}
-
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	size_t cap = 65536, n = 0, got;
-	char *buf, *nb;
-
-	if (!f)
-		return NULL;
-	buf = malloc(cap + 1);
-	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			nb = realloc(buf, cap * 2 + 1);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	if (buf && ferror(f)) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	if (buf)
-		buf[n] = '\0';
-	*len = n;
-	return buf;
 }
 
 /* FILE or SIZE: a file's size, or a size with K/M/G. Returns 0, 1 (bad), 2 (usage). */
@@ -152,11 +115,11 @@ static int load_iomem(struct vmk_kexec_plan *p, const char *path, unsigned int f
 	static char names[1 << 18];
 	struct vmk_resource_error rerr;
 	size_t len;
-	char *text = read_all(path, &len);
+	char *text = tool_read_file(path, &len);
 	int ret;
 
 	if (!text) {
-		fprintf(stderr, "vmkit kexec-plan: %s: %s\n", path, strerror(errno));
+		/* tool_read_file said why */
 		return 1;
 	}
 	vmk_resource_pool_init(pool, nodes, VMK_ARRAY_SIZE(nodes), names, sizeof(names));
@@ -271,7 +234,9 @@ int vmkit_cmd_kexec_plan(int argc, char **argv)
 	struct vmk_kexec_load ld;
 	struct vmk_crash_region cr = { 0 };
 	struct vmk_kexec_plan *p = &plan;
-	struct vmk_out o = { out_stdio, stdout, 0 };
+	struct vmk_out o;
+
+	tool_out_file(&o, stdout);
 	uint64_t ksize = 0, sz;
 	size_t ndump = 0, klen = 0;
 	char *kbuf = NULL;
@@ -348,9 +313,9 @@ int vmkit_cmd_kexec_plan(int argc, char **argv)
 	if (ret)
 		return ret;
 	if (kfile) {
-		kbuf = read_all(kernel, &klen);
+		kbuf = tool_read_file(kernel, &klen);
 		if (!kbuf) {
-			fprintf(stderr, "vmkit kexec-plan: %s: %s\n", kernel, strerror(errno));
+			/* tool_read_file said why */
 			return 1;
 		}
 		ld.kernel = kbuf;

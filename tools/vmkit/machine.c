@@ -17,18 +17,6 @@ extern const size_t vmkit_default_machine_len;
 #define MACHINE_MAX_ENTRIES	8192
 #define MACHINE_MAX_MSGS	256
 
-static void file_write(void *arg, const char *s, size_t n)
-{
-	fwrite(s, 1, n, (FILE *)arg);
-}
-
-void tool_out_file(struct vmk_out *o, FILE *f)
-{
-	o->write = file_write;
-	o->arg = f;
-	o->total = 0;
-}
-
 const char *machine_src_option(enum machine_src src)
 {
 	static const char *const names[] = { "auto", "--e820", "--efi", "--dtb", "--iomem", "--dmesg" };
