@@ -19,6 +19,23 @@ static void test_snprintf(void **state)
 	assert_string_equal(buf, "-0042");
 }
 
+/* A sink gets the whole text, however long (no staging-buffer cut). */
+static void test_out_long(void **state)
+{
+	static char big[5000], want[6000];
+	char buf[8192];
+	struct vmk_outbuf ob;
+
+	(void)state;
+	memset(big, 'x', sizeof(big) - 1);
+	vmk_outbuf_init(&ob, buf, sizeof(buf));
+	vmk_out_printf(&ob.out, "<%s|%08x>", big, 0xbeefu);
+	snprintf(want, sizeof(want), "<%s|%08x>", big, 0xbeefu);
+	assert_string_equal(buf, want);
+	assert_int_equal(ob.out.total, strlen(want));
+	assert_false(ob.overflow);
+}
+
 static void test_parse(void **state)
 {
 	uint64_t v;
@@ -115,6 +132,35 @@ static void test_rangeset(void **state)
 	assert_int_equal(s.n, 0);
 }
 
+/* Word-wise copies against a byte-wise reference, every offset and overlap. */
+static void test_memops(void **state)
+{
+	unsigned char a[96], b[96], ref[96];
+
+	(void)state;
+	for (size_t off = 0; off < 16; off++)
+		for (size_t n = 0; n < 40; n++)
+			for (int dir = -9; dir <= 9; dir++) {
+				for (size_t i = 0; i < sizeof(a); i++)
+					a[i] = ref[i] = (unsigned char)(i * 7 + 1);
+				size_t src = 24 + off, dst = (size_t)((long)src + dir);
+
+				memmove(ref + dst, ref + src, n);
+				vmk_memmove(a + dst, a + src, n);
+				assert_memory_equal(a, ref, sizeof(a));
+			}
+	for (size_t n = 0; n < 40; n++) {
+		memset(b, 0xee, sizeof(b));
+		vmk_memset(b + 3, 0x5a, n);
+		for (size_t i = 0; i < sizeof(b); i++)
+			assert_int_equal(b[i], (i >= 3 && i < 3 + n) ? 0x5a : 0xee);
+		memset(b, 0, sizeof(b));
+		vmk_memcpy(b + 1, a + 5, n);
+		assert_memory_equal(b + 1, a + 5, n);
+		assert_int_equal(b[1 + n], 0);
+	}
+}
+
 static void test_panic_hook(void **state)
 {
 	(void)state;
@@ -142,10 +188,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snprintf),
+		cmocka_unit_test(test_out_long),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_sort),
 		cmocka_unit_test(test_rangeset),
+		cmocka_unit_test(test_memops),
 		cmocka_unit_test(test_panic_hook),
 		cmocka_unit_test(test_fault_injection),
 	};
