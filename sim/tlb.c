@@ -67,6 +67,13 @@ static pthread_mutex_t viol_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long n_viol;
 static char viol_msg[256];
 
+/*
+ * Walks the checkers do outside any CPU's TLB lock. A TLB invalidation
+ * waits for walks in flight (as a DSB after TLBI does), so a PTP freed
+ * after it is never still being read.
+ */
+static pthread_mutex_t walk_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static struct { vmk_vaddr_t va; vmk_size_t size; } msv[MSV_MAX];
 static unsigned int n_msv;
 
@@ -322,6 +329,7 @@ static void check_msv(void)
 
 	if (__atomic_load_n(&in_rendezvous, __ATOMIC_ACQUIRE))
 		return;
+	pthread_mutex_lock(&walk_lock);
 	for (unsigned int i = 0; i < n_msv; i++) {
 		for (vmk_vaddr_t va = msv[i].va; va - msv[i].va < msv[i].size;) {
 			struct vmk_mmu_walk w;
@@ -330,11 +338,13 @@ static void check_msv(void)
 			if (r) {
 				violation("must-stay-valid va %#llx is invalid (%s) outside a rendezvous",
 					  (unsigned long long)va, vmk_mmu_fault_name(r));
+				pthread_mutex_unlock(&walk_lock);
 				return;
 			}
 			va = (va & ~(lvl_size(w.level) - 1)) + lvl_size(w.level);
 		}
 	}
+	pthread_mutex_unlock(&walk_lock);
 }
 
 static void inval_cpu(struct tlb_cpu *c, const struct vmk_tlb_req *req)
@@ -383,6 +393,9 @@ static void hook_tlb(void *ctx, const struct vmk_tlb_req *req)
 	} else {
 		inval_cpu(&tlbs[vmk_cpu_id() % NCPU], req);
 	}
+	/* Complete: no checker walk that began before is still reading tables. */
+	pthread_mutex_lock(&walk_lock);
+	pthread_mutex_unlock(&walk_lock);
 	if (prev_tlb)
 		prev_tlb(ctx, req);
 	check_msv();
@@ -395,7 +408,12 @@ static void hook_barrier(void *ctx, enum vmk_barrier kind)
 	cpu_enter();
 	__atomic_add_fetch(&n_barrier[kind & 3], 1, __ATOMIC_RELAXED);
 	ev_add(VMK_SIM_EV_BARRIER, kind, 0, 0, false);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	{
+		/* A full fence (gcc rejects __atomic_thread_fence under TSAN). */
+		static uint32_t fence_word;
+
+		__atomic_fetch_add(&fence_word, 0, __ATOMIC_SEQ_CST);
+	}
 	if (kind == VMK_BARRIER_PTE_STORE || kind == VMK_BARRIER_TLB_SYNC) {
 		check_bbm();
 		check_msv();
