@@ -98,7 +98,7 @@ static inline bool pmap__is_leaf(vmk_pte_t e, unsigned int lvl)
 static inline void pmap__count_leaf(struct vmk_pmap *pm, unsigned int lvl, int delta)
 {
 	pm->st.mappings[lvl] += (uint64_t)(int64_t)delta;
-	pm->st.resident += (uint64_t)((int64_t)delta << (9 * lvl));
+	pm->st.resident += (uint64_t)(int64_t)delta << (9 * lvl);	/* unsigned: wraps as intended */
 }
 
 /* ---- locking ---- */
