@@ -502,6 +502,53 @@ static void test_ptdump(void **state)
 	pmt_shutdown();
 }
 
+static void test_enter_pages(void **state)
+{
+	static vmk_paddr_t pas[1100];
+	struct vmk_pmap *pm;
+	struct vmk_pmap_mapping m;
+	struct vmk_pmap_stats st;
+	uint64_t ptp0;
+
+	pmt_boot_arch(ARCH_OF(state));
+	pm = new_user(0);
+	ptp0 = pmt_ptp_pages();
+	for (unsigned int i = 0; i < 1100; i++)
+		pas[i] = PMT_DATA + i * 4096ull;
+	/* 1100 pages from 1 MiB into the window: two full tables get promoted. */
+	assert_int_equal(vmk_pmap_enter_pages(pm, UVA + 0x100000, pas + 256, 1100 - 256 + 0, RW, M), 0);
+	vmk_pmap_stats(pm, &st);
+	assert_int_equal(st.resident, 844);
+	assert_int_equal(st.mappings[1], 1);	/* [2M, 4M) is complete and aligned */
+	assert_int_equal(vmk_pmap_extract(pm, UVA + 0x100000, &m), 0);
+	assert_true(m.pa == PMT_DATA + 0x100000 && m.size == 4096u);
+	assert_int_equal(vmk_pmap_extract(pm, UVA + PT_SIZE(1) + 0x1000, &m), 0);
+	assert_true(m.size == PT_SIZE(1));
+	assert_int_equal(acc(0, UVA + 0x1ff000, VMK_MMU_WRITE | VMK_MMU_USER), 0);
+	pmt_check(pm);
+	/* Overlapping an existing mapping: refused with nothing left behind. */
+	vmk_pmap_stats(pm, &st);
+	assert_int_equal(vmk_pmap_enter_pages(pm, UVA, pas, 300, RW, M), -VMK_EEXIST);
+	{
+		struct vmk_pmap_stats st2;
+
+		vmk_pmap_stats(pm, &st2);
+		assert_memory_equal(&st, &st2, sizeof(st));
+	}
+	assert_int_equal(vmk_pmap_extract(pm, UVA, &m), -VMK_ENOENT);
+	/* Out of memory half-way: all or nothing. */
+	vmk_sim_fail_nth(1, "pmap.", false);
+	assert_int_equal(vmk_pmap_enter_pages(pm, UVA + 8 * PT_SIZE(1), pas, 1100, RW, M), -VMK_ENOMEM);
+	vmk_sim_fail_off();
+	assert_int_equal(vmk_pmap_extract(pm, UVA + 8 * PT_SIZE(1), &m), -VMK_ENOENT);
+	pmt_check(pm);
+	assert_int_equal(vmk_pmap_remove(pm, UVA, UVA + 16 * PT_SIZE(1)), 0);
+	assert_int_equal(pmt_ptp_pages(), ptp0);
+	vmk_pmap_activate(vmk_pmap_kernel(), 0);
+	vmk_pmap_destroy(pm);
+	pmt_shutdown();
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm)
 
 int main(void)
@@ -517,6 +564,7 @@ int main(void)
 		T(test_asid_activate),
 		T(test_levels),
 		T(test_ptdump),
+		T(test_enter_pages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

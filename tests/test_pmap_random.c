@@ -350,6 +350,13 @@ static void scenario(struct vmk_pmap **pm)
 	for (unsigned int p = 0; p < 520; p++)
 		OP(pm, vmk_pmap_enter(pm[0], UVA + p * 4096ull, PMT_DATA + p * 4096ull, RW, M), false);
 	OP(pm, vmk_pmap_enter_large(pm[0], UVA + 2 * S2M, PMT_DATA + 2 * S2M, S2M, RW, M), false);
+	{
+		static vmk_paddr_t pas[700];
+
+		for (unsigned int i = 0; i < 700; i++)
+			pas[i] = PMT_DATA + 5 * S2M + i * 4096ull;
+		OP(pm, vmk_pmap_enter_pages(pm[1], UVA + 5 * S2M, pas, 700, RW, M), false);
+	}
 	OP(pm, vmk_pmap_enter(pm[0], UVA + 3 * S2M + 0x5000, PMT_DATA + 0x5000, RW, 0), false);
 	/* Demotions: protect and remove inside blocks. */
 	OP(pm, vmk_pmap_protect(pm[0], UVA + 0x3000, UVA + 0x4000, VMK_PROT_READ), false);

@@ -165,6 +165,16 @@ int vmk_pmap_enter(struct vmk_pmap *pmap, vmk_vaddr_t va, vmk_paddr_t pa,
 		   uint32_t prot, uint32_t flags);
 
 /*
+ * Map n 4 KiB pages pas[0..n) at va, va + 4 KiB, ... in one call (one
+ * lock, one table lookup per 512 entries), as FreeBSD's pmap_enter_object
+ * or a fault-around would. The range must be unmapped. All or nothing:
+ * returns 0, or -VMK_EINVAL / -VMK_EEXIST (something mapped there) /
+ * -VMK_ENOMEM with nothing changed. Promotes full tables at the end.
+ */
+int vmk_pmap_enter_pages(struct vmk_pmap *pmap, vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n,
+			 uint32_t prot, uint32_t flags);
+
+/*
  * Map a 2 MiB or 1 GiB (size) aligned block at va -> pa directly. With
  * NOREPLACE any existing table or mapping there makes it fail with
  * -VMK_EEXIST leaving everything as it was; without, an existing table

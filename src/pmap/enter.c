@@ -181,6 +181,93 @@ out:
 	return err;
 }
 
+int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n,
+			 uint32_t prot, uint32_t flags)
+{
+	struct vmk_pmap_batch b = { 0, 0, false, NULL };
+	size_t done = 0;
+	uint32_t a;
+	int err = 0;
+
+	if (!pm || !pas || n == 0 || n > ((vmk_vaddr_t)1 << 40) || (va & VMK_PAGE_MASK) ||
+	    !vmk_pmap__range_ok(pm, va, va + n * VMK_PAGE_SIZE) || !prot_ok(prot, flags))
+		return -VMK_EINVAL;
+	pmap__lock(pm);
+	if (vmk_pmap__in_np(pm, va, n * VMK_PAGE_SIZE))
+		flags |= VMK_PMAP_ENTER_NOPROMOTE;
+	a = vmk_pmap__attrs(pm, prot, flags);
+	while (done < n && !err) {
+		vmk_vaddr_t v = va + done * VMK_PAGE_SIZE;
+		vmk_paddr_t t = vmk_pmap__get_table(pm, v, 0, true, &err);
+		unsigned int idx = VMK_PT_INDEX(v, 0);
+		size_t cnt, k;
+		vmk_pte_t *tbl;
+
+		if (!t)
+			break;
+		tbl = pmap__table(t);
+		cnt = VMK_MIN((size_t)(VMK_PT_ENTRIES - idx), n - done);
+		if (a & VMK_PTE_A_MANAGED)
+			pv__lock();
+		for (k = 0; k < cnt; k++) {
+			vmk_paddr_t pa = pas[done + k];
+
+			if ((pa & VMK_PAGE_MASK) || ARCH->is_valid(pte_load(&tbl[idx + k]), 0)) {
+				err = (pa & VMK_PAGE_MASK) ? -VMK_EINVAL : -VMK_EEXIST;
+				break;
+			}
+			if (a & VMK_PTE_A_MANAGED) {
+				struct vmk_page *pg = vmk_pa_to_page(pa);
+				struct vmk_pv *pv;
+
+				if (!pg || vmk_page_is_free(pg)) {
+					err = -VMK_EINVAL;
+					break;
+				}
+				pv = vmk_pmap__pv_alloc(pm);
+				if (!pv) {
+					err = -VMK_ENOMEM;
+					break;
+				}
+				pv->va_lvl = v + k * VMK_PAGE_SIZE;
+				vmk_pmap__pv_link(pg, pv);
+			}
+			pte_store(&tbl[idx + k], ARCH->make_leaf(pa, 0, a));
+		}
+		if (a & VMK_PTE_A_MANAGED)
+			pv__unlock();
+		if (k == 0) {
+			vmk_pmap__abort_ptp(pm, v, 0, t);	/* nothing installed: drop the hold */
+		} else {
+			/* The hold counts the first entry; the others add theirs. */
+			if (!pm->kernel && t != pm->root)
+				vmk_pa_to_page(t)->ref_count += (uint32_t)(k - 1);
+			pmap__count_leaf(pm, 0, (int)k);
+			if (a & VMK_PTE_A_WIRED)
+				pm->st.wired += k;
+		}
+		done += k;
+	}
+	vmk_barrier(VMK_BARRIER_PTE_STORE);
+	if (err) {
+		/* Undo: everything in [va, va + done) was created by this call. */
+		for (size_t i = 0; i < done; i++) {
+			vmk_vaddr_t v = va + i * VMK_PAGE_SIZE;
+			unsigned int lvl;
+			vmk_paddr_t t;
+			vmk_pte_t *p = vmk_pmap__walk(pm, v, &lvl, &t);
+
+			vmk_pmap__remove_leaf(pm, p, v, 0, t, false, &b);
+		}
+		vmk_pmap__batch_flush(pm, &b);
+	} else if (PG->promote) {
+		for (vmk_vaddr_t v = va & ~(VMK_PT_SIZE(1) - 1); v < va + n * VMK_PAGE_SIZE; v += VMK_PT_SIZE(1))
+			vmk_pmap__try_promote(pm, v, 1);
+	}
+	pmap__unlock(pm);
+	return err;
+}
+
 int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vmk_size_t size,
 			 uint32_t prot, uint32_t flags)
 {
