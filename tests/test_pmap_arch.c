@@ -153,6 +153,8 @@ static void roundtrip(enum vmk_pmap_arch_id id)
 					assert_int_equal(a->is_block(e, lvl), lvl > 0);
 					assert_false(a->is_table(e, lvl));
 					assert_true(a->pa_of(e, lvl) == pa);
+					if (lvl == 0)	/* the batch path: template | pa */
+						assert_true((a->make_leaf(0, 0, at) | pa) == e);
 					if (a->attrs_of(e, lvl) != want)
 						fail_msg("%s lvl %u attrs %#x -> %#x, want %#x", a->name, lvl, at,
 							 a->attrs_of(e, lvl), want);

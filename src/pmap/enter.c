@@ -187,6 +187,7 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 	struct vmk_pmap_batch b = { 0, 0, false, NULL };
 	size_t done = 0;
 	uint32_t a;
+	vmk_pte_t tmpl;
 	int err = 0;
 
 	if (!pm || !pas || n == 0 || n > ((vmk_vaddr_t)1 << 40) || (va & VMK_PAGE_MASK) ||
@@ -196,6 +197,8 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 	if (vmk_pmap__in_np(pm, va, n * VMK_PAGE_SIZE))
 		flags |= VMK_PMAP_ENTER_NOPROMOTE;
 	a = vmk_pmap__attrs(pm, prot, flags);
+	/* Every leaf is the same descriptor but for the output address. */
+	tmpl = ARCH->make_leaf(0, 0, a);
 	while (done < n && !err) {
 		vmk_vaddr_t v = va + done * VMK_PAGE_SIZE;
 		vmk_paddr_t t = vmk_pmap__get_table(pm, v, 0, true, &err);
@@ -212,8 +215,9 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 		for (k = 0; k < cnt; k++) {
 			vmk_paddr_t pa = pas[done + k];
 
-			if ((pa & VMK_PAGE_MASK) || ARCH->is_valid(pte_load(&tbl[idx + k]), 0)) {
-				err = (pa & VMK_PAGE_MASK) ? -VMK_EINVAL : -VMK_EEXIST;
+			/* Any non-zero entry counts as occupied (vmkit clears entries to 0). */
+			if ((pa & ~ARCH->page_pa_mask) || pte_load(&tbl[idx + k]) != 0) {
+				err = (pa & ~ARCH->page_pa_mask) ? -VMK_EINVAL : -VMK_EEXIST;
 				break;
 			}
 			if (a & VMK_PTE_A_MANAGED) {
@@ -232,7 +236,7 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 				pv->va_lvl = v + k * VMK_PAGE_SIZE;
 				vmk_pmap__pv_link(pg, pv);
 			}
-			pte_store(&tbl[idx + k], ARCH->make_leaf(pa, 0, a));
+			pte_store(&tbl[idx + k], tmpl | pa);
 		}
 		if (a & VMK_PTE_A_MANAGED)
 			pv__unlock();

@@ -65,6 +65,7 @@ struct vmk_pmap_arch {
 	bool needs_bbm;			/* valid->valid changes need break-before-make */
 	bool split_roots;		/* separate user (TTBR0) and kernel (TTBR1) roots */
 	uint64_t memattr_reg;		/* value to load into IA32_PAT / MAIR_EL1 */
+	uint64_t page_pa_mask;		/* output-address bits of a level-0 leaf */
 
 	/* A table descriptor at level lvl (>= 1) pointing at the table at pa. */
 	vmk_pte_t (*make_table)(vmk_paddr_t pa, unsigned int lvl, bool user);

@@ -173,6 +173,7 @@ const struct vmk_pmap_arch vmk_pmap_arch_arm64 = {
 	.block_levels = (1u << 1) | (1u << 2),
 	.needs_bbm = true,
 	.split_roots = true,
+	.page_pa_mask = A64_ADDR_MASK,
 	.memattr_reg = A64_MAIR,
 	.make_table = a64_make_table,
 	.make_leaf = a64_make_leaf,

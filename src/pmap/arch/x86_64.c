@@ -178,6 +178,7 @@ const struct vmk_pmap_arch vmk_pmap_arch_x86_64 = {
 	.block_levels = (1u << 1) | (1u << 2),
 	.needs_bbm = false,
 	.split_roots = false,
+	.page_pa_mask = X86_ADDR_MASK,
 	.memattr_reg = X86_PAT_MSR,
 	.make_table = x86_make_table,
 	.make_leaf = x86_make_leaf,
