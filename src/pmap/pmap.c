@@ -84,9 +84,15 @@ int vmk_pmap_bootstrap(const struct vmk_pmap_config *cfg)
 	k->root_page = root;
 	k->root = vmk_page_to_pa(root);
 	k->st.ptps = 1;
-	/* The kernel's top-level entries never change after this: user roots copy them. */
+	/*
+	 * One root for both halves (x86-64): the kernel's top-level entries are
+	 * created now and never change, because every user root copies them.
+	 * With split roots (arm64 TTBR1) nothing is shared and the root may
+	 * even hold blocks (3 levels: 1 GiB at the root).
+	 */
 	top_size = VMK_PT_SIZE(PG->top);
-	for (vmk_vaddr_t va = cfg->kva_start & ~(top_size - 1); va <= cfg->kva_end - 1; va += top_size) {
+	for (vmk_vaddr_t va = cfg->kva_start & ~(top_size - 1);
+	     !a->split_roots && va <= cfg->kva_end - 1; va += top_size) {
 		vmk_pte_t *p = &pmap__table(k->root)[VMK_PT_INDEX(va, PG->top)];
 		struct vmk_page *pg;
 
