@@ -75,7 +75,7 @@ static void make_layout(enum vmk_pmap_arch_id arch, unsigned int levels, struct 
 	l->kva_start = l->dmap;
 }
 
-static int fail(const char *what, int r)
+static int ptd_fail(const char *what, int r)
 {
 	fprintf(stderr, "vmkit ptdump: %s: %s\n", what, vmk_strerror(r));
 	return 1;
@@ -115,7 +115,7 @@ int vmkit_cmd_ptdump(int argc, char **argv)
 	struct vmk_pmap *k, *u = NULL;
 	struct vmk_out out;
 	vmk_paddr_t img;
-	void *meta;
+	static void *meta;	/* the page array lives as long as the machine */
 	size_t msz;
 	int r;
 
@@ -171,16 +171,19 @@ int vmkit_cmd_ptdump(int argc, char **argv)
 	make_layout(arch, levels, &l);
 
 	/* RAM and the allocator; the kernel image and the preloaded modules stay reserved. */
+	vmk_phys_reset();
+	vmk_sim_ram_reset();
+	free(meta);
 	vmk_sim_set_cpu_count(cpus);
 	msz = vmk_phys_seg_meta_size(l.ram_base, l.ram_base + ram);
 	meta = aligned_alloc(64, (msz + 63) & ~(size_t)63);
 	if (!meta)
-		return fail("page array", -VMK_ENOMEM);
+		return ptd_fail("page array", -VMK_ENOMEM);
 	img = l.ram_base + 16 * MiB;	/* image: 16..24 MiB, modules: 24..28 MiB */
 	if ((r = vmk_sim_ram_add(l.ram_base, ram)) || (r = vmk_phys_seg_add(l.ram_base, l.ram_base + ram, 0, meta)) ||
 	    (r = vmk_phys_bootstrap_free(l.ram_base + MiB, img)) ||
 	    (r = vmk_phys_bootstrap_free(img + 12 * MiB, l.ram_base + ram)))
-		return fail("RAM", r);
+		return ptd_fail("RAM", r);
 
 	memset(&pc, 0, sizeof(pc));
 	pc.arch = arch;
@@ -190,10 +193,10 @@ int vmkit_cmd_ptdump(int argc, char **argv)
 	pc.kva_start = l.kva_start;
 	pc.kva_end = 0xfffffffffffff000ull;
 	if ((r = vmk_pmap_bootstrap(&pc)))
-		return fail("kernel pmap", r);
+		return ptd_fail("kernel pmap", r);
 	k = vmk_pmap_kernel();
 	if ((r = map_direct(k, &l, ram)))
-		return fail("direct map", r);
+		return ptd_fail("direct map", r);
 	/* Kernel image: text RX (2 MiB pages), rodata R, data+bss RW (4 KiB pages). */
 	for (unsigned int i = 0; i < 2 && !r; i++)
 		r = vmk_pmap_enter_large(k, l.image + i * 2 * MiB, img + i * 2 * MiB, 2 * MiB,
@@ -203,12 +206,12 @@ int vmkit_cmd_ptdump(int argc, char **argv)
 	for (unsigned int i = 0; i < 768 && !r; i++)
 		r = vmk_pmap_enter(k, l.image + 5 * MiB + i * 4096ull, img + 5 * MiB + i * 4096ull, RW, 0);
 	if (r)
-		return fail("kernel image", r);
+		return ptd_fail("kernel image", r);
 	/* Preloaded modules: 2 MiB mappings (each with a spare PTP, so they can be freed in part). */
 	for (unsigned int i = 0; i < 2 && !r; i++)
 		r = vmk_pmap_enter_large(k, l.modules + i * 2 * MiB, img + 8 * MiB + i * 2 * MiB, 2 * MiB, RW, 0);
 	if (r)
-		return fail("modules", r);
+		return ptd_fail("modules", r);
 	/* vmalloc: 64 scattered pages through the quick-enter path. */
 	{
 		vmk_paddr_t pas[64];
@@ -217,20 +220,20 @@ int vmkit_cmd_ptdump(int argc, char **argv)
 			struct vmk_page *pg = vmk_page_alloc(VMK_DOMAIN_LOCAL, VMK_POOL_DEFAULT, 0);
 
 			if (!pg)
-				return fail("vmalloc pages", -VMK_ENOMEM);
+				return ptd_fail("vmalloc pages", -VMK_ENOMEM);
 			pas[i] = vmk_page_to_pa(pg);
 		}
 		if ((r = vmk_pmap_growkernel(l.vmalloc, l.vmalloc + 64 * 4096)) ||
 		    (r = vmk_pmap_qenter(l.vmalloc, pas, 64)))
-			return fail("vmalloc", r);
+			return ptd_fail("vmalloc", r);
 	}
 	/* Device MMIO: uncached / device memory. */
 	if ((r = vmk_pmap_enter(k, l.mmio, l.mmio_pa, RW, VMK_PMAP_MEMTYPE(VMK_MEMTYPE_DEVICE))) ||
 	    (r = vmk_pmap_enter(k, l.mmio + 4096, l.mmio_pa + 0x1000, RW, VMK_PMAP_MEMTYPE(VMK_MEMTYPE_UC))))
-		return fail("MMIO", r);
+		return ptd_fail("MMIO", r);
 	/* Per-CPU areas: 32 KiB each, must stay valid (no-promote), 64 KiB apart. */
 	if ((r = vmk_pmap_protect_bbm(k, l.pcpu, (vmk_size_t)cpus * 64 * 1024, VMK_PMAP_BBM_NOPROMOTE)))
-		return fail("per-CPU", r);
+		return ptd_fail("per-CPU", r);
 	for (unsigned int c = 0; c < cpus && !r; c++)
 		for (unsigned int i = 0; i < 8 && !r; i++) {
 			struct vmk_page *pg = vmk_page_alloc(VMK_DOMAIN_LOCAL, VMK_POOL_DEFAULT, VMK_ALLOC_ZERO);
@@ -239,11 +242,11 @@ int vmkit_cmd_ptdump(int argc, char **argv)
 						VMK_PMAP_ENTER_WIRED) : -VMK_ENOMEM;
 		}
 	if (r)
-		return fail("per-CPU", r);
+		return ptd_fail("per-CPU", r);
 	if (user) {
 		/* A process: text RX, data RW, a 2 MiB heap block, a stack. */
 		if ((r = vmk_pmap_create(&u)))
-			return fail("user pmap", r);
+			return ptd_fail("user pmap", r);
 		for (unsigned int i = 0; i < 16 && !r; i++) {
 			struct vmk_page *pg = vmk_page_alloc(VMK_DOMAIN_LOCAL, VMK_POOL_DEFAULT, 0);
 
@@ -261,7 +264,7 @@ int vmkit_cmd_ptdump(int argc, char **argv)
 			       : -VMK_ENOMEM;
 		}
 		if (r)
-			return fail("user mappings", r);
+			return ptd_fail("user mappings", r);
 	}
 
 	tool_out_file(&out, stdout);
