@@ -193,8 +193,10 @@ int vmk_pmap_enter_large(struct vmk_pmap *pmap, vmk_vaddr_t va, vmk_paddr_t pa,
 int vmk_pmap_remove(struct vmk_pmap *pmap, vmk_vaddr_t sva, vmk_vaddr_t eva);
 
 /*
- * Change the protection of every mapping in [sva, eva) to prot (removing
- * all of them if prot is VMK_PROT_NONE). Same returns as vmk_pmap_remove.
+ * Set the protection of every mapping in [sva, eva) to exactly prot
+ * (unlike FreeBSD's, it may also add permissions; VMK_PROT_NONE removes).
+ * Dirty state of a page losing write access is kept on the page. Same
+ * returns as vmk_pmap_remove.
  */
 int vmk_pmap_protect(struct vmk_pmap *pmap, vmk_vaddr_t sva, vmk_vaddr_t eva, uint32_t prot);
 
@@ -212,8 +214,10 @@ int vmk_pmap_extract(struct vmk_pmap *pmap, vmk_vaddr_t va, struct vmk_pmap_mapp
 
 /*
  * Copy the managed mappings of src in [addr, addr + len) into dst, as fork
- * does (write access is preserved; wired, accessed and dirty are not),
- * where dst has nothing mapped; large mappings stay large. Like FreeBSD's
+ * does, where dst has nothing mapped; only leaves wholly inside the range
+ * are copied, large mappings stay large. Protection is preserved, wiring
+ * is not; a 4 KiB copy starts unreferenced and clean (a block keeps its
+ * accessed/dirty state, as FreeBSD's does). Like FreeBSD's
  * pmap_copy() it is an optimisation: on -VMK_ENOMEM the copies made so far
  * remain (each a complete, valid mapping) and nothing leaks; the caller's
  * faults fill in the rest. Returns 0, -VMK_EINVAL or -VMK_ENOMEM.
