@@ -343,11 +343,11 @@ struct vmk_phys_boot_report {
 	uint64_t page_array;	/* page records and bitmaps (whole pages) */
 	uint64_t bad;		/* bad frames withheld from the free lists */
 	uint64_t nomap;		/* NOMAP memory (no records) */
+	uint64_t driver_managed; /* DRIVER_MANAGED memory (not boot memory; no records) */
 	uint64_t partial;	/* slivers of memory regions smaller than a page */
 	uint64_t memblock_arrays; /* memblock's own arrays freed last (part of free) */
 	uint64_t lazy_frames;	/* frames whose records await lazy init */
 	uint64_t bad_reserved;	/* bad frames inside reserved memory (pending) */
-	double init_ns;		/* 0 unless the embedder measured it */
 	unsigned int nsegs;
 	bool eager;
 };
@@ -355,7 +355,10 @@ struct vmk_phys_boot_report {
 /* The report of the last vmk_phys_init() (zeroes before it). */
 const struct vmk_phys_boot_report *vmk_phys_boot_report(void);
 
-/* Print the boot report: every byte accounted for. */
+/*
+ * Print the boot report: every byte accounted for (free + reserved + page
+ * array + bad + nomap + driver-managed + partial pages == total).
+ */
 void vmk_phys_print_boot(struct vmk_out *out);
 
 /* /proc/buddyinfo format: "Node 0, pool DMA32  n0 n1 ... " per domain and pool. */

@@ -48,7 +48,8 @@ static void line_size(struct vmk_out *out, const char *what, uint64_t bytes, uin
 void vmk_phys_print_boot(struct vmk_out *out)
 {
 	const struct vmk_phys_boot_report *r = &G.boot;
-	uint64_t sum = r->free + r->reserved + r->page_array + r->bad + r->nomap + r->partial;
+	uint64_t sum = r->free + r->reserved + r->page_array + r->bad + r->nomap +
+		       r->driver_managed + r->partial;
 
 	vmk_out_printf(out, "phys: hand-over from memblock (%u segments, %s record init)\n", r->nsegs,
 		       r->eager ? "eager" : "lazy");
@@ -59,8 +60,9 @@ void vmk_phys_print_boot(struct vmk_out *out)
 	line_size(out, "page array", r->page_array, r->total);
 	line_size(out, "bad", r->bad, r->total);
 	line_size(out, "nomap", r->nomap, r->total);
+	line_size(out, "driver-managed", r->driver_managed, r->total);
 	line_size(out, "partial pages", r->partial, r->total);
-	vmk_out_printf(out, "  accounted: free + reserved + page array + bad + nomap + partial = %llu %s total %llu\n",
+	vmk_out_printf(out, "  accounted: free + reserved + page array + bad + nomap + driver-managed + partial = %llu %s total %llu\n",
 		       (unsigned long long)sum, sum == r->total ? "==" : "!=",
 		       (unsigned long long)r->total);
 	if (r->bad_reserved)
@@ -143,12 +145,13 @@ void vmk_phys_print_json(struct vmk_out *out)
 	vmk_phys_get_stats(&st);
 	vmk_out_printf(out, "{\n  \"bytes_per_frame\": %zu,\n", sizeof(struct vmk_page));
 	vmk_out_printf(out, "  \"boot\": {\"total\": %llu, \"free\": %llu, \"reserved\": %llu, "
-		       "\"page_array\": %llu, \"bad\": %llu, \"nomap\": %llu, \"partial\": %llu, "
-		       "\"memblock_arrays\": %llu, \"lazy_frames\": %llu, \"eager\": %s},\n",
+		       "\"page_array\": %llu, \"bad\": %llu, \"nomap\": %llu, \"driver_managed\": %llu, "
+		       "\"partial\": %llu, \"memblock_arrays\": %llu, \"lazy_frames\": %llu, "
+		       "\"eager\": %s},\n",
 		       (unsigned long long)r->total, (unsigned long long)r->free,
 		       (unsigned long long)r->reserved, (unsigned long long)r->page_array,
 		       (unsigned long long)r->bad, (unsigned long long)r->nomap,
-		       (unsigned long long)r->partial, (unsigned long long)r->memblock_arrays,
+		       (unsigned long long)r->driver_managed, (unsigned long long)r->partial, (unsigned long long)r->memblock_arrays,
 		       (unsigned long long)r->lazy_frames, r->eager ? "true" : "false");
 	vmk_out_printf(out, "  \"segments\": [");
 	for (unsigned int i = 0; i < G.nsegs; i++) {
