@@ -33,12 +33,14 @@ TOOL_SRC  := $(sort $(wildcard tools/vmkit/*.c))
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 TEST_COMMON := $(sort $(filter-out $(TEST_SRC),$(wildcard tests/*.c)))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
+FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
 SIM_OBJ   := $(SIM_SRC:%.c=$(BUILD)/%.o)
-TOOL_OBJ  := $(TOOL_SRC:%.c=$(BUILD)/%.o)
+TOOL_OBJ  := $(TOOL_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/default_machine.o
 TEST_COMMON_OBJ := $(TEST_COMMON:%.c=$(BUILD)/%.o)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
 LIB       := $(BUILD)/libvmkit.a
 SIMLIB    := $(BUILD)/libvmksim.a
@@ -47,7 +49,7 @@ VMKIT     := $(BUILD)/vmkit
 DEFAULT_MACHINE := examples/machines/qemu-q35-ovmf-x86_64-4G.efimap
 
 .SECONDARY:
-.PHONY: all run check test-bin bench freestanding deps clean
+.PHONY: all run check test-bin bench freestanding fuzz deps clean
 all: deps $(LIB) $(VMKIT)
 
 # Installs the build dependencies on Debian when they are missing (as root).
@@ -71,6 +73,13 @@ $(BUILD)/bench/%.o: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_HOST) -MMD -MP -c $< -o $@
 
+# The default machine is embedded in the tool, so `vmkit memmap` needs no file.
+$(BUILD)/gen/default_machine.c: $(DEFAULT_MACHINE) tools/embed.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed.sh $(DEFAULT_MACHINE) vmkit_default_machine > $@
+$(BUILD)/gen/default_machine.o: $(BUILD)/gen/default_machine.c
+	$(CC) $(CFLAGS_HOST) -c $< -o $@
+
 $(LIB): $(CORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -88,13 +97,32 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(TEST_COMMON_OBJ) $(SIMLIB) $(LI
 $(BUILD)/bench/vmkit-bench: $(BENCH_SRC:%.c=$(BUILD)/%.o) $(SIMLIB) $(LIB)
 	$(CC) $(SANFLAGS) -o $@ $(filter %.o,$^) $(SIMLIB) $(LIB) $(LDLIBS_HOST)
 
-run: all
-	$(VMKIT) memmap --efi $(DEFAULT_MACHINE)
+# The fuzz targets replayed over their corpus (part of make check).
+$(BUILD)/fuzz/%-replay: fuzz/%.c fuzz/replay_main.c $(SIMLIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_HOST) -DFUZZ_NAME='"$*"' -o $@ fuzz/$*.c fuzz/replay_main.c $(SIMLIB) $(LIB) $(LDLIBS_HOST)
 
-test-bin: deps $(TEST_BIN) $(VMKIT)
+# libFuzzer builds (clang), run for FUZZ_SECONDS each from the corpus.
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Iinclude -Isim -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
+build/fuzz/%-fuzzer: fuzz/%.c $(CORE_SRC) $(SIM_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ fuzz/$*.c $(CORE_SRC) $(SIM_SRC) $(LDLIBS_HOST)
+fuzz: deps $(FUZZ_SRC:fuzz/%.c=build/fuzz/%-fuzzer)
+	@set -e; for f in $(FUZZ_SRC:fuzz/%.c=%); do \
+	  mkdir -p build/fuzz/corpus-$$f; \
+	  echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
+	  build/fuzz/$$f-fuzzer -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    build/fuzz/corpus-$$f fuzz/corpus/$$f tests/data/memmaps 2>&1 | tail -n 12; \
+	done
+
+run: all
+	$(VMKIT) memmap
+
+test-bin: deps $(TEST_BIN) $(FUZZ_REPLAY) $(VMKIT)
 
 check: test-bin
-	@BUILD=$(BUILD) sh tests/run-tests.sh $(TEST_BIN)
+	@VMKIT_BIN=$(abspath $(VMKIT)) sh tests/run-tests.sh $(TEST_BIN) $(FUZZ_REPLAY)
 
 bench: deps $(BUILD)/bench/vmkit-bench
 	@mkdir -p bench/out

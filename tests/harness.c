@@ -1,6 +1,7 @@
 #include "harness.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 char *th_read_file(const char *path, size_t *len)

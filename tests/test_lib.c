@@ -115,6 +115,35 @@ static void test_rangeset(void **state)
 	assert_int_equal(s.n, 0);
 }
 
+/* Word-wise copies against a byte-wise reference, every offset and overlap. */
+static void test_memops(void **state)
+{
+	unsigned char a[96], b[96], ref[96];
+
+	(void)state;
+	for (size_t off = 0; off < 16; off++)
+		for (size_t n = 0; n < 40; n++)
+			for (int dir = -9; dir <= 9; dir++) {
+				for (size_t i = 0; i < sizeof(a); i++)
+					a[i] = ref[i] = (unsigned char)(i * 7 + 1);
+				size_t src = 24 + off, dst = (size_t)((long)src + dir);
+
+				memmove(ref + dst, ref + src, n);
+				vmk_memmove(a + dst, a + src, n);
+				assert_memory_equal(a, ref, sizeof(a));
+			}
+	for (size_t n = 0; n < 40; n++) {
+		memset(b, 0xee, sizeof(b));
+		vmk_memset(b + 3, 0x5a, n);
+		for (size_t i = 0; i < sizeof(b); i++)
+			assert_int_equal(b[i], (i >= 3 && i < 3 + n) ? 0x5a : 0xee);
+		memset(b, 0, sizeof(b));
+		vmk_memcpy(b + 1, a + 5, n);
+		assert_memory_equal(b + 1, a + 5, n);
+		assert_int_equal(b[1 + n], 0);
+	}
+}
+
 static void test_panic_hook(void **state)
 {
 	(void)state;
@@ -146,6 +175,7 @@ int main(void)
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_sort),
 		cmocka_unit_test(test_rangeset),
+		cmocka_unit_test(test_memops),
 		cmocka_unit_test(test_panic_hook),
 		cmocka_unit_test(test_fault_injection),
 	};

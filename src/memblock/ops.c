@@ -134,8 +134,11 @@ static int change_memory(struct vmk_memblock *mb, vmk_paddr_t base, vmk_size_t s
 		return 0;
 	end = base + size;
 	if (how == SET_FLAGS && (flags & VMK_MEMBLOCK_NOMAP) &&
-	    vmk_memblock__hits_array(mb, base, end))
+	    vmk_memblock__hits_array(mb, base, end)) {
+		vmk_log(VMK_LOG_ERR, "memblock: cannot mark [0x%llx-0x%llx) NOMAP: memblock's own array is there",
+			(unsigned long long)base, (unsigned long long)(end - 1));
 		return -VMK_EBUSY;
+	}
 	for (first = vmk_memblock__search(t, base);
 	     first < t->cnt && t->regions[first].base < end; first++)
 		if (changes(&t->regions[first], how, flags, nid))

@@ -32,6 +32,22 @@ size_t vmk_memblock__search(const struct vmk_memblock_type *t, vmk_paddr_t addr)
 	return lo;
 }
 
+/*
+ * Move n regions from src to dst (overlap allowed), whole regions at a
+ * time: far faster than the byte-wise vmk_memmove on the long arrays a
+ * machine with thousands of reservations has.
+ */
+static void move_regions(struct vmk_memblock_region *r, size_t dst, size_t src, size_t n)
+{
+	if (dst < src) {
+		for (size_t k = 0; k < n; k++)
+			r[dst + k] = r[src + k];
+	} else if (dst > src) {
+		for (size_t k = n; k > 0; k--)
+			r[dst + k - 1] = r[src + k - 1];
+	}
+}
+
 static void insert_at(struct vmk_memblock_type *t, size_t i, vmk_paddr_t base,
 		      vmk_size_t size, int nid, uint32_t flags)
 {
@@ -39,7 +55,7 @@ static void insert_at(struct vmk_memblock_type *t, size_t i, vmk_paddr_t base,
 
 	VMK_ASSERT(t->cnt < t->max, "%s: insert into a full array (cnt %zu)",
 		   t->name, t->cnt);
-	vmk_memmove(&r[i + 1], &r[i], (t->cnt - i) * sizeof(*r));
+	move_regions(r, i + 1, i, t->cnt - i);
 	r[i].base = base;
 	r[i].size = size;
 	r[i].nid = nid;
@@ -198,7 +214,7 @@ void vmk_memblock__remove_range(struct vmk_memblock_type *t, vmk_paddr_t base,
 		r[j].size = vmk_memblock__end(&r[j]) - end;
 		r[j].base = end;
 	}
-	vmk_memmove(&r[i], &r[j], (t->cnt - j) * sizeof(*r));
+	move_regions(r, i, j, t->cnt - j);
 	t->cnt -= j - i;
 }
 
@@ -219,6 +235,6 @@ void vmk_memblock__merge(struct vmk_memblock_type *t, size_t lo, size_t hi)
 	}
 	if (w == hi)
 		return;
-	vmk_memmove(&r[w + 1], &r[hi + 1], (t->cnt - hi - 1) * sizeof(*r));
+	move_regions(r, w + 1, hi + 1, t->cnt - hi - 1);
 	t->cnt -= hi - w;
 }

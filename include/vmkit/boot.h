@@ -1,0 +1,95 @@
+/*
+ * boot: from a sanitized firmware map to the boot-time memory picture.
+ *
+ * This is the glue a kernel's early boot code runs once: every range of
+ * the firmware map goes into memblock according to one policy table (what
+ * is RAM, what is reserved, what must never be mapped), and into the
+ * resource tree with the names Linux uses in /proc/iomem. The kernel image
+ * is placed and reserved, and memblock's reservations inside System RAM
+ * appear as nested children, so that /proc/iomem readers (kexec) see them.
+ *
+ * Policy (docs/boot.md has the reasons):
+ *
+ *   kind            memblock.memory  memblock             /proc/iomem name
+ *   usable          yes              free                 System RAM
+ *   boot-services   yes              free (after EBS)     System RAM
+ *   bootloader      yes              reserved             System RAM
+ *   unaccepted      yes              reserved             System RAM
+ *   acpi-reclaim    yes              reserved             ACPI Tables
+ *   acpi-nvs        yes              NOMAP                ACPI Non-volatile Storage
+ *   runtime-code    yes              NOMAP                Reserved
+ *   runtime-data    yes              NOMAP                Reserved
+ *   nomap (DT)      yes              NOMAP                Reserved
+ *   reserved        no (DT: yes, reserved)                Reserved
+ *   soft-reserved   no                                    Soft Reserved
+ *   persistent      no                                    Persistent Memory [(legacy)]
+ *   unusable        no                                    Unusable memory
+ *   mmio, mmio-port, pal-code: no                         Reserved
+ */
+#ifndef VMKIT_BOOT_H
+#define VMKIT_BOOT_H
+
+#include <vmkit/fwmap.h>
+#include <vmkit/memblock.h>
+#include <vmkit/resource.h>
+
+/* What memblock does with a kind (see the table above). */
+enum vmk_boot_action {
+	VMK_BOOT_SKIP = 0,	/* not memory */
+	VMK_BOOT_FREE,		/* memory, free */
+	VMK_BOOT_RESERVE,	/* memory, reserved */
+	VMK_BOOT_NOMAP,		/* memory, NOMAP */
+};
+
+/*
+ * The memblock action for an entry of map format 'format' (enum
+ * vmk_fwmap_format). Callable any time.
+ */
+enum vmk_boot_action vmk_boot_action(const struct vmk_fwmap_entry *e, uint32_t format);
+
+/* The /proc/iomem name for an entry's kind (and raw type). Callable any time. */
+const char *vmk_boot_resource_name(const struct vmk_fwmap_entry *e, uint32_t format);
+
+/*
+ * Feed every entry of the sanitized map m into mb per the policy table.
+ * Entries must not overlap (run vmk_fwmap_sanitize first). Returns 0, or
+ * the first memblock error (-VMK_ENOMEM/-VMK_ENOSPC when the region arrays
+ * cannot grow); on error mb may hold part of the map, so callers start
+ * over with a fresh memblock. Call before any memblock allocation.
+ */
+int vmk_boot_memblock_from_fwmap(struct vmk_memblock *mb, const struct vmk_fwmap *m);
+
+/*
+ * Build the top level of the /proc/iomem tree under root from the sanitized
+ * map m: one resource per run of entries with the same name (adjacent
+ * System RAM pieces of different kinds become one "System RAM"). Nodes and
+ * names come from pool. Returns 0, -VMK_ENOMEM when the pool runs out (the
+ * nodes added so far stay in the tree), -VMK_EINVAL if m overlaps.
+ */
+int vmk_boot_resources_from_fwmap(struct vmk_resource *root, struct vmk_resource_pool *pool,
+				  const struct vmk_fwmap *m);
+
+/*
+ * Place and reserve a kernel image of size bytes: at *pa if fixed is true
+ * (it must lie in free memblock memory: else -VMK_EBUSY, nothing
+ * reserved), otherwise at the lowest align-aligned free address at or
+ * above min (bottom-up, the way a relocatable kernel is put at
+ * LOAD_PHYSICAL_ADDR). Stores the address in *pa. Returns 0, -VMK_EINVAL
+ * for size 0 or a bad alignment, -VMK_ENOMEM if no free range fits.
+ */
+int vmk_boot_reserve_kernel(struct vmk_memblock *mb, vmk_size_t size, vmk_size_t align,
+			    vmk_paddr_t min, bool fixed, vmk_paddr_t *pa);
+
+/*
+ * Add memblock's reservations that lie inside System RAM resources as
+ * nested children: [kernel_base, kernel_base + kernel_size) as "Kernel
+ * image" (skipped if kernel_size is 0) and every other reserved piece as
+ * "reserved" (as arm64 kernels show firmware reservations), so that a
+ * reader of /proc/iomem that honours nested entries never places anything
+ * there. Returns 0 or -VMK_ENOMEM when the pool runs out.
+ */
+int vmk_boot_resources_add_reserved(struct vmk_resource *root, struct vmk_resource_pool *pool,
+				    const struct vmk_memblock *mb, vmk_paddr_t kernel_base,
+				    vmk_size_t kernel_size);
+
+#endif /* VMKIT_BOOT_H */

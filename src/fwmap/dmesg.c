@@ -1,0 +1,48 @@
+/*
+ * A memory map out of a whole dmesg or journal: the E820 map if there is
+ * one, else the "efi: mem.." map. On x86 the kernel builds its E820 table
+ * from the UEFI map (the EFI stub converts it) and then edits it, so when
+ * both are printed the E820 lines are the map the kernel actually used.
+ */
+#include "fwmap_internal.h"
+
+/* True if text holds at least one "efi: mem.." line (well formed or not). */
+static bool has_efi_lines(const char *text, size_t len)
+{
+	struct vmk_fwmap probe;
+	int r;
+
+	/* A map with no room: ENOSPC or EPARSE means a mem line was seen. */
+	vmk_fwmap_init(&probe, NULL, 0);
+	r = vmk_fwmap_parse_efi_text(&probe, text, len, NULL);
+	return r != -VMK_ENOENT && r != -VMK_EINVAL;
+}
+
+int vmk_fwmap_parse_dmesg(struct vmk_fwmap *m, const char *text, size_t len,
+			  struct vmk_fwmap_diag *diag)
+{
+	struct vmk_fwmap__undo u;
+	int r;
+
+	if (len && !text)
+		return -VMK_EINVAL;
+	vmk_fwmap__begin(m, &u);
+	/* Probe quietly, so a fall back to EFI reports only EFI's messages. */
+	r = vmk_fwmap_parse_e820_text(m, text, len, NULL);
+	if (r == -VMK_ENOENT) {
+		r = vmk_fwmap_parse_efi_text(m, text, len, NULL);
+		if (r == -VMK_ENOENT) {
+			vmk_fwmap_diag_add(diag, VMK_FWMAP_ERR, VMK_FWMAP_AT_NONE, 0,
+					   "no memory map in the text: neither BIOS-e820 nor efi mem lines");
+			return r;
+		}
+		vmk_fwmap__end(m, &u, -VMK_EPARSE);
+		return vmk_fwmap_parse_efi_text(m, text, len, diag);
+	}
+	vmk_fwmap__end(m, &u, -VMK_EPARSE);
+	r = vmk_fwmap_parse_e820_text(m, text, len, diag);
+	if (has_efi_lines(text, len))
+		vmk_fwmap_diag_add(diag, VMK_FWMAP_WARN, VMK_FWMAP_AT_NONE, 0,
+				   "efi mem lines ignored: the E820 map is the map the kernel used");
+	return r;
+}

@@ -1,0 +1,102 @@
+/*
+ * /proc/iomem as a source of truth, nested entries honoured. The RAM
+ * roots are those of vmk_resource_walk_usable_ram(); what this adds is
+ * the list of excluded ranges with the name that excluded each one.
+ */
+#include "internal.h"
+#include <vmkit/resource.h>
+
+
+
+/* Plain containers (bus windows) may hold RAM; anything with a descriptor may not. */
+static bool may_hold_ram(const struct vmk_resource *r)
+{
+	return !(r->flags & VMK_RES_SYSRAM) && r->desc == VMK_RES_DESC_NONE;
+}
+
+static bool is_kernel_image(const struct vmk_resource *r)
+{
+	return r->name && (!vmk_strcmp(r->name, "Kernel code") || !vmk_strcmp(r->name, "Kernel data") ||
+			   !vmk_strcmp(r->name, "Kernel bss") || !vmk_strcmp(r->name, "Kernel rodata"));
+}
+
+static vmk_paddr_t end_excl(const struct vmk_resource *r)
+{
+	/* A resource ending at the top of the address space is clipped by one byte. */
+	return r->end == VMK_PADDR_MAX ? VMK_PADDR_MAX : r->end + 1;
+}
+
+static int scan_ram_root(struct vmk_kexec_plan *p, const struct vmk_resource *ram,
+			 unsigned int flags)
+{
+	const struct vmk_resource *d = vmk_resource_next(ram, ram);
+	int ret;
+
+	ret = vmk_kexec_add_ram(p, ram->start, end_excl(ram));
+	if (ret)
+		return ret;
+	while (d) {
+		if (vmk_resource_is_ram(d)) {
+			if ((flags & VMK_KEXEC_KEEP_RUNNING_KERNEL) && is_kernel_image(d)) {
+				ret = vmk_kexec_exclude(p, d->start, end_excl(d), VMK_KEXEC_EXCL_KERNEL,
+							"%s (running kernel, kept)", d->name);
+				if (ret)
+					return ret;
+				d = vmk_resource_next_skip(ram, d);
+				continue;
+			}
+			/* Transparent: the running kernel's image, nested RAM. */
+			d = vmk_resource_next(ram, d);
+			continue;
+		}
+		ret = vmk_kexec_exclude(p, d->start, end_excl(d), vmk_kexec__kind_of_desc(d->desc),
+					"%s (nested in System RAM)", d->name ? d->name : "<BAD>");
+		if (ret)
+			return ret;
+		d = vmk_resource_next_skip(ram, d);
+	}
+	return 0;
+}
+
+int vmk_kexec_plan_from_resources(struct vmk_kexec_plan *p, const struct vmk_resource *root,
+				  unsigned int flags)
+{
+	const struct vmk_resource *r = vmk_resource_next(root, root);
+	int ret;
+
+	while (r) {
+		if (vmk_resource_is_ram(r)) {
+			ret = scan_ram_root(p, r, flags);
+			if (ret)
+				return ret;
+			r = vmk_resource_next_skip(root, r);
+		} else if (may_hold_ram(r)) {
+			r = vmk_resource_next(root, r);
+		} else {
+			r = vmk_resource_next_skip(root, r);
+		}
+	}
+	return 0;
+}
+
+int vmk_kexec_find_crash_regions(const struct vmk_resource *root, struct vmk_crash_region *cr)
+{
+	vmk_memset(cr, 0, sizeof(*cr));
+	for (const struct vmk_resource *r = vmk_resource_next(root, root); r;
+	     r = vmk_resource_next(root, r)) {
+		struct vmk_range x;
+
+		if (r->desc != VMK_RES_DESC_CRASH_KERNEL)
+			continue;
+		x.base = r->start;
+		x.end = end_excl(r);
+		/* Largest is main (ties: the higher one, i.e. the later). */
+		if (x.end - x.base >= cr->main.end - cr->main.base) {
+			cr->low = cr->main;
+			cr->main = x;
+		} else if (x.end - x.base > cr->low.end - cr->low.base) {
+			cr->low = x;
+		}
+	}
+	return cr->main.end > cr->main.base ? 0 : -VMK_ENOENT;
+}

@@ -1,0 +1,88 @@
+#include "harness.h"
+#include "cli_util.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *slurp_fd(int fd)
+{
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap);
+	ssize_t r;
+
+	assert_non_null(buf);
+	while ((r = read(fd, buf + n, cap - n - 1)) > 0) {
+		n += (size_t)r;
+		if (cap - n < 4096) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			assert_non_null(buf);
+		}
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+struct cli_result cli_run(const char *const *args)
+{
+	const char *bin = getenv("VMKIT_BIN");
+	char outname[] = "/tmp/vmkit-cli-out-XXXXXX", errname[] = "/tmp/vmkit-cli-err-XXXXXX";
+	int ofd = mkstemp(outname), efd = mkstemp(errname);
+	struct cli_result res;
+	const char *argv[64];
+	size_t n = 0;
+	pid_t pid;
+	int st;
+
+	assert_true(ofd >= 0 && efd >= 0);
+	unlink(outname);
+	unlink(errname);
+	if (!bin)
+		bin = "build/vmkit";
+	argv[n++] = bin;
+	for (; args[n - 1] && n < 63; n++)
+		argv[n] = args[n - 1];
+	argv[n] = NULL;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int in = open("/dev/null", O_RDONLY);
+
+		dup2(in, 0);
+		dup2(ofd, 1);
+		dup2(efd, 2);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	assert_true(waitpid(pid, &st, 0) == pid);
+	res.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	if (res.status == 127)
+		fail_msg("cannot run %s (set VMKIT_BIN)", bin);
+	lseek(ofd, 0, SEEK_SET);
+	lseek(efd, 0, SEEK_SET);
+	res.out = slurp_fd(ofd);
+	res.err = slurp_fd(efd);
+	close(ofd);
+	close(efd);
+	return res;
+}
+
+void cli_free(struct cli_result *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+uint64_t json_u64_field(const char *json, const char *key)
+{
+	char pat[128];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(json, pat);
+	if (!p)
+		fail_msg("JSON has no key %s", key);
+	return strtoull(p + strlen(pat), NULL, 10);
+}

@@ -1,0 +1,23 @@
+/* Running the vmkit tool from tests: capture stdout, stderr and status. */
+#ifndef VMKIT_TEST_CLI_UTIL_H
+#define VMKIT_TEST_CLI_UTIL_H
+
+#include <stdint.h>
+
+struct cli_result {
+	int status;	/* exit status, or -1 if it did not exit normally */
+	char *out;	/* stdout, NUL-terminated */
+	char *err;	/* stderr, NUL-terminated */
+};
+
+/*
+ * Run "$VMKIT_BIN args..." (default build/vmkit) with the arguments in a
+ * NULL-terminated list; fails the test if it cannot be started.
+ */
+struct cli_result cli_run(const char *const *args);
+void cli_free(struct cli_result *r);
+
+/* The value of the first "key":N in a JSON text (fails the test if absent). */
+uint64_t json_u64_field(const char *json, const char *key);
+
+#endif

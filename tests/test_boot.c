@@ -1,0 +1,205 @@
+/* Tests of src/boot: the firmware-map -> memblock/resource policy. */
+#include "harness.h"
+
+#include <vmkit/boot.h>
+
+static struct vmk_memblock mb;
+static struct vmk_fwmap_entry ents[64];
+static struct vmk_fwmap map;
+static struct vmk_resource nodes[128];
+static char names[4096];
+static struct vmk_resource_pool pool;
+static struct vmk_resource root;
+
+static int setup(void **state)
+{
+	(void)state;
+	vmk_sim_install();
+	vmk_memblock_init(&mb);
+	vmk_fwmap_init(&map, ents, 64);
+	vmk_resource_pool_init(&pool, nodes, 128, names, sizeof(names));
+	vmk_iomem_root_init(&root);
+	return 0;
+}
+
+static void add(vmk_paddr_t base, vmk_size_t size, uint32_t kind)
+{
+	assert_int_equal(vmk_fwmap_add(&map, base, size, kind, 0), 0);
+}
+
+static bool region_has(const struct vmk_memblock_type *t, vmk_paddr_t base, vmk_size_t size,
+		       uint32_t flags)
+{
+	for (size_t i = 0; i < t->cnt; i++)
+		if (t->regions[i].base <= base &&
+		    base + size <= t->regions[i].base + t->regions[i].size)
+			return (t->regions[i].flags & flags) == flags;
+	return false;
+}
+
+static void test_policy_table(void **state)
+{
+	struct vmk_fwmap_entry e = { .base = 0, .size = 4096 };
+
+	(void)state;
+	static const struct { uint32_t kind; enum vmk_boot_action act; const char *name; } want[] = {
+		{ VMK_MEM_USABLE, VMK_BOOT_FREE, "System RAM" },
+		{ VMK_MEM_BOOT_SERVICES, VMK_BOOT_FREE, "System RAM" },
+		{ VMK_MEM_BOOTLOADER, VMK_BOOT_RESERVE, "System RAM" },
+		{ VMK_MEM_UNACCEPTED, VMK_BOOT_RESERVE, "System RAM" },
+		{ VMK_MEM_ACPI_RECLAIM, VMK_BOOT_RESERVE, "ACPI Tables" },
+		{ VMK_MEM_ACPI_NVS, VMK_BOOT_NOMAP, "ACPI Non-volatile Storage" },
+		{ VMK_MEM_RUNTIME_CODE, VMK_BOOT_NOMAP, "Reserved" },
+		{ VMK_MEM_RUNTIME_DATA, VMK_BOOT_NOMAP, "Reserved" },
+		{ VMK_MEM_NOMAP, VMK_BOOT_NOMAP, "Reserved" },
+		{ VMK_MEM_RESERVED, VMK_BOOT_SKIP, "Reserved" },
+		{ VMK_MEM_SOFT_RESERVED, VMK_BOOT_SKIP, "Soft Reserved" },
+		{ VMK_MEM_PERSISTENT, VMK_BOOT_SKIP, "Persistent Memory" },
+		{ VMK_MEM_UNUSABLE, VMK_BOOT_SKIP, "Unusable memory" },
+		{ VMK_MEM_MMIO, VMK_BOOT_SKIP, "Reserved" },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		e.kind = want[i].kind;
+		assert_int_equal(vmk_boot_action(&e, VMK_FWMAP_FMT_EFI), want[i].act);
+		assert_string_equal(vmk_boot_resource_name(&e, VMK_FWMAP_FMT_EFI), want[i].name);
+	}
+	/* Device-tree reserved-memory is RAM in use; a NOMAP flag always wins. */
+	e.kind = VMK_MEM_RESERVED;
+	assert_int_equal(vmk_boot_action(&e, VMK_FWMAP_FMT_FDT), VMK_BOOT_RESERVE);
+	e.kind = VMK_MEM_USABLE;
+	e.flags = VMK_FWMAP_F_NOMAP;
+	assert_int_equal(vmk_boot_action(&e, VMK_FWMAP_FMT_FDT), VMK_BOOT_NOMAP);
+	/* Legacy type-12 persistent memory keeps Linux's name. */
+	e.kind = VMK_MEM_PERSISTENT;
+	e.fw_type = VMK_E820_PRAM;
+	assert_string_equal(vmk_boot_resource_name(&e, VMK_FWMAP_FMT_E820), "Persistent Memory (legacy)");
+}
+
+static void test_memblock_from_fwmap(void **state)
+{
+	(void)state;
+	add(0x0, 0x9f000, VMK_MEM_USABLE);
+	add(0x100000, 0x100000, VMK_MEM_BOOTLOADER);
+	add(0x200000, 0x1000, VMK_MEM_ACPI_NVS);
+	add(0x201000, 0x10000, VMK_MEM_ACPI_RECLAIM);
+	add(0x300000, 0x100000, VMK_MEM_RESERVED);
+	add(0x400000, 0x400000, VMK_MEM_BOOT_SERVICES);
+	assert_int_equal(vmk_boot_memblock_from_fwmap(&mb, &map), 0);
+	vmk_memblock_check(&mb);
+	assert_true(vmk_memblock_is_memory(&mb, 0x0));
+	assert_false(vmk_memblock_is_memory(&mb, 0x300000));	/* reserved: not RAM */
+	assert_true(region_has(&mb.memory, 0x200000, 0x1000, VMK_MEMBLOCK_NOMAP));
+	assert_false(vmk_memblock_is_map_memory(&mb, 0x200000));
+	assert_true(vmk_memblock_is_region_reserved(&mb, 0x100000, 0x100000));
+	assert_true(vmk_memblock_is_region_reserved(&mb, 0x201000, 0x10000));
+	assert_false(vmk_memblock_is_region_reserved(&mb, 0x400000, 0x400000));
+	assert_int_equal(vmk_memblock_phys_mem_size(&mb), 0x9f000 + 0x100000 + 0x1000 + 0x10000 + 0x400000);
+	assert_int_equal(vmk_memblock_free_size(&mb), 0x9f000 + 0x400000);
+}
+
+static void test_reserve_kernel(void **state)
+{
+	vmk_paddr_t pa;
+
+	(void)state;
+	add(0x0, 0x9f000, VMK_MEM_USABLE);
+	add(0x100000, 0x7f00000, VMK_MEM_USABLE);		/* up to 128 MiB */
+	add(0x1100000, 0x100000, VMK_MEM_ACPI_NVS);		/* hole at 17 MiB */
+	assert_int_equal(vmk_fwmap_sanitize(&map, NULL, NULL), 0);
+	assert_int_equal(vmk_boot_memblock_from_fwmap(&mb, &map), 0);
+	/* Lowest 2 MiB-aligned free place at or above 16 MiB that fits 4 MiB: 18 MiB. */
+	assert_int_equal(vmk_boot_reserve_kernel(&mb, 4 * VMK_MiB, 2 * VMK_MiB, 16 * VMK_MiB, false, &pa), 0);
+	assert_int_equal(pa, 18 * VMK_MiB);
+	assert_true(vmk_memblock_is_region_reserved(&mb, pa, 4 * VMK_MiB));
+	assert_false(mb.bottom_up);	/* direction restored */
+	/* Fixed: over the NOMAP hole or the kernel is refused, nothing reserved. */
+	vmk_size_t before = vmk_memblock_reserved_size(&mb);
+
+	pa = 0x1000000;
+	assert_int_equal(vmk_boot_reserve_kernel(&mb, 2 * VMK_MiB, 0, 0, true, &pa), -VMK_EBUSY);
+	pa = 20 * VMK_MiB;
+	assert_int_equal(vmk_boot_reserve_kernel(&mb, 2 * VMK_MiB, 0, 0, true, &pa), -VMK_EBUSY);
+	pa = 0x7f00000;
+	assert_int_equal(vmk_boot_reserve_kernel(&mb, 2 * VMK_MiB, 0, 0, true, &pa), -VMK_EBUSY);
+	assert_int_equal(vmk_memblock_reserved_size(&mb), before);
+	pa = 64 * VMK_MiB;
+	assert_int_equal(vmk_boot_reserve_kernel(&mb, 2 * VMK_MiB, 0, 0, true, &pa), 0);
+	assert_int_equal(vmk_memblock_reserved_size(&mb), before + 2 * VMK_MiB);
+	/* Impossible requests. */
+	assert_int_equal(vmk_boot_reserve_kernel(&mb, 0, 0, 0, false, &pa), -VMK_EINVAL);
+	assert_int_equal(vmk_boot_reserve_kernel(&mb, 4096, 3, 0, false, &pa), -VMK_EINVAL);
+	assert_int_equal(vmk_boot_reserve_kernel(&mb, VMK_GiB, 0, 0, false, &pa), -VMK_ENOMEM);
+	pa = UINT64_MAX - 4095;
+	assert_int_equal(vmk_boot_reserve_kernel(&mb, 8192, 0, 0, true, &pa), -VMK_EINVAL);
+}
+
+static const char *render(void)
+{
+	static char buf[8192];
+	struct vmk_outbuf ob;
+
+	vmk_outbuf_init(&ob, buf, sizeof(buf));
+	vmk_resource_render(&root, &ob.out);
+	assert_false(ob.overflow);
+	return buf;
+}
+
+static void test_resources(void **state)
+{
+	vmk_paddr_t pa;
+
+	(void)state;
+	add(0x0, 0x9f000, VMK_MEM_USABLE);
+	add(0x9f000, 0x1000, VMK_MEM_RESERVED);
+	add(0x100000, 0x100000, VMK_MEM_BOOT_SERVICES);	/* one System RAM with the next */
+	add(0x200000, 0x3e00000, VMK_MEM_USABLE);
+	add(0x4000000, 0x10000, VMK_MEM_ACPI_RECLAIM);
+	add(0x4010000, 0x1000, VMK_MEM_ACPI_NVS);
+	assert_int_equal(vmk_boot_memblock_from_fwmap(&mb, &map), 0);
+	assert_int_equal(vmk_memblock_reserve(&mb, 0, 0x10000), 0);
+	assert_int_equal(vmk_boot_reserve_kernel(&mb, 2 * VMK_MiB, 2 * VMK_MiB, 16 * VMK_MiB, false, &pa), 0);
+	assert_int_equal(vmk_boot_resources_from_fwmap(&root, &pool, &map), 0);
+	assert_int_equal(vmk_boot_resources_add_reserved(&root, &pool, &mb, pa, 2 * VMK_MiB), 0);
+	assert_string_equal(render(),
+		"00000000-0009efff : System RAM\n"
+		"  00000000-0000ffff : reserved\n"
+		"0009f000-0009ffff : Reserved\n"
+		"00100000-03ffffff : System RAM\n"
+		"  01000000-011fffff : Kernel image\n"
+		"04000000-0400ffff : ACPI Tables\n"
+		"04010000-04010fff : ACPI Non-volatile Storage\n");
+	assert_true(vmk_resource_check(&root) > 0);
+}
+
+/* Running out of resource nodes is an error, never a crash. */
+static void test_resources_pool_exhausted(void **state)
+{
+	struct vmk_resource few[2];
+	struct vmk_resource_pool small;
+
+	(void)state;
+	add(0x0, 0x1000, VMK_MEM_USABLE);
+	add(0x2000, 0x1000, VMK_MEM_RESERVED);
+	add(0x4000, 0x1000, VMK_MEM_USABLE);
+	vmk_resource_pool_init(&small, few, 2, NULL, 0);
+	assert_int_equal(vmk_boot_resources_from_fwmap(&root, &small, &map), -VMK_ENOMEM);
+	vmk_resource_check(&root);
+	vmk_iomem_root_init(&root);
+	vmk_sim_fail_nth(0, "resource.alloc", false);
+	assert_int_equal(vmk_boot_resources_from_fwmap(&root, &pool, &map), -VMK_ENOMEM);
+	vmk_sim_fail_off();
+	assert_null(root.child);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_policy_table, setup),
+		cmocka_unit_test_setup(test_memblock_from_fwmap, setup),
+		cmocka_unit_test_setup(test_reserve_kernel, setup),
+		cmocka_unit_test_setup(test_resources, setup),
+		cmocka_unit_test_setup(test_resources_pool_exhausted, setup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

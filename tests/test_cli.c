@@ -1,0 +1,288 @@
+/*
+ * End-to-end tests of the vmkit tool: `vmkit memmap` on every real map,
+ * its JSON figures checked against an oracle computed here from the
+ * independent text listings, and its errors for bad input and bad usage.
+ */
+#include "harness.h"
+#include "cli_util.h"
+
+#include <unistd.h>
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* Sums by EFI type from our own listing format (*.txt next to *.efimap). */
+struct listing {
+	uint64_t bytes[16];
+	int entries;
+};
+
+static void read_listing(const char *name, struct listing *l)
+{
+	char *text = th_read_data(name, NULL);
+	char *save = NULL;
+
+	memset(l, 0, sizeof(*l));
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned type;
+		char tname[64];
+		unsigned long long first, last, pages, attr;
+
+		if (line[0] == '#')
+			continue;
+		assert_int_equal(sscanf(line, "%u %63s phys %llx-%llx pages %llu attr %llx",
+					&type, tname, &first, &last, &pages, &attr), 6);
+		assert_true(type < 16);
+		assert_true(last - first + 1 == pages * 4096);
+		l->bytes[type] += pages * 4096;
+		l->entries++;
+	}
+	free(text);
+}
+
+/*
+ * The boot policy (include/vmkit/boot.h) applied to the listing: usable =
+ * Conventional + BootServices; reserved = Loader + ACPI reclaim; no-map =
+ * Runtime + ACPI NVS.
+ */
+static void check_qemu_map(const char *base)
+{
+	char efimap[256], txt[256];
+	struct listing l;
+	struct cli_result r;
+
+	snprintf(efimap, sizeof(efimap), "memmaps/%s.efimap", base);
+	snprintf(txt, sizeof(txt), "memmaps/%s.txt", base);
+	read_listing(txt, &l);
+	char *path = strdup(th_data_path(efimap));
+	r = cli_run(ARGS("memmap", "--efi", path, "--json", "--kernel-size", "0",
+			 "--reserve-low", "0"));
+	assert_int_equal(r.status, 0);
+	uint64_t usable = l.bytes[3] + l.bytes[4] + l.bytes[7];
+	uint64_t reserved = l.bytes[1] + l.bytes[2] + l.bytes[9];
+	uint64_t nomap = l.bytes[5] + l.bytes[6] + l.bytes[10];
+
+	assert_int_equal(json_u64_field(r.out, "usable_bytes"), usable);
+	assert_int_equal(json_u64_field(r.out, "reserved_bytes"), reserved);
+	assert_int_equal(json_u64_field(r.out, "nomap_bytes"), nomap);
+	assert_int_equal(json_u64_field(r.out, "ram_bytes"), usable + reserved + nomap);
+	assert_int_equal(json_u64_field(r.out, "entries_read"), (uint64_t)l.entries);
+	assert_non_null(strstr(r.out, "\"resources\":["));
+	assert_non_null(strstr(r.out, "\"name\": \"System RAM\""));
+	cli_free(&r);
+
+	/* With a 16 MiB kernel, exactly 16 MiB move from usable to reserved. */
+	r = cli_run(ARGS("memmap", "--efi", path, "--json", "--reserve-low", "0"));
+	assert_int_equal(r.status, 0);
+	assert_int_equal(json_u64_field(r.out, "usable_bytes"), usable - 16 * VMK_MiB);
+	assert_int_equal(json_u64_field(r.out, "reserved_bytes"), reserved + 16 * VMK_MiB);
+	uint64_t kbase = json_u64_field(r.out, "base");	/* first "base" is the kernel's */
+	assert_true(kbase % (2 * VMK_MiB) == 0);
+	cli_free(&r);
+	free(path);
+}
+
+static void test_memmap_qemu_x86(void **state)
+{
+	(void)state;
+	check_qemu_map("qemu-q35-ovmf-x86_64-256M");
+	check_qemu_map("qemu-q35-ovmf-x86_64-1G");
+	check_qemu_map("qemu-q35-ovmf-x86_64-4G");
+}
+
+static void test_memmap_qemu_arm64(void **state)
+{
+	(void)state;
+	check_qemu_map("qemu-virt-aavmf-aarch64-256M");
+	check_qemu_map("qemu-virt-aavmf-aarch64-1G");
+	check_qemu_map("qemu-virt-aavmf-aarch64-4G");
+}
+
+/* The default run is the embedded q35 4 GiB machine: same figures as its file. */
+static void test_memmap_default(void **state)
+{
+	struct listing l;
+	struct cli_result r;
+
+	(void)state;
+	read_listing("memmaps/qemu-q35-ovmf-x86_64-4G.txt", &l);
+	r = cli_run(ARGS("memmap", "--json"));
+	assert_int_equal(r.status, 0);
+	/* x86 defaults: 64 KiB low reserve (inside Conventional at 0) and a 16 MiB kernel. */
+	assert_int_equal(json_u64_field(r.out, "usable_bytes"),
+			 l.bytes[3] + l.bytes[4] + l.bytes[7] - 16 * VMK_MiB - 64 * VMK_KiB);
+	cli_free(&r);
+	r = cli_run(ARGS("memmap"));
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "Firmware map (sanitized):"));
+	assert_non_null(strstr(r.out, "MEMBLOCK configuration:"));
+	assert_non_null(strstr(r.out, "/proc/iomem:"));
+	assert_non_null(strstr(r.out, "  01000000-01ffffff : Kernel image"));
+	assert_non_null(strstr(r.out, "Summary:"));
+	cli_free(&r);
+}
+
+/* E820 dmesg files: usable figures computed by hand from the files. */
+static void test_memmap_e820_text(void **state)
+{
+	struct cli_result r;
+	const char *p;
+
+	(void)state;
+	/*
+	 * e820-x86-linux3.16.txt usable lines: 0x0-0x57fff (0x58000),
+	 * 0x59000-0x9dfff (0x45000), 0x100000-0xad852fff (0xad753000),
+	 * 0xad85a000-0xae0d2fff (0x879000), 0xae374000-0xbd8c5fff (0xf552000),
+	 * 0xbdacf000-0xbde00fff (0x332000), 0xbefff000-0xbeffffff (0x1000).
+	 * NVS: 0xad853000 (0x7000) + 0xbde01000-0xbeb05fff (0xd05000).
+	 */
+	p = th_data_path("memmaps/e820-x86-linux3.16.txt");
+	r = cli_run(ARGS("memmap", "--dmesg", p, "--json", "--kernel-size", "0", "--reserve-low", "0"));
+	assert_int_equal(r.status, 0);
+	assert_int_equal(json_u64_field(r.out, "usable_bytes"),
+			 0x58000ull + 0x45000 + 0xad753000 + 0x879000 + 0xf552000 + 0x332000 + 0x1000);
+	assert_int_equal(json_u64_field(r.out, "nomap_bytes"), 0x7000ull + 0xd05000);
+	cli_free(&r);
+	/* i440fx: 0x100000-0x3ffdafff usable; the reserved range above 1 TiB stays out. */
+	p = th_data_path("memmaps/e820-x86-qemu-i440fx.txt");
+	r = cli_run(ARGS("memmap", "--e820", p, "--json", "--kernel-size", "0", "--reserve-low", "0"));
+	assert_int_equal(r.status, 0);
+	assert_int_equal(json_u64_field(r.out, "usable_bytes"), 0x3ffdb000ull - 0x100000);
+	assert_non_null(strstr(r.out, "\"start\": 1086626725888"));	/* 0xfd00000000 Reserved */
+	cli_free(&r);
+}
+
+static void test_memmap_iomem(void **state)
+{
+	struct cli_result r;
+
+	(void)state;
+	/*
+	 * iomem-arm64-nested.txt: System RAM 0x14000000-0x1effffff holds nested
+	 * reserved 0x14154000 (0x1000), 0x141c0000-0x14bcffff (0xa10000),
+	 * 0x16370000-0x1686ffff (0x500000), 0x17350000-0x17377fff (0x28000);
+	 * Kernel code/data count as RAM. Usable = 0xb000000 - the reserved.
+	 */
+	r = cli_run(ARGS("memmap", "--iomem", th_data_path("memmaps/iomem-arm64-nested.txt"),
+			 "--json", "--kernel-size", "0"));
+	assert_int_equal(r.status, 0);
+	uint64_t usable = json_u64_field(r.out, "usable_bytes");
+	assert_true(usable <= 0xb000000ull - 0x1000 - 0xa10000 - 0x500000 - 0x28000);
+	assert_true(usable >= 0xb000000ull - 0x1000 - 0xa10000 - 0x500000 - 0x28000 - 0x17350000 + 0x14c10000);
+	cli_free(&r);
+}
+
+static void test_memmap_errors(void **state)
+{
+	struct cli_result r;
+	char path[] = "/tmp/vmkit-bad-XXXXXX";
+	int fd;
+	const char bad[] = "[    0.000000] BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable\n"
+			   "[    0.000000] BIOS-e820: [mem 0x00000000000zzzzz-0x000000000009ffff] reserved\n";
+
+	(void)state;
+	/* Bad usage: exit 2 with a message naming the problem. */
+	r = cli_run(ARGS("memmap", "--frobnicate"));
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "--frobnicate"));
+	cli_free(&r);
+	r = cli_run(ARGS("memmap", "--kernel-size", "12Q"));
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "--kernel-size"));
+	cli_free(&r);
+	r = cli_run(ARGS("memmap", "--efi"));
+	assert_int_equal(r.status, 2);
+	cli_free(&r);
+	r = cli_run(ARGS("nonsense"));
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "unknown command"));
+	cli_free(&r);
+	/* Missing file: exit 1 naming it. */
+	r = cli_run(ARGS("memmap", "--efi", "/nonexistent/map"));
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "/nonexistent/map"));
+	cli_free(&r);
+	/* Malformed line: exit 1 naming the line. */
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, bad, sizeof(bad) - 1), (ssize_t)(sizeof(bad) - 1));
+	close(fd);
+	r = cli_run(ARGS("memmap", "--dmesg", path));
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "line 2"));
+	cli_free(&r);
+	/* A kernel placed over reserved memory is refused. */
+	r = cli_run(ARGS("memmap", "--kernel-addr", "0x7f76c000"));
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "not inside free memory"));
+	cli_free(&r);
+	/* A truncated UEFI map (not a whole number of descriptors) is refused. */
+	{
+		size_t len;
+		char *blob = th_read_data("memmaps/qemu-q35-ovmf-x86_64-1G.efimap", &len);
+		char p2[] = "/tmp/vmkit-trunc-XXXXXX";
+		int fd2 = mkstemp(p2);
+
+		assert_true(fd2 >= 0);
+		assert_int_equal(write(fd2, blob, len - 7), (ssize_t)(len - 7));
+		close(fd2);
+		r = cli_run(ARGS("memmap", "--efi", p2, "--desc-size", "48"));
+		assert_int_equal(r.status, 1);
+		cli_free(&r);
+		unlink(p2);
+		free(blob);
+	}
+	unlink(path);
+}
+
+static void test_help(void **state)
+{
+	static const char *const cmds[] = { "memmap", "iomem", "kexec-plan" };
+	struct cli_result r;
+
+	(void)state;
+	r = cli_run(ARGS("--help"));
+	assert_int_equal(r.status, 0);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		assert_non_null(strstr(r.out, cmds[i]));
+		struct cli_result h = cli_run(ARGS(cmds[i], "--help"));
+
+		assert_int_equal(h.status, 0);
+		assert_non_null(strstr(h.out, "usage"));
+		cli_free(&h);
+	}
+	cli_free(&r);
+}
+
+/* vmkit iomem renders a well-formed file back byte for byte. */
+static void test_iomem_roundtrip(void **state)
+{
+	static const char *const files[] = { "memmaps/iomem-x86-centos6.txt",
+					     "memmaps/iomem-arm64-nested.txt" };
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		char *want = th_read_data(files[i], NULL);
+		struct cli_result r = cli_run(ARGS("iomem", th_data_path(files[i])));
+
+		assert_int_equal(r.status, 0);
+		assert_string_equal(r.out, want);
+		cli_free(&r);
+		free(want);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_memmap_qemu_x86),
+		cmocka_unit_test(test_memmap_qemu_arm64),
+		cmocka_unit_test(test_memmap_default),
+		cmocka_unit_test(test_memmap_e820_text),
+		cmocka_unit_test(test_memmap_iomem),
+		cmocka_unit_test(test_memmap_errors),
+		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_iomem_roundtrip),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,155 @@
+/*
+ * vmkit iomem FILE: parse a /proc/iomem text, render it back (identical for
+ * a well-formed file), as JSON, or as the usable RAM a kexec loader sees.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vmkit/resource.h>
+
+#include "commands.h"
+
+int vmkit_cmd_iomem(int argc, char **argv);
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vmkit iomem [--json | --usable] FILE\n"
+		"\n"
+		"Parse FILE as /proc/iomem text (every nesting level; two spaces of indent\n"
+		"per level) and print it back in the exact /proc/iomem format. A bad line is\n"
+		"reported as FILE:LINE: error: ... with exit status 1. FILE '-' is stdin.\n"
+		"\n"
+		"  --json     print the tree as JSON: nested objects with start, end\n"
+		"             (inclusive, decimal), name, flags, desc and children\n"
+		"  --usable   print the RAM a kexec loader may use: System RAM minus the\n"
+		"             nested entries that are not RAM (reserved, ACPI, crash kernel)\n"
+		"  --help     this text\n");
+}
+
+static void out_stdio(void *arg, const char *s, size_t n)
+{
+	fwrite(s, 1, n, (FILE *)arg);
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	size_t cap = 65536, n = 0, got;
+	char *buf, *nb;
+
+	if (!f)
+		return NULL;
+	buf = malloc(cap);
+	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n == cap) {
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	if (buf && ferror(f)) {
+		free(buf);
+		buf = NULL;
+	}
+	if (f != stdin)
+		fclose(f);
+	*len = n;
+	return buf;
+}
+
+static int print_usable(void *arg, vmk_paddr_t start, vmk_paddr_t end,
+			const struct vmk_resource *res)
+{
+	uint64_t *total = arg;
+
+	(void)res;
+	printf("%08llx-%08llx : usable\n", (unsigned long long)start, (unsigned long long)end);
+	*total += end - start + 1;
+	return 0;
+}
+
+int vmkit_cmd_iomem(int argc, char **argv)
+{
+	struct vmk_resource root, *nodes;
+	struct vmk_resource_pool pool;
+	struct vmk_resource_error err;
+	struct vmk_out out = { out_stdio, stdout, 0 };
+	const char *path = NULL;
+	bool json = false, usable = false;
+	char *text, *names;
+	size_t len, lines = 1, i;
+	int ret, a;
+
+	for (a = 1; a < argc; a++) {
+		if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[a], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[a], "--usable")) {
+			usable = true;
+		} else if (argv[a][0] == '-' && argv[a][1]) {
+			fprintf(stderr, "vmkit iomem: unknown option '%s'\n", argv[a]);
+			usage(stderr);
+			return 2;
+		} else if (path) {
+			fprintf(stderr, "vmkit iomem: more than one FILE\n");
+			return 2;
+		} else {
+			path = argv[a];
+		}
+	}
+	if (!path || (json && usable)) {
+		usage(stderr);
+		return 2;
+	}
+	text = read_all(path, &len);
+	if (!text) {
+		fprintf(stderr, "vmkit iomem: %s: %s\n", path, strerror(errno ? errno : ENOMEM));
+		return 1;
+	}
+	/* At most one node per line and every name fits in the text's size. */
+	for (i = 0; i < len; i++)
+		lines += text[i] == '\n';
+	nodes = calloc(lines, sizeof(*nodes));
+	names = malloc(len + lines + 1);
+	if (!nodes || !names) {
+		fprintf(stderr, "vmkit iomem: out of memory\n");
+		return 1;
+	}
+	vmk_resource_pool_init(&pool, nodes, lines, names, len + lines + 1);
+	vmk_iomem_root_init(&root);
+	ret = vmk_resource_parse(&root, &pool, text, len, &err);
+	if (ret) {
+		if (err.line)
+			fprintf(stderr, "%s:%u: error: %s\n", path, err.line, err.msg);
+		else
+			fprintf(stderr, "%s: error: %s\n", path, err.msg);
+		ret = 1;
+	} else if (json) {
+		vmk_resource_render_json(&root, &out);
+		fputc('\n', stdout);
+	} else if (usable) {
+		uint64_t total = 0;
+
+		vmk_resource_walk_usable_ram(&root, 0, VMK_PADDR_MAX, print_usable, &total);
+		printf("total usable: %llu bytes\n", (unsigned long long)total);
+	} else {
+		vmk_resource_render(&root, &out);
+	}
+	free(names);
+	free(nodes);
+	free(text);
+	if (fflush(stdout) != 0)
+		ret = 1;
+	return ret;
+}

@@ -1,0 +1,466 @@
+/*
+ * vmkit kexec-plan: where would kexec put the next kernel on this machine?
+ * Reads a /proc/iomem text or a firmware map, turns a kernel image (or
+ * just its size) and its companions into segments with the boot
+ * protocol's rules, places them, and prints the table and what was kept
+ * clear. With --crashkernel it reserves the crash kernel as the booting
+ * kernel would and plans the kdump load into it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <vmkit/fwmap.h>
+#include <vmkit/kexec.h>
+#include <vmkit/memblock.h>
+#include <vmkit/resource.h>
+
+#include "commands.h"
+#include "sim.h"
+
+int vmkit_cmd_kexec_plan(int argc, char **argv);
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vmkit kexec-plan (--iomem FILE | --machine FILE) --kernel FILE|SIZE\n"
+		"                        [--arch x86_64|arm64] [--initrd FILE|SIZE] [--dtb FILE|SIZE]\n"
+		"                        [--cmdline STRING] [--crashkernel SPEC]... [--keep-kernel]\n"
+		"                        [--top-down | --bottom-up] [--json]\n"
+		"\n"
+		"Plan a kexec load: place the kernel, initrd, device tree, boot parameters\n"
+		"and command line in memory that is really free for the next kernel (RAM\n"
+		"minus reserved, no-map, ACPI, firmware ranges, nested /proc/iomem entries)\n"
+		"and print each segment's address range and why it went there.\n"
+		"\n"
+		"  --iomem FILE        a /proc/iomem text (nested entries are honoured)\n"
+		"  --machine FILE      a firmware map: a raw UEFI memory map (.efimap) or a\n"
+		"                      dmesg/journal text with BIOS-e820 or efi: mem lines\n"
+		"  --arch A            x86_64 (bzImage rules, default) or arm64 (Image rules)\n"
+		"  --kernel FILE|SIZE  the image (its header is parsed) or a size such as 30M\n"
+		"                      for a synthetic image (x86_64: relocatable, init_size =\n"
+		"                      SIZE, 2 MiB alignment; arm64: image_size = SIZE, anywhere)\n"
+		"  --initrd FILE|SIZE  initramfs (file or size)\n"
+		"  --dtb FILE|SIZE     device tree (required for arm64)\n"
+		"  --cmdline STRING    the next kernel's command line\n"
+		"  --crashkernel SPEC  reserve crashkernel=SPEC (repeat for ,high and ,low) and\n"
+		"                      plan a kdump load into the crash kernel region\n"
+		"  --keep-kernel       with --iomem: keep the running kernel's image clear too\n"
+		"  --top-down          highest addresses first (default)\n"
+		"  --bottom-up         lowest addresses first\n"
+		"  --json              print JSON: segments (name, base, size, memsz, ...) and\n"
+		"                      excluded (base, size, kind, reason)\n"
+		"\n"
+		"Exit status: 0 planned, 1 bad input data or nothing fits, 2 bad usage.\n");
+}
+
+static void out_stdio(void *arg, const char *s, size_t n)
+{
+	fwrite(s, 1, n, (FILE *)arg);
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 65536, n = 0, got;
+	char *buf, *nb;
+
+	if (!f)
+		return NULL;
+	buf = malloc(cap + 1);
+	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n == cap) {
+			nb = realloc(buf, cap * 2 + 1);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	if (buf && ferror(f)) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	if (buf)
+		buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* FILE or SIZE: a file's size, or a size with K/M/G. Returns 0, 1 (bad), 2 (usage). */
+static int file_or_size(const char *opt, const char *arg, uint64_t *size, bool *is_file)
+{
+	struct stat sb;
+	struct vmk_str s = { arg, strlen(arg) };
+	size_t used;
+
+	*is_file = false;
+	if (stat(arg, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		*size = (uint64_t)sb.st_size;
+		*is_file = true;
+		return 0;
+	}
+	if (vmk_parse_size(s, size, &used) == 0 && used == s.len && *size > 0)
+		return 0;
+	fprintf(stderr, "vmkit kexec-plan: %s %s: no such file, and not a size like 16M\n", opt, arg);
+	return 2;
+}
+
+static void put(uint8_t *b, size_t off, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		b[off + i] = (uint8_t)(v >> (8 * i));
+}
+
+/* A header for a kernel given only by its size. */
+static void synth_kernel(enum vmk_kexec_arch arch, uint64_t size, uint8_t *img, size_t len)
+{
+	memset(img, 0, len);
+	if (arch == VMK_KEXEC_ARCH_ARM64) {
+		put(img, 0x10, size, 8);		/* image_size */
+		put(img, 0x18, 0xa, 8);			/* LE, 4K pages, anywhere */
+		put(img, 0x38, VMK_ARM64_IMAGE_MAGIC, 4);
+		return;
+	}
+	img[0x1f1] = 3;
+	put(img, 0x1fe, 0xaa55, 2);
+	memcpy(img + 0x202, "HdrS", 4);
+	put(img, 0x206, 0x020f, 2);
+	img[0x211] = VMK_BZ_LOADED_HIGH;
+	put(img, 0x22c, 0x7fffffff, 4);
+	put(img, 0x230, 2 * VMK_MiB, 4);
+	img[0x234] = 1;
+	img[0x235] = 21;
+	put(img, 0x236, VMK_XLF_KERNEL_64 | VMK_XLF_CAN_BE_LOADED_ABOVE_4G, 2);
+	put(img, 0x238, 2047, 4);
+	put(img, 0x258, 16 * VMK_MiB, 8);
+	put(img, 0x260, size > 0xffffffffull ? 0xffffffffull : size, 4);
+}
+
+static int load_iomem(struct vmk_kexec_plan *p, const char *path, unsigned int flags,
+		      struct vmk_resource *root, struct vmk_resource_pool *pool)
+{
+	static struct vmk_resource nodes[8192];
+	static char names[1 << 18];
+	struct vmk_resource_error rerr;
+	size_t len;
+	char *text = read_all(path, &len);
+	int ret;
+
+	if (!text) {
+		fprintf(stderr, "vmkit kexec-plan: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	vmk_resource_pool_init(pool, nodes, VMK_ARRAY_SIZE(nodes), names, sizeof(names));
+	vmk_iomem_root_init(root);
+	ret = vmk_resource_parse(root, pool, text, len, &rerr);
+	free(text);
+	if (ret) {
+		fprintf(stderr, "%s:%u: error: %s\n", path, rerr.line, rerr.msg);
+		return 1;
+	}
+	ret = vmk_kexec_plan_from_resources(p, root, flags);
+	if (ret) {
+		fprintf(stderr, "vmkit kexec-plan: %s: %s\n", path, p->err);
+		return 1;
+	}
+	if (p->ram.n == 0) {
+		fprintf(stderr, "vmkit kexec-plan: %s: no System RAM in this /proc/iomem\n", path);
+		return 1;
+	}
+	return 0;
+}
+
+static int load_machine(struct vmk_kexec_plan *p, const char *path)
+{
+	static struct vmk_fwmap_entry ents[4096];
+	static struct vmk_fwmap_msg msgs[16];
+	struct vmk_fwmap m;
+	struct vmk_fwmap_diag d;
+	struct vmk_out o = { out_stdio, stderr, 0 };
+	size_t len, dsz;
+	char *buf = read_all(path, &len);
+	int ret;
+
+	if (!buf) {
+		fprintf(stderr, "vmkit kexec-plan: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	vmk_fwmap_init(&m, ents, VMK_ARRAY_SIZE(ents));
+	vmk_fwmap_diag_init(&d, msgs, VMK_ARRAY_SIZE(msgs));
+	if (memchr(buf, '\0', len)) {
+		/* Binary: a raw EFI_MEMORY_DESCRIPTOR array. */
+		ret = vmk_fwmap_efi_guess_desc_size(buf, len, &dsz);
+		if (!ret)
+			ret = vmk_fwmap_parse_efi(&m, buf, len, dsz, VMK_EFI_DESC_VERSION, &d);
+	} else {
+		ret = vmk_fwmap_parse_dmesg(&m, buf, len, &d);
+	}
+	free(buf);
+	if (!ret && m.n * 4 < VMK_ARRAY_SIZE(ents))
+		ret = vmk_fwmap_sanitize(&m, NULL, &d);
+	if (ret) {
+		vmk_fwmap_diag_print(&d, &o, path, VMK_FWMAP_WARN);
+		fprintf(stderr, "vmkit kexec-plan: %s: not a firmware map this tool reads (%s)\n",
+			path, vmk_strerror(ret));
+		return 1;
+	}
+	ret = vmk_kexec_plan_from_fwmap(p, &m);
+	if (ret || p->ram.n == 0) {
+		fprintf(stderr, "vmkit kexec-plan: %s: %s\n", path, ret ? p->err : "no usable RAM");
+		return 1;
+	}
+	return 0;
+}
+
+/* Reserve crashkernel= on a memblock made from the plan, as the booting kernel would. */
+static int reserve_crash(struct vmk_kexec_plan *p, const char *spec, enum vmk_kexec_arch arch,
+			 struct vmk_crash_region *cr, struct vmk_range *dump, size_t cap, size_t *ndump)
+{
+	static struct vmk_memblock mb;
+	struct vmk_crash_arch ca;
+	struct vmk_crashkernel ck;
+	struct vmk_range nst[VMK_KEXEC_MAX_EXCL];
+	struct vmk_rangeset nomap;
+	char err[256];
+	int ret;
+
+	vmk_crash_arch_defaults(arch, &ca);
+	ret = vmk_crashkernel_parse_cmdline(spec, vmk_rangeset_total(&p->ram), &ca, &ck, err,
+					    sizeof(err));
+	if (ret) {
+		fprintf(stderr, "vmkit kexec-plan: %s\n", err);
+		return 2;
+	}
+	if (ck.form == VMK_CK_NONE || ck.size == 0) {
+		fprintf(stderr, "vmkit kexec-plan: %s: reserves nothing on this machine (%s of RAM)\n",
+			spec, vmk_fmt_size(err, sizeof(err), vmk_rangeset_total(&p->ram)));
+		return 1;
+	}
+	for (size_t i = 0; i < p->ram.n; i++)
+		vmk_sim_ram_add(p->ram.r[i].base, p->ram.r[i].end - p->ram.r[i].base);
+	vmk_memblock_init(&mb);
+	vmk_memblock_allow_resize(&mb, true);
+	ret = vmk_kexec_plan_to_memblock(p, &mb);
+	if (!ret)
+		ret = vmk_crashkernel_reserve(&mb, &ck, &ca, cr, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "vmkit kexec-plan: %s\n", err[0] ? err : vmk_strerror(ret));
+		return 1;
+	}
+	vmk_rangeset_init(&nomap, nst, VMK_ARRAY_SIZE(nst));
+	for (size_t i = 0; i < p->nexcl; i++)
+		if (p->excl[i].kind == VMK_KEXEC_EXCL_NOMAP)
+			vmk_rangeset_add(&nomap, p->excl[i].base, p->excl[i].end);
+	ret = vmk_kdump_ranges(&p->ram, &nomap, cr, dump, cap, ndump);
+	if (ret) {
+		fprintf(stderr, "vmkit kexec-plan: too many ranges to dump\n");
+		return 1;
+	}
+	return 0;
+}
+
+static const char *need_arg(int argc, char **argv, int *i)
+{
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "vmkit kexec-plan: %s needs an argument\n", argv[*i]);
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+int vmkit_cmd_kexec_plan(int argc, char **argv)
+{
+	static struct vmk_kexec_store st, crash_st;
+	static struct vmk_kexec_plan plan, cplan;
+	static struct vmk_range dump[4096];
+	static struct vmk_resource root;
+	static struct vmk_resource_pool pool;
+	static uint8_t synth[0x4000];
+	const char *iomem = NULL, *machine = NULL, *kernel = NULL, *initrd = NULL, *dtb = NULL;
+	const char *cmdline = NULL;
+	char ckspec[1024] = "";
+	enum vmk_kexec_arch arch = VMK_KEXEC_ARCH_X86_64;
+	enum vmk_kexec_dir dir = VMK_KEXEC_TOP_DOWN;
+	bool json = false, keep = false, kfile;
+	struct vmk_kexec_load ld;
+	struct vmk_crash_region cr = { 0 };
+	struct vmk_kexec_plan *p = &plan;
+	struct vmk_out o = { out_stdio, stdout, 0 };
+	uint64_t ksize = 0, sz;
+	size_t ndump = 0, klen = 0;
+	char *kbuf = NULL;
+	int ret;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "--json")) {
+			json = true;
+		} else if (!strcmp(a, "--top-down")) {
+			dir = VMK_KEXEC_TOP_DOWN;
+		} else if (!strcmp(a, "--bottom-up")) {
+			dir = VMK_KEXEC_BOTTOM_UP;
+		} else if (!strcmp(a, "--keep-kernel")) {
+			keep = true;
+		} else if (!strcmp(a, "--iomem") || !strcmp(a, "--machine") || !strcmp(a, "--arch") ||
+			   !strcmp(a, "--kernel") || !strcmp(a, "--initrd") || !strcmp(a, "--dtb") ||
+			   !strcmp(a, "--cmdline") || !strcmp(a, "--crashkernel")) {
+			v = need_arg(argc, argv, &i);
+			if (!v)
+				return 2;
+			if (!strcmp(a, "--iomem"))
+				iomem = v;
+			else if (!strcmp(a, "--machine"))
+				machine = v;
+			else if (!strcmp(a, "--kernel"))
+				kernel = v;
+			else if (!strcmp(a, "--initrd"))
+				initrd = v;
+			else if (!strcmp(a, "--dtb"))
+				dtb = v;
+			else if (!strcmp(a, "--cmdline"))
+				cmdline = v;
+			else if (!strcmp(a, "--crashkernel")) {
+				size_t n = strlen(ckspec);
+
+				if (n + strlen(v) + 14 >= sizeof(ckspec)) {
+					fprintf(stderr, "vmkit kexec-plan: too many --crashkernel\n");
+					return 2;
+				}
+				snprintf(ckspec + n, sizeof(ckspec) - n, "%scrashkernel=%s", n ? " " : "", v);
+			} else if (!strcmp(v, "x86_64") || !strcmp(v, "x86-64") || !strcmp(v, "amd64")) {
+				arch = VMK_KEXEC_ARCH_X86_64;
+			} else if (!strcmp(v, "arm64") || !strcmp(v, "aarch64")) {
+				arch = VMK_KEXEC_ARCH_ARM64;
+			} else {
+				fprintf(stderr, "vmkit kexec-plan: --arch %s: use x86_64 or arm64\n", v);
+				return 2;
+			}
+		} else {
+			fprintf(stderr, "vmkit kexec-plan: unknown option '%s'\n", a);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!!iomem == !!machine) {
+		fprintf(stderr, "vmkit kexec-plan: give exactly one of --iomem FILE or --machine FILE\n");
+		return 2;
+	}
+	if (!kernel) {
+		fprintf(stderr, "vmkit kexec-plan: --kernel FILE|SIZE is required\n");
+		return 2;
+	}
+
+	memset(&ld, 0, sizeof(ld));
+	ld.arch = arch;
+	ld.cmdline = cmdline;
+	ld.ncpus = 1;
+	ret = file_or_size("--kernel", kernel, &ksize, &kfile);
+	if (ret)
+		return ret;
+	if (kfile) {
+		kbuf = read_all(kernel, &klen);
+		if (!kbuf) {
+			fprintf(stderr, "vmkit kexec-plan: %s: %s\n", kernel, strerror(errno));
+			return 1;
+		}
+		ld.kernel = kbuf;
+		ld.kernel_len = klen;
+	} else {
+		synth_kernel(arch, ksize, synth, sizeof(synth));
+		ld.kernel = synth;
+		ld.kernel_len = sizeof(synth);
+		/* The synthetic header describes a file of SIZE bytes. */
+		ld.kernel_size = arch == VMK_KEXEC_ARCH_X86_64 ? ksize + 2048 : ksize;
+	}
+	if (initrd && (ret = file_or_size("--initrd", initrd, &sz, &kfile)) != 0)
+		goto out;
+	ld.initrd_size = initrd ? sz : 0;
+	if (dtb && (ret = file_or_size("--dtb", dtb, &sz, &kfile)) != 0)
+		goto out;
+	ld.dtb_size = dtb ? sz : 0;
+
+	vmk_kexec_plan_init_store(&plan, &st);
+	ret = iomem ? load_iomem(&plan, iomem, keep ? VMK_KEXEC_KEEP_RUNNING_KERNEL : 0, &root, &pool)
+		    : load_machine(&plan, machine);
+	if (ret)
+		goto out;
+	vmk_kexec_set_dir(&plan, dir);
+
+	if (ckspec[0]) {
+		ret = reserve_crash(&plan, ckspec, arch, &cr, dump, VMK_ARRAY_SIZE(dump), &ndump);
+		if (ret)
+			goto out;
+		vmk_kexec_plan_init_store(&cplan, &crash_st);
+		vmk_kexec_set_dir(&cplan, dir);
+		vmk_kexec_plan_crash(&cplan, &cr.main, 1);
+		ld.mode = VMK_KEXEC_CRASH;
+		ld.dump = dump;
+		ld.ndump = ndump;
+		p = &cplan;
+	}
+	ret = vmk_kexec_load_image(p, &ld);
+	if (ret) {
+		fprintf(stderr, "vmkit kexec-plan: %s\n", p->err);
+		ret = 1;
+		goto out;
+	}
+	VMK_VERIFY(vmk_kexec_verify(p) == 0, "kexec-plan: %s", p->err);
+
+	if (json) {
+		vmk_out_printf(&o, "{\"arch\":\"%s\",\"mode\":\"%s\",",
+			       arch == VMK_KEXEC_ARCH_ARM64 ? "arm64" : "x86_64",
+			       ckspec[0] ? "kdump" : "kexec");
+		vmk_kexec_render_json_fields(p, &o);
+		if (ckspec[0]) {
+			vmk_out_printf(&o, ",\"crashkernel\":{\"base\":%llu,\"size\":%llu,"
+				       "\"low_base\":%llu,\"low_size\":%llu},\"dump\":[",
+				       (unsigned long long)cr.main.base,
+				       (unsigned long long)(cr.main.end - cr.main.base),
+				       (unsigned long long)cr.low.base,
+				       (unsigned long long)(cr.low.end - cr.low.base));
+			for (size_t i = 0; i < ndump; i++)
+				vmk_out_printf(&o, "%s{\"base\":%llu,\"size\":%llu}", i ? "," : "",
+					       (unsigned long long)dump[i].base,
+					       (unsigned long long)(dump[i].end - dump[i].base));
+			vmk_out_puts(&o, "]");
+		}
+		vmk_out_puts(&o, "}\n");
+	} else {
+		char s[24];
+
+		printf("%s %s load from %s\n", arch == VMK_KEXEC_ARCH_ARM64 ? "arm64" : "x86_64",
+		       ckspec[0] ? "kdump" : "kexec", iomem ? iomem : machine);
+		if (ckspec[0]) {
+			printf("crash kernel (%s): 0x%016llx-0x%016llx (%s)", ckspec,
+			       (unsigned long long)cr.main.base, (unsigned long long)(cr.main.end - 1),
+			       vmk_fmt_size(s, sizeof(s), cr.main.end - cr.main.base));
+			if (cr.low.end > cr.low.base)
+				printf(", low 0x%016llx-0x%016llx (%s)", (unsigned long long)cr.low.base,
+				       (unsigned long long)(cr.low.end - 1),
+				       vmk_fmt_size(s, sizeof(s), cr.low.end - cr.low.base));
+			printf("\nranges the kdump dumps (RAM minus crash kernel and no-map): %zu\n", ndump);
+			for (size_t i = 0; i < ndump; i++)
+				printf("  0x%016llx-0x%016llx %s\n", (unsigned long long)dump[i].base,
+				       (unsigned long long)(dump[i].end - 1),
+				       vmk_fmt_size(s, sizeof(s), dump[i].end - dump[i].base));
+			printf("\n");
+		}
+		vmk_kexec_render(p, &o);
+	}
+	ret = 0;
+out:
+	free(kbuf);
+	return ret;
+}

@@ -1,0 +1,408 @@
+/*
+ * vmkit memmap: the main job. Ingest a firmware memory map, sanitize it,
+ * run memblock over it, reserve what a kernel would (low memory on x86,
+ * the kernel image, firmware tables per the boot policy), and print the
+ * sanitized map, memblock's regions, the resource tree in /proc/iomem
+ * format and a summary. --json prints the same as one JSON document.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vmkit/boot.h>
+
+#include "commands.h"
+#include "json.h"
+#include "machine.h"
+#include "sim.h"
+#include "util.h"
+
+#define POOL_NODES	8192
+#define POOL_NAMES	(64 * 1024)
+
+enum arch { ARCH_AUTO, ARCH_X86_64, ARCH_ARM64 };
+
+struct memmap_opts {
+	enum machine_src src;
+	const char *path;
+	bool json;
+	enum arch arch;
+	uint64_t kernel_size;
+	uint64_t kernel_addr;
+	bool kernel_fixed;
+	uint64_t reserve_low;
+	bool reserve_low_set;
+	unsigned int phys_bits;
+	size_t desc_size;
+};
+
+struct summary {
+	uint64_t ram, usable, reserved, nomap;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: vmkit memmap [SOURCE] [options]\n"
+"\n"
+"Ingest a firmware memory map, run memblock over it, reserve what a kernel\n"
+"would, and print the sanitized map, memblock's regions, the resource tree\n"
+"(/proc/iomem format) and a summary. Without a SOURCE, the embedded default\n"
+"machine (QEMU q35, 4 GiB, OVMF UEFI map) is used.\n"
+"\n"
+"SOURCE (one of):\n"
+"  --e820 FILE        binary E820 table (20/24-byte entries) or E820 dmesg text\n"
+"  --efi FILE         binary UEFI memory map (descriptor array) or 'efi: mem' text\n"
+"  --dtb FILE         flattened device tree (/memory, /reserved-memory, /memreserve/)\n"
+"  --iomem FILE       Linux /proc/iomem text\n"
+"  --dmesg FILE       a whole dmesg or journal: E820 lines, else EFI lines\n"
+"  --machine FILE     any of the above, detected from the content\n"
+"\n"
+"options:\n"
+"  --json             one JSON document (stable keys: usable_bytes, reserved_bytes,\n"
+"                     nomap_bytes, ram_bytes, regions, memblock, resources, ...)\n"
+"  --arch ARCH        x86_64 or arm64 (default: x86_64 if there is RAM below 1 MiB)\n"
+"  --kernel-size SIZE kernel image to reserve (default 16M; 0: none)\n"
+"  --kernel-addr ADDR place the kernel image here (default: lowest 2 MiB-aligned\n"
+"                     free address at or above 16 MiB on x86_64, DRAM start on arm64)\n"
+"  --reserve-low SIZE reserve [0, SIZE) (default 64K on x86_64, as Linux does)\n"
+"  --phys-bits N      physical address width for sanitizing (default 52)\n"
+"  --desc-size N      UEFI descriptor size (default: guessed)\n"
+"  --help             this text\n");
+}
+
+static int parse_args(int argc, char **argv, struct memmap_opts *o)
+{
+	static const struct { const char *opt; enum machine_src src; } srcs[] = {
+		{ "--e820", MACHINE_E820 }, { "--efi", MACHINE_EFI }, { "--dtb", MACHINE_DTB },
+		{ "--iomem", MACHINE_IOMEM }, { "--dmesg", MACHINE_DMESG },
+		{ "--machine", MACHINE_AUTO },
+	};
+
+	memset(o, 0, sizeof(*o));
+	o->kernel_size = 16 * VMK_MiB;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		bool matched = false;
+		uint64_t n;
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			exit(0);
+		}
+		if (!strcmp(a, "--json")) {
+			o->json = true;
+			continue;
+		}
+		for (size_t k = 0; k < sizeof(srcs) / sizeof(srcs[0]); k++) {
+			if (strcmp(a, srcs[k].opt))
+				continue;
+			matched = true;
+			if (!v) {
+				fprintf(stderr, "vmkit memmap: %s needs a FILE\n", a);
+				return -1;
+			}
+			if (o->path) {
+				fprintf(stderr, "vmkit memmap: give one source only (%s and %s)\n",
+					o->path, v);
+				return -1;
+			}
+			o->src = srcs[k].src;
+			o->path = v;
+			i++;
+		}
+		if (matched)
+			continue;
+		if (!v) {
+			fprintf(stderr, "vmkit memmap: unknown option or missing value: '%s' (see --help)\n", a);
+			return -1;
+		}
+		if (!strcmp(a, "--arch")) {
+			if (!strcmp(v, "x86_64") || !strcmp(v, "x86-64") || !strcmp(v, "amd64"))
+				o->arch = ARCH_X86_64;
+			else if (!strcmp(v, "arm64") || !strcmp(v, "aarch64"))
+				o->arch = ARCH_ARM64;
+			else {
+				fprintf(stderr, "vmkit memmap: --arch: '%s' is not x86_64 or arm64\n", v);
+				return -1;
+			}
+		} else if (!strcmp(a, "--kernel-size")) {
+			if (!tool_parse_size(a, v, &o->kernel_size))
+				return -1;
+		} else if (!strcmp(a, "--kernel-addr")) {
+			if (!tool_parse_size(a, v, &o->kernel_addr))
+				return -1;
+			o->kernel_fixed = true;
+		} else if (!strcmp(a, "--reserve-low")) {
+			if (!tool_parse_size(a, v, &o->reserve_low))
+				return -1;
+			o->reserve_low_set = true;
+		} else if (!strcmp(a, "--phys-bits")) {
+			if (!tool_parse_size(a, v, &n) || n < 32 || n > 64) {
+				fprintf(stderr, "vmkit memmap: --phys-bits: '%s' is not a width from 32 to 64\n", v);
+				return -1;
+			}
+			o->phys_bits = (unsigned int)n;
+		} else if (!strcmp(a, "--desc-size")) {
+			if (!tool_parse_size(a, v, &n) || n < VMK_EFI_DESC_MIN_SIZE || n % 8 || n > 4096) {
+				fprintf(stderr, "vmkit memmap: --desc-size: '%s' is not a UEFI descriptor size (>= 40, multiple of 8)\n", v);
+				return -1;
+			}
+			o->desc_size = (size_t)n;
+		} else {
+			fprintf(stderr, "vmkit memmap: unknown option '%s' (see --help)\n", a);
+			return -1;
+		}
+		i++;
+	}
+	if (o->kernel_fixed && o->kernel_size == 0) {
+		fprintf(stderr, "vmkit memmap: --kernel-addr with --kernel-size 0 places nothing\n");
+		return -1;
+	}
+	if (o->kernel_fixed && o->kernel_addr % VMK_PAGE_SIZE) {
+		fprintf(stderr, "vmkit memmap: --kernel-addr 0x%llx is not page aligned\n",
+			(unsigned long long)o->kernel_addr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Back the span of RAM with simulated memory so memblock can grow its arrays. */
+static bool back_ram(const struct vmk_fwmap *m)
+{
+	vmk_paddr_t lo = VMK_PADDR_MAX, hi = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		if (!vmk_mem_kind_is_ram(m->e[i].kind) && m->e[i].kind != VMK_MEM_RESERVED)
+			continue;
+		lo = VMK_MIN(lo, m->e[i].base);
+		hi = VMK_MAX(hi, m->e[i].base + m->e[i].size);
+	}
+	if (lo >= hi)
+		return false;
+	lo = VMK_ALIGN_DOWN(lo, VMK_PAGE_SIZE);
+	hi = VMK_ALIGN_UP(hi, VMK_PAGE_SIZE);
+	return vmk_sim_ram_add(lo, hi - lo) == 0;
+}
+
+static struct summary summarize(const struct vmk_memblock *mb)
+{
+	struct summary s = { 0 };
+
+	s.ram = vmk_memblock_phys_mem_size(mb);
+	s.usable = vmk_memblock_free_size(mb);
+	for (size_t i = 0; i < mb->memory.cnt; i++)
+		if (mb->memory.regions[i].flags & VMK_MEMBLOCK_NOMAP)
+			s.nomap += mb->memory.regions[i].size;
+	s.reserved = s.ram - s.usable - s.nomap;
+	return s;
+}
+
+static void print_size_line(const char *label, uint64_t bytes)
+{
+	char h[32];
+
+	printf("  %-10s %16llu bytes  %s\n", label, (unsigned long long)bytes,
+	       vmk_fmt_size(h, sizeof(h), bytes));
+}
+
+static void json_regions(struct json *j, const struct vmk_memblock_type *t)
+{
+	json_begin_array(j);
+	for (size_t i = 0; i < t->cnt; i++) {
+		const struct vmk_memblock_region *r = &t->regions[i];
+
+		json_begin_object(j);
+		json_kv_u64(j, "base", r->base);
+		json_kv_u64(j, "size", r->size);
+		json_kv_u64(j, "flags", r->flags);
+		json_key(j, "nid");
+		json_i64(j, r->nid);
+		json_end_object(j);
+	}
+	json_end_array(j);
+}
+
+static void print_json(const struct machine *mc, const struct vmk_memblock *mb,
+		       const struct vmk_resource *root, const struct summary *s,
+		       const char *arch, vmk_paddr_t kbase, uint64_t ksize)
+{
+	struct json j;
+	struct vmk_out out;
+
+	json_init(&j, stdout);
+	json_begin_object(&j);
+	json_kv_str(&j, "source", mc->path);
+	json_kv_str(&j, "format", mc->format_name);
+	json_kv_str(&j, "arch", arch);
+	json_kv_u64(&j, "entries_read", mc->entries_read);
+	json_kv_u64(&j, "ram_bytes", s->ram);
+	json_kv_u64(&j, "usable_bytes", s->usable);
+	json_kv_u64(&j, "reserved_bytes", s->reserved);
+	json_kv_u64(&j, "nomap_bytes", s->nomap);
+	json_key(&j, "kernel");
+	json_begin_object(&j);
+	json_kv_u64(&j, "base", kbase);
+	json_kv_u64(&j, "size", ksize);
+	json_end_object(&j);
+	json_key(&j, "regions");
+	json_begin_array(&j);
+	for (size_t i = 0; i < mc->map.n; i++) {
+		const struct vmk_fwmap_entry *e = &mc->map.e[i];
+
+		json_begin_object(&j);
+		json_kv_u64(&j, "base", e->base);
+		json_kv_u64(&j, "size", e->size);
+		json_kv_str(&j, "kind", vmk_mem_kind_name(e->kind));
+		json_kv_u64(&j, "fw_type", e->fw_type);
+		json_kv_u64(&j, "attr", e->attr);
+		json_kv_u64(&j, "flags", e->flags);
+		json_end_object(&j);
+	}
+	json_end_array(&j);
+	json_key(&j, "memblock");
+	json_begin_object(&j);
+	json_key(&j, "memory");
+	json_regions(&j, &mb->memory);
+	json_key(&j, "reserved");
+	json_regions(&j, &mb->reserved);
+	json_end_object(&j);
+	json_key(&j, "resources");
+	json_raw_value(&j);
+	fflush(stdout);
+	tool_out_file(&out, stdout);
+	vmk_resource_render_json(root, &out);
+	json_key(&j, "warnings");
+	json_begin_array(&j);
+	for (size_t i = 0; i < mc->diag.n; i++)
+		if (mc->diag.msg[i].sev >= VMK_FWMAP_WARN)
+			json_str(&j, mc->diag.msg[i].text);
+	json_end_array(&j);
+	json_end_object(&j);
+	json_finish(&j);
+}
+
+static void print_text(const struct machine *mc, const struct vmk_memblock *mb,
+		       const struct vmk_resource *root, const struct summary *s,
+		       const char *arch, vmk_paddr_t kbase, uint64_t ksize)
+{
+	struct vmk_out out;
+	char h[32];
+
+	tool_out_file(&out, stdout);
+	printf("vmkit memmap: %s (%s, %zu entries read, %zu after sanitizing, %s)\n\n",
+	       mc->path, mc->format_name, mc->entries_read, mc->map.n, arch);
+	printf("Firmware map (sanitized):\n");
+	vmk_fwmap_render_table(&mc->map, &out);
+	if (mc->diag.warnings) {
+		printf("\nWarnings:\n");
+		vmk_fwmap_diag_print(&mc->diag, &out, mc->path, VMK_FWMAP_WARN);
+	}
+	printf("\nmemblock:\n");
+	vmk_memblock_dump(mb, &out);
+	if (ksize)
+		printf("\nKernel image: [mem 0x%016llx-0x%016llx] %s\n", (unsigned long long)kbase,
+		       (unsigned long long)(kbase + ksize - 1), vmk_fmt_size(h, sizeof(h), ksize));
+	printf("\n/proc/iomem:\n");
+	vmk_resource_render(root, &out);
+	printf("\nSummary:\n");
+	print_size_line("RAM", s->ram);
+	print_size_line("usable", s->usable);
+	print_size_line("reserved", s->reserved);
+	print_size_line("no-map", s->nomap);
+}
+
+static bool has_low_ram(const struct vmk_fwmap *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (vmk_mem_kind_is_ram(m->e[i].kind) && m->e[i].base < VMK_MiB)
+			return true;
+	return false;
+}
+
+int vmkit_cmd_memmap(int argc, char **argv)
+{
+	static struct vmk_memblock mb;
+	struct memmap_opts o;
+	struct machine mc;
+	struct vmk_resource root;
+	struct vmk_resource_pool pool;
+	struct vmk_resource *nodes = NULL;
+	char *names = NULL;
+	vmk_paddr_t kbase = 0;
+	const char *arch;
+	struct summary s;
+	int ret = 1, err;
+
+	if (parse_args(argc, argv, &o))
+		return 2;
+	if (o.path ? machine_load(&mc, o.path, o.src, o.phys_bits, o.desc_size)
+		   : machine_load_default(&mc, o.phys_bits)) {
+		machine_free(&mc);
+		return 1;
+	}
+	if (o.arch == ARCH_AUTO)
+		o.arch = has_low_ram(&mc.map) ? ARCH_X86_64 : ARCH_ARM64;
+	arch = o.arch == ARCH_X86_64 ? "x86_64" : "arm64";
+	if (!o.reserve_low_set)
+		o.reserve_low = o.arch == ARCH_X86_64 ? 64 * VMK_KiB : 0;
+
+	vmk_memblock_init(&mb);
+	vmk_memblock_allow_resize(&mb, back_ram(&mc.map));
+	err = vmk_boot_memblock_from_fwmap(&mb, &mc.map);
+	if (!err && o.reserve_low)
+		err = vmk_memblock_reserve(&mb, 0, o.reserve_low);
+	if (err) {
+		fprintf(stderr, "vmkit memmap: %s: memblock: %s\n", mc.path, vmk_strerror(err));
+		goto out;
+	}
+	if (o.kernel_size) {
+		vmk_paddr_t min = o.arch == ARCH_X86_64 ? 16 * VMK_MiB : vmk_memblock_start_of_dram(&mb);
+
+		kbase = o.kernel_addr;
+		err = vmk_boot_reserve_kernel(&mb, o.kernel_size, 2 * VMK_MiB, min,
+					      o.kernel_fixed, &kbase);
+		if (err) {
+			if (o.kernel_fixed)
+				fprintf(stderr, "vmkit memmap: kernel image [0x%llx-0x%llx] is not inside free memory (%s)\n",
+					(unsigned long long)o.kernel_addr,
+					(unsigned long long)(o.kernel_addr + o.kernel_size - 1),
+					vmk_strerror(err));
+			else
+				fprintf(stderr, "vmkit memmap: no free memory for a %llu-byte kernel image at or above 0x%llx (%s)\n",
+					(unsigned long long)o.kernel_size, (unsigned long long)min,
+					vmk_strerror(err));
+			goto out;
+		}
+	}
+	nodes = calloc(POOL_NODES, sizeof(*nodes));
+	names = malloc(POOL_NAMES);
+	if (!nodes || !names) {
+		fprintf(stderr, "vmkit memmap: out of memory\n");
+		goto out;
+	}
+	vmk_resource_pool_init(&pool, nodes, POOL_NODES, names, POOL_NAMES);
+	vmk_iomem_root_init(&root);
+	err = vmk_boot_resources_from_fwmap(&root, &pool, &mc.map);
+	if (!err)
+		err = vmk_boot_resources_add_reserved(&root, &pool, &mb, kbase, o.kernel_size);
+	if (err) {
+		fprintf(stderr, "vmkit memmap: resource tree: %s\n", vmk_strerror(err));
+		goto out;
+	}
+	vmk_memblock_check(&mb);
+	vmk_resource_check(&root);
+	s = summarize(&mb);
+	if (o.json)
+		print_json(&mc, &mb, &root, &s, arch, kbase, o.kernel_size);
+	else
+		print_text(&mc, &mb, &root, &s, arch, kbase, o.kernel_size);
+	ret = 0;
+out:
+	free(nodes);
+	free(names);
+	machine_free(&mc);
+	vmk_sim_ram_reset();
+	return ret;
+}

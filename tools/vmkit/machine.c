@@ -1,0 +1,213 @@
+#include "machine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <vmkit/resource.h>
+
+#include "fwmap_fdt.h"
+#include "util.h"
+
+/* Generated from examples/machines/qemu-q35-ovmf-x86_64-4G.efimap at build time. */
+extern const unsigned char vmkit_default_machine[];
+extern const size_t vmkit_default_machine_len;
+
+#define MACHINE_MAX_ENTRIES	8192
+#define MACHINE_MAX_MSGS	256
+
+static void file_write(void *arg, const char *s, size_t n)
+{
+	fwrite(s, 1, n, (FILE *)arg);
+}
+
+void tool_out_file(struct vmk_out *o, FILE *f)
+{
+	o->write = file_write;
+	o->arg = f;
+	o->total = 0;
+}
+
+const char *machine_src_option(enum machine_src src)
+{
+	static const char *const names[] = { "auto", "--e820", "--efi", "--dtb", "--iomem", "--dmesg" };
+
+	return names[src];
+}
+
+static bool looks_binary(const unsigned char *b, size_t len)
+{
+	size_t n = len < 512 ? len : 512;
+
+	for (size_t i = 0; i < n; i++)
+		if (b[i] == 0)
+			return true;
+	return false;
+}
+
+static bool is_fdt(const unsigned char *b, size_t len)
+{
+	return len >= 4 && b[0] == 0xd0 && b[1] == 0x0d && b[2] == 0xfe && b[3] == 0xed;
+}
+
+/* /proc/iomem: the first non-empty line is "hex-hex : name". */
+static bool looks_iomem(const char *t, size_t len)
+{
+	struct vmk_str line;
+	size_t pos = 0;
+
+	while (vmk_next_line(t, len, &pos, &line)) {
+		line = vmk_str_trim(line);
+		if (!line.len)
+			continue;
+		return vmk_str_find(line, " : ") > 0 && vmk_isxdigit((unsigned char)line.p[0]);
+	}
+	return false;
+}
+
+static int parse_iomem(struct machine *mc, const char *text, size_t len)
+{
+	size_t cap = 4096, names = 256 * 1024;
+	struct vmk_resource *nodes = calloc(cap, sizeof(*nodes));
+	char *namebuf = malloc(names);
+	struct vmk_resource_pool pool;
+	struct vmk_resource root;
+	struct vmk_resource_error err;
+	int ret;
+
+	if (!nodes || !namebuf) {
+		free(nodes);
+		free(namebuf);
+		return -VMK_ENOMEM;
+	}
+	vmk_resource_pool_init(&pool, nodes, cap, namebuf, names);
+	vmk_iomem_root_init(&root);
+	ret = vmk_resource_parse(&root, &pool, text, len, &err);
+	if (ret)
+		vmk_fwmap_diag_add(&mc->diag, VMK_FWMAP_ERR, err.line ? VMK_FWMAP_AT_LINE : VMK_FWMAP_AT_NONE,
+				   err.line, "%s", err.msg);
+	else
+		ret = vmk_resource_to_fwmap(&root, &mc->map);
+	free(nodes);
+	free(namebuf);
+	return ret;
+}
+
+int machine_parse(struct machine *mc, const char *path, const void *buf, size_t len,
+		  enum machine_src src, unsigned int phys_bits, size_t efi_desc_size)
+{
+	const unsigned char *b = buf;
+	struct vmk_fwmap_entry *ents = calloc(MACHINE_MAX_ENTRIES, sizeof(*ents));
+	struct vmk_fwmap_msg *msgs = calloc(MACHINE_MAX_MSGS, sizeof(*msgs));
+	/* Same-kind neighbours merge even if their raw EFI types differ (code/data). */
+	struct vmk_fwmap_sanitize_opts opts = { .phys_bits = phys_bits, .merge_ignores_attr = true };
+	struct vmk_out err;
+	int ret;
+
+	memset(mc, 0, sizeof(*mc));
+	mc->path = path;
+	if (!ents || !msgs) {
+		free(ents);
+		free(msgs);
+		fprintf(stderr, "vmkit: out of memory\n");
+		return -1;
+	}
+	vmk_fwmap_init(&mc->map, ents, MACHINE_MAX_ENTRIES);
+	vmk_fwmap_diag_init(&mc->diag, msgs, MACHINE_MAX_MSGS);
+	if (len == 0) {
+		fprintf(stderr, "vmkit: %s: empty file\n", path);
+		return -1;
+	}
+	if (src == MACHINE_AUTO) {
+		if (is_fdt(b, len))
+			src = MACHINE_DTB;
+		else if (looks_binary(b, len))
+			src = MACHINE_EFI;
+		else if (looks_iomem(buf, len))
+			src = MACHINE_IOMEM;
+		else
+			src = MACHINE_DMESG;
+	}
+	switch (src) {
+	case MACHINE_E820:
+		if (looks_binary(b, len)) {
+			mc->format_name = "e820";
+			ret = vmk_fwmap_parse_e820(&mc->map, buf, len, 0, &mc->diag);
+		} else {
+			mc->format_name = "e820-text";
+			ret = vmk_fwmap_parse_e820_text(&mc->map, buf, len, &mc->diag);
+		}
+		break;
+	case MACHINE_EFI:
+		if (looks_binary(b, len)) {
+			size_t dsz = efi_desc_size;
+
+			mc->format_name = "efi";
+			ret = dsz ? 0 : vmk_fwmap_efi_guess_desc_size(buf, len, &dsz);
+			if (ret)
+				vmk_fwmap_diag_add(&mc->diag, VMK_FWMAP_ERR, VMK_FWMAP_AT_NONE, 0,
+						   "not a UEFI memory map: no descriptor size fits its %zu bytes (give --desc-size)",
+						   len);
+			else
+				ret = vmk_fwmap_parse_efi(&mc->map, buf, len, dsz, VMK_EFI_DESC_VERSION,
+							  &mc->diag);
+		} else {
+			mc->format_name = "efi-text";
+			ret = vmk_fwmap_parse_efi_text(&mc->map, buf, len, &mc->diag);
+		}
+		break;
+	case MACHINE_DTB:
+		mc->format_name = "dtb";
+		ret = vmk_fwmap_parse_fdt(&mc->map, buf, len, &mc->diag);
+		break;
+	case MACHINE_IOMEM:
+		mc->format_name = "iomem";
+		ret = parse_iomem(mc, buf, len);
+		break;
+	default:
+		mc->format_name = "dmesg";
+		ret = vmk_fwmap_parse_dmesg(&mc->map, buf, len, &mc->diag);
+		break;
+	}
+	mc->entries_read = mc->map.n;
+	if (!ret)
+		ret = vmk_fwmap_sanitize(&mc->map, &opts, &mc->diag);
+	if (ret) {
+		tool_out_file(&err, stderr);
+		vmk_fwmap_diag_print(&mc->diag, &err, path, VMK_FWMAP_ERR);
+		if (mc->diag.errors == 0)
+			fprintf(stderr, "%s: error: %s (%s input)\n", path, vmk_strerror(ret),
+				mc->format_name);
+		return -1;
+	}
+	return 0;
+}
+
+int machine_load(struct machine *mc, const char *path, enum machine_src src,
+		 unsigned int phys_bits, size_t efi_desc_size)
+{
+	size_t len;
+	char *buf = tool_read_file(path, &len);
+	int ret;
+
+	if (!buf) {
+		memset(mc, 0, sizeof(*mc));
+		return -1;
+	}
+	ret = machine_parse(mc, path, buf, len, src, phys_bits, efi_desc_size);
+	free(buf);
+	return ret;
+}
+
+int machine_load_default(struct machine *mc, unsigned int phys_bits)
+{
+	return machine_parse(mc, "<embedded q35-4G>", vmkit_default_machine,
+			     vmkit_default_machine_len, MACHINE_EFI, phys_bits, 0);
+}
+
+void machine_free(struct machine *mc)
+{
+	free(mc->map.e);
+	free(mc->diag.msg);
+	mc->map.e = NULL;
+	mc->diag.msg = NULL;
+}

@@ -1,0 +1,54 @@
+/*
+ * Loading a machine description (a firmware memory map in any format the
+ * fwmap parsers read) into a normalized, sanitized map. Hosted.
+ */
+#ifndef VMKIT_TOOL_MACHINE_H
+#define VMKIT_TOOL_MACHINE_H
+
+#include <stdio.h>
+#include <vmkit/fwmap.h>
+#include <vmkit/lib.h>
+
+enum machine_src {
+	MACHINE_AUTO = 0,	/* detect from the content */
+	MACHINE_E820,		/* binary E820 table (20- or 24-byte entries) or E820 dmesg text */
+	MACHINE_EFI,		/* binary UEFI descriptor array or "efi: mem" text */
+	MACHINE_DTB,		/* flattened device tree blob */
+	MACHINE_IOMEM,		/* /proc/iomem text */
+	MACHINE_DMESG,		/* a whole dmesg/journal: E820 or EFI lines */
+};
+
+struct machine {
+	struct vmk_fwmap map;		/* sanitized */
+	struct vmk_fwmap_diag diag;	/* parse and sanitize messages */
+	size_t entries_read;		/* entries before sanitizing */
+	const char *format_name;	/* "efi", "e820", "e820-text", ... */
+	const char *path;		/* the file, or "<embedded>" */
+};
+
+/* Name of a source kind ("--efi" ...), for messages. */
+const char *machine_src_option(enum machine_src src);
+
+/*
+ * Parse buf (len bytes) as src into mc and sanitize it with address width
+ * phys_bits (0: default). On failure prints "vmkit: PATH: line N: ..."
+ * messages to stderr and returns -1; returns 0 on success. efi_desc_size
+ * 0 guesses the UEFI descriptor size.
+ */
+int machine_parse(struct machine *mc, const char *path, const void *buf, size_t len,
+		  enum machine_src src, unsigned int phys_bits, size_t efi_desc_size);
+
+/* Read path and machine_parse() it. */
+int machine_load(struct machine *mc, const char *path, enum machine_src src,
+		 unsigned int phys_bits, size_t efi_desc_size);
+
+/* The built-in default machine (QEMU q35, 4 GiB, OVMF: a UEFI map). */
+int machine_load_default(struct machine *mc, unsigned int phys_bits);
+
+/* Free what machine_parse() allocated. */
+void machine_free(struct machine *mc);
+
+/* A vmk_out writing to a stdio stream. */
+void tool_out_file(struct vmk_out *o, FILE *f);
+
+#endif
