@@ -24,6 +24,10 @@ void vmk_phys_get_stats(struct vmk_phys_stats *st)
 				c += __atomic_load_n(&G.pcpu[cpu].delta[d][s], __ATOMIC_RELAXED);
 			st->state[s] += (uint64_t)c;
 		}
+		for (unsigned int cpu = 0; cpu < VMK_MAX_CPUS; cpu++)
+			for (unsigned int q = 0; q < VMK_NPOOLS; q++)
+				st->state[VMK_PAGE_PCPU] +=
+					__atomic_load_n(&G.pcpu[cpu].cache[d][q].count, __ATOMIC_RELAXED);
 	}
 	for (unsigned int i = 0; i < G.nsegs; i++)
 		st->lazy += __atomic_load_n(&G.segs[i].lazy_count, __ATOMIC_RELAXED) * PHYS_CHUNK_PAGES;
