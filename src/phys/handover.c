@@ -320,6 +320,10 @@ int vmk_phys_init(struct vmk_memblock *mb, const struct vmk_phys_init_args *args
 		VMK_VERIFY(err == 0, "planned segment %u inserts (%d)", i, err);
 	}
 	vmk_phys__segs_changed();
+	for (size_t i = 0; args && i < args->nbad; i++)
+		if (!vmk_phys__pfn_seg(args->bad[i] >> VMK_PAGE_SHIFT))
+			vmk_log(VMK_LOG_WARN, "phys: bad frame %llx is not in managed memory (ignored)",
+				(unsigned long long)args->bad[i]);
 	walk(1);
 	walk(2);
 	/* memblock's own arrays go last: memblock is dead from here on. */
