@@ -18,19 +18,6 @@ static const char *const state_names[VMK_PAGE_NSTATES] = {
 	[VMK_PAGE_BAD] = "bad",
 };
 
-#define S(x) (1u << VMK_PAGE_##x)
-const uint16_t vmk_phys__moves[VMK_PAGE_NSTATES] = {
-	[VMK_PAGE_NONE] = 0,
-	[VMK_PAGE_FREE] = S(PCPU) | S(ALLOC) | S(PTP) | S(NOFREE_POOL) | S(BAD),
-	[VMK_PAGE_PCPU] = S(FREE) | S(ALLOC) | S(PTP) | S(BAD),
-	[VMK_PAGE_ALLOC] = S(FREE) | S(PCPU) | S(BAD),
-	[VMK_PAGE_PTP] = S(FREE) | S(PCPU) | S(BAD),
-	[VMK_PAGE_NOFREE] = S(NOFREE_POOL) | S(BAD),
-	[VMK_PAGE_NOFREE_POOL] = S(NOFREE) | S(FREE) | S(BAD),
-	[VMK_PAGE_RESERVED] = S(FREE) | S(BAD),
-	[VMK_PAGE_BAD] = 0,
-};
-#undef S
 
 const char *vmk_page_state_name(unsigned int state)
 {

@@ -126,8 +126,23 @@ static inline uint64_t ucnt_get(const uint64_t *c)
 
 /* ---- the one state-change function ---- */
 
-/* Bit s of vmk_phys__moves[o]: a frame may go from state o to state s. */
-extern const uint16_t vmk_phys__moves[VMK_PAGE_NSTATES];
+/*
+ * Bit s of vmk_phys__moves[o]: a frame may go from state o to state s.
+ * Static in every file so the compiler folds the check on the fast paths.
+ */
+#define S_(x) (1u << VMK_PAGE_##x)
+static const uint16_t vmk_phys__moves[VMK_PAGE_NSTATES] = {
+	[VMK_PAGE_NONE] = 0,
+	[VMK_PAGE_FREE] = S_(PCPU) | S_(ALLOC) | S_(PTP) | S_(NOFREE_POOL) | S_(BAD),
+	[VMK_PAGE_PCPU] = S_(FREE) | S_(ALLOC) | S_(PTP) | S_(BAD),
+	[VMK_PAGE_ALLOC] = S_(FREE) | S_(PCPU) | S_(BAD),
+	[VMK_PAGE_PTP] = S_(FREE) | S_(PCPU) | S_(BAD),
+	[VMK_PAGE_NOFREE] = S_(NOFREE_POOL) | S_(BAD),
+	[VMK_PAGE_NOFREE_POOL] = S_(NOFREE) | S_(FREE) | S_(BAD),
+	[VMK_PAGE_RESERVED] = S_(FREE) | S_(BAD),
+	[VMK_PAGE_BAD] = 0,
+};
+#undef S_
 
 /*
  * Move n consecutive records starting at p from state 'from' to state
