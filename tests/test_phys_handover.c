@@ -221,6 +221,49 @@ static void test_memblock_arrays_released(void **state)
 			 vmk_phys_boot_report()->reserved + vmk_phys_boot_report()->page_array);
 }
 
+/*
+ * Seed 000: the kernel image and preloaded modules are not in memblock's
+ * memory (as with FreeBSD's phys_avail); a segment added over them after
+ * the hand-over starts reserved, and freeing preloaded data later gives
+ * its pages to the allocator, coalescing with the memory around it.
+ */
+static void test_kernel_segment_after_handover(void **state)
+{
+	static char meta[65536] __attribute__((aligned(64)));
+	vmk_paddr_t kb = 4 * GiB + 16 * MiB, ke = kb + 4 * MiB;
+	struct vmk_phys_stats st;
+	uint64_t free0;
+	struct vmk_page *p;
+
+	(void)state;
+	assert_int_equal(vmk_sim_ram_add(4 * GiB, 64 * MiB), 0);
+	assert_int_equal(vmk_memblock_add(&mb, 4 * GiB, 64 * MiB), 0);
+	assert_int_equal(vmk_memblock_remove(&mb, kb, ke - kb), 0);
+	assert_int_equal(vmk_phys_init(&mb, NULL), 0);
+	assert_null(vmk_pa_to_page(kb));
+	free0 = tp_free();
+	assert_true(vmk_phys_seg_meta_size(kb, ke) <= sizeof(meta));
+	assert_int_equal(vmk_phys_seg_add(kb, ke, 0, meta), 0);
+	tp_check();
+	assert_int_equal(vmk_page_state(vmk_pa_to_page(kb)), VMK_PAGE_RESERVED);
+	vmk_phys_get_stats(&st);
+	assert_int_equal(st.nsegs, 3);
+	assert_int_equal(st.free, free0);
+	/* The segment's frames are never handed out while reserved. */
+	p = vmk_page_alloc_contig(0, 1, kb, ke, 0, 0, 0, 0);
+	assert_null(p);
+	/* Free the preloaded data (the upper 2 MiB), then the image's slack. */
+	assert_int_equal(vmk_phys_bootstrap_free(kb + 2 * MiB, ke), 0);
+	assert_int_equal(vmk_phys_bootstrap_free(kb + 1 * MiB, kb + 2 * MiB), 0);
+	tp_check();
+	assert_int_equal(tp_free(), free0 + 3 * MiB / PG);
+	p = vmk_page_alloc_contig(0, 512, kb, ke, 2 * MiB, 0, 0, 0);
+	assert_non_null(p);
+	assert_true(vmk_page_to_pa(p) == kb + 2 * MiB);
+	vmk_page_free_contig(p, 512);
+	tp_check();
+}
+
 static void test_bad_input(void **state)
 {
 	(void)state;
@@ -382,6 +425,7 @@ int main(void)
 		cmocka_unit_test_setup(test_lazy_and_eager_agree, setup),
 		cmocka_unit_test_setup(test_lazy_lookups, setup),
 		cmocka_unit_test_setup(test_memblock_arrays_released, setup),
+		cmocka_unit_test_setup(test_kernel_segment_after_handover, setup),
 		cmocka_unit_test_setup(test_bad_input, setup),
 		cmocka_unit_test_setup(test_init_fault_sweep, setup),
 		cmocka_unit_test_setup(test_q35_4g, setup),

@@ -129,10 +129,13 @@ size_t vmk_phys_seg_meta_size(vmk_paddr_t base, vmk_paddr_t end);
  * Add a segment [base, end) in domain, split at pool boundaries, using
  * meta (vmk_phys_seg_meta_size() bytes, 8-byte aligned, reachable by the
  * CPU) for its records. Every frame starts RESERVED; give ranges to the
- * allocator with vmk_phys_bootstrap_free(). For embedders without memblock
- * and for tests; call before allocating. Returns 0, -VMK_EINVAL (not
- * page-aligned, empty, meta NULL, domain out of range), -VMK_EEXIST
- * (overlaps a segment) or -VMK_ENOSPC (too many segments).
+ * allocator with vmk_phys_bootstrap_free(). For embedders without
+ * memblock, for tests, and after vmk_phys_init() for memory memblock did
+ * not describe (a kernel image and preloaded modules kept out of its
+ * memory, as FreeBSD keeps them out of phys_avail). Boot time, quiescent:
+ * a segment below existing ones renumbers their records. Returns 0,
+ * -VMK_EINVAL (not page-aligned, empty, meta NULL, domain out of range),
+ * -VMK_EEXIST (overlaps a segment) or -VMK_ENOSPC (too many segments).
  */
 int vmk_phys_seg_add(vmk_paddr_t base, vmk_paddr_t end, unsigned int domain, void *meta);
 
