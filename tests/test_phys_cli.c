@@ -81,6 +81,8 @@ static void test_synthetic(void **state)
 	assert_int_equal(json_u64_field(r.out, "lazy"), 0);
 	assert_non_null(strstr(r.out, "\"node\": 1"));
 	assert_non_null(strstr(r.out, "\"eager\": true"));
+	assert_non_null(strstr(r.out, "{\"pa\": 1342177280, \"pending\": false}"));
+	assert_non_null(strstr(r.out, "{\"pa\": 4096, \"pending\": true}"));
 	cli_free(&r);
 	/* A terabyte hands over lazily. */
 	r = cli_run(ARGS("phys", "--ram", "1T", "--json"));

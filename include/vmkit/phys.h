@@ -370,10 +370,13 @@ void vmk_phys_print_buddyinfo(struct vmk_out *out);
 /* Frames per state, bytes per frame, NOFREE and per-CPU figures. */
 void vmk_phys_print_states(struct vmk_out *out);
 
+/* Every BAD frame, and every frame in use that turns BAD when freed. Quiescent. */
+void vmk_phys_print_bad(struct vmk_out *out);
+
 /* Segments: range, domain, pool, frames, lazy chunks. */
 void vmk_phys_print_segments(struct vmk_out *out);
 
-/* Everything above as one JSON object. */
+/* Everything above as one JSON object (bad frames included: quiescent). */
 void vmk_phys_print_json(struct vmk_out *out);
 
 /* Name of a pool ("DEFAULT", "DMA32", "DMA"). */

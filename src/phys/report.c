@@ -125,6 +125,55 @@ void vmk_phys_print_states(struct vmk_out *out)
 		       (unsigned long long)st.nofree_returned);
 }
 
+/* Call fn for every BAD or pending-bad frame (lazy chunks never hold one). */
+static void each_bad(void (*fn)(void *arg, vmk_paddr_t pa, bool pending), void *arg)
+{
+	for (unsigned int i = 0; i < G.nsegs; i++) {
+		const struct vmk_phys_seg *s = &G.segs[i];
+
+		for (uint64_t pfn = s->start_pfn; pfn < s->end_pfn; pfn++) {
+			const struct vmk_page *p;
+
+			if (s->lazy_count && vmk_phys__chunk_lazy(s, pfn / PHYS_CHUNK_PAGES)) {
+				pfn = VMK_ALIGN_UP(pfn + 1, PHYS_CHUNK_PAGES) - 1;
+				continue;
+			}
+			p = seg_page(s, pfn);
+			if (pg_state(p) == VMK_PAGE_BAD || (pg_flags(p) & VMK_PGF_BADPEND))
+				fn(arg, pfn << VMK_PAGE_SHIFT, pg_state(p) != VMK_PAGE_BAD);
+		}
+	}
+}
+
+static void bad_text(void *arg, vmk_paddr_t pa, bool pending)
+{
+	vmk_out_printf(arg, "  0x%012llx%s\n", (unsigned long long)pa,
+		       pending ? " (in use: bad when freed)" : "");
+}
+
+void vmk_phys_print_bad(struct vmk_out *out)
+{
+	struct vmk_phys_stats st;
+
+	vmk_phys_get_stats(&st);
+	vmk_out_printf(out, "bad frames: %llu\n", (unsigned long long)st.state[VMK_PAGE_BAD]);
+	each_bad(bad_text, out);
+}
+
+struct bad_json {
+	struct vmk_out *out;
+	bool first;
+};
+
+static void bad_json(void *arg, vmk_paddr_t pa, bool pending)
+{
+	struct bad_json *b = arg;
+
+	vmk_out_printf(b->out, "%s{\"pa\": %llu, \"pending\": %s}", b->first ? "" : ", ",
+		       (unsigned long long)pa, pending ? "true" : "false");
+	b->first = false;
+}
+
 void vmk_phys_print_segments(struct vmk_out *out)
 {
 	for (unsigned int i = 0; i < G.nsegs; i++) {
@@ -175,6 +224,13 @@ void vmk_phys_print_json(struct vmk_out *out)
 		       (unsigned long long)st.nofree_imported,
 		       (unsigned long long)st.state[VMK_PAGE_NOFREE_POOL],
 		       (unsigned long long)st.nofree_returned);
+	{
+		struct bad_json b = { out, true };
+
+		vmk_out_puts(out, "  \"bad_frames\": [");
+		each_bad(bad_json, &b);
+		vmk_out_puts(out, "],\n");
+	}
 	vmk_out_printf(out, "  \"buddyinfo\": [");
 	for (unsigned int d = 0; d < G.ndomains; d++) {
 		for (unsigned int q = VMK_NPOOLS; q-- > 0;) {

@@ -58,7 +58,7 @@ static void usage(FILE *f)
 "  --kernel-size SIZE kernel image to reserve (default 16M; 0: none)\n"
 "  --eager            initialise every page record at hand-over (default: lazily,\n"
 "                     in 4 MiB chunks when first needed)\n"
-"  --json             one JSON document (keys: bytes_per_frame, boot, segments,\n"
+"  --json             one JSON document (keys: bytes_per_frame, boot, segments, bad_frames,\n"
 "                     states, buddyinfo, nofree, handover_ns)\n"
 "  --help             this text\n", VMK_MAX_DOMAINS);
 }
@@ -334,6 +334,8 @@ int vmkit_cmd_phys(int argc, char **argv)
 		vmk_phys_print_buddyinfo(&out);
 		printf("\n");
 		vmk_phys_print_states(&out);
+		printf("\n");
+		vmk_phys_print_bad(&out);
 	}
 	ret = 0;
 out:
