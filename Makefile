@@ -49,12 +49,12 @@ VMKIT     := $(BUILD)/vmkit
 DEFAULT_MACHINE := examples/machines/qemu-q35-ovmf-x86_64-4G.efimap
 
 .SECONDARY:
-.PHONY: all run check test-bin bench freestanding fuzz deps clean
+.PHONY: all run check test-bin bench freestanding fuzz deps fuzz-deps clean
 all: deps $(LIB) $(VMKIT)
 
 # Installs the build dependencies on Debian when they are missing (as root).
 deps:
-	@sh tools/deps.sh
+	@sh tools/deps.sh build
 
 $(BUILD)/src/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -105,10 +105,12 @@ $(BUILD)/fuzz/%-replay: fuzz/%.c fuzz/replay_main.c $(SIMLIB) $(LIB)
 # libFuzzer builds (clang), run for FUZZ_SECONDS each from the corpus.
 FUZZ_SECONDS ?= 30
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Iinclude -Isim -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
-build/fuzz/%-fuzzer: fuzz/%.c $(CORE_SRC) $(SIM_SRC)
+build/fuzz/%-fuzzer: fuzz/%.c $(CORE_SRC) $(SIM_SRC) | fuzz-deps
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ fuzz/$*.c $(CORE_SRC) $(SIM_SRC) $(LDLIBS_HOST)
-fuzz: deps $(FUZZ_SRC:fuzz/%.c=build/fuzz/%-fuzzer)
+fuzz-deps:
+	@sh tools/deps.sh fuzz
+fuzz: fuzz-deps $(FUZZ_SRC:fuzz/%.c=build/fuzz/%-fuzzer)
 	@set -e; for f in $(FUZZ_SRC:fuzz/%.c=%); do \
 	  mkdir -p build/fuzz/corpus-$$f; \
 	  echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
@@ -134,7 +136,8 @@ FS_FLAGS := -std=c11 -O2 -ffreestanding -nostdlib -nostdinc -fno-builtin -Wall -
 FS_GCC_X86  := gcc
 FS_GCC_ARM  := aarch64-linux-gnu-gcc
 FS_CLANG    := clang
-freestanding: deps
+freestanding:
+	@sh tools/deps.sh freestanding
 	@set -e; n=0; \
 	for c in "$(FS_GCC_X86)|x86_64|" "$(FS_GCC_ARM)|aarch64|" \
 	         "$(FS_CLANG)|x86_64|--target=x86_64-unknown-none" \

@@ -69,6 +69,13 @@ static void test_policy_table(void **state)
 	e.kind = VMK_MEM_USABLE;
 	e.flags = VMK_FWMAP_F_NOMAP;
 	assert_int_equal(vmk_boot_action(&e, VMK_FWMAP_FMT_FDT), VMK_BOOT_NOMAP);
+	/* Carved out of RAM (nested /proc/iomem entry): memory, reserved. */
+	e.flags = VMK_FWMAP_F_IN_RAM;
+	e.kind = VMK_MEM_RESERVED;
+	assert_int_equal(vmk_boot_action(&e, VMK_FWMAP_FMT_NONE), VMK_BOOT_RESERVE);
+	e.kind = VMK_MEM_ACPI_NVS;
+	assert_int_equal(vmk_boot_action(&e, VMK_FWMAP_FMT_NONE), VMK_BOOT_NOMAP);
+	e.flags = 0;
 	/* Legacy type-12 persistent memory keeps Linux's name. */
 	e.kind = VMK_MEM_PERSISTENT;
 	e.fw_type = VMK_E820_PRAM;

@@ -332,6 +332,28 @@ static void test_efimap_layout(void **state)
 	free(f);
 }
 
+/*
+ * The /proc/iomem samples belong to the resource module's parser; the
+ * dmesg parser must not mistake them for a map (it finds none).
+ */
+static void test_iomem_not_dmesg(void **state)
+{
+	static const char *const files[] = { "iomem-x86-centos6.txt", "iomem-arm64-nested.txt" };
+
+	(void)state;
+	for (size_t i = 0; i < VMK_ARRAY_SIZE(files); i++) {
+		struct fm *f = fm_new(64);
+		size_t len;
+		char *text = read_map(files[i], &len);
+
+		assert_int_equal(vmk_fwmap_parse_dmesg(&f->m, text, len, &f->d), -VMK_ENOENT);
+		assert_int_equal(f->m.n, 0);
+		assert_int_equal(f->d.errors, 1);
+		free(text);
+		free(f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_dmesg_both),
 		cmocka_unit_test(test_efimaps),
 		cmocka_unit_test(test_efimap_layout),
+		cmocka_unit_test(test_iomem_not_dmesg),
 	};
 
 	vmk_sim_install();

@@ -19,6 +19,23 @@ static void test_snprintf(void **state)
 	assert_string_equal(buf, "-0042");
 }
 
+/* A sink gets the whole text, however long (no staging-buffer cut). */
+static void test_out_long(void **state)
+{
+	static char big[5000], want[6000];
+	char buf[8192];
+	struct vmk_outbuf ob;
+
+	(void)state;
+	memset(big, 'x', sizeof(big) - 1);
+	vmk_outbuf_init(&ob, buf, sizeof(buf));
+	vmk_out_printf(&ob.out, "<%s|%08x>", big, 0xbeefu);
+	snprintf(want, sizeof(want), "<%s|%08x>", big, 0xbeefu);
+	assert_string_equal(buf, want);
+	assert_int_equal(ob.out.total, strlen(want));
+	assert_false(ob.overflow);
+}
+
 static void test_parse(void **state)
 {
 	uint64_t v;
@@ -171,6 +188,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snprintf),
+		cmocka_unit_test(test_out_long),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_sort),

@@ -553,6 +553,16 @@ static void test_usable(void **state)
 	assert_false(vmk_resource_is_ram(rt_find(root, "Crash kernel")));
 	assert_false(vmk_resource_is_ram(rt_find(root, "System RAM (kmem)")));
 	assert_false(vmk_resource_is_ram(rt_find(root, "reserved")));
+	assert_true(vmk_resource_may_hold_ram(rt_find(root, "PCI Bus 0000:00")));
+	assert_false(vmk_resource_may_hold_ram(rt_find(root, "reserved")));
+	assert_false(vmk_resource_may_hold_ram(rt_find(root, "System RAM")));
+	assert_false(vmk_resource_may_hold_ram(rt_find(root, "Persistent Memory")));
+	{
+		struct vmk_resource cxl;
+
+		vmk_resource_init(&cxl, 0, 1, "CXL Window 0", VMK_RES_MEM, VMK_RES_DESC_CXL);
+		assert_true(vmk_resource_may_hold_ram(&cxl));
+	}
 	rt_free(t);
 }
 
@@ -570,7 +580,10 @@ static void test_classify(void **state)
 		{ "Kernel data", VMK_RES_MEM | VMK_RES_SYSRAM | VMK_RES_BUSY, VMK_RES_DESC_NONE },
 		{ "Kernel bss", VMK_RES_MEM | VMK_RES_SYSRAM | VMK_RES_BUSY, VMK_RES_DESC_NONE },
 		{ "Kernel rodata", VMK_RES_MEM | VMK_RES_SYSRAM | VMK_RES_BUSY, VMK_RES_DESC_NONE },
+		{ "Kernel image", VMK_RES_MEM | VMK_RES_SYSRAM | VMK_RES_BUSY, VMK_RES_DESC_NONE },
 		{ "Crash kernel", VMK_RES_MEM | VMK_RES_SYSRAM | VMK_RES_BUSY, VMK_RES_DESC_CRASH_KERNEL },
+		{ "Crash kernel (low)", VMK_RES_MEM | VMK_RES_SYSRAM | VMK_RES_BUSY, VMK_RES_DESC_CRASH_KERNEL },
+		{ "Unusable memory", VMK_RES_MEM | VMK_RES_BUSY, VMK_RES_DESC_NONE },
 		{ "reserved", VMK_RES_MEM, VMK_RES_DESC_RESERVED },
 		{ "Reserved", VMK_RES_MEM, VMK_RES_DESC_RESERVED },
 		{ "ACPI Tables", VMK_RES_MEM | VMK_RES_BUSY, VMK_RES_DESC_ACPI_TABLES },

@@ -6,6 +6,7 @@ struct want {
 	uint64_t base, last;
 	uint32_t kind;
 	uint32_t src;
+	uint32_t flags;		/* VMK_FWMAP_F_IN_RAM for entries nested in System RAM */
 };
 
 static void expect_map(const struct vmk_fwmap *m, size_t from, const struct want *w, size_t n)
@@ -21,14 +22,13 @@ static void expect_map(const struct vmk_fwmap *m, size_t from, const struct want
 		const struct vmk_fwmap_entry *e = &m->e[from + i];
 
 		if (e->base != w[i].base || e->base + e->size - 1 != w[i].last || e->kind != w[i].kind ||
-		    e->src != w[i].src)
+		    e->src != w[i].src || e->flags != w[i].flags)
 			fail_msg("entry %zu: %#llx-%#llx %s src %u, want %#llx-%#llx %s src %u", i,
 				 (unsigned long long)e->base, (unsigned long long)(e->base + e->size - 1),
 				 vmk_mem_kind_name(e->kind), e->src, (unsigned long long)w[i].base,
 				 (unsigned long long)w[i].last, vmk_mem_kind_name(w[i].kind), w[i].src);
 		assert_int_equal(e->fw_type, 0);
 		assert_true(e->attr == 0);
-		assert_int_equal(e->flags, 0);
 	}
 }
 
@@ -41,14 +41,14 @@ static void test_centos6(void **state)
 	char *text = th_read_data("memmaps/iomem-x86-centos6.txt", &len);
 	/* By hand from the file; src is the line number. */
 	static const struct want w[] = {
-		{ 0x00000000, 0x0000ffff, VMK_MEM_RESERVED, 1 },
-		{ 0x00010000, 0x0009e7ff, VMK_MEM_USABLE, 2 },
-		{ 0x0009e800, 0x0009ffff, VMK_MEM_RESERVED, 3 },
-		{ 0x000dc000, 0x000fffff, VMK_MEM_RESERVED, 11 },
-		{ 0x00100000, 0x7fedffff, VMK_MEM_USABLE, 13 },
-		{ 0x7fee0000, 0x7fefefff, VMK_MEM_ACPI_RECLAIM, 18 },
-		{ 0x7feff000, 0x7fefffff, VMK_MEM_ACPI_NVS, 19 },
-		{ 0x7ff00000, 0x7fffffff, VMK_MEM_USABLE, 20 },
+		{ 0x00000000, 0x0000ffff, VMK_MEM_RESERVED, 1, 0 },
+		{ 0x00010000, 0x0009e7ff, VMK_MEM_USABLE, 2, 0 },
+		{ 0x0009e800, 0x0009ffff, VMK_MEM_RESERVED, 3, 0 },
+		{ 0x000dc000, 0x000fffff, VMK_MEM_RESERVED, 11, 0 },
+		{ 0x00100000, 0x7fedffff, VMK_MEM_USABLE, 13, 0 },
+		{ 0x7fee0000, 0x7fefefff, VMK_MEM_ACPI_RECLAIM, 18, 0 },
+		{ 0x7feff000, 0x7fefffff, VMK_MEM_ACPI_NVS, 19, 0 },
+		{ 0x7ff00000, 0x7fffffff, VMK_MEM_USABLE, 20, 0 },
 	};
 
 	(void)state;
@@ -70,17 +70,17 @@ static void test_arm64_nested(void **state)
 	size_t len;
 	char *text = th_read_data("memmaps/iomem-arm64-nested.txt", &len);
 	static const struct want w[] = {
-		{ 0x10000000, 0x101fffff, VMK_MEM_RESERVED, 1 },
-		{ 0x10201000, 0x10202fff, VMK_MEM_RESERVED, 2 },
-		{ 0x14000000, 0x14153fff, VMK_MEM_USABLE, 3 },
-		{ 0x14154000, 0x14154fff, VMK_MEM_RESERVED, 4 },
-		{ 0x14155000, 0x141bffff, VMK_MEM_USABLE, 3 },
-		{ 0x141c0000, 0x14bcffff, VMK_MEM_RESERVED, 5 },
-		{ 0x14bd0000, 0x1636ffff, VMK_MEM_USABLE, 3 },	/* Kernel code is RAM */
-		{ 0x16370000, 0x1686ffff, VMK_MEM_RESERVED, 7 },
-		{ 0x16870000, 0x1734ffff, VMK_MEM_USABLE, 3 },	/* Kernel data is RAM */
-		{ 0x17350000, 0x17377fff, VMK_MEM_RESERVED, 9 },
-		{ 0x17378000, 0x1effffff, VMK_MEM_USABLE, 3 },
+		{ 0x10000000, 0x101fffff, VMK_MEM_RESERVED, 1, 0 },
+		{ 0x10201000, 0x10202fff, VMK_MEM_RESERVED, 2, 0 },
+		{ 0x14000000, 0x14153fff, VMK_MEM_USABLE, 3, 0 },
+		{ 0x14154000, 0x14154fff, VMK_MEM_RESERVED, 4, VMK_FWMAP_F_IN_RAM },
+		{ 0x14155000, 0x141bffff, VMK_MEM_USABLE, 3, 0 },
+		{ 0x141c0000, 0x14bcffff, VMK_MEM_RESERVED, 5, VMK_FWMAP_F_IN_RAM },
+		{ 0x14bd0000, 0x1636ffff, VMK_MEM_USABLE, 3, 0 },	/* Kernel code is RAM */
+		{ 0x16370000, 0x1686ffff, VMK_MEM_RESERVED, 7, VMK_FWMAP_F_IN_RAM },
+		{ 0x16870000, 0x1734ffff, VMK_MEM_USABLE, 3, 0 },	/* Kernel data is RAM */
+		{ 0x17350000, 0x17377fff, VMK_MEM_RESERVED, 9, VMK_FWMAP_F_IN_RAM },
+		{ 0x17378000, 0x1effffff, VMK_MEM_USABLE, 3, 0 },
 	};
 
 	(void)state;
@@ -114,30 +114,36 @@ static const char kinds_text[] =
 	"100000000-1ffffffff : CXL Window 0\n"				/* 18: container */
 	"  100000000-17fffffff : System RAM\n"				/* 19 */
 	"  180000000-1ffffffff : Soft Reserved\n"			/* 20 */
-	"200000000-2ffffffff : System RAM\n";				/* 21: not merged with 20 */
+	"200000000-2ffffffff : System RAM\n"				/* 21: not merged with 20 */
+	"300000000-300000fff : Unusable memory\n"			/* 22 */
+	"300001000-300001fff : Unknown E820 type\n"			/* 23 */
+	"300002000-300002fff : RAM buffer\n";				/* 24: nothing */
 
 static void test_kinds(void **state)
 {
 	struct rt *t = rt_new();
-	struct vmk_fwmap_entry storage[32];
+	struct vmk_fwmap_entry storage[40];
 	struct vmk_fwmap m;
 	static const struct want w[] = {
-		/* 1, 2 and the System ROM inside RAM (4) touch: one entry. */
-		{ 0x00000000, 0x00002fff, VMK_MEM_RESERVED, 1 },
-		{ 0x00003000, 0x0009ffff, VMK_MEM_USABLE, 3 },
-		{ 0x000f0000, 0x000fffff, VMK_MEM_RESERVED, 6 },
-		{ 0x00100000, 0x017fffff, VMK_MEM_USABLE, 7 },
-		{ 0x01800000, 0x01800fff, VMK_MEM_ACPI_RECLAIM, 9 },
-		{ 0x01801000, 0x1fffffff, VMK_MEM_USABLE, 7 },
-		{ 0x20000000, 0x2fffffff, VMK_MEM_RESERVED, 10 },
-		{ 0x30000000, 0x3fffefff, VMK_MEM_USABLE, 7 },
-		{ 0x3ffff000, 0x3fffffff, VMK_MEM_ACPI_NVS, 11 },
-		{ 0x40000000, 0x4fffffff, VMK_MEM_SOFT_RESERVED, 12 },
-		{ 0x60000000, 0x7fffffff, VMK_MEM_PERSISTENT, 15 },
-		{ 0x80000000, 0x8fffffff, VMK_MEM_RESERVED, 17 },
-		{ 0x100000000ull, 0x17fffffffull, VMK_MEM_USABLE, 19 },
-		{ 0x180000000ull, 0x1ffffffffull, VMK_MEM_SOFT_RESERVED, 20 },
-		{ 0x200000000ull, 0x2ffffffffull, VMK_MEM_USABLE, 21 },
+		/* 1 and 2 touch: one entry; the System ROM nested in RAM (4) is RAM in use. */
+		{ 0x00000000, 0x00001fff, VMK_MEM_RESERVED, 1, 0 },
+		{ 0x00002000, 0x00002fff, VMK_MEM_RESERVED, 4, VMK_FWMAP_F_IN_RAM },
+		{ 0x00003000, 0x0009ffff, VMK_MEM_USABLE, 3, 0 },
+		{ 0x000f0000, 0x000fffff, VMK_MEM_RESERVED, 6, 0 },
+		{ 0x00100000, 0x017fffff, VMK_MEM_USABLE, 7, 0 },
+		{ 0x01800000, 0x01800fff, VMK_MEM_ACPI_RECLAIM, 9, VMK_FWMAP_F_IN_RAM },
+		{ 0x01801000, 0x1fffffff, VMK_MEM_USABLE, 7, 0 },
+		{ 0x20000000, 0x2fffffff, VMK_MEM_RESERVED, 10, VMK_FWMAP_F_IN_RAM },
+		{ 0x30000000, 0x3fffefff, VMK_MEM_USABLE, 7, 0 },
+		{ 0x3ffff000, 0x3fffffff, VMK_MEM_ACPI_NVS, 11, VMK_FWMAP_F_IN_RAM },
+		{ 0x40000000, 0x4fffffff, VMK_MEM_SOFT_RESERVED, 12, 0 },
+		{ 0x60000000, 0x7fffffff, VMK_MEM_PERSISTENT, 15, 0 },
+		{ 0x80000000, 0x8fffffff, VMK_MEM_RESERVED, 17, 0 },
+		{ 0x100000000ull, 0x17fffffffull, VMK_MEM_USABLE, 19, 0 },
+		{ 0x180000000ull, 0x1ffffffffull, VMK_MEM_SOFT_RESERVED, 20, 0 },
+		{ 0x200000000ull, 0x2ffffffffull, VMK_MEM_USABLE, 21, 0 },
+		{ 0x300000000ull, 0x300000fffull, VMK_MEM_UNUSABLE, 22, 0 },
+		{ 0x300001000ull, 0x300001fffull, VMK_MEM_RESERVED, 23, 0 },
 	};
 
 	(void)state;
@@ -171,8 +177,8 @@ static void test_edges(void **state)
 	struct vmk_fwmap_entry storage[8];
 	struct vmk_fwmap m;
 	static const struct want top[] = {
-		{ 0xfffffffff0000000ull, 0xffffffffffefffffull, VMK_MEM_USABLE, 1 },
-		{ 0xfffffffffff00000ull, UINT64_MAX, VMK_MEM_RESERVED, 2 },
+		{ 0xfffffffff0000000ull, 0xffffffffffefffffull, VMK_MEM_USABLE, 1, 0 },
+		{ 0xfffffffffff00000ull, UINT64_MAX, VMK_MEM_RESERVED, 2, VMK_FWMAP_F_IN_RAM },
 	};
 
 	(void)state;

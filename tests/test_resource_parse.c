@@ -278,6 +278,11 @@ static void test_errors(void **state)
 		     "overlaps 0-ffff (a)");
 	expect_error("00000000-0000ffff : a\n   00000000-00000fff : c\n", 2, "not a multiple of two");
 	expect_error("00000000-0000ffff : a\n\t00000000-00000fff : c\n", 2, "tab in indentation");
+	/* Found by the fuzzer: a name ending in CR read back as a CRLF line end. */
+	expect_error("00001000-100fffff : re \r\r", 1, "control character 0x0d in name");
+	expect_error("00001000-100fffff : a\x1b[0mb\n", 1, "control character 0x1b in name");
+	expect_error("00001000-100fffff : a\x7f\n", 1, "control character 0x7f in name");
+	round_trip("00001000-100fffff : tab\there\n");
 	expect_error("00000000-0000ffff : a\n    00000000-00000fff : c\n", 2,
 		     "bad indentation: jumps from level 0 to level 2");
 	expect_error("  00000000-0000ffff : a\n", 1, "first entry is at level 1");
@@ -306,7 +311,7 @@ static void test_nul_in_name(void **state)
 	assert_int_equal(vmk_resource_parse(&t->root, &t->pool, text, sizeof(text) - 1, &err),
 			 -VMK_EPARSE);
 	assert_int_equal(err.line, 2);
-	assert_string_equal(err.msg, "NUL byte in name");
+	assert_string_equal(err.msg, "control character 0x00 in name");
 	assert_null(t->root.child);
 	rt_free(t);
 }

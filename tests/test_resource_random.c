@@ -164,6 +164,10 @@ static int usable_root(uint64_t a)
 }
 
 /* The fwmap kind the conversion must give address a (VMK_MEM_NONE: no entry). */
+/* Nested in System RAM: the entry carries VMK_FWMAP_F_IN_RAM. */
+#define IN_RAM_BIT	(1u << 16)
+
+/* Expected kind of address a, with IN_RAM_BIT for carve-outs of RAM. */
 static uint32_t fw_kind(uint64_t a)
 {
 	int path[NPOOL + 1], n = m_path(a, path), i;
@@ -177,7 +181,7 @@ static uint32_t fw_kind(uint64_t a)
 			;
 		if (i == n)
 			return VMK_MEM_USABLE;
-		return md[path[i]].kind == K_ACPI ? VMK_MEM_ACPI_RECLAIM : VMK_MEM_RESERVED;
+		return (md[path[i]].kind == K_ACPI ? VMK_MEM_ACPI_RECLAIM : VMK_MEM_RESERVED) | IN_RAM_BIT;
 	}
 	switch (md[path[i]].kind) {
 	case K_ACPI: return VMK_MEM_ACPI_RECLAIM;
@@ -266,10 +270,10 @@ static void verify_queries(void)
 		while (b + 1 < SPACE && fw_kind(base + b + 1) == kd)
 			b++;
 		if (e >= m.n || m.e[e].base != base + a || m.e[e].base + m.e[e].size - 1 != base + b ||
-		    m.e[e].kind != kd)
-			fail_msg("fwmap entry %zu differs from model run %llx-%llx %s", e,
+		    (m.e[e].kind | ((m.e[e].flags & VMK_FWMAP_F_IN_RAM) ? IN_RAM_BIT : 0)) != kd)
+			fail_msg("fwmap entry %zu differs from model run %llx-%llx %s%s", e,
 				 (unsigned long long)(base + a), (unsigned long long)(base + b),
-				 vmk_mem_kind_name(kd));
+				 vmk_mem_kind_name(kd & ~IN_RAM_BIT), kd & IN_RAM_BIT ? " (in RAM)" : "");
 		e++;
 		a = b + 1;
 	}

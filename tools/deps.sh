@@ -1,15 +1,32 @@
 #!/bin/sh
-# Install what the build and tests need on Debian, if it is missing.
-# Runs as part of make; does nothing when everything is present.
+# Install what a make target needs on Debian, if it is missing.
+# Usage: deps.sh [build|freestanding|fuzz]; does nothing when all is there.
 need=""
-[ -f /usr/include/cmocka.h ] || need="$need libcmocka-dev"
-[ -f /usr/include/libfdt.h ] || need="$need libfdt-dev"
-command -v dtc >/dev/null 2>&1 || need="$need device-tree-compiler"
-command -v clang >/dev/null 2>&1 || need="$need clang"
-command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need="$need gcc-aarch64-linux-gnu"
+case "${1:-build}" in
+build)
+	[ -f /usr/include/cmocka.h ] || need="$need libcmocka-dev"
+	[ -f /usr/include/libfdt.h ] || need="$need libfdt-dev"
+	command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
+	;;
+freestanding)
+	command -v gcc >/dev/null 2>&1 || need="$need gcc"
+	command -v clang >/dev/null 2>&1 || need="$need clang"
+	command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need="$need gcc-aarch64-linux-gnu"
+	;;
+fuzz)
+	[ -f /usr/include/libfdt.h ] || need="$need libfdt-dev"
+	command -v clang >/dev/null 2>&1 || need="$need clang"
+	ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 ||
+		need="$need libclang-rt-dev"
+	;;
+*)
+	echo "deps.sh: unknown target '$1'" >&2
+	exit 2
+	;;
+esac
 [ -n "$need" ] || exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-	echo "vmkit: missing build dependencies:$need (install them, e.g. apt-get install$need)" >&2
+	echo "vmkit: missing dependencies:$need (install them, e.g. apt-get install$need)" >&2
 	exit 1
 fi
 echo "vmkit: installing$need" >&2

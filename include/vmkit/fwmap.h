@@ -112,6 +112,7 @@ enum {
 	VMK_FWMAP_F_NV = 1u << 6,	/* EFI_MEMORY_NV: non-volatile */
 	VMK_FWMAP_F_RO = 1u << 7,	/* EFI_MEMORY_RO: read-only */
 	VMK_FWMAP_F_XP = 1u << 8,	/* EFI_MEMORY_XP: not executable */
+	VMK_FWMAP_F_IN_RAM = 1u << 9,	/* carved out of RAM (a /proc/iomem entry nested in System RAM) */
 };
 
 /*

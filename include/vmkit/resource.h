@@ -309,8 +309,15 @@ int vmk_resource_walk_system_ram(const struct vmk_resource *root, vmk_paddr_t st
 int vmk_resource_walk_usable_ram(const struct vmk_resource *root, vmk_paddr_t start,
 				 vmk_paddr_t end, vmk_resource_walk_fn fn, void *arg);
 
-/* True if r is RAM in the sense of vmk_resource_walk_usable_ram(). */
+/* True if r is RAM in the sense of vmk_resource_walk_usable_ram(). Any time. */
 bool vmk_resource_is_ram(const struct vmk_resource *r);
+
+/*
+ * True if r is a plain container searched for RAM roots by
+ * vmk_resource_walk_usable_ram(): no SYSRAM flag, descriptor NONE or CXL
+ * ("PCI Bus", "CXL Window"). Any time.
+ */
+bool vmk_resource_may_hold_ram(const struct vmk_resource *r);
 
 /* ---- names, flags, descriptors ---- */
 
@@ -318,8 +325,9 @@ bool vmk_resource_is_ram(const struct vmk_resource *r);
  * Infer flags and descriptor from a /proc/iomem name (s, len bytes):
  * "System RAM" -> SYSTEM_RAM|BUSY; "System RAM (kmem)" and other
  * "System RAM (...)" -> also SYSRAM_DRIVER_MANAGED; "Kernel code",
- * "Kernel data", "Kernel bss", "Kernel rodata" -> SYSTEM_RAM|BUSY;
- * "Crash kernel" -> SYSTEM_RAM|BUSY, CRASH_KERNEL; "reserved"/"Reserved" ->
+ * "Kernel data", "Kernel bss", "Kernel rodata", "Kernel image" ->
+ * SYSTEM_RAM|BUSY; "Crash kernel", "Crash kernel (low)" -> SYSTEM_RAM|BUSY,
+ * CRASH_KERNEL; "Unusable memory" -> MEM|BUSY; "reserved"/"Reserved" ->
  * RESERVED; "ACPI Tables" -> MEM|BUSY, ACPI_TABLES; "ACPI Non-volatile
  * Storage" -> MEM|BUSY, ACPI_NV_STORAGE; "Persistent Memory" and
  * "Persistent Memory (legacy)"; "Soft Reserved"; "PCI Bus ..." -> WINDOW;
@@ -355,6 +363,8 @@ struct vmk_fwmap;
  *    containers give their kind for their whole range (Crash kernel and
  *    unknown descriptors: reserved; CXL windows are containers and device
  *    private memory is skipped).
+ *  - "Unusable memory" gives unusable and "Unknown E820 type" reserved
+ *    (Linux gives them no descriptor).
  *  - Plain containers and devices (PCI windows, BARs, ROMs, APICs,
  *    driver-managed RAM) give no entry: E820 leaves them as holes too, and
  *    an MMIO entry would claim knowledge the text does not carry.
@@ -404,7 +414,8 @@ struct vmk_resource_error {
  * malformed text (bad hex, start > end, child outside its parent, sibling
  * overlapping or before its predecessor, indentation that is odd, uses
  * tabs or jumps more than one level deeper, missing " : " or name, name
- * longer than VMK_RESOURCE_NAME_MAX); -VMK_ENOMEM if the pool has no node
+ * longer than VMK_RESOURCE_NAME_MAX or holding a control character other
+ * than tab); -VMK_ENOMEM if the pool has no node
  * or no name space left (or an injected fault). On error err (if not NULL)
  * says which line and why, and the tree and the pool are as before.
  */

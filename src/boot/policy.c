@@ -18,10 +18,14 @@ enum vmk_boot_action vmk_boot_action(const struct vmk_fwmap_entry *e, uint32_t f
 	case VMK_MEM_RUNTIME_DATA:
 	case VMK_MEM_NOMAP:
 		return VMK_BOOT_NOMAP;
-	case VMK_MEM_RESERVED:
-		/* Device-tree reserved-memory (without no-map) is RAM in use. */
-		return format == VMK_FWMAP_FMT_FDT ? VMK_BOOT_RESERVE : VMK_BOOT_SKIP;
 	default:
+		/*
+		 * Carved out of RAM (a /proc/iomem entry nested in System RAM,
+		 * device-tree reserved-memory without no-map): RAM in use.
+		 */
+		if ((e->flags & VMK_FWMAP_F_IN_RAM) ||
+		    (e->kind == VMK_MEM_RESERVED && format == VMK_FWMAP_FMT_FDT))
+			return VMK_BOOT_RESERVE;
 		return VMK_BOOT_SKIP;
 	}
 }

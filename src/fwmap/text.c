@@ -50,13 +50,19 @@ int vmk_fwmap__dec(struct vmk_str *s, uint64_t *v)
 
 bool vmk_fwmap__after(struct vmk_str s, const char *needle, struct vmk_str *rest)
 {
-	long at = vmk_str_find(s, needle);
+	size_t n = vmk_strlen(needle), i;
 
-	if (at < 0)
+	if (n == 0 || s.len < n)
 		return false;
-	*rest = s;
-	vmk_fwmap__skip(rest, (size_t)at + vmk_strlen(needle));
-	return true;
+	/* Compare only where the first character matches: lines are scanned often. */
+	for (i = 0; i + n <= s.len; i++) {
+		if (s.p[i] != needle[0] || vmk_memcmp(s.p + i, needle, n) != 0)
+			continue;
+		*rest = s;
+		vmk_fwmap__skip(rest, i + n);
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -85,7 +91,7 @@ static bool eat_stamp(struct vmk_str *s)
 
 struct vmk_str vmk_fwmap__log_message(struct vmk_str line)
 {
-	struct vmk_str s = vmk_str_trim(line), rest;
+	struct vmk_str s = vmk_str_trim(line), head, rest;
 
 	/* syslog level "<6>" */
 	if (s.len >= 3 && s.p[0] == '<' && vmk_isdigit((unsigned char)s.p[1])) {
@@ -96,10 +102,12 @@ struct vmk_str vmk_fwmap__log_message(struct vmk_str line)
 		if (i < s.len && s.p[i] == '>')
 			vmk_fwmap__skip(&s, i + 1);
 	}
-	/* journalctl / syslog: "Jun 12 10:49:44 host kernel: msg" */
-	if (vmk_fwmap__after(s, "kernel: ", &rest) &&
-	    (size_t)(rest.p - s.p) < 100)
-		s = rest;
+	/* journalctl / syslog: "Jun 12 10:49:44 host kernel: msg" (in the first columns). */
+	head = s;
+	if (head.len > 100)
+		head.len = 100;
+	if (vmk_fwmap__after(head, "kernel: ", &rest))
+		vmk_fwmap__skip(&s, (size_t)(rest.p - s.p));
 	vmk_fwmap__skip_ws(&s);
 	while (eat_stamp(&s))
 		;

@@ -6,18 +6,11 @@
 #include "internal.h"
 #include <vmkit/resource.h>
 
-
-
-/* Plain containers (bus windows) may hold RAM; anything with a descriptor may not. */
-static bool may_hold_ram(const struct vmk_resource *r)
-{
-	return !(r->flags & VMK_RES_SYSRAM) && r->desc == VMK_RES_DESC_NONE;
-}
-
 static bool is_kernel_image(const struct vmk_resource *r)
 {
 	return r->name && (!vmk_strcmp(r->name, "Kernel code") || !vmk_strcmp(r->name, "Kernel data") ||
-			   !vmk_strcmp(r->name, "Kernel bss") || !vmk_strcmp(r->name, "Kernel rodata"));
+			   !vmk_strcmp(r->name, "Kernel bss") || !vmk_strcmp(r->name, "Kernel rodata") ||
+			   !vmk_strcmp(r->name, "Kernel image"));
 }
 
 static vmk_paddr_t end_excl(const struct vmk_resource *r)
@@ -70,7 +63,7 @@ int vmk_kexec_plan_from_resources(struct vmk_kexec_plan *p, const struct vmk_res
 			if (ret)
 				return ret;
 			r = vmk_resource_next_skip(root, r);
-		} else if (may_hold_ram(r)) {
+		} else if (vmk_resource_may_hold_ram(r)) {
 			r = vmk_resource_next(root, r);
 		} else {
 			r = vmk_resource_next_skip(root, r);

@@ -1,16 +1,36 @@
 /* A small printf for the core: enough for logs, reports and /proc/iomem. */
 #include <vmkit/lib.h>
 
+/*
+ * Output goes either into a buffer (snprintf semantics: count everything,
+ * store what fits) or, staged in small pieces, to a sink (no length limit).
+ */
 struct fmt_state {
 	char *buf;
 	size_t size;
 	size_t len;		/* characters that would have been written */
+	struct vmk_out *out;	/* non-NULL: stream to this sink instead */
+	char stage[64];
+	size_t staged;
 };
+
+static void flush(struct fmt_state *st)
+{
+	if (st->out && st->staged) {
+		vmk_out_write(st->out, st->stage, st->staged);
+		st->staged = 0;
+	}
+}
 
 static void put(struct fmt_state *st, char c)
 {
-	if (st->len + 1 < st->size)
+	if (st->out) {
+		if (st->staged == sizeof(st->stage))
+			flush(st);
+		st->stage[st->staged++] = c;
+	} else if (st->len + 1 < st->size) {
 		st->buf[st->len] = c;
+	}
 	st->len++;
 }
 
@@ -55,9 +75,21 @@ static void put_number(struct fmt_state *st, uint64_t v, bool neg, unsigned int 
 	put_padded(st, out, n, width, left, (zero && !left) ? '0' : ' ');
 }
 
+static void format(struct fmt_state *st, const char *fmt, va_list ap);
+
 int vmk_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	struct fmt_state st = { buf, size, 0 };
+	struct fmt_state st = { .buf = buf, .size = size };
+
+	format(&st, fmt, ap);
+	if (size)
+		buf[st.len < size ? st.len : size - 1] = '\0';
+	return st.len > (size_t)INT32_MAX ? INT32_MAX : (int)st.len;
+}
+
+static void format(struct fmt_state *stp, const char *fmt, va_list ap)
+{
+#define st (*stp)
 
 	for (; *fmt; fmt++) {
 		bool left = false, zero = false;
@@ -165,9 +197,7 @@ int vmk_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			break;
 		}
 	}
-	if (size)
-		buf[st.len < size ? st.len : size - 1] = '\0';
-	return st.len > (size_t)INT32_MAX ? INT32_MAX : (int)st.len;
+#undef st
 }
 
 int vmk_snprintf(char *buf, size_t size, const char *fmt, ...)
@@ -196,21 +226,13 @@ void vmk_out_puts(struct vmk_out *o, const char *s)
 
 void vmk_out_vprintf(struct vmk_out *o, const char *fmt, va_list ap)
 {
-	char tmp[256];
+	struct fmt_state st = { .out = o };
 	va_list ap2;
-	int n;
 
 	va_copy(ap2, ap);
-	n = vmk_vsnprintf(tmp, sizeof(tmp), fmt, ap2);
+	format(&st, fmt, ap2);
 	va_end(ap2);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof(tmp)) {
-		vmk_out_write(o, tmp, (size_t)n);
-		return;
-	}
-	/* Too long for the stack buffer: emit it in pieces via format-free path. */
-	vmk_out_write(o, tmp, sizeof(tmp) - 1);
+	flush(&st);
 }
 
 void vmk_out_printf(struct vmk_out *o, const char *fmt, ...)

@@ -26,9 +26,11 @@ void vmk_resource_classify(const char *s, size_t len, uint32_t type, uint32_t *f
 		/* Linux names driver-added RAM "System RAM (kmem)", "System RAM (virtio_mem)". */
 		f = VMK_RES_SYSTEM_RAM | VMK_RES_BUSY | VMK_RES_SYSRAM_DRIVER_MANAGED;
 	} else if (str_is(s, len, "Kernel code") || str_is(s, len, "Kernel data") ||
-		   str_is(s, len, "Kernel bss") || str_is(s, len, "Kernel rodata")) {
+		   str_is(s, len, "Kernel bss") || str_is(s, len, "Kernel rodata") ||
+		   str_is(s, len, "Kernel image")) {
+		/* "Kernel image" is riscv's parent of the code/data/bss entries. */
 		f = VMK_RES_SYSTEM_RAM | VMK_RES_BUSY;
-	} else if (str_is(s, len, "Crash kernel")) {
+	} else if (str_is(s, len, "Crash kernel") || str_is(s, len, "Crash kernel (low)")) {
 		f = VMK_RES_SYSTEM_RAM | VMK_RES_BUSY;
 		d = VMK_RES_DESC_CRASH_KERNEL;
 	} else if (str_is(s, len, "reserved") || str_is(s, len, "Reserved")) {
@@ -46,6 +48,8 @@ void vmk_resource_classify(const char *s, size_t len, uint32_t type, uint32_t *f
 	} else if (str_is(s, len, "Persistent Memory")) {
 		f = VMK_RES_MEM;
 		d = VMK_RES_DESC_PERSISTENT_MEMORY;
+	} else if (str_is(s, len, "Unusable memory")) {
+		f = VMK_RES_MEM | VMK_RES_BUSY;	/* E820 type 5: no descriptor in Linux */
 	} else if (str_is(s, len, "Soft Reserved")) {
 		f = VMK_RES_MEM;
 		d = VMK_RES_DESC_SOFT_RESERVED;

@@ -15,7 +15,4 @@ typedef int (*vmk_resource__piece_fn)(void *arg, vmk_paddr_t start, vmk_paddr_t 
 /* Cut RAM root ram into pieces (see vmk_resource_walk_usable_ram for the rules). */
 int vmk_resource__ram_pieces(const struct vmk_resource *ram, vmk_resource__piece_fn fn, void *arg);
 
-/* True for plain containers searched for RAM roots: no SYSRAM, descriptor NONE or CXL. */
-bool vmk_resource__may_hold_ram(const struct vmk_resource *r);
-
 #endif

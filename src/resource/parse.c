@@ -113,9 +113,17 @@ static int parse_line(struct parser *ps, struct vmk_str s)
 	if (nlen > VMK_RESOURCE_NAME_MAX)
 		return fail(ps, -VMK_EPARSE, "name is %zu characters long, the limit is %d", nlen,
 			    VMK_RESOURCE_NAME_MAX);
-	for (k = 0; k < nlen; k++)
-		if (s.p[i + k] == '\0')
-			return fail(ps, -VMK_EPARSE, "NUL byte in name");
+	/*
+	 * Control characters other than tab never occur in kernel names and
+	 * some cannot survive a round trip (a name ending in '\r' reads back
+	 * as a CRLF line end, a NUL would cut the C string).
+	 */
+	for (k = 0; k < nlen; k++) {
+		unsigned char ch = (unsigned char)s.p[i + k];
+
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+			return fail(ps, -VMK_EPARSE, "control character 0x%02x in name", ch);
+	}
 	if (start > end)
 		return fail(ps, -VMK_EPARSE, "start %llx is above end %llx", (unsigned long long)start,
 			    (unsigned long long)end);

@@ -34,7 +34,23 @@ static uint32_t desc_kind(int32_t desc)
 	}
 }
 
-static int append(struct conv *c, vmk_paddr_t s, vmk_paddr_t e, uint32_t kind, size_t pos)
+/*
+ * E820 kinds Linux names but gives no descriptor: without this they would
+ * look like device windows and vanish from the map.
+ */
+static uint32_t named_kind(const struct vmk_resource *r)
+{
+	if (!r->name)
+		return VMK_MEM_NONE;
+	if (vmk_strcmp(r->name, "Unusable memory") == 0)
+		return VMK_MEM_UNUSABLE;
+	if (vmk_strcmp(r->name, "Unknown E820 type") == 0)
+		return VMK_MEM_RESERVED;
+	return VMK_MEM_NONE;
+}
+
+static int append(struct conv *c, vmk_paddr_t s, vmk_paddr_t e, uint32_t kind, uint32_t flags,
+		  size_t pos)
 {
 	struct vmk_fwmap *m = c->m;
 	struct vmk_fwmap_entry ent = { 0 };
@@ -43,7 +59,7 @@ static int append(struct conv *c, vmk_paddr_t s, vmk_paddr_t e, uint32_t kind, s
 
 	if (s == 0 && e == VMK_PADDR_MAX)
 		return -VMK_ERANGE;
-	if (last && last->kind == kind && last->base + last->size == s &&
+	if (last && last->kind == kind && last->flags == flags && last->base + last->size == s &&
 	    !vmk_add_overflow(last->size, e - s + 1, &merged)) {
 		last->size = merged;
 		return 0;
@@ -51,6 +67,7 @@ static int append(struct conv *c, vmk_paddr_t s, vmk_paddr_t e, uint32_t kind, s
 	ent.base = s;
 	ent.size = e - s + 1;
 	ent.kind = kind;
+	ent.flags = flags;
 	ent.src = pos > UINT32_MAX ? UINT32_MAX : (uint32_t)pos;
 	return vmk_fwmap_add_entry(m, &ent);
 }
@@ -61,10 +78,11 @@ static int ram_piece(void *arg, vmk_paddr_t s, vmk_paddr_t e, const struct vmk_r
 	struct conv *c = arg;
 
 	if (!ex)
-		return append(c, s, e, VMK_MEM_USABLE, c->base_pos);
+		return append(c, s, e, VMK_MEM_USABLE, 0, c->base_pos);
+	/* Nested in System RAM: RAM in use, which the flag keeps saying. */
 	return append(c, s, e, ex->desc != VMK_RES_DESC_NONE ? desc_kind(ex->desc)
 							    : VMK_MEM_RESERVED,
-		      c->base_pos + pos);
+		      VMK_FWMAP_F_IN_RAM, c->base_pos + pos);
 }
 
 int vmk_resource_to_fwmap(const struct vmk_resource *root, struct vmk_fwmap *m)
@@ -86,12 +104,14 @@ int vmk_resource_to_fwmap(const struct vmk_resource *root, struct vmk_fwmap *m)
 		if (vmk_resource_is_ram(r)) {
 			c.base_pos = pos;
 			ret = vmk_resource__ram_pieces(r, ram_piece, &c);
-		} else if (vmk_resource__may_hold_ram(r)) {
+		} else if (r->desc == VMK_RES_DESC_NONE && (kind = named_kind(r)) != VMK_MEM_NONE) {
+			ret = append(&c, r->start, r->end, kind, 0, pos);
+		} else if (vmk_resource_may_hold_ram(r)) {
 			continue;	/* look inside */
 		} else if (r->desc != VMK_RES_DESC_NONE) {
 			kind = desc_kind(r->desc);
 			if (kind != VMK_MEM_NONE)
-				ret = append(&c, r->start, r->end, kind, pos);
+				ret = append(&c, r->start, r->end, kind, 0, pos);
 		}
 		/* else: driver-managed RAM, skipped with everything in it */
 		if (ret)

@@ -15,7 +15,7 @@ bool vmk_resource_is_ram(const struct vmk_resource *r)
 	       r->desc == VMK_RES_DESC_NONE;
 }
 
-bool vmk_resource__may_hold_ram(const struct vmk_resource *r)
+bool vmk_resource_may_hold_ram(const struct vmk_resource *r)
 {
 	/* A CXL window holds the regions carved from it; other descriptors own their range. */
 	return !(r->flags & VMK_RES_SYSRAM) &&
@@ -111,7 +111,7 @@ int vmk_resource_walk_usable_ram(const struct vmk_resource *root, vmk_paddr_t st
 			if (ret)
 				return ret;
 			r = vmk_resource_next_skip(root, r);
-		} else if (vmk_resource__may_hold_ram(r)) {
+		} else if (vmk_resource_may_hold_ram(r)) {
 			r = vmk_resource_next(root, r);
 		} else {
 			r = vmk_resource_next_skip(root, r);

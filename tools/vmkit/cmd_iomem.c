@@ -10,6 +10,7 @@
 #include <vmkit/resource.h>
 
 #include "commands.h"
+#include "util.h"
 
 int vmkit_cmd_iomem(int argc, char **argv);
 
@@ -29,43 +30,6 @@ static void usage(FILE *f)
 		"  --help     this text\n");
 }
 
-static void out_stdio(void *arg, const char *s, size_t n)
-{
-	fwrite(s, 1, n, (FILE *)arg);
-}
-
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	size_t cap = 65536, n = 0, got;
-	char *buf, *nb;
-
-	if (!f)
-		return NULL;
-	buf = malloc(cap);
-	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	if (buf && ferror(f)) {
-		free(buf);
-		buf = NULL;
-	}
-	if (f != stdin)
-		fclose(f);
-	*len = n;
-	return buf;
-}
-
 static int print_usable(void *arg, vmk_paddr_t start, vmk_paddr_t end,
 			const struct vmk_resource *res)
 {
@@ -82,7 +46,9 @@ int vmkit_cmd_iomem(int argc, char **argv)
 	struct vmk_resource root, *nodes;
 	struct vmk_resource_pool pool;
 	struct vmk_resource_error err;
-	struct vmk_out out = { out_stdio, stdout, 0 };
+	struct vmk_out out;
+
+	tool_out_file(&out, stdout);
 	const char *path = NULL;
 	bool json = false, usable = false;
 	char *text, *names;
@@ -112,9 +78,9 @@ int vmkit_cmd_iomem(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	text = read_all(path, &len);
+	text = tool_read_file(path, &len);
 	if (!text) {
-		fprintf(stderr, "vmkit iomem: %s: %s\n", path, strerror(errno ? errno : ENOMEM));
+		/* tool_read_file said why */
 		return 1;
 	}
 	/* At most one node per line and every name fits in the text's size. */
@@ -124,6 +90,9 @@ int vmkit_cmd_iomem(int argc, char **argv)
 	names = malloc(len + lines + 1);
 	if (!nodes || !names) {
 		fprintf(stderr, "vmkit iomem: out of memory\n");
+		free(nodes);
+		free(names);
+		free(text);
 		return 1;
 	}
 	vmk_resource_pool_init(&pool, nodes, lines, names, len + lines + 1);

@@ -18,6 +18,8 @@
 #include <vmkit/resource.h>
 
 #include "commands.h"
+#include "util.h"
+#include "machine.h"
 #include "sim.h"
 
 int vmkit_cmd_kexec_plan(int argc, char **argv);
@@ -54,44 +56,6 @@ static void usage(FILE *f)
 		"                      excluded (base, size, kind, reason)\n"
 		"\n"
 		"Exit status: 0 planned, 1 bad input data or nothing fits, 2 bad usage.\n");
-}
-
-static void out_stdio(void *arg, const char *s, size_t n)
-{
-	fwrite(s, 1, n, (FILE *)arg);
-}
-
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	size_t cap = 65536, n = 0, got;
-	char *buf, *nb;
-
-	if (!f)
-		return NULL;
-	buf = malloc(cap + 1);
-	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			nb = realloc(buf, cap * 2 + 1);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	if (buf && ferror(f)) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	if (buf)
-		buf[n] = '\0';
-	*len = n;
-	return buf;
 }
 
 /* FILE or SIZE: a file's size, or a size with K/M/G. Returns 0, 1 (bad), 2 (usage). */
@@ -151,11 +115,11 @@ static int load_iomem(struct vmk_kexec_plan *p, const char *path, unsigned int f
 	static char names[1 << 18];
 	struct vmk_resource_error rerr;
 	size_t len;
-	char *text = read_all(path, &len);
+	char *text = tool_read_file(path, &len);
 	int ret;
 
 	if (!text) {
-		fprintf(stderr, "vmkit kexec-plan: %s: %s\n", path, strerror(errno));
+		/* tool_read_file said why */
 		return 1;
 	}
 	vmk_resource_pool_init(pool, nodes, VMK_ARRAY_SIZE(nodes), names, sizeof(names));
@@ -180,39 +144,16 @@ static int load_iomem(struct vmk_kexec_plan *p, const char *path, unsigned int f
 
 static int load_machine(struct vmk_kexec_plan *p, const char *path)
 {
-	static struct vmk_fwmap_entry ents[4096];
-	static struct vmk_fwmap_msg msgs[16];
-	struct vmk_fwmap m;
-	struct vmk_fwmap_diag d;
-	struct vmk_out o = { out_stdio, stderr, 0 };
-	size_t len, dsz;
-	char *buf = read_all(path, &len);
+	struct machine mc;
 	int ret;
 
-	if (!buf) {
-		fprintf(stderr, "vmkit kexec-plan: %s: %s\n", path, strerror(errno));
+	/* Any firmware map the tool reads (UEFI, E820, device tree, dmesg, iomem). */
+	if (machine_load(&mc, path, MACHINE_AUTO, 0, 0)) {
+		machine_free(&mc);
 		return 1;
 	}
-	vmk_fwmap_init(&m, ents, VMK_ARRAY_SIZE(ents));
-	vmk_fwmap_diag_init(&d, msgs, VMK_ARRAY_SIZE(msgs));
-	if (memchr(buf, '\0', len)) {
-		/* Binary: a raw EFI_MEMORY_DESCRIPTOR array. */
-		ret = vmk_fwmap_efi_guess_desc_size(buf, len, &dsz);
-		if (!ret)
-			ret = vmk_fwmap_parse_efi(&m, buf, len, dsz, VMK_EFI_DESC_VERSION, &d);
-	} else {
-		ret = vmk_fwmap_parse_dmesg(&m, buf, len, &d);
-	}
-	free(buf);
-	if (!ret && m.n * 4 < VMK_ARRAY_SIZE(ents))
-		ret = vmk_fwmap_sanitize(&m, NULL, &d);
-	if (ret) {
-		vmk_fwmap_diag_print(&d, &o, path, VMK_FWMAP_WARN);
-		fprintf(stderr, "vmkit kexec-plan: %s: not a firmware map this tool reads (%s)\n",
-			path, vmk_strerror(ret));
-		return 1;
-	}
-	ret = vmk_kexec_plan_from_fwmap(p, &m);
+	ret = vmk_kexec_plan_from_fwmap(p, &mc.map);
+	machine_free(&mc);
 	if (ret || p->ram.n == 0) {
 		fprintf(stderr, "vmkit kexec-plan: %s: %s\n", path, ret ? p->err : "no usable RAM");
 		return 1;
@@ -293,7 +234,9 @@ int vmkit_cmd_kexec_plan(int argc, char **argv)
 	struct vmk_kexec_load ld;
 	struct vmk_crash_region cr = { 0 };
 	struct vmk_kexec_plan *p = &plan;
-	struct vmk_out o = { out_stdio, stdout, 0 };
+	struct vmk_out o;
+
+	tool_out_file(&o, stdout);
 	uint64_t ksize = 0, sz;
 	size_t ndump = 0, klen = 0;
 	char *kbuf = NULL;
@@ -370,9 +313,9 @@ int vmkit_cmd_kexec_plan(int argc, char **argv)
 	if (ret)
 		return ret;
 	if (kfile) {
-		kbuf = read_all(kernel, &klen);
+		kbuf = tool_read_file(kernel, &klen);
 		if (!kbuf) {
-			fprintf(stderr, "vmkit kexec-plan: %s: %s\n", kernel, strerror(errno));
+			/* tool_read_file said why */
 			return 1;
 		}
 		ld.kernel = kbuf;

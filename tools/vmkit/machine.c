@@ -12,20 +12,10 @@
 extern const unsigned char vmkit_default_machine[];
 extern const size_t vmkit_default_machine_len;
 
+/* Parse at most MACHINE_MAX_PARSED entries; the rest is sanitize's working room. */
+#define MACHINE_MAX_PARSED	2048
 #define MACHINE_MAX_ENTRIES	8192
 #define MACHINE_MAX_MSGS	256
-
-static void file_write(void *arg, const char *s, size_t n)
-{
-	fwrite(s, 1, n, (FILE *)arg);
-}
-
-void tool_out_file(struct vmk_out *o, FILE *f)
-{
-	o->write = file_write;
-	o->arg = f;
-	o->total = 0;
-}
 
 const char *machine_src_option(enum machine_src src)
 {
@@ -111,7 +101,7 @@ int machine_parse(struct machine *mc, const char *path, const void *buf, size_t 
 		fprintf(stderr, "vmkit: out of memory\n");
 		return -1;
 	}
-	vmk_fwmap_init(&mc->map, ents, MACHINE_MAX_ENTRIES);
+	vmk_fwmap_init(&mc->map, ents, MACHINE_MAX_PARSED);
 	vmk_fwmap_diag_init(&mc->diag, msgs, MACHINE_MAX_MSGS);
 	if (len == 0) {
 		fprintf(stderr, "vmkit: %s: empty file\n", path);
@@ -169,6 +159,12 @@ int machine_parse(struct machine *mc, const char *path, const void *buf, size_t 
 		break;
 	}
 	mc->entries_read = mc->map.n;
+	if (ret == -VMK_ENOSPC)
+		vmk_fwmap_diag_add(&mc->diag, VMK_FWMAP_ERR, VMK_FWMAP_AT_NONE, 0,
+				   "more than %d map entries: not a real memory map", MACHINE_MAX_PARSED);
+	mc->map.cap = MACHINE_MAX_ENTRIES;
+	_Static_assert(MACHINE_MAX_ENTRIES >= 3 * MACHINE_MAX_PARSED + MACHINE_MAX_PARSED / 10 + 1,
+		       "room for vmk_fwmap_sanitize_cap(MACHINE_MAX_PARSED)");
 	if (!ret)
 		ret = vmk_fwmap_sanitize(&mc->map, &opts, &mc->diag);
 	if (ret) {

@@ -9,6 +9,8 @@
 #include <vmkit/fwmap.h>
 #include <vmkit/lib.h>
 
+#include "util.h"
+
 enum machine_src {
 	MACHINE_AUTO = 0,	/* detect from the content */
 	MACHINE_E820,		/* binary E820 table (20- or 24-byte entries) or E820 dmesg text */
@@ -47,8 +49,5 @@ int machine_load_default(struct machine *mc, unsigned int phys_bits);
 
 /* Free what machine_parse() allocated. */
 void machine_free(struct machine *mc);
-
-/* A vmk_out writing to a stdio stream. */
-void tool_out_file(struct vmk_out *o, FILE *f);
 
 #endif

@@ -9,7 +9,8 @@
 
 char *tool_read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
+	bool is_stdin = strcmp(path, "-") == 0;
+	FILE *f = is_stdin ? stdin : fopen(path, "rb");
 	char *buf = NULL;
 	size_t cap = 0, n = 0;
 
@@ -25,7 +26,8 @@ char *tool_read_file(const char *path, size_t *len)
 			if (!nb) {
 				fprintf(stderr, "vmkit: %s: out of memory\n", path);
 				free(buf);
-				fclose(f);
+				if (!is_stdin)
+					fclose(f);
 				return NULL;
 			}
 			buf = nb;
@@ -40,10 +42,12 @@ char *tool_read_file(const char *path, size_t *len)
 	if (ferror(f)) {
 		fprintf(stderr, "vmkit: %s: read error\n", path);
 		free(buf);
-		fclose(f);
+		if (!is_stdin)
+			fclose(f);
 		return NULL;
 	}
-	fclose(f);
+	if (!is_stdin)
+		fclose(f);
 	buf[n] = '\0';
 	*len = n;
 	return buf;
@@ -61,4 +65,16 @@ bool tool_parse_size(const char *opt, const char *arg, uint64_t *out)
 		return false;
 	}
 	return true;
+}
+
+static void file_write(void *arg, const char *s, size_t n)
+{
+	fwrite(s, 1, n, (FILE *)arg);
+}
+
+void tool_out_file(struct vmk_out *o, FILE *f)
+{
+	o->write = file_write;
+	o->arg = f;
+	o->total = 0;
 }

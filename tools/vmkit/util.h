@@ -5,10 +5,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include <vmkit/lib.h>
 
 /*
- * Read a whole file into a malloc'd, NUL-terminated buffer. Returns NULL
- * and prints "vmkit: FILE: reason" on error.
+ * Read a whole file ("-": standard input) into a malloc'd, NUL-terminated
+ * buffer. Returns NULL and prints "vmkit: FILE: reason" on error.
  */
 char *tool_read_file(const char *path, size_t *len);
 
@@ -17,5 +20,8 @@ char *tool_read_file(const char *path, size_t *len);
  * "vmkit: OPTION: ..." and returns false when it is not a number.
  */
 bool tool_parse_size(const char *opt, const char *arg, uint64_t *out);
+
+/* A vmk_out writing to a stdio stream. */
+void tool_out_file(struct vmk_out *o, FILE *f);
 
 #endif
