@@ -24,8 +24,8 @@
  * re-entered on the same CPU, e.g. from an interrupt) during an
  * allocator call, as with FreeBSD's critical sections. A CPU drains
  * another CPU's cache by posting a request (honoured at that CPU's next
- * call) or, if the platform has a rendezvous hook, directly while the
- * others are parked. Functions documented "quiescent" may only be called
+ * free or cache refill) or, if the platform has a rendezvous hook,
+ * directly while the others are parked. Functions documented "quiescent" may only be called
  * when no other CPU is inside the allocator (boot, tests, debuggers).
  */
 #ifndef VMKIT_PHYS_H
@@ -298,7 +298,7 @@ int vmk_phys_bootstrap_free(vmk_paddr_t base, vmk_paddr_t end);
 
 /*
  * Drain cpu's cache back to the buddy lists: at once for the calling CPU,
- * else by posting a request the CPU honours at its next allocator call.
+ * else by posting a request the CPU honours at its next free or refill.
  */
 void vmk_phys_drain_cpu(unsigned int cpu);
 

@@ -190,8 +190,8 @@ struct vmk_page *vmk_page_alloc(int domain, unsigned int pool, unsigned int flag
 		unsigned int d = domain >= 0 ? (unsigned int)domain :
 				 domain == VMK_DOMAIN_LOCAL ? G.cpu_domain[cpu] : VMK_MAX_DOMAINS;
 
-		if (VMK_LIKELY(d < VMK_MAX_DOMAINS &&
-			       !__atomic_load_n(&pc->drain_req, __ATOMIC_RELAXED))) {
+		/* A pending drain request is honoured at the next free or refill. */
+		if (VMK_LIKELY(d < VMK_MAX_DOMAINS)) {
 			struct vmk_phys_pcache *c = &pc->cache[d][pool];
 			struct vmk_page *p = c->head;
 

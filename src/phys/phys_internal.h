@@ -275,7 +275,11 @@ bool vmk_phys__fallback_ok(const struct vmk_phys_pool *pl, unsigned int from, un
 /* Zero the frames of [p, p + n) through the direct map. */
 void vmk_phys__zero(struct vmk_page *p, uint64_t n);
 
-/* Prepare an allocated block's records (state already set): fields cleared, order, zeroing. */
+/*
+ * Prepare an allocated block's records (state already set): the owner's
+ * fields cleared, order, zeroing. aux is already 0 (it is non-zero only at
+ * NOFREE run boundaries; the checker verifies that).
+ */
 static inline void vmk_phys__prep_alloc(struct vmk_page *p, uint64_t n, unsigned int order,
 					unsigned int flags, unsigned int memattr)
 {
@@ -283,7 +287,6 @@ static inline void vmk_phys__prep_alloc(struct vmk_page *p, uint64_t n, unsigned
 		p[i].md_pv = 0;
 		p[i].owner = 0;
 		p[i].ref_count = (flags & VMK_ALLOC_WIRED) ? 1 : 0;
-		p[i].aux = 0;
 		p[i].order = VMK_ORDER_NONE;
 		p[i].md_flags = 0;
 		p[i].memattr = (uint8_t)memattr;
