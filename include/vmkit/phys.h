@@ -24,8 +24,8 @@
  * re-entered on the same CPU, e.g. from an interrupt) during an
  * allocator call, as with FreeBSD's critical sections. A CPU drains
  * another CPU's cache by posting a request (honoured at that CPU's next
- * call) or, if the platform has a rendezvous hook, directly while the
- * others are parked. Functions documented "quiescent" may only be called
+ * free or cache refill) or, if the platform has a rendezvous hook,
+ * directly while the others are parked. Functions documented "quiescent" may only be called
  * when no other CPU is inside the allocator (boot, tests, debuggers).
  */
 #ifndef VMKIT_PHYS_H
@@ -129,10 +129,13 @@ size_t vmk_phys_seg_meta_size(vmk_paddr_t base, vmk_paddr_t end);
  * Add a segment [base, end) in domain, split at pool boundaries, using
  * meta (vmk_phys_seg_meta_size() bytes, 8-byte aligned, reachable by the
  * CPU) for its records. Every frame starts RESERVED; give ranges to the
- * allocator with vmk_phys_bootstrap_free(). For embedders without memblock
- * and for tests; call before allocating. Returns 0, -VMK_EINVAL (not
- * page-aligned, empty, meta NULL, domain out of range), -VMK_EEXIST
- * (overlaps a segment) or -VMK_ENOSPC (too many segments).
+ * allocator with vmk_phys_bootstrap_free(). For embedders without
+ * memblock, for tests, and after vmk_phys_init() for memory memblock did
+ * not describe (a kernel image and preloaded modules kept out of its
+ * memory, as FreeBSD keeps them out of phys_avail). Boot time, quiescent:
+ * a segment below existing ones renumbers their records. Returns 0,
+ * -VMK_EINVAL (not page-aligned, empty, meta NULL, domain out of range),
+ * -VMK_EEXIST (overlaps a segment) or -VMK_ENOSPC (too many segments).
  */
 int vmk_phys_seg_add(vmk_paddr_t base, vmk_paddr_t end, unsigned int domain, void *meta);
 
@@ -295,7 +298,7 @@ int vmk_phys_bootstrap_free(vmk_paddr_t base, vmk_paddr_t end);
 
 /*
  * Drain cpu's cache back to the buddy lists: at once for the calling CPU,
- * else by posting a request the CPU honours at its next allocator call.
+ * else by posting a request the CPU honours at its next free or refill.
  */
 void vmk_phys_drain_cpu(unsigned int cpu);
 
@@ -343,11 +346,11 @@ struct vmk_phys_boot_report {
 	uint64_t page_array;	/* page records and bitmaps (whole pages) */
 	uint64_t bad;		/* bad frames withheld from the free lists */
 	uint64_t nomap;		/* NOMAP memory (no records) */
+	uint64_t driver_managed; /* DRIVER_MANAGED memory (not boot memory; no records) */
 	uint64_t partial;	/* slivers of memory regions smaller than a page */
 	uint64_t memblock_arrays; /* memblock's own arrays freed last (part of free) */
 	uint64_t lazy_frames;	/* frames whose records await lazy init */
 	uint64_t bad_reserved;	/* bad frames inside reserved memory (pending) */
-	double init_ns;		/* 0 unless the embedder measured it */
 	unsigned int nsegs;
 	bool eager;
 };
@@ -355,7 +358,10 @@ struct vmk_phys_boot_report {
 /* The report of the last vmk_phys_init() (zeroes before it). */
 const struct vmk_phys_boot_report *vmk_phys_boot_report(void);
 
-/* Print the boot report: every byte accounted for. */
+/*
+ * Print the boot report: every byte accounted for (free + reserved + page
+ * array + bad + nomap + driver-managed + partial pages == total).
+ */
 void vmk_phys_print_boot(struct vmk_out *out);
 
 /* /proc/buddyinfo format: "Node 0, pool DMA32  n0 n1 ... " per domain and pool. */
@@ -364,10 +370,13 @@ void vmk_phys_print_buddyinfo(struct vmk_out *out);
 /* Frames per state, bytes per frame, NOFREE and per-CPU figures. */
 void vmk_phys_print_states(struct vmk_out *out);
 
+/* Every BAD frame, and every frame in use that turns BAD when freed. Quiescent. */
+void vmk_phys_print_bad(struct vmk_out *out);
+
 /* Segments: range, domain, pool, frames, lazy chunks. */
 void vmk_phys_print_segments(struct vmk_out *out);
 
-/* Everything above as one JSON object. */
+/* Everything above as one JSON object (bad frames included: quiescent). */
 void vmk_phys_print_json(struct vmk_out *out);
 
 /* Name of a pool ("DEFAULT", "DMA32", "DMA"). */

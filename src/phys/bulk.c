@@ -24,7 +24,7 @@ size_t vmk_page_alloc_bulk(int domain, unsigned int pool, unsigned int flags, si
 	}
 	for (int attempt = 0; attempt < 2 && got < n; attempt++) {
 		for (unsigned int i = 0; i < nd && got < n; i++) {
-			unsigned int d = ((unsigned int)d0 + i) % nd;
+			unsigned int d = phys_dom_next((unsigned int)d0, i, nd);
 			struct vmk_phys_domain *dm = &G.dom[d];
 
 			if (i > 0 && (flags & VMK_ALLOC_EXACT_DOMAIN))

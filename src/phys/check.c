@@ -131,10 +131,14 @@ static uint64_t check_nofree(unsigned int d)
 		CHECK(pfn / unit == (pfn + len - 1) / unit, "NOFREE run at %llx stays in one unit",
 		      (unsigned long long)pfn);
 		CHECK(s->domain == d, "NOFREE run at %llx is in its domain", (unsigned long long)pfn);
-		for (uint64_t i = 0; i < len; i++)
+		for (uint64_t i = 0; i < len; i++) {
 			CHECK(pg_state(&h[i]) == VMK_PAGE_NOFREE_POOL,
 			      "frame %llu of the NOFREE run at %llx is NOFREE_POOL", (unsigned long long)i,
 			      (unsigned long long)pfn);
+			CHECK(i == 0 || i == len - 1 || h[i].aux == 0,
+			      "inner frame %llu of the NOFREE run at %llx has aux 0", (unsigned long long)i,
+			      (unsigned long long)pfn);
+		}
 		total += len;
 		CHECK(total <= dm->nofree_avail, "NOFREE runs of d%u are not longer than counted", d);
 	}
@@ -186,6 +190,8 @@ void vmk_check_phys(void)
 				if (st == VMK_PAGE_FREE || st == VMK_PAGE_PCPU || st == VMK_PAGE_NOFREE_POOL)
 					CHECK(p->ref_count == 0, "free frame %llx has no references",
 					      (unsigned long long)pfn);
+				CHECK(st == VMK_PAGE_NOFREE_POOL || p->aux == 0,
+				      "frame %llx outside a NOFREE pool has aux 0", (unsigned long long)pfn);
 				seen[s->domain][st]++;
 				if (st == VMK_PAGE_FREE)
 					free_in_pool[s->domain][s->pool]++;
@@ -215,6 +221,11 @@ void vmk_check_phys(void)
 
 			for (unsigned int cpu = 0; cpu < VMK_MAX_CPUS; cpu++)
 				c += G.pcpu[cpu].delta[d][st];
+			/* PCPU frames are counted by the caches (checked above). */
+			if (st == VMK_PAGE_PCPU) {
+				CHECK(c == 0, "no state counter counts PCPU frames in d%u", d);
+				continue;
+			}
 			CHECK(c == seen[d][st], "counter of %s frames in d%u (%lld) matches a recount (%lld)",
 			      vmk_page_state_name(st), d, (long long)c, (long long)seen[d][st]);
 		}

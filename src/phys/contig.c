@@ -178,7 +178,7 @@ struct vmk_page *vmk_page_alloc_contig(int domain, size_t npages, vmk_paddr_t lo
 	qbot = vmk_phys__pool_of(r.lo << VMK_PAGE_SHIFT);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		for (unsigned int i = 0; i < nd; i++) {
-			unsigned int d = ((unsigned int)d0 + i) % nd;
+			unsigned int d = phys_dom_next((unsigned int)d0, i, nd);
 			struct vmk_phys_domain *dm = &G.dom[d];
 
 			if (i > 0 && (flags & VMK_ALLOC_EXACT_DOMAIN))

@@ -108,7 +108,7 @@ struct vmk_page *vmk_page_alloc_nofree(int domain, unsigned int flags)
 	}
 	for (int attempt = 0; attempt < 2; attempt++) {
 		for (unsigned int i = 0; i < nd; i++) {
-			unsigned int d = ((unsigned int)d0 + i) % nd;
+			unsigned int d = phys_dom_next((unsigned int)d0, i, nd);
 			struct vmk_phys_domain *dm = &G.dom[d];
 			struct vmk_page *p;
 
@@ -147,7 +147,7 @@ int vmk_page_alloc_nofree_batch(int domain, unsigned int flags, size_t n, struct
 		d0 = 0;
 	}
 	for (unsigned int i = 0; i < nd; i++) {
-		unsigned int d = ((unsigned int)d0 + i) % nd, imported = 0;
+		unsigned int d = phys_dom_next((unsigned int)d0, i, nd), imported = 0;
 		struct vmk_phys_domain *dm = &G.dom[d];
 		bool ok = true;
 

@@ -18,24 +18,14 @@ static const char *const state_names[VMK_PAGE_NSTATES] = {
 	[VMK_PAGE_BAD] = "bad",
 };
 
-#define S(x) (1u << VMK_PAGE_##x)
-const uint16_t vmk_phys__moves[VMK_PAGE_NSTATES] = {
-	[VMK_PAGE_NONE] = 0,
-	[VMK_PAGE_FREE] = S(PCPU) | S(ALLOC) | S(PTP) | S(NOFREE_POOL) | S(BAD),
-	[VMK_PAGE_PCPU] = S(FREE) | S(ALLOC) | S(PTP) | S(BAD),
-	[VMK_PAGE_ALLOC] = S(FREE) | S(PCPU) | S(BAD),
-	[VMK_PAGE_PTP] = S(FREE) | S(PCPU) | S(BAD),
-	[VMK_PAGE_NOFREE] = S(NOFREE_POOL),
-	[VMK_PAGE_NOFREE_POOL] = S(NOFREE) | S(FREE) | S(BAD),
-	[VMK_PAGE_RESERVED] = S(FREE) | S(BAD),
-	[VMK_PAGE_BAD] = 0,
-};
-#undef S
 
 const char *vmk_page_state_name(unsigned int state)
 {
 	return state < VMK_PAGE_NSTATES ? state_names[state] : "?";
 }
+
+/* A 64-bit word that may alias a record (GCC and Clang both honour may_alias). */
+typedef uint64_t __attribute__((may_alias)) rec_word;
 
 void vmk_phys__init_records(struct vmk_page *p, uint64_t n, uint8_t seg, unsigned int st,
 			    int64_t *cnt)
@@ -43,9 +33,18 @@ void vmk_phys__init_records(struct vmk_page *p, uint64_t n, uint8_t seg, unsigne
 	const struct vmk_page t = {
 		.state = (uint8_t)st, .order = VMK_ORDER_NONE, .seg = seg,
 	};
+	const rec_word *tw = (const rec_word *)(const void *)&t;
+	const uint64_t w0 = tw[0], w1 = tw[1], w2 = tw[2], w3 = tw[3];
+	rec_word *d = (rec_word *)(void *)p;
 
-	for (uint64_t i = 0; i < n; i++)
-		p[i] = t;
+	/* Whole words from registers: this loop runs over every frame at an eager hand-over. */
+	VMK_STATIC_ASSERT(sizeof(struct vmk_page) == 4 * sizeof(uint64_t), "a record is 4 words");
+	for (uint64_t i = 0; i < n; i++, d += 4) {
+		d[0] = w0;
+		d[1] = w1;
+		d[2] = w2;
+		d[3] = w3;
+	}
 	if (cnt)
 		cnt_add(&cnt[st], (int64_t)n);
 }

@@ -34,17 +34,9 @@ static inline void pc_count(struct vmk_phys_pcache *c, uint32_t n)
 	__atomic_store_n(&c->count, n, __ATOMIC_RELAXED);
 }
 
-/* The order-0 part of vmk_phys__prep_alloc(), inline for the fast path. */
 static inline void prep_one(struct vmk_page *p, unsigned int flags)
 {
-	p->md_pv = 0;
-	p->owner = 0;
-	p->ref_count = (flags & VMK_ALLOC_WIRED) ? 1 : 0;
-	p->order = 0;
-	p->md_flags = 0;
-	p->memattr = VMK_MEMATTR_WB;
-	if (flags & VMK_ALLOC_ZERO)
-		vmk_phys__zero(p, 1);
+	vmk_phys__prep_alloc(p, 1, 0, flags, VMK_MEMATTR_WB);
 }
 
 /* Give n pages from the top of cache c (of domain d) back to the buddy lists. */
@@ -198,8 +190,8 @@ struct vmk_page *vmk_page_alloc(int domain, unsigned int pool, unsigned int flag
 		unsigned int d = domain >= 0 ? (unsigned int)domain :
 				 domain == VMK_DOMAIN_LOCAL ? G.cpu_domain[cpu] : VMK_MAX_DOMAINS;
 
-		if (VMK_LIKELY(d < VMK_MAX_DOMAINS &&
-			       !__atomic_load_n(&pc->drain_req, __ATOMIC_RELAXED))) {
+		/* A pending drain request is honoured at the next free or refill. */
+		if (VMK_LIKELY(d < VMK_MAX_DOMAINS)) {
 			struct vmk_phys_pcache *c = &pc->cache[d][pool];
 			struct vmk_page *p = c->head;
 
@@ -215,27 +207,57 @@ struct vmk_page *vmk_page_alloc(int domain, unsigned int pool, unsigned int flag
 				return p;
 			}
 		}
+	} else if ((flags & VMK_ALLOC_NOCACHE) && domain >= 0 && (unsigned int)domain < G.ndomains &&
+		   pool < VMK_NPOOLS) {
+		/* Uncached, from the requested domain and pool: one lock round trip. */
+		struct vmk_phys_domain *dm = &G.dom[domain];
+		struct vmk_page *p;
+
+		vmk_spin_lock(&dm->lock);
+		p = vmk_phys__take_block((unsigned int)domain, pool, 0);
+		if (p)
+			vmk_phys__set_state(p, 1, VMK_PAGE_FREE,
+					    (flags & VMK_ALLOC_PTP) ? VMK_PAGE_PTP : VMK_PAGE_ALLOC,
+					    dm->count);
+		vmk_spin_unlock(&dm->lock);
+		if (p) {
+			prep_one(p, flags);
+			return p;
+		}
 	}
 	return vmk_phys__alloc_slow(domain, pool, 0, flags);
 }
 
-void vmk_page_free(struct vmk_page *p)
+/* The rare cases of vmk_page_free(), out of line to keep the fast path lean. */
+static VMK_NOINLINE void free_slow(struct vmk_page *p)
 {
-	unsigned int st = vmk_phys__free_check(p);
-	const struct vmk_phys_seg *s = pg_seg(p);
-	unsigned int d = s->domain, cpu;
-	struct vmk_phys_pcpu *pc;
-	struct vmk_phys_pcache *c;
-
 	VMK_VERIFY(p->order == 0, "vmk_page_free() frees an order-0 page (this one heads order %u)",
 		   p->order);
-	if (VMK_UNLIKELY(pg_flags(p) & VMK_PGF_BADPEND)) {
-		vmk_phys__free_pages(p, 0);
+	/* Marked bad while in use: straight to BAD under the domain lock. */
+	vmk_phys__free_pages(p, 0);
+}
+
+static VMK_NOINLINE void free_trim(struct vmk_phys_pcpu *pc, struct vmk_phys_pcache *c,
+				   unsigned int d, unsigned int cpu)
+{
+	if (c->count > VMK_PHYS_PCPU_HIGH)
+		cache_drain(c, d, VMK_PHYS_PCPU_BATCH);
+	vmk_phys__drain_pending(pc, cpu);
+}
+
+void vmk_page_free(struct vmk_page *p)
+{
+	unsigned int cpu = phys_cpu();
+	unsigned int st = vmk_phys__free_check(p);
+	const struct vmk_phys_seg *s = pg_seg(p);
+	unsigned int d = s->domain;
+	struct vmk_phys_pcpu *pc = &G.pcpu[cpu];
+	struct vmk_phys_pcache *c = &pc->cache[d][s->pool];
+
+	if (VMK_UNLIKELY(p->order != 0 || (pg_flags(p) & VMK_PGF_BADPEND))) {
+		free_slow(p);
 		return;
 	}
-	cpu = phys_cpu();
-	pc = &G.pcpu[cpu];
-	c = &pc->cache[d][s->pool];
 	pc_enter(pc);
 	p->ref_count = 0;
 	p->order = VMK_ORDER_NONE;
@@ -243,10 +265,9 @@ void vmk_page_free(struct vmk_page *p)
 	p->pcpu_next = c->head;
 	c->head = p;
 	pc_count(c, c->count + 1);
-	if (VMK_UNLIKELY(c->count > VMK_PHYS_PCPU_HIGH))
-		cache_drain(c, d, VMK_PHYS_PCPU_BATCH);
-	if (VMK_UNLIKELY(__atomic_load_n(&pc->drain_req, __ATOMIC_RELAXED)))
-		vmk_phys__drain_pending(pc, cpu);
+	if (VMK_UNLIKELY(c->count > VMK_PHYS_PCPU_HIGH ||
+			 __atomic_load_n(&pc->drain_req, __ATOMIC_RELAXED)))
+		free_trim(pc, c, d, cpu);
 	pc_exit(pc);
 }
 

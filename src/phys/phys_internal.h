@@ -126,14 +126,30 @@ static inline uint64_t ucnt_get(const uint64_t *c)
 
 /* ---- the one state-change function ---- */
 
-/* Bit s of vmk_phys__moves[o]: a frame may go from state o to state s. */
-extern const uint16_t vmk_phys__moves[VMK_PAGE_NSTATES];
+/*
+ * Bit s of vmk_phys__moves[o]: a frame may go from state o to state s.
+ * Static in every file so the compiler folds the check on the fast paths.
+ */
+#define S_(x) (1u << VMK_PAGE_##x)
+static const uint16_t vmk_phys__moves[VMK_PAGE_NSTATES] = {
+	[VMK_PAGE_NONE] = 0,
+	[VMK_PAGE_FREE] = S_(PCPU) | S_(ALLOC) | S_(PTP) | S_(NOFREE_POOL) | S_(BAD),
+	[VMK_PAGE_PCPU] = S_(FREE) | S_(ALLOC) | S_(PTP) | S_(BAD),
+	[VMK_PAGE_ALLOC] = S_(FREE) | S_(PCPU) | S_(BAD),
+	[VMK_PAGE_PTP] = S_(FREE) | S_(PCPU) | S_(BAD),
+	[VMK_PAGE_NOFREE] = S_(NOFREE_POOL) | S_(BAD),
+	[VMK_PAGE_NOFREE_POOL] = S_(NOFREE) | S_(FREE) | S_(BAD),
+	[VMK_PAGE_RESERVED] = S_(FREE) | S_(BAD),
+	[VMK_PAGE_BAD] = 0,
+};
+#undef S_
 
 /*
  * Move n consecutive records starting at p from state 'from' to state
  * 'to', updating counter array cnt (a domain's count[] under its lock, or
  * the calling CPU's delta[] for that domain). Every state change of a
- * frame after its record is initialised goes through here.
+ * frame after its record is initialised goes through here. PCPU frames
+ * are not in cnt: the count of the cache holding them is their counter.
  */
 static inline void vmk_phys__set_state(struct vmk_page *p, uint64_t n, unsigned int from,
 				       unsigned int to, int64_t *cnt)
@@ -147,8 +163,11 @@ static inline void vmk_phys__set_state(struct vmk_page *p, uint64_t n, unsigned 
 			   vmk_page_state_name(from), vmk_page_state_name(pg_state(&p[i])));
 		__atomic_store_n(&p[i].state, (uint8_t)to, __ATOMIC_RELAXED);
 	}
-	cnt_add(&cnt[from], -(int64_t)n);
-	cnt_add(&cnt[to], (int64_t)n);
+	/* PCPU frames are counted by their caches' counts (one counter, not two). */
+	if (from != VMK_PAGE_PCPU)
+		cnt_add(&cnt[from], -(int64_t)n);
+	if (to != VMK_PAGE_PCPU)
+		cnt_add(&cnt[to], (int64_t)n);
 }
 
 /* Write fresh records for [p, p + n): state st (counted in cnt), no order. */
@@ -253,15 +272,42 @@ int vmk_phys__first_domain(int domain);
 bool vmk_phys__fallback_ok(const struct vmk_phys_pool *pl, unsigned int from, unsigned int pool,
 			   unsigned int order, unsigned int flags);
 
-/* Prepare an allocated block's records: state ALLOC/PTP, order, fields cleared, zeroing. */
-void vmk_phys__prep_alloc(struct vmk_page *p, uint64_t n, unsigned int order, unsigned int flags,
-			  unsigned int memattr);
-
 /* Zero the frames of [p, p + n) through the direct map. */
 void vmk_phys__zero(struct vmk_page *p, uint64_t n);
 
-/* Check a page about to be freed and return its target state (FREE or BAD). */
-unsigned int vmk_phys__free_check(struct vmk_page *p);
+/*
+ * Prepare an allocated block's records (state already set): the owner's
+ * fields cleared, order, zeroing. aux is already 0 (it is non-zero only at
+ * NOFREE run boundaries; the checker verifies that).
+ */
+static inline void vmk_phys__prep_alloc(struct vmk_page *p, uint64_t n, unsigned int order,
+					unsigned int flags, unsigned int memattr)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		p[i].md_pv = 0;
+		p[i].owner = 0;
+		p[i].ref_count = (flags & VMK_ALLOC_WIRED) ? 1 : 0;
+		p[i].order = VMK_ORDER_NONE;
+		p[i].md_flags = 0;
+		p[i].memattr = (uint8_t)memattr;
+	}
+	p->order = (uint8_t)order;
+	if (flags & VMK_ALLOC_ZERO)
+		vmk_phys__zero(p, n);
+}
+
+/* Panic naming why p may not be freed (out of line: the fast path only tests). */
+VMK_NORETURN void vmk_phys__free_refused(const struct vmk_page *p);
+
+/* Check a page about to be freed; returns its state (ALLOC or PTP). */
+static inline unsigned int vmk_phys__free_check(const struct vmk_page *p)
+{
+	unsigned int st = pg_state(p);
+
+	if (VMK_UNLIKELY((st != VMK_PAGE_ALLOC && st != VMK_PAGE_PTP) || p->md_pv != 0))
+		vmk_phys__free_refused(p);
+	return st;
+}
 
 /*
  * Allocate 2^order frames from the first domain and pool that can give
@@ -319,6 +365,14 @@ static inline unsigned int phys_cpu(void)
 }
 
 /* ---- misc ---- */
+
+/* The i-th domain of the fallback order starting at d0 (no division on the hot path). */
+static inline unsigned int phys_dom_next(unsigned int d0, unsigned int i, unsigned int nd)
+{
+	unsigned int d = d0 + i;
+
+	return d >= nd ? d - nd : d;
+}
 
 /* Initialise the global state on first use. */
 static inline void phys_ready(void)

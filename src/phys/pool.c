@@ -83,24 +83,7 @@ void vmk_phys__zero(struct vmk_page *p, uint64_t n)
 	}
 }
 
-void vmk_phys__prep_alloc(struct vmk_page *p, uint64_t n, unsigned int order, unsigned int flags,
-			  unsigned int memattr)
-{
-	for (uint64_t i = 0; i < n; i++) {
-		p[i].md_pv = 0;
-		p[i].owner = 0;
-		p[i].ref_count = (flags & VMK_ALLOC_WIRED) ? 1 : 0;
-		p[i].aux = 0;
-		p[i].order = VMK_ORDER_NONE;
-		p[i].md_flags = 0;
-		p[i].memattr = (uint8_t)memattr;
-	}
-	p->order = (uint8_t)order;
-	if (flags & VMK_ALLOC_ZERO)
-		vmk_phys__zero(p, n);
-}
-
-unsigned int vmk_phys__free_check(struct vmk_page *p)
+void vmk_phys__free_refused(const struct vmk_page *p)
 {
 	unsigned int st = pg_state(p);
 
@@ -110,9 +93,9 @@ unsigned int vmk_phys__free_check(struct vmk_page *p)
 	VMK_VERIFY(st == VMK_PAGE_ALLOC || st == VMK_PAGE_PTP,
 		   "freed page %llx is allocated (state %s: double free?)",
 		   (unsigned long long)vmk_page_to_pa(p), vmk_page_state_name(st));
-	VMK_ASSERT(p->md_pv == 0, "freed page %llx is off every reverse-map list (md_pv 0)",
+	VMK_VERIFY(p->md_pv == 0, "freed page %llx is off every reverse-map list (md_pv 0)",
 		   (unsigned long long)vmk_page_to_pa(p));
-	return st;
+	vmk_panic("page %llx cannot be freed", (unsigned long long)vmk_page_to_pa(p));
 }
 
 /* Frames of a freed block go FREE (or BAD if pending), then to the lists. Lock held. */
@@ -181,7 +164,14 @@ void vmk_page_free_contig(struct vmk_page *p, size_t npages)
 		VMK_VERIFY(p[i].order == 0, "page %zu of a contiguous run is order 0", i);
 	}
 	vmk_spin_lock(&dm->lock);
-	free_locked(dm, p, npages);
+	if (npages == 1 && !(pg_flags(p) & VMK_PGF_BADPEND)) {
+		/* One page straight to the lists: the uncached order-0 free. */
+		p->ref_count = 0;
+		vmk_phys__set_state(p, 1, pg_state(p), VMK_PAGE_FREE, dm->count);
+		vmk_phys__free_block(s, pg_pfn(p), 0);
+	} else {
+		free_locked(dm, p, npages);
+	}
 	vmk_spin_unlock(&dm->lock);
 }
 
@@ -207,7 +197,7 @@ struct vmk_page *vmk_phys__alloc_slow(int domain, unsigned int pool, unsigned in
 	}
 	for (int attempt = 0; attempt < 2; attempt++) {
 		for (unsigned int i = 0; i < nd; i++) {
-			unsigned int d = ((unsigned int)d0 + i) % nd;
+			unsigned int d = phys_dom_next((unsigned int)d0, i, nd);
 			struct vmk_phys_domain *dm = &G.dom[d];
 
 			if (i > 0 && (flags & VMK_ALLOC_EXACT_DOMAIN))

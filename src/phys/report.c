@@ -24,6 +24,10 @@ void vmk_phys_get_stats(struct vmk_phys_stats *st)
 				c += __atomic_load_n(&G.pcpu[cpu].delta[d][s], __ATOMIC_RELAXED);
 			st->state[s] += (uint64_t)c;
 		}
+		for (unsigned int cpu = 0; cpu < VMK_MAX_CPUS; cpu++)
+			for (unsigned int q = 0; q < VMK_NPOOLS; q++)
+				st->state[VMK_PAGE_PCPU] +=
+					__atomic_load_n(&G.pcpu[cpu].cache[d][q].count, __ATOMIC_RELAXED);
 	}
 	for (unsigned int i = 0; i < G.nsegs; i++)
 		st->lazy += __atomic_load_n(&G.segs[i].lazy_count, __ATOMIC_RELAXED) * PHYS_CHUNK_PAGES;
@@ -48,7 +52,8 @@ static void line_size(struct vmk_out *out, const char *what, uint64_t bytes, uin
 void vmk_phys_print_boot(struct vmk_out *out)
 {
 	const struct vmk_phys_boot_report *r = &G.boot;
-	uint64_t sum = r->free + r->reserved + r->page_array + r->bad + r->nomap + r->partial;
+	uint64_t sum = r->free + r->reserved + r->page_array + r->bad + r->nomap +
+		       r->driver_managed + r->partial;
 
 	vmk_out_printf(out, "phys: hand-over from memblock (%u segments, %s record init)\n", r->nsegs,
 		       r->eager ? "eager" : "lazy");
@@ -59,8 +64,9 @@ void vmk_phys_print_boot(struct vmk_out *out)
 	line_size(out, "page array", r->page_array, r->total);
 	line_size(out, "bad", r->bad, r->total);
 	line_size(out, "nomap", r->nomap, r->total);
+	line_size(out, "driver-managed", r->driver_managed, r->total);
 	line_size(out, "partial pages", r->partial, r->total);
-	vmk_out_printf(out, "  accounted: free + reserved + page array + bad + nomap + partial = %llu %s total %llu\n",
+	vmk_out_printf(out, "  accounted: free + reserved + page array + bad + nomap + driver-managed + partial = %llu %s total %llu\n",
 		       (unsigned long long)sum, sum == r->total ? "==" : "!=",
 		       (unsigned long long)r->total);
 	if (r->bad_reserved)
@@ -119,6 +125,55 @@ void vmk_phys_print_states(struct vmk_out *out)
 		       (unsigned long long)st.nofree_returned);
 }
 
+/* Call fn for every BAD or pending-bad frame (lazy chunks never hold one). */
+static void each_bad(void (*fn)(void *arg, vmk_paddr_t pa, bool pending), void *arg)
+{
+	for (unsigned int i = 0; i < G.nsegs; i++) {
+		const struct vmk_phys_seg *s = &G.segs[i];
+
+		for (uint64_t pfn = s->start_pfn; pfn < s->end_pfn; pfn++) {
+			const struct vmk_page *p;
+
+			if (s->lazy_count && vmk_phys__chunk_lazy(s, pfn / PHYS_CHUNK_PAGES)) {
+				pfn = VMK_ALIGN_UP(pfn + 1, PHYS_CHUNK_PAGES) - 1;
+				continue;
+			}
+			p = seg_page(s, pfn);
+			if (pg_state(p) == VMK_PAGE_BAD || (pg_flags(p) & VMK_PGF_BADPEND))
+				fn(arg, pfn << VMK_PAGE_SHIFT, pg_state(p) != VMK_PAGE_BAD);
+		}
+	}
+}
+
+static void bad_text(void *arg, vmk_paddr_t pa, bool pending)
+{
+	vmk_out_printf(arg, "  0x%012llx%s\n", (unsigned long long)pa,
+		       pending ? " (in use: bad when freed)" : "");
+}
+
+void vmk_phys_print_bad(struct vmk_out *out)
+{
+	struct vmk_phys_stats st;
+
+	vmk_phys_get_stats(&st);
+	vmk_out_printf(out, "bad frames: %llu\n", (unsigned long long)st.state[VMK_PAGE_BAD]);
+	each_bad(bad_text, out);
+}
+
+struct bad_json {
+	struct vmk_out *out;
+	bool first;
+};
+
+static void bad_json(void *arg, vmk_paddr_t pa, bool pending)
+{
+	struct bad_json *b = arg;
+
+	vmk_out_printf(b->out, "%s{\"pa\": %llu, \"pending\": %s}", b->first ? "" : ", ",
+		       (unsigned long long)pa, pending ? "true" : "false");
+	b->first = false;
+}
+
 void vmk_phys_print_segments(struct vmk_out *out)
 {
 	for (unsigned int i = 0; i < G.nsegs; i++) {
@@ -143,12 +198,13 @@ void vmk_phys_print_json(struct vmk_out *out)
 	vmk_phys_get_stats(&st);
 	vmk_out_printf(out, "{\n  \"bytes_per_frame\": %zu,\n", sizeof(struct vmk_page));
 	vmk_out_printf(out, "  \"boot\": {\"total\": %llu, \"free\": %llu, \"reserved\": %llu, "
-		       "\"page_array\": %llu, \"bad\": %llu, \"nomap\": %llu, \"partial\": %llu, "
-		       "\"memblock_arrays\": %llu, \"lazy_frames\": %llu, \"eager\": %s},\n",
+		       "\"page_array\": %llu, \"bad\": %llu, \"nomap\": %llu, \"driver_managed\": %llu, "
+		       "\"partial\": %llu, \"memblock_arrays\": %llu, \"lazy_frames\": %llu, "
+		       "\"eager\": %s},\n",
 		       (unsigned long long)r->total, (unsigned long long)r->free,
 		       (unsigned long long)r->reserved, (unsigned long long)r->page_array,
 		       (unsigned long long)r->bad, (unsigned long long)r->nomap,
-		       (unsigned long long)r->partial, (unsigned long long)r->memblock_arrays,
+		       (unsigned long long)r->driver_managed, (unsigned long long)r->partial, (unsigned long long)r->memblock_arrays,
 		       (unsigned long long)r->lazy_frames, r->eager ? "true" : "false");
 	vmk_out_printf(out, "  \"segments\": [");
 	for (unsigned int i = 0; i < G.nsegs; i++) {
@@ -168,6 +224,13 @@ void vmk_phys_print_json(struct vmk_out *out)
 		       (unsigned long long)st.nofree_imported,
 		       (unsigned long long)st.state[VMK_PAGE_NOFREE_POOL],
 		       (unsigned long long)st.nofree_returned);
+	{
+		struct bad_json b = { out, true };
+
+		vmk_out_puts(out, "  \"bad_frames\": [");
+		each_bad(bad_json, &b);
+		vmk_out_puts(out, "],\n");
+	}
 	vmk_out_printf(out, "  \"buddyinfo\": [");
 	for (unsigned int d = 0; d < G.ndomains; d++) {
 		for (unsigned int q = VMK_NPOOLS; q-- > 0;) {

@@ -9,12 +9,14 @@
 int vmkit_cmd_memmap(int argc, char **argv);
 int vmkit_cmd_iomem(int argc, char **argv);
 int vmkit_cmd_kexec_plan(int argc, char **argv);
+int vmkit_cmd_phys(int argc, char **argv);
 int vmkit_cmd_ptdump(int argc, char **argv);
 
 static const struct vmkit_cmd commands[] = {
 	{ "memmap", vmkit_cmd_memmap, "ingest a firmware memory map, run memblock, print map, regions, /proc/iomem, summary" },
 	{ "iomem", vmkit_cmd_iomem, "parse /proc/iomem text and render it back, as JSON or as usable RAM" },
 	{ "kexec-plan", vmkit_cmd_kexec_plan, "place kexec/kdump segments in memory the next kernel does not need" },
+	{ "phys", vmkit_cmd_phys, "boot a machine up to the page allocator: boot report, buddyinfo, frame states" },
 	{ "ptdump", vmkit_cmd_ptdump, "boot a simulated machine and dump its page tables (ptdump style)" },
 	{ NULL, NULL, NULL },
 };

@@ -1,0 +1,133 @@
+/*
+ * End-to-end tests of `vmkit phys`: the default machine's boot report
+ * against figures computed here from the independent listing of the same
+ * UEFI map, synthetic machines, and usage errors.
+ */
+#include "harness.h"
+#include "cli_util.h"
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* Bytes per EFI type from the text listing next to the embedded machine. */
+static void listing(uint64_t bytes[16])
+{
+	char *text = th_read_data("memmaps/qemu-q35-ovmf-x86_64-4G.txt", NULL);
+	char *save = NULL;
+
+	memset(bytes, 0, 16 * sizeof(bytes[0]));
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned type;
+		char name[64];
+		unsigned long long first, last;
+
+		if (line[0] == '#')
+			continue;
+		assert_int_equal(sscanf(line, "%u %63s phys %llx-%llx", &type, name, &first, &last), 4);
+		assert_true(type < 16);
+		bytes[type] += last - first + 1;
+	}
+	free(text);
+}
+
+static void test_default_machine(void **state)
+{
+	uint64_t b[16], total, nomap, freeb, resv, arr, bad, part, dm;
+	struct cli_result r;
+
+	(void)state;
+	listing(b);
+	r = cli_run(ARGS("phys", "--json"));
+	assert_int_equal(r.status, 0);
+	/* Memory per the boot policy: RAM kinds, ACPI reclaim, and NOMAP runtime/NVS. */
+	total = b[1] + b[2] + b[3] + b[4] + b[7] + b[9] + b[5] + b[6] + b[10];
+	nomap = b[5] + b[6] + b[10];
+	assert_int_equal(json_u64_field(r.out, "bytes_per_frame"), 32);
+	assert_true(json_u64_field(r.out, "total") == total);
+	assert_true(json_u64_field(r.out, "nomap") == nomap);
+	freeb = json_u64_field(r.out, "free");
+	resv = json_u64_field(r.out, "reserved");
+	arr = json_u64_field(r.out, "page_array");
+	bad = json_u64_field(r.out, "bad");
+	part = json_u64_field(r.out, "partial");
+	dm = json_u64_field(r.out, "driver_managed");
+	assert_true(freeb + resv + arr + bad + part + dm + nomap == total);
+	/* 32 bytes per managed 4 KiB frame, rounded up per segment. */
+	assert_true(arr >= (total - nomap) / 128 && arr <= (total - nomap) / 128 + 64 * 4096);
+	/* Free: boot-services and conventional memory less the kernel and the page array. */
+	assert_true(freeb <= b[3] + b[4] + b[7] - arr - 16 * VMK_MiB);
+	assert_true(freeb >= b[3] + b[4] + b[7] - arr - 16 * VMK_MiB - 64 * VMK_KiB - 16 * 4096);
+	assert_non_null(strstr(r.out, "\"handover_ns\""));
+	cli_free(&r);
+
+	r = cli_run(ARGS("phys"));
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "Node 0, pool    DMA32"));
+	assert_non_null(strstr(r.out, " == total "));
+	assert_non_null(strstr(r.out, "bytes per frame: 32"));
+	cli_free(&r);
+}
+
+static void test_synthetic(void **state)
+{
+	struct cli_result r;
+
+	(void)state;
+	r = cli_run(ARGS("phys", "--ram", "2G", "--domains", "2", "--bad", "0x50000000,0x1000",
+			 "--eager", "--json"));
+	assert_int_equal(r.status, 0);
+	assert_true(json_u64_field(r.out, "total") == 2 * VMK_GiB);
+	/* 0x1000 is inside the reserved first MiB: bad when freed, not withheld. */
+	assert_int_equal(json_u64_field(r.out, "bad"), 4096);
+	assert_int_equal(json_u64_field(r.out, "lazy"), 0);
+	assert_non_null(strstr(r.out, "\"node\": 1"));
+	assert_non_null(strstr(r.out, "\"eager\": true"));
+	assert_non_null(strstr(r.out, "{\"pa\": 1342177280, \"pending\": false}"));
+	assert_non_null(strstr(r.out, "{\"pa\": 4096, \"pending\": true}"));
+	cli_free(&r);
+	/* A terabyte hands over lazily. */
+	r = cli_run(ARGS("phys", "--ram", "1T", "--json"));
+	assert_int_equal(r.status, 0);
+	assert_true(json_u64_field(r.out, "total") == VMK_TiB);
+	assert_true(json_u64_field(r.out, "lazy") > (VMK_TiB / 4096) * 9 / 10);
+	cli_free(&r);
+}
+
+static void test_usage_errors(void **state)
+{
+	const char *const *bad[] = {
+		ARGS("phys", "--ram", "12"),
+		ARGS("phys", "--ram", "4G", "--domains", "99"),
+		ARGS("phys", "--domains", "2"),
+		ARGS("phys", "--bad", "zz"),
+		ARGS("phys", "--frobnicate"),
+		ARGS("phys", "--ram"),
+		ARGS("phys", "--ram", "1G", "--machine", "x"),
+	};
+	struct cli_result r;
+
+	(void)state;
+	for (size_t i = 0; i < VMK_ARRAY_SIZE(bad); i++) {
+		r = cli_run(bad[i]);
+		assert_int_equal(r.status, 2);
+		assert_true(strlen(r.err) > 0);
+		cli_free(&r);
+	}
+	r = cli_run(ARGS("phys", "--machine", "/nonexistent/map"));
+	assert_int_equal(r.status, 1);
+	cli_free(&r);
+	r = cli_run(ARGS("phys", "--help"));
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "usage: vmkit phys"));
+	cli_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_machine),
+		cmocka_unit_test(test_synthetic),
+		cmocka_unit_test(test_usage_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

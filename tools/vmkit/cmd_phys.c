@@ -1,0 +1,347 @@
+/*
+ * vmkit phys: simulate a boot up to the page allocator and report it.
+ *
+ * A machine (the embedded QEMU q35 UEFI map, a map file, or a synthetic
+ * machine of a given size and NUMA domain count) goes through memblock,
+ * a kernel image is reserved, and memblock hands over to the physical
+ * allocator. Prints the boot report (every byte accounted for), segments,
+ * /proc/buddyinfo and per-state frame counts, or one JSON document.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <vmkit/boot.h>
+#include <vmkit/memblock.h>
+#include <vmkit/phys.h>
+
+#include "machine.h"
+#include "sim.h"
+#include "util.h"
+
+#define MAX_BAD 256
+
+struct phys_opts {
+	const char *path;
+	enum machine_src src;
+	uint64_t ram;			/* synthetic machine size, 0: a map */
+	unsigned int domains;
+	uint64_t kernel_size;
+	vmk_paddr_t bad[MAX_BAD];
+	size_t nbad;
+	bool json, eager;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: vmkit phys [SOURCE] [options]\n"
+"\n"
+"Simulate a boot up to the physical page allocator: the machine's memory map\n"
+"goes into memblock, a kernel image is reserved, and memblock hands over to\n"
+"the allocator (segments per node and pool, page array from memblock, free\n"
+"ranges into the buddy lists, memblock's own arrays freed last). Prints the\n"
+"boot report (every byte accounted for), the segments, /proc/buddyinfo per\n"
+"domain and pool, and frames per state. Without a SOURCE, the embedded\n"
+"default machine (QEMU q35, 4 GiB, OVMF UEFI map) is used.\n"
+"\n"
+"SOURCE (one of):\n"
+"  --ram SIZE         a synthetic machine with SIZE of RAM (e.g. 64G, 1T): RAM\n"
+"                     from 0 to 2 GiB (less the first MiB) and above 4 GiB\n"
+"  --machine FILE     a firmware map in any format 'vmkit memmap' reads\n"
+"  --efi FILE, --e820 FILE, --dtb FILE, --iomem FILE, --dmesg FILE\n"
+"\n"
+"options:\n"
+"  --domains N        split a synthetic machine's RAM into N NUMA domains (1-%d)\n"
+"  --bad ADDR[,ADDR]  frames to withhold as bad (repeatable)\n"
+"  --kernel-size SIZE kernel image to reserve (default 16M; 0: none)\n"
+"  --eager            initialise every page record at hand-over (default: lazily,\n"
+"                     in 4 MiB chunks when first needed)\n"
+"  --json             one JSON document (keys: bytes_per_frame, boot, segments, bad_frames,\n"
+"                     states, buddyinfo, nofree, handover_ns)\n"
+"  --help             this text\n", VMK_MAX_DOMAINS);
+}
+
+static int add_bad(struct phys_opts *o, const char *arg)
+{
+	char buf[512];
+	char *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		uint64_t pa;
+
+		if (!tool_parse_size("--bad", t, &pa))
+			return -1;
+		if (o->nbad == MAX_BAD) {
+			fprintf(stderr, "vmkit phys: --bad: more than %d addresses\n", MAX_BAD);
+			return -1;
+		}
+		o->bad[o->nbad++] = pa;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct phys_opts *o)
+{
+	static const struct { const char *opt; enum machine_src src; } srcs[] = {
+		{ "--e820", MACHINE_E820 }, { "--efi", MACHINE_EFI }, { "--dtb", MACHINE_DTB },
+		{ "--iomem", MACHINE_IOMEM }, { "--dmesg", MACHINE_DMESG },
+		{ "--machine", MACHINE_AUTO },
+	};
+
+	memset(o, 0, sizeof(*o));
+	o->kernel_size = 16 * VMK_MiB;
+	o->domains = 1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		bool matched = false;
+		uint64_t n;
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			exit(0);
+		}
+		if (!strcmp(a, "--json")) {
+			o->json = true;
+			continue;
+		}
+		if (!strcmp(a, "--eager")) {
+			o->eager = true;
+			continue;
+		}
+		for (size_t k = 0; k < sizeof(srcs) / sizeof(srcs[0]); k++) {
+			if (strcmp(a, srcs[k].opt))
+				continue;
+			matched = true;
+			if (!v) {
+				fprintf(stderr, "vmkit phys: %s needs a FILE\n", a);
+				return -1;
+			}
+			if (o->path || o->ram) {
+				fprintf(stderr, "vmkit phys: give one source only\n");
+				return -1;
+			}
+			o->src = srcs[k].src;
+			o->path = v;
+			i++;
+		}
+		if (matched)
+			continue;
+		if (!v) {
+			fprintf(stderr, "vmkit phys: unknown option or missing value: '%s' (see --help)\n", a);
+			return -1;
+		}
+		if (!strcmp(a, "--ram")) {
+			if (!tool_parse_size(a, v, &o->ram))
+				return -1;
+			if (o->path) {
+				fprintf(stderr, "vmkit phys: give one source only\n");
+				return -1;
+			}
+			if (o->ram < 64 * VMK_MiB || o->ram > 64 * VMK_TiB) {
+				fprintf(stderr, "vmkit phys: --ram: %s is not between 64M and 64T\n", v);
+				return -1;
+			}
+		} else if (!strcmp(a, "--domains")) {
+			if (!tool_parse_size(a, v, &n) || n < 1 || n > VMK_MAX_DOMAINS) {
+				fprintf(stderr, "vmkit phys: --domains: '%s' is not from 1 to %d\n", v,
+					VMK_MAX_DOMAINS);
+				return -1;
+			}
+			o->domains = (unsigned int)n;
+		} else if (!strcmp(a, "--bad")) {
+			if (add_bad(o, v))
+				return -1;
+		} else if (!strcmp(a, "--kernel-size")) {
+			if (!tool_parse_size(a, v, &o->kernel_size))
+				return -1;
+		} else {
+			fprintf(stderr, "vmkit phys: unknown option '%s' (see --help)\n", a);
+			return -1;
+		}
+		i++;
+	}
+	if (o->domains > 1 && !o->ram) {
+		fprintf(stderr, "vmkit phys: --domains needs a synthetic machine (--ram)\n");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Synthetic machine: RAM at [0, min(ram, 2G)) and [4G, ...), split into
+ * domains by address every ram/domains bytes. Returns 0, 1 (message
+ * printed) or a negative memblock error.
+ */
+static int synth_memblock(struct vmk_memblock *mb, const struct phys_opts *o)
+{
+	uint64_t low = VMK_MIN(o->ram, 2 * VMK_GiB);
+	uint64_t per = VMK_ALIGN_DOWN(o->ram / o->domains, 2 * VMK_MiB), done = 0;
+	const struct { vmk_paddr_t base; uint64_t size; } r[2] = {
+		{ 0, low }, { 4 * VMK_GiB, o->ram - low },
+	};
+	int err;
+
+	for (int i = 0; i < 2; i++) {
+		if (!r[i].size)
+			continue;
+		if (vmk_sim_ram_add(r[i].base, r[i].size)) {
+			fprintf(stderr, "vmkit phys: cannot simulate %llu bytes of RAM\n",
+				(unsigned long long)r[i].size);
+			return 1;
+		}
+		for (uint64_t off = 0; off < r[i].size;) {
+			unsigned int nid = (unsigned int)VMK_MIN(done / per, (uint64_t)o->domains - 1);
+			uint64_t len = r[i].size - off;
+
+			if (nid < o->domains - 1)
+				len = VMK_MIN(len, (nid + 1) * per - done);
+			err = vmk_memblock_add_node(mb, r[i].base + off, len, (int)nid, 0);
+			if (err)
+				return err;
+			off += len;
+			done += len;
+		}
+	}
+	/* Firmware and real-mode memory below 1 MiB. */
+	return vmk_memblock_reserve(mb, 0, VMK_MiB);
+}
+
+/* Back the span of a map's RAM with one simulated range (contiguous direct map). */
+static bool back_ram(const struct vmk_fwmap *m)
+{
+	vmk_paddr_t lo = VMK_PADDR_MAX, hi = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		if (!vmk_mem_kind_is_ram(m->e[i].kind) && m->e[i].kind != VMK_MEM_RESERVED)
+			continue;
+		lo = VMK_MIN(lo, m->e[i].base);
+		hi = VMK_MAX(hi, m->e[i].base + m->e[i].size);
+	}
+	if (lo >= hi)
+		return false;
+	lo = VMK_ALIGN_DOWN(lo, VMK_PAGE_SIZE);
+	hi = VMK_ALIGN_UP(hi, VMK_PAGE_SIZE);
+	return vmk_sim_ram_add(lo, hi - lo) == 0;
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+int vmkit_cmd_phys(int argc, char **argv)
+{
+	static struct vmk_memblock mb;
+	struct phys_opts o;
+	struct machine mc;
+	struct vmk_phys_init_args args;
+	struct vmk_out out;
+	const char *name = "<embedded q35-4G>";
+	bool have_map = false;
+	double t0, t1;
+	int ret = 1, err;
+
+	if (parse_args(argc, argv, &o))
+		return 2;
+	memset(&mc, 0, sizeof(mc));
+	vmk_phys_reset();
+	vmk_memblock_init(&mb);
+	if (o.ram) {
+		name = "<synthetic>";
+		vmk_memblock_allow_resize(&mb, true);
+		err = synth_memblock(&mb, &o);
+		if (err) {
+			if (err > 0)
+				goto out;
+			fprintf(stderr, "vmkit phys: memblock: %s\n", vmk_strerror(err));
+			goto out;
+		}
+	} else {
+		if (o.path ? machine_load(&mc, o.path, o.src, 0, 0) : machine_load_default(&mc, 0)) {
+			machine_free(&mc);
+			return 1;
+		}
+		have_map = true;
+		if (o.path)
+			name = o.path;
+		vmk_memblock_allow_resize(&mb, back_ram(&mc.map));
+		err = vmk_boot_memblock_from_fwmap(&mb, &mc.map);
+		if (err) {
+			fprintf(stderr, "vmkit phys: %s: memblock: %s\n", name, vmk_strerror(err));
+			goto out;
+		}
+	}
+	if (o.kernel_size) {
+		vmk_paddr_t kbase = 0;
+
+		err = vmk_boot_reserve_kernel(&mb, o.kernel_size, 2 * VMK_MiB, 16 * VMK_MiB, false,
+					      &kbase);
+		if (err) {
+			fprintf(stderr, "vmkit phys: no free memory for a %llu-byte kernel image (%s)\n",
+				(unsigned long long)o.kernel_size, vmk_strerror(err));
+			goto out;
+		}
+	}
+	memset(&args, 0, sizeof(args));
+	args.bad = o.bad;
+	args.nbad = o.nbad;
+	args.eager = o.eager;
+	t0 = now_ns();
+	err = vmk_phys_init(&mb, &args);
+	t1 = now_ns();
+	if (err) {
+		fprintf(stderr, "vmkit phys: %s: hand-over to the page allocator failed: %s\n", name,
+			vmk_strerror(err));
+		goto out;
+	}
+	vmk_check_phys();
+	tool_out_file(&out, stdout);
+	if (o.json) {
+		/* The allocator's document, with the measured time added before the closing brace. */
+		char *buf;
+		size_t cap = 1 << 20;
+		struct vmk_outbuf ob;
+
+		buf = malloc(cap);
+		if (!buf) {
+			fprintf(stderr, "vmkit phys: out of memory\n");
+			goto out;
+		}
+		vmk_outbuf_init(&ob, buf, cap);
+		vmk_phys_print_json(&ob.out);
+		if (ob.overflow || ob.len < 3) {
+			fprintf(stderr, "vmkit phys: report too large\n");
+			free(buf);
+			goto out;
+		}
+		ob.len -= 3;	/* "\n}\n" */
+		printf("%.*s,\n  \"machine\": \"%s\",\n  \"handover_ns\": %.0f\n}\n", (int)ob.len, buf,
+		       name, t1 - t0);
+		free(buf);
+	} else {
+		printf("machine: %s\n", name);
+		vmk_phys_print_boot(&out);
+		printf("  hand-over took %.3f ms\n\n", (t1 - t0) / 1e6);
+		vmk_phys_print_segments(&out);
+		printf("\n");
+		vmk_phys_print_buddyinfo(&out);
+		printf("\n");
+		vmk_phys_print_states(&out);
+		printf("\n");
+		vmk_phys_print_bad(&out);
+	}
+	ret = 0;
+out:
+	if (have_map)
+		machine_free(&mc);
+	vmk_phys_reset();
+	vmk_sim_ram_reset();
+	return ret;
+}
