@@ -83,6 +83,60 @@ int vmk_pmap__split_edges(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva)
 		va = next_;								\
 	}
 
+/*
+ * Remove the valid 4 KiB leaves of the level-0 table at t within
+ * [sva, eva) (one table's worth): one page-record lookup and one count
+ * update for the whole run instead of one per entry.
+ */
+static void remove_table_run(struct vmk_pmap *pm, vmk_paddr_t t, vmk_vaddr_t sva, vmk_vaddr_t eva,
+			     struct vmk_pmap_batch *b)
+{
+	vmk_pte_t *tbl = pmap__table(t);
+	unsigned int n = 0;
+	bool pv_held = false;
+
+	for (vmk_vaddr_t va = sva; va < eva; va += VMK_PAGE_SIZE) {
+		vmk_pte_t *p = &tbl[VMK_PT_INDEX(va, 0)], old;
+		uint32_t a;
+
+		if (!ARCH->is_valid(pte_load(p), 0))
+			continue;
+		old = pte_clear(p);
+		a = ARCH->attrs_of(old, 0);
+		n++;
+		if (a & VMK_PTE_A_WIRED)
+			pm->st.wired--;
+		if (a & VMK_PTE_A_MANAGED) {
+			struct vmk_page *head = vmk_pmap__pv_head(ARCH->pa_of(old, 0), 0);
+			struct vmk_pv *pv;
+
+			vmk_pmap__note_removed(old, 0);
+			if (!pv_held) {
+				pv__lock();
+				pv_held = true;
+			}
+			pv = vmk_pmap__pv_find(head, pm, va, 0);
+			VMK_VERIFY(pv != NULL, "managed mapping at %#llx has no PV entry", (unsigned long long)va);
+			vmk_pmap__pv_unlink(head, pv);
+			vmk_pmap__pv_free(pm, pv);
+		}
+	}
+	if (pv_held)
+		pv__unlock();
+	if (n == 0)
+		return;
+	vmk_pmap__batch_add(b, sva, eva - sva, false);
+	pmap__count_leaf(pm, 0, -(int)n);
+	if (!pm->kernel && t != pm->root) {
+		struct vmk_page *pg = vmk_pa_to_page(t);
+
+		VMK_ASSERT(pg->ref_count >= n, "PTP %#llx counts %u entries, %u removed",
+			   (unsigned long long)t, pg->ref_count, n);
+		pg->ref_count -= n - 1;	/* the last one goes through the unref path */
+	}
+	vmk_pmap__ptp_unref(pm, sva, 0, t, b);
+}
+
 int vmk_pmap_remove(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva)
 {
 	struct vmk_pmap_batch b = { 0, 0, false, NULL };
@@ -93,9 +147,25 @@ int vmk_pmap_remove(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva)
 	pmap__lock(pm);
 	r = vmk_pmap__split_edges(pm, sva, eva);
 	if (r == 0) {
-		FOR_EACH_LEAF(pm, sva, eva, p, va, lvl, t, {
-			vmk_pmap__remove_leaf(pm, p, va & ~(VMK_PT_SIZE(lvl) - 1), lvl, t, false, &b);
-		})
+		for (vmk_vaddr_t va = sva; va < eva;) {
+			unsigned int lvl;
+			vmk_paddr_t t;
+			vmk_pte_t *p = vmk_pmap__walk(pm, va, &lvl, &t);
+			vmk_vaddr_t next;
+
+			if (lvl == 0) {
+				/* A whole level-0 table's part of the range at once. */
+				next = (va & ~(VMK_PT_SIZE(1) - 1)) + VMK_PT_SIZE(1);
+				remove_table_run(pm, t, va, VMK_MIN(next, eva), &b);
+			} else {
+				next = (va & ~(VMK_PT_SIZE(lvl) - 1)) + VMK_PT_SIZE(lvl);
+				if (ARCH->is_valid(pte_load(p), lvl))
+					vmk_pmap__remove_leaf(pm, p, va & ~(VMK_PT_SIZE(lvl) - 1), lvl, t, false, &b);
+			}
+			if (next <= va)
+				break;
+			va = next;
+		}
 		vmk_pmap__batch_flush(pm, &b);
 	}
 	pmap__unlock(pm);
