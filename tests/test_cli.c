@@ -239,7 +239,7 @@ static void test_memmap_errors(void **state)
 
 static void test_help(void **state)
 {
-	static const char *const cmds[] = { "memmap", "iomem", "kexec-plan", "phys" };
+	static const char *const cmds[] = { "memmap", "iomem", "kexec-plan", "phys", "ptdump" };
 	struct cli_result r;
 
 	(void)state;
