@@ -66,6 +66,7 @@ static void test_policy_table(void **state)
 	/* Device-tree reserved-memory is RAM in use; a NOMAP flag always wins. */
 	e.kind = VMK_MEM_RESERVED;
 	assert_int_equal(vmk_boot_action(&e, VMK_FWMAP_FMT_FDT), VMK_BOOT_RESERVE);
+	assert_string_equal(vmk_boot_resource_name(&e, VMK_FWMAP_FMT_FDT), "System RAM");
 	e.kind = VMK_MEM_USABLE;
 	e.flags = VMK_FWMAP_F_NOMAP;
 	assert_int_equal(vmk_boot_action(&e, VMK_FWMAP_FMT_FDT), VMK_BOOT_NOMAP);
@@ -73,6 +74,7 @@ static void test_policy_table(void **state)
 	e.flags = VMK_FWMAP_F_IN_RAM;
 	e.kind = VMK_MEM_RESERVED;
 	assert_int_equal(vmk_boot_action(&e, VMK_FWMAP_FMT_NONE), VMK_BOOT_RESERVE);
+	assert_string_equal(vmk_boot_resource_name(&e, VMK_FWMAP_FMT_NONE), "System RAM");
 	e.kind = VMK_MEM_ACPI_NVS;
 	assert_int_equal(vmk_boot_action(&e, VMK_FWMAP_FMT_NONE), VMK_BOOT_NOMAP);
 	e.flags = 0;

@@ -6,6 +6,8 @@
 #include "harness.h"
 #include "cli_util.h"
 
+#include <libfdt.h>
+
 #include <unistd.h>
 
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -172,6 +174,83 @@ static void test_memmap_iomem(void **state)
 	assert_int_equal(json_u64_field(r.out, "reserved_bytes"), nested);
 	assert_int_equal(json_u64_field(r.out, "usable_bytes"), 0xb000000ull - nested);
 	cli_free(&r);
+	/* The nesting read from the file comes back in the tree (Kernel code/data are RAM). */
+	r = cli_run(ARGS("memmap", "--iomem", th_data_path("memmaps/iomem-arm64-nested.txt"),
+			 "--kernel-size", "0"));
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "14000000-1effffff : System RAM\n"
+				      "  14154000-14154fff : reserved\n"
+				      "  141c0000-14bcffff : reserved\n"
+				      "  16370000-1686ffff : reserved\n"
+				      "  17350000-17377fff : reserved\n"));
+	cli_free(&r);
+}
+
+/* A device tree built here with libfdt: 1 GiB of RAM with three carve-outs. */
+static void test_memmap_dtb(void **state)
+{
+	static char fdt[4096];
+	const fdt64_t mem[] = { cpu_to_fdt64(0x40000000), cpu_to_fdt64(0x40000000) };
+	const fdt64_t nomap[] = { cpu_to_fdt64(0x4e000000), cpu_to_fdt64(0x2000000) };
+	const fdt64_t cma[] = { cpu_to_fdt64(0x50000000), cpu_to_fdt64(0x8000000) };
+	char path[] = "/tmp/vmkit-dtb-XXXXXX";
+	struct cli_result r;
+	int fd;
+
+	(void)state;
+	assert_int_equal(fdt_create(fdt, sizeof(fdt)), 0);
+	assert_int_equal(fdt_add_reservemap_entry(fdt, 0x48000000, 0x10000), 0);
+	assert_int_equal(fdt_finish_reservemap(fdt), 0);
+	assert_int_equal(fdt_begin_node(fdt, ""), 0);
+	assert_int_equal(fdt_property_u32(fdt, "#address-cells", 2), 0);
+	assert_int_equal(fdt_property_u32(fdt, "#size-cells", 2), 0);
+	assert_int_equal(fdt_begin_node(fdt, "memory@40000000"), 0);
+	assert_int_equal(fdt_property_string(fdt, "device_type", "memory"), 0);
+	assert_int_equal(fdt_property(fdt, "reg", mem, sizeof(mem)), 0);
+	assert_int_equal(fdt_end_node(fdt), 0);
+	assert_int_equal(fdt_begin_node(fdt, "reserved-memory"), 0);
+	assert_int_equal(fdt_property_u32(fdt, "#address-cells", 2), 0);
+	assert_int_equal(fdt_property_u32(fdt, "#size-cells", 2), 0);
+	assert_int_equal(fdt_property(fdt, "ranges", NULL, 0), 0);
+	assert_int_equal(fdt_begin_node(fdt, "fw@4e000000"), 0);
+	assert_int_equal(fdt_property(fdt, "reg", nomap, sizeof(nomap)), 0);
+	assert_int_equal(fdt_property(fdt, "no-map", NULL, 0), 0);
+	assert_int_equal(fdt_end_node(fdt), 0);
+	assert_int_equal(fdt_begin_node(fdt, "cma@50000000"), 0);
+	assert_int_equal(fdt_property(fdt, "reg", cma, sizeof(cma)), 0);
+	assert_int_equal(fdt_property(fdt, "reusable", NULL, 0), 0);
+	assert_int_equal(fdt_end_node(fdt), 0);
+	assert_int_equal(fdt_end_node(fdt), 0);
+	assert_int_equal(fdt_end_node(fdt), 0);
+	assert_int_equal(fdt_finish(fdt), 0);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, fdt, fdt_totalsize(fdt)), (ssize_t)fdt_totalsize(fdt));
+	close(fd);
+
+	r = cli_run(ARGS("memmap", "--dtb", path, "--json", "--kernel-size", "0"));
+	assert_int_equal(r.status, 0);
+	assert_int_equal(json_u64_field(r.out, "ram_bytes"), VMK_GiB);
+	assert_int_equal(json_u64_field(r.out, "nomap_bytes"), 32 * VMK_MiB);
+	assert_int_equal(json_u64_field(r.out, "reserved_bytes"), 128 * VMK_MiB + 64 * VMK_KiB);
+	assert_int_equal(json_u64_field(r.out, "usable_bytes"),
+			 VMK_GiB - 160 * VMK_MiB - 64 * VMK_KiB);
+	cli_free(&r);
+	/* Carve-outs are nested in System RAM, as an arm64 kernel shows them. */
+	r = cli_run(ARGS("memmap", "--dtb", path, "--kernel-size", "0"));
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "40000000-4dffffff : System RAM\n"
+				      "  48000000-4800ffff : reserved\n"
+				      "4e000000-4fffffff : Reserved\n"
+				      "50000000-7fffffff : System RAM\n"
+				      "  50000000-57ffffff : reserved\n"));
+	cli_free(&r);
+	/* A truncated blob is refused with exit status 1. */
+	assert_int_equal(truncate(path, 40), 0);
+	r = cli_run(ARGS("memmap", "--dtb", path));
+	assert_int_equal(r.status, 1);
+	cli_free(&r);
+	unlink(path);
 }
 
 static void test_memmap_errors(void **state)
@@ -282,6 +361,7 @@ int main(void)
 		cmocka_unit_test(test_memmap_default),
 		cmocka_unit_test(test_memmap_e820_text),
 		cmocka_unit_test(test_memmap_iomem),
+		cmocka_unit_test(test_memmap_dtb),
 		cmocka_unit_test(test_memmap_errors),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_iomem_roundtrip),

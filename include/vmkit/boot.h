@@ -20,7 +20,9 @@
  *   runtime-code    yes              NOMAP                Reserved
  *   runtime-data    yes              NOMAP                Reserved
  *   nomap (DT)      yes              NOMAP                Reserved
- *   reserved        no (DT: yes, reserved)                Reserved
+ *   reserved        no                                    Reserved
+ *     carved out of RAM (DT reserved-memory, VMK_FWMAP_F_IN_RAM):
+ *                   yes              reserved             System RAM + "reserved" child
  *   soft-reserved   no                                    Soft Reserved
  *   persistent      no                                    Persistent Memory [(legacy)]
  *   unusable        no                                    Unusable memory

@@ -32,6 +32,12 @@ enum vmk_boot_action vmk_boot_action(const struct vmk_fwmap_entry *e, uint32_t f
 
 const char *vmk_boot_resource_name(const struct vmk_fwmap_entry *e, uint32_t format)
 {
+	/*
+	 * A reservation carved out of RAM shows as System RAM; the memblock
+	 * reservation nests a "reserved" child in it, as arm64 kernels do.
+	 */
+	if (e->kind == VMK_MEM_RESERVED && vmk_boot_action(e, format) == VMK_BOOT_RESERVE)
+		return "System RAM";
 	switch (e->kind) {
 	case VMK_MEM_USABLE:
 	case VMK_MEM_BOOT_SERVICES:
