@@ -180,6 +180,33 @@ static void test_resources(void **state)
 	assert_true(vmk_resource_check(&root) > 0);
 }
 
+/* A reservation around an existing child: only the gaps become "reserved". */
+static void test_resources_around_existing_child(void **state)
+{
+	static struct vmk_resource crash;
+	struct vmk_resource *conflict;
+
+	(void)state;
+	add(0x0, 0x10000000, VMK_MEM_USABLE);
+	assert_int_equal(vmk_boot_memblock_from_fwmap(&mb, &map), 0);
+	/* One merged memblock reservation 0x3f00000-0x6100000 holding the crash kernel. */
+	assert_int_equal(vmk_memblock_reserve(&mb, 0x3f00000, 0x100000), 0);
+	assert_int_equal(vmk_memblock_reserve(&mb, 0x4000000, 0x2000000), 0);
+	assert_int_equal(vmk_memblock_reserve(&mb, 0x6000000, 0x100000), 0);
+	assert_int_equal(mb.reserved.cnt, 1);
+	assert_int_equal(vmk_boot_resources_from_fwmap(&root, &pool, &map), 0);
+	vmk_resource_init(&crash, 0x4000000, 0x5ffffff, "Crash kernel",
+			  VMK_RES_SYSTEM_RAM | VMK_RES_BUSY, VMK_RES_DESC_CRASH_KERNEL);
+	assert_int_equal(vmk_resource_insert(&root, &crash, &conflict), 0);
+	assert_int_equal(vmk_boot_resources_add_reserved(&root, &pool, &mb, 0, 0), 0);
+	assert_string_equal(render(),
+		"00000000-0fffffff : System RAM\n"
+		"  03f00000-03ffffff : reserved\n"
+		"  04000000-05ffffff : Crash kernel\n"
+		"  06000000-060fffff : reserved\n");
+	vmk_resource_check(&root);
+}
+
 /* Running out of resource nodes is an error, never a crash. */
 static void test_resources_pool_exhausted(void **state)
 {
@@ -207,6 +234,7 @@ int main(void)
 		cmocka_unit_test_setup(test_memblock_from_fwmap, setup),
 		cmocka_unit_test_setup(test_reserve_kernel, setup),
 		cmocka_unit_test_setup(test_resources, setup),
+		cmocka_unit_test_setup(test_resources_around_existing_child, setup),
 		cmocka_unit_test_setup(test_resources_pool_exhausted, setup),
 	};
 

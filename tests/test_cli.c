@@ -123,6 +123,43 @@ static void test_memmap_default(void **state)
 	cli_free(&r);
 }
 
+/* crashkernel= reserved at boot: accounted, and shown as "Crash kernel" in System RAM. */
+static void test_memmap_crashkernel(void **state)
+{
+	struct cli_result r, base;
+
+	(void)state;
+	base = cli_run(ARGS("memmap", "--json"));
+	r = cli_run(ARGS("memmap", "--json", "--crashkernel", "256M"));
+	assert_int_equal(base.status, 0);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(json_u64_field(r.out, "reserved_bytes"),
+			 json_u64_field(base.out, "reserved_bytes") + 256 * VMK_MiB);
+	assert_int_equal(json_u64_field(r.out, "usable_bytes"),
+			 json_u64_field(base.out, "usable_bytes") - 256 * VMK_MiB);
+	const char *ck = strstr(r.out, "\"crashkernel\":");
+	assert_non_null(ck);
+	uint64_t cbase = json_u64_field(ck, "base");
+	assert_int_equal(json_u64_field(ck, "size"), 256 * VMK_MiB);
+	assert_true(cbase % (16 * VMK_MiB) == 0);	/* x86-64 crash kernel alignment */
+	assert_true(cbase + 256 * VMK_MiB <= 4 * VMK_GiB);	/* plain form: below 4 GiB first */
+	cli_free(&r);
+	cli_free(&base);
+	r = cli_run(ARGS("memmap", "--crashkernel", "256M"));
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, " : Crash kernel\n"));
+	cli_free(&r);
+	/* Malformed or impossible specs: usage error naming the problem. */
+	r = cli_run(ARGS("memmap", "--crashkernel", "12Q"));
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "bad suffix"));
+	cli_free(&r);
+	r = cli_run(ARGS("memmap", "--crashkernel", "8G"));
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "system RAM"));
+	cli_free(&r);
+}
+
 /* E820 dmesg files: usable figures computed by hand from the files. */
 static void test_memmap_e820_text(void **state)
 {
@@ -359,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_memmap_qemu_x86),
 		cmocka_unit_test(test_memmap_qemu_arm64),
 		cmocka_unit_test(test_memmap_default),
+		cmocka_unit_test(test_memmap_crashkernel),
 		cmocka_unit_test(test_memmap_e820_text),
 		cmocka_unit_test(test_memmap_iomem),
 		cmocka_unit_test(test_memmap_dtb),

@@ -88,7 +88,10 @@ int vmk_boot_reserve_kernel(struct vmk_memblock *mb, vmk_size_t size, vmk_size_t
  * image" (skipped if kernel_size is 0) and every other reserved piece as
  * "reserved" (as arm64 kernels show firmware reservations), so that a
  * reader of /proc/iomem that honours nested entries never places anything
- * there. Returns 0 or -VMK_ENOMEM when the pool runs out.
+ * there. What existing children already describe (a "Crash kernel"
+ * inserted before this call) is left as it is; only the gaps between
+ * them get "reserved" children. Returns 0 or -VMK_ENOMEM when the pool
+ * runs out (the children added so far stay).
  */
 int vmk_boot_resources_add_reserved(struct vmk_resource *root, struct vmk_resource_pool *pool,
 				    const struct vmk_memblock *mb, vmk_paddr_t kernel_base,

@@ -52,25 +52,64 @@ int vmk_boot_resources_from_fwmap(struct vmk_resource *root, struct vmk_resource
 	return 0;
 }
 
-/* Insert [start, last] named name under the System RAM resource holding it. */
-static int add_child(struct vmk_resource *root, struct vmk_resource_pool *pool,
+/* A child of parent [start, last] (inside it, between its existing children). */
+static int add_child(struct vmk_resource *parent, struct vmk_resource_pool *pool,
 		     vmk_paddr_t start, vmk_paddr_t last, const char *name, uint32_t flags,
 		     int32_t desc)
 {
-	struct vmk_resource *parent = vmk_resource_lookup(root, start);
-	struct vmk_resource *r, *conflict;
+	struct vmk_resource *r = vmk_resource_alloc(pool, start, last, name, flags, desc);
+	struct vmk_resource *conflict;
 
-	while (parent && parent->parent != root)
-		parent = parent->parent;
-	if (!parent || !is_system_ram(parent->name) || last > parent->end)
-		return 0;	/* not inside one System RAM resource: nothing to nest */
-	r = vmk_resource_alloc(pool, start, last, name, flags, desc);
 	if (!r)
 		return -VMK_ENOMEM;
-	if (vmk_resource_insert(parent, r, &conflict)) {
+	if (vmk_resource_request(parent, r, &conflict)) {
 		vmk_resource_free(pool, r);
-		return 0;	/* overlaps an existing child: that one already says it */
+		return -VMK_EINVAL;	/* cannot happen: callers pass gaps */
 	}
+	return 0;
+}
+
+/* The top-level resource holding addr, or else the first one above it. */
+static struct vmk_resource *top_at_or_above(struct vmk_resource *root, vmk_paddr_t addr)
+{
+	struct vmk_resource *c;
+
+	for (c = root->child; c; c = c->sibling)
+		if (c->end >= addr)
+			return c;
+	return NULL;
+}
+
+/*
+ * Describe [b, e) inside System RAM resource top as "reserved" children,
+ * leaving whatever its existing children (kernel image, crash kernel)
+ * already describe.
+ */
+static int nest_reserved(struct vmk_resource *top, struct vmk_resource_pool *pool,
+			 vmk_paddr_t b, vmk_paddr_t e)
+{
+	struct vmk_resource *c;
+	vmk_paddr_t cur = b;
+	int err;
+
+	for (c = top->child; c && cur < e; c = c->sibling) {
+		if (c->end < cur)
+			continue;
+		if (c->start >= e)
+			break;
+		if (c->start > cur) {
+			err = add_child(top, pool, cur, c->start - 1, "reserved",
+					VMK_RES_MEM | VMK_RES_BUSY, VMK_RES_DESC_RESERVED);
+			if (err)
+				return err;
+		}
+		cur = c->end + 1;
+		if (cur == 0)
+			return 0;	/* the child ends at the top of the address space */
+	}
+	if (cur < e)
+		return add_child(top, pool, cur, e - 1, "reserved", VMK_RES_MEM | VMK_RES_BUSY,
+				 VMK_RES_DESC_RESERVED);
 	return 0;
 }
 
@@ -78,55 +117,41 @@ int vmk_boot_resources_add_reserved(struct vmk_resource *root, struct vmk_resour
 				    const struct vmk_memblock *mb, vmk_paddr_t kernel_base,
 				    vmk_size_t kernel_size)
 {
-	vmk_paddr_t kend = kernel_base + kernel_size;
 	int err;
 
 	if (kernel_size) {
-		err = add_child(root, pool, kernel_base, kend - 1, "Kernel image",
-				VMK_RES_SYSTEM_RAM | VMK_RES_BUSY, VMK_RES_DESC_NONE);
-		if (err)
-			return err;
+		struct vmk_resource *top = top_at_or_above(root, kernel_base);
+
+		if (top && is_system_ram(top->name) && top->start <= kernel_base &&
+		    kernel_base + (kernel_size - 1) <= top->end) {
+			err = add_child(top, pool, kernel_base, kernel_base + (kernel_size - 1),
+					"Kernel image", VMK_RES_SYSTEM_RAM | VMK_RES_BUSY,
+					VMK_RES_DESC_NONE);
+			if (err)
+				return err;
+		}
 	}
 	for (size_t i = 0; i < mb->reserved.cnt; i++) {
 		const struct vmk_memblock_region *r = &mb->reserved.regions[i];
 		vmk_paddr_t b = r->base, e = r->base + r->size;
 
-		/* The kernel image was named above; name what is around it. */
-		if (kernel_size && b < kend && kernel_base < e) {
-			if (b < kernel_base) {
-				err = add_child(root, pool, b, kernel_base - 1, "reserved",
-						VMK_RES_MEM | VMK_RES_BUSY, VMK_RES_DESC_RESERVED);
+		/* A reservation may span several resources: nest each piece. */
+		while (b < e) {
+			struct vmk_resource *top = top_at_or_above(root, b);
+			vmk_paddr_t piece_end;
+
+			if (!top || top->start >= e)
+				break;
+			if (top->start > b)
+				b = top->start;
+			piece_end = top->end >= e - 1 ? e : top->end + 1;
+			if (is_system_ram(top->name)) {
+				err = nest_reserved(top, pool, b, piece_end);
 				if (err)
 					return err;
 			}
-			b = kend;
-			if (b >= e)
-				continue;
-		}
-		/* A reservation may span several resources: nest each piece. */
-		while (b < e) {
-			struct vmk_resource *top = vmk_resource_lookup(root, b);
-			vmk_paddr_t piece_end = e;
-
-			while (top && top->parent != root)
-				top = top->parent;
-			if (top && top->end < e - 1)
-				piece_end = top->end + 1;
-			else if (!top) {
-				/* b is in no resource: skip to the next one above it. */
-				const struct vmk_resource *c = root->child;
-
-				while (c && c->start <= b)
-					c = c->sibling;
-				if (!c || c->start >= e)
-					break;
-				b = c->start;
-				continue;
-			}
-			err = add_child(root, pool, b, piece_end - 1, "reserved",
-					VMK_RES_MEM | VMK_RES_BUSY, VMK_RES_DESC_RESERVED);
-			if (err)
-				return err;
+			if (piece_end == e || top->end == VMK_PADDR_MAX)
+				break;
 			b = piece_end;
 		}
 	}

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <vmkit/boot.h>
+#include <vmkit/kexec.h>
 
 #include "commands.h"
 #include "json.h"
@@ -34,6 +35,7 @@ struct memmap_opts {
 	bool reserve_low_set;
 	unsigned int phys_bits;
 	size_t desc_size;
+	char crashkernel[512];	/* "crashkernel=A crashkernel=B", or "" */
 };
 
 struct summary {
@@ -66,6 +68,9 @@ static void usage(FILE *f)
 "  --kernel-addr ADDR place the kernel image here (default: lowest 2 MiB-aligned\n"
 "                     free address at or above 16 MiB on x86_64, DRAM start on arm64)\n"
 "  --reserve-low SIZE reserve [0, SIZE) (default 64K on x86_64, as Linux does)\n"
+"  --crashkernel SPEC reserve crashkernel=SPEC (every form: SIZE, SIZE@OFFSET,\n"
+"                     RANGE:SIZE,..., SIZE,high, SIZE,low; repeat for ,high + ,low)\n"
+"                     and show it as \"Crash kernel\" in /proc/iomem\n"
 "  --phys-bits N      physical address width for sanitizing (default 52)\n"
 "  --desc-size N      UEFI descriptor size (default: guessed)\n"
 "  --help             this text\n");
@@ -138,6 +143,15 @@ static int parse_args(int argc, char **argv, struct memmap_opts *o)
 			if (!tool_parse_size(a, v, &o->reserve_low))
 				return -1;
 			o->reserve_low_set = true;
+		} else if (!strcmp(a, "--crashkernel")) {
+			size_t used = strlen(o->crashkernel);
+			int n2 = snprintf(o->crashkernel + used, sizeof(o->crashkernel) - used,
+					  "%scrashkernel=%s", used ? " " : "", v);
+
+			if (n2 < 0 || (size_t)n2 >= sizeof(o->crashkernel) - used) {
+				fprintf(stderr, "vmkit memmap: --crashkernel: too long\n");
+				return -1;
+			}
 		} else if (!strcmp(a, "--phys-bits")) {
 			if (!tool_parse_size(a, v, &n) || n < 32 || n > 64) {
 				fprintf(stderr, "vmkit memmap: --phys-bits: '%s' is not a width from 32 to 64\n", v);
@@ -226,7 +240,8 @@ static void json_regions(struct json *j, const struct vmk_memblock_type *t)
 
 static void print_json(const struct machine *mc, const struct vmk_memblock *mb,
 		       const struct vmk_resource *root, const struct summary *s,
-		       const char *arch, vmk_paddr_t kbase, uint64_t ksize)
+		       const char *arch, vmk_paddr_t kbase, uint64_t ksize,
+		       const struct vmk_crash_region *crash)
 {
 	struct json j;
 	struct vmk_out out;
@@ -245,6 +260,13 @@ static void print_json(const struct machine *mc, const struct vmk_memblock *mb,
 	json_begin_object(&j);
 	json_kv_u64(&j, "base", kbase);
 	json_kv_u64(&j, "size", ksize);
+	json_end_object(&j);
+	json_key(&j, "crashkernel");
+	json_begin_object(&j);
+	json_kv_u64(&j, "base", crash->main.base);
+	json_kv_u64(&j, "size", crash->main.end - crash->main.base);
+	json_kv_u64(&j, "low_base", crash->low.base);
+	json_kv_u64(&j, "low_size", crash->low.end - crash->low.base);
 	json_end_object(&j);
 	json_key(&j, "regions");
 	json_begin_array(&j);
@@ -324,6 +346,8 @@ static bool has_low_ram(const struct vmk_fwmap *m)
 int vmkit_cmd_memmap(int argc, char **argv)
 {
 	static struct vmk_memblock mb;
+	static struct vmk_resource crash_res[2];
+	struct vmk_crash_region crash = { { 0, 0 }, { 0, 0 } };
 	struct memmap_opts o;
 	struct machine mc;
 	struct vmk_resource root;
@@ -376,6 +400,24 @@ int vmkit_cmd_memmap(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (o.crashkernel[0]) {
+		struct vmk_crash_arch ca;
+		struct vmk_crashkernel ck;
+		char why[200];
+
+		vmk_crash_arch_defaults(o.arch == ARCH_X86_64 ? VMK_KEXEC_ARCH_X86_64 : VMK_KEXEC_ARCH_ARM64,
+					&ca);
+		if (vmk_crashkernel_parse_cmdline(o.crashkernel, vmk_memblock_phys_mem_size(&mb), &ca,
+						  &ck, why, sizeof(why))) {
+			fprintf(stderr, "vmkit memmap: --crashkernel: %s\n", why);
+			ret = 2;
+			goto out;
+		}
+		if (vmk_crashkernel_reserve(&mb, &ck, &ca, &crash, why, sizeof(why))) {
+			fprintf(stderr, "vmkit memmap: crashkernel: %s\n", why);
+			goto out;
+		}
+	}
 	nodes = calloc(POOL_NODES, sizeof(*nodes));
 	names = malloc(POOL_NAMES);
 	if (!nodes || !names) {
@@ -385,6 +427,8 @@ int vmkit_cmd_memmap(int argc, char **argv)
 	vmk_resource_pool_init(&pool, nodes, POOL_NODES, names, POOL_NAMES);
 	vmk_iomem_root_init(&root);
 	err = vmk_boot_resources_from_fwmap(&root, &pool, &mc.map);
+	if (!err && crash.main.end > crash.main.base)
+		err = vmk_crashkernel_insert_resources(&root, &crash, &crash_res[0], &crash_res[1]);
 	if (!err)
 		err = vmk_boot_resources_add_reserved(&root, &pool, &mb, kbase, o.kernel_size);
 	if (err) {
@@ -395,7 +439,7 @@ int vmkit_cmd_memmap(int argc, char **argv)
 	vmk_resource_check(&root);
 	s = summarize(&mb);
 	if (o.json)
-		print_json(&mc, &mb, &root, &s, arch, kbase, o.kernel_size);
+		print_json(&mc, &mb, &root, &s, arch, kbase, o.kernel_size, &crash);
 	else
 		print_text(&mc, &mb, &root, &s, arch, kbase, o.kernel_size);
 	ret = 0;
