@@ -208,7 +208,7 @@ static VMK_NOINLINE struct vmk_page *alloc_nocache(int domain, unsigned int pool
  */
 struct vmk_page *vmk_page_alloc(int domain, unsigned int pool, unsigned int flags)
 {
-	if (vmk_fault("phys.alloc"))
+	if (vmk_fault_fast("phys.alloc"))
 		return NULL;
 	if (VMK_LIKELY(!(flags & VMK_ALLOC_NOCACHE) && pool < VMK_NPOOLS)) {
 		unsigned int cpu = phys_cpu();
@@ -262,9 +262,10 @@ void vmk_page_free(struct vmk_page *p)
 	/* Always on: refuses a double free, a NOFREE page, a mapped page. */
 	unsigned int st = vmk_phys__free_check(p);
 	const struct vmk_phys_seg *s = pg_seg(p);
-	unsigned int d = s->domain;
+	unsigned int d = s->domain, q = s->pool;
 	struct vmk_phys_pcpu *pc = &G.pcpu[cpu];
-	struct vmk_phys_pcache *c = &pc->cache[d][s->pool];
+	struct vmk_phys_pcache *c = &pc->cache[d][q];
+	struct vmk_page *head;
 	uint32_t n;
 
 	if (VMK_UNLIKELY(p->order != 0 || (pg_flags(p) & VMK_PGF_BADPEND))) {
@@ -280,9 +281,10 @@ void vmk_page_free(struct vmk_page *p)
 	 * would test the same thing again.
 	 */
 	vmk_phys__set_state_owned(p, st, VMK_PAGE_PCPU, pc->delta[d]);
-	p->pcpu_next = c->head;
-	c->head = p;
+	head = c->head;
 	n = c->count + 1;
+	p->pcpu_next = head;
+	c->head = p;
 	pc_count(c, n);
 	if (VMK_UNLIKELY(n > VMK_PHYS_PCPU_HIGH ||
 			 __atomic_load_n(&pc->drain_req, __ATOMIC_RELAXED)))

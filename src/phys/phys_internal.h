@@ -375,7 +375,7 @@ void vmk_phys__drain_pending(struct vmk_phys_pcpu *pc, unsigned int cpu);
 
 static inline unsigned int phys_cpu(void)
 {
-	unsigned int c = vmk_cpu_id();
+	unsigned int c = vmk_cpu_id_fast();
 
 	VMK_ASSERT(c < VMK_MAX_CPUS, "CPU id %u below VMK_MAX_CPUS", c);
 	return c;
