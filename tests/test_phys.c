@@ -177,6 +177,86 @@ static void test_free_errors_panic(void **state)
 	assert_panics(vmk_page_free(vmk_pa_to_page(4 * GiB)), "state reserved");
 }
 
+/*
+ * The order-0 fast paths: a cached free moves an ALLOC or PTP page to
+ * PCPU and takes it off the right state counter; NOCACHE requests with an
+ * odd domain or pool take the out-of-line path and its fallbacks; all of
+ * it with and without a fault hook registered.
+ */
+static void order0_fast_paths(void)
+{
+	const uint64_t n = 4 * MiB / PG;
+	struct vmk_page *a, *b, *c;
+	uint64_t cached;
+
+	tp_add_free(4 * GiB, 4 * MiB, 0);
+	a = vmk_page_alloc(0, VMK_POOL_DEFAULT, 0);
+	b = vmk_page_alloc(0, VMK_POOL_DEFAULT, VMK_ALLOC_PTP);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(vmk_page_state(a), VMK_PAGE_ALLOC);
+	assert_int_equal(vmk_page_state(b), VMK_PAGE_PTP);
+	assert_int_equal(tp_state(VMK_PAGE_ALLOC), 1);
+	assert_int_equal(tp_state(VMK_PAGE_PTP), 1);
+	assert_int_equal(tp_free(), n - 2);
+	vmk_page_free(b);
+	assert_int_equal(vmk_page_state(b), VMK_PAGE_PCPU);
+	assert_int_equal(b->order, VMK_ORDER_NONE);
+	assert_int_equal(tp_state(VMK_PAGE_PTP), 0);
+	assert_int_equal(tp_state(VMK_PAGE_ALLOC), 1);
+	assert_int_equal(tp_free(), n - 1);
+	assert_panics(vmk_page_free(b), "double free");
+	/* The refused free changed nothing: the cache still works. */
+	c = vmk_page_alloc(0, VMK_POOL_DEFAULT, 0);
+	assert_ptr_equal(c, b);
+	assert_int_equal(tp_state(VMK_PAGE_ALLOC), 2);
+	vmk_page_free(c);
+	vmk_page_free(a);
+	assert_int_equal(tp_state(VMK_PAGE_ALLOC), 0);
+	assert_int_equal(tp_free(), n);
+	/* NOCACHE: a domain without memory falls back, unless EXACT_DOMAIN. */
+	cached = tp_state(VMK_PAGE_PCPU);
+	assert_true(cached >= 2);
+	a = vmk_page_alloc(3, VMK_POOL_DEFAULT, VMK_ALLOC_NOCACHE);
+	assert_non_null(a);
+	assert_int_equal(vmk_page_state(a), VMK_PAGE_ALLOC);
+	assert_null(vmk_page_alloc(3, VMK_POOL_DEFAULT, VMK_ALLOC_NOCACHE | VMK_ALLOC_EXACT_DOMAIN));
+	assert_null(vmk_page_alloc(0, VMK_NPOOLS, VMK_ALLOC_NOCACHE));
+	assert_null(vmk_page_alloc(0, VMK_NPOOLS, 0));
+	b = vmk_page_alloc(VMK_DOMAIN_LOCAL, VMK_POOL_DEFAULT, VMK_ALLOC_NOCACHE | VMK_ALLOC_PTP);
+	assert_non_null(b);
+	assert_int_equal(vmk_page_state(b), VMK_PAGE_PTP);
+	/* None of it touched the cache. */
+	assert_int_equal(tp_state(VMK_PAGE_PCPU), cached);
+	vmk_page_free(a);
+	vmk_page_free(b);
+	assert_int_equal(tp_free(), n);
+	tp_check();
+}
+
+static void test_order0_fast_paths(void **state)
+{
+	(void)state;
+	order0_fast_paths();
+}
+
+/* The same with no fault hook registered (the production configuration). */
+static void test_order0_fast_paths_no_fault_hook(void **state)
+{
+	struct vmk_platform *sim = vmk_sim_platform();
+	bool (*hook)(void *, const char *) = sim->fault_inject;
+
+	(void)state;
+	sim->fault_inject = NULL;
+	order0_fast_paths();
+	sim->fault_inject = hook;
+	/* And the hook is seen again at once: this allocation is failed. */
+	vmk_sim_fail_nth(0, "phys.alloc", false);
+	assert_null(vmk_page_alloc(0, VMK_POOL_DEFAULT, 0));
+	assert_int_equal(vmk_sim_faults_injected(), 1);
+	vmk_sim_fail_off();
+}
+
 static void test_ptp_wired_zero(void **state)
 {
 	struct vmk_page *p;
@@ -475,6 +555,8 @@ int main(void)
 		cmocka_unit_test_setup(test_order0_all, setup),
 		cmocka_unit_test_setup(test_orders_split_coalesce, setup),
 		cmocka_unit_test_setup(test_free_errors_panic, setup),
+		cmocka_unit_test_setup(test_order0_fast_paths, setup),
+		cmocka_unit_test_setup(test_order0_fast_paths_no_fault_hook, setup),
 		cmocka_unit_test_setup(test_ptp_wired_zero, setup),
 		cmocka_unit_test_setup(test_pool_fallback_and_reserve, setup),
 		cmocka_unit_test_setup(test_domains, setup),

@@ -114,6 +114,35 @@ void vmk_cpu_relax(void);
 /* True if the platform asks this allocation site to fail. */
 bool vmk_fault(const char *site);
 
+/*
+ * For the inline hot-path wrappers below only: the registered platform,
+ * or a platform with no hooks before vmk_platform_set() (never NULL).
+ * Use vmk_platform_get() everywhere else.
+ */
+extern const struct vmk_platform *vmk_platform__hot;
+
+/*
+ * vmk_fault(site) for allocation fast paths: the same answer, but when no
+ * fault_inject hook is registered it costs one predictable branch and no
+ * call. May be called wherever vmk_fault() may.
+ */
+static inline bool vmk_fault_fast(const char *site)
+{
+	return VMK_UNLIKELY(vmk_platform__hot->fault_inject != NULL) && vmk_fault(site);
+}
+
+/*
+ * vmk_cpu_id() for fast paths: the same answer with the platform's hook
+ * called directly (one indirect call instead of a call and an indirect
+ * jump). May be called wherever vmk_cpu_id() may.
+ */
+static inline unsigned int vmk_cpu_id_fast(void)
+{
+	const struct vmk_platform *p = vmk_platform__hot;
+
+	return p->cpu_id ? p->cpu_id(p->ctx) : 0;
+}
+
 /* Formatted log line; see lib.h for the format directives supported. */
 void vmk_log(enum vmk_log_level level, const char *fmt, ...) VMK_PRINTF(2, 3);
 

@@ -3,6 +3,8 @@
 #include <vmkit/lib.h>
 
 static const struct vmk_platform *vmk_plat;
+static const struct vmk_platform vmk_plat_none;
+const struct vmk_platform *vmk_platform__hot = &vmk_plat_none;
 
 /*
  * A full fence as a sequentially consistent read-modify-write: the same
@@ -19,6 +21,7 @@ static void vmk_full_fence(void)
 void vmk_platform_set(const struct vmk_platform *p)
 {
 	vmk_plat = p;
+	vmk_platform__hot = p ? p : &vmk_plat_none;
 }
 
 const struct vmk_platform *vmk_platform_get(void)

@@ -180,9 +180,35 @@ struct vmk_page *vmk_phys__pcpu_refill(unsigned int d, unsigned int q, bool fall
 	return p;
 }
 
+/* Uncached, from the requested domain and pool: one lock round trip. */
+static VMK_NOINLINE struct vmk_page *alloc_nocache(int domain, unsigned int pool,
+						   unsigned int flags)
+{
+	struct vmk_phys_domain *dm;
+	struct vmk_page *p;
+
+	if (domain < 0 || (unsigned int)domain >= G.ndomains || pool >= VMK_NPOOLS)
+		return vmk_phys__alloc_slow(domain, pool, 0, flags);
+	dm = &G.dom[domain];
+	vmk_spin_lock(&dm->lock);
+	p = vmk_phys__take_block((unsigned int)domain, pool, 0);
+	if (p)
+		vmk_phys__set_state(p, 1, VMK_PAGE_FREE,
+				    (flags & VMK_ALLOC_PTP) ? VMK_PAGE_PTP : VMK_PAGE_ALLOC, dm->count);
+	vmk_spin_unlock(&dm->lock);
+	if (!p)
+		return vmk_phys__alloc_slow(domain, pool, 0, flags);
+	prep_one(p, flags);
+	return p;
+}
+
+/*
+ * The fast path is a pop from the calling CPU's cache; everything else
+ * (NOCACHE, a remote or invalid domain, an empty cache) is out of line.
+ */
 struct vmk_page *vmk_page_alloc(int domain, unsigned int pool, unsigned int flags)
 {
-	if (vmk_fault("phys.alloc"))
+	if (vmk_fault_fast("phys.alloc"))
 		return NULL;
 	if (VMK_LIKELY(!(flags & VMK_ALLOC_NOCACHE) && pool < VMK_NPOOLS)) {
 		unsigned int cpu = phys_cpu();
@@ -207,23 +233,8 @@ struct vmk_page *vmk_page_alloc(int domain, unsigned int pool, unsigned int flag
 				return p;
 			}
 		}
-	} else if ((flags & VMK_ALLOC_NOCACHE) && domain >= 0 && (unsigned int)domain < G.ndomains &&
-		   pool < VMK_NPOOLS) {
-		/* Uncached, from the requested domain and pool: one lock round trip. */
-		struct vmk_phys_domain *dm = &G.dom[domain];
-		struct vmk_page *p;
-
-		vmk_spin_lock(&dm->lock);
-		p = vmk_phys__take_block((unsigned int)domain, pool, 0);
-		if (p)
-			vmk_phys__set_state(p, 1, VMK_PAGE_FREE,
-					    (flags & VMK_ALLOC_PTP) ? VMK_PAGE_PTP : VMK_PAGE_ALLOC,
-					    dm->count);
-		vmk_spin_unlock(&dm->lock);
-		if (p) {
-			prep_one(p, flags);
-			return p;
-		}
+	} else if (flags & VMK_ALLOC_NOCACHE) {
+		return alloc_nocache(domain, pool, flags);
 	}
 	return vmk_phys__alloc_slow(domain, pool, 0, flags);
 }
@@ -248,11 +259,14 @@ static VMK_NOINLINE void free_trim(struct vmk_phys_pcpu *pc, struct vmk_phys_pca
 void vmk_page_free(struct vmk_page *p)
 {
 	unsigned int cpu = phys_cpu();
+	/* Always on: refuses a double free, a NOFREE page, a mapped page. */
 	unsigned int st = vmk_phys__free_check(p);
 	const struct vmk_phys_seg *s = pg_seg(p);
-	unsigned int d = s->domain;
+	unsigned int d = s->domain, q = s->pool;
 	struct vmk_phys_pcpu *pc = &G.pcpu[cpu];
-	struct vmk_phys_pcache *c = &pc->cache[d][s->pool];
+	struct vmk_phys_pcache *c = &pc->cache[d][q];
+	struct vmk_page *head;
+	uint32_t n;
 
 	if (VMK_UNLIKELY(p->order != 0 || (pg_flags(p) & VMK_PGF_BADPEND))) {
 		free_slow(p);
@@ -261,11 +275,18 @@ void vmk_page_free(struct vmk_page *p)
 	pc_enter(pc);
 	p->ref_count = 0;
 	p->order = VMK_ORDER_NONE;
-	vmk_phys__set_state(p, 1, st, VMK_PAGE_PCPU, pc->delta[d]);
-	p->pcpu_next = c->head;
+	/*
+	 * free_check() just read st (ALLOC or PTP, both of which may become
+	 * PCPU) from the record the caller owns: set_state()'s re-checks
+	 * would test the same thing again.
+	 */
+	vmk_phys__set_state_owned(p, st, VMK_PAGE_PCPU, pc->delta[d]);
+	head = c->head;
+	n = c->count + 1;
+	p->pcpu_next = head;
 	c->head = p;
-	pc_count(c, c->count + 1);
-	if (VMK_UNLIKELY(c->count > VMK_PHYS_PCPU_HIGH ||
+	pc_count(c, n);
+	if (VMK_UNLIKELY(n > VMK_PHYS_PCPU_HIGH ||
 			 __atomic_load_n(&pc->drain_req, __ATOMIC_RELAXED)))
 		free_trim(pc, c, d, cpu);
 	pc_exit(pc);

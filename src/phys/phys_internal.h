@@ -170,6 +170,23 @@ static inline void vmk_phys__set_state(struct vmk_page *p, uint64_t n, unsigned 
 		cnt_add(&cnt[to], (int64_t)n);
 }
 
+/*
+ * vmk_phys__set_state() of one frame whose state the caller has just read
+ * as 'from' and checked may become 'to' (vmk_page_free() after
+ * vmk_phys__free_check()): the same move and counting, without reading
+ * the record or the move table again. Nothing else may change the state
+ * meanwhile (the caller owns the page).
+ */
+static inline void vmk_phys__set_state_owned(struct vmk_page *p, unsigned int from,
+					     unsigned int to, int64_t *cnt)
+{
+	__atomic_store_n(&p->state, (uint8_t)to, __ATOMIC_RELAXED);
+	if (from != VMK_PAGE_PCPU)
+		cnt_add(&cnt[from], -1);
+	if (to != VMK_PAGE_PCPU)
+		cnt_add(&cnt[to], 1);
+}
+
 /* Write fresh records for [p, p + n): state st (counted in cnt), no order. */
 void vmk_phys__init_records(struct vmk_page *p, uint64_t n, uint8_t seg, unsigned int st,
 			    int64_t *cnt);
@@ -358,7 +375,7 @@ void vmk_phys__drain_pending(struct vmk_phys_pcpu *pc, unsigned int cpu);
 
 static inline unsigned int phys_cpu(void)
 {
-	unsigned int c = vmk_cpu_id();
+	unsigned int c = vmk_cpu_id_fast();
 
 	VMK_ASSERT(c < VMK_MAX_CPUS, "CPU id %u below VMK_MAX_CPUS", c);
 	return c;
