@@ -181,76 +181,126 @@ out:
 	return err;
 }
 
+/*
+ * Fill entries [idx, idx + cnt) of the level-0 table tbl for the batch
+ * (managed: one PV entry each, PV lock held). Returns how many went in;
+ * fewer than cnt only with *err set.
+ */
+static size_t fill_run(struct vmk_pmap *pm, vmk_pte_t *tbl, unsigned int idx, size_t cnt,
+		       vmk_vaddr_t v, const vmk_paddr_t *pas, vmk_pte_t tmpl, bool managed, bool fresh,
+		       int *err)
+{
+	vmk_pte_t *p = tbl + idx;
+	size_t k;
+
+	if (!managed) {
+		/*
+		 * The hot loop: one store per page. A fresh table is unreachable
+		 * until linked (release store of its table entry), so its stores
+		 * need no ordering of their own.
+		 */
+		if (fresh) {
+			for (k = 0; k < cnt; k++)
+				pte_store_relaxed(&p[k], tmpl | pas[k]);
+		} else {
+			for (k = 0; k < cnt; k++)
+				pte_store(&p[k], tmpl | pas[k]);
+		}
+		return cnt;
+	}
+	for (k = 0; k < cnt; k++) {
+		struct vmk_page *pg = vmk_pa_to_page(pas[k]);
+		struct vmk_pv *pv;
+
+		if (!pg || vmk_page_is_free(pg)) {
+			*err = -VMK_EINVAL;
+			break;
+		}
+		pv = vmk_pmap__pv_alloc(pm);
+		if (!pv) {
+			*err = -VMK_ENOMEM;
+			break;
+		}
+		pv->va_lvl = v + k * VMK_PAGE_SIZE;
+		vmk_pmap__pv_link(pg, pv);
+		pte_store(&p[k], tmpl | pas[k]);
+	}
+	return k;
+}
+
 int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n,
 			 uint32_t prot, uint32_t flags)
 {
 	struct vmk_pmap_batch b = { 0, 0, false, NULL };
 	size_t done = 0;
+	uint64_t bad = 0;
 	uint32_t a;
+	bool managed;
 	vmk_pte_t tmpl;
 	int err = 0;
 
 	if (!pm || !pas || n == 0 || n > ((vmk_vaddr_t)1 << 40) || (va & VMK_PAGE_MASK) ||
 	    !vmk_pmap__range_ok(pm, va, va + n * VMK_PAGE_SIZE) || !prot_ok(prot, flags))
 		return -VMK_EINVAL;
+	/* Every output address first (page aligned, within the descriptor's field). */
+	for (size_t i = 0; i < n; i++)
+		bad |= pas[i] & ~ARCH->page_pa_mask;
+	if (bad)
+		return -VMK_EINVAL;
 	pmap__lock(pm);
 	if (vmk_pmap__in_np(pm, va, n * VMK_PAGE_SIZE))
 		flags |= VMK_PMAP_ENTER_NOPROMOTE;
 	a = vmk_pmap__attrs(pm, prot, flags);
+	managed = (a & VMK_PTE_A_MANAGED) != 0;
 	/* Every leaf is the same descriptor but for the output address. */
 	tmpl = ARCH->make_leaf(0, 0, a);
-	while (done < n && !err) {
+	while (done < n) {
 		vmk_vaddr_t v = va + done * VMK_PAGE_SIZE;
-		vmk_paddr_t t = vmk_pmap__get_table(pm, v, 0, true, &err);
 		unsigned int idx = VMK_PT_INDEX(v, 0);
-		size_t cnt, k;
+		size_t cnt = VMK_MIN((size_t)(VMK_PT_ENTRIES - idx), n - done), k;
+		struct vmk_pmap_fresh f;
+		vmk_paddr_t t = vmk_pmap__get_leaf_table(pm, v, &f, &err);
 		vmk_pte_t *tbl;
 
 		if (!t)
 			break;
-		tbl = pmap__table(t);
-		cnt = VMK_MIN((size_t)(VMK_PT_ENTRIES - idx), n - done);
-		if (a & VMK_PTE_A_MANAGED)
-			pv__lock();
-		for (k = 0; k < cnt; k++) {
-			vmk_paddr_t pa = pas[done + k];
+		tbl = f.pg ? pmap__table(t) : pm->leaf.tbl;
+		if (f.pg) {
+			/* A new table: only what the run does not cover needs zeroing. */
+			vmk_memset(tbl, 0, idx * sizeof(vmk_pte_t));
+			vmk_memset(tbl + idx + cnt, 0, (VMK_PT_ENTRIES - idx - cnt) * sizeof(vmk_pte_t));
+		} else {
+			/* The range must be unmapped: any non-zero entry (vmkit clears entries to 0). */
+			vmk_pte_t used = 0;
 
-			/* Any non-zero entry counts as occupied (vmkit clears entries to 0). */
-			if ((pa & ~ARCH->page_pa_mask) || pte_load(&tbl[idx + k]) != 0) {
-				err = (pa & ~ARCH->page_pa_mask) ? -VMK_EINVAL : -VMK_EEXIST;
+			for (size_t i = 0; i < cnt; i++)
+				used |= pte_load_relaxed(&tbl[idx + i]);
+			if (used) {
+				vmk_pmap__abort_ptp(pm, v, 0, t);
+				err = -VMK_EEXIST;
 				break;
 			}
-			if (a & VMK_PTE_A_MANAGED) {
-				struct vmk_page *pg = vmk_pa_to_page(pa);
-				struct vmk_pv *pv;
-
-				if (!pg || vmk_page_is_free(pg)) {
-					err = -VMK_EINVAL;
-					break;
-				}
-				pv = vmk_pmap__pv_alloc(pm);
-				if (!pv) {
-					err = -VMK_ENOMEM;
-					break;
-				}
-				pv->va_lvl = v + k * VMK_PAGE_SIZE;
-				vmk_pmap__pv_link(pg, pv);
-			}
-			pte_store(&tbl[idx + k], tmpl | pa);
 		}
-		if (a & VMK_PTE_A_MANAGED)
+		if (managed)
+			pv__lock();
+		k = fill_run(pm, tbl, idx, cnt, v, pas + done, tmpl, managed, f.pg != NULL, &err);
+		if (managed)
 			pv__unlock();
-		if (k == 0) {
+		if (f.pg) {
+			vmk_memset(tbl + idx + k, 0, (cnt - k) * sizeof(vmk_pte_t));
+			vmk_pmap__leaf_link(pm, v, &f, (unsigned int)k);
+		} else if (k == 0) {
 			vmk_pmap__abort_ptp(pm, v, 0, t);	/* nothing installed: drop the hold */
-		} else {
+		} else if (!pm->kernel) {
 			/* The hold counts the first entry; the others add theirs. */
-			if (!pm->kernel && t != pm->root)
-				vmk_pa_to_page(t)->ref_count += (uint32_t)(k - 1);
-			pmap__count_leaf(pm, 0, (int)k);
-			if (a & VMK_PTE_A_WIRED)
-				pm->st.wired += k;
+			pm->leaf.pg->ref_count += (uint32_t)(k - 1);
 		}
+		pmap__count_leaf(pm, 0, (int)k);
+		if (a & VMK_PTE_A_WIRED)
+			pm->st.wired += k;
 		done += k;
+		if (err)
+			break;
 	}
 	vmk_barrier(VMK_BARRIER_PTE_STORE);
 	if (err) {

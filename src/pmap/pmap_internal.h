@@ -34,6 +34,17 @@ struct vmk_pmap {
 	struct { vmk_vaddr_t va, end; } np[VMK_PMAP_MAX_RDV];	/* no-promote ranges */
 	unsigned int nnp;
 	uint64_t active[(VMK_MAX_CPUS + 63) / 64];	/* CPUs running it */
+	/*
+	 * The last level-0 table reached, so that consecutive 4 KiB enters
+	 * do not walk from the root each time (tbl NULL: none). Forgotten
+	 * whenever a table entry is cleared or replaced (pmap__leaf_forget).
+	 */
+	struct {
+		vmk_vaddr_t va;			/* 2 MiB-aligned va it maps */
+		vmk_paddr_t pa;
+		vmk_pte_t *tbl;
+		struct vmk_page *pg;
+	} leaf;
 };
 
 /* Global pmap state: the configuration and the kernel pmap. */
@@ -70,6 +81,15 @@ static inline void pte_store(vmk_pte_t *p, vmk_pte_t v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
+/* For entries no walker can reach yet, or ordered by a later barrier and release store. */
+static inline void pte_store_relaxed(vmk_pte_t *p, vmk_pte_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+static inline vmk_pte_t pte_load_relaxed(const vmk_pte_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
 static inline vmk_pte_t pte_clear(vmk_pte_t *p)
 {
 	return __atomic_exchange_n(p, 0, __ATOMIC_ACQ_REL);
@@ -99,6 +119,16 @@ static inline void pmap__count_leaf(struct vmk_pmap *pm, unsigned int lvl, int d
 {
 	pm->st.mappings[lvl] += (uint64_t)(int64_t)delta;
 	pm->st.resident += (uint64_t)(int64_t)delta << (9 * lvl);	/* unsigned: wraps as intended */
+}
+
+/* ---- the per-pmap level-0 table cache (pmap lock held) ---- */
+static inline bool pmap__leaf_hit(const struct vmk_pmap *pm, vmk_vaddr_t va)
+{
+	return pm->leaf.tbl && pm->leaf.va == (va & ~(VMK_PT_SIZE(1) - 1));
+}
+static inline void pmap__leaf_forget(struct vmk_pmap *pm)
+{
+	pm->leaf.tbl = NULL;
 }
 
 /* ---- locking ---- */
@@ -138,6 +168,23 @@ vmk_pte_t *vmk_pmap__walk(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int *lvl
  */
 vmk_paddr_t vmk_pmap__get_table(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
 				bool demote, int *err);
+/*
+ * For batches that fill a level-0 table: like vmk_pmap__get_table(pm, va,
+ * 0, false, err), except that a missing level-0 table is allocated
+ * without zeroing and not linked (f->pg set; f->pg NULL: the table
+ * existed and is held as usual). The caller must write all 512 entries
+ * of a fresh table, then call vmk_pmap__leaf_link() with the number of
+ * valid entries it wrote (0: the page and the parent's hold go back).
+ * A block above va gives -VMK_EEXIST (no demotion).
+ */
+struct vmk_pmap_fresh {
+	struct vmk_page *pg;
+	vmk_pte_t *slot;		/* the level-1 entry to point at it */
+	vmk_paddr_t parent;		/* the level-1 table, held for that entry */
+};
+vmk_paddr_t vmk_pmap__get_leaf_table(struct vmk_pmap *pm, vmk_vaddr_t va, struct vmk_pmap_fresh *f,
+				     int *err);
+void vmk_pmap__leaf_link(struct vmk_pmap *pm, vmk_vaddr_t va, struct vmk_pmap_fresh *f, unsigned int n);
 /* Take / drop one valid-entry reference on the table at table_pa (no-op for kernel and root). */
 void vmk_pmap__ptp_hold(struct vmk_pmap *pm, vmk_paddr_t table_pa);
 /*
