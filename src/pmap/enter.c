@@ -90,6 +90,22 @@ void vmk_pmap__remove_leaf(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, un
 	vmk_pmap__ptp_unref(pm, va, lvl, table_pa, b);
 }
 
+/*
+ * try_promote's own first test, on the level-0 table just used (the
+ * cached one): only a full table can become a block. Saves its walk
+ * from the root on every enter that cannot promote.
+ */
+static bool leaf_full(struct vmk_pmap *pm, vmk_vaddr_t va)
+{
+	if (!pmap__leaf_hit(pm, va))
+		return true;	/* not at hand: let try_promote look */
+	if (!pm->kernel)
+		return pm->leaf.pg->ref_count == VMK_PT_ENTRIES;
+	/* Kernel PTPs have no count: a filling table is empty at the end. */
+	return pmap__is_leaf(pte_load(&pm->leaf.tbl[VMK_PT_ENTRIES - 1]), 0) &&
+	       pmap__is_leaf(pte_load(&pm->leaf.tbl[0]), 0);
+}
+
 int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t prot, uint32_t flags)
 {
 	struct vmk_page *pg = NULL;
@@ -99,7 +115,7 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 	uint32_t a;
 	int err = 0;
 
-	if (!pm || (va & VMK_PAGE_MASK) || (pa & VMK_PAGE_MASK) || !vmk_pmap__va_ok(pm, va) ||
+	if (!pm || (va & VMK_PAGE_MASK) || (pa & ~ARCH->page_pa_mask) || !vmk_pmap__va_ok(pm, va) ||
 	    !prot_ok(prot, flags))
 		return -VMK_EINVAL;
 	if (flags & VMK_PMAP_ENTER_MANAGED) {
@@ -110,8 +126,7 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 	pmap__lock(pm);
 	if (vmk_pmap__in_np(pm, va, VMK_PAGE_SIZE))
 		flags |= VMK_PMAP_ENTER_NOPROMOTE;
-	a = vmk_pmap__attrs(pm, prot, flags);
-	new_pte = ARCH->make_leaf(pa, 0, a);
+	new_pte = vmk_pmap__leaf_tmpl(pm, prot, flags, &a) | pa;
 	t = vmk_pmap__get_table(pm, va, 0, true, &err);
 	if (!t)
 		goto out;
@@ -174,11 +189,21 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 		pv__unlock();
 	}
 promote:
-	if (PG->promote)	/* no-promote leaves are refused (and counted) there */
+	if (PG->promote && leaf_full(pm, va))	/* no-promote leaves are refused (and counted) there */
 		vmk_pmap__try_promote(pm, va, 1);
 out:
 	pmap__unlock(pm);
 	return err;
+}
+
+/* True if any of pas[0..n) is not page aligned or does not fit a leaf's address field. */
+static bool pas_bad(const vmk_paddr_t *pas, size_t n)
+{
+	uint64_t bad = 0;
+
+	for (size_t i = 0; i < n; i++)
+		bad |= pas[i];
+	return (bad & ~ARCH->page_pa_mask) != 0;
 }
 
 /*
@@ -191,21 +216,36 @@ static size_t fill_run(struct vmk_pmap *pm, vmk_pte_t *tbl, unsigned int idx, si
 		       int *err)
 {
 	vmk_pte_t *p = tbl + idx;
+	uint64_t bad = 0;
 	size_t k;
 
-	if (!managed) {
+	if (fresh && !managed) {
 		/*
-		 * The hot loop: one store per page. A fresh table is unreachable
-		 * until linked (release store of its table entry), so its stores
-		 * need no ordering of their own.
+		 * The hot loop: one load and one store per page, the addresses
+		 * checked on the way. The table is unreachable until linked (a
+		 * release store of its table entry after a barrier), so a bad
+		 * address is simply never published, and these stores need no
+		 * ordering of their own.
 		 */
-		if (fresh) {
-			for (k = 0; k < cnt; k++)
-				pte_store_relaxed(&p[k], tmpl | pas[k]);
-		} else {
-			for (k = 0; k < cnt; k++)
-				pte_store(&p[k], tmpl | pas[k]);
+		for (k = 0; k < cnt; k++) {
+			vmk_paddr_t pa = pas[k];
+
+			bad |= pa;
+			pte_store_relaxed(&p[k], tmpl | pa);
 		}
+		if (!(bad & ~ARCH->page_pa_mask))
+			return cnt;
+		*err = -VMK_EINVAL;
+		return 0;
+	}
+	/* A live table: nothing may be written before every address is known good. */
+	if (pas_bad(pas, cnt)) {
+		*err = -VMK_EINVAL;
+		return 0;
+	}
+	if (!managed) {
+		for (k = 0; k < cnt; k++)
+			pte_store(&p[k], tmpl | pas[k]);
 		return cnt;
 	}
 	for (k = 0; k < cnt; k++) {
@@ -233,7 +273,6 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 {
 	struct vmk_pmap_batch b = { 0, 0, false, NULL };
 	size_t done = 0;
-	uint64_t bad = 0;
 	uint32_t a;
 	bool managed;
 	vmk_pte_t tmpl;
@@ -242,18 +281,13 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 	if (!pm || !pas || n == 0 || n > ((vmk_vaddr_t)1 << 40) || (va & VMK_PAGE_MASK) ||
 	    !vmk_pmap__range_ok(pm, va, va + n * VMK_PAGE_SIZE) || !prot_ok(prot, flags))
 		return -VMK_EINVAL;
-	/* Every output address first (page aligned, within the descriptor's field). */
-	for (size_t i = 0; i < n; i++)
-		bad |= pas[i] & ~ARCH->page_pa_mask;
-	if (bad)
-		return -VMK_EINVAL;
 	pmap__lock(pm);
 	if (vmk_pmap__in_np(pm, va, n * VMK_PAGE_SIZE))
 		flags |= VMK_PMAP_ENTER_NOPROMOTE;
-	a = vmk_pmap__attrs(pm, prot, flags);
-	managed = (a & VMK_PTE_A_MANAGED) != 0;
 	/* Every leaf is the same descriptor but for the output address. */
-	tmpl = ARCH->make_leaf(0, 0, a);
+	tmpl = vmk_pmap__leaf_tmpl(pm, prot, flags, &a);
+	managed = (a & VMK_PTE_A_MANAGED) != 0;
+	/* One level-0 table per round: the bookkeeping is per table, the loop per page. */
 	while (done < n) {
 		vmk_vaddr_t v = va + done * VMK_PAGE_SIZE;
 		unsigned int idx = VMK_PT_INDEX(v, 0);
@@ -288,7 +322,7 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 			pv__unlock();
 		if (f.pg) {
 			vmk_memset(tbl + idx + k, 0, (cnt - k) * sizeof(vmk_pte_t));
-			vmk_pmap__leaf_link(pm, v, &f, (unsigned int)k);
+			vmk_pmap__leaf_link(pm, v, &f, (unsigned int)k);	/* k == 0: freed */
 		} else if (k == 0) {
 			vmk_pmap__abort_ptp(pm, v, 0, t);	/* nothing installed: drop the hold */
 		} else if (!pm->kernel) {

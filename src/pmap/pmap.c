@@ -288,6 +288,19 @@ uint32_t vmk_pmap__attrs(struct vmk_pmap *pm, uint32_t prot, uint32_t flags)
 	return a & PG->attr_mask;
 }
 
+vmk_pte_t vmk_pmap__leaf_tmpl(struct vmk_pmap *pm, uint32_t prot, uint32_t flags, uint32_t *attrs)
+{
+	/* prot 0 is never valid here: a zeroed pmap has no template cached. */
+	if (pm->tmpl.prot != prot || pm->tmpl.flags != flags) {
+		pm->tmpl.a = vmk_pmap__attrs(pm, prot, flags);
+		pm->tmpl.pte = ARCH->make_leaf(0, 0, pm->tmpl.a);
+		pm->tmpl.prot = prot;
+		pm->tmpl.flags = flags;
+	}
+	*attrs = pm->tmpl.a;
+	return pm->tmpl.pte;
+}
+
 int vmk_pmap_protect_bbm(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size,
 			 enum vmk_pmap_bbm strategy)
 {

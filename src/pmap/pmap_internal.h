@@ -45,6 +45,11 @@ struct vmk_pmap {
 		vmk_pte_t *tbl;
 		struct vmk_page *pg;
 	} leaf;
+	/* The last 4 KiB leaf template made (vmk_pmap__leaf_tmpl; prot 0: none). */
+	struct {
+		uint32_t prot, flags, a;
+		vmk_pte_t pte;
+	} tmpl;
 };
 
 /* Global pmap state: the configuration and the kernel pmap. */
@@ -252,6 +257,12 @@ bool vmk_pmap__in_np(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size);
 
 /* ---- mappings (enter.c, remove.c, promote.c) ---- */
 uint32_t vmk_pmap__attrs(struct vmk_pmap *pm, uint32_t prot, uint32_t flags);
+/*
+ * The level-0 leaf for (prot, flags) with output address 0, to be or-ed
+ * with a page-aligned PA within ARCH->page_pa_mask; its attributes in
+ * *attrs. Remembers the last one made (pmap lock held).
+ */
+vmk_pte_t vmk_pmap__leaf_tmpl(struct vmk_pmap *pm, uint32_t prot, uint32_t flags, uint32_t *attrs);
 /* Remove the leaf at *p (va, lvl, in the table at table_pa); pv_locked: caller holds the PV lock. */
 void vmk_pmap__remove_leaf(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned int lvl,
 			   vmk_paddr_t table_pa, bool pv_locked, struct vmk_pmap_batch *b);
