@@ -126,11 +126,13 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 	pmap__lock(pm);
 	if (vmk_pmap__in_np(pm, va, VMK_PAGE_SIZE))
 		flags |= VMK_PMAP_ENTER_NOPROMOTE;
-	new_pte = vmk_pmap__leaf_tmpl(pm, prot, flags, &a) | pa;
-	t = vmk_pmap__get_table(pm, va, 0, true, &err);
+	new_pte = pmap__leaf_tmpl(pm, prot, flags, &a) | pa;
+	t = pmap__get_leaf(pm, va, &err);
 	if (!t)
 		goto out;
-	p = &pmap__table(t)[VMK_PT_INDEX(va, 0)];
+	VMK_ASSERT(pmap__leaf_hit(pm, va) && pm->leaf.pa == t, "the leaf table of %#llx is not the cached one",
+		   (unsigned long long)va);
+	p = &pm->leaf.tbl[VMK_PT_INDEX(va, 0)];
 	old = pte_load(p);
 	if (ARCH->is_valid(old, 0)) {
 		uint32_t oa = ARCH->attrs_of(old, 0);
@@ -285,7 +287,7 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 	if (vmk_pmap__in_np(pm, va, n * VMK_PAGE_SIZE))
 		flags |= VMK_PMAP_ENTER_NOPROMOTE;
 	/* Every leaf is the same descriptor but for the output address. */
-	tmpl = vmk_pmap__leaf_tmpl(pm, prot, flags, &a);
+	tmpl = pmap__leaf_tmpl(pm, prot, flags, &a);
 	managed = (a & VMK_PTE_A_MANAGED) != 0;
 	/* One level-0 table per round: the bookkeeping is per table, the loop per page. */
 	while (done < n) {

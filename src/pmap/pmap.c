@@ -288,16 +288,12 @@ uint32_t vmk_pmap__attrs(struct vmk_pmap *pm, uint32_t prot, uint32_t flags)
 	return a & PG->attr_mask;
 }
 
-vmk_pte_t vmk_pmap__leaf_tmpl(struct vmk_pmap *pm, uint32_t prot, uint32_t flags, uint32_t *attrs)
+vmk_pte_t vmk_pmap__leaf_tmpl_make(struct vmk_pmap *pm, uint32_t prot, uint32_t flags)
 {
-	/* prot 0 is never valid here: a zeroed pmap has no template cached. */
-	if (pm->tmpl.prot != prot || pm->tmpl.flags != flags) {
-		pm->tmpl.a = vmk_pmap__attrs(pm, prot, flags);
-		pm->tmpl.pte = ARCH->make_leaf(0, 0, pm->tmpl.a);
-		pm->tmpl.prot = prot;
-		pm->tmpl.flags = flags;
-	}
-	*attrs = pm->tmpl.a;
+	pm->tmpl.a = vmk_pmap__attrs(pm, prot, flags);
+	pm->tmpl.pte = ARCH->make_leaf(0, 0, pm->tmpl.a);
+	pm->tmpl.prot = prot;
+	pm->tmpl.flags = flags;
 	return pm->tmpl.pte;
 }
 

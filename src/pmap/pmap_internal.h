@@ -45,7 +45,7 @@ struct vmk_pmap {
 		vmk_pte_t *tbl;
 		struct vmk_page *pg;
 	} leaf;
-	/* The last 4 KiB leaf template made (vmk_pmap__leaf_tmpl; prot 0: none). */
+	/* The last 4 KiB leaf template made (pmap__leaf_tmpl; prot 0: none). */
 	struct {
 		uint32_t prot, flags, a;
 		vmk_pte_t pte;
@@ -135,6 +135,16 @@ static inline void pmap__leaf_forget(struct vmk_pmap *pm)
 {
 	pm->leaf.tbl = NULL;
 }
+/* Hold on the cached level-0 table (user pmaps: its page is at hand, no lookup). */
+static inline vmk_paddr_t pmap__leaf_hold(struct vmk_pmap *pm)
+{
+	if (!pm->kernel) {
+		VMK_ASSERT(pm->leaf.pg->ref_count <= VMK_PT_ENTRIES,
+			   "PTP %#llx holds more than 512 entries and a hold", (unsigned long long)pm->leaf.pa);
+		pm->leaf.pg->ref_count++;
+	}
+	return pm->leaf.pa;
+}
 
 /* ---- locking ---- */
 static inline void pmap__lock(struct vmk_pmap *pm) { vmk_spin_lock(&pm->lock); }
@@ -173,6 +183,16 @@ vmk_pte_t *vmk_pmap__walk(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int *lvl
  */
 vmk_paddr_t vmk_pmap__get_table(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
 				bool demote, int *err);
+/*
+ * vmk_pmap__get_table(pm, va, 0, true, err) with the cache hit inline.
+ * On success the table is the cached one: pm->leaf.tbl points at it.
+ */
+static inline vmk_paddr_t pmap__get_leaf(struct vmk_pmap *pm, vmk_vaddr_t va, int *err)
+{
+	if (pmap__leaf_hit(pm, va))
+		return pmap__leaf_hold(pm);
+	return vmk_pmap__get_table(pm, va, 0, true, err);
+}
 /*
  * For batches that fill a level-0 table: like vmk_pmap__get_table(pm, va,
  * 0, false, err), except that a missing level-0 table is allocated
@@ -260,9 +280,18 @@ uint32_t vmk_pmap__attrs(struct vmk_pmap *pm, uint32_t prot, uint32_t flags);
 /*
  * The level-0 leaf for (prot, flags) with output address 0, to be or-ed
  * with a page-aligned PA within ARCH->page_pa_mask; its attributes in
- * *attrs. Remembers the last one made (pmap lock held).
+ * *attrs. The pmap remembers the last one made (pmap lock held).
  */
-vmk_pte_t vmk_pmap__leaf_tmpl(struct vmk_pmap *pm, uint32_t prot, uint32_t flags, uint32_t *attrs);
+vmk_pte_t vmk_pmap__leaf_tmpl_make(struct vmk_pmap *pm, uint32_t prot, uint32_t flags);
+static inline vmk_pte_t pmap__leaf_tmpl(struct vmk_pmap *pm, uint32_t prot, uint32_t flags, uint32_t *attrs)
+{
+	/* prot 0 is never valid here: a zeroed pmap has no template cached. */
+	vmk_pte_t pte = pm->tmpl.prot == prot && pm->tmpl.flags == flags ? pm->tmpl.pte :
+			vmk_pmap__leaf_tmpl_make(pm, prot, flags);
+
+	*attrs = pm->tmpl.a;
+	return pte;
+}
 /* Remove the leaf at *p (va, lvl, in the table at table_pa); pv_locked: caller holds the PV lock. */
 void vmk_pmap__remove_leaf(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned int lvl,
 			   vmk_paddr_t table_pa, bool pv_locked, struct vmk_pmap_batch *b);

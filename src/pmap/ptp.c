@@ -135,17 +135,6 @@ void vmk_pmap__abort_ptp(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
 	vmk_pmap__ptp_unref(pm, va, lvl, table_pa, NULL);
 }
 
-/* Hold on a cached level-0 table (user pmaps: its page is in the cache, no lookup). */
-static vmk_paddr_t leaf_hold(struct vmk_pmap *pm)
-{
-	if (!pm->kernel) {
-		VMK_ASSERT(pm->leaf.pg->ref_count <= VMK_PT_ENTRIES,
-			   "PTP %#llx holds more than 512 entries and a hold", (unsigned long long)pm->leaf.pa);
-		pm->leaf.pg->ref_count++;
-	}
-	return pm->leaf.pa;
-}
-
 static void leaf_remember(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t t)
 {
 	pm->leaf.va = va & ~(VMK_PT_SIZE(1) - 1);
@@ -161,7 +150,7 @@ vmk_paddr_t vmk_pmap__get_table(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned in
 	unsigned int l = PG->top;
 
 	if (lvl == 0 && pmap__leaf_hit(pm, va))
-		return leaf_hold(pm);
+		return pmap__leaf_hold(pm);	/* callers in a hurry use pmap__get_leaf() */
 	while (l > lvl) {
 		vmk_pte_t *p = &pmap__table(t)[VMK_PT_INDEX(va, l)];
 		vmk_pte_t e = pte_load(p);
@@ -203,7 +192,7 @@ vmk_paddr_t vmk_pmap__get_table(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned in
 	}
 	if (lvl == 0) {
 		leaf_remember(pm, va, t);
-		return leaf_hold(pm);
+		return pmap__leaf_hold(pm);
 	}
 	vmk_pmap__ptp_hold(pm, t);
 	return t;
@@ -218,7 +207,7 @@ vmk_paddr_t vmk_pmap__get_leaf_table(struct vmk_pmap *pm, vmk_vaddr_t va, struct
 
 	f->pg = NULL;
 	if (pmap__leaf_hit(pm, va))
-		return leaf_hold(pm);
+		return pmap__leaf_hold(pm);
 	/* The level-1 table, with a hold for the entry that will point at the leaf table. */
 	t1 = vmk_pmap__get_table(pm, va, 1, false, err);
 	if (!t1)
@@ -229,7 +218,7 @@ vmk_paddr_t vmk_pmap__get_leaf_table(struct vmk_pmap *pm, vmk_vaddr_t va, struct
 		/* It exists after all: the hold on the parent was not needed. */
 		vmk_pmap__abort_ptp(pm, va, 1, t1);
 		leaf_remember(pm, va, ARCH->pa_of(e1, 1));
-		return leaf_hold(pm);
+		return pmap__leaf_hold(pm);
 	}
 	if (ARCH->is_valid(e1, 1)) {
 		vmk_pmap__abort_ptp(pm, va, 1, t1);
