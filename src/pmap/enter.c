@@ -370,7 +370,7 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 	int err = 0;
 
 	if (!pm || !lvl || !(PG->block_levels & (1u << lvl)) || (va & (size - 1)) || (pa & (size - 1)) ||
-	    !vmk_pmap__range_ok(pm, va, va + size) || !prot_ok(prot, flags))
+	    (pa & ~ARCH->page_pa_mask) || !vmk_pmap__range_ok(pm, va, va + size) || !prot_ok(prot, flags))
 		return -VMK_EINVAL;
 	if (flags & VMK_PMAP_ENTER_MANAGED) {
 		head = vmk_pa_to_page(pa);
