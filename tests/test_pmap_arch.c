@@ -32,6 +32,8 @@ static void test_x86_bits(void **state)
 	assert_true(a->make_leaf(pa, 0, U | VMK_PTE_A_UXN | VMK_PTE_A_WIRED | VMK_PTE_A_MANAGED |
 				 VMK_PTE_A_NOPROMOTE) ==
 		    (pa | 0x1 | 0x4 | (1ull << 63) | 0x200 | 0x400 | 0x800));
+	/* The raw software bits the bulk paths test: wired bit 9, managed bit 10. */
+	assert_true(a->pte_sw_wired == 0x200 && a->pte_sw_managed == 0x400);
 	/* User executable: no NX. */
 	assert_true(a->make_leaf(pa, 0, U) == (pa | 0x1 | 0x4));
 	/* Tables: P RW A, plus U/S for user tables; no PS. */
@@ -76,6 +78,8 @@ static void test_arm64_bits(void **state)
 	assert_true((a->make_leaf(pa, 0, K | VMK_PTE_A_MT(VMK_MEMTYPE_UC)) & 0x1f) == (0x3 | (1 << 2)));
 	/* Software bits 55-57. */
 	assert_true((a->make_leaf(pa, 0, K | VMK_PTE_A_WIRED | VMK_PTE_A_MANAGED | VMK_PTE_A_NOPROMOTE) >> 55 & 7) == 7);
+	/* The raw software bits the bulk paths test: wired 55, managed 56. */
+	assert_true(a->pte_sw_wired == 1ull << 55 && a->pte_sw_managed == 1ull << 56);
 	/* Tables: bits[1:0] = 11 at levels 0-2. */
 	assert_true(a->make_table(0x5000, 1, true) == (0x5000 | 0x3));
 	assert_true(a->is_table(0x5003, 1) && a->is_table(0x5003, 3));
@@ -155,6 +159,9 @@ static void roundtrip(enum vmk_pmap_arch_id id)
 					assert_true(a->pa_of(e, lvl) == pa);
 					if (lvl == 0)	/* the batch path: template | pa */
 						assert_true((a->make_leaf(0, 0, at) | pa) == e);
+					/* Remove reads wired/managed from the raw bits, at every level. */
+					assert_int_equal(!!(e & a->pte_sw_wired), !!(at & VMK_PTE_A_WIRED));
+					assert_int_equal(!!(e & a->pte_sw_managed), !!(at & VMK_PTE_A_MANAGED));
 					if (a->attrs_of(e, lvl) != want)
 						fail_msg("%s lvl %u attrs %#x -> %#x, want %#x", a->name, lvl, at,
 							 a->attrs_of(e, lvl), want);

@@ -125,6 +125,17 @@ int vmk_pmap_check(struct vmk_pmap *pm, char *msg, size_t msglen)
 			if (vmk_page_state(pg) != VMK_PAGE_PTP)
 				bad(&c, "spare PTP for %#llx is not a PTP page", (unsigned long long)(pg->owner & ~7ull));
 		}
+	if (pm->leaf.tbl) {
+		/* The cached level-0 table must be the one linked for its va. */
+		vmk_paddr_t parent;
+		vmk_pte_t *pp = vmk_pmap__entry_at(pm, pm->leaf.va, 1, &parent);
+		vmk_pte_t e = pp ? pte_load(pp) : 0;
+
+		if (!pp || !ARCH->is_table(e, 1) || ARCH->pa_of(e, 1) != pm->leaf.pa ||
+		    pm->leaf.tbl != pmap__table(pm->leaf.pa) || pm->leaf.pg != vmk_pa_to_page(pm->leaf.pa))
+			bad(&c, "cached level-0 table %#llx is not the table linked for %#llx",
+			    (unsigned long long)pm->leaf.pa, (unsigned long long)pm->leaf.va);
+	}
 	if (c.ptps != pm->st.ptps)
 		bad(&c, "%llu PTPs in the tables, %llu counted", (unsigned long long)c.ptps,
 		    (unsigned long long)pm->st.ptps);

@@ -90,6 +90,22 @@ void vmk_pmap__remove_leaf(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, un
 	vmk_pmap__ptp_unref(pm, va, lvl, table_pa, b);
 }
 
+/*
+ * try_promote's own first test, on the level-0 table just used (the
+ * cached one): only a full table can become a block. Saves its walk
+ * from the root on every enter that cannot promote.
+ */
+static bool leaf_full(struct vmk_pmap *pm, vmk_vaddr_t va)
+{
+	if (!pmap__leaf_hit(pm, va))
+		return true;	/* not at hand: let try_promote look */
+	if (!pm->kernel)
+		return pm->leaf.pg->ref_count == VMK_PT_ENTRIES;
+	/* Kernel PTPs have no count: a filling table is empty at the end. */
+	return pmap__is_leaf(pte_load(&pm->leaf.tbl[VMK_PT_ENTRIES - 1]), 0) &&
+	       pmap__is_leaf(pte_load(&pm->leaf.tbl[0]), 0);
+}
+
 int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t prot, uint32_t flags)
 {
 	struct vmk_page *pg = NULL;
@@ -99,7 +115,7 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 	uint32_t a;
 	int err = 0;
 
-	if (!pm || (va & VMK_PAGE_MASK) || (pa & VMK_PAGE_MASK) || !vmk_pmap__va_ok(pm, va) ||
+	if (!pm || (va & VMK_PAGE_MASK) || (pa & ~ARCH->page_pa_mask) || !vmk_pmap__va_ok(pm, va) ||
 	    !prot_ok(prot, flags))
 		return -VMK_EINVAL;
 	if (flags & VMK_PMAP_ENTER_MANAGED) {
@@ -110,12 +126,13 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 	pmap__lock(pm);
 	if (vmk_pmap__in_np(pm, va, VMK_PAGE_SIZE))
 		flags |= VMK_PMAP_ENTER_NOPROMOTE;
-	a = vmk_pmap__attrs(pm, prot, flags);
-	new_pte = ARCH->make_leaf(pa, 0, a);
-	t = vmk_pmap__get_table(pm, va, 0, true, &err);
+	new_pte = pmap__leaf_tmpl(pm, prot, flags, &a) | pa;
+	t = pmap__get_leaf(pm, va, &err);
 	if (!t)
 		goto out;
-	p = &pmap__table(t)[VMK_PT_INDEX(va, 0)];
+	VMK_ASSERT(pmap__leaf_hit(pm, va) && pm->leaf.pa == t, "the leaf table of %#llx is not the cached one",
+		   (unsigned long long)va);
+	p = &pm->leaf.tbl[VMK_PT_INDEX(va, 0)];
 	old = pte_load(p);
 	if (ARCH->is_valid(old, 0)) {
 		uint32_t oa = ARCH->attrs_of(old, 0);
@@ -174,11 +191,83 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 		pv__unlock();
 	}
 promote:
-	if (PG->promote)	/* no-promote leaves are refused (and counted) there */
+	if (PG->promote && leaf_full(pm, va))	/* no-promote leaves are refused (and counted) there */
 		vmk_pmap__try_promote(pm, va, 1);
 out:
 	pmap__unlock(pm);
 	return err;
+}
+
+/* True if any of pas[0..n) is not page aligned or does not fit a leaf's address field. */
+static bool pas_bad(const vmk_paddr_t *pas, size_t n)
+{
+	uint64_t bad = 0;
+
+	for (size_t i = 0; i < n; i++)
+		bad |= pas[i];
+	return (bad & ~ARCH->page_pa_mask) != 0;
+}
+
+/*
+ * Fill entries [idx, idx + cnt) of the level-0 table tbl for the batch
+ * (managed: one PV entry each, PV lock held). Returns how many went in;
+ * fewer than cnt only with *err set.
+ */
+static size_t fill_run(struct vmk_pmap *pm, vmk_pte_t *tbl, unsigned int idx, size_t cnt,
+		       vmk_vaddr_t v, const vmk_paddr_t *pas, vmk_pte_t tmpl, bool managed, bool fresh,
+		       int *err)
+{
+	vmk_pte_t *p = tbl + idx;
+	uint64_t bad = 0;
+	size_t k;
+
+	if (fresh && !managed) {
+		/*
+		 * The hot loop: one load and one store per page, the addresses
+		 * checked on the way. The table is unreachable until linked (a
+		 * release store of its table entry after a barrier), so a bad
+		 * address is simply never published, and these stores need no
+		 * ordering of their own.
+		 */
+		for (k = 0; k < cnt; k++) {
+			vmk_paddr_t pa = pas[k];
+
+			bad |= pa;
+			pte_store_relaxed(&p[k], tmpl | pa);
+		}
+		if (!(bad & ~ARCH->page_pa_mask))
+			return cnt;
+		*err = -VMK_EINVAL;
+		return 0;
+	}
+	/* A live table: nothing may be written before every address is known good. */
+	if (pas_bad(pas, cnt)) {
+		*err = -VMK_EINVAL;
+		return 0;
+	}
+	if (!managed) {
+		for (k = 0; k < cnt; k++)
+			pte_store(&p[k], tmpl | pas[k]);
+		return cnt;
+	}
+	for (k = 0; k < cnt; k++) {
+		struct vmk_page *pg = vmk_pa_to_page(pas[k]);
+		struct vmk_pv *pv;
+
+		if (!pg || vmk_page_is_free(pg)) {
+			*err = -VMK_EINVAL;
+			break;
+		}
+		pv = vmk_pmap__pv_alloc(pm);
+		if (!pv) {
+			*err = -VMK_ENOMEM;
+			break;
+		}
+		pv->va_lvl = v + k * VMK_PAGE_SIZE;
+		vmk_pmap__pv_link(pg, pv);
+		pte_store(&p[k], tmpl | pas[k]);
+	}
+	return k;
 }
 
 int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n,
@@ -187,6 +276,7 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 	struct vmk_pmap_batch b = { 0, 0, false, NULL };
 	size_t done = 0;
 	uint32_t a;
+	bool managed;
 	vmk_pte_t tmpl;
 	int err = 0;
 
@@ -196,61 +286,57 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 	pmap__lock(pm);
 	if (vmk_pmap__in_np(pm, va, n * VMK_PAGE_SIZE))
 		flags |= VMK_PMAP_ENTER_NOPROMOTE;
-	a = vmk_pmap__attrs(pm, prot, flags);
 	/* Every leaf is the same descriptor but for the output address. */
-	tmpl = ARCH->make_leaf(0, 0, a);
-	while (done < n && !err) {
+	tmpl = pmap__leaf_tmpl(pm, prot, flags, &a);
+	managed = (a & VMK_PTE_A_MANAGED) != 0;
+	/* One level-0 table per round: the bookkeeping is per table, the loop per page. */
+	while (done < n) {
 		vmk_vaddr_t v = va + done * VMK_PAGE_SIZE;
-		vmk_paddr_t t = vmk_pmap__get_table(pm, v, 0, true, &err);
 		unsigned int idx = VMK_PT_INDEX(v, 0);
-		size_t cnt, k;
+		size_t cnt = VMK_MIN((size_t)(VMK_PT_ENTRIES - idx), n - done), k;
+		struct vmk_pmap_fresh f;
+		vmk_paddr_t t = vmk_pmap__get_leaf_table(pm, v, &f, &err);
 		vmk_pte_t *tbl;
 
 		if (!t)
 			break;
-		tbl = pmap__table(t);
-		cnt = VMK_MIN((size_t)(VMK_PT_ENTRIES - idx), n - done);
-		if (a & VMK_PTE_A_MANAGED)
-			pv__lock();
-		for (k = 0; k < cnt; k++) {
-			vmk_paddr_t pa = pas[done + k];
+		tbl = f.pg ? pmap__table(t) : pm->leaf.tbl;
+		if (f.pg) {
+			/* A new table: only what the run does not cover needs zeroing. */
+			vmk_memset(tbl, 0, idx * sizeof(vmk_pte_t));
+			vmk_memset(tbl + idx + cnt, 0, (VMK_PT_ENTRIES - idx - cnt) * sizeof(vmk_pte_t));
+		} else {
+			/* The range must be unmapped: any non-zero entry (vmkit clears entries to 0). */
+			vmk_pte_t used = 0;
 
-			/* Any non-zero entry counts as occupied (vmkit clears entries to 0). */
-			if ((pa & ~ARCH->page_pa_mask) || pte_load(&tbl[idx + k]) != 0) {
-				err = (pa & ~ARCH->page_pa_mask) ? -VMK_EINVAL : -VMK_EEXIST;
+			for (size_t i = 0; i < cnt; i++)
+				used |= pte_load_relaxed(&tbl[idx + i]);
+			if (used) {
+				vmk_pmap__abort_ptp(pm, v, 0, t);
+				err = -VMK_EEXIST;
 				break;
 			}
-			if (a & VMK_PTE_A_MANAGED) {
-				struct vmk_page *pg = vmk_pa_to_page(pa);
-				struct vmk_pv *pv;
-
-				if (!pg || vmk_page_is_free(pg)) {
-					err = -VMK_EINVAL;
-					break;
-				}
-				pv = vmk_pmap__pv_alloc(pm);
-				if (!pv) {
-					err = -VMK_ENOMEM;
-					break;
-				}
-				pv->va_lvl = v + k * VMK_PAGE_SIZE;
-				vmk_pmap__pv_link(pg, pv);
-			}
-			pte_store(&tbl[idx + k], tmpl | pa);
 		}
-		if (a & VMK_PTE_A_MANAGED)
+		if (managed)
+			pv__lock();
+		k = fill_run(pm, tbl, idx, cnt, v, pas + done, tmpl, managed, f.pg != NULL, &err);
+		if (managed)
 			pv__unlock();
-		if (k == 0) {
+		if (f.pg) {
+			vmk_memset(tbl + idx + k, 0, (cnt - k) * sizeof(vmk_pte_t));
+			vmk_pmap__leaf_link(pm, v, &f, (unsigned int)k);	/* k == 0: freed */
+		} else if (k == 0) {
 			vmk_pmap__abort_ptp(pm, v, 0, t);	/* nothing installed: drop the hold */
-		} else {
+		} else if (!pm->kernel) {
 			/* The hold counts the first entry; the others add theirs. */
-			if (!pm->kernel && t != pm->root)
-				vmk_pa_to_page(t)->ref_count += (uint32_t)(k - 1);
-			pmap__count_leaf(pm, 0, (int)k);
-			if (a & VMK_PTE_A_WIRED)
-				pm->st.wired += k;
+			pm->leaf.pg->ref_count += (uint32_t)(k - 1);
 		}
+		pmap__count_leaf(pm, 0, (int)k);
+		if (a & VMK_PTE_A_WIRED)
+			pm->st.wired += k;
 		done += k;
+		if (err)
+			break;
 	}
 	vmk_barrier(VMK_BARRIER_PTE_STORE);
 	if (err) {
@@ -284,7 +370,7 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 	int err = 0;
 
 	if (!pm || !lvl || !(PG->block_levels & (1u << lvl)) || (va & (size - 1)) || (pa & (size - 1)) ||
-	    !vmk_pmap__range_ok(pm, va, va + size) || !prot_ok(prot, flags))
+	    (pa & ~ARCH->page_pa_mask) || !vmk_pmap__range_ok(pm, va, va + size) || !prot_ok(prot, flags))
 		return -VMK_EINVAL;
 	if (flags & VMK_PMAP_ENTER_MANAGED) {
 		head = vmk_pa_to_page(pa);

@@ -288,6 +288,15 @@ uint32_t vmk_pmap__attrs(struct vmk_pmap *pm, uint32_t prot, uint32_t flags)
 	return a & PG->attr_mask;
 }
 
+vmk_pte_t vmk_pmap__leaf_tmpl_make(struct vmk_pmap *pm, uint32_t prot, uint32_t flags)
+{
+	pm->tmpl.a = vmk_pmap__attrs(pm, prot, flags);
+	pm->tmpl.pte = ARCH->make_leaf(0, 0, pm->tmpl.a);
+	pm->tmpl.prot = prot;
+	pm->tmpl.flags = flags;
+	return pm->tmpl.pte;
+}
+
 int vmk_pmap_protect_bbm(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size,
 			 enum vmk_pmap_bbm strategy)
 {

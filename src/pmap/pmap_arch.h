@@ -66,6 +66,12 @@ struct vmk_pmap_arch {
 	bool split_roots;		/* separate user (TTBR0) and kernel (TTBR1) roots */
 	uint64_t memattr_reg;		/* value to load into IA32_PAT / MAIR_EL1 */
 	uint64_t page_pa_mask;		/* output-address bits of a level-0 leaf */
+	/*
+	 * The raw descriptor bits of the software attributes WIRED and
+	 * MANAGED, the same in a leaf at every level. The hardware never
+	 * changes them, so bulk paths may test them without attrs_of().
+	 */
+	vmk_pte_t pte_sw_wired, pte_sw_managed;
 
 	/* A table descriptor at level lvl (>= 1) pointing at the table at pa. */
 	vmk_pte_t (*make_table)(vmk_paddr_t pa, unsigned int lvl, bool user);

@@ -34,6 +34,22 @@ struct vmk_pmap {
 	struct { vmk_vaddr_t va, end; } np[VMK_PMAP_MAX_RDV];	/* no-promote ranges */
 	unsigned int nnp;
 	uint64_t active[(VMK_MAX_CPUS + 63) / 64];	/* CPUs running it */
+	/*
+	 * The last level-0 table reached, so that consecutive 4 KiB enters
+	 * do not walk from the root each time (tbl NULL: none). Forgotten
+	 * whenever a table entry is cleared or replaced (pmap__leaf_forget).
+	 */
+	struct {
+		vmk_vaddr_t va;			/* 2 MiB-aligned va it maps */
+		vmk_paddr_t pa;
+		vmk_pte_t *tbl;
+		struct vmk_page *pg;
+	} leaf;
+	/* The last 4 KiB leaf template made (pmap__leaf_tmpl; prot 0: none). */
+	struct {
+		uint32_t prot, flags, a;
+		vmk_pte_t pte;
+	} tmpl;
 };
 
 /* Global pmap state: the configuration and the kernel pmap. */
@@ -70,6 +86,15 @@ static inline void pte_store(vmk_pte_t *p, vmk_pte_t v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
+/* For entries no walker can reach yet, or ordered by a later barrier and release store. */
+static inline void pte_store_relaxed(vmk_pte_t *p, vmk_pte_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+static inline vmk_pte_t pte_load_relaxed(const vmk_pte_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
 static inline vmk_pte_t pte_clear(vmk_pte_t *p)
 {
 	return __atomic_exchange_n(p, 0, __ATOMIC_ACQ_REL);
@@ -99,6 +124,26 @@ static inline void pmap__count_leaf(struct vmk_pmap *pm, unsigned int lvl, int d
 {
 	pm->st.mappings[lvl] += (uint64_t)(int64_t)delta;
 	pm->st.resident += (uint64_t)(int64_t)delta << (9 * lvl);	/* unsigned: wraps as intended */
+}
+
+/* ---- the per-pmap level-0 table cache (pmap lock held) ---- */
+static inline bool pmap__leaf_hit(const struct vmk_pmap *pm, vmk_vaddr_t va)
+{
+	return pm->leaf.tbl && pm->leaf.va == (va & ~(VMK_PT_SIZE(1) - 1));
+}
+static inline void pmap__leaf_forget(struct vmk_pmap *pm)
+{
+	pm->leaf.tbl = NULL;
+}
+/* Hold on the cached level-0 table (user pmaps: its page is at hand, no lookup). */
+static inline vmk_paddr_t pmap__leaf_hold(struct vmk_pmap *pm)
+{
+	if (!pm->kernel) {
+		VMK_ASSERT(pm->leaf.pg->ref_count <= VMK_PT_ENTRIES,
+			   "PTP %#llx holds more than 512 entries and a hold", (unsigned long long)pm->leaf.pa);
+		pm->leaf.pg->ref_count++;
+	}
+	return pm->leaf.pa;
 }
 
 /* ---- locking ---- */
@@ -138,6 +183,33 @@ vmk_pte_t *vmk_pmap__walk(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int *lvl
  */
 vmk_paddr_t vmk_pmap__get_table(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
 				bool demote, int *err);
+/*
+ * vmk_pmap__get_table(pm, va, 0, true, err) with the cache hit inline.
+ * On success the table is the cached one: pm->leaf.tbl points at it.
+ */
+static inline vmk_paddr_t pmap__get_leaf(struct vmk_pmap *pm, vmk_vaddr_t va, int *err)
+{
+	if (pmap__leaf_hit(pm, va))
+		return pmap__leaf_hold(pm);
+	return vmk_pmap__get_table(pm, va, 0, true, err);
+}
+/*
+ * For batches that fill a level-0 table: like vmk_pmap__get_table(pm, va,
+ * 0, false, err), except that a missing level-0 table is allocated
+ * without zeroing and not linked (f->pg set; f->pg NULL: the table
+ * existed and is held as usual). The caller must write all 512 entries
+ * of a fresh table, then call vmk_pmap__leaf_link() with the number of
+ * valid entries it wrote (0: the page and the parent's hold go back).
+ * A block above va gives -VMK_EEXIST (no demotion).
+ */
+struct vmk_pmap_fresh {
+	struct vmk_page *pg;
+	vmk_pte_t *slot;		/* the level-1 entry to point at it */
+	vmk_paddr_t parent;		/* the level-1 table, held for that entry */
+};
+vmk_paddr_t vmk_pmap__get_leaf_table(struct vmk_pmap *pm, vmk_vaddr_t va, struct vmk_pmap_fresh *f,
+				     int *err);
+void vmk_pmap__leaf_link(struct vmk_pmap *pm, vmk_vaddr_t va, struct vmk_pmap_fresh *f, unsigned int n);
 /* Take / drop one valid-entry reference on the table at table_pa (no-op for kernel and root). */
 void vmk_pmap__ptp_hold(struct vmk_pmap *pm, vmk_paddr_t table_pa);
 /*
@@ -205,6 +277,21 @@ bool vmk_pmap__in_np(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size);
 
 /* ---- mappings (enter.c, remove.c, promote.c) ---- */
 uint32_t vmk_pmap__attrs(struct vmk_pmap *pm, uint32_t prot, uint32_t flags);
+/*
+ * The level-0 leaf for (prot, flags) with output address 0, to be or-ed
+ * with a page-aligned PA within ARCH->page_pa_mask; its attributes in
+ * *attrs. The pmap remembers the last one made (pmap lock held).
+ */
+vmk_pte_t vmk_pmap__leaf_tmpl_make(struct vmk_pmap *pm, uint32_t prot, uint32_t flags);
+static inline vmk_pte_t pmap__leaf_tmpl(struct vmk_pmap *pm, uint32_t prot, uint32_t flags, uint32_t *attrs)
+{
+	/* prot 0 is never valid here: a zeroed pmap has no template cached. */
+	vmk_pte_t pte = pm->tmpl.prot == prot && pm->tmpl.flags == flags ? pm->tmpl.pte :
+			vmk_pmap__leaf_tmpl_make(pm, prot, flags);
+
+	*attrs = pm->tmpl.a;
+	return pte;
+}
 /* Remove the leaf at *p (va, lvl, in the table at table_pa); pv_locked: caller holds the PV lock. */
 void vmk_pmap__remove_leaf(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned int lvl,
 			   vmk_paddr_t table_pa, bool pv_locked, struct vmk_pmap_batch *b);

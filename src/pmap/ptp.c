@@ -13,18 +13,23 @@
  */
 #include "pmap_internal.h"
 
-struct vmk_page *vmk_pmap__ptp_alloc(struct vmk_pmap *pm, const char *site)
+static struct vmk_page *ptp_alloc(struct vmk_pmap *pm, const char *site, uint32_t zero)
 {
 	struct vmk_page *pg;
 
 	if (vmk_fault(site))
 		return NULL;
-	pg = vmk_page_alloc(VMK_DOMAIN_LOCAL, VMK_POOL_DEFAULT, VMK_ALLOC_ZERO | VMK_ALLOC_PTP);
+	pg = vmk_page_alloc(VMK_DOMAIN_LOCAL, VMK_POOL_DEFAULT, zero | VMK_ALLOC_PTP);
 	if (!pg)
 		return NULL;
 	pg->ref_count = pm->kernel ? VMK_PMAP_KPTP_REF : 0;
 	__atomic_add_fetch(&PG->pages_held, 1, __ATOMIC_RELAXED);
 	return pg;
+}
+
+struct vmk_page *vmk_pmap__ptp_alloc(struct vmk_pmap *pm, const char *site)
+{
+	return ptp_alloc(pm, site, VMK_ALLOC_ZERO);
 }
 
 void vmk_pmap__ptp_free(struct vmk_pmap *pm, struct vmk_page *pg)
@@ -108,6 +113,7 @@ void vmk_pmap__ptp_unref(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
 		VMK_ASSERT(pp && ARCH->pa_of(pte_load(pp), lvl + 1) == table_pa,
 			   "PTP %#llx not linked where its va says", (unsigned long long)table_pa);
 		pte_clear(pp);
+		pmap__leaf_forget(pm);
 		pm->st.ptps--;
 		if (b) {
 			vmk_pmap__batch_add(b, va & ~(VMK_PT_SIZE(lvl + 1) - 1), VMK_PT_SIZE(lvl + 1), true);
@@ -129,12 +135,22 @@ void vmk_pmap__abort_ptp(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
 	vmk_pmap__ptp_unref(pm, va, lvl, table_pa, NULL);
 }
 
+static void leaf_remember(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t t)
+{
+	pm->leaf.va = va & ~(VMK_PT_SIZE(1) - 1);
+	pm->leaf.pa = t;
+	pm->leaf.pg = vmk_pa_to_page(t);
+	pm->leaf.tbl = pmap__table(t);
+}
+
 vmk_paddr_t vmk_pmap__get_table(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
 				bool demote, int *err)
 {
 	vmk_paddr_t t = pm->root;
 	unsigned int l = PG->top;
 
+	if (lvl == 0 && pmap__leaf_hit(pm, va))
+		return pmap__leaf_hold(pm);	/* callers in a hurry use pmap__get_leaf() */
 	while (l > lvl) {
 		vmk_pte_t *p = &pmap__table(t)[VMK_PT_INDEX(va, l)];
 		vmk_pte_t e = pte_load(p);
@@ -174,8 +190,70 @@ vmk_paddr_t vmk_pmap__get_table(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned in
 		t = child;
 		l--;
 	}
+	if (lvl == 0) {
+		leaf_remember(pm, va, t);
+		return pmap__leaf_hold(pm);
+	}
 	vmk_pmap__ptp_hold(pm, t);
 	return t;
+}
+
+vmk_paddr_t vmk_pmap__get_leaf_table(struct vmk_pmap *pm, vmk_vaddr_t va, struct vmk_pmap_fresh *f,
+				     int *err)
+{
+	vmk_paddr_t t1;
+	vmk_pte_t *p1, e1;
+	struct vmk_page *pg;
+
+	f->pg = NULL;
+	if (pmap__leaf_hit(pm, va))
+		return pmap__leaf_hold(pm);
+	/* The level-1 table, with a hold for the entry that will point at the leaf table. */
+	t1 = vmk_pmap__get_table(pm, va, 1, false, err);
+	if (!t1)
+		return 0;
+	p1 = &pmap__table(t1)[VMK_PT_INDEX(va, 1)];
+	e1 = pte_load(p1);
+	if (ARCH->is_table(e1, 1)) {
+		/* It exists after all: the hold on the parent was not needed. */
+		vmk_pmap__abort_ptp(pm, va, 1, t1);
+		leaf_remember(pm, va, ARCH->pa_of(e1, 1));
+		return pmap__leaf_hold(pm);
+	}
+	if (ARCH->is_valid(e1, 1)) {
+		vmk_pmap__abort_ptp(pm, va, 1, t1);
+		*err = -VMK_EEXIST;
+		return 0;
+	}
+	/* Not zeroed: the caller writes all 512 entries before linking it. */
+	pg = ptp_alloc(pm, "pmap.ptp", 0);
+	if (!pg) {
+		vmk_pmap__abort_ptp(pm, va, 1, t1);
+		*err = -VMK_ENOMEM;
+		return 0;
+	}
+	f->pg = pg;
+	f->slot = p1;
+	f->parent = t1;
+	return vmk_page_to_pa(pg);
+}
+
+void vmk_pmap__leaf_link(struct vmk_pmap *pm, vmk_vaddr_t va, struct vmk_pmap_fresh *f, unsigned int n)
+{
+	vmk_paddr_t t = vmk_page_to_pa(f->pg);
+
+	if (n == 0) {
+		/* Nothing went in: give the page back and the parent's hold with it. */
+		vmk_pmap__ptp_free(pm, f->pg);
+		vmk_pmap__abort_ptp(pm, va, 1, f->parent);
+		return;
+	}
+	f->pg->ref_count = pm->kernel ? VMK_PMAP_KPTP_REF : n;
+	/* The filled table must be visible before the entry publishing it. */
+	vmk_barrier(VMK_BARRIER_PTE_STORE);
+	pte_store(f->slot, ARCH->make_table(t, 1, !pm->kernel));
+	pm->st.ptps++;
+	leaf_remember(pm, va, t);
 }
 
 /* ---- spare PTPs, keyed by the block they can demote ---- */

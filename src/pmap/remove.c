@@ -86,27 +86,35 @@ int vmk_pmap__split_edges(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva)
 /*
  * Remove the valid 4 KiB leaves of the level-0 table at t within
  * [sva, eva) (one table's worth): one page-record lookup and one count
- * update for the whole run instead of one per entry.
+ * update for the whole run instead of one per entry. An unmanaged leaf
+ * is cleared with a plain store: nothing is recorded from its
+ * accessed/dirty bits, so the atomic exchange that would catch the
+ * hardware's last update is only needed for managed ones.
  */
 static void remove_table_run(struct vmk_pmap *pm, vmk_paddr_t t, vmk_vaddr_t sva, vmk_vaddr_t eva,
 			     struct vmk_pmap_batch *b)
 {
 	vmk_pte_t *tbl = pmap__table(t);
-	unsigned int n = 0;
+	const vmk_pte_t sw_wired = ARCH->pte_sw_wired, sw_managed = ARCH->pte_sw_managed;
+	unsigned int first = VMK_PT_INDEX(sva, 0), end = first + (unsigned int)((eva - sva) >> VMK_PAGE_SHIFT);
+	unsigned int n = 0, nwired = 0;
 	bool pv_held = false;
 
-	for (vmk_vaddr_t va = sva; va < eva; va += VMK_PAGE_SIZE) {
-		vmk_pte_t *p = &tbl[VMK_PT_INDEX(va, 0)], old;
-		uint32_t a;
+	for (unsigned int i = first; i < end; i++) {
+		vmk_pte_t *p = &tbl[i], e = pte_load_relaxed(p), old;
+		vmk_vaddr_t va;
 
-		if (!ARCH->is_valid(pte_load(p), 0))
+		if (e == 0 || !ARCH->is_valid(e, 0))
 			continue;
-		old = pte_clear(p);
-		a = ARCH->attrs_of(old, 0);
 		n++;
-		if (a & VMK_PTE_A_WIRED)
-			pm->st.wired--;
-		if (a & VMK_PTE_A_MANAGED) {
+		nwired += (e & sw_wired) != 0;
+		if (!(e & sw_managed)) {
+			pte_store_relaxed(p, 0);
+			continue;
+		}
+		old = pte_clear(p);
+		va = sva + ((vmk_vaddr_t)(i - first) << VMK_PAGE_SHIFT);
+		{
 			struct vmk_page *head = vmk_pmap__pv_head(ARCH->pa_of(old, 0), 0);
 			struct vmk_pv *pv;
 
@@ -127,6 +135,7 @@ static void remove_table_run(struct vmk_pmap *pm, vmk_paddr_t t, vmk_vaddr_t sva
 		return;
 	vmk_pmap__batch_add(b, sva, eva - sva, false);
 	pmap__count_leaf(pm, 0, -(int)n);
+	pm->st.wired -= nwired;
 	if (!pm->kernel && t != pm->root) {
 		struct vmk_page *pg = vmk_pa_to_page(t);
 

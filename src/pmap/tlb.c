@@ -129,6 +129,9 @@ vmk_pte_t vmk_pmap__update_entry(struct vmk_pmap *pm, vmk_pte_t *p, vmk_pte_t ne
 	struct bbm_args a = { pm, p, new_pte, 0, va, size, lvl };
 	vmk_pte_t old = pte_load(p);
 
+	if (lvl > 0 && ARCH->is_table(old, lvl))
+		pmap__leaf_forget(pm);	/* a table is unlinked: it may be the cached one */
+
 	VMK_VERIFY(!(pmap__is_leaf(old, lvl) && (ARCH->attrs_of(old, lvl) & VMK_PTE_A_NOPROMOTE)),
 		   "break-before-make update of a no-promote (must-stay-valid) mapping at %#llx",
 		   (unsigned long long)va);
