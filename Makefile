@@ -146,6 +146,7 @@ freestanding:
 	  inc=$$($$cc $$tgt -print-file-name=include); \
 	  case $$cc in clang*) inc=$$($$cc -print-resource-dir)/include;; esac; \
 	  extra=""; [ $$arch = x86_64 ] && extra="-mno-red-zone -mgeneral-regs-only" || extra="-mgeneral-regs-only"; \
+	  case "$$cc:$$arch" in *gcc*:aarch64) extra="$$extra -mno-outline-atomics";; esac; \
 	  for f in $(CORE_SRC); do \
 	    $$cc $$tgt $(FS_FLAGS) $$extra -isystem $$inc -c $$f -o /dev/null || { echo "freestanding: $$cc $$arch: $$f failed"; exit 1; }; \
 	    n=$$((n+1)); \

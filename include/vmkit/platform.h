@@ -57,7 +57,11 @@ struct vmk_platform {
 	/* Optional: invalidate TLB entries. Fallback: nothing (no MMU yet). */
 	void (*tlb_invalidate)(void *ctx, const struct vmk_tlb_req *req);
 
-	/* Optional: issue a barrier. Fallback: a compiler + __atomic fence. */
+	/*
+	 * Optional: issue a barrier. Fallback: the architecture's instruction
+	 * (arm64: DSB ISHST, DSB ISH, ISB, DMB ISH; x86: a locked RMW for
+	 * FULL, a compiler barrier otherwise, as x86 needs no more).
+	 */
 	void (*barrier)(void *ctx, enum vmk_barrier kind);
 
 	/* Optional: current CPU index (0 .. cpu_count-1). Fallback: 0. */
