@@ -59,10 +59,14 @@ int vmkit_cmd_iomem(int argc, char **argv)
 		if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
 			usage(stdout);
 			return 0;
-		} else if (!strcmp(argv[a], "--json")) {
-			json = true;
-		} else if (!strcmp(argv[a], "--usable")) {
-			usable = true;
+		} else if (!strcmp(argv[a], "--json") || !strcmp(argv[a], "--usable")) {
+			bool *flag = argv[a][2] == 'j' ? &json : &usable;
+
+			if (*flag) {
+				fprintf(stderr, "vmkit iomem: %s given twice\n", argv[a]);
+				return 2;
+			}
+			*flag = true;
 		} else if (argv[a][0] == '-' && argv[a][1]) {
 			fprintf(stderr, "vmkit iomem: unknown option '%s'\n", argv[a]);
 			usage(stderr);
@@ -74,7 +78,12 @@ int vmkit_cmd_iomem(int argc, char **argv)
 			path = argv[a];
 		}
 	}
-	if (!path || (json && usable)) {
+	if (json && usable) {
+		fprintf(stderr, "vmkit iomem: --json and --usable exclude each other\n");
+		return 2;
+	}
+	if (!path) {
+		fprintf(stderr, "vmkit iomem: no FILE given\n");
 		usage(stderr);
 		return 2;
 	}
