@@ -70,6 +70,11 @@ static void test_policy_table(void **state)
 	e.kind = VMK_MEM_USABLE;
 	e.flags = VMK_FWMAP_F_NOMAP;
 	assert_int_equal(vmk_boot_action(&e, VMK_FWMAP_FMT_FDT), VMK_BOOT_NOMAP);
+	/* ... and no-map RAM is not System RAM a kexec loader may use. */
+	assert_string_equal(vmk_boot_resource_name(&e, VMK_FWMAP_FMT_FDT), "Reserved");
+	e.kind = VMK_MEM_BOOTLOADER;
+	assert_string_equal(vmk_boot_resource_name(&e, VMK_FWMAP_FMT_EFI), "Reserved");
+	e.kind = VMK_MEM_USABLE;
 	/* Carved out of RAM (nested /proc/iomem entry): memory, reserved. */
 	e.flags = VMK_FWMAP_F_IN_RAM;
 	e.kind = VMK_MEM_RESERVED;

@@ -315,6 +315,50 @@ static void test_memmap_errors(void **state)
 	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.err, "unknown command"));
 	cli_free(&r);
+	/* Options given twice, and a kernel running past 2^64: exit 2, named. */
+	{
+		static const char *const twice[][5] = {
+			{ "memmap", "--kernel-size", "16M", "--kernel-size", "8M" },
+			{ "memmap", "--kernel-addr", "0x1000000", "--kernel-addr", "0x2000000" },
+			{ "memmap", "--arch", "x86_64", "--arch", "arm64" },
+			{ "memmap", "--reserve-low", "64K", "--reserve-low", "1M" },
+			{ "memmap", "--phys-bits", "48", "--phys-bits", "52" },
+			{ "memmap", "--desc-size", "48", "--desc-size", "40" },
+		};
+
+		for (size_t i = 0; i < sizeof(twice) / sizeof(twice[0]); i++) {
+			r = cli_run(ARGS(twice[i][0], twice[i][1], twice[i][2], twice[i][3], twice[i][4]));
+			assert_int_equal(r.status, 2);
+			assert_non_null(strstr(r.err, twice[i][1]));
+			assert_non_null(strstr(r.err, "twice"));
+			cli_free(&r);
+		}
+	}
+	r = cli_run(ARGS("memmap", "--json", "--json"));
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "--json given twice"));
+	cli_free(&r);
+	r = cli_run(ARGS("memmap", "--kernel-addr", "0xffffffffffff0000"));
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "past the top of the address space"));
+	cli_free(&r);
+	r = cli_run(ARGS("memmap", "--kernel-addr", "0xfffffffffffff000", "--kernel-size", "0x1000",
+			 "--json"));
+	assert_int_equal(r.status, 1);		/* ends exactly at 2^64: valid, just not free */
+	assert_non_null(strstr(r.err, "0xfffffffffffff000-0xffffffffffffffff"));
+	cli_free(&r);
+	r = cli_run(ARGS("iomem", "--json", "--json", "x"));
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "--json given twice"));
+	cli_free(&r);
+	r = cli_run(ARGS("iomem", "--json", "--usable", "x"));
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "exclude each other"));
+	cli_free(&r);
+	r = cli_run(ARGS("iomem", "--json"));
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "no FILE"));
+	cli_free(&r);
 	/* Missing file: exit 1 naming it. */
 	r = cli_run(ARGS("memmap", "--efi", "/nonexistent/map"));
 	assert_int_equal(r.status, 1);

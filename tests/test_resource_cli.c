@@ -95,6 +95,24 @@ static void test_usable_and_json(void **state)
 				   "total usable: 168587264 bytes\n");
 	free(c.out);
 	free(c.err);
+	/* RAM over the whole address space: 2^64 bytes, not a wrapped 0. */
+	{
+		char tmp[] = "/tmp/vmkit-iomem-all-XXXXXX";
+		int fd = mkstemp(tmp);
+		static const char all[] = "00000000-ffffffffffffffff : System RAM\n";
+		char *av[] = { "iomem", "--usable", tmp, NULL };
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, all, sizeof(all) - 1), (ssize_t)(sizeof(all) - 1));
+		close(fd);
+		c = run_cmd(3, av);
+		assert_int_equal(c.rc, 0);
+		assert_string_equal(c.out, "00000000-ffffffffffffffff : usable\n"
+					   "total usable: 18446744073709551616 bytes\n");
+		free(c.out);
+		free(c.err);
+		unlink(tmp);
+	}
 	argv[1] = "--json";
 	c = run_cmd(3, argv);
 	assert_int_equal(c.rc, 0);

@@ -27,6 +27,8 @@
  *   persistent      no                                    Persistent Memory [(legacy)]
  *   unusable        no                                    Unusable memory
  *   mmio, mmio-port, pal-code: no                         Reserved
+ *   any kind with VMK_FWMAP_F_NOMAP: memory, NOMAP; a RAM kind shows as
+ *                   Reserved (not System RAM: nothing would nest in it)
  */
 #ifndef VMKIT_BOOT_H
 #define VMKIT_BOOT_H

@@ -43,6 +43,13 @@ const char *vmk_boot_resource_name(const struct vmk_fwmap_entry *e, uint32_t for
 	case VMK_MEM_BOOT_SERVICES:
 	case VMK_MEM_BOOTLOADER:
 	case VMK_MEM_UNACCEPTED:
+		/*
+		 * RAM flagged no-map is not in the direct map and memblock has
+		 * no reservation to nest in it: as System RAM a kexec loader
+		 * would place segments there (arm64 shows it as reserved).
+		 */
+		if (e->flags & VMK_FWMAP_F_NOMAP)
+			return "Reserved";
 		return "System RAM";
 	case VMK_MEM_ACPI_RECLAIM:
 		return "ACPI Tables";

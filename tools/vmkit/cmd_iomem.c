@@ -30,14 +30,23 @@ static void usage(FILE *f)
 		"  --help     this text\n");
 }
 
+struct usable_total {
+	uint64_t bytes;
+	bool all;	/* the pieces cover all 2^64 bytes (bytes wrapped to 0) */
+};
+
 static int print_usable(void *arg, vmk_paddr_t start, vmk_paddr_t end,
 			const struct vmk_resource *res)
 {
-	uint64_t *total = arg;
+	struct usable_total *total = arg;
+	uint64_t before = total->bytes;
 
 	(void)res;
 	printf("%08llx-%08llx : usable\n", (unsigned long long)start, (unsigned long long)end);
-	*total += end - start + 1;
+	/* Pieces are disjoint: the sum wraps only when it is exactly 2^64. */
+	total->bytes += end - start + 1;
+	if (total->bytes <= before)
+		total->all = true;
 	return 0;
 }
 
@@ -59,10 +68,14 @@ int vmkit_cmd_iomem(int argc, char **argv)
 		if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
 			usage(stdout);
 			return 0;
-		} else if (!strcmp(argv[a], "--json")) {
-			json = true;
-		} else if (!strcmp(argv[a], "--usable")) {
-			usable = true;
+		} else if (!strcmp(argv[a], "--json") || !strcmp(argv[a], "--usable")) {
+			bool *flag = argv[a][2] == 'j' ? &json : &usable;
+
+			if (*flag) {
+				fprintf(stderr, "vmkit iomem: %s given twice\n", argv[a]);
+				return 2;
+			}
+			*flag = true;
 		} else if (argv[a][0] == '-' && argv[a][1]) {
 			fprintf(stderr, "vmkit iomem: unknown option '%s'\n", argv[a]);
 			usage(stderr);
@@ -74,7 +87,12 @@ int vmkit_cmd_iomem(int argc, char **argv)
 			path = argv[a];
 		}
 	}
-	if (!path || (json && usable)) {
+	if (json && usable) {
+		fprintf(stderr, "vmkit iomem: --json and --usable exclude each other\n");
+		return 2;
+	}
+	if (!path) {
+		fprintf(stderr, "vmkit iomem: no FILE given\n");
 		usage(stderr);
 		return 2;
 	}
@@ -108,10 +126,13 @@ int vmkit_cmd_iomem(int argc, char **argv)
 		vmk_resource_render_json(&root, &out);
 		fputc('\n', stdout);
 	} else if (usable) {
-		uint64_t total = 0;
+		struct usable_total total = { 0, false };
 
 		vmk_resource_walk_usable_ram(&root, 0, VMK_PADDR_MAX, print_usable, &total);
-		printf("total usable: %llu bytes\n", (unsigned long long)total);
+		if (total.all)
+			printf("total usable: 18446744073709551616 bytes\n");
+		else
+			printf("total usable: %llu bytes\n", (unsigned long long)total.bytes);
 	} else {
 		vmk_resource_render(&root, &out);
 	}

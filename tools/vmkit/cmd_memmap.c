@@ -84,6 +84,13 @@ static int parse_args(int argc, char **argv, struct memmap_opts *o)
 		{ "--machine", MACHINE_AUTO },
 	};
 
+	/* Options that may be given once (--crashkernel may repeat). */
+	static const char *const once[] = {
+		"--json", "--arch", "--kernel-size", "--kernel-addr", "--reserve-low",
+		"--phys-bits", "--desc-size",
+	};
+	bool seen[sizeof(once) / sizeof(once[0])] = { false };
+
 	memset(o, 0, sizeof(*o));
 	o->kernel_size = 16 * VMK_MiB;
 	for (int i = 1; i < argc; i++) {
@@ -95,6 +102,15 @@ static int parse_args(int argc, char **argv, struct memmap_opts *o)
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			exit(0);
+		}
+		for (size_t k = 0; k < sizeof(once) / sizeof(once[0]); k++) {
+			if (strcmp(a, once[k]))
+				continue;
+			if (seen[k]) {
+				fprintf(stderr, "vmkit memmap: %s given twice\n", a);
+				return -1;
+			}
+			seen[k] = true;
 		}
 		if (!strcmp(a, "--json")) {
 			o->json = true;
@@ -172,6 +188,11 @@ static int parse_args(int argc, char **argv, struct memmap_opts *o)
 	}
 	if (o->kernel_fixed && o->kernel_size == 0) {
 		fprintf(stderr, "vmkit memmap: --kernel-addr with --kernel-size 0 places nothing\n");
+		return -1;
+	}
+	if (o->kernel_fixed && o->kernel_size - 1 > VMK_PADDR_MAX - o->kernel_addr) {
+		fprintf(stderr, "vmkit memmap: --kernel-addr 0x%llx + --kernel-size 0x%llx runs past the top of the address space\n",
+			(unsigned long long)o->kernel_addr, (unsigned long long)o->kernel_size);
 		return -1;
 	}
 	if (o->kernel_fixed && o->kernel_addr % VMK_PAGE_SIZE) {
