@@ -112,10 +112,12 @@ fuzz-deps:
 	@sh tools/deps.sh fuzz
 fuzz: fuzz-deps $(FUZZ_SRC:fuzz/%.c=build/fuzz/%-fuzzer)
 	@set -e; for f in $(FUZZ_SRC:fuzz/%.c=%); do \
-	  mkdir -p build/fuzz/corpus-$$f; \
+	  mkdir -p build/fuzz/corpus-$$f fuzz/corpus/$$f; \
 	  echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
-	  build/fuzz/$$f-fuzzer -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	    build/fuzz/corpus-$$f fuzz/corpus/$$f tests/data/memmaps 2>&1 | tail -n 12; \
+	  st=0; build/fuzz/$$f-fuzzer -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    build/fuzz/corpus-$$f fuzz/corpus/$$f tests/data/memmaps > build/fuzz/$$f.log 2>&1 || st=$$?; \
+	  tail -n 12 build/fuzz/$$f.log; \
+	  [ $$st -eq 0 ] || { echo "fuzz: $$f failed (status $$st), see build/fuzz/$$f.log"; exit 1; }; \
 	done
 
 run: all

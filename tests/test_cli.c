@@ -373,6 +373,21 @@ static void test_memmap_errors(void **state)
 	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(r.err, "line 2"));
 	cli_free(&r);
+	/* A map without RAM says so. */
+	{
+		char p3[] = "/tmp/vmkit-noram-XXXXXX";
+		const char noram[] = "BIOS-e820: [mem 0x00000000000a0000-0x00000000000fffff] reserved\n";
+		int fd3 = mkstemp(p3);
+
+		assert_true(fd3 >= 0);
+		assert_int_equal(write(fd3, noram, sizeof(noram) - 1), (ssize_t)(sizeof(noram) - 1));
+		close(fd3);
+		r = cli_run(ARGS("memmap", "--dmesg", p3));
+		assert_int_equal(r.status, 1);
+		assert_non_null(strstr(r.err, "holds no RAM"));
+		cli_free(&r);
+		unlink(p3);
+	}
 	/* A kernel placed over reserved memory is refused. */
 	r = cli_run(ARGS("memmap", "--kernel-addr", "0x7f76c000"));
 	assert_int_equal(r.status, 1);

@@ -402,6 +402,11 @@ int vmkit_cmd_memmap(int argc, char **argv)
 		fprintf(stderr, "vmkit memmap: %s: memblock: %s\n", mc.path, vmk_strerror(err));
 		goto out;
 	}
+	if (vmk_memblock_phys_mem_size(&mb) == 0) {
+		fprintf(stderr, "vmkit memmap: %s: the map holds no RAM (%zu entries, none of them memory)\n",
+			mc.path, mc.map.n);
+		goto out;
+	}
 	if (o.kernel_size) {
 		vmk_paddr_t min = o.arch == ARCH_X86_64 ? 16 * VMK_MiB : vmk_memblock_start_of_dram(&mb);
 
