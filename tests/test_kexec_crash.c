@@ -38,7 +38,21 @@ static void test_forms(void **state)
 	assert_true(ck.form == VMK_CK_RANGES && ck.size == 64 * MiB);
 	assert_int_equal(parse("512M-2G:64M,2G-:128M", 2 * GiB, &x86, &ck, err), 0);
 	assert_true(ck.size == 128 * MiB);	/* end is exclusive, start inclusive */
+	/*
+	 * Linux matches the RAM size rounded up to 128 MiB: a "2 GiB" machine
+	 * whose firmware keeps 100 MiB still takes the 2G- entry; one page more
+	 * than 1 GiB + 896 MiB (rounds to 2 GiB) does too, 1 GiB + 896 MiB
+	 * itself (a 128 MiB multiple) does not.
+	 */
 	assert_int_equal(parse("512M-2G:64M,2G-:128M", 2 * GiB - 1, &x86, &ck, err), 0);
+	assert_true(ck.size == 128 * MiB);
+	assert_int_equal(parse("512M-2G:64M,2G-:128M", 2 * GiB - 100 * MiB, &x86, &ck, err), 0);
+	assert_true(ck.size == 128 * MiB);
+	assert_int_equal(parse("512M-2G:64M,2G-:128M", 2 * GiB - 128 * MiB + 4096, &x86, &ck, err), 0);
+	assert_true(ck.size == 128 * MiB);
+	assert_int_equal(parse("512M-2G:64M,2G-:128M", 2 * GiB - 128 * MiB, &x86, &ck, err), 0);
+	assert_true(ck.size == 64 * MiB);
+	assert_int_equal(parse("512M-2G:64M,2G-:128M", 512 * MiB - 127 * MiB, &x86, &ck, err), 0);
 	assert_true(ck.size == 64 * MiB);
 	assert_int_equal(parse("512M-2G:64M,2G-:128M", 256 * MiB, &x86, &ck, err), 0);
 	assert_true(ck.size == 0);		/* no entry: no reservation */
@@ -96,6 +110,9 @@ static void test_malformed(void **state)
 	expect_bad("1G@0xfffffffffff00000", 0, &x86, -VMK_ERANGE, "overflows");
 	expect_bad("8G", 4 * GiB, &x86, -VMK_ERANGE, "not smaller than system RAM");
 	expect_bad("1G-:4G", 2 * GiB, &x86, -VMK_ERANGE, "not smaller than system RAM");
+	/* Linux checks every entry up to the match against the (rounded) RAM size. */
+	expect_bad("0-512M:1G,512M-:64M", 768 * MiB, &x86, -VMK_ERANGE,
+		   "range 1: size 0x40000000 is not smaller than system RAM 0x30000000");
 }
 
 static void test_cmdline(void **state)

@@ -435,8 +435,10 @@ struct vmk_crashkernel {
 
 /*
  * Parse one crashkernel= value (without "crashkernel=") of len bytes.
- * system_ram picks the entry of a range list and bounds the size (0 =
- * unknown: no bound, and a range list matches nothing). Sizes take
+ * system_ram picks the entry of a range list (rounded up to 128 MiB first,
+ * as Linux does) and bounds the size (0 = unknown: no bound, and a range
+ * list matches nothing); every entry up to the match must be smaller than
+ * the rounded RAM size. Sizes take
  * K/M/G/T/P/E suffixes. Returns 0 or -VMK_EPARSE / -VMK_ERANGE with err
  * naming the problem and its column: empty value, missing size, bad
  * suffix, ranges unsorted or overlapping, start >= end, size >= RAM,

@@ -27,6 +27,9 @@ void vmk_crash_arch_defaults(enum vmk_kexec_arch arch, struct vmk_crash_arch *ca
 	}
 }
 
+/* A range list matches the RAM size rounded up to this (Linux parse_crashkernel_mem). */
+#define CK_RAM_ROUND	(128 * VMK_MiB)
+
 struct cur {
 	const char *s;
 	size_t len;
@@ -121,10 +124,16 @@ static int parse_ranges(struct cur *c, uint64_t ram, const struct vmk_crash_arch
 			struct vmk_crashkernel *ck)
 {
 	uint64_t start, end, size, prev_end = 0;
-	bool have_prev = false, prev_open = false;
+	bool have_prev = false, prev_open = false, matched = false;
 	unsigned int idx = 0;
 	int ret;
 
+	/*
+	 * Like Linux, match the RAM size rounded up to 128 MiB: firmware keeps
+	 * some of it, and "2G-:256M" must still pick a 2 GiB machine.
+	 */
+	if (ram && ram <= UINT64_MAX - (CK_RAM_ROUND - 1))
+		ram = VMK_ALIGN_UP(ram, CK_RAM_ROUND);
 	ck->form = VMK_CK_RANGES;
 	for (;;) {
 		idx++;
@@ -157,8 +166,14 @@ static int parse_ranges(struct cur *c, uint64_t ram, const struct vmk_crash_arch
 		have_prev = true;
 		prev_open = end == UINT64_MAX;
 		prev_end = end;
-		if (ram && ck->size == 0 && ram >= start && ram < end)
+		if (ram && !matched && size >= ram)
+			return perr(c, -VMK_ERANGE, "range %u: size 0x%llx is not smaller than "
+				    "system RAM 0x%llx", idx, (unsigned long long)size,
+				    (unsigned long long)ram);
+		if (ram && !matched && ram >= start && ram < end) {
 			ck->size = size;
+			matched = true;
+		}
 		if (peek(c) != ',')
 			break;
 		c->pos++;
