@@ -56,6 +56,11 @@ static void test_forms(void **state)
 	assert_true(ck.size == 64 * MiB);
 	assert_int_equal(parse("512M-2G:64M,2G-:128M", 256 * MiB, &x86, &ck, err), 0);
 	assert_true(ck.size == 0);		/* no entry: no reservation */
+	/* Linux takes crash_base 0 for "not given": @0 is an automatic placement. */
+	assert_int_equal(parse("128M@0", 4 * GiB, &x86, &ck, err), 0);
+	assert_true(ck.form == VMK_CK_SIZE_OFFSET && !ck.fixed && ck.size == 128 * MiB);
+	assert_int_equal(parse("512M-2G:64M,2G-:128M@0", 4 * GiB, &x86, &ck, err), 0);
+	assert_true(ck.size == 128 * MiB && !ck.fixed);
 	assert_int_equal(parse("512M-2G:64M,2G-:128M@32M", 4 * GiB, &x86, &ck, err), 0);
 	assert_true(ck.size == 128 * MiB && ck.fixed && ck.offset == 32 * MiB);
 	assert_int_equal(parse("1g-4g:160m,4G-64G:192M,64G-1T:256M,1T-:512M", 100 * GiB, &x86, &ck, err), 0);
@@ -264,6 +269,10 @@ static void test_reserve(void **state)
 	machine(false);
 	reserve("crashkernel=256M@1G", &x86, &cr, 0);
 	assert_true(cr.main.base == GiB && cr.main.end == GiB + 256 * MiB);
+	/* @0 is no fixed base: the same block as plain crashkernel=256M, not address 0. */
+	machine(false);
+	reserve("crashkernel=256M@0", &x86, &cr, 0);
+	assert_true(cr.main.base == 2 * GiB - 256 * MiB && cr.main.end == 2 * GiB);
 	machine(false);
 	reserve("crashkernel=64M@16M", &x86, &cr, -VMK_EEXIST);
 	machine(false);

@@ -427,7 +427,7 @@ struct vmk_crashkernel {
 	enum vmk_crashkernel_form form;
 	uint64_t size;		/* bytes to reserve (0: the range list matched nothing) */
 	uint64_t offset;	/* requested base if fixed */
-	bool fixed;		/* an @offset was given */
+	bool fixed;		/* an @offset other than 0 was given (Linux: @0 = automatic) */
 	bool high;		/* reserve from the top, above low_max allowed */
 	uint64_t low_size;	/* low part for ,high (default or from ,low; 0 = none) */
 	bool low_given;		/* low_size came from crashkernel=Y,low */

@@ -101,7 +101,8 @@ static int offset_at(struct cur *c, uint64_t size, const struct vmk_crash_arch *
 	ret = size_at(c, "offset", &ck->offset);
 	if (ret)
 		return ret;
-	ck->fixed = true;
+	/* Linux reads a base of 0 as "none given": size@0 is placed automatically. */
+	ck->fixed = ck->offset != 0;
 	if (vmk_add_overflow(ck->offset, size, &end))
 		return perr(c, -VMK_ERANGE, "offset 0x%llx + size 0x%llx overflows",
 			    (unsigned long long)ck->offset, (unsigned long long)size);
