@@ -260,6 +260,21 @@ static void test_reserve(void **state)
 	reserve("crashkernel=100M,high", &arm, &cr, 0);
 	assert_true(cr.main.base == 8 * GiB - 100 * MiB);
 	assert_true(cr.low.end - cr.low.base == 128 * MiB);
+	/*
+	 * Bottom-up from RAM at 0: never address 0 (Linux's memblock skips the
+	 * first page; a crash base of 0 means "none"). The next aligned block
+	 * is at the alignment: 2 MiB on arm64, 16 MiB for the x86 low part.
+	 */
+	vmk_memblock_init(&mb);
+	vmk_memblock_add(&mb, 0, GiB);
+	vmk_memblock_set_bottom_up(&mb, true);
+	reserve("crashkernel=64M", &arm, &cr, 0);
+	assert_true(cr.main.base == 2 * MiB && cr.main.end == 66 * MiB);
+	machine(true);
+	vmk_memblock_free(&mb, 16 * MiB, 32 * MiB);
+	reserve("crashkernel=1G,high", &x86, &cr, 0);
+	assert_true(cr.main.base == 4 * GiB && cr.main.end == 5 * GiB);
+	assert_true(cr.low.base == 16 * MiB && cr.low.end == 16 * MiB + 256 * MiB);
 	/* ,high with no high memory falls back low, with no low part. */
 	vmk_memblock_init(&mb);
 	vmk_memblock_add(&mb, 0, 2 * GiB);
