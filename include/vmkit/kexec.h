@@ -403,7 +403,7 @@ int vmk_kexec_load_image(struct vmk_kexec_plan *p, const struct vmk_kexec_load *
 /* Per-architecture rules of the crash kernel reservation. */
 struct vmk_crash_arch {
 	vmk_size_t align;		/* x86-64: 16 MiB; arm64: 2 MiB */
-	vmk_size_t fixed_align;		/* size@offset: offset alignment (x86-64 1 MiB, arm64 2 MiB) */
+	vmk_size_t fixed_align;		/* size@offset: offset alignment (both: align, as Linux 6.7+) */
 	vmk_paddr_t low_min;		/* lowest address an automatic reservation takes */
 	vmk_paddr_t low_max;		/* end of "low" memory (4 GiB; arm64: DMA limit) */
 	vmk_paddr_t high_max;		/* end of the high search (0 = end of RAM) */

@@ -19,7 +19,7 @@ void vmk_crash_arch_defaults(enum vmk_kexec_arch arch, struct vmk_crash_arch *ca
 		ca->default_low = 128 * VMK_MiB;
 	} else {
 		ca->align = 16 * VMK_MiB;
-		ca->fixed_align = VMK_MiB;
+		ca->fixed_align = 16 * VMK_MiB;	/* CRASH_ALIGN: Linux 6.7+ generic reservation */
 		ca->low_min = 16 * VMK_MiB;	/* keep ISA DMA and firmware's low memory */
 		ca->low_max = 4 * VMK_GiB;
 		ca->high_max = 64 * VMK_TiB;	/* 4-level paging limit of a kdump kernel */
