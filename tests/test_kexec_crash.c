@@ -150,6 +150,16 @@ static void test_cmdline(void **state)
 	assert_int_equal(vmk_crashkernel_parse_cmdline("crashkernel=512M crashkernel=1G,high", 8 * GiB,
 						       &x86, &ck, err, sizeof(err)), 0);
 	assert_true(!ck.high && ck.size == 512 * MiB);
+	/*
+	 * Linux 6.16+ knows crashkernel=Y,cma too: the plain lookup skips it, so
+	 * it neither replaces the plain value nor fails the command line.
+	 */
+	assert_int_equal(vmk_crashkernel_parse_cmdline("crashkernel=256M crashkernel=64M,cma", 8 * GiB,
+						       &x86, &ck, err, sizeof(err)), 0);
+	assert_true(ck.form == VMK_CK_SIZE && ck.size == 256 * MiB);
+	assert_int_equal(vmk_crashkernel_parse_cmdline("crashkernel=64M,cma", 8 * GiB, &x86, &ck, err,
+						       sizeof(err)), 0);
+	assert_int_equal(ck.form, VMK_CK_NONE);
 	/* ,low alone, nothing, or a look-alike: no reservation. */
 	assert_int_equal(vmk_crashkernel_parse_cmdline("crashkernel=64M,low", 8 * GiB, &x86, &ck, err,
 						       sizeof(err)), 0);

@@ -452,7 +452,8 @@ int vmk_crashkernel_parse(const char *val, size_t len, uint64_t system_ram,
  * Parse a whole command line as Linux does: the last plain crashkernel=
  * wins; without one, the last ",high" is used with the last ",low" (or
  * ca->default_low if none; "0,low" means no low part); a ",low" alone is
- * ignored. form is VMK_CK_NONE when nothing applies. Same returns.
+ * ignored, and so is ",cma" (Linux 6.16+: it never replaces the plain
+ * value). form is VMK_CK_NONE when nothing applies. Same returns.
  */
 int vmk_crashkernel_parse_cmdline(const char *cmdline, uint64_t system_ram,
 				  const struct vmk_crash_arch *ca, struct vmk_crashkernel *ck,

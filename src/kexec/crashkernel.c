@@ -292,7 +292,7 @@ int vmk_crashkernel_parse_cmdline(const char *cmdline, uint64_t system_ram,
 				high = a;
 			else if (ends_with(a.p, a.len, ",low"))
 				low = a;
-			else
+			else if (!ends_with(a.p, a.len, ",cma"))	/* CMA: not handled here */
 				plain = a;
 		}
 	}
