@@ -38,10 +38,29 @@ static void test_forms(void **state)
 	assert_true(ck.form == VMK_CK_RANGES && ck.size == 64 * MiB);
 	assert_int_equal(parse("512M-2G:64M,2G-:128M", 2 * GiB, &x86, &ck, err), 0);
 	assert_true(ck.size == 128 * MiB);	/* end is exclusive, start inclusive */
+	/*
+	 * Linux matches the RAM size rounded up to 128 MiB: a "2 GiB" machine
+	 * whose firmware keeps 100 MiB still takes the 2G- entry; one page more
+	 * than 1 GiB + 896 MiB (rounds to 2 GiB) does too, 1 GiB + 896 MiB
+	 * itself (a 128 MiB multiple) does not.
+	 */
 	assert_int_equal(parse("512M-2G:64M,2G-:128M", 2 * GiB - 1, &x86, &ck, err), 0);
+	assert_true(ck.size == 128 * MiB);
+	assert_int_equal(parse("512M-2G:64M,2G-:128M", 2 * GiB - 100 * MiB, &x86, &ck, err), 0);
+	assert_true(ck.size == 128 * MiB);
+	assert_int_equal(parse("512M-2G:64M,2G-:128M", 2 * GiB - 128 * MiB + 4096, &x86, &ck, err), 0);
+	assert_true(ck.size == 128 * MiB);
+	assert_int_equal(parse("512M-2G:64M,2G-:128M", 2 * GiB - 128 * MiB, &x86, &ck, err), 0);
+	assert_true(ck.size == 64 * MiB);
+	assert_int_equal(parse("512M-2G:64M,2G-:128M", 512 * MiB - 127 * MiB, &x86, &ck, err), 0);
 	assert_true(ck.size == 64 * MiB);
 	assert_int_equal(parse("512M-2G:64M,2G-:128M", 256 * MiB, &x86, &ck, err), 0);
 	assert_true(ck.size == 0);		/* no entry: no reservation */
+	/* Linux takes crash_base 0 for "not given": @0 is an automatic placement. */
+	assert_int_equal(parse("128M@0", 4 * GiB, &x86, &ck, err), 0);
+	assert_true(ck.form == VMK_CK_SIZE_OFFSET && !ck.fixed && ck.size == 128 * MiB);
+	assert_int_equal(parse("512M-2G:64M,2G-:128M@0", 4 * GiB, &x86, &ck, err), 0);
+	assert_true(ck.size == 128 * MiB && !ck.fixed);
 	assert_int_equal(parse("512M-2G:64M,2G-:128M@32M", 4 * GiB, &x86, &ck, err), 0);
 	assert_true(ck.size == 128 * MiB && ck.fixed && ck.offset == 32 * MiB);
 	assert_int_equal(parse("1g-4g:160m,4G-64G:192M,64G-1T:256M,1T-:512M", 100 * GiB, &x86, &ck, err), 0);
@@ -88,7 +107,12 @@ static void test_malformed(void **state)
 	expect_bad("-2G:64M", 4 * GiB, &x86, -VMK_EPARSE, "missing range start");
 	expect_bad("1G-2G:64M;", 4 * GiB, &x86, -VMK_EPARSE, "unexpected ';'");
 	expect_bad("1G-2G:64M,", 4 * GiB, &x86, -VMK_EPARSE, "missing range start at the end");
-	expect_bad("256M@1000", 4 * GiB, &x86, -VMK_EINVAL, "not aligned to 0x100000");
+	expect_bad("256M@1000", 4 * GiB, &x86, -VMK_EINVAL, "not aligned to 0x1000000");
+	/*
+	 * x86-64 reserves a fixed base with CRASH_ALIGN (16 MiB) since Linux 6.7
+	 * (reserve_crashkernel_generic): a 1 MiB aligned base is refused there.
+	 */
+	expect_bad("256M@17M", 4 * GiB, &x86, -VMK_EINVAL, "not aligned to 0x1000000");
 	expect_bad("256M@1M", 4 * GiB, &arm, -VMK_EINVAL, "not aligned to 0x200000");
 	expect_bad("1G-:64M@3M", 4 * GiB, &arm, -VMK_EINVAL, "not aligned");
 	expect_bad("16E", 4 * GiB, &x86, -VMK_ERANGE, "overflows 64 bits");
@@ -96,6 +120,9 @@ static void test_malformed(void **state)
 	expect_bad("1G@0xfffffffffff00000", 0, &x86, -VMK_ERANGE, "overflows");
 	expect_bad("8G", 4 * GiB, &x86, -VMK_ERANGE, "not smaller than system RAM");
 	expect_bad("1G-:4G", 2 * GiB, &x86, -VMK_ERANGE, "not smaller than system RAM");
+	/* Linux checks every entry up to the match against the (rounded) RAM size. */
+	expect_bad("0-512M:1G,512M-:64M", 768 * MiB, &x86, -VMK_ERANGE,
+		   "range 1: size 0x40000000 is not smaller than system RAM 0x30000000");
 }
 
 static void test_cmdline(void **state)
@@ -123,6 +150,16 @@ static void test_cmdline(void **state)
 	assert_int_equal(vmk_crashkernel_parse_cmdline("crashkernel=512M crashkernel=1G,high", 8 * GiB,
 						       &x86, &ck, err, sizeof(err)), 0);
 	assert_true(!ck.high && ck.size == 512 * MiB);
+	/*
+	 * Linux 6.16+ knows crashkernel=Y,cma too: the plain lookup skips it, so
+	 * it neither replaces the plain value nor fails the command line.
+	 */
+	assert_int_equal(vmk_crashkernel_parse_cmdline("crashkernel=256M crashkernel=64M,cma", 8 * GiB,
+						       &x86, &ck, err, sizeof(err)), 0);
+	assert_true(ck.form == VMK_CK_SIZE && ck.size == 256 * MiB);
+	assert_int_equal(vmk_crashkernel_parse_cmdline("crashkernel=64M,cma", 8 * GiB, &x86, &ck, err,
+						       sizeof(err)), 0);
+	assert_int_equal(ck.form, VMK_CK_NONE);
 	/* ,low alone, nothing, or a look-alike: no reservation. */
 	assert_int_equal(vmk_crashkernel_parse_cmdline("crashkernel=64M,low", 8 * GiB, &x86, &ck, err,
 						       sizeof(err)), 0);
@@ -238,6 +275,21 @@ static void test_reserve(void **state)
 	reserve("crashkernel=100M,high", &arm, &cr, 0);
 	assert_true(cr.main.base == 8 * GiB - 100 * MiB);
 	assert_true(cr.low.end - cr.low.base == 128 * MiB);
+	/*
+	 * Bottom-up from RAM at 0: never address 0 (Linux's memblock skips the
+	 * first page; a crash base of 0 means "none"). The next aligned block
+	 * is at the alignment: 2 MiB on arm64, 16 MiB for the x86 low part.
+	 */
+	vmk_memblock_init(&mb);
+	vmk_memblock_add(&mb, 0, GiB);
+	vmk_memblock_set_bottom_up(&mb, true);
+	reserve("crashkernel=64M", &arm, &cr, 0);
+	assert_true(cr.main.base == 2 * MiB && cr.main.end == 66 * MiB);
+	machine(true);
+	vmk_memblock_free(&mb, 16 * MiB, 32 * MiB);
+	reserve("crashkernel=1G,high", &x86, &cr, 0);
+	assert_true(cr.main.base == 4 * GiB && cr.main.end == 5 * GiB);
+	assert_true(cr.low.base == 16 * MiB && cr.low.end == 16 * MiB + 256 * MiB);
 	/* ,high with no high memory falls back low, with no low part. */
 	vmk_memblock_init(&mb);
 	vmk_memblock_add(&mb, 0, 2 * GiB);
@@ -247,6 +299,10 @@ static void test_reserve(void **state)
 	machine(false);
 	reserve("crashkernel=256M@1G", &x86, &cr, 0);
 	assert_true(cr.main.base == GiB && cr.main.end == GiB + 256 * MiB);
+	/* @0 is no fixed base: the same block as plain crashkernel=256M, not address 0. */
+	machine(false);
+	reserve("crashkernel=256M@0", &x86, &cr, 0);
+	assert_true(cr.main.base == 2 * GiB - 256 * MiB && cr.main.end == 2 * GiB);
 	machine(false);
 	reserve("crashkernel=64M@16M", &x86, &cr, -VMK_EEXIST);
 	machine(false);

@@ -136,6 +136,20 @@ static void test_x86_loader(void **state)
 	assert_int_equal(vmk_kexec_load_image(p, &ld), 0);
 	assert_true(vmk_kexec_find_seg(p, "initrd")->base == 0x34000000);
 	assert_true(vmk_kexec_find_seg(p, "cmdline")->base + 4096 <= 4 * GiB);
+	/*
+	 * boot.rst: only XLF_CAN_BE_LOADED_ABOVE_4G lets "kernel/boot_params/
+	 * cmdline/ramdisk" above 4 GiB. With RAM up there, all four stay below:
+	 * boot_params and cmdline at the top of the low RAM (under the ACPI
+	 * tables), the kernel at the next 2 MiB line below.
+	 */
+	p = pc();
+	vmk_kexec_add_ram(p, 4 * GiB, 8 * GiB);
+	assert_int_equal(vmk_kexec_load_image(p, &ld), 0);
+	assert_true(vmk_kexec_find_seg(p, "boot_params")->base == 0x7feff000);
+	assert_true(vmk_kexec_find_seg(p, "cmdline")->base == 0x7fefe000);
+	assert_true(vmk_kexec_find_seg(p, "kernel")->base == 0x7de00000);
+	assert_true(vmk_kexec_find_seg(p, "initrd")->base == 0x34000000);
+	assert_int_equal(vmk_kexec_verify(p), 0);
 
 	/* Bottom-up: everything as low as the minimum addresses allow. */
 	p = pc();

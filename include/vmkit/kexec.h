@@ -403,7 +403,7 @@ int vmk_kexec_load_image(struct vmk_kexec_plan *p, const struct vmk_kexec_load *
 /* Per-architecture rules of the crash kernel reservation. */
 struct vmk_crash_arch {
 	vmk_size_t align;		/* x86-64: 16 MiB; arm64: 2 MiB */
-	vmk_size_t fixed_align;		/* size@offset: offset alignment (x86-64 1 MiB, arm64 2 MiB) */
+	vmk_size_t fixed_align;		/* size@offset: offset alignment (both: align, as Linux 6.7+) */
 	vmk_paddr_t low_min;		/* lowest address an automatic reservation takes */
 	vmk_paddr_t low_max;		/* end of "low" memory (4 GiB; arm64: DMA limit) */
 	vmk_paddr_t high_max;		/* end of the high search (0 = end of RAM) */
@@ -427,7 +427,7 @@ struct vmk_crashkernel {
 	enum vmk_crashkernel_form form;
 	uint64_t size;		/* bytes to reserve (0: the range list matched nothing) */
 	uint64_t offset;	/* requested base if fixed */
-	bool fixed;		/* an @offset was given */
+	bool fixed;		/* an @offset other than 0 was given (Linux: @0 = automatic) */
 	bool high;		/* reserve from the top, above low_max allowed */
 	uint64_t low_size;	/* low part for ,high (default or from ,low; 0 = none) */
 	bool low_given;		/* low_size came from crashkernel=Y,low */
@@ -435,8 +435,10 @@ struct vmk_crashkernel {
 
 /*
  * Parse one crashkernel= value (without "crashkernel=") of len bytes.
- * system_ram picks the entry of a range list and bounds the size (0 =
- * unknown: no bound, and a range list matches nothing). Sizes take
+ * system_ram picks the entry of a range list (rounded up to 128 MiB first,
+ * as Linux does) and bounds the size (0 = unknown: no bound, and a range
+ * list matches nothing); every entry up to the match must be smaller than
+ * the rounded RAM size. Sizes take
  * K/M/G/T/P/E suffixes. Returns 0 or -VMK_EPARSE / -VMK_ERANGE with err
  * naming the problem and its column: empty value, missing size, bad
  * suffix, ranges unsorted or overlapping, start >= end, size >= RAM,
@@ -450,7 +452,8 @@ int vmk_crashkernel_parse(const char *val, size_t len, uint64_t system_ram,
  * Parse a whole command line as Linux does: the last plain crashkernel=
  * wins; without one, the last ",high" is used with the last ",low" (or
  * ca->default_low if none; "0,low" means no low part); a ",low" alone is
- * ignored. form is VMK_CK_NONE when nothing applies. Same returns.
+ * ignored, and so is ",cma" (Linux 6.16+: it never replaces the plain
+ * value). form is VMK_CK_NONE when nothing applies. Same returns.
  */
 int vmk_crashkernel_parse_cmdline(const char *cmdline, uint64_t system_ram,
 				  const struct vmk_crash_arch *ca, struct vmk_crashkernel *ck,

@@ -48,6 +48,11 @@ static bool try_alloc(struct vmk_memblock *mb, vmk_size_t size, vmk_size_t align
 {
 	vmk_paddr_t got;
 
+	/*
+	 * Never the first page: Linux's memblock skips it, and crashk_res
+	 * starting at 0 reads as "no crash kernel" everywhere after.
+	 */
+	lo = VMK_MAX(lo, VMK_PAGE_SIZE);
 	if (lo >= hi)
 		return false;
 	if (vmk_memblock_alloc_range(mb, size, align, lo, hi, VMK_NUMA_NO_NODE,

@@ -19,13 +19,16 @@ void vmk_crash_arch_defaults(enum vmk_kexec_arch arch, struct vmk_crash_arch *ca
 		ca->default_low = 128 * VMK_MiB;
 	} else {
 		ca->align = 16 * VMK_MiB;
-		ca->fixed_align = VMK_MiB;
+		ca->fixed_align = 16 * VMK_MiB;	/* CRASH_ALIGN: Linux 6.7+ generic reservation */
 		ca->low_min = 16 * VMK_MiB;	/* keep ISA DMA and firmware's low memory */
 		ca->low_max = 4 * VMK_GiB;
 		ca->high_max = 64 * VMK_TiB;	/* 4-level paging limit of a kdump kernel */
 		ca->default_low = 256 * VMK_MiB; /* max(swiotlb 64 MiB + 8 MiB, 256 MiB) */
 	}
 }
+
+/* A range list matches the RAM size rounded up to this (Linux parse_crashkernel_mem). */
+#define CK_RAM_ROUND	(128 * VMK_MiB)
 
 struct cur {
 	const char *s;
@@ -98,7 +101,8 @@ static int offset_at(struct cur *c, uint64_t size, const struct vmk_crash_arch *
 	ret = size_at(c, "offset", &ck->offset);
 	if (ret)
 		return ret;
-	ck->fixed = true;
+	/* Linux reads a base of 0 as "none given": size@0 is placed automatically. */
+	ck->fixed = ck->offset != 0;
 	if (vmk_add_overflow(ck->offset, size, &end))
 		return perr(c, -VMK_ERANGE, "offset 0x%llx + size 0x%llx overflows",
 			    (unsigned long long)ck->offset, (unsigned long long)size);
@@ -121,10 +125,16 @@ static int parse_ranges(struct cur *c, uint64_t ram, const struct vmk_crash_arch
 			struct vmk_crashkernel *ck)
 {
 	uint64_t start, end, size, prev_end = 0;
-	bool have_prev = false, prev_open = false;
+	bool have_prev = false, prev_open = false, matched = false;
 	unsigned int idx = 0;
 	int ret;
 
+	/*
+	 * Like Linux, match the RAM size rounded up to 128 MiB: firmware keeps
+	 * some of it, and "2G-:256M" must still pick a 2 GiB machine.
+	 */
+	if (ram && ram <= UINT64_MAX - (CK_RAM_ROUND - 1))
+		ram = VMK_ALIGN_UP(ram, CK_RAM_ROUND);
 	ck->form = VMK_CK_RANGES;
 	for (;;) {
 		idx++;
@@ -157,8 +167,14 @@ static int parse_ranges(struct cur *c, uint64_t ram, const struct vmk_crash_arch
 		have_prev = true;
 		prev_open = end == UINT64_MAX;
 		prev_end = end;
-		if (ram && ck->size == 0 && ram >= start && ram < end)
+		if (ram && !matched && size >= ram)
+			return perr(c, -VMK_ERANGE, "range %u: size 0x%llx is not smaller than "
+				    "system RAM 0x%llx", idx, (unsigned long long)size,
+				    (unsigned long long)ram);
+		if (ram && !matched && ram >= start && ram < end) {
 			ck->size = size;
+			matched = true;
+		}
 		if (peek(c) != ',')
 			break;
 		c->pos++;
@@ -276,7 +292,7 @@ int vmk_crashkernel_parse_cmdline(const char *cmdline, uint64_t system_ram,
 				high = a;
 			else if (ends_with(a.p, a.len, ",low"))
 				low = a;
-			else
+			else if (!ends_with(a.p, a.len, ",cma"))	/* CMA: not handled here */
 				plain = a;
 		}
 	}

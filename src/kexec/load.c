@@ -89,7 +89,13 @@ static int load_x86_64(struct vmk_kexec_plan *p, const struct vmk_kexec_load *ld
 	r.bufsz = r.memsz = 4096;
 	r.align = 16;
 	r.min = X86_MIN_BOOTPARAM_ADDR;
-	r.note = "zero page with the setup header, at or above 0x3000";
+	/*
+	 * boot.rst: only XLF_CAN_BE_LOADED_ABOVE_4G lets the kernel, boot_params,
+	 * cmdline and ramdisk lie above 4 GiB.
+	 */
+	r.max = above4g ? 0 : 4 * VMK_GiB;
+	r.note = above4g ? "zero page with the setup header, at or above 0x3000"
+			 : "zero page, at or above 0x3000, below 4 GiB (no XLF_CAN_BE_LOADED_ABOVE_4G)";
 	ret = vmk_kexec_place(p, &r, NULL);
 	if (ret)
 		return ret;
@@ -115,7 +121,10 @@ static int load_x86_64(struct vmk_kexec_plan *p, const struct vmk_kexec_load *ld
 	if (bi.relocatable) {
 		r.align = bi.kernel_alignment;
 		r.min = VMK_MAX(bi.pref_address, (uint64_t)X86_MIN_KERNEL_ADDR);
-		r.note = "memsz = init_size, aligned to kernel_alignment, at or above pref_address";
+		r.max = above4g ? 0 : 4 * VMK_GiB;
+		r.note = above4g ? "memsz = init_size, aligned to kernel_alignment, at or above pref_address"
+				 : "memsz = init_size, aligned to kernel_alignment, at or above "
+				   "pref_address, below 4 GiB";
 	} else {
 		/* Not relocatable: only its pref_address will do. */
 		r.min = bi.pref_address ? bi.pref_address : X86_MIN_KERNEL_ADDR;

@@ -66,7 +66,12 @@ static int file_or_size(const char *opt, const char *arg, uint64_t *size, bool *
 	size_t used;
 
 	*is_file = false;
-	if (stat(arg, &sb) == 0 && S_ISREG(sb.st_mode)) {
+	if (stat(arg, &sb) == 0) {
+		if (!S_ISREG(sb.st_mode)) {
+			/* A device such as /dev/zero would be read forever. */
+			fprintf(stderr, "vmkit kexec-plan: %s %s: not a regular file\n", opt, arg);
+			return 1;
+		}
 		*size = (uint64_t)sb.st_size;
 		*is_file = true;
 		return 0;
@@ -81,6 +86,22 @@ static void put(uint8_t *b, size_t off, uint64_t v, int n)
 {
 	for (int i = 0; i < n; i++)
 		b[off + i] = (uint8_t)(v >> (8 * i));
+}
+
+/*
+ * An input map must be something that ends: a regular file (/proc files
+ * are), a pipe or stdin ("-"); not a device or a directory. Returns 0 or 1.
+ */
+static int input_ok(const char *opt, const char *path)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) == 0 && (S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ||
+				     S_ISDIR(sb.st_mode))) {
+		fprintf(stderr, "vmkit kexec-plan: %s %s: not a regular file\n", opt, path);
+		return 1;
+	}
+	return 0;
 }
 
 /* A header for a kernel given only by its size. */
@@ -324,8 +345,12 @@ int vmkit_cmd_kexec_plan(int argc, char **argv)
 		synth_kernel(arch, ksize, synth, sizeof(synth));
 		ld.kernel = synth;
 		ld.kernel_len = sizeof(synth);
-		/* The synthetic header describes a file of SIZE bytes. */
-		ld.kernel_size = arch == VMK_KEXEC_ARCH_X86_64 ? ksize + 2048 : ksize;
+		/* The synthetic header describes a file of SIZE bytes (x86-64: plus the setup). */
+		ld.kernel_size = ksize;
+		if (arch == VMK_KEXEC_ARCH_X86_64 && vmk_add_overflow(ksize, 2048, &ld.kernel_size)) {
+			fprintf(stderr, "vmkit kexec-plan: --kernel %s: too large\n", kernel);
+			return 1;
+		}
 	}
 	if (initrd && (ret = file_or_size("--initrd", initrd, &sz, &kfile)) != 0)
 		goto out;
@@ -334,6 +359,9 @@ int vmkit_cmd_kexec_plan(int argc, char **argv)
 		goto out;
 	ld.dtb_size = dtb ? sz : 0;
 
+	ret = input_ok(iomem ? "--iomem" : "--machine", iomem ? iomem : machine);
+	if (ret)
+		goto out;
 	vmk_kexec_plan_init_store(&plan, &st);
 	ret = iomem ? load_iomem(&plan, iomem, keep ? VMK_KEXEC_KEEP_RUNNING_KERNEL : 0, &root, &pool)
 		    : load_machine(&plan, machine);
