@@ -108,6 +108,63 @@ static void test_remove_1g_drops_inner_spares_kernel(void **state)
 	pmt_shutdown();
 }
 
+/*
+ * A 2 MiB enter over an existing 2 MiB mapping of another page that fails
+ * (no PV entry) must leave the old mapping in place: it removed the old
+ * block first and only then allocated. Swept over every allocation, with
+ * the old block's PV chunk holding only its entry (removing it frees the
+ * chunk) and with the chunk full.
+ */
+static void replace_sweep(enum vmk_pmap_arch_id arch, unsigned int fillers)
+{
+	struct vmk_pmap *pm;
+	struct vmk_pmap_mapping m;
+	struct vmk_pmap_stats st0, st;
+	uint64_t ptp0, alloc0;
+	int r = -VMK_ENOMEM;
+
+	pmt_boot_arch(arch);
+	pm = new_user();
+	assert_int_equal(vmk_pmap_enter_large(pm, UVA, PMT_DATA, S2M, RW, M), 0);
+	for (unsigned int i = 0; i < fillers; i++)
+		assert_int_equal(vmk_pmap_enter(pm, UVA + S1G + i * 4096ull, PMT_DATA + S1G + i * 4096ull, RW, M), 0);
+	assert_int_equal(vmk_sim_mmu_access(0, UVA + 0x1000, VMK_MMU_READ | VMK_MMU_USER, NULL), 0);
+	for (unsigned long n = 0; r == -VMK_ENOMEM; n++) {
+		assert_true(n < 16);
+		vmk_pmap_stats(pm, &st0);
+		ptp0 = pmt_ptp_pages();
+		alloc0 = pmt_alloc_pages();
+		vmk_sim_fail_nth(n, "pmap", false);
+		r = vmk_pmap_enter_large(pm, UVA, PMT_DATA + S2M, S2M, VMK_PROT_READ, M);
+		vmk_sim_fail_off();
+		pmt_check(pm);
+		if (r != -VMK_ENOMEM)
+			break;
+		/* Failed: nothing changed, the old mapping still works. */
+		assert_int_equal(vmk_pmap_extract(pm, UVA + 0x1000, &m), 0);
+		assert_true(m.pa == PMT_DATA + 0x1000 && m.size == S2M && m.prot == RW && m.managed);
+		vmk_pmap_stats(pm, &st);
+		assert_memory_equal(&st, &st0, sizeof(st));
+		assert_int_equal(pmt_ptp_pages(), ptp0);
+		assert_int_equal(pmt_alloc_pages(), alloc0);
+		assert_int_equal(vmk_sim_mmu_access(0, UVA + 0x1000, VMK_MMU_WRITE | VMK_MMU_USER, NULL), 0);
+	}
+	assert_int_equal(r, 0);
+	assert_int_equal(vmk_pmap_extract(pm, UVA, &m), 0);
+	assert_true(m.pa == PMT_DATA + S2M && m.prot == VMK_PROT_READ);
+	assert_int_equal(vmk_sim_mmu_access(0, UVA, VMK_MMU_WRITE | VMK_MMU_USER, NULL), VMK_MMU_FAULT_PERMISSION);
+	pmt_check(pm);
+	vmk_pmap_activate(vmk_pmap_kernel(), 0);
+	vmk_pmap_destroy(pm);
+	pmt_shutdown();
+}
+
+static void test_enter_large_replace_failure_keeps_old(void **state)
+{
+	replace_sweep(ARCH_OF(state), 0);
+	replace_sweep(ARCH_OF(state), 167);	/* 168 entries: the chunk is full */
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm)
 
 int main(void)
@@ -115,6 +172,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_remove_1g_drops_inner_spares_user),
 		T(test_remove_1g_drops_inner_spares_kernel),
+		T(test_enter_large_replace_failure_keeps_old),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

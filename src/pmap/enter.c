@@ -421,6 +421,12 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 		err = -VMK_EEXIST;
 		goto out;
 	}
+	/* Before anything changes: an old block is only removed once nothing can fail. */
+	if (head && !(pv = vmk_pmap__pv_alloc(pm))) {
+		vmk_pmap__abort_ptp(pm, va, lvl, t);
+		err = -VMK_ENOMEM;
+		goto out;
+	}
 	if (ARCH->is_table(old, lvl)) {
 		/* Only an empty kernel table may be replaced; it becomes the spare. */
 		vmk_pte_t *sub = pmap__table(ARCH->pa_of(old, lvl));
@@ -429,6 +435,8 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 		for (unsigned int i = 0; empty && i < VMK_PT_ENTRIES; i++)
 			empty = !ARCH->is_valid(pte_load(&sub[i]), lvl - 1);
 		if (!empty) {
+			if (pv)
+				vmk_pmap__pv_free(pm, pv);
 			vmk_pmap__abort_ptp(pm, va, lvl, t);
 			err = -VMK_EEXIST;
 			goto out;
@@ -444,19 +452,15 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 		}
 	}
 	if (pm->kernel && !ARCH->is_table(old, lvl)) {
+		/* Only when nothing was mapped there: no old block was removed. */
 		spare = vmk_pmap__ptp_alloc(pm, "pmap.spare");
 		if (!spare) {
+			if (pv)
+				vmk_pmap__pv_free(pm, pv);
 			vmk_pmap__abort_ptp(pm, va, lvl, t);
 			err = -VMK_ENOMEM;
 			goto out;
 		}
-	}
-	if (head && !(pv = vmk_pmap__pv_alloc(pm))) {
-		if (spare)
-			vmk_pmap__ptp_free(pm, spare);
-		vmk_pmap__abort_ptp(pm, va, lvl, t);
-		err = -VMK_ENOMEM;
-		goto out;
 	}
 	if (ARCH->is_table(old, lvl)) {
 		spare = vmk_pa_to_page(ARCH->pa_of(old, lvl));
