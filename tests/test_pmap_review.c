@@ -165,6 +165,36 @@ static void test_enter_large_replace_failure_keeps_old(void **state)
 	replace_sweep(ARCH_OF(state), 167);	/* 168 entries: the chunk is full */
 }
 
+/*
+ * qenter refuses a physical address beyond the leaf's address field (as
+ * enter does) with nothing changed; it used to drop the high bits and map
+ * another page.
+ */
+static void test_qenter_refuses_pa_beyond_field(void **state)
+{
+	struct vmk_pmap *k;
+	struct vmk_pmap_mapping m;
+	vmk_vaddr_t kva;
+	vmk_paddr_t pas[2];
+
+	pmt_boot_arch(ARCH_OF(state));
+	k = vmk_pmap_kernel();
+	kva = pmt_kva() + 4 * S2M;
+	assert_int_equal(vmk_pmap_growkernel(kva, kva + S2M), 0);
+	pas[0] = PMT_DATA;
+	pas[1] = PMT_DATA + (1ull << 52);	/* beyond both architectures' output address */
+	assert_int_equal(vmk_pmap_qenter(kva, pas, 2), -VMK_EINVAL);
+	assert_int_equal(vmk_pmap_extract(k, kva, &m), -VMK_ENOENT);
+	assert_int_equal(vmk_pmap_extract(k, kva + 4096, &m), -VMK_ENOENT);
+	pas[1] = PMT_DATA + 4096;
+	assert_int_equal(vmk_pmap_qenter(kva, pas, 2), 0);
+	assert_int_equal(vmk_pmap_extract(k, kva + 4096, &m), 0);
+	assert_true(m.pa == PMT_DATA + 4096);
+	vmk_pmap_qremove(kva, 2);
+	pmt_check(k);
+	pmt_shutdown();
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm)
 
 int main(void)
@@ -173,6 +203,7 @@ int main(void)
 		T(test_remove_1g_drops_inner_spares_user),
 		T(test_remove_1g_drops_inner_spares_kernel),
 		T(test_enter_large_replace_failure_keeps_old),
+		T(test_qenter_refuses_pa_beyond_field),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

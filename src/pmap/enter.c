@@ -523,7 +523,7 @@ int vmk_pmap_qenter(vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n)
 		unsigned int lvl;
 
 		vmk_pmap__walk(k, va + i * VMK_PAGE_SIZE, &lvl, NULL);
-		if (lvl != 0 || (pas[i] & VMK_PAGE_MASK)) {
+		if (lvl != 0 || (pas[i] & ~ARCH->page_pa_mask)) {
 			pmap__unlock(k);
 			return lvl != 0 ? -VMK_ENOENT : -VMK_EINVAL;
 		}
