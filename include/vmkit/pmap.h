@@ -256,7 +256,9 @@ int vmk_pmap_growkernel(vmk_vaddr_t start, vmk_vaddr_t end);
 /*
  * Kernel quick enter: map n pages pas[] at va (global, read/write, WB,
  * unmanaged) without allocating. Returns -VMK_ENOENT if a PTP is missing
- * (grow the kernel first) with nothing changed, or 0.
+ * (grow the kernel first) or -VMK_EINVAL for a physical address that is
+ * not page aligned or beyond the leaf's address field, with nothing
+ * changed, or 0.
  */
 int vmk_pmap_qenter(vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n);
 

@@ -121,9 +121,17 @@ int vmk_pmap_check(struct vmk_pmap *pm, char *msg, size_t msglen)
 	walk(&c, pm->root, PG->top, 0);
 	for (unsigned int b = 0; b < VMK_PMAP_SPARE_BUCKETS; b++)
 		for (struct vmk_page *pg = pm->spares[b]; pg; pg = (struct vmk_page *)(uintptr_t)pg->md_pv) {
+			vmk_vaddr_t sva = pg->owner & ~7ull;
+			unsigned int slvl = (unsigned int)(pg->owner & 7), l;
+			vmk_pte_t se = pte_load(vmk_pmap__walk(pm, sva, &l, NULL));
+
 			spares++;
 			if (vmk_page_state(pg) != VMK_PAGE_PTP)
-				bad(&c, "spare PTP for %#llx is not a PTP page", (unsigned long long)(pg->owner & ~7ull));
+				bad(&c, "spare PTP for %#llx is not a PTP page", (unsigned long long)sva);
+			/* A spare serves a block there, or one inside a larger block (dormant). */
+			if (!ARCH->is_block(se, l) || l < slvl)
+				bad(&c, "spare PTP for %#llx level %u but no block maps it", (unsigned long long)sva,
+				    slvl);
 		}
 	if (pm->leaf.tbl) {
 		/* The cached level-0 table must be the one linked for its va. */

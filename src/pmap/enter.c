@@ -38,6 +38,31 @@ void vmk_pmap__note_removed(vmk_pte_t old, unsigned int lvl)
 	}
 }
 
+/*
+ * The spares of the blocks inside a block at (va, lvl): dormant since the
+ * promotion that made the block, they serve a later demotion; when the
+ * block itself goes away they belong to nothing and are freed with it.
+ */
+static void drop_inner_spares(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
+			      struct vmk_pmap_batch *b)
+{
+	unsigned int sub = lvl - 1;
+
+	for (unsigned int i = 0; sub > 0 && pm->st.spare_ptps && i < VMK_PT_ENTRIES; i++) {
+		vmk_vaddr_t v = va + (vmk_vaddr_t)i * VMK_PT_SIZE(sub);
+		struct vmk_page *spare = vmk_pmap__spare_take(pm, v, sub);
+
+		drop_inner_spares(pm, v, sub, b);
+		if (!spare)
+			continue;
+		spare->owner = b ? (uint64_t)(uintptr_t)b->free : 0;
+		if (b)
+			b->free = spare;
+		else
+			vmk_pmap__ptp_free(pm, spare);
+	}
+}
+
 void vmk_pmap__remove_leaf(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned int lvl,
 			   vmk_paddr_t table_pa, bool pv_locked, struct vmk_pmap_batch *b)
 {
@@ -70,6 +95,8 @@ void vmk_pmap__remove_leaf(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, un
 	if (lvl > 0) {
 		/* A block's spare PTP: the kernel keeps it as the (empty) table again. */
 		struct vmk_page *spare = vmk_pmap__spare_take(pm, va, lvl);
+
+		drop_inner_spares(pm, va, lvl, b);
 
 		if (spare && pm->kernel) {
 			if (b)
@@ -394,6 +421,12 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 		err = -VMK_EEXIST;
 		goto out;
 	}
+	/* Before anything changes: an old block is only removed once nothing can fail. */
+	if (head && !(pv = vmk_pmap__pv_alloc(pm))) {
+		vmk_pmap__abort_ptp(pm, va, lvl, t);
+		err = -VMK_ENOMEM;
+		goto out;
+	}
 	if (ARCH->is_table(old, lvl)) {
 		/* Only an empty kernel table may be replaced; it becomes the spare. */
 		vmk_pte_t *sub = pmap__table(ARCH->pa_of(old, lvl));
@@ -402,6 +435,8 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 		for (unsigned int i = 0; empty && i < VMK_PT_ENTRIES; i++)
 			empty = !ARCH->is_valid(pte_load(&sub[i]), lvl - 1);
 		if (!empty) {
+			if (pv)
+				vmk_pmap__pv_free(pm, pv);
 			vmk_pmap__abort_ptp(pm, va, lvl, t);
 			err = -VMK_EEXIST;
 			goto out;
@@ -417,19 +452,15 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 		}
 	}
 	if (pm->kernel && !ARCH->is_table(old, lvl)) {
+		/* Only when nothing was mapped there: no old block was removed. */
 		spare = vmk_pmap__ptp_alloc(pm, "pmap.spare");
 		if (!spare) {
+			if (pv)
+				vmk_pmap__pv_free(pm, pv);
 			vmk_pmap__abort_ptp(pm, va, lvl, t);
 			err = -VMK_ENOMEM;
 			goto out;
 		}
-	}
-	if (head && !(pv = vmk_pmap__pv_alloc(pm))) {
-		if (spare)
-			vmk_pmap__ptp_free(pm, spare);
-		vmk_pmap__abort_ptp(pm, va, lvl, t);
-		err = -VMK_ENOMEM;
-		goto out;
 	}
 	if (ARCH->is_table(old, lvl)) {
 		spare = vmk_pa_to_page(ARCH->pa_of(old, lvl));
@@ -492,7 +523,7 @@ int vmk_pmap_qenter(vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n)
 		unsigned int lvl;
 
 		vmk_pmap__walk(k, va + i * VMK_PAGE_SIZE, &lvl, NULL);
-		if (lvl != 0 || (pas[i] & VMK_PAGE_MASK)) {
+		if (lvl != 0 || (pas[i] & ~ARCH->page_pa_mask)) {
 			pmap__unlock(k);
 			return lvl != 0 ? -VMK_ENOENT : -VMK_EINVAL;
 		}
