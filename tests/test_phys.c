@@ -514,6 +514,58 @@ static void test_bad_pages(void **state)
 	tp_check();
 }
 
+/*
+ * The outcome of vmk_phys_add_bad racing a lock-free vmk_page_free: add_bad
+ * saw the page allocated and flagged it, the free had already read no flag
+ * and pushed it onto its cache. The cache must retire it as BAD on every
+ * way out (the fast path, the refill, bulk takes, drains), never hand it out.
+ */
+static void raced_bad(struct vmk_page *p)
+{
+	vmk_page_free(p);
+	assert_int_equal(vmk_page_state(p), VMK_PAGE_PCPU);
+	__atomic_store_n(&p->flags, (uint8_t)(p->flags | VMK_PGF_BADPEND), __ATOMIC_RELAXED);
+	tp_check();	/* a legal, transient state */
+}
+
+static void test_bad_raced_free(void **state)
+{
+	vmk_paddr_t base = 4 * GiB;
+	struct vmk_page *pages[64], *p, *q;
+
+	(void)state;
+	tp_add_free(base, 4 * MiB, 0);
+	/* Fast path: the flagged page at the top of the cache is not returned. */
+	p = vmk_page_alloc(0, 0, 0);
+	assert_non_null(p);
+	raced_bad(p);
+	q = vmk_page_alloc(0, 0, 0);
+	assert_non_null(q);
+	assert_ptr_not_equal(q, p);
+	assert_int_equal(vmk_page_state(p), VMK_PAGE_BAD);
+	assert_int_equal(p->flags & VMK_PGF_BADPEND, 0);
+	tp_check();
+	/* Bulk take. */
+	raced_bad(q);
+	assert_int_equal(vmk_page_alloc_bulk(0, 0, 0, 8, pages), 8);
+	for (int i = 0; i < 8; i++)
+		assert_ptr_not_equal(pages[i], q);
+	assert_int_equal(vmk_page_state(q), VMK_PAGE_BAD);
+	vmk_page_free_bulk(pages, 8);
+	tp_check();
+	/* Drain. */
+	p = vmk_page_alloc(0, 0, 0);
+	raced_bad(p);
+	vmk_phys_drain_all_quiescent();
+	assert_int_equal(vmk_page_state(p), VMK_PAGE_BAD);
+	assert_int_equal(tp_state(VMK_PAGE_BAD), 3);
+	tp_check();
+	/* Nothing handed out afterwards is bad. */
+	while ((p = vmk_page_alloc(0, 0, 0)) != NULL)
+		assert_int_equal(vmk_page_state(p), VMK_PAGE_ALLOC);
+	assert_int_equal(tp_state(VMK_PAGE_BAD), 3);
+}
+
 static void test_bootstrap_free(void **state)
 {
 	vmk_paddr_t base = 4 * GiB;
@@ -563,6 +615,7 @@ int main(void)
 		cmocka_unit_test_setup(test_contig, setup),
 		cmocka_unit_test_setup(test_contig_drains_caches, setup),
 		cmocka_unit_test_setup(test_bad_pages, setup),
+		cmocka_unit_test_setup(test_bad_raced_free, setup),
 		cmocka_unit_test_setup(test_bootstrap_free, setup),
 	};
 

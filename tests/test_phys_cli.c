@@ -67,6 +67,21 @@ static void test_default_machine(void **state)
 	cli_free(&r);
 }
 
+#if defined(__SANITIZE_THREAD__)
+#define TSAN_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSAN_BUILD 1
+#endif
+#endif
+#ifdef TSAN_BUILD
+#define BIG_RAM		"64G"
+#define BIG_RAM_BYTES	(64 * VMK_GiB)
+#else
+#define BIG_RAM		"1T"
+#define BIG_RAM_BYTES	VMK_TiB
+#endif
+
 static void test_synthetic(void **state)
 {
 	struct cli_result r;
@@ -84,11 +99,15 @@ static void test_synthetic(void **state)
 	assert_non_null(strstr(r.out, "{\"pa\": 1342177280, \"pending\": false}"));
 	assert_non_null(strstr(r.out, "{\"pa\": 4096, \"pending\": true}"));
 	cli_free(&r);
-	/* A terabyte hands over lazily. */
-	r = cli_run(ARGS("phys", "--ram", "1T", "--json"));
+	/*
+	 * A terabyte hands over lazily. ThreadSanitizer confines the
+	 * application to a smaller address range where one 1 TiB mapping does
+	 * not always fit, so under it the same check runs on 64 GiB.
+	 */
+	r = cli_run(ARGS("phys", "--ram", BIG_RAM, "--json"));
 	assert_int_equal(r.status, 0);
-	assert_true(json_u64_field(r.out, "total") == VMK_TiB);
-	assert_true(json_u64_field(r.out, "lazy") > (VMK_TiB / 4096) * 9 / 10);
+	assert_true(json_u64_field(r.out, "total") == BIG_RAM_BYTES);
+	assert_true(json_u64_field(r.out, "lazy") > (BIG_RAM_BYTES / 4096) * 9 / 10);
 	cli_free(&r);
 }
 

@@ -184,9 +184,12 @@ void vmk_check_phys(void)
 				      p->order == VMK_ORDER_NONE || st == VMK_PAGE_NOFREE,
 				      "frame %llx in state %s heads no block", (unsigned long long)pfn,
 				      vmk_page_state_name(st));
+				/* PCPU: add_bad raced the lock-free free; the cache retires it. */
 				CHECK(!(pg_flags(p) & VMK_PGF_BADPEND) || st == VMK_PAGE_ALLOC ||
-				      st == VMK_PAGE_PTP || st == VMK_PAGE_NOFREE || st == VMK_PAGE_RESERVED,
-				      "frame %llx pending bad is in use", (unsigned long long)pfn);
+				      st == VMK_PAGE_PTP || st == VMK_PAGE_NOFREE || st == VMK_PAGE_RESERVED ||
+				      st == VMK_PAGE_PCPU,
+				      "frame %llx pending bad is in use or in a per-CPU cache",
+				      (unsigned long long)pfn);
 				if (st == VMK_PAGE_FREE || st == VMK_PAGE_PCPU || st == VMK_PAGE_NOFREE_POOL)
 					CHECK(p->ref_count == 0, "free frame %llx has no references",
 					      (unsigned long long)pfn);

@@ -39,6 +39,35 @@ static inline void prep_one(struct vmk_page *p, unsigned int flags)
 	vmk_phys__prep_alloc(p, 1, 0, flags, VMK_MEMATTR_WB);
 }
 
+/*
+ * A page marked bad while its free was putting it into a cache (the free
+ * is lock-free, so vmk_phys_add_bad can flag a page that is entering the
+ * cache): it becomes BAD here instead of ever leaving the cache.
+ */
+static void retire_bad(struct vmk_phys_pcache *c, struct vmk_page *p, struct vmk_phys_domain *dm)
+{
+	(void)c;
+	p->pcpu_next = NULL;
+	pg_set_flags(p, pg_flags(p) & ~VMK_PGF_BADPEND);
+	vmk_phys__set_state(p, 1, VMK_PAGE_PCPU, VMK_PAGE_BAD, dm->count);
+}
+
+/* Retire the bad-pending pages at the top of cache c (of domain d). */
+static VMK_NOINLINE void cache_retire_bad_head(struct vmk_phys_pcache *c, unsigned int d)
+{
+	struct vmk_phys_domain *dm = &G.dom[d];
+
+	vmk_spin_lock(&dm->lock);
+	while (c->head && (pg_flags(c->head) & VMK_PGF_BADPEND)) {
+		struct vmk_page *p = c->head;
+
+		c->head = p->pcpu_next;
+		pc_count(c, c->count - 1);
+		retire_bad(c, p, dm);
+	}
+	vmk_spin_unlock(&dm->lock);
+}
+
 /* Give n pages from the top of cache c (of domain d) back to the buddy lists. */
 static void cache_drain(struct vmk_phys_pcache *c, unsigned int d, uint32_t n)
 {
@@ -52,6 +81,10 @@ static void cache_drain(struct vmk_phys_pcache *c, unsigned int d, uint32_t n)
 
 		c->head = p->pcpu_next;
 		pc_count(c, c->count - 1);
+		if (VMK_UNLIKELY(pg_flags(p) & VMK_PGF_BADPEND)) {
+			retire_bad(c, p, dm);
+			continue;
+		}
 		vmk_phys__set_state(p, 1, VMK_PAGE_PCPU, VMK_PAGE_FREE, dm->count);
 		vmk_phys__free_block(pg_seg(p), pg_pfn(p), 0);
 	}
@@ -154,6 +187,8 @@ struct vmk_page *vmk_phys__pcpu_refill(unsigned int d, unsigned int q, bool fall
 
 	pc_enter(pc);
 	vmk_phys__drain_pending(pc, cpu);
+	if (c->head && (pg_flags(c->head) & VMK_PGF_BADPEND))
+		cache_retire_bad_head(c, d);
 	if (c->head == NULL) {
 		vmk_spin_lock(&dm->lock);
 		if (fallback && !(flags & VMK_ALLOC_LOWMEM)) {
@@ -221,7 +256,8 @@ struct vmk_page *vmk_page_alloc(int domain, unsigned int pool, unsigned int flag
 			struct vmk_phys_pcache *c = &pc->cache[d][pool];
 			struct vmk_page *p = c->head;
 
-			if (VMK_LIKELY(p != NULL)) {
+			/* A bad-pending page is retired by the refill in the slow path. */
+			if (VMK_LIKELY(p != NULL && !(pg_flags(p) & VMK_PGF_BADPEND))) {
 				pc_enter(pc);
 				c->head = p->pcpu_next;
 				pc_count(c, c->count - 1);
@@ -308,11 +344,15 @@ size_t vmk_phys__pcpu_take(unsigned int d, unsigned int q, unsigned int flags, s
 	while (got < n && c->head) {
 		struct vmk_page *p = c->head;
 
+		if (VMK_UNLIKELY(pg_flags(p) & VMK_PGF_BADPEND)) {
+			cache_retire_bad_head(c, d);
+			continue;
+		}
 		c->head = p->pcpu_next;
+		pc_count(c, c->count - 1);
 		vmk_phys__set_state(p, 1, VMK_PAGE_PCPU, state, pc->delta[d]);
 		pages[got++] = p;
 	}
-	pc_count(c, c->count - (uint32_t)got);
 	pc_exit(pc);
 	return got;
 }
