@@ -373,6 +373,15 @@ static void test_memmap_errors(void **state)
 	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(r.err, "line 2"));
 	cli_free(&r);
+	/* A device or a directory is refused, not read forever. */
+	r = cli_run(ARGS("memmap", "--efi", "/dev/zero"));
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "not a regular file"));
+	cli_free(&r);
+	r = cli_run(ARGS("iomem", "/tmp"));
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "not a regular file"));
+	cli_free(&r);
 	/* A map without RAM says so. */
 	{
 		char p3[] = "/tmp/vmkit-noram-XXXXXX";

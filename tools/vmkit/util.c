@@ -1,16 +1,29 @@
 #include "util.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <vmkit/lib.h>
 
+/* Inputs are memory maps, /proc/iomem texts and kernel images: 1 GiB is plenty. */
+#define TOOL_MAX_FILE	(1 << 30)
+
 char *tool_read_file(const char *path, size_t *len)
 {
 	bool is_stdin = strcmp(path, "-") == 0;
-	FILE *f = is_stdin ? stdin : fopen(path, "rb");
+	struct stat st;
+	FILE *f;
+
+	/* A device or a directory never ends like a map file does. */
+	if (!is_stdin && stat(path, &st) == 0 &&
+	    (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode))) {
+		fprintf(stderr, "vmkit: %s: not a regular file\n", path);
+		return NULL;
+	}
+	f = is_stdin ? stdin : fopen(path, "rb");
 	char *buf = NULL;
 	size_t cap = 0, n = 0;
 
@@ -19,6 +32,14 @@ char *tool_read_file(const char *path, size_t *len)
 		return NULL;
 	}
 	for (;;) {
+		if (n > TOOL_MAX_FILE) {
+			fprintf(stderr, "vmkit: %s: larger than %d MiB: not an input this tool reads\n",
+				path, TOOL_MAX_FILE >> 20);
+			free(buf);
+			if (!is_stdin)
+				fclose(f);
+			return NULL;
+		}
 		if (n + 4096 + 1 > cap) {
 			size_t ncap = cap ? cap * 2 : 65536;
 			char *nb = realloc(buf, ncap);
