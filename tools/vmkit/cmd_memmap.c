@@ -203,24 +203,6 @@ static int parse_args(int argc, char **argv, struct memmap_opts *o)
 	return 0;
 }
 
-/* Back the span of RAM with simulated memory so memblock can grow its arrays. */
-static bool back_ram(const struct vmk_fwmap *m)
-{
-	vmk_paddr_t lo = VMK_PADDR_MAX, hi = 0;
-
-	for (size_t i = 0; i < m->n; i++) {
-		if (!vmk_mem_kind_is_ram(m->e[i].kind) && m->e[i].kind != VMK_MEM_RESERVED)
-			continue;
-		lo = VMK_MIN(lo, m->e[i].base);
-		hi = VMK_MAX(hi, m->e[i].base + m->e[i].size);
-	}
-	if (lo >= hi)
-		return false;
-	lo = VMK_ALIGN_DOWN(lo, VMK_PAGE_SIZE);
-	hi = VMK_ALIGN_UP(hi, VMK_PAGE_SIZE);
-	return vmk_sim_ram_add(lo, hi - lo) == 0;
-}
-
 static struct summary summarize(const struct vmk_memblock *mb)
 {
 	struct summary s = { 0 };
@@ -394,7 +376,7 @@ int vmkit_cmd_memmap(int argc, char **argv)
 		o.reserve_low = o.arch == ARCH_X86_64 ? 64 * VMK_KiB : 0;
 
 	vmk_memblock_init(&mb);
-	vmk_memblock_allow_resize(&mb, back_ram(&mc.map));
+	vmk_memblock_allow_resize(&mb, machine_back_ram(&mc.map));
 	err = vmk_boot_memblock_from_fwmap(&mb, &mc.map);
 	if (!err && o.reserve_low)
 		err = vmk_memblock_reserve(&mb, 0, o.reserve_low);

@@ -210,24 +210,6 @@ static int synth_memblock(struct vmk_memblock *mb, const struct phys_opts *o)
 	return vmk_memblock_reserve(mb, 0, VMK_MiB);
 }
 
-/* Back the span of a map's RAM with one simulated range (contiguous direct map). */
-static bool back_ram(const struct vmk_fwmap *m)
-{
-	vmk_paddr_t lo = VMK_PADDR_MAX, hi = 0;
-
-	for (size_t i = 0; i < m->n; i++) {
-		if (!vmk_mem_kind_is_ram(m->e[i].kind) && m->e[i].kind != VMK_MEM_RESERVED)
-			continue;
-		lo = VMK_MIN(lo, m->e[i].base);
-		hi = VMK_MAX(hi, m->e[i].base + m->e[i].size);
-	}
-	if (lo >= hi)
-		return false;
-	lo = VMK_ALIGN_DOWN(lo, VMK_PAGE_SIZE);
-	hi = VMK_ALIGN_UP(hi, VMK_PAGE_SIZE);
-	return vmk_sim_ram_add(lo, hi - lo) == 0;
-}
-
 static double now_ns(void)
 {
 	struct timespec ts;
@@ -271,7 +253,7 @@ int vmkit_cmd_phys(int argc, char **argv)
 		have_map = true;
 		if (o.path)
 			name = o.path;
-		vmk_memblock_allow_resize(&mb, back_ram(&mc.map));
+		vmk_memblock_allow_resize(&mb, machine_back_ram(&mc.map));
 		err = vmk_boot_memblock_from_fwmap(&mb, &mc.map);
 		if (err) {
 			fprintf(stderr, "vmkit phys: %s: memblock: %s\n", name, vmk_strerror(err));

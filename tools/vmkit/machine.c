@@ -6,6 +6,7 @@
 #include <vmkit/resource.h>
 
 #include "fwmap_fdt.h"
+#include "sim.h"
 #include "util.h"
 
 /* Generated from examples/machines/qemu-q35-ovmf-x86_64-4G.efimap at build time. */
@@ -198,6 +199,27 @@ int machine_load_default(struct machine *mc, unsigned int phys_bits)
 {
 	return machine_parse(mc, "<embedded q35-4G>", vmkit_default_machine,
 			     vmkit_default_machine_len, MACHINE_EFI, phys_bits, 0);
+}
+
+bool machine_back_ram(const struct vmk_fwmap *m)
+{
+	vmk_paddr_t lo = VMK_PADDR_MAX, hi = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		vmk_paddr_t end = m->e[i].base + m->e[i].size;
+
+		if (!vmk_mem_kind_is_ram(m->e[i].kind) && m->e[i].kind != VMK_MEM_RESERVED)
+			continue;
+		if (end < m->e[i].base)		/* ends at 2^64 */
+			end = VMK_ALIGN_DOWN(VMK_PADDR_MAX, VMK_PAGE_SIZE);
+		lo = VMK_MIN(lo, m->e[i].base);
+		hi = VMK_MAX(hi, end);
+	}
+	if (lo >= hi)
+		return false;
+	lo = VMK_ALIGN_DOWN(lo, VMK_PAGE_SIZE);
+	hi = VMK_ALIGN_DOWN(hi, VMK_PAGE_SIZE) + (hi % VMK_PAGE_SIZE ? VMK_PAGE_SIZE : 0);
+	return vmk_sim_ram_add(lo, hi - lo) == 0;
 }
 
 void machine_free(struct machine *mc)

@@ -47,6 +47,14 @@ int machine_load(struct machine *mc, const char *path, enum machine_src src,
 /* The built-in default machine (QEMU q35, 4 GiB, OVMF: a UEFI map). */
 int machine_load_default(struct machine *mc, unsigned int phys_bits);
 
+/*
+ * Back the span of the map's RAM (and reserved ranges) with one simulated
+ * RAM range, so memblock can grow its arrays and the page allocator has a
+ * contiguous direct map. Returns false if there is nothing to back or the
+ * host cannot map it.
+ */
+bool machine_back_ram(const struct vmk_fwmap *m);
+
 /* Free what machine_parse() allocated. */
 void machine_free(struct machine *mc);
 
