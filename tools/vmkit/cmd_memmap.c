@@ -78,12 +78,6 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, struct memmap_opts *o)
 {
-	static const struct { const char *opt; enum machine_src src; } srcs[] = {
-		{ "--e820", MACHINE_E820 }, { "--efi", MACHINE_EFI }, { "--dtb", MACHINE_DTB },
-		{ "--iomem", MACHINE_IOMEM }, { "--dmesg", MACHINE_DMESG },
-		{ "--machine", MACHINE_AUTO },
-	};
-
 	/* Options that may be given once (--crashkernel may repeat). */
 	static const char *const once[] = {
 		"--json", "--arch", "--kernel-size", "--kernel-addr", "--reserve-low",
@@ -96,7 +90,7 @@ static int parse_args(int argc, char **argv, struct memmap_opts *o)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		bool matched = false;
+		enum machine_src src;
 		uint64_t n;
 
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -116,10 +110,7 @@ static int parse_args(int argc, char **argv, struct memmap_opts *o)
 			o->json = true;
 			continue;
 		}
-		for (size_t k = 0; k < sizeof(srcs) / sizeof(srcs[0]); k++) {
-			if (strcmp(a, srcs[k].opt))
-				continue;
-			matched = true;
+		if (machine_src_from_option(a, &src)) {
 			if (!v) {
 				fprintf(stderr, "vmkit memmap: %s needs a FILE\n", a);
 				return -1;
@@ -129,12 +120,11 @@ static int parse_args(int argc, char **argv, struct memmap_opts *o)
 					o->path, v);
 				return -1;
 			}
-			o->src = srcs[k].src;
+			o->src = src;
 			o->path = v;
 			i++;
-		}
-		if (matched)
 			continue;
+		}
 		if (!v) {
 			fprintf(stderr, "vmkit memmap: unknown option or missing value: '%s' (see --help)\n", a);
 			return -1;

@@ -85,19 +85,13 @@ static int add_bad(struct phys_opts *o, const char *arg)
 
 static int parse_args(int argc, char **argv, struct phys_opts *o)
 {
-	static const struct { const char *opt; enum machine_src src; } srcs[] = {
-		{ "--e820", MACHINE_E820 }, { "--efi", MACHINE_EFI }, { "--dtb", MACHINE_DTB },
-		{ "--iomem", MACHINE_IOMEM }, { "--dmesg", MACHINE_DMESG },
-		{ "--machine", MACHINE_AUTO },
-	};
-
 	memset(o, 0, sizeof(*o));
 	o->kernel_size = 16 * VMK_MiB;
 	o->domains = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		bool matched = false;
+		enum machine_src src;
 		uint64_t n;
 
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -112,10 +106,7 @@ static int parse_args(int argc, char **argv, struct phys_opts *o)
 			o->eager = true;
 			continue;
 		}
-		for (size_t k = 0; k < sizeof(srcs) / sizeof(srcs[0]); k++) {
-			if (strcmp(a, srcs[k].opt))
-				continue;
-			matched = true;
+		if (machine_src_from_option(a, &src)) {
 			if (!v) {
 				fprintf(stderr, "vmkit phys: %s needs a FILE\n", a);
 				return -1;
@@ -124,12 +115,11 @@ static int parse_args(int argc, char **argv, struct phys_opts *o)
 				fprintf(stderr, "vmkit phys: give one source only\n");
 				return -1;
 			}
-			o->src = srcs[k].src;
+			o->src = src;
 			o->path = v;
 			i++;
-		}
-		if (matched)
 			continue;
+		}
 		if (!v) {
 			fprintf(stderr, "vmkit phys: unknown option or missing value: '%s' (see --help)\n", a);
 			return -1;

@@ -25,6 +25,23 @@ const char *machine_src_option(enum machine_src src)
 	return names[src];
 }
 
+bool machine_src_from_option(const char *opt, enum machine_src *src)
+{
+	static const struct { const char *opt; enum machine_src src; } srcs[] = {
+		{ "--e820", MACHINE_E820 }, { "--efi", MACHINE_EFI }, { "--dtb", MACHINE_DTB },
+		{ "--iomem", MACHINE_IOMEM }, { "--dmesg", MACHINE_DMESG },
+		{ "--machine", MACHINE_AUTO },
+	};
+
+	for (size_t k = 0; k < sizeof(srcs) / sizeof(srcs[0]); k++) {
+		if (!strcmp(opt, srcs[k].opt)) {
+			*src = srcs[k].src;
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool looks_binary(const unsigned char *b, size_t len)
 {
 	size_t n = len < 512 ? len : 512;

@@ -28,6 +28,9 @@ struct machine {
 	const char *path;		/* the file, or "<embedded>" */
 };
 
+/* The source kind an option names (--e820, --efi, --dtb, --iomem, --dmesg, --machine). */
+bool machine_src_from_option(const char *opt, enum machine_src *src);
+
 /* Name of a source kind ("--efi" ...), for messages. */
 const char *machine_src_option(enum machine_src src);
 
