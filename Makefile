@@ -56,20 +56,20 @@ all: deps $(LIB) $(VMKIT)
 deps:
 	@sh tools/deps.sh build
 
-$(BUILD)/src/%.o: src/%.c
+$(BUILD)/src/%.o: src/%.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_CORE) -MMD -MP -c $< -o $@
 
-$(BUILD)/sim/%.o: sim/%.c
+$(BUILD)/sim/%.o: sim/%.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_HOST) -MMD -MP -c $< -o $@
-$(BUILD)/tools/%.o: tools/%.c
+$(BUILD)/tools/%.o: tools/%.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_HOST) -MMD -MP -c $< -o $@
-$(BUILD)/tests/%.o: tests/%.c
+$(BUILD)/tests/%.o: tests/%.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_HOST) -MMD -MP -c $< -o $@
-$(BUILD)/bench/%.o: bench/%.c
+$(BUILD)/bench/%.o: bench/%.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_HOST) -MMD -MP -c $< -o $@
 

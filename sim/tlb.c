@@ -369,6 +369,9 @@ static void inval_cpu(struct tlb_cpu *c, const struct vmk_tlb_req *req)
 		case VMK_TLB_ALL:
 			kill = true;
 			break;
+		case VMK_TLB_NONGLOBAL:
+			kill = !t->w.global;
+			break;
 		}
 		/* By-VA invalidation hits global entries and the given ASID only. */
 		if (kill && (req->kind == VMK_TLB_PAGE || req->kind == VMK_TLB_RANGE) &&

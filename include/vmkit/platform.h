@@ -15,8 +15,10 @@
 enum vmk_tlb_kind {
 	VMK_TLB_PAGE,		/* one page at va */
 	VMK_TLB_RANGE,		/* [va, va + size) */
-	VMK_TLB_ASID,		/* everything tagged with asid */
+	VMK_TLB_ASID,		/* everything tagged with asid; global entries stay */
 	VMK_TLB_ALL,		/* everything, global entries included */
+	VMK_TLB_NONGLOBAL,	/* every non-global entry (untagged user space:
+				   x86 MOV CR3 without PCID) */
 };
 
 struct vmk_tlb_req {
@@ -82,6 +84,20 @@ struct vmk_platform {
 	void (*cpu_relax)(void *ctx);
 
 	/*
+	 * Optional: the critical-section contract. intr_disable masks
+	 * interrupts (and IPIs other than the one that parks a CPU for
+	 * rendezvous) on the calling CPU and returns the previous state;
+	 * intr_restore(state) puts it back. Sections nest. vmkit brackets
+	 * with them: every break-before-make window, every per-CPU cache
+	 * operation, and every spinlock that may be taken from an interrupt
+	 * handler (docs/architecture.md, "Contexts"). Fallback: nothing,
+	 * which is correct only for an embedder that never calls vmkit from
+	 * interrupt context and has no preemption.
+	 */
+	unsigned long (*intr_disable)(void *ctx);
+	void (*intr_restore)(void *ctx, unsigned long state);
+
+	/*
 	 * Required: an invariant broke. msg says which. Must not return; if
 	 * it does, vmkit executes a trap instruction.
 	 */
@@ -114,6 +130,8 @@ unsigned int vmk_cpu_id(void);
 unsigned int vmk_cpu_count(void);
 void vmk_rendezvous(vmk_rendezvous_fn fn, void *arg);
 void vmk_cpu_relax(void);
+unsigned long vmk_intr_disable(void);
+void vmk_intr_restore(unsigned long state);
 
 /* True if the platform asks this allocation site to fail. */
 bool vmk_fault(const char *site);

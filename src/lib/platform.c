@@ -25,6 +25,21 @@ void *vmk_phys_to_virt(vmk_paddr_t pa)
 	return vmk_plat->phys_to_virt(vmk_plat->ctx, pa);
 }
 
+unsigned long vmk_intr_disable(void)
+{
+	const struct vmk_platform *p = vmk_platform__hot;
+
+	return p->intr_disable ? p->intr_disable(p->ctx) : 0;
+}
+
+void vmk_intr_restore(unsigned long state)
+{
+	const struct vmk_platform *p = vmk_platform__hot;
+
+	if (p->intr_restore)
+		p->intr_restore(p->ctx, state);
+}
+
 void vmk_tlb_invalidate(const struct vmk_tlb_req *req)
 {
 	if (vmk_plat && vmk_plat->tlb_invalidate)
