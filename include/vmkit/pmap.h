@@ -69,6 +69,12 @@ enum {
 	VMK_PMAP_ENTER_MANAGED = 1u << 3,	/* a managed page: keep a PV entry */
 	VMK_PMAP_ENTER_NOPROMOTE = 1u << 4,	/* must stay valid: never promoted/demoted */
 	VMK_PMAP_ENTER_DIRTY = 1u << 5,		/* managed: pre-set dirty (the faulting access was a write) */
+	/*
+	 * Kernel vmk_pmap_enter_large(): keep a spare PTP with the block so
+	 * it can be demoted without allocating (boot image and preloads,
+	 * which are freed piecewise where allocation is not possible).
+	 */
+	VMK_PMAP_ENTER_KEEP_SPARE = 1u << 6,
 	VMK_PMAP_ENTER_MT_SHIFT = 8,
 };
 #define VMK_PMAP_MEMTYPE(mt)	((uint32_t)(mt) << VMK_PMAP_ENTER_MT_SHIFT)
