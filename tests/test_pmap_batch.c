@@ -30,7 +30,7 @@ static vmk_paddr_t pas[WPAGES];
 /* The entry mapping va and its level, read through the pmap's own walk. */
 static vmk_pte_t leaf_of(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int *lvl, vmk_paddr_t *t)
 {
-	return pte_load(vmk_pmap__walk(pm, va, lvl, t));
+	return vmk_pmap__pte_load(vmk_pmap__walk(pm, va, lvl, t));
 }
 
 /* a and b must map [ua, ua + n pages) and [ub, ...) identically, table by table. */

@@ -33,30 +33,30 @@ static vmk_vaddr_t va_of(struct chk *c, vmk_vaddr_t base, unsigned int i, unsign
 {
 	vmk_vaddr_t va = base + ((vmk_vaddr_t)i << VMK_PT_SHIFT(lvl));
 
-	if (lvl == PG->top && c->pm->kernel) {
-		if (ARCH->split_roots)
-			va |= ~(vmk_vaddr_t)0 << PG->va_bits;
-		else if (va >> (PG->va_bits - 1))
-			va |= ~(vmk_vaddr_t)0 << (PG->va_bits - 1);
+	if (lvl == vmk_pmap__g.top && c->pm->kernel) {
+		if (vmk_pmap__g.arch->split_roots)
+			va |= ~(vmk_vaddr_t)0 << vmk_pmap__g.va_bits;
+		else if (va >> (vmk_pmap__g.va_bits - 1))
+			va |= ~(vmk_vaddr_t)0 << (vmk_pmap__g.va_bits - 1);
 	}
 	return va;
 }
 
 static void walk(struct chk *c, vmk_paddr_t t, unsigned int lvl, vmk_vaddr_t base)
 {
-	vmk_pte_t *tbl = pmap__table(t);
-	bool shared_top = !c->pm->kernel && !ARCH->split_roots && lvl == PG->top;
+	vmk_pte_t *tbl = vmk_pmap__table(t);
+	bool shared_top = !c->pm->kernel && !vmk_pmap__g.arch->split_roots && lvl == vmk_pmap__g.top;
 
 	for (unsigned int i = 0; i < VMK_PT_ENTRIES && !c->err; i++) {
-		vmk_pte_t e = pte_load(&tbl[i]);
+		vmk_pte_t e = vmk_pmap__pte_load(&tbl[i]);
 		vmk_vaddr_t va = va_of(c, base, i, lvl);
 
-		if (!ARCH->is_valid(e, lvl) || (shared_top && i >= VMK_PT_ENTRIES / 2))
+		if (!vmk_pmap__g.arch->is_valid(e, lvl) || (shared_top && i >= VMK_PT_ENTRIES / 2))
 			continue;
-		if (ARCH->is_table(e, lvl)) {
-			vmk_paddr_t ct = ARCH->pa_of(e, lvl);
+		if (vmk_pmap__g.arch->is_table(e, lvl)) {
+			vmk_paddr_t ct = vmk_pmap__g.arch->pa_of(e, lvl);
 			struct vmk_page *pg = vmk_pa_to_page(ct);
-			vmk_pte_t *ctbl = pmap__table(ct);
+			vmk_pte_t *ctbl = vmk_pmap__table(ct);
 			unsigned int n = 0;
 
 			if (!pg || vmk_page_state(pg) != VMK_PAGE_PTP) {
@@ -64,7 +64,7 @@ static void walk(struct chk *c, vmk_paddr_t t, unsigned int lvl, vmk_vaddr_t bas
 				return;
 			}
 			for (unsigned int j = 0; j < VMK_PT_ENTRIES; j++)
-				n += ARCH->is_valid(pte_load(&ctbl[j]), lvl - 1);
+				n += vmk_pmap__g.arch->is_valid(vmk_pmap__pte_load(&ctbl[j]), lvl - 1);
 			if (c->pm->kernel && pg->ref_count != VMK_PMAP_KPTP_REF)
 				bad(c, "kernel PTP for %#llx has ref_count %u, not the fixed %u",
 				    (unsigned long long)va, pg->ref_count, VMK_PMAP_KPTP_REF);
@@ -77,14 +77,14 @@ static void walk(struct chk *c, vmk_paddr_t t, unsigned int lvl, vmk_vaddr_t bas
 			walk(c, ct, lvl - 1, va);
 			continue;
 		}
-		if (lvl > 2 || (lvl > 0 && !(PG->block_levels & (1u << lvl)))) {
+		if (lvl > 2 || (lvl > 0 && !(vmk_pmap__g.block_levels & (1u << lvl)))) {
 			bad(c, "leaf at level %u (%#llx) where blocks are not allowed", lvl,
 			    (unsigned long long)va);
 			return;
 		}
 		{
-			uint32_t a = ARCH->attrs_of(e, lvl);
-			vmk_paddr_t pa = ARCH->pa_of(e, lvl);
+			uint32_t a = vmk_pmap__g.arch->attrs_of(e, lvl);
+			vmk_paddr_t pa = vmk_pmap__g.arch->pa_of(e, lvl);
 
 			c->leaves[lvl]++;
 			c->resident += (uint64_t)1 << (9 * lvl);
@@ -115,21 +115,21 @@ int vmk_pmap_check(struct vmk_pmap *pm, char *msg, size_t msglen)
 	c.len = msglen;
 	if (msg && msglen)
 		msg[0] = '\0';
-	pmap__lock(pm);
-	pv__lock();
+	vmk_pmap__lock(pm);
+	vmk_pmap__pv_lock();
 	c.ptps = 1;
-	walk(&c, pm->root, PG->top, 0);
+	walk(&c, pm->root, vmk_pmap__g.top, 0);
 	for (unsigned int b = 0; b < VMK_PMAP_SPARE_BUCKETS; b++)
 		for (struct vmk_page *pg = pm->spares[b]; pg; pg = (struct vmk_page *)(uintptr_t)pg->md_pv) {
 			vmk_vaddr_t sva = pg->owner & ~7ull;
 			unsigned int slvl = (unsigned int)(pg->owner & 7), l;
-			vmk_pte_t se = pte_load(vmk_pmap__walk(pm, sva, &l, NULL));
+			vmk_pte_t se = vmk_pmap__pte_load(vmk_pmap__walk(pm, sva, &l, NULL));
 
 			spares++;
 			if (vmk_page_state(pg) != VMK_PAGE_PTP)
 				bad(&c, "spare PTP for %#llx is not a PTP page", (unsigned long long)sva);
 			/* A spare serves a block there, or one inside a larger block (dormant). */
-			if (!ARCH->is_block(se, l) || l < slvl)
+			if (!vmk_pmap__g.arch->is_block(se, l) || l < slvl)
 				bad(&c, "spare PTP for %#llx level %u but no block maps it", (unsigned long long)sva,
 				    slvl);
 		}
@@ -137,10 +137,10 @@ int vmk_pmap_check(struct vmk_pmap *pm, char *msg, size_t msglen)
 		/* The cached level-0 table must be the one linked for its va. */
 		vmk_paddr_t parent;
 		vmk_pte_t *pp = vmk_pmap__entry_at(pm, pm->leaf.va, 1, &parent);
-		vmk_pte_t e = pp ? pte_load(pp) : 0;
+		vmk_pte_t e = pp ? vmk_pmap__pte_load(pp) : 0;
 
-		if (!pp || !ARCH->is_table(e, 1) || ARCH->pa_of(e, 1) != pm->leaf.pa ||
-		    pm->leaf.tbl != pmap__table(pm->leaf.pa) || pm->leaf.pg != vmk_pa_to_page(pm->leaf.pa))
+		if (!pp || !vmk_pmap__g.arch->is_table(e, 1) || vmk_pmap__g.arch->pa_of(e, 1) != pm->leaf.pa ||
+		    pm->leaf.tbl != vmk_pmap__table(pm->leaf.pa) || pm->leaf.pg != vmk_pa_to_page(pm->leaf.pa))
 			bad(&c, "cached level-0 table %#llx is not the table linked for %#llx",
 			    (unsigned long long)pm->leaf.pa, (unsigned long long)pm->leaf.va);
 	}
@@ -162,7 +162,7 @@ int vmk_pmap_check(struct vmk_pmap *pm, char *msg, size_t msglen)
 	if (spares != pm->st.spare_ptps)
 		bad(&c, "%llu spare PTPs, counted %llu", (unsigned long long)spares,
 		    (unsigned long long)pm->st.spare_ptps);
-	pv__unlock();
-	pmap__unlock(pm);
+	vmk_pmap__pv_unlock();
+	vmk_pmap__unlock(pm);
 	return c.err;
 }

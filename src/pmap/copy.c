@@ -10,8 +10,8 @@
 /* Copy one leaf; returns 0, 1 if skipped, or -VMK_ENOMEM. */
 static int copy_leaf(struct vmk_pmap *dst, vmk_pte_t e, vmk_vaddr_t va, unsigned int lvl)
 {
-	uint32_t a = ARCH->attrs_of(e, lvl);
-	vmk_paddr_t pa = ARCH->pa_of(e, lvl);
+	uint32_t a = vmk_pmap__g.arch->attrs_of(e, lvl);
+	vmk_paddr_t pa = vmk_pmap__g.arch->pa_of(e, lvl);
 	struct vmk_page *head = vmk_pmap__pv_head(pa, lvl);
 	struct vmk_pv *pv;
 	vmk_paddr_t t;
@@ -23,8 +23,8 @@ static int copy_leaf(struct vmk_pmap *dst, vmk_pte_t e, vmk_vaddr_t va, unsigned
 	t = vmk_pmap__get_table(dst, va, lvl, false, &err);
 	if (!t)
 		return err == -VMK_EEXIST ? 1 : err;
-	p = &pmap__table(t)[VMK_PT_INDEX(va, lvl)];
-	if (ARCH->is_valid(pte_load(p), lvl)) {
+	p = &vmk_pmap__table(t)[VMK_PT_INDEX(va, lvl)];
+	if (vmk_pmap__g.arch->is_valid(vmk_pmap__pte_load(p), lvl)) {
 		vmk_pmap__abort_ptp(dst, va, lvl, t);	/* count > 1 here: only drops the hold */
 		return 1;
 	}
@@ -37,12 +37,12 @@ static int copy_leaf(struct vmk_pmap *dst, vmk_pte_t e, vmk_vaddr_t va, unsigned
 	a &= ~(uint32_t)VMK_PTE_A_WIRED;
 	if (lvl == 0)
 		a &= ~(uint32_t)(VMK_PTE_A_ACCESSED | VMK_PTE_A_DIRTY);
-	pte_store(p, ARCH->make_leaf(pa, lvl, a));
-	pmap__count_leaf(dst, lvl, 1);
+	vmk_pmap__pte_store(p, vmk_pmap__g.arch->make_leaf(pa, lvl, a));
+	vmk_pmap__count_leaf(dst, lvl, 1);
 	pv->va_lvl = va | lvl;
-	pv__lock();
+	vmk_pmap__pv_lock();
 	vmk_pmap__pv_link(head, pv);
-	pv__unlock();
+	vmk_pmap__pv_unlock();
 	return 0;
 }
 
@@ -56,19 +56,19 @@ int vmk_pmap_copy(struct vmk_pmap *dst, struct vmk_pmap *src, vmk_vaddr_t addr, 
 		return -VMK_EINVAL;
 	/* Two pmap locks: always in address order. */
 	if (dst < src) {
-		pmap__lock(dst);
-		pmap__lock(src);
+		vmk_pmap__lock(dst);
+		vmk_pmap__lock(src);
 	} else {
-		pmap__lock(src);
-		pmap__lock(dst);
+		vmk_pmap__lock(src);
+		vmk_pmap__lock(dst);
 	}
 	for (vmk_vaddr_t va = addr; va < end && !err;) {
 		unsigned int lvl;
-		vmk_pte_t e = pte_load(vmk_pmap__walk(src, va, &lvl, NULL));
+		vmk_pte_t e = vmk_pmap__pte_load(vmk_pmap__walk(src, va, &lvl, NULL));
 		vmk_vaddr_t base = va & ~(VMK_PT_SIZE(lvl) - 1), next = base + VMK_PT_SIZE(lvl);
 
 		/* Only blocks wholly inside the range are copied (as fork copies whole entries). */
-		if (pmap__is_leaf(e, lvl) && base >= addr && next <= end) {
+		if (vmk_pmap__is_leaf(e, lvl) && base >= addr && next <= end) {
 			int r = copy_leaf(dst, e, base, lvl);
 
 			if (r < 0)
@@ -79,7 +79,7 @@ int vmk_pmap_copy(struct vmk_pmap *dst, struct vmk_pmap *src, vmk_vaddr_t addr, 
 		va = next;
 	}
 	vmk_barrier(VMK_BARRIER_PTE_STORE);
-	pmap__unlock(src);
-	pmap__unlock(dst);
+	vmk_pmap__unlock(src);
+	vmk_pmap__unlock(dst);
 	return err;
 }

@@ -96,26 +96,26 @@ static void leaf(struct dump *d, vmk_vaddr_t va, unsigned int lvl, uint32_t a)
 
 static void walk(struct dump *d, vmk_paddr_t t, unsigned int lvl, vmk_vaddr_t base)
 {
-	vmk_pte_t *tbl = pmap__table(t);
-	bool shared_top = !d->pm->kernel && !ARCH->split_roots && lvl == PG->top;
+	vmk_pte_t *tbl = vmk_pmap__table(t);
+	bool shared_top = !d->pm->kernel && !vmk_pmap__g.arch->split_roots && lvl == vmk_pmap__g.top;
 
 	for (unsigned int i = 0; i < VMK_PT_ENTRIES; i++) {
-		vmk_pte_t e = pte_load(&tbl[i]);
+		vmk_pte_t e = vmk_pmap__pte_load(&tbl[i]);
 		vmk_vaddr_t va = base + ((vmk_vaddr_t)i << VMK_PT_SHIFT(lvl));
 
-		if (lvl == PG->top && d->pm->kernel) {
-			if (ARCH->split_roots)
-				va |= ~(vmk_vaddr_t)0 << PG->va_bits;
-			else if (va >> (PG->va_bits - 1))
-				va |= ~(vmk_vaddr_t)0 << (PG->va_bits - 1);
+		if (lvl == vmk_pmap__g.top && d->pm->kernel) {
+			if (vmk_pmap__g.arch->split_roots)
+				va |= ~(vmk_vaddr_t)0 << vmk_pmap__g.va_bits;
+			else if (va >> (vmk_pmap__g.va_bits - 1))
+				va |= ~(vmk_vaddr_t)0 << (vmk_pmap__g.va_bits - 1);
 		}
-		if (!ARCH->is_valid(e, lvl) || (shared_top && i >= VMK_PT_ENTRIES / 2))
+		if (!vmk_pmap__g.arch->is_valid(e, lvl) || (shared_top && i >= VMK_PT_ENTRIES / 2))
 			continue;
-		if (ARCH->is_table(e, lvl)) {
+		if (vmk_pmap__g.arch->is_table(e, lvl)) {
 			d->ptps++;
-			walk(d, ARCH->pa_of(e, lvl), lvl - 1, va);
+			walk(d, vmk_pmap__g.arch->pa_of(e, lvl), lvl - 1, va);
 		} else {
-			leaf(d, va, lvl, ARCH->attrs_of(e, lvl));
+			leaf(d, va, lvl, vmk_pmap__g.arch->attrs_of(e, lvl));
 		}
 	}
 }
@@ -132,14 +132,14 @@ void vmk_pmap_dump(struct vmk_pmap *pm, struct vmk_out *out, uint32_t flags,
 	d.mk = markers;
 	d.nmk = markers ? nmarkers : 0;
 	d.ptps = 1;
-	pmap__lock(pm);
+	vmk_pmap__lock(pm);
 	if (d.json)
 		vmk_out_printf(out, "{\n  \"arch\": \"%s\", \"levels\": %u, \"space\": \"%s\",\n  \"runs\": [",
-			       ARCH->name, PG->levels, pm->kernel ? "kernel" : "user");
+			       vmk_pmap__g.arch->name, vmk_pmap__g.levels, pm->kernel ? "kernel" : "user");
 	else
-		vmk_out_printf(out, "---[ %s %s address space, %u levels ]---\n", ARCH->name,
-			       pm->kernel ? "kernel" : "user", PG->levels);
-	walk(&d, pm->root, PG->top, 0);
+		vmk_out_printf(out, "---[ %s %s address space, %u levels ]---\n", vmk_pmap__g.arch->name,
+			       pm->kernel ? "kernel" : "user", vmk_pmap__g.levels);
+	walk(&d, pm->root, vmk_pmap__g.top, 0);
 	flush_run(&d);
 	if (d.json)
 		vmk_out_printf(out, "\n  ],\n  \"counts\": {\"4K\": %llu, \"2M\": %llu, \"1G\": %llu, "
@@ -153,5 +153,5 @@ void vmk_pmap_dump(struct vmk_pmap *pm, struct vmk_out *out, uint32_t flags,
 			       (unsigned long long)d.leaves[0], (unsigned long long)d.leaves[1],
 			       (unsigned long long)d.leaves[2], (unsigned long long)d.ptps,
 			       (unsigned long long)pm->st.spare_ptps);
-	pmap__unlock(pm);
+	vmk_pmap__unlock(pm);
 }

@@ -9,11 +9,11 @@ struct vmk_pmap_global vmk_pmap__g;
 bool vmk_pmap__va_ok(struct vmk_pmap *pm, vmk_vaddr_t va)
 {
 	/* x86-64 splits one space in halves; arm64 has two spaces of va_bits each. */
-	unsigned int ubits = ARCH->split_roots ? PG->va_bits : PG->va_bits - 1;
+	unsigned int ubits = vmk_pmap__g.arch->split_roots ? vmk_pmap__g.va_bits : vmk_pmap__g.va_bits - 1;
 
 	if (!pm->kernel)
 		return (va >> ubits) == 0;
-	return va >= PG->cfg.kva_start && va <= PG->cfg.kva_end - 1;
+	return va >= vmk_pmap__g.cfg.kva_start && va <= vmk_pmap__g.cfg.kva_end - 1;
 }
 
 bool vmk_pmap__range_ok(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva)
@@ -25,20 +25,20 @@ bool vmk_pmap__range_ok(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva)
 /* End of the user half. */
 static vmk_vaddr_t user_end(void)
 {
-	return (vmk_vaddr_t)1 << (ARCH->split_roots ? PG->va_bits : PG->va_bits - 1);
+	return (vmk_vaddr_t)1 << (vmk_pmap__g.arch->split_roots ? vmk_pmap__g.va_bits : vmk_pmap__g.va_bits - 1);
 }
 
 /* Free every kernel PTP under the table at t (level lvl); bootstrap failure only. */
 static void free_tree(struct vmk_pmap *pm, vmk_paddr_t t, unsigned int lvl)
 {
-	vmk_pte_t *tbl = pmap__table(t);
+	vmk_pte_t *tbl = vmk_pmap__table(t);
 
 	for (unsigned int i = 0; lvl > 0 && i < VMK_PT_ENTRIES; i++) {
-		vmk_pte_t e = pte_load(&tbl[i]);
+		vmk_pte_t e = vmk_pmap__pte_load(&tbl[i]);
 
-		if (ARCH->is_table(e, lvl)) {
-			free_tree(pm, ARCH->pa_of(e, lvl), lvl - 1);
-			vmk_pmap__ptp_free(pm, vmk_pa_to_page(ARCH->pa_of(e, lvl)));
+		if (vmk_pmap__g.arch->is_table(e, lvl)) {
+			free_tree(pm, vmk_pmap__g.arch->pa_of(e, lvl), lvl - 1);
+			vmk_pmap__ptp_free(pm, vmk_pa_to_page(vmk_pmap__g.arch->pa_of(e, lvl)));
 		}
 	}
 }
@@ -46,7 +46,7 @@ static void free_tree(struct vmk_pmap *pm, vmk_paddr_t t, unsigned int lvl)
 int vmk_pmap_bootstrap(const struct vmk_pmap_config *cfg)
 {
 	const struct vmk_pmap_arch *a = cfg ? vmk_pmap__arch(cfg->arch) : NULL;
-	struct vmk_pmap *k = &PG->kpmap;
+	struct vmk_pmap *k = &vmk_pmap__g.kpmap;
 	struct vmk_page *root, *empty = NULL;
 	unsigned int levels, vabits;
 	vmk_vaddr_t kmin, top_size;
@@ -63,20 +63,20 @@ int vmk_pmap_bootstrap(const struct vmk_pmap_config *cfg)
 	    cfg->asid_bits > 16 || (cfg->arch == VMK_PMAP_ARCH_X86_64 && cfg->asid_bits > 12))
 		return -VMK_EINVAL;
 
-	vmk_memset(PG, 0, sizeof(*PG));
-	PG->arch = a;
-	PG->cfg = *cfg;
-	PG->levels = levels;
-	PG->top = levels - 1;
-	PG->va_bits = vabits;
-	PG->block_levels = a->block_levels & (cfg->large_1g ? ~0u : ~(1u << 2));
-	PG->attr_mask = ~0u;
+	vmk_memset(&vmk_pmap__g, 0, sizeof(vmk_pmap__g));
+	vmk_pmap__g.arch = a;
+	vmk_pmap__g.cfg = *cfg;
+	vmk_pmap__g.levels = levels;
+	vmk_pmap__g.top = levels - 1;
+	vmk_pmap__g.va_bits = vabits;
+	vmk_pmap__g.block_levels = a->block_levels & (cfg->large_1g ? ~0u : ~(1u << 2));
+	vmk_pmap__g.attr_mask = ~0u;
 	if (cfg->arch == VMK_PMAP_ARCH_X86_64 && !cfg->nx)
-		PG->attr_mask &= ~(uint32_t)(VMK_PTE_A_UXN | VMK_PTE_A_PXN);
-	PG->promote = !cfg->no_promote;
+		vmk_pmap__g.attr_mask &= ~(uint32_t)(VMK_PTE_A_UXN | VMK_PTE_A_PXN);
+	vmk_pmap__g.promote = !cfg->no_promote;
 	k->kernel = true;
 	vmk_list_init(&k->pv_chunks);
-	PG->asid_map[0] = 1;	/* ASID 0: the kernel / untagged */
+	vmk_pmap__g.asid_map[0] = 1;	/* ASID 0: the kernel / untagged */
 
 	root = vmk_pmap__ptp_alloc(k, "pmap.bootstrap");
 	if (!root)
@@ -90,18 +90,18 @@ int vmk_pmap_bootstrap(const struct vmk_pmap_config *cfg)
 	 * With split roots (arm64 TTBR1) nothing is shared and the root may
 	 * even hold blocks (3 levels: 1 GiB at the root).
 	 */
-	top_size = VMK_PT_SIZE(PG->top);
+	top_size = VMK_PT_SIZE(vmk_pmap__g.top);
 	for (vmk_vaddr_t va = cfg->kva_start & ~(top_size - 1);
 	     !a->split_roots && va <= cfg->kva_end - 1; va += top_size) {
-		vmk_pte_t *p = &pmap__table(k->root)[VMK_PT_INDEX(va, PG->top)];
+		vmk_pte_t *p = &vmk_pmap__table(k->root)[VMK_PT_INDEX(va, vmk_pmap__g.top)];
 		struct vmk_page *pg;
 
-		if (ARCH->is_valid(pte_load(p), PG->top))
+		if (vmk_pmap__g.arch->is_valid(vmk_pmap__pte_load(p), vmk_pmap__g.top))
 			continue;
 		pg = vmk_pmap__ptp_alloc(k, "pmap.bootstrap");
 		if (!pg)
 			goto fail;
-		pte_store(p, ARCH->make_table(vmk_page_to_pa(pg), PG->top, false));
+		vmk_pmap__pte_store(p, vmk_pmap__g.arch->make_table(vmk_page_to_pa(pg), vmk_pmap__g.top, false));
 		k->st.ptps++;
 		if (va + top_size < va)
 			break;
@@ -110,38 +110,38 @@ int vmk_pmap_bootstrap(const struct vmk_pmap_config *cfg)
 		empty = vmk_pmap__ptp_alloc(k, "pmap.bootstrap");
 		if (!empty)
 			goto fail;
-		PG->empty_root = vmk_page_to_pa(empty);
+		vmk_pmap__g.empty_root = vmk_page_to_pa(empty);
 	}
 	vmk_barrier(VMK_BARRIER_PTE_STORE);
-	PG->ready = true;
+	vmk_pmap__g.ready = true;
 	return 0;
 fail:
-	free_tree(k, k->root, PG->top);
+	free_tree(k, k->root, vmk_pmap__g.top);
 	vmk_pmap__ptp_free(k, root);
-	PG->arch = NULL;
+	vmk_pmap__g.arch = NULL;
 	return -VMK_ENOMEM;
 }
 
 struct vmk_pmap *vmk_pmap_kernel(void)
 {
-	return PG->ready ? &PG->kpmap : NULL;
+	return vmk_pmap__g.ready ? &vmk_pmap__g.kpmap : NULL;
 }
 
 static uint32_t asid_alloc(void)
 {
-	uint32_t n = 1u << PG->cfg.asid_bits, got = 0;
+	uint32_t n = 1u << vmk_pmap__g.cfg.asid_bits, got = 0;
 
-	if (!PG->cfg.asid_bits)
+	if (!vmk_pmap__g.cfg.asid_bits)
 		return 0;
-	vmk_spin_lock(&PG->asid_lock);
+	vmk_spin_lock(&vmk_pmap__g.asid_lock);
 	for (uint32_t i = 1; i < n && i < 4096; i++) {
-		if (!(PG->asid_map[i / 64] & (1ull << (i % 64)))) {
-			PG->asid_map[i / 64] |= 1ull << (i % 64);
+		if (!(vmk_pmap__g.asid_map[i / 64] & (1ull << (i % 64)))) {
+			vmk_pmap__g.asid_map[i / 64] |= 1ull << (i % 64);
 			got = i;
 			break;
 		}
 	}
-	vmk_spin_unlock(&PG->asid_lock);
+	vmk_spin_unlock(&vmk_pmap__g.asid_lock);
 	return got;	/* 0 when exhausted: untagged, flushed on every switch */
 }
 
@@ -149,9 +149,9 @@ static void asid_free(uint32_t asid)
 {
 	if (!asid)
 		return;
-	vmk_spin_lock(&PG->asid_lock);
-	PG->asid_map[asid / 64] &= ~(1ull << (asid % 64));
-	vmk_spin_unlock(&PG->asid_lock);
+	vmk_spin_lock(&vmk_pmap__g.asid_lock);
+	vmk_pmap__g.asid_map[asid / 64] &= ~(1ull << (asid % 64));
+	vmk_spin_unlock(&vmk_pmap__g.asid_lock);
 }
 
 int vmk_pmap_create(struct vmk_pmap **out)
@@ -159,7 +159,7 @@ int vmk_pmap_create(struct vmk_pmap **out)
 	struct vmk_page *self, *root;
 	struct vmk_pmap *pm;
 
-	if (!PG->ready || !out)
+	if (!vmk_pmap__g.ready || !out)
 		return -VMK_EINVAL;
 	VMK_STATIC_ASSERT(sizeof(struct vmk_pmap) <= VMK_PAGE_SIZE, "struct vmk_pmap must fit a page");
 	if (vmk_fault("pmap.create"))
@@ -176,16 +176,16 @@ int vmk_pmap_create(struct vmk_pmap **out)
 		vmk_page_free(self);
 		return -VMK_ENOMEM;
 	}
-	__atomic_add_fetch(&PG->pages_held, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&vmk_pmap__g.pages_held, 1, __ATOMIC_RELAXED);
 	pm->root_page = root;
 	pm->root = vmk_page_to_pa(root);
 	pm->st.ptps = 1;
-	if (!ARCH->split_roots) {
+	if (!vmk_pmap__g.arch->split_roots) {
 		/* One root for both halves: share the kernel's fixed top-level entries. */
-		vmk_pte_t *u = pmap__table(pm->root), *k = pmap__table(PG->kpmap.root);
+		vmk_pte_t *u = vmk_pmap__table(pm->root), *k = vmk_pmap__table(vmk_pmap__g.kpmap.root);
 
 		for (unsigned int i = VMK_PT_ENTRIES / 2; i < VMK_PT_ENTRIES; i++)
-			pte_store(&u[i], pte_load(&k[i]));
+			vmk_pmap__pte_store(&u[i], vmk_pmap__pte_load(&k[i]));
 	}
 	pm->asid = asid_alloc();
 	*out = pm;
@@ -201,15 +201,15 @@ void vmk_pmap_destroy(struct vmk_pmap *pm)
 	/* Removing everything never needs memory: no range edge cuts a block. */
 	r = vmk_pmap_remove(pm, 0, user_end());
 	VMK_VERIFY(r == 0, "removing every mapping of a dying pmap failed (%d)", r);
-	pmap__lock(pm);
+	vmk_pmap__lock(pm);
 	VMK_VERIFY(pm->st.ptps == 1 && pm->st.resident == 0,
 		   "dying pmap still has %llu PTPs and %llu pages", (unsigned long long)pm->st.ptps,
 		   (unsigned long long)pm->st.resident);
 	vmk_pmap__spare_free_all(pm);
 	vmk_pmap__pv_free_all_chunks(pm);
 	for (unsigned int c = 0; c < VMK_MAX_CPUS; c++)
-		if (__atomic_load_n(&PG->cur[c], __ATOMIC_RELAXED) == pm)
-			__atomic_store_n(&PG->cur[c], NULL, __ATOMIC_RELAXED);
+		if (__atomic_load_n(&vmk_pmap__g.cur[c], __ATOMIC_RELAXED) == pm)
+			__atomic_store_n(&vmk_pmap__g.cur[c], NULL, __ATOMIC_RELAXED);
 	if (pm->asid) {
 		struct vmk_tlb_req req = { .kind = VMK_TLB_ASID, .asid = pm->asid,
 					   .shootdown = vmk_cpu_count() > 1, .pmap = pm };
@@ -218,11 +218,11 @@ void vmk_pmap_destroy(struct vmk_pmap *pm)
 		vmk_barrier(VMK_BARRIER_TLB_SYNC);
 		asid_free(pm->asid);
 	}
-	pmap__unlock(pm);
+	vmk_pmap__unlock(pm);
 	vmk_pmap__ptp_free(pm, pm->root_page);
 	self = pm->self_page;
 	vmk_page_free(self);
-	__atomic_sub_fetch(&PG->pages_held, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&vmk_pmap__g.pages_held, 1, __ATOMIC_RELAXED);
 }
 
 void vmk_pmap_activate(struct vmk_pmap *pm, unsigned int cpu)
@@ -231,16 +231,16 @@ void vmk_pmap_activate(struct vmk_pmap *pm, unsigned int cpu)
 	vmk_paddr_t user_root;
 
 	VMK_VERIFY(cpu < VMK_MAX_CPUS, "activate on cpu %u beyond VMK_MAX_CPUS", cpu);
-	old = __atomic_exchange_n(&PG->cur[cpu], pm, __ATOMIC_ACQ_REL);
+	old = __atomic_exchange_n(&vmk_pmap__g.cur[cpu], pm, __ATOMIC_ACQ_REL);
 	if (old && old != pm)
 		__atomic_and_fetch(&old->active[cpu / 64], ~(1ull << (cpu % 64)), __ATOMIC_RELAXED);
 	__atomic_or_fetch(&pm->active[cpu / 64], 1ull << (cpu % 64), __ATOMIC_RELAXED);
 	if (pm->kernel)
-		user_root = ARCH->split_roots ? PG->empty_root : pm->root;
+		user_root = vmk_pmap__g.arch->split_roots ? vmk_pmap__g.empty_root : pm->root;
 	else
 		user_root = pm->root;
-	if (PG->cfg.load_root)
-		PG->cfg.load_root(PG->cfg.load_root_ctx, cpu, user_root, PG->kpmap.root,
+	if (vmk_pmap__g.cfg.load_root)
+		vmk_pmap__g.cfg.load_root(vmk_pmap__g.cfg.load_root_ctx, cpu, user_root, vmk_pmap__g.kpmap.root,
 				  pm->kernel ? 0 : pm->asid);
 }
 
@@ -256,93 +256,7 @@ uint32_t vmk_pmap_asid(struct vmk_pmap *pm)
 
 void vmk_pmap_stats(struct vmk_pmap *pm, struct vmk_pmap_stats *st)
 {
-	pmap__lock(pm);
+	vmk_pmap__lock(pm);
 	*st = pm->st;
-	pmap__unlock(pm);
-}
-
-uint32_t vmk_pmap__attrs(struct vmk_pmap *pm, uint32_t prot, uint32_t flags)
-{
-	uint32_t a = VMK_PTE_A_MT((flags >> VMK_PMAP_ENTER_MT_SHIFT) & 7) | VMK_PTE_A_ACCESSED;
-
-	if (prot & VMK_PROT_WRITE)
-		a |= VMK_PTE_A_WRITE;
-	if (pm->kernel) {
-		a |= VMK_PTE_A_UXN | VMK_PTE_A_GLOBAL;
-		if (!(prot & VMK_PROT_EXEC))
-			a |= VMK_PTE_A_PXN;
-	} else {
-		a |= VMK_PTE_A_USER | VMK_PTE_A_PXN;
-		if (!(prot & VMK_PROT_EXEC))
-			a |= VMK_PTE_A_UXN;
-	}
-	if (flags & VMK_PMAP_ENTER_WIRED)
-		a |= VMK_PTE_A_WIRED;
-	if (flags & VMK_PMAP_ENTER_MANAGED)
-		a |= VMK_PTE_A_MANAGED;
-	if (flags & VMK_PMAP_ENTER_NOPROMOTE)
-		a |= VMK_PTE_A_NOPROMOTE;
-	/* Unmanaged pages are not tracked: pre-dirty them so the MMU never writes. */
-	if ((prot & VMK_PROT_WRITE) && (!(flags & VMK_PMAP_ENTER_MANAGED) || (flags & VMK_PMAP_ENTER_DIRTY)))
-		a |= VMK_PTE_A_DIRTY;
-	return a & PG->attr_mask;
-}
-
-vmk_pte_t vmk_pmap__leaf_tmpl_make(struct vmk_pmap *pm, uint32_t prot, uint32_t flags)
-{
-	pm->tmpl.a = vmk_pmap__attrs(pm, prot, flags);
-	pm->tmpl.pte = ARCH->make_leaf(0, 0, pm->tmpl.a);
-	pm->tmpl.prot = prot;
-	pm->tmpl.flags = flags;
-	return pm->tmpl.pte;
-}
-
-int vmk_pmap_protect_bbm(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size,
-			 enum vmk_pmap_bbm strategy)
-{
-	vmk_vaddr_t end = va + size;
-	int r = 0;
-
-	if (!pm || !vmk_pmap__range_ok(pm, va, end))
-		return -VMK_EINVAL;
-	pmap__lock(pm);
-	if (strategy == VMK_PMAP_BBM_RENDEZVOUS) {
-		if (pm->nrdv == VMK_PMAP_MAX_RDV) {
-			r = -VMK_ENOSPC;
-		} else {
-			pm->rdv[pm->nrdv].va = va;
-			pm->rdv[pm->nrdv].end = end;
-			pm->nrdv++;
-		}
-	} else if (strategy == VMK_PMAP_BBM_NOPROMOTE) {
-		/* First check, then change: all or nothing. */
-		if (pm->nnp == VMK_PMAP_MAX_RDV)
-			r = -VMK_ENOSPC;
-		for (vmk_vaddr_t v = va; v < end && !r; v += VMK_PAGE_SIZE) {
-			unsigned int lvl;
-			vmk_pte_t *p = vmk_pmap__walk(pm, v, &lvl, NULL);
-
-			if (lvl > 0 && pmap__is_leaf(pte_load(p), lvl))
-				r = -VMK_EBUSY;
-		}
-		for (vmk_vaddr_t v = va; v < end && !r; v += VMK_PAGE_SIZE) {
-			unsigned int lvl;
-			vmk_pte_t *p = vmk_pmap__walk(pm, v, &lvl, NULL);
-			vmk_pte_t e = pte_load(p);
-
-			while (pmap__is_leaf(e, 0) &&
-			       !pte_cas(p, &e, ARCH->make_leaf(ARCH->pa_of(e, 0), 0,
-							       ARCH->attrs_of(e, 0) | VMK_PTE_A_NOPROMOTE)))
-				;
-		}
-		if (!r) {
-			pm->np[pm->nnp].va = va;
-			pm->np[pm->nnp].end = end;
-			pm->nnp++;
-		}
-	} else {
-		r = -VMK_EINVAL;
-	}
-	pmap__unlock(pm);
-	return r;
+	vmk_pmap__unlock(pm);
 }

@@ -1,6 +1,6 @@
 /*
  * pmap internals shared by the machine-independent files. Not a public
- * header: everything here is vmk_pmap__ prefixed or static inline.
+ * header: every name here starts with vmk_pmap__ (VMK_PMAP_ for constants).
  */
 #ifndef VMKIT_PMAP_INTERNAL_H
 #define VMKIT_PMAP_INTERNAL_H
@@ -14,8 +14,8 @@
 
 /* md_flags bits on managed pages: state left behind by removed mappings. */
 enum {
-	VMK_PMAP_PGA_REFERENCED = 1u << 0,
-	VMK_PMAP_PGA_MODIFIED = 1u << 1,
+	VMK_PMAP_PAGE_REFERENCED = 1u << 0,
+	VMK_PMAP_PAGE_MODIFIED = 1u << 1,
 };
 
 struct vmk_pmap {
@@ -37,7 +37,7 @@ struct vmk_pmap {
 	/*
 	 * The last level-0 table reached, so that consecutive 4 KiB enters
 	 * do not walk from the root each time (tbl NULL: none). Forgotten
-	 * whenever a table entry is cleared or replaced (pmap__leaf_forget).
+	 * whenever a table entry is cleared or replaced (vmk_pmap__leaf_forget).
 	 */
 	struct {
 		vmk_vaddr_t va;			/* 2 MiB-aligned va it maps */
@@ -45,7 +45,7 @@ struct vmk_pmap {
 		vmk_pte_t *tbl;
 		struct vmk_page *pg;
 	} leaf;
-	/* The last 4 KiB leaf template made (pmap__leaf_tmpl; prot 0: none). */
+	/* The last 4 KiB leaf template made (vmk_pmap__leaf_tmpl; prot 0: none). */
 	struct {
 		uint32_t prot, flags, a;
 		vmk_pte_t pte;
@@ -74,39 +74,37 @@ struct vmk_pmap_global {
 };
 
 extern struct vmk_pmap_global vmk_pmap__g;
-#define PG (&vmk_pmap__g)
-#define ARCH (vmk_pmap__g.arch)
 
 /* ---- PTE access: always atomic, the MMU updates A/D concurrently ---- */
-static inline vmk_pte_t pte_load(const vmk_pte_t *p)
+static inline vmk_pte_t vmk_pmap__pte_load(const vmk_pte_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
-static inline void pte_store(vmk_pte_t *p, vmk_pte_t v)
+static inline void vmk_pmap__pte_store(vmk_pte_t *p, vmk_pte_t v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 /* For entries no walker can reach yet, or ordered by a later barrier and release store. */
-static inline void pte_store_relaxed(vmk_pte_t *p, vmk_pte_t v)
+static inline void vmk_pmap__pte_store_relaxed(vmk_pte_t *p, vmk_pte_t v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELAXED);
 }
-static inline vmk_pte_t pte_load_relaxed(const vmk_pte_t *p)
+static inline vmk_pte_t vmk_pmap__pte_load_relaxed(const vmk_pte_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
-static inline vmk_pte_t pte_clear(vmk_pte_t *p)
+static inline vmk_pte_t vmk_pmap__pte_clear(vmk_pte_t *p)
 {
 	return __atomic_exchange_n(p, 0, __ATOMIC_ACQ_REL);
 }
-static inline bool pte_cas(vmk_pte_t *p, vmk_pte_t *old, vmk_pte_t new_pte)
+static inline bool vmk_pmap__pte_cas(vmk_pte_t *p, vmk_pte_t *old, vmk_pte_t new_pte)
 {
 	return __atomic_compare_exchange_n(p, old, new_pte, false, __ATOMIC_ACQ_REL,
 					   __ATOMIC_ACQUIRE);
 }
 
 /* The table at pa as an array of entries. */
-static inline vmk_pte_t *pmap__table(vmk_paddr_t pa)
+static inline vmk_pte_t *vmk_pmap__table(vmk_paddr_t pa)
 {
 	vmk_pte_t *t = vmk_phys_to_virt(pa);
 
@@ -114,29 +112,29 @@ static inline vmk_pte_t *pmap__table(vmk_paddr_t pa)
 	return t;
 }
 
-static inline bool pmap__is_leaf(vmk_pte_t e, unsigned int lvl)
+static inline bool vmk_pmap__is_leaf(vmk_pte_t e, unsigned int lvl)
 {
-	return ARCH->is_valid(e, lvl) && !ARCH->is_table(e, lvl);
+	return vmk_pmap__g.arch->is_valid(e, lvl) && !vmk_pmap__g.arch->is_table(e, lvl);
 }
 
 /* Size index (0: 4K, 1: 2M, 2: 1G) of a leaf at lvl for the statistics. */
-static inline void pmap__count_leaf(struct vmk_pmap *pm, unsigned int lvl, int delta)
+static inline void vmk_pmap__count_leaf(struct vmk_pmap *pm, unsigned int lvl, int delta)
 {
 	pm->st.mappings[lvl] += (uint64_t)(int64_t)delta;
 	pm->st.resident += (uint64_t)(int64_t)delta << (9 * lvl);	/* unsigned: wraps as intended */
 }
 
 /* ---- the per-pmap level-0 table cache (pmap lock held) ---- */
-static inline bool pmap__leaf_hit(const struct vmk_pmap *pm, vmk_vaddr_t va)
+static inline bool vmk_pmap__leaf_hit(const struct vmk_pmap *pm, vmk_vaddr_t va)
 {
 	return pm->leaf.tbl && pm->leaf.va == (va & ~(VMK_PT_SIZE(1) - 1));
 }
-static inline void pmap__leaf_forget(struct vmk_pmap *pm)
+static inline void vmk_pmap__leaf_forget(struct vmk_pmap *pm)
 {
 	pm->leaf.tbl = NULL;
 }
 /* Hold on the cached level-0 table (user pmaps: its page is at hand, no lookup). */
-static inline vmk_paddr_t pmap__leaf_hold(struct vmk_pmap *pm)
+static inline vmk_paddr_t vmk_pmap__leaf_hold(struct vmk_pmap *pm)
 {
 	if (!pm->kernel) {
 		VMK_ASSERT(pm->leaf.pg->ref_count <= VMK_PT_ENTRIES,
@@ -147,10 +145,10 @@ static inline vmk_paddr_t pmap__leaf_hold(struct vmk_pmap *pm)
 }
 
 /* ---- locking ---- */
-static inline void pmap__lock(struct vmk_pmap *pm) { vmk_spin_lock(&pm->lock); }
-static inline void pmap__unlock(struct vmk_pmap *pm) { vmk_spin_unlock(&pm->lock); }
-static inline void pv__lock(void) { vmk_spin_lock(&PG->pv_lock); }
-static inline void pv__unlock(void) { vmk_spin_unlock(&PG->pv_lock); }
+static inline void vmk_pmap__lock(struct vmk_pmap *pm) { vmk_spin_lock(&pm->lock); }
+static inline void vmk_pmap__unlock(struct vmk_pmap *pm) { vmk_spin_unlock(&pm->lock); }
+static inline void vmk_pmap__pv_lock(void) { vmk_spin_lock(&vmk_pmap__g.pv_lock); }
+static inline void vmk_pmap__pv_unlock(void) { vmk_spin_unlock(&vmk_pmap__g.pv_lock); }
 
 /* ---- addresses ---- */
 bool vmk_pmap__va_ok(struct vmk_pmap *pm, vmk_vaddr_t va);
@@ -187,10 +185,10 @@ vmk_paddr_t vmk_pmap__get_table(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned in
  * vmk_pmap__get_table(pm, va, 0, true, err) with the cache hit inline.
  * On success the table is the cached one: pm->leaf.tbl points at it.
  */
-static inline vmk_paddr_t pmap__get_leaf(struct vmk_pmap *pm, vmk_vaddr_t va, int *err)
+static inline vmk_paddr_t vmk_pmap__get_leaf(struct vmk_pmap *pm, vmk_vaddr_t va, int *err)
 {
-	if (pmap__leaf_hit(pm, va))
-		return pmap__leaf_hold(pm);
+	if (vmk_pmap__leaf_hit(pm, va))
+		return vmk_pmap__leaf_hold(pm);
 	return vmk_pmap__get_table(pm, va, 0, true, err);
 }
 /*
@@ -260,7 +258,7 @@ struct vmk_pv *vmk_pmap__pv_first(struct vmk_page *head);
 struct vmk_pv *vmk_pmap__pv_next(struct vmk_page *head, struct vmk_pv *pv);
 void vmk_pmap__pv_free_all_chunks(struct vmk_pmap *pm);
 
-/* ---- TLB and break-before-make (tlb.c) ---- */
+/* ---- TLB invalidation (tlb.c) and break-before-make (bbm.c, bbm_ranges.c) ---- */
 void vmk_pmap__tlb_page(struct vmk_pmap *pm, vmk_vaddr_t va, bool last_level);
 void vmk_pmap__tlb_range(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, bool last_level);
 /*
@@ -275,15 +273,16 @@ bool vmk_pmap__in_rdv(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size);
 /* True if [va, va + size) overlaps a range marked no-promote. */
 bool vmk_pmap__in_np(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size);
 
-/* ---- mappings (enter.c, remove.c, promote.c) ---- */
+/* ---- leaf attributes (leafattr.c) and mappings (enter.c, remove.c, promote.c) ---- */
 uint32_t vmk_pmap__attrs(struct vmk_pmap *pm, uint32_t prot, uint32_t flags);
 /*
  * The level-0 leaf for (prot, flags) with output address 0, to be or-ed
- * with a page-aligned PA within ARCH->page_pa_mask; its attributes in
- * *attrs. The pmap remembers the last one made (pmap lock held).
+ * with a page-aligned PA within the arch's page_pa_mask; its attributes
+ * in *attrs. The pmap remembers the last one made (pmap lock held).
  */
 vmk_pte_t vmk_pmap__leaf_tmpl_make(struct vmk_pmap *pm, uint32_t prot, uint32_t flags);
-static inline vmk_pte_t pmap__leaf_tmpl(struct vmk_pmap *pm, uint32_t prot, uint32_t flags, uint32_t *attrs)
+static inline vmk_pte_t vmk_pmap__leaf_tmpl(struct vmk_pmap *pm, uint32_t prot, uint32_t flags,
+					    uint32_t *attrs)
 {
 	/* prot 0 is never valid here: a zeroed pmap has no template cached. */
 	vmk_pte_t pte = pm->tmpl.prot == prot && pm->tmpl.flags == flags ? pm->tmpl.pte :

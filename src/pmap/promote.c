@@ -1,5 +1,6 @@
 /*
- * Superpage promotion and demotion.
+ * Superpage promotion and demotion, and the demotions that make a range
+ * edge a leaf boundary (vmk_pmap__split_edges, for remove and protect).
  *
  * Promotion replaces a full table of 512 leaves that map one aligned,
  * physically contiguous run with identical attributes by one block
@@ -21,7 +22,7 @@ int vmk_pmap__demote(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned
 		     struct vmk_pmap_ptp_reserve *r, bool pv_locked)
 {
 	unsigned int sub = lvl - 1;
-	vmk_pte_t old = pte_load(p), prev;
+	vmk_pte_t old = vmk_pmap__pte_load(p), prev;
 	struct vmk_page *pg;
 	bool from_spare = true;
 	vmk_paddr_t t, pa0;
@@ -29,8 +30,9 @@ int vmk_pmap__demote(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned
 	uint32_t a, late;
 
 	va &= ~(VMK_PT_SIZE(lvl) - 1);
-	VMK_ASSERT(lvl >= 1 && ARCH->is_block(old, lvl), "demoting a non-block at %#llx", (unsigned long long)va);
-	a = ARCH->attrs_of(old, lvl);
+	VMK_ASSERT(lvl >= 1 && vmk_pmap__g.arch->is_block(old, lvl), "demoting a non-block at %#llx",
+		   (unsigned long long)va);
+	a = vmk_pmap__g.arch->attrs_of(old, lvl);
 	VMK_VERIFY(!(a & VMK_PTE_A_NOPROMOTE),
 		   "demotion of a no-promote (must-stay-valid) mapping at %#llx", (unsigned long long)va);
 	pg = vmk_pmap__spare_take(pm, va, lvl);
@@ -53,33 +55,35 @@ int vmk_pmap__demote(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned
 		return -VMK_ENOMEM;
 	}
 	t = vmk_page_to_pa(pg);
-	tbl = pmap__table(t);
-	pa0 = ARCH->pa_of(old, lvl);
+	tbl = vmk_pmap__table(t);
+	pa0 = vmk_pmap__g.arch->pa_of(old, lvl);
 	for (unsigned int i = 0; i < VMK_PT_ENTRIES; i++)
-		pte_store(&tbl[i], ARCH->make_leaf(pa0 + (vmk_paddr_t)i * VMK_PT_SIZE(sub), sub, a));
+		vmk_pmap__pte_store(&tbl[i],
+				    vmk_pmap__g.arch->make_leaf(pa0 + (vmk_paddr_t)i * VMK_PT_SIZE(sub), sub, a));
 	pg->ref_count = pm->kernel ? VMK_PMAP_KPTP_REF : VMK_PT_ENTRIES;
 	vmk_barrier(VMK_BARRIER_PTE_STORE);
-	prev = vmk_pmap__update_entry(pm, p, ARCH->make_table(t, lvl, !pm->kernel), va,
+	prev = vmk_pmap__update_entry(pm, p, vmk_pmap__g.arch->make_table(t, lvl, !pm->kernel), va,
 				      VMK_PT_SIZE(lvl), lvl);
 	/* Accessed/dirty the hardware set after we read the block. */
-	late = ARCH->attrs_of(prev, lvl) & AD_BITS & ~a;
+	late = vmk_pmap__g.arch->attrs_of(prev, lvl) & AD_BITS & ~a;
 	for (unsigned int i = 0; late && i < VMK_PT_ENTRIES; i++) {
-		vmk_pte_t cur = pte_load(&tbl[i]);
+		vmk_pte_t cur = vmk_pmap__pte_load(&tbl[i]);
 
-		while (!pte_cas(&tbl[i], &cur, ARCH->make_leaf(ARCH->pa_of(cur, sub), sub,
-							       ARCH->attrs_of(cur, sub) | late)))
+		while (!vmk_pmap__pte_cas(&tbl[i], &cur, vmk_pmap__g.arch->make_leaf(
+				vmk_pmap__g.arch->pa_of(cur, sub), sub,
+				vmk_pmap__g.arch->attrs_of(cur, sub) | late)))
 			;
 	}
 	pm->st.ptps++;
 	pm->st.demotions++;
-	pmap__count_leaf(pm, lvl, -1);
-	pmap__count_leaf(pm, sub, (int)VMK_PT_ENTRIES);
+	vmk_pmap__count_leaf(pm, lvl, -1);
+	vmk_pmap__count_leaf(pm, sub, (int)VMK_PT_ENTRIES);
 	if (a & VMK_PTE_A_MANAGED) {
 		struct vmk_page *head = vmk_pmap__pv_head(pa0, lvl);
 		struct vmk_pv *pv;
 
 		if (!pv_locked)
-			pv__lock();
+			vmk_pmap__pv_lock();
 		pv = vmk_pmap__pv_find(head, pm, va, lvl);
 		VMK_VERIFY(pv != NULL, "managed block at %#llx has no PV entry", (unsigned long long)va);
 		vmk_pmap__pv_unlink(head, pv);
@@ -94,7 +98,7 @@ int vmk_pmap__demote(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned
 			vmk_pmap__pv_link(vmk_pmap__pv_head(pa, sub), n);
 		}
 		if (!pv_locked)
-			pv__unlock();
+			vmk_pmap__pv_unlock();
 	}
 	return 0;
 }
@@ -107,14 +111,75 @@ int vmk_pmap_demote(struct vmk_pmap *pm, vmk_vaddr_t va)
 
 	if (!pm || !vmk_pmap__va_ok(pm, va))
 		return -VMK_EINVAL;
-	pmap__lock(pm);
+	vmk_pmap__lock(pm);
 	p = vmk_pmap__walk(pm, va, &lvl, NULL);
-	if (!ARCH->is_valid(pte_load(p), lvl))
+	if (!vmk_pmap__g.arch->is_valid(vmk_pmap__pte_load(p), lvl))
 		r = -VMK_ENOENT;
 	else if (lvl > 0)
 		r = vmk_pmap__demote(pm, p, va, lvl, NULL, false);
-	pmap__unlock(pm);
+	vmk_pmap__unlock(pm);
 	return r;
+}
+
+/* Demotions needed so that addr becomes a leaf boundary; counts spare-less ones. */
+static bool edge_needs(struct vmk_pmap *pm, vmk_vaddr_t addr, unsigned int *ptps, uint64_t *pvs)
+{
+	unsigned int lvl;
+	vmk_pte_t e = vmk_pmap__pte_load(vmk_pmap__walk(pm, addr, &lvl, NULL));
+	bool spare;
+	uint32_t a;
+
+	if (lvl == 0 || !vmk_pmap__g.arch->is_block(e, lvl) || !(addr & (VMK_PT_SIZE(lvl) - 1)))
+		return false;
+	a = vmk_pmap__g.arch->attrs_of(e, lvl);
+	spare = vmk_pmap__spare_has(pm, addr & ~(VMK_PT_SIZE(lvl) - 1), lvl);
+	for (unsigned int l = lvl; l > 0 && (addr & (VMK_PT_SIZE(l) - 1)); l--) {
+		if (!(l == lvl && spare))
+			(*ptps)++;
+		if (a & VMK_PTE_A_MANAGED)
+			*pvs += VMK_PT_ENTRIES - 1;
+	}
+	return true;
+}
+
+int vmk_pmap__split_edges(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva)
+{
+	struct vmk_pmap_ptp_reserve r = { .n = 0 };
+	vmk_vaddr_t edge[2] = { sva, eva };
+	unsigned int nptp = 0;
+	uint64_t npv = 0;
+	bool cut;
+
+	cut = edge_needs(pm, sva, &nptp, &npv);
+	if (vmk_pmap__va_ok(pm, eva))
+		cut = edge_needs(pm, eva, &nptp, &npv) || cut;
+	if (!cut)
+		return 0;
+	if (vmk_pmap__reserve_ptps(pm, &r, nptp))
+		return -VMK_ENOMEM;
+	if (vmk_pmap__pv_reserve(pm, npv)) {
+		vmk_pmap__reserve_release(pm, &r);
+		return -VMK_ENOMEM;
+	}
+	for (unsigned int i = 0; i < 2; i++) {
+		vmk_vaddr_t addr = edge[i];
+
+		if (i == 1 && !vmk_pmap__va_ok(pm, eva))
+			break;
+		for (;;) {
+			unsigned int lvl;
+			vmk_pte_t *p = vmk_pmap__walk(pm, addr, &lvl, NULL);
+			int err;
+
+			if (lvl == 0 || !vmk_pmap__g.arch->is_block(vmk_pmap__pte_load(p), lvl) ||
+			    !(addr & (VMK_PT_SIZE(lvl) - 1)))
+				break;
+			err = vmk_pmap__demote(pm, p, addr, lvl, &r, false);
+			VMK_VERIFY(err == 0, "demotion failed after its resources were reserved (%d)", err);
+		}
+	}
+	vmk_pmap__reserve_release(pm, &r);
+	return 0;
 }
 
 void vmk_pmap__try_promote(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl)
@@ -126,64 +191,65 @@ void vmk_pmap__try_promote(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl
 	uint32_t a0, ad, late = 0;
 	struct vmk_page *pg;
 
-	if (lvl > PG->top || !(PG->block_levels & (1u << lvl)))
+	if (lvl > vmk_pmap__g.top || !(vmk_pmap__g.block_levels & (1u << lvl)))
 		return;
 	pp = vmk_pmap__entry_at(pm, va, lvl, NULL);
 	if (!pp)
 		return;
-	e = pte_load(pp);
-	if (!ARCH->is_table(e, lvl))
+	e = vmk_pmap__pte_load(pp);
+	if (!vmk_pmap__g.arch->is_table(e, lvl))
 		return;
-	t = ARCH->pa_of(e, lvl);
+	t = vmk_pmap__g.arch->pa_of(e, lvl);
 	pg = vmk_pa_to_page(t);
 	if (!pm->kernel && pg->ref_count != VMK_PT_ENTRIES)
 		return;
-	tbl = pmap__table(t);
+	tbl = vmk_pmap__table(t);
 	/* Kernel PTPs have no count: scan from the end, where a filling table is still empty. */
-	f = pte_load(&tbl[VMK_PT_ENTRIES - 1]);
-	if (!pmap__is_leaf(f, sub))
+	f = vmk_pmap__pte_load(&tbl[VMK_PT_ENTRIES - 1]);
+	if (!vmk_pmap__is_leaf(f, sub))
 		return;
-	f = pte_load(&tbl[0]);
-	if (!pmap__is_leaf(f, sub))
+	f = vmk_pmap__pte_load(&tbl[0]);
+	if (!vmk_pmap__is_leaf(f, sub))
 		return;
-	a0 = ARCH->attrs_of(f, sub);
-	pa0 = ARCH->pa_of(f, sub);
+	a0 = vmk_pmap__g.arch->attrs_of(f, sub);
+	pa0 = vmk_pmap__g.arch->pa_of(f, sub);
 	if ((pa0 & (VMK_PT_SIZE(lvl) - 1)) || (a0 & VMK_PTE_A_NOPROMOTE))
 		goto refused;
 	ad = a0 & AD_BITS;
 	for (unsigned int i = VMK_PT_ENTRIES - 1; i > 0; i--) {
-		vmk_pte_t x = pte_load(&tbl[i]);
+		vmk_pte_t x = vmk_pmap__pte_load(&tbl[i]);
 		uint32_t ax;
 
-		if (!pmap__is_leaf(x, sub))
+		if (!vmk_pmap__is_leaf(x, sub))
 			return;
-		ax = ARCH->attrs_of(x, sub);
-		if (ARCH->pa_of(x, sub) != pa0 + (vmk_paddr_t)i * VMK_PT_SIZE(sub) ||
+		ax = vmk_pmap__g.arch->attrs_of(x, sub);
+		if (vmk_pmap__g.arch->pa_of(x, sub) != pa0 + (vmk_paddr_t)i * VMK_PT_SIZE(sub) ||
 		    (ax & ~AD_BITS) != (a0 & ~AD_BITS))
 			goto refused;
 		ad |= ax & AD_BITS;
 	}
-	vmk_pmap__update_entry(pm, pp, ARCH->make_leaf(pa0, lvl, (a0 & ~AD_BITS) | ad), base,
+	vmk_pmap__update_entry(pm, pp, vmk_pmap__g.arch->make_leaf(pa0, lvl, (a0 & ~AD_BITS) | ad), base,
 			       VMK_PT_SIZE(lvl), lvl);
 	for (unsigned int i = 0; i < VMK_PT_ENTRIES; i++)
-		late |= ARCH->attrs_of(pte_load(&tbl[i]), sub) & AD_BITS;
+		late |= vmk_pmap__g.arch->attrs_of(vmk_pmap__pte_load(&tbl[i]), sub) & AD_BITS;
 	late &= ~ad;
 	if (late) {
-		vmk_pte_t cur = pte_load(pp);
+		vmk_pte_t cur = vmk_pmap__pte_load(pp);
 
-		while (!pte_cas(pp, &cur, ARCH->make_leaf(pa0, lvl, ARCH->attrs_of(cur, lvl) | late)))
+		while (!vmk_pmap__pte_cas(pp, &cur, vmk_pmap__g.arch->make_leaf(pa0, lvl,
+				vmk_pmap__g.arch->attrs_of(cur, lvl) | late)))
 			;
 	}
 	vmk_pmap__spare_insert(pm, base, lvl, pg);
 	pm->st.ptps--;
 	pm->st.promotions++;
-	pmap__count_leaf(pm, sub, -(int)VMK_PT_ENTRIES);
-	pmap__count_leaf(pm, lvl, 1);
+	vmk_pmap__count_leaf(pm, sub, -(int)VMK_PT_ENTRIES);
+	vmk_pmap__count_leaf(pm, lvl, 1);
 	if (a0 & VMK_PTE_A_MANAGED) {
 		struct vmk_page *h0 = vmk_pmap__pv_head(pa0, sub);
 		struct vmk_pv *pv;
 
-		pv__lock();
+		vmk_pmap__pv_lock();
 		pv = vmk_pmap__pv_find(h0, pm, base, sub);
 		VMK_VERIFY(pv != NULL, "managed page at %#llx has no PV entry", (unsigned long long)base);
 		vmk_pmap__pv_unlink(h0, pv);
@@ -199,7 +265,7 @@ void vmk_pmap__try_promote(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl
 			vmk_pmap__pv_unlink(h, pv);
 			vmk_pmap__pv_free(pm, pv);
 		}
-		pv__unlock();
+		vmk_pmap__pv_unlock();
 	}
 	vmk_pmap__try_promote(pm, va, lvl + 1);
 	return;

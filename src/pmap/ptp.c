@@ -23,7 +23,7 @@ static struct vmk_page *ptp_alloc(struct vmk_pmap *pm, const char *site, uint32_
 	if (!pg)
 		return NULL;
 	pg->ref_count = pm->kernel ? VMK_PMAP_KPTP_REF : 0;
-	__atomic_add_fetch(&PG->pages_held, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&vmk_pmap__g.pages_held, 1, __ATOMIC_RELAXED);
 	return pg;
 }
 
@@ -40,26 +40,26 @@ void vmk_pmap__ptp_free(struct vmk_pmap *pm, struct vmk_page *pg)
 	pg->md_pv = 0;
 	pg->owner = 0;
 	vmk_page_free(pg);
-	__atomic_sub_fetch(&PG->pages_held, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&vmk_pmap__g.pages_held, 1, __ATOMIC_RELAXED);
 }
 
 vmk_pte_t *vmk_pmap__walk(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int *lvl,
 			  vmk_paddr_t *table_pa)
 {
 	vmk_paddr_t t = pm->root;
-	unsigned int l = PG->top;
+	unsigned int l = vmk_pmap__g.top;
 
 	for (;;) {
-		vmk_pte_t *p = &pmap__table(t)[VMK_PT_INDEX(va, l)];
-		vmk_pte_t e = pte_load(p);
+		vmk_pte_t *p = &vmk_pmap__table(t)[VMK_PT_INDEX(va, l)];
+		vmk_pte_t e = vmk_pmap__pte_load(p);
 
-		if (l == 0 || !ARCH->is_table(e, l)) {
+		if (l == 0 || !vmk_pmap__g.arch->is_table(e, l)) {
 			*lvl = l;
 			if (table_pa)
 				*table_pa = t;
 			return p;
 		}
-		t = ARCH->pa_of(e, l);
+		t = vmk_pmap__g.arch->pa_of(e, l);
 		l--;
 	}
 }
@@ -69,8 +69,8 @@ vmk_pte_t *vmk_pmap__entry_at(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int 
 {
 	vmk_paddr_t t = pm->root;
 
-	for (unsigned int l = PG->top;; l--) {
-		vmk_pte_t *p = &pmap__table(t)[VMK_PT_INDEX(va, l)];
+	for (unsigned int l = vmk_pmap__g.top;; l--) {
+		vmk_pte_t *p = &vmk_pmap__table(t)[VMK_PT_INDEX(va, l)];
 		vmk_pte_t e;
 
 		if (l == lvl) {
@@ -78,10 +78,10 @@ vmk_pte_t *vmk_pmap__entry_at(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int 
 				*table_pa = t;
 			return p;
 		}
-		e = pte_load(p);
-		if (!ARCH->is_table(e, l))
+		e = vmk_pmap__pte_load(p);
+		if (!vmk_pmap__g.arch->is_table(e, l))
 			return NULL;
-		t = ARCH->pa_of(e, l);
+		t = vmk_pmap__g.arch->pa_of(e, l);
 	}
 }
 
@@ -110,10 +110,10 @@ void vmk_pmap__ptp_unref(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
 		if (--pg->ref_count > 0)
 			return;
 		pp = vmk_pmap__entry_at(pm, va, lvl + 1, &parent);
-		VMK_ASSERT(pp && ARCH->pa_of(pte_load(pp), lvl + 1) == table_pa,
+		VMK_ASSERT(pp && vmk_pmap__g.arch->pa_of(vmk_pmap__pte_load(pp), lvl + 1) == table_pa,
 			   "PTP %#llx not linked where its va says", (unsigned long long)table_pa);
-		pte_clear(pp);
-		pmap__leaf_forget(pm);
+		vmk_pmap__pte_clear(pp);
+		vmk_pmap__leaf_forget(pm);
 		pm->st.ptps--;
 		if (b) {
 			vmk_pmap__batch_add(b, va & ~(VMK_PT_SIZE(lvl + 1) - 1), VMK_PT_SIZE(lvl + 1), true);
@@ -140,30 +140,30 @@ static void leaf_remember(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t t)
 	pm->leaf.va = va & ~(VMK_PT_SIZE(1) - 1);
 	pm->leaf.pa = t;
 	pm->leaf.pg = vmk_pa_to_page(t);
-	pm->leaf.tbl = pmap__table(t);
+	pm->leaf.tbl = vmk_pmap__table(t);
 }
 
 vmk_paddr_t vmk_pmap__get_table(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
 				bool demote, int *err)
 {
 	vmk_paddr_t t = pm->root;
-	unsigned int l = PG->top;
+	unsigned int l = vmk_pmap__g.top;
 
-	if (lvl == 0 && pmap__leaf_hit(pm, va))
-		return pmap__leaf_hold(pm);	/* callers in a hurry use pmap__get_leaf() */
+	if (lvl == 0 && vmk_pmap__leaf_hit(pm, va))
+		return vmk_pmap__leaf_hold(pm);	/* callers in a hurry use vmk_pmap__get_leaf() */
 	while (l > lvl) {
-		vmk_pte_t *p = &pmap__table(t)[VMK_PT_INDEX(va, l)];
-		vmk_pte_t e = pte_load(p);
+		vmk_pte_t *p = &vmk_pmap__table(t)[VMK_PT_INDEX(va, l)];
+		vmk_pte_t e = vmk_pmap__pte_load(p);
 		struct vmk_page *pg;
 		vmk_paddr_t child;
 		int r;
 
-		if (ARCH->is_table(e, l)) {
-			t = ARCH->pa_of(e, l);
+		if (vmk_pmap__g.arch->is_table(e, l)) {
+			t = vmk_pmap__g.arch->pa_of(e, l);
 			l--;
 			continue;
 		}
-		if (ARCH->is_valid(e, l)) {
+		if (vmk_pmap__g.arch->is_valid(e, l)) {
 			if (!demote) {
 				*err = -VMK_EEXIST;
 				return 0;
@@ -185,14 +185,14 @@ vmk_paddr_t vmk_pmap__get_table(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned in
 		child = vmk_page_to_pa(pg);
 		/* The zeroed table must be visible before the entry publishing it. */
 		vmk_barrier(VMK_BARRIER_PTE_STORE);
-		pte_store(p, ARCH->make_table(child, l, !pm->kernel));
+		vmk_pmap__pte_store(p, vmk_pmap__g.arch->make_table(child, l, !pm->kernel));
 		pm->st.ptps++;
 		t = child;
 		l--;
 	}
 	if (lvl == 0) {
 		leaf_remember(pm, va, t);
-		return pmap__leaf_hold(pm);
+		return vmk_pmap__leaf_hold(pm);
 	}
 	vmk_pmap__ptp_hold(pm, t);
 	return t;
@@ -206,21 +206,21 @@ vmk_paddr_t vmk_pmap__get_leaf_table(struct vmk_pmap *pm, vmk_vaddr_t va, struct
 	struct vmk_page *pg;
 
 	f->pg = NULL;
-	if (pmap__leaf_hit(pm, va))
-		return pmap__leaf_hold(pm);
+	if (vmk_pmap__leaf_hit(pm, va))
+		return vmk_pmap__leaf_hold(pm);
 	/* The level-1 table, with a hold for the entry that will point at the leaf table. */
 	t1 = vmk_pmap__get_table(pm, va, 1, false, err);
 	if (!t1)
 		return 0;
-	p1 = &pmap__table(t1)[VMK_PT_INDEX(va, 1)];
-	e1 = pte_load(p1);
-	if (ARCH->is_table(e1, 1)) {
+	p1 = &vmk_pmap__table(t1)[VMK_PT_INDEX(va, 1)];
+	e1 = vmk_pmap__pte_load(p1);
+	if (vmk_pmap__g.arch->is_table(e1, 1)) {
 		/* It exists after all: the hold on the parent was not needed. */
 		vmk_pmap__abort_ptp(pm, va, 1, t1);
-		leaf_remember(pm, va, ARCH->pa_of(e1, 1));
-		return pmap__leaf_hold(pm);
+		leaf_remember(pm, va, vmk_pmap__g.arch->pa_of(e1, 1));
+		return vmk_pmap__leaf_hold(pm);
 	}
-	if (ARCH->is_valid(e1, 1)) {
+	if (vmk_pmap__g.arch->is_valid(e1, 1)) {
 		vmk_pmap__abort_ptp(pm, va, 1, t1);
 		*err = -VMK_EEXIST;
 		return 0;
@@ -251,7 +251,7 @@ void vmk_pmap__leaf_link(struct vmk_pmap *pm, vmk_vaddr_t va, struct vmk_pmap_fr
 	f->pg->ref_count = pm->kernel ? VMK_PMAP_KPTP_REF : n;
 	/* The filled table must be visible before the entry publishing it. */
 	vmk_barrier(VMK_BARRIER_PTE_STORE);
-	pte_store(f->slot, ARCH->make_table(t, 1, !pm->kernel));
+	vmk_pmap__pte_store(f->slot, vmk_pmap__g.arch->make_table(t, 1, !pm->kernel));
 	pm->st.ptps++;
 	leaf_remember(pm, va, t);
 }
@@ -303,7 +303,7 @@ struct vmk_page *vmk_pmap__spare_take(struct vmk_pmap *pm, vmk_vaddr_t va, unsig
 	pg->md_pv = 0;
 	pg->owner = 0;
 	pm->st.spare_ptps--;
-	vmk_memset(pmap__table(vmk_page_to_pa(pg)), 0, VMK_PAGE_SIZE);
+	vmk_memset(vmk_pmap__table(vmk_page_to_pa(pg)), 0, VMK_PAGE_SIZE);
 	pg->ref_count = pm->kernel ? VMK_PMAP_KPTP_REF : 0;
 	return pg;
 }

@@ -57,7 +57,7 @@ static int pv_chunk_new(struct vmk_pmap *pm)
 	vmk_list_add(&pm->pv_chunks, &c->link);
 	pm->pv_free += PV_PER_CHUNK;
 	pm->st.pv_chunks++;
-	__atomic_add_fetch(&PG->pages_held, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&vmk_pmap__g.pages_held, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -69,7 +69,7 @@ static void pv_chunk_free(struct vmk_pmap *pm, struct pv_chunk *c)
 	pm->pv_free -= PV_PER_CHUNK;
 	pm->st.pv_chunks--;
 	vmk_page_free(pg);
-	__atomic_sub_fetch(&PG->pages_held, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&vmk_pmap__g.pages_held, 1, __ATOMIC_RELAXED);
 }
 
 int vmk_pmap__pv_reserve(struct vmk_pmap *pm, uint64_t n)
@@ -163,7 +163,7 @@ void vmk_pmap__pv_link(struct vmk_page *head, struct vmk_pv *pv)
 		vmk_list_add_tail(&first->link, &pv->link);
 	else
 		head->md_pv = (uint64_t)(uintptr_t)pv;
-	PG->pv_gen++;
+	vmk_pmap__g.pv_gen++;
 }
 
 void vmk_pmap__pv_unlink(struct vmk_page *head, struct vmk_pv *pv)
@@ -174,7 +174,7 @@ void vmk_pmap__pv_unlink(struct vmk_page *head, struct vmk_pv *pv)
 		head->md_pv = next == pv ? 0 : (uint64_t)(uintptr_t)next;
 	}
 	vmk_list_del(&pv->link);
-	PG->pv_gen++;
+	vmk_pmap__g.pv_gen++;
 }
 
 struct vmk_pv *vmk_pmap__pv_first(struct vmk_page *head)

@@ -1,18 +1,12 @@
 /*
- * TLB invalidation and break-before-make.
+ * TLB invalidation requests and the per-operation batch (one invalidation
+ * for everything an operation cleared, then the PTPs it unlinked are
+ * freed).
  *
  * Invalidation follows the arm64 sequence (the x86 one is a subset): the
  * PTE stores are made visible to the table walkers (DSB ISHST), the TLBI is
  * issued (broadcast inner-shareable when there is more than one CPU), its
  * completion is waited for (DSB ISH) and the context synchronised (ISB).
- *
- * Break-before-make (Arm ARM D8.16.1): a valid entry whose output
- * address, memory type, size (block <-> table) or nG changes is first
- * made invalid, the TLB invalidated, and only then the new entry written.
- * A range that must never be transiently invalid either carries the
- * software no-promote bit (such an update panics: it is a bug) or uses the
- * rendezvous strategy, where the whole sequence runs while every other
- * CPU is parked in code and data that are never under break-before-make.
  */
 #include "pmap_internal.h"
 
@@ -79,71 +73,4 @@ void vmk_pmap__batch_flush(struct vmk_pmap *pm, struct vmk_pmap_batch *b)
 		b->free = (struct vmk_page *)(uintptr_t)pg->owner;
 		vmk_pmap__ptp_free(pm, pg);
 	}
-}
-
-bool vmk_pmap__in_rdv(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size)
-{
-	for (unsigned int i = 0; i < pm->nrdv; i++)
-		if (va < pm->rdv[i].end && pm->rdv[i].va < va + size)
-			return true;
-	return false;
-}
-
-bool vmk_pmap__in_np(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size)
-{
-	for (unsigned int i = 0; i < pm->nnp; i++)
-		if (va < pm->np[i].end && pm->np[i].va < va + size)
-			return true;
-	return false;
-}
-
-struct bbm_args {
-	struct vmk_pmap *pm;
-	vmk_pte_t *p;
-	vmk_pte_t new_pte, old;
-	vmk_vaddr_t va;
-	vmk_size_t size;
-	unsigned int lvl;
-};
-
-static void bbm_sequence(struct bbm_args *a)
-{
-	/* Break. */
-	a->old = pte_clear(a->p);
-	/* Invalidate (a table entry: walk caches too, so not last-level only). */
-	vmk_pmap__tlb_range(a->pm, a->va, a->size, false);
-	/* Make. */
-	pte_store(a->p, a->new_pte);
-	vmk_barrier(VMK_BARRIER_PTE_STORE);
-}
-
-static void bbm_rendezvous_fn(void *arg, unsigned int cpu)
-{
-	(void)cpu;
-	bbm_sequence(arg);
-}
-
-vmk_pte_t vmk_pmap__update_entry(struct vmk_pmap *pm, vmk_pte_t *p, vmk_pte_t new_pte,
-				 vmk_vaddr_t va, vmk_size_t size, unsigned int lvl)
-{
-	struct bbm_args a = { pm, p, new_pte, 0, va, size, lvl };
-	vmk_pte_t old = pte_load(p);
-
-	if (lvl > 0 && ARCH->is_table(old, lvl))
-		pmap__leaf_forget(pm);	/* a table is unlinked: it may be the cached one */
-
-	VMK_VERIFY(!(pmap__is_leaf(old, lvl) && (ARCH->attrs_of(old, lvl) & VMK_PTE_A_NOPROMOTE)),
-		   "break-before-make update of a no-promote (must-stay-valid) mapping at %#llx",
-		   (unsigned long long)va);
-	if (!ARCH->needs_bbm) {
-		/* x86: the entry may change in place; then flush the old translations. */
-		old = __atomic_exchange_n(p, new_pte, __ATOMIC_ACQ_REL);
-		vmk_pmap__tlb_range(pm, va, size, false);
-		return old;
-	}
-	if (vmk_pmap__in_rdv(pm, va, size))
-		vmk_rendezvous(bbm_rendezvous_fn, &a);
-	else
-		bbm_sequence(&a);
-	return a.old;
 }

@@ -1,6 +1,6 @@
 /*
- * Per-page operations through the reverse maps (remove_all, write
- * protection, referenced/modified) and extract.
+ * Per-page operations through the reverse maps: remove_all, write
+ * protection, referenced/modified.
  *
  * Locking: the PV lock protects the lists; each mapping's pmap lock is
  * needed to touch its tables, and is ordered before the PV lock. So with
@@ -10,15 +10,13 @@
  */
 #include "pmap_internal.h"
 
-#define AD_BITS	(VMK_PTE_A_ACCESSED | VMK_PTE_A_DIRTY)
-
 typedef void (*pv_visit_fn)(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned int lvl,
 			    vmk_paddr_t pa, void *arg);
 
 /* Visit every managed mapping of the page at pa (4 KiB ones and blocks covering it). */
 static void pv_foreach(vmk_paddr_t pa, pv_visit_fn fn, void *arg)
 {
-	pv__lock();
+	vmk_pmap__pv_lock();
 restart:
 	for (unsigned int l = 0; l <= 2; l++) {
 		struct vmk_page *head = vmk_pmap__pv_head(pa, l);
@@ -34,25 +32,25 @@ restart:
 			if ((pv->va_lvl & 7) != l)
 				continue;
 			if (!vmk_spin_trylock(&pm->lock)) {
-				pv__unlock();
+				vmk_pmap__pv_unlock();
 				vmk_cpu_relax();
-				pv__lock();
+				vmk_pmap__pv_lock();
 				goto restart;
 			}
 			p = vmk_pmap__walk(pm, va, &lvl, NULL);
-			VMK_ASSERT(lvl == l && pmap__is_leaf(pte_load(p), lvl),
+			VMK_ASSERT(lvl == l && vmk_pmap__is_leaf(vmk_pmap__pte_load(p), lvl),
 				   "PV entry %#llx level %u has no matching mapping", (unsigned long long)va, l);
 			fn(pm, p, va, lvl, pa, arg);
-			pmap__unlock(pm);
+			vmk_pmap__unlock(pm);
 		}
 	}
-	pv__unlock();
+	vmk_pmap__pv_unlock();
 }
 
 /* Mark the other pages of a block: a bit cleared on the block must not be lost for them. */
 static void mark_block(vmk_pte_t e, unsigned int lvl, vmk_paddr_t except, uint8_t f)
 {
-	vmk_paddr_t base = ARCH->pa_of(e, lvl);
+	vmk_paddr_t base = vmk_pmap__g.arch->pa_of(e, lvl);
 
 	for (uint64_t i = 0; lvl > 0 && i < ((uint64_t)1 << (9 * lvl)); i++) {
 		vmk_paddr_t pa = base + i * VMK_PAGE_SIZE;
@@ -67,10 +65,10 @@ static void mark_block(vmk_pte_t e, unsigned int lvl, vmk_paddr_t except, uint8_
 static vmk_pte_t leaf_clear(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned int lvl,
 			    uint32_t clr)
 {
-	vmk_pte_t cur = pte_load(p);
+	vmk_pte_t cur = vmk_pmap__pte_load(p);
 
-	while (!pte_cas(p, &cur, ARCH->make_leaf(ARCH->pa_of(cur, lvl), lvl,
-						  ARCH->attrs_of(cur, lvl) & ~clr)))
+	while (!vmk_pmap__pte_cas(p, &cur, vmk_pmap__g.arch->make_leaf(vmk_pmap__g.arch->pa_of(cur, lvl), lvl,
+						  vmk_pmap__g.arch->attrs_of(cur, lvl) & ~clr)))
 		;
 	vmk_pmap__tlb_range(pm, va, VMK_PT_SIZE(lvl), true);
 	return cur;
@@ -79,12 +77,12 @@ static vmk_pte_t leaf_clear(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, u
 static void visit_ref(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned int lvl,
 		      vmk_paddr_t pa, void *arg)
 {
-	vmk_pte_t e = pte_load(p);
+	vmk_pte_t e = vmk_pmap__pte_load(p);
 
-	if (!(ARCH->attrs_of(e, lvl) & VMK_PTE_A_ACCESSED))
+	if (!(vmk_pmap__g.arch->attrs_of(e, lvl) & VMK_PTE_A_ACCESSED))
 		return;
 	(*(unsigned int *)arg)++;
-	mark_block(e, lvl, pa, VMK_PMAP_PGA_REFERENCED);
+	mark_block(e, lvl, pa, VMK_PMAP_PAGE_REFERENCED);
 	leaf_clear(pm, p, va, lvl, VMK_PTE_A_ACCESSED);
 }
 
@@ -93,11 +91,11 @@ unsigned int vmk_pmap_ts_referenced(vmk_paddr_t pa)
 	struct vmk_page *pg = vmk_pa_to_page(pa);
 	unsigned int n = 0;
 
-	if (!pg || !PG->ready)
+	if (!pg || !vmk_pmap__g.ready)
 		return 0;
 	pv_foreach(pa, visit_ref, &n);
-	if (__atomic_fetch_and(&pg->md_flags, (uint8_t)~VMK_PMAP_PGA_REFERENCED, __ATOMIC_RELAXED) &
-	    VMK_PMAP_PGA_REFERENCED)
+	if (__atomic_fetch_and(&pg->md_flags, (uint8_t)~VMK_PMAP_PAGE_REFERENCED, __ATOMIC_RELAXED) &
+	    VMK_PMAP_PAGE_REFERENCED)
 		n++;
 	return n;
 }
@@ -113,7 +111,7 @@ static void visit_test(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsign
 	struct test_arg *t = arg;
 
 	(void)pm; (void)va; (void)pa;
-	if (ARCH->attrs_of(pte_load(p), lvl) & t->bit)
+	if (vmk_pmap__g.arch->attrs_of(vmk_pmap__pte_load(p), lvl) & t->bit)
 		t->found = true;
 }
 
@@ -122,9 +120,9 @@ bool vmk_pmap_is_modified(vmk_paddr_t pa)
 	struct vmk_page *pg = vmk_pa_to_page(pa);
 	struct test_arg t = { VMK_PTE_A_DIRTY, false };
 
-	if (!pg || !PG->ready)
+	if (!pg || !vmk_pmap__g.ready)
 		return false;
-	if (__atomic_load_n(&pg->md_flags, __ATOMIC_RELAXED) & VMK_PMAP_PGA_MODIFIED)
+	if (__atomic_load_n(&pg->md_flags, __ATOMIC_RELAXED) & VMK_PMAP_PAGE_MODIFIED)
 		return true;
 	pv_foreach(pa, visit_test, &t);
 	return t.found;
@@ -135,9 +133,9 @@ bool vmk_pmap_is_referenced(vmk_paddr_t pa)
 	struct vmk_page *pg = vmk_pa_to_page(pa);
 	struct test_arg t = { VMK_PTE_A_ACCESSED, false };
 
-	if (!pg || !PG->ready)
+	if (!pg || !vmk_pmap__g.ready)
 		return false;
-	if (__atomic_load_n(&pg->md_flags, __ATOMIC_RELAXED) & VMK_PMAP_PGA_REFERENCED)
+	if (__atomic_load_n(&pg->md_flags, __ATOMIC_RELAXED) & VMK_PMAP_PAGE_REFERENCED)
 		return true;
 	pv_foreach(pa, visit_test, &t);
 	return t.found;
@@ -146,12 +144,12 @@ bool vmk_pmap_is_referenced(vmk_paddr_t pa)
 static void visit_clear_mod(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned int lvl,
 			    vmk_paddr_t pa, void *arg)
 {
-	vmk_pte_t e = pte_load(p);
+	vmk_pte_t e = vmk_pmap__pte_load(p);
 
 	(void)arg;
-	if (!(ARCH->attrs_of(e, lvl) & VMK_PTE_A_DIRTY))
+	if (!(vmk_pmap__g.arch->attrs_of(e, lvl) & VMK_PTE_A_DIRTY))
 		return;
-	mark_block(e, lvl, pa, VMK_PMAP_PGA_MODIFIED);
+	mark_block(e, lvl, pa, VMK_PMAP_PAGE_MODIFIED);
 	leaf_clear(pm, p, va, lvl, VMK_PTE_A_DIRTY);
 }
 
@@ -159,9 +157,9 @@ void vmk_pmap_clear_modify(vmk_paddr_t pa)
 {
 	struct vmk_page *pg = vmk_pa_to_page(pa);
 
-	if (!pg || !PG->ready)
+	if (!pg || !vmk_pmap__g.ready)
 		return;
-	__atomic_and_fetch(&pg->md_flags, (uint8_t)~VMK_PMAP_PGA_MODIFIED, __ATOMIC_RELAXED);
+	__atomic_and_fetch(&pg->md_flags, (uint8_t)~VMK_PMAP_PAGE_MODIFIED, __ATOMIC_RELAXED);
 	pv_foreach(pa, visit_clear_mod, NULL);
 }
 
@@ -171,16 +169,16 @@ static void visit_remove_write(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va
 	vmk_pte_t old;
 
 	(void)arg; (void)pa;
-	if (!(ARCH->attrs_of(pte_load(p), lvl) & VMK_PTE_A_WRITE))
+	if (!(vmk_pmap__g.arch->attrs_of(vmk_pmap__pte_load(p), lvl) & VMK_PTE_A_WRITE))
 		return;
 	old = leaf_clear(pm, p, va, lvl, VMK_PTE_A_WRITE | VMK_PTE_A_DIRTY);
-	if (ARCH->attrs_of(old, lvl) & VMK_PTE_A_DIRTY)
+	if (vmk_pmap__g.arch->attrs_of(old, lvl) & VMK_PTE_A_DIRTY)
 		vmk_pmap__note_removed(old, lvl);
 }
 
 void vmk_pmap_remove_write(vmk_paddr_t pa)
 {
-	if (!vmk_pa_to_page(pa) || !PG->ready)
+	if (!vmk_pa_to_page(pa) || !vmk_pmap__g.ready)
 		return;
 	pv_foreach(pa, visit_remove_write, NULL);
 }
@@ -189,9 +187,9 @@ unsigned int vmk_pmap_remove_all(vmk_paddr_t pa)
 {
 	unsigned int n = 0;
 
-	if (!vmk_pa_to_page(pa) || !PG->ready)
+	if (!vmk_pa_to_page(pa) || !vmk_pmap__g.ready)
 		return 0;
-	pv__lock();
+	vmk_pmap__pv_lock();
 restart:
 	for (unsigned int l = 0; l <= 2; l++) {
 		struct vmk_page *head = vmk_pmap__pv_head(pa, l);
@@ -208,9 +206,9 @@ restart:
 			if ((pv->va_lvl & 7) != l)
 				continue;
 			if (!vmk_spin_trylock(&pm->lock)) {
-				pv__unlock();
+				vmk_pmap__pv_unlock();
 				vmk_cpu_relax();
-				pv__lock();
+				vmk_pmap__pv_lock();
 				goto restart;
 			}
 			p = vmk_pmap__walk(pm, va, &lvl, &t);
@@ -221,43 +219,10 @@ restart:
 				vmk_pmap__remove_leaf(pm, p, va, l, t, true, NULL);
 				n++;
 			}
-			pmap__unlock(pm);
+			vmk_pmap__unlock(pm);
 			goto restart;	/* the lists changed */
 		}
 	}
-	pv__unlock();
+	vmk_pmap__pv_unlock();
 	return n;
-}
-
-int vmk_pmap_extract(struct vmk_pmap *pm, vmk_vaddr_t va, struct vmk_pmap_mapping *m)
-{
-	unsigned int lvl;
-	vmk_pte_t e;
-	uint32_t a;
-	int r = -VMK_ENOENT;
-
-	if (!pm || !m || !vmk_pmap__va_ok(pm, va))
-		return -VMK_EINVAL;
-	pmap__lock(pm);
-	e = pte_load(vmk_pmap__walk(pm, va, &lvl, NULL));
-	if (pmap__is_leaf(e, lvl)) {
-		a = ARCH->attrs_of(e, lvl);
-		vmk_memset(m, 0, sizeof(*m));
-		m->size = VMK_PT_SIZE(lvl);
-		m->pa = ARCH->pa_of(e, lvl) + (va & (m->size - 1));
-		m->prot = VMK_PROT_READ | ((a & VMK_PTE_A_WRITE) ? VMK_PROT_WRITE : 0);
-		if (!(a & ((a & VMK_PTE_A_USER) ? VMK_PTE_A_UXN : VMK_PTE_A_PXN)))
-			m->prot |= VMK_PROT_EXEC;
-		m->memtype = VMK_PTE_A_MT_OF(a);
-		m->user = a & VMK_PTE_A_USER;
-		m->global = a & VMK_PTE_A_GLOBAL;
-		m->wired = a & VMK_PTE_A_WIRED;
-		m->managed = a & VMK_PTE_A_MANAGED;
-		m->nopromote = a & VMK_PTE_A_NOPROMOTE;
-		m->accessed = a & VMK_PTE_A_ACCESSED;
-		m->dirty = a & VMK_PTE_A_DIRTY;
-		r = 0;
-	}
-	pmap__unlock(pm);
-	return r;
 }

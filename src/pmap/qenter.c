@@ -1,0 +1,96 @@
+/*
+ * The kernel's quick mappings: vmk_pmap_qenter / vmk_pmap_qremove map
+ * and unmap runs of pages in kernel tables that already exist, and
+ * vmk_pmap_growkernel creates those tables beforehand, so the quick
+ * paths never allocate.
+ */
+#include "pmap_internal.h"
+
+int vmk_pmap_growkernel(vmk_vaddr_t start, vmk_vaddr_t end)
+{
+	struct vmk_pmap *k = vmk_pmap_kernel();
+	int err = 0;
+
+	if (!k || !vmk_pmap__range_ok(k, start & ~VMK_PAGE_MASK, VMK_ALIGN_UP(end, VMK_PAGE_SIZE)))
+		return -VMK_EINVAL;
+	vmk_pmap__lock(k);
+	for (vmk_vaddr_t va = start & ~(VMK_PT_SIZE(1) - 1); va < end; va += VMK_PT_SIZE(1)) {
+		if (!vmk_pmap__get_table(k, va, 0, false, &err)) {
+			if (err != -VMK_EEXIST)	/* a block already maps it: nothing to grow */
+				break;
+			err = 0;
+		}
+		if (va + VMK_PT_SIZE(1) < va)
+			break;
+	}
+	vmk_pmap__unlock(k);
+	return err;
+}
+
+int vmk_pmap_qenter(vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n)
+{
+	struct vmk_pmap *k = vmk_pmap_kernel();
+	uint32_t a;
+	bool flush = false;
+
+	if (!k || n == 0 || !pas || !vmk_pmap__range_ok(k, va, va + n * VMK_PAGE_SIZE))
+		return -VMK_EINVAL;
+	a = vmk_pmap__attrs(k, VMK_PROT_READ | VMK_PROT_WRITE, 0);
+	vmk_pmap__lock(k);
+	for (size_t i = 0; i < n; i++) {
+		unsigned int lvl;
+
+		vmk_pmap__walk(k, va + i * VMK_PAGE_SIZE, &lvl, NULL);
+		if (lvl != 0 || (pas[i] & ~vmk_pmap__g.arch->page_pa_mask)) {
+			vmk_pmap__unlock(k);
+			return lvl != 0 ? -VMK_ENOENT : -VMK_EINVAL;
+		}
+	}
+	/* Live entries are broken first (one invalidation), then all are made. */
+	for (size_t i = 0; i < n; i++) {
+		unsigned int lvl;
+		vmk_pte_t *p = vmk_pmap__walk(k, va + i * VMK_PAGE_SIZE, &lvl, NULL);
+		vmk_pte_t old = vmk_pmap__pte_load(p);
+
+		if (!vmk_pmap__g.arch->is_valid(old, 0))
+			continue;
+		VMK_VERIFY(!(vmk_pmap__g.arch->attrs_of(old, 0) & (VMK_PTE_A_MANAGED | VMK_PTE_A_NOPROMOTE)),
+			   "qenter over a managed or no-promote mapping at %#llx",
+			   (unsigned long long)(va + i * VMK_PAGE_SIZE));
+		vmk_pmap__pte_clear(p);
+		vmk_pmap__count_leaf(k, 0, -1);
+		flush = true;
+	}
+	if (flush)
+		vmk_pmap__tlb_range(k, va, n * VMK_PAGE_SIZE, true);
+	for (size_t i = 0; i < n; i++) {
+		unsigned int lvl;
+		vmk_pte_t *p = vmk_pmap__walk(k, va + i * VMK_PAGE_SIZE, &lvl, NULL);
+
+		vmk_pmap__pte_store(p, vmk_pmap__g.arch->make_leaf(pas[i], 0, a));
+		vmk_pmap__count_leaf(k, 0, 1);
+	}
+	vmk_barrier(VMK_BARRIER_PTE_STORE);
+	vmk_pmap__unlock(k);
+	return 0;
+}
+
+void vmk_pmap_qremove(vmk_vaddr_t va, size_t n)
+{
+	struct vmk_pmap *k = vmk_pmap_kernel();
+
+	if (!k || n == 0 || !vmk_pmap__range_ok(k, va, va + n * VMK_PAGE_SIZE))
+		return;
+	vmk_pmap__lock(k);
+	for (size_t i = 0; i < n; i++) {
+		unsigned int lvl;
+		vmk_pte_t *p = vmk_pmap__walk(k, va + i * VMK_PAGE_SIZE, &lvl, NULL);
+
+		if (lvl != 0)
+			continue;
+		if (vmk_pmap__g.arch->is_valid(vmk_pmap__pte_clear(p), 0))
+			vmk_pmap__count_leaf(k, 0, -1);
+	}
+	vmk_pmap__tlb_range(k, va, n * VMK_PAGE_SIZE, true);
+	vmk_pmap__unlock(k);
+}
