@@ -86,4 +86,39 @@ unsigned long vmk_sim_warnings(void);
 /* ---- counters for TLB and barrier hooks (pmap tests extend these) ---- */
 unsigned long vmk_sim_tlb_requests(void);
 
+/* ---- arbitrary-point rendezvous (sim/rendezvous.c) ---- */
+
+/*
+ * Install the signal-based rendezvous as the platform's rendezvous hook,
+ * with intr_disable/intr_restore hooks that mask it (previous hooks are
+ * kept for vmk_sim_rdv_uninstall). vmk_rendezvous() then parks every other
+ * registered CPU thread wherever it is, as an IPI does, runs the function
+ * on the caller and releases them; a thread inside vmk_intr_disable()
+ * parks at its outermost vmk_intr_restore(). Idempotent.
+ */
+void vmk_sim_rdv_install(void);
+void vmk_sim_rdv_uninstall(void);
+
+/*
+ * The calling thread becomes simulated CPU cpu (vmk_sim_set_cpu) and can
+ * be parked. Every registered thread must call vmk_sim_rdv_cpu_exit()
+ * before it ends, and must not block with interrupts disabled on
+ * something a parked thread holds (as on real hardware).
+ */
+void vmk_sim_rdv_cpu_enter(unsigned int cpu);
+void vmk_sim_rdv_cpu_exit(void);
+
+/* The rendezvous itself (also reachable through the platform hook once installed). */
+void vmk_sim_rendezvous(vmk_rendezvous_fn fn, void *arg);
+
+/* True if the calling thread is inside vmk_intr_disable() (the hooks above). */
+bool vmk_sim_intr_disabled(void);
+
+struct vmk_sim_rdv_stats {
+	unsigned long rendezvous;	/* rendezvous completed */
+	unsigned long parked;		/* CPU parks (immediate or deferred) */
+	unsigned long deferred;		/* parks postponed to vmk_intr_restore() */
+};
+void vmk_sim_rdv_stats(struct vmk_sim_rdv_stats *st);
+
 #endif /* VMKIT_SIM_H */
