@@ -5,6 +5,10 @@
 #   make check        every test (SAN=1: ASan+UBSan build, TSAN=1: ThreadSanitizer)
 #   make bench        benchmarks; figures in bench/out/latest.json
 #   make freestanding compile the core for x86_64 and aarch64 with gcc and clang
+#   make install      headers, libvmkit.a, vmkit, vmkit(1), vmkit.pc
+#                     under $(DESTDIR)$(PREFIX) (default /usr/local); make uninstall
+#
+# An embedding kernel compiles the core in its own build through vmkit.mk.
 
 CC      ?= cc
 SAN     ?= 0
@@ -49,8 +53,10 @@ VMKIT     := $(BUILD)/vmkit
 DEFAULT_MACHINE := examples/machines/qemu-q35-ovmf-x86_64-4G.efimap
 
 .SECONDARY:
-.PHONY: all run check test-bin bench freestanding fuzz deps fuzz-deps clean
-all: deps $(LIB) $(VMKIT)
+.PHONY: all run check check-deps test-bin bench freestanding fuzz deps fuzz-deps clean install uninstall
+all: deps $(LIB) $(VMKIT) $(BUILD)/vmkit.1
+
+include vmkit.mk
 
 # Installs the build dependencies on Debian when they are missing (as root).
 deps:
@@ -125,41 +131,67 @@ run: all
 
 test-bin: deps $(TEST_BIN) $(FUZZ_REPLAY) $(VMKIT)
 
-check: test-bin
-	@VMKIT_BIN=$(abspath $(VMKIT)) sh tests/run-tests.sh $(TEST_BIN) $(FUZZ_REPLAY)
+# Shell tests (install, the example embedder) build their own way; they run
+# once, in the plain build.
+TEST_SH := $(if $(filter 1,$(SAN) $(TSAN)),,$(sort $(wildcard tests/test_*.sh)))
+check-deps:
+	@sh tools/deps.sh check
+check: test-bin $(if $(TEST_SH),check-deps)
+	@VMKIT_BIN=$(abspath $(VMKIT)) VMKIT_BUILD_DIR=$(abspath $(BUILD)) \
+		sh tests/run-tests.sh $(TEST_BIN) $(FUZZ_REPLAY) $(TEST_SH)
 
 bench: deps $(BUILD)/bench/vmkit-bench
 	@mkdir -p bench/out
 	$(BUILD)/bench/vmkit-bench --json bench/out/latest.json
 
-# Compile every core file for both architectures with both compilers, with
-# only the compiler's own freestanding headers reachable (-nostdinc).
+# Compile every core file for every architecture with both compilers, with
+# only the compiler's own freestanding headers reachable (-nostdinc). The
+# per-architecture flags are vmkit.mk's, as an embedder gets them.
 FS_FLAGS := -std=c11 -O2 -ffreestanding -nostdlib -nostdinc -fno-builtin -Wall -Wextra -Werror -Iinclude
-FS_GCC_X86  := gcc
-FS_GCC_ARM  := aarch64-linux-gnu-gcc
-FS_CLANG    := clang
+FS_COMBOS := "gcc|x86_64||$(call vmkit_arch_cflags,gcc,x86_64)" \
+	"aarch64-linux-gnu-gcc|arm64||$(call vmkit_arch_cflags,gcc,arm64)" \
+	"clang|x86_64|--target=x86_64-unknown-none|$(call vmkit_arch_cflags,clang,x86_64)" \
+	"clang|arm64|--target=aarch64-unknown-none|$(call vmkit_arch_cflags,clang,arm64)"
 freestanding:
 	@sh tools/deps.sh freestanding
 	@set -e; n=0; \
-	for c in "$(FS_GCC_X86)|x86_64|" "$(FS_GCC_ARM)|aarch64|" \
-	         "$(FS_CLANG)|x86_64|--target=x86_64-unknown-none" \
-	         "$(FS_CLANG)|aarch64|--target=aarch64-unknown-none"; do \
-	  cc=$${c%%|*}; rest=$${c#*|}; arch=$${rest%%|*}; tgt=$${rest#*|}; \
+	for c in $(FS_COMBOS); do \
+	  cc=$${c%%|*}; rest=$${c#*|}; arch=$${rest%%|*}; rest=$${rest#*|}; tgt=$${rest%%|*}; extra=$${rest#*|}; \
 	  inc=$$($$cc $$tgt -print-file-name=include); \
 	  case $$cc in clang*) inc=$$($$cc -print-resource-dir)/include;; esac; \
-	  extra=""; [ $$arch = x86_64 ] && extra="-mno-red-zone -mgeneral-regs-only" || extra="-mgeneral-regs-only"; \
-	  case "$$cc:$$arch" in *gcc*:aarch64) extra="$$extra -mno-outline-atomics";; esac; \
 	  for f in $(CORE_SRC); do \
 	    $$cc $$tgt $(FS_FLAGS) $$extra -isystem $$inc -c $$f -o /dev/null || { echo "freestanding: $$cc $$arch: $$f failed"; exit 1; }; \
 	    n=$$((n+1)); \
 	  done; \
-	  echo "freestanding: $$cc $$arch ($$tgt): $(words $(CORE_SRC)) files OK"; \
+	  echo "freestanding: $$cc $$arch ($$tgt $$extra): $(words $(CORE_SRC)) files OK"; \
 	done; \
 	if grep -rnE '#include <(stdio|stdlib|string|pthread|unistd|assert|errno|malloc|time|setjmp|signal|math|ctype|stdatomic)\.h>' src include; then \
 	  echo "freestanding: libc header included in the core"; exit 1; fi; \
 	echo "freestanding: $$n compilations passed"
 
+# The man page is made from the tool's --help texts (tools/mkman.sh).
+$(BUILD)/vmkit.1: $(VMKIT) docs/vmkit.1.in tools/mkman.sh
+	sh tools/mkman.sh $(VMKIT) docs/vmkit.1.in > $@.tmp && mv $@.tmp $@
+
+# GNU conventions: PREFIX (prefix) and DESTDIR for staged installs.
+PREFIX  ?= /usr/local
+INSTALL ?= install
+install: all
+	$(INSTALL) -d $(DESTDIR)$(PREFIX)/include/vmkit $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	$(INSTALL) -m 644 $(VMKIT_HDRS) $(DESTDIR)$(PREFIX)/include/vmkit/
+	$(INSTALL) -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libvmkit.a
+	$(INSTALL) -m 755 $(VMKIT) $(DESTDIR)$(PREFIX)/bin/vmkit
+	$(INSTALL) -m 644 $(BUILD)/vmkit.1 $(DESTDIR)$(PREFIX)/share/man/man1/vmkit.1
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VMKIT_VERSION)|' vmkit.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/vmkit.pc
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/include/vmkit/,$(notdir $(VMKIT_HDRS))) \
+		$(DESTDIR)$(PREFIX)/lib/libvmkit.a $(DESTDIR)$(PREFIX)/bin/vmkit \
+		$(DESTDIR)$(PREFIX)/share/man/man1/vmkit.1 $(DESTDIR)$(PREFIX)/lib/pkgconfig/vmkit.pc
+	-rmdir $(DESTDIR)$(PREFIX)/include/vmkit 2>/dev/null
+
 clean:
-	rm -rf build build-san build-tsan
+	rm -rf build build-san build-tsan examples/embed/build
 
 -include $(shell find build build-san build-tsan -name '*.d' 2>/dev/null)

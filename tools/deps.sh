@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install what a make target needs on Debian, if it is missing.
-# Usage: deps.sh [build|freestanding|fuzz]; does nothing when all is there.
+# Usage: deps.sh [build|check|freestanding|fuzz]; does nothing when all is there.
 need=""
 case "${1:-build}" in
 build)
@@ -12,6 +12,13 @@ freestanding)
 	command -v gcc >/dev/null 2>&1 || need="$need gcc"
 	command -v clang >/dev/null 2>&1 || need="$need clang"
 	command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need="$need gcc-aarch64-linux-gnu"
+	;;
+check)
+	# install/pkg-config and the example embedder (tests/test_*.sh)
+	command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+	command -v clang >/dev/null 2>&1 || need="$need clang"
+	command -v ld.lld >/dev/null 2>&1 || need="$need lld"
+	command -v qemu-aarch64 >/dev/null 2>&1 || need="$need qemu-user"
 	;;
 fuzz)
 	[ -f /usr/include/libfdt.h ] || need="$need libfdt-dev"

@@ -40,4 +40,17 @@
 #define VMK_DEBUG		1
 #endif
 
+/*
+ * Page-table formats left out of the build (1 = left out): an embedder
+ * that compiles only its own architecture's src/pmap/arch file sets the
+ * others (vmkit.mk does it from VMKIT_ARCHS). vmk_pmap_bootstrap() then
+ * refuses a left-out format with -VMK_EINVAL.
+ */
+#ifndef VMK_PMAP_NO_X86_64
+#define VMK_PMAP_NO_X86_64	0
+#endif
+#ifndef VMK_PMAP_NO_ARM64
+#define VMK_PMAP_NO_ARM64	0
+#endif
+
 #endif /* VMKIT_CONFIG_H */

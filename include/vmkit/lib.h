@@ -37,7 +37,18 @@ static inline int vmk_tolower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : 
 static inline unsigned int vmk_fls64(uint64_t x) { return 63u - (unsigned int)__builtin_clzll(x); }
 /* Index of the least significant set bit (0..63); x must be non-zero. */
 static inline unsigned int vmk_ffs64(uint64_t x) { return (unsigned int)__builtin_ctzll(x); }
-static inline unsigned int vmk_popcount64(uint64_t x) { return (unsigned int)__builtin_popcountll(x); }
+/*
+ * Bits set in x. Not __builtin_popcountll: without a popcount instruction
+ * (x86-64 baseline) the compiler calls libgcc's __popcountdi2, which a
+ * kernel does not link.
+ */
+static inline unsigned int vmk_popcount64(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned int)((x * 0x0101010101010101ull) >> 56);
+}
 /* floor(log2(x)); x must be non-zero. */
 static inline unsigned int vmk_ilog2(uint64_t x) { return vmk_fls64(x); }
 

@@ -3,11 +3,18 @@
 
 const struct vmk_pmap_arch *vmk_pmap__arch(enum vmk_pmap_arch_id id)
 {
+	/* An embedder may leave formats out (vmkit.mk's VMKIT_ARCHS). */
 	switch (id) {
+#if !VMK_PMAP_NO_X86_64
 	case VMK_PMAP_ARCH_X86_64:
 		return &vmk_pmap_arch_x86_64;
+#endif
+#if !VMK_PMAP_NO_ARM64
 	case VMK_PMAP_ARCH_ARM64:
 		return &vmk_pmap_arch_arm64;
+#endif
+	default:
+		break;
 	}
 	return NULL;
 }

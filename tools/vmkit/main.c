@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <vmkit/version.h>
+
 #include "commands.h"
 #include "sim.h"
 
@@ -23,7 +25,8 @@ static const struct vmkit_cmd commands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vmkit <command> [options]   (vmkit <command> --help for details)\n\ncommands:\n");
+	fprintf(f, "usage: vmkit <command> [options]   (vmkit <command> --help for details)\n"
+		"       vmkit --version\n\ncommands:\n");
 	for (const struct vmkit_cmd *c = commands; c->name; c++)
 		fprintf(f, "  %-12s %s\n", c->name, c->summary);
 }
@@ -36,6 +39,14 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		if (argc > 2) {
+			fprintf(stderr, "vmkit: --version takes no arguments\n");
+			return 2;
+		}
+		printf("vmkit %s\n", vmk_version());
 		return 0;
 	}
 	vmk_sim_install();

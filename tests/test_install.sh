@@ -1,0 +1,87 @@
+#!/bin/sh
+# make install / uninstall with PREFIX and DESTDIR, pkg-config, the man
+# page and the version, from a temporary directory.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+fail() { echo "test_install: FAILED: $*"; exit 1; }
+ok() { n=$((n + 1)); echo "[       OK ] $1"; }
+
+# 1. A staged install: files land under DESTDIR, vmkit.pc names PREFIX.
+make -s -C "$top" install PREFIX=/opt/vmkit DESTDIR="$tmp/stage" >/dev/null
+for f in include/vmkit/pmap.h include/vmkit/version.h lib/libvmkit.a bin/vmkit \
+	share/man/man1/vmkit.1 lib/pkgconfig/vmkit.pc; do
+	[ -f "$tmp/stage/opt/vmkit/$f" ] || fail "staged install lacks $f"
+done
+nh=$(ls "$top"/include/vmkit/*.h | wc -l)
+[ "$(ls "$tmp"/stage/opt/vmkit/include/vmkit/*.h | wc -l)" -eq "$nh" ] || fail "not every public header installed"
+grep -qx 'prefix=/opt/vmkit' "$tmp/stage/opt/vmkit/lib/pkgconfig/vmkit.pc" || fail "vmkit.pc prefix is not PREFIX"
+grep -q "$tmp" "$tmp/stage/opt/vmkit/lib/pkgconfig/vmkit.pc" && fail "vmkit.pc mentions DESTDIR"
+ok "staged install (DESTDIR + PREFIX)"
+
+# 2. Install to a prefix and build a program against it with pkg-config.
+p="$tmp/usr"
+make -s -C "$top" install PREFIX="$p" >/dev/null
+export PKG_CONFIG_PATH="$p/lib/pkgconfig"
+hv=$(sed -n 's/^#define VMK_VERSION_\(MAJOR\|MINOR\|PATCH\)[[:space:]]*\([0-9]*\).*/\2/p' \
+	"$top/include/vmkit/version.h" | paste -sd. -)
+[ "$(pkg-config --modversion vmkit)" = "$hv" ] || fail "pkg-config version $(pkg-config --modversion vmkit) != header $hv"
+cat > "$tmp/prog.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+#include <stdint.h>
+#include <vmkit/memblock.h>
+#include <vmkit/platform.h>
+#include <vmkit/version.h>
+
+static _Alignas(4096) unsigned char ram[1 << 20];
+static void *p2v(void *c, vmk_paddr_t pa) { (void)c; return (void *)(uintptr_t)pa; }
+static void die(void *c, const char *m) { (void)c; fprintf(stderr, "panic: %s\n", m); _Exit(3); }
+static const struct vmk_platform plat = { .phys_to_virt = p2v, .panic = die };
+static struct vmk_memblock mb;
+
+int main(void)
+{
+	vmk_paddr_t pa = 0, base = (vmk_paddr_t)(uintptr_t)ram;
+
+	vmk_platform_set(&plat);
+	vmk_memblock_init(&mb);
+	if (vmk_memblock_add(&mb, base, sizeof(ram)) || vmk_memblock_alloc(&mb, 8192, 4096, &pa))
+		return 1;
+	if (pa < base || pa + 8192 > base + sizeof(ram) || strcmp(vmk_version(), VMK_VERSION_STRING))
+		return 1;
+	printf("%s %d\n", vmk_version(), pa % 4096 == 0);
+	return 0;
+}
+C
+${CC:-cc} -std=c11 -Wall -Werror $(pkg-config --cflags vmkit) "$tmp/prog.c" -o "$tmp/prog" \
+	$(pkg-config --libs vmkit) || fail "building against the installed library"
+[ "$("$tmp/prog")" = "$hv 1" ] || fail "the program built with pkg-config did not run right"
+ok "pkg-config --cflags --libs vmkit builds and links a program"
+
+# 3. The installed tool and its man page.
+[ "$("$p/bin/vmkit" --version)" = "vmkit $hv" ] || fail "vmkit --version is not $hv"
+man="$p/share/man/man1/vmkit.1"
+grep -q "^\.TH VMKIT 1 .*vmkit $hv" "$man" || fail "man page header lacks the version"
+for c in $("$p/bin/vmkit" --help | sed -n '/^commands:/,$p' | sed -n 's/^  \([a-z][a-z0-9-]*\) .*/\1/p'); do
+	grep -qx ".SS $c" "$man" || fail "man page lacks command $c"
+	for o in $("$p/bin/vmkit" "$c" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
+		grep -qF -- "$(printf '%s' "$o" | sed 's/-/\\-/g')" "$man" || fail "man page lacks $c $o"
+	done
+done
+for s in "EXIT STATUS" JSON; do grep -qx ".SH $s" "$man" || fail "man page lacks section $s"; done
+if command -v groff >/dev/null 2>&1; then
+	w=$(groff -man -Tutf8 -ww -z "$man" 2>&1) || fail "groff failed on the man page"
+	[ -z "$w" ] || fail "groff warns on the man page: $w"
+fi
+ok "vmkit --version and vmkit(1) cover every command and option"
+
+# 4. uninstall removes every file it installed.
+make -s -C "$top" uninstall PREFIX="$p" >/dev/null
+left=$(find "$p" -type f | head -5)
+[ -z "$left" ] || fail "uninstall left: $left"
+ok "make uninstall removes what install put there"
+
+echo "[  PASSED  ] $n test(s)."
