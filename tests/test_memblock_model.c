@@ -28,6 +28,7 @@ struct page {
 
 static struct vmk_memblock mb;
 static struct page pg[NPG];
+static bool model_has_mirror;	/* some page was ever MIRROR memory (Linux system_has_some_mirror) */
 static uint64_t rng;
 static unsigned long step_no;
 static char last_op[200];
@@ -395,7 +396,7 @@ static bool model_find(size_t size, size_t align, size_t lo, size_t hi, int nid,
 static bool model_alloc(size_t size, size_t align, size_t lo, size_t hi, int nid,
 			uint32_t flags, size_t *out)
 {
-	bool mirror = flags & VMK_MEMBLOCK_ALLOC_MIRROR;
+	bool mirror = (flags & VMK_MEMBLOCK_ALLOC_MIRROR) || model_has_mirror;
 
 	for (;;) {
 		if (model_find(size, align, lo, hi, nid, mirror, out))
@@ -553,6 +554,9 @@ static void one_step(void)
 					pg[q].res = true;
 	}
 	snap_free(&s);
+	for (q = 0; q < NPG && !model_has_mirror; q++)
+		model_has_mirror = pg[q].mem && (pg[q].flags & VMK_MEMBLOCK_MIRROR);
+	assert_true(mb.has_mirror == model_has_mirror);
 	compare();
 }
 
@@ -569,6 +573,7 @@ static void test_model(void **state)
 	assert_int_equal(vmk_sim_ram_add(BASE, NPG * PG), 0);
 	for (unsigned long r = 0; r < rounds; r++) {
 		memset(pg, 0, sizeof(pg));
+		model_has_mirror = false;
 		vmk_memblock_init(&mb);
 		resize_fixed = r % 4 == 3;
 		vmk_memblock_allow_resize(&mb, !resize_fixed);

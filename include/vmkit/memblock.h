@@ -64,6 +64,7 @@ struct vmk_memblock {
 	bool bottom_up;			/* allocation direction */
 	bool can_resize;		/* arrays may grow (vmk_phys_to_virt works) */
 	vmk_paddr_t current_limit;	/* allocations end at or below this (exclusive) */
+	bool has_mirror;		/* some memory was ever MIRROR: allocations prefer it */
 	struct vmk_memblock_region memory_init[VMK_MEMBLOCK_INIT_REGIONS];
 	struct vmk_memblock_region reserved_init[VMK_MEMBLOCK_INIT_REGIONS];
 };
@@ -73,6 +74,7 @@ enum {
 	VMK_MEMBLOCK_ALLOC_EXACT_NID = 1u << 0,	/* do not fall back to other nodes */
 	VMK_MEMBLOCK_ALLOC_MIRROR = 1u << 1,	/* only from MIRROR memory (falls back if none) */
 	VMK_MEMBLOCK_ALLOC_NOLIMIT = 1u << 2,	/* ignore current_limit */
+	VMK_MEMBLOCK_ALLOC_RETRY_FROM_0 = 1u << 3, /* nothing above min: retry from 0 (warns) */
 };
 
 /*
@@ -173,8 +175,12 @@ void vmk_memblock_set_current_limit(struct vmk_memblock *mb, vmk_paddr_t limit);
  * on one node with one set of flags); top-down it is the highest fitting
  * block, bottom-up the lowest. Node nid (VMK_NUMA_NO_NODE: any) is
  * preferred; other nodes are tried unless VMK_MEMBLOCK_ALLOC_EXACT_NID is
- * set. With VMK_MEMBLOCK_ALLOC_MIRROR only MIRROR memory is tried first,
- * then (with a warning) any memory. NOMAP and DRIVER_MANAGED memory are
+ * set. MIRROR memory only is tried first, then (with a warning) any
+ * memory, when VMK_MEMBLOCK_ALLOC_MIRROR is set or, as in Linux, once any
+ * memory was ever marked or added MIRROR (mb->has_mirror). With
+ * VMK_MEMBLOCK_ALLOC_RETRY_FROM_0, when nothing fits in [min, max) the
+ * whole search is repeated in [0, max) with a warning (Linux
+ * memblock_alloc_try_nid). NOMAP and DRIVER_MANAGED memory are
  * never returned. Address 0 can be returned. On success stores the address
  * in *pa and returns 0. Returns -VMK_EINVAL for size 0, an alignment that
  * is not a power of two, min >= max, a bad node, an unknown flag or a NULL
@@ -199,6 +205,22 @@ int vmk_memblock_alloc_nid(struct vmk_memblock *mb, vmk_size_t size, vmk_size_t 
 			   int nid, uint32_t flags, vmk_paddr_t *pa);
 
 /*
+ * Linux memblock_alloc_try_nid_raw(): vmk_memblock_alloc_range() with
+ * VMK_MEMBLOCK_ALLOC_RETRY_FROM_0, so a min that leaves no room is only a
+ * preference (a warning is logged when the block ends up below min).
+ * Same returns as vmk_memblock_alloc_range(). Boot-only.
+ */
+int vmk_memblock_alloc_try_nid(struct vmk_memblock *mb, vmk_size_t size, vmk_size_t align,
+			       vmk_paddr_t min, vmk_paddr_t max, int nid, vmk_paddr_t *pa);
+
+/*
+ * Linux memblock_alloc_from(): vmk_memblock_alloc_try_nid() above min, any
+ * node, below the current limit. Boot-only.
+ */
+int vmk_memblock_alloc_from(struct vmk_memblock *mb, vmk_size_t size, vmk_size_t align,
+			    vmk_paddr_t min, vmk_paddr_t *pa);
+
+/*
  * vmk_memblock_alloc() for memory the caller will touch: returns the block
  * zeroed, through vmk_phys_to_virt(), and stores its physical address in
  * *pa (if pa is not NULL). Returns NULL (and reserves nothing) if nothing
@@ -206,6 +228,36 @@ int vmk_memblock_alloc_nid(struct vmk_memblock *mb, vmk_size_t size, vmk_size_t 
  */
 void *vmk_memblock_alloc_virt(struct vmk_memblock *mb, vmk_size_t size,
 			      vmk_size_t align, vmk_paddr_t *pa);
+
+/*
+ * Linux memblock_trim_memory(): shrink every memory region on its own to
+ * the align-aligned part inside it (align a power of two); regions with
+ * no aligned part go. Touching regions of different node or flags are
+ * trimmed separately, as in Linux. Returns 0, -VMK_EINVAL for a bad
+ * align, -VMK_EBUSY (nothing changed) if that would drop memory holding
+ * one of memblock's own arrays. Never needs a slot. Boot-only.
+ */
+int vmk_memblock_trim_memory(struct vmk_memblock *mb, vmk_size_t align);
+
+/*
+ * Linux memblock_cap_memory_range() (crash kernels, mem= on arm64): keep
+ * only the memory inside [base, base + size); NOMAP regions anywhere stay
+ * whole (firmware needs them described); reservations outside the range
+ * go. Size 0 is a no-op; with no memory at all a warning is logged and
+ * nothing happens. Returns 0, or -VMK_EBUSY (nothing changed) if one of
+ * memblock's own arrays lies outside the range. Never needs a slot.
+ * Boot-only.
+ */
+int vmk_memblock_cap_memory_range(struct vmk_memblock *mb, vmk_paddr_t base, vmk_size_t size);
+
+/*
+ * Linux memblock_mem_limit_remove_map() (arm64 mem=): keep the first limit
+ * bytes of memory (counted over all regions, NOMAP included) by capping
+ * memory at the address where they end. A limit of 0 or at least the
+ * memory size is a no-op. Returns as vmk_memblock_cap_memory_range().
+ * Boot-only.
+ */
+int vmk_memblock_mem_limit_remove_map(struct vmk_memblock *mb, vmk_size_t limit);
 
 /*
  * Iterate over free ranges: memory minus reserved minus NOMAP (and minus

@@ -132,11 +132,36 @@ static int try_alloc(struct vmk_memblock *mb, vmk_size_t size, vmk_size_t align,
 	return 0;
 }
 
+/* The search in [min, end): preferred node, any node, then without mirror. */
+static int search(struct vmk_memblock *mb, vmk_size_t size, vmk_size_t align,
+		  vmk_paddr_t min, vmk_paddr_t end, int nid, uint32_t flags, bool mirror,
+		  bool virt, vmk_paddr_t *pa)
+{
+	int err;
+
+	for (;;) {
+		err = try_alloc(mb, size, align, min, end, nid, mirror, virt, pa);
+		if (err <= 0)
+			return err;
+		if (nid != VMK_NUMA_NO_NODE && !(flags & VMK_MEMBLOCK_ALLOC_EXACT_NID)) {
+			err = try_alloc(mb, size, align, min, end, VMK_NUMA_NO_NODE, mirror, virt, pa);
+			if (err <= 0)
+				return err;
+		}
+		if (!mirror)
+			return 1;
+		vmk_log(VMK_LOG_WARN, "memblock: could not allocate 0x%llx bytes of mirrored memory, falling back",
+			(unsigned long long)size);
+		mirror = false;
+	}
+}
+
 static int alloc_core(struct vmk_memblock *mb, vmk_size_t size, vmk_size_t align,
 		      vmk_paddr_t min, vmk_paddr_t max, int nid, uint32_t flags,
 		      bool virt, vmk_paddr_t *pa)
 {
-	bool mirror = flags & VMK_MEMBLOCK_ALLOC_MIRROR;
+	/* As Linux: once any memory is mirrored, every allocation prefers it. */
+	bool mirror = (flags & VMK_MEMBLOCK_ALLOC_MIRROR) || mb->has_mirror;
 	vmk_paddr_t end;
 	int err;
 
@@ -152,24 +177,19 @@ static int alloc_core(struct vmk_memblock *mb, vmk_size_t size, vmk_size_t align
 		end = VMK_MIN(end, mb->current_limit);
 	if (vmk_fault("memblock.alloc"))
 		return -VMK_ENOMEM;
-	if (min >= end)
-		return -VMK_ENOMEM;
-
-	for (;;) {
-		err = try_alloc(mb, size, align, min, end, nid, mirror, virt, pa);
+	if (min < end) {
+		err = search(mb, size, align, min, end, nid, flags, mirror, virt, pa);
 		if (err <= 0)
 			return err;
-		if (nid != VMK_NUMA_NO_NODE && !(flags & VMK_MEMBLOCK_ALLOC_EXACT_NID)) {
-			err = try_alloc(mb, size, align, min, end, VMK_NUMA_NO_NODE, mirror, virt, pa);
-			if (err <= 0)
-				return err;
-		}
-		if (!mirror)
-			return -VMK_ENOMEM;
-		vmk_log(VMK_LOG_WARN, "memblock: could not allocate 0x%llx bytes of mirrored memory, falling back",
-			(unsigned long long)size);
-		mirror = false;
 	}
+	if (!(flags & VMK_MEMBLOCK_ALLOC_RETRY_FROM_0) || min == 0 || end == 0)
+		return -VMK_ENOMEM;
+	err = search(mb, size, align, 0, end, nid, flags, mirror, virt, pa);
+	if (err)
+		return err < 0 ? err : -VMK_ENOMEM;
+	vmk_log(VMK_LOG_WARN, "memblock: no 0x%llx bytes above 0x%llx: allocated at 0x%llx instead",
+		(unsigned long long)size, (unsigned long long)min, (unsigned long long)*pa);
+	return 0;
 }
 
 int vmk_memblock_alloc_range(struct vmk_memblock *mb, vmk_size_t size,
@@ -189,6 +209,19 @@ int vmk_memblock_alloc_nid(struct vmk_memblock *mb, vmk_size_t size, vmk_size_t 
 			   int nid, uint32_t flags, vmk_paddr_t *pa)
 {
 	return vmk_memblock_alloc_range(mb, size, align, 0, 0, nid, flags, pa);
+}
+
+int vmk_memblock_alloc_try_nid(struct vmk_memblock *mb, vmk_size_t size, vmk_size_t align,
+			       vmk_paddr_t min, vmk_paddr_t max, int nid, vmk_paddr_t *pa)
+{
+	return vmk_memblock_alloc_range(mb, size, align, min, max, nid,
+					VMK_MEMBLOCK_ALLOC_RETRY_FROM_0, pa);
+}
+
+int vmk_memblock_alloc_from(struct vmk_memblock *mb, vmk_size_t size, vmk_size_t align,
+			    vmk_paddr_t min, vmk_paddr_t *pa)
+{
+	return vmk_memblock_alloc_try_nid(mb, size, align, min, 0, VMK_NUMA_NO_NODE, pa);
 }
 
 void *vmk_memblock_alloc_virt(struct vmk_memblock *mb, vmk_size_t size,

@@ -51,12 +51,28 @@ static int remove_from(struct vmk_memblock *mb, struct vmk_memblock_type *t,
 	return 0;
 }
 
+/*
+ * Linux's system_has_some_mirror: set for good once any memory region
+ * carries MIRROR, so that allocations prefer mirrored memory from then on.
+ */
+static void note_mirror(struct vmk_memblock *mb)
+{
+	for (size_t i = 0; i < mb->memory.cnt && !mb->has_mirror; i++)
+		if (mb->memory.regions[i].flags & VMK_MEMBLOCK_MIRROR)
+			mb->has_mirror = true;
+}
+
 int vmk_memblock_add_node(struct vmk_memblock *mb, vmk_paddr_t base,
 			  vmk_size_t size, int nid, uint32_t flags)
 {
+	int err;
+
 	if (!vmk_memblock__nid_ok(nid) || (flags & ~VMK_MEMBLOCK__FLAGS_ALL))
 		return -VMK_EINVAL;
-	return add_to(mb, &mb->memory, base, size, nid, flags);
+	err = add_to(mb, &mb->memory, base, size, nid, flags);
+	if (!err && (flags & VMK_MEMBLOCK_MIRROR))
+		note_mirror(mb);
+	return err;
 }
 
 int vmk_memblock_add(struct vmk_memblock *mb, vmk_paddr_t base, vmk_size_t size)
@@ -167,11 +183,16 @@ static int change_memory(struct vmk_memblock *mb, vmk_paddr_t base, vmk_size_t s
 int vmk_memblock_mark(struct vmk_memblock *mb, vmk_paddr_t base,
 		      vmk_size_t size, uint32_t flags)
 {
+	int err;
+
 	if (flags & ~VMK_MEMBLOCK__FLAGS_ALL)
 		return -VMK_EINVAL;
 	if (flags == 0)
 		return 0;
-	return change_memory(mb, base, size, SET_FLAGS, flags, 0);
+	err = change_memory(mb, base, size, SET_FLAGS, flags, 0);
+	if (!err && (flags & VMK_MEMBLOCK_MIRROR))
+		note_mirror(mb);
+	return err;
 }
 
 int vmk_memblock_clear(struct vmk_memblock *mb, vmk_paddr_t base,
