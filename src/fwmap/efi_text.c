@@ -8,6 +8,17 @@
  *         efi: mem50: [type=16     |attr=0x0000000000001000] range=[...]
  *   arm64 "Processing EFI memory map":
  *         efi:   0x000040000000-0x00004000ffff [Loader Data|   |  |  |  |  |  |  |   |WB|WT|WC|UC]*
+ *   arm64 3.x-4.4 (arch/arm64/kernel/efi.c, no "efi:" prefix, only after
+ *   the "Processing EFI memory map:" header; 3.x printed no attributes):
+ *           0x000040000000-0x00004000ffff [Loader Data        |   |  |  |  |   |WB|WT|WC|UC]*
+ *           0x000040000000-0x00004000ffff [Conventional Memory]
+ *   The "*" and the newline came from pr_cont(), so a log may show the
+ *   "*" as a line of its own, and a pasted log may wrap a long entry onto
+ *   the next line: both are joined back.
+ *
+ * A log may hold several boots. A new map starts where the memN numbers
+ * restart (mem00 after mem37) or at a second "Processing EFI memory map:"
+ * header; the last map wins, with a warning (never a merge of two boots).
  *
  * A ")" closes a half-open range, a "]" an inclusive one. The attribute
  * columns are read by their labels, so every column layout any kernel
@@ -119,16 +130,19 @@ static int parse_mb(struct vmk_str *s, const struct efi_line *el, bool *mismatch
  * 0 if it is some other efi line, or a negative error for a malformed mem
  * line (*what names what is wrong).
  */
-static int parse_mem(struct vmk_str s, struct efi_line *el, bool *mismatch, const char **what)
+static int parse_mem(struct vmk_str s, struct efi_line *el, bool *mismatch, const char **what,
+		     uint64_t *idx)
 {
 	uint64_t v;
 	int err;
 
 	vmk_fwmap__skip_ws(&s);
 	*mismatch = false;
+	*idx = UINT64_MAX;
 	if (vmk_fwmap__eat(&s, "mem")) {
 		if (vmk_fwmap__dec(&s, &v) || !vmk_fwmap__eat(&s, ":"))
 			return 0;	/* "efi: memattr: ..." and the like */
+		*idx = v;
 		vmk_fwmap__skip_ws(&s);
 		if (vmk_fwmap__eat(&s, "type=")) {
 			/* 3.x */
@@ -169,10 +183,56 @@ static int parse_mem(struct vmk_str s, struct efi_line *el, bool *mismatch, cons
 	return 0;
 }
 
+/* Attributes 3.x arm64 kernels did not print: what their firmware gave such types. */
+static uint64_t assumed_attr(uint32_t type)
+{
+	switch (type) {
+	case VMK_EFI_MMIO:
+	case VMK_EFI_MMIO_PORT:
+		return VMK_EFI_MEMORY_UC;
+	case VMK_EFI_RESERVED:
+	case VMK_EFI_UNUSABLE:
+		return 0;
+	default:
+		return type < VMK_EFI_MAX_TYPE ? VMK_EFI_MEMORY_WB : 0;
+	}
+}
+
+/* True if s opens a "[" that no "]" closes (an entry wrapped onto the next line). */
+static bool unclosed(struct vmk_str s)
+{
+	long open = vmk_str_find(s, "[");
+
+	return open >= 0 && vmk_str_find((struct vmk_str){ s.p + open, s.len - (size_t)open }, "]") < 0;
+}
+
+struct efi_text {
+	struct vmk_fwmap *m;
+	struct vmk_fwmap_diag *diag;
+	size_t n0;		/* entries in m before this parse */
+	uint32_t map_line;	/* first line of the map being read (0: none yet) */
+	uint64_t last_idx;	/* memN number of the previous mem line */
+	bool after_header;	/* inside an arm64 "Processing EFI memory map:" block */
+	bool warned_attr;
+};
+
+/* A map starts at line: a second one (another boot) replaces the first. */
+static void new_map(struct efi_text *st, uint32_t line)
+{
+	if (st->map_line)
+		vmk_fwmap_diag_add(st->diag, VMK_FWMAP_WARN, VMK_FWMAP_AT_LINE, line,
+				   "another EFI memory map starts here (another boot?); "
+				   "the map from line %u on is dropped", (unsigned int)st->map_line);
+	st->map_line = line;
+	st->m->n = st->n0;
+	st->last_idx = UINT64_MAX;
+}
+
 int vmk_fwmap_parse_efi_text(struct vmk_fwmap *m, const char *text, size_t len,
 			     struct vmk_fwmap_diag *diag)
 {
 	struct vmk_fwmap__undo u;
+	struct efi_text st = { .m = m, .diag = diag, .last_idx = UINT64_MAX };
 	struct vmk_str l;
 	size_t pos = 0, found = 0;
 	uint32_t line = 0;
@@ -181,21 +241,67 @@ int vmk_fwmap_parse_efi_text(struct vmk_fwmap *m, const char *text, size_t len,
 	if (len && !text)
 		return -VMK_EINVAL;
 	vmk_fwmap__begin(m, &u);
+	st.n0 = m->n;
 	while (err != -VMK_ENOSPC && vmk_next_line(text, len, &pos, &l)) {
-		struct vmk_str s = vmk_fwmap__log_message(l);
+		struct vmk_str s = vmk_fwmap__log_message(l), t;
 		struct efi_line el;
 		struct vmk_fwmap_entry ent;
 		const char *what = "";
-		bool mismatch;
+		char joined[512];
+		bool mismatch, prefixed, no_attr;
+		uint64_t idx;
 		int r;
 
 		if (line < UINT32_MAX)
 			line++;
-		if (!vmk_fwmap__eat(&s, "efi:"))
+		prefixed = vmk_fwmap__eat(&s, "efi:");
+		t = vmk_str_trim(s);
+		if (vmk_str_starts(t, "Processing EFI memory map")) {
+			if (found)
+				new_map(&st, line);
+			st.after_header = true;
 			continue;
-		r = parse_mem(s, &el, &mismatch, &what);
+		}
+		if (st.after_header && (t.len == 1 && t.p[0] == '*'))
+			continue;	/* a pr_cont("*") that became a line of its own */
+		if (!prefixed) {
+			if (!st.after_header)
+				continue;
+			if (!vmk_str_starts(t, "0x")) {
+				st.after_header = false;
+				continue;
+			}
+		}
+		if (vmk_str_starts(t, "0x") && unclosed(t) && s.len < sizeof(joined) / 2) {
+			/*
+			 * Wrapped by a terminal or a paste: the rest of the entry is
+			 * the next raw line, cut anywhere (even inside a column).
+			 */
+			size_t save = pos;
+			struct vmk_str nl;
+
+			if (vmk_next_line(text, len, &pos, &nl) && nl.len && nl.len < sizeof(joined) / 2 &&
+			    vmk_str_find(nl, "]") >= 0 && vmk_str_find(nl, "[") < 0) {
+				vmk_memcpy(joined, s.p, s.len);
+				vmk_memcpy(joined + s.len, nl.p, nl.len);
+				s = (struct vmk_str){ joined, s.len + nl.len };
+				if (line < UINT32_MAX)
+					line++;
+			} else {
+				pos = save;
+			}
+		}
+		r = parse_mem(s, &el, &mismatch, &what, &idx);
 		if (r == 0)
 			continue;
+		if (idx != UINT64_MAX) {
+			/* memN numbers restart: a map of another boot. */
+			if (!st.map_line || (st.last_idx != UINT64_MAX && idx <= st.last_idx))
+				new_map(&st, line);
+			st.last_idx = idx;
+		} else if (!st.map_line) {
+			new_map(&st, line);
+		}
 		found++;
 		if (r < 0) {
 			if (r == -VMK_ERANGE)
@@ -225,6 +331,16 @@ int vmk_fwmap_parse_efi_text(struct vmk_fwmap *m, const char *text, size_t len,
 			vmk_fwmap_diag_add(diag, VMK_FWMAP_WARN, VMK_FWMAP_AT_LINE, line,
 					   "undefined memory type %u treated as reserved",
 					   (unsigned int)el.type);
+		/* 3.x arm64: "[Conventional Memory]" with no attribute columns. */
+		no_attr = idx == UINT64_MAX && el.attr == 0 && vmk_str_find(s, "|") < 0;
+		if (no_attr) {
+			el.attr = assumed_attr(el.type);
+			if (!st.warned_attr)
+				vmk_fwmap_diag_add(diag, VMK_FWMAP_WARN, VMK_FWMAP_AT_LINE, line,
+						   "this kernel printed no attributes: WB assumed for RAM types, "
+						   "UC for MMIO");
+			st.warned_attr = true;
+		}
 		ent = (struct vmk_fwmap_entry){
 			.base = el.base, .size = el.last - el.base + 1,
 			.kind = vmk_efi_kind(el.type, el.attr), .fw_type = el.type,
