@@ -275,8 +275,11 @@ uint32_t vmk_e820_kind(uint32_t type);
  * Parse a binary E820 table: len bytes of entries of entry_size bytes
  * (20: base, length, type; 24: plus the ACPI 3.0 extended attributes),
  * little-endian, as INT 15h AX=E820h returns them or Linux's boot_params
- * e820_table holds them. entry_size 0 means 24 if len is a multiple of
- * 24 and not of 20, else 20 (use an explicit size when you know it).
+ * e820_table holds them. entry_size 0 means "decide": see
+ * vmk_fwmap_e820_guess_entry_size(); when both sizes divide len the choice
+ * is reported as a warning, and when the evidence does not decide the
+ * parse fails with -VMK_EINVAL and an error asking for the size (use an
+ * explicit size when you know it).
  * Entries with extended attribute bit 0 clear are skipped with a warning
  * (ACPI: "the OS shall ignore"); zero-length entries are skipped with a
  * warning; entries whose end wraps past 2^64 are errors. Appends to m.
@@ -286,6 +289,18 @@ uint32_t vmk_e820_kind(uint32_t type);
  */
 int vmk_fwmap_parse_e820(struct vmk_fwmap *m, const void *buf, size_t len,
 			 size_t entry_size, struct vmk_fwmap_diag *diag);
+
+/*
+ * Decide the entry size of a binary E820 table of len bytes from evidence:
+ * a size that does not divide len is out; when both do, the size under
+ * which every entry reads as one a BIOS writes (defined type, non-zero
+ * length, no wrap; for 24 bytes, extended attributes with only bits 0-1
+ * set) wins if the other size fails that. Returns 0 and
+ * *entry_size; -VMK_EPARSE if neither size divides len; -VMK_EEXIST if
+ * the evidence does not decide (*entry_size is then the size with more
+ * valid entries). An empty table is 20. Callable any time.
+ */
+int vmk_fwmap_e820_guess_entry_size(const void *buf, size_t len, size_t *entry_size);
 
 /*
  * Parse Linux's E820 dmesg text (every form since 2.6: "BIOS-e820:
@@ -395,14 +410,29 @@ int vmk_fwmap_parse_efi(struct vmk_fwmap *m, const void *buf, size_t len,
 
 /*
  * Guess the descriptor size of a headerless descriptor array (such as the
- * .efimap files): tries 48, 40, then every multiple of 8 from 56 to 256,
- * and picks the first size that divides len and under which every
- * descriptor is plausible (page-aligned start, non-zero page count that
- * does not overflow, known type or OEM/OS type, no undefined attribute
- * bits, zero padding). Returns 0 and *desc_size, or -VMK_EPARSE if no
- * size fits. Callable any time.
+ * .efimap files) among the multiples of 8 from 40 to 256: a size fits if
+ * it divides len and every descriptor is plausible under it (page-aligned
+ * start, non-zero page count that does not overflow, known type or OEM/OS
+ * type, no undefined attribute bits, zero reserved dword). Sizes whose
+ * padding past the 40 defined bytes is all zero are preferred; a size
+ * that is a multiple of a fitting smaller one is dropped (it would skip
+ * the descriptors in between). Returns 0 and *desc_size when exactly one
+ * size remains; -VMK_EEXIST when several do (*desc_size is the smallest;
+ * ambiguous, ask for the size); -VMK_EPARSE if none fits. Callable any
+ * time.
  */
 int vmk_fwmap_efi_guess_desc_size(const void *buf, size_t len, size_t *desc_size);
+
+/*
+ * vmk_fwmap_parse_efi() of a headerless descriptor array whose size is
+ * guessed with vmk_fwmap_efi_guess_desc_size(): the guess is reported as a
+ * warning naming the size and the descriptor count, so no descriptor is
+ * ever swallowed silently. Returns as vmk_fwmap_parse_efi(), or
+ * -VMK_EPARSE (no size fits) / -VMK_EEXIST (several sizes fit: the error
+ * lists them) with m unchanged.
+ */
+int vmk_fwmap_parse_efi_guess(struct vmk_fwmap *m, const void *buf, size_t len,
+			      struct vmk_fwmap_diag *diag);
 
 /*
  * Parse Linux's "efi: mem.." dmesg lines: the 3.x form "efi: mem15:

@@ -114,14 +114,88 @@ static int parse_entries(struct vmk_fwmap *m, const unsigned char *p, size_t len
 	return err;
 }
 
+/*
+ * How well the table reads with entry size esz: the number of entries a
+ * BIOS could have written (defined type, non-zero length, no wrap, and for
+ * 24 bytes extended attributes with only the defined bits 0-1 set).
+ * -1 if len is not a multiple of esz.
+ */
+static long e820_score(const unsigned char *p, size_t len, size_t esz)
+{
+	long good = 0;
+
+	if (len % esz)
+		return -1;
+	for (size_t off = 0; off < len; off += esz) {
+		uint64_t base = vmk_fwmap__le64(p + off), size = vmk_fwmap__le64(p + off + 8);
+		uint32_t type = vmk_fwmap__le32(p + off + 16);
+
+		/* OEM and Linux-internal types are legal but no evidence. */
+		if (size == 0 || size - 1 > VMK_PADDR_MAX - base || !e820_type_known(type) ||
+		    type == VMK_E820_SOFT_RESERVED || type >= 0xf0000000u)
+			continue;
+		if (esz == 24 && (vmk_fwmap__le32(p + off + 20) & ~3u) != 0)
+			continue;
+		good++;
+	}
+	return good;
+}
+
+int vmk_fwmap_e820_guess_entry_size(const void *buf, size_t len, size_t *entry_size)
+{
+	long s20, s24;
+
+	if (len && !buf)
+		return -VMK_EINVAL;
+	s20 = e820_score(buf, len, 20);
+	s24 = e820_score(buf, len, 24);
+	if (s20 < 0 && s24 < 0)
+		return -VMK_EPARSE;
+	if (s24 < 0 || (s20 >= 0 && len == 0)) {
+		*entry_size = 20;
+		return 0;
+	}
+	if (s20 < 0) {
+		*entry_size = 24;
+		return 0;
+	}
+	/* Both divide the table: every entry must read well under one size only. */
+	if (s24 == (long)(len / 24) && s20 != (long)(len / 20)) {
+		*entry_size = 24;
+		return 0;
+	}
+	if (s20 == (long)(len / 20) && s24 != (long)(len / 24)) {
+		*entry_size = 20;
+		return 0;
+	}
+	*entry_size = s24 * 20 > s20 * 24 ? 24 : 20;
+	return -VMK_EEXIST;
+}
+
 int vmk_fwmap_parse_e820(struct vmk_fwmap *m, const void *buf, size_t len,
 			 size_t entry_size, struct vmk_fwmap_diag *diag)
 {
 	struct vmk_fwmap__undo u;
 	int err;
 
-	if (entry_size == 0)
-		entry_size = (len % 24 == 0 && len % 20 != 0) ? 24 : 20;
+	if (len && !buf)
+		return -VMK_EINVAL;
+	if (entry_size == 0) {
+		err = vmk_fwmap_e820_guess_entry_size(buf, len, &entry_size);
+		if (err == -VMK_EEXIST) {
+			vmk_fwmap_diag_add(diag, VMK_FWMAP_ERR, VMK_FWMAP_AT_NONE, 0,
+					   "E820 table of %zu bytes reads as %zu 20-byte or %zu 24-byte "
+					   "entries and nothing tells which: give the entry size",
+					   len, len / 20, len / 24);
+			return -VMK_EINVAL;
+		}
+		if (err == 0 && len % 20 == 0 && len % 24 == 0 && len)
+			vmk_fwmap_diag_add(diag, VMK_FWMAP_WARN, VMK_FWMAP_AT_NONE, 0,
+					   "E820 entry size guessed: %zu bytes (%zu entries): only they "
+					   "all read as valid entries", entry_size, len / entry_size);
+		if (err == -VMK_EPARSE)
+			entry_size = 20;	/* the size check below reports it */
+	}
 	if (entry_size != 20 && entry_size != 24) {
 		vmk_fwmap_diag_add(diag, VMK_FWMAP_ERR, VMK_FWMAP_AT_NONE, 0,
 				   "E820 entry size %zu is neither 20 nor 24", entry_size);
@@ -134,8 +208,6 @@ int vmk_fwmap_parse_e820(struct vmk_fwmap *m, const void *buf, size_t len,
 				   len, entry_size);
 		return -VMK_EINVAL;
 	}
-	if (len && !buf)
-		return -VMK_EINVAL;
 	vmk_fwmap__begin(m, &u);
 	err = parse_entries(m, buf, len, entry_size, diag);
 	if (!err)

@@ -152,38 +152,95 @@ static bool plausible(const unsigned char *p)
 	       (d.attr & ~vmk_fwmap__efi_known_attrs()) == 0;
 }
 
-static bool size_fits(const unsigned char *p, size_t len, size_t desc_size)
+/*
+ * Every descriptor plausible under desc_size (loose); with strict, the
+ * bytes past the 40 the descriptor defines are zero too, as firmware
+ * leaves its padding.
+ */
+static bool size_fits(const unsigned char *p, size_t len, size_t desc_size, bool strict)
 {
 	size_t off;
 
 	if (len == 0 || len % desc_size)
 		return false;
-	for (off = 0; off < len; off += desc_size)
+	for (off = 0; off < len; off += desc_size) {
 		if (!plausible(p + off))
 			return false;
+		if (!strict)
+			continue;
+		for (size_t k = VMK_EFI_DESC_MIN_SIZE; k < desc_size; k++)
+			if (p[off + k])
+				return false;
+	}
 	return true;
+}
+
+#define GUESS_MAX	((256 - VMK_EFI_DESC_MIN_SIZE) / 8 + 1)
+
+/*
+ * The sizes that explain the blob: strictly (zero padding) if any size
+ * does, else loosely; a size that is a multiple of another candidate is
+ * dropped, since reading with it would skip the descriptors in between.
+ * Returns the count, sizes ascending in out[].
+ */
+static size_t candidates(const unsigned char *p, size_t len, size_t out[GUESS_MAX])
+{
+	size_t n = 0;
+
+	for (int strict = 1; strict >= 0 && n == 0; strict--) {
+		for (size_t s = VMK_EFI_DESC_MIN_SIZE; s <= 256; s += 8) {
+			bool multiple = false;
+
+			for (size_t k = 0; k < n; k++)
+				multiple |= s % out[k] == 0;
+			if (!multiple && size_fits(p, len, s, strict))
+				out[n++] = s;
+		}
+	}
+	return n;
 }
 
 int vmk_fwmap_efi_guess_desc_size(const void *buf, size_t len, size_t *desc_size)
 {
-	size_t s;
+	size_t c[GUESS_MAX], n;
 
 	if (!buf || !len)
 		return -VMK_EPARSE;
-	/* edk2's 48 first: it is what almost every firmware reports. */
-	if (size_fits(buf, len, 48)) {
-		*desc_size = 48;
-		return 0;
+	n = candidates(buf, len, c);
+	if (n == 0)
+		return -VMK_EPARSE;
+	*desc_size = c[0];
+	return n == 1 ? 0 : -VMK_EEXIST;
+}
+
+int vmk_fwmap_parse_efi_guess(struct vmk_fwmap *m, const void *buf, size_t len,
+			      struct vmk_fwmap_diag *diag)
+{
+	size_t c[GUESS_MAX], n;
+
+	if (len && !buf)
+		return -VMK_EINVAL;
+	n = len ? candidates(buf, len, c) : 0;
+	if (n == 0) {
+		vmk_fwmap_diag_add(diag, VMK_FWMAP_ERR, VMK_FWMAP_AT_NONE, 0,
+				   "not a UEFI memory map: no descriptor size from 40 to 256 "
+				   "explains its %zu bytes (give the size)", len);
+		return -VMK_EPARSE;
 	}
-	if (size_fits(buf, len, 40)) {
-		*desc_size = 40;
-		return 0;
+	if (n > 1) {
+		char list[64];
+		struct vmk_outbuf ob;
+
+		vmk_outbuf_init(&ob, list, sizeof(list));
+		for (size_t k = 0; k < n; k++)
+			vmk_out_printf(&ob.out, "%s%zu", k ? ", " : "", c[k]);
+		vmk_fwmap_diag_add(diag, VMK_FWMAP_ERR, VMK_FWMAP_AT_NONE, 0,
+				   "ambiguous UEFI descriptor size: %s bytes all fit the %zu bytes "
+				   "(give the size)", list, len);
+		return -VMK_EEXIST;
 	}
-	for (s = 56; s <= 256; s += 8) {
-		if (size_fits(buf, len, s)) {
-			*desc_size = s;
-			return 0;
-		}
-	}
-	return -VMK_EPARSE;
+	vmk_fwmap_diag_add(diag, VMK_FWMAP_WARN, VMK_FWMAP_AT_NONE, 0,
+			   "UEFI descriptor size guessed: %zu bytes (%zu descriptors)",
+			   c[0], len / c[0]);
+	return vmk_fwmap_parse_efi(m, buf, len, c[0], VMK_EFI_DESC_VERSION, diag);
 }

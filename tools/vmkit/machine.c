@@ -150,14 +150,10 @@ int machine_parse(struct machine *mc, const char *path, const void *buf, size_t 
 			size_t dsz = efi_desc_size;
 
 			mc->format_name = "efi";
-			ret = dsz ? 0 : vmk_fwmap_efi_guess_desc_size(buf, len, &dsz);
-			if (ret)
-				vmk_fwmap_diag_add(&mc->diag, VMK_FWMAP_ERR, VMK_FWMAP_AT_NONE, 0,
-						   "not a UEFI memory map: no descriptor size fits its %zu bytes (give --desc-size)",
-						   len);
-			else
-				ret = vmk_fwmap_parse_efi(&mc->map, buf, len, dsz, VMK_EFI_DESC_VERSION,
-							  &mc->diag);
+			/* The guess warns with the size it took and refuses ambiguity. */
+			ret = dsz ? vmk_fwmap_parse_efi(&mc->map, buf, len, dsz, VMK_EFI_DESC_VERSION,
+							&mc->diag)
+				  : vmk_fwmap_parse_efi_guess(&mc->map, buf, len, &mc->diag);
 		} else {
 			mc->format_name = "efi-text";
 			ret = vmk_fwmap_parse_efi_text(&mc->map, buf, len, &mc->diag);
