@@ -3,7 +3,7 @@
 #   make              libvmkit.a and the vmkit tool
 #   make run          the main job on the embedded default machine
 #   make check        every test (SAN=1: ASan+UBSan build, TSAN=1: ThreadSanitizer)
-#   make bench        benchmarks; figures in bench/out/latest.json
+#   make bench        benchmarks of the release build (VMK_DEBUG=0); figures in bench/out/latest.json
 #   make freestanding compile the core for x86_64 and aarch64 with gcc and clang
 #   make install      headers, libvmkit.a, vmkit, vmkit(1), vmkit.pc
 #                     under $(DESTDIR)$(PREFIX) (default /usr/local); make uninstall
@@ -23,11 +23,17 @@ ifeq ($(TSAN),1)
 BUILD   := build-tsan
 SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
 endif
+# REL=1: the release build benchmarks measure (invariant assertions out).
+REL     ?= 0
+ifeq ($(REL),1)
+BUILD   := build-rel
+RELFLAGS := -DVMK_DEBUG=0
+endif
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 OPT     ?= -O2 -g
-CFLAGS_CORE := -std=c11 $(OPT) $(WARN) -Iinclude -fno-strict-aliasing $(SANFLAGS)
-CFLAGS_HOST := -std=gnu11 $(OPT) $(WARN) -Wno-missing-prototypes -Iinclude -Isim -Itests $(SANFLAGS) -D_GNU_SOURCE
+CFLAGS_CORE := -std=c11 $(OPT) $(WARN) -Iinclude -fno-strict-aliasing $(SANFLAGS) $(RELFLAGS)
+CFLAGS_HOST := -std=gnu11 $(OPT) $(WARN) -Wno-missing-prototypes -Iinclude -Isim -Itests $(SANFLAGS) $(RELFLAGS) -D_GNU_SOURCE
 LDLIBS_HOST := -lfdt -lpthread -lm
 TEST_LIBS := -lcmocka
 
@@ -140,9 +146,23 @@ check: test-bin $(if $(TEST_SH),check-deps)
 	@VMKIT_BIN=$(abspath $(VMKIT)) VMKIT_BUILD_DIR=$(abspath $(BUILD)) \
 		sh tests/run-tests.sh $(TEST_BIN) $(FUZZ_REPLAY) $(TEST_SH)
 
+# Benchmarks measure the release build (VMK_DEBUG=0, -O2); BENCH_DEBUG=1
+# measures the debug build instead, into bench/out/debug.json.
+BENCH_DEBUG ?= 0
+ifeq ($(BENCH_DEBUG),1)
 bench: deps $(BUILD)/bench/vmkit-bench
 	@mkdir -p bench/out
-	$(BUILD)/bench/vmkit-bench --json bench/out/latest.json
+	$(BUILD)/bench/vmkit-bench --json bench/out/debug.json $(BENCH_ARGS)
+else ifeq ($(REL),1)
+bench: deps $(BUILD)/bench/vmkit-bench
+	@mkdir -p bench/out
+	$(BUILD)/bench/vmkit-bench --json bench/out/latest.json $(BENCH_ARGS)
+else
+bench:
+	@$(MAKE) --no-print-directory REL=1 bench
+endif
+$(BUILD)/bench/main.o: CFLAGS_HOST += -DBENCH_OPT='"$(OPT)"'
+
 
 # Compile every core file for every architecture with both compilers, with
 # only the compiler's own freestanding headers reachable (-nostdinc). The
@@ -192,6 +212,6 @@ uninstall:
 	-rmdir $(DESTDIR)$(PREFIX)/include/vmkit 2>/dev/null
 
 clean:
-	rm -rf build build-san build-tsan examples/embed/build
+	rm -rf build build-san build-tsan build-rel examples/embed/build
 
 -include $(shell find build build-san build-tsan -name '*.d' 2>/dev/null)

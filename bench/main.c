@@ -7,6 +7,17 @@
 #include <time.h>
 
 #include "sim.h"
+#include <vmkit/config.h>
+
+/* What was measured: a release build unless `make bench BENCH_DEBUG=1`. */
+#if VMK_DEBUG
+#define BENCH_BUILD "debug (VMK_DEBUG=1)"
+#else
+#define BENCH_BUILD "release (VMK_DEBUG=0)"
+#endif
+#ifndef BENCH_OPT
+#define BENCH_OPT "?"
+#endif
 
 #define MAX_BENCH 64
 #define MAX_FIG 256
@@ -111,7 +122,7 @@ static int write_json(const char *path)
 		perror(path);
 		return -1;
 	}
-	fprintf(f, "{\n");
+	fprintf(f, "{\n  \"build\": \"%s, %s\",\n", BENCH_BUILD, BENCH_OPT);
 	for (int i = 0; i < nfig; i++) {
 		struct fig *g = &figs[i];
 
@@ -145,6 +156,7 @@ int main(int argc, char **argv)
 		}
 	}
 	vmk_sim_install();
+	printf("build: %s, %s\n", BENCH_BUILD, BENCH_OPT);
 	printf("%-48s %17s  %9s\n", "benchmark (median)", "per op", "vs base");
 	for (int i = 0; i < nbench; i++) {
 		if (only && !strstr(benches[i].name, only))
