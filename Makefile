@@ -47,7 +47,7 @@ FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
 SIM_OBJ   := $(SIM_SRC:%.c=$(BUILD)/%.o)
-TOOL_OBJ  := $(TOOL_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/default_machine.o
+TOOL_OBJ  := $(TOOL_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/default_machine.o $(BUILD)/gen/default_boot.o
 TEST_COMMON_OBJ := $(TEST_COMMON:%.c=$(BUILD)/%.o)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%-replay)
@@ -57,6 +57,7 @@ SIMLIB    := $(BUILD)/libvmksim.a
 VMKIT     := $(BUILD)/vmkit
 
 DEFAULT_MACHINE := examples/machines/qemu-q35-ovmf-x86_64-4G.efimap
+DEFAULT_BOOT    := examples/machines/q35-4G.machine
 
 .SECONDARY:
 .PHONY: all run check check-deps test-bin bench freestanding fuzz deps fuzz-deps clean install uninstall
@@ -90,6 +91,12 @@ $(BUILD)/gen/default_machine.c: $(DEFAULT_MACHINE) tools/embed.sh
 	@mkdir -p $(dir $@)
 	sh tools/embed.sh $(DEFAULT_MACHINE) vmkit_default_machine > $@
 $(BUILD)/gen/default_machine.o: $(BUILD)/gen/default_machine.c
+	$(CC) $(CFLAGS_HOST) -c $< -o $@
+# The machine description `vmkit boot` (and `make run`) uses without a file.
+$(BUILD)/gen/default_boot.c: $(DEFAULT_BOOT) tools/embed.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed.sh $(DEFAULT_BOOT) vmkit_default_boot > $@
+$(BUILD)/gen/default_boot.o: $(BUILD)/gen/default_boot.c
 	$(CC) $(CFLAGS_HOST) -c $< -o $@
 
 $(LIB): $(CORE_OBJ)
@@ -133,7 +140,7 @@ fuzz: fuzz-deps $(FUZZ_SRC:fuzz/%.c=build/fuzz/%-fuzzer)
 	done
 
 run: all
-	$(VMKIT) memmap
+	$(VMKIT) boot
 
 test-bin: deps $(TEST_BIN) $(FUZZ_REPLAY) $(VMKIT)
 

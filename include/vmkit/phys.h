@@ -379,6 +379,23 @@ void vmk_phys_print_segments(struct vmk_out *out);
 /* Everything above as one JSON object (bad frames included: quiescent). */
 void vmk_phys_print_json(struct vmk_out *out);
 
+/* What vmk_phys_peek() reports about a frame. */
+struct vmk_phys_peek {
+	enum vmk_page_state state;
+	unsigned int domain, pool;
+	bool lazy;			/* its chunk's records await lazy init */
+	unsigned int order;		/* FREE: order of the free block holding it */
+	vmk_paddr_t run_start, run_end;	/* frames known to share the state: the free
+					 * block, the lazy chunk, or the frame itself */
+};
+
+/*
+ * Describe the frame holding pa without initialising any record (a lazy
+ * chunk reports FREE as one max-order block, or RESERVED). Returns 0, or
+ * -VMK_ENOENT if pa is in no segment. Quiescent (reports, debuggers).
+ */
+int vmk_phys_peek(vmk_paddr_t pa, struct vmk_phys_peek *pk);
+
 /* Name of a pool ("DEFAULT", "DMA32", "DMA"). */
 const char *vmk_pool_name(unsigned int pool);
 

@@ -13,8 +13,10 @@ int vmkit_cmd_iomem(int argc, char **argv);
 int vmkit_cmd_kexec_plan(int argc, char **argv);
 int vmkit_cmd_phys(int argc, char **argv);
 int vmkit_cmd_ptdump(int argc, char **argv);
+int vmkit_cmd_boot(int argc, char **argv);
 
 static const struct vmkit_cmd commands[] = {
+	{ "boot", vmkit_cmd_boot, "simulate a whole boot on a machine description: phases, /proc/iomem, buddyinfo, mappings, accounting, --svg" },
 	{ "memmap", vmkit_cmd_memmap, "ingest a firmware memory map, run memblock, print map, regions, /proc/iomem, summary" },
 	{ "iomem", vmkit_cmd_iomem, "parse /proc/iomem text and render it back, as JSON or as usable RAM" },
 	{ "kexec-plan", vmkit_cmd_kexec_plan, "place kexec/kdump segments in memory the next kernel does not need" },

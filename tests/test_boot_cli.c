@@ -1,0 +1,364 @@
+/*
+ * End-to-end tests of `vmkit boot`: the embedded default machine's report
+ * against figures computed here from the independent listing of its UEFI
+ * map and from its description, machine descriptions with inline memory
+ * and NUMA nodes (1 TiB), the picture, and description and usage errors.
+ */
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "cli_util.h"
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* The value of "key":N after the first occurrence of section in json. */
+static uint64_t field_in(const char *json, const char *section, const char *key)
+{
+	const char *s = strstr(json, section);
+
+	assert_non_null(s);
+	return json_u64_field(s, key);
+}
+
+static const char *const cats[] = {
+	"free", "free_nofree_pool", "kernel_image", "preloads_kept", "page_array", "page_tables",
+	"nofree", "percpu", "allocated_other", "crash_kernel", "firmware_reserved",
+	"early_reserved", "reserved_other", "nomap", "bad", "unmanaged",
+};
+
+/* Sum of the accounting categories, read one by one from the JSON. */
+static uint64_t category_sum(const char *json)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < sizeof(cats) / sizeof(cats[0]); i++)
+		sum += field_in(json, "\"categories\"", cats[i]);
+	return sum;
+}
+
+/* Memory per the boot policy, from the text listing of the embedded UEFI map. */
+static uint64_t listing_ram(uint64_t *nomap)
+{
+	char *text = th_read_data("memmaps/qemu-q35-ovmf-x86_64-4G.txt", NULL);
+	char *save = NULL;
+	uint64_t b[16] = { 0 };
+
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned type;
+		char name[64];
+		unsigned long long first, last;
+
+		if (line[0] == '#')
+			continue;
+		assert_int_equal(sscanf(line, "%u %63s phys %llx-%llx", &type, name, &first, &last), 4);
+		assert_true(type < 16);
+		b[type] += last - first + 1;
+	}
+	free(text);
+	*nomap = b[5] + b[6] + b[10];
+	/* RAM kinds, ACPI reclaim, and the NOMAP runtime services and NVS. */
+	return b[1] + b[2] + b[3] + b[4] + b[7] + b[9] + b[5] + b[6] + b[10];
+}
+
+/* Bytes of the mappings with page size ps and protection prot ("r-x"). */
+static uint64_t mapped(const char *json, uint64_t ps, const char *prot)
+{
+	const char *p = strstr(json, "\"mappings\":[");
+	const char *end;
+	uint64_t bytes = 0;
+	char want[64];
+
+	assert_non_null(p);
+	end = strchr(p, ']');
+	snprintf(want, sizeof(want), "{\"page_size\":%llu,\"prot\":\"%s\"", (unsigned long long)ps, prot);
+	while ((p = strstr(p, want)) && p < end) {
+		bytes += json_u64_field(p, "bytes");
+		p++;
+	}
+	return bytes;
+}
+
+static void test_default_machine_accounting(void **state)
+{
+	struct cli_result r;
+	uint64_t nomap, ram = listing_ram(&nomap);
+
+	(void)state;
+	r = cli_run(ARGS("boot", "--json"));
+	assert_int_equal(r.status, 0);
+	/* Every byte in exactly one category: the categories add up to the listing's RAM. */
+	assert_true(category_sum(r.out) == ram);
+	assert_true(field_in(r.out, "\"accounting\"", "ram") == ram);
+	assert_non_null(strstr(r.out, "\"consistent\":true"));
+	assert_true(field_in(r.out, "\"categories\"", "nomap") == nomap);
+	/* From the description: text 12M rodata 5M data 2M bss 5M; crashkernel=256M. */
+	assert_true(field_in(r.out, "\"categories\"", "kernel_image") == 24 * VMK_MiB);
+	assert_true(field_in(r.out, "\"categories\"", "crash_kernel") == 256 * VMK_MiB);
+	/* Kept preloads: 96K, 3300K and the 500K bundle (5 updates), whole pages. */
+	assert_true(field_in(r.out, "\"categories\"", "preloads_kept") ==
+		    (96 + 3300 + 500) * VMK_KiB);
+	assert_true(field_in(r.out, "\"categories\"", "early_reserved") > 0);
+	assert_true(field_in(r.out, "\"categories\"", "page_tables") > 0);
+	assert_true(field_in(r.out, "\"categories\"", "free") > 3 * VMK_GiB);
+	cli_free(&r);
+}
+
+static void test_default_machine_mappings(void **state)
+{
+	struct cli_result r;
+
+	(void)state;
+	r = cli_run(ARGS("boot", "--json"));
+	assert_int_equal(r.status, 0);
+	/* Text: 12 MiB in 2 MiB pages, read-execute; rodata 5 MiB read-only. */
+	assert_true(mapped(r.out, 2 * VMK_MiB, "r-x") == 12 * VMK_MiB);
+	assert_true(mapped(r.out, 4096, "r-x") == 0);
+	assert_true(mapped(r.out, 2 * VMK_MiB, "r--") + mapped(r.out, 4096, "r--") == 5 * VMK_MiB);
+	assert_true(mapped(r.out, 2 * VMK_MiB, "rwx") + mapped(r.out, 4096, "rwx") +
+		    mapped(r.out, VMK_GiB, "rwx") == 0);
+	assert_true(json_u64_field(r.out, "wx_bytes") == 0);
+	assert_true(json_u64_field(r.out, "unmapped_bytes") == 0);
+	/* 4 GiB q35: RAM above 4 GiB is [4G, 6G): two 1 GiB direct-map pages. */
+	assert_true(mapped(r.out, VMK_GiB, "rw-") == 2 * VMK_GiB);
+	cli_free(&r);
+}
+
+static void test_text_report(void **state)
+{
+	static const char *const want[] = {
+		"phases:", "fwmap", "memblock", "handover", "pagetables", "total",
+		"/proc/iomem:", "Kernel image", "Crash kernel", "System RAM",
+		"/proc/buddyinfo:", "Node 0, pool", "kernel mappings by size and permission",
+		"W^X: no page is both writable and executable", "(equal)",
+		"/boot/firmware/intel-ucode.bin", "cpu_microcode",
+	};
+	struct cli_result r;
+
+	(void)state;
+	r = cli_run(ARGS("boot"));
+	assert_int_equal(r.status, 0);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!strstr(r.out, want[i]))
+			fail_msg("boot report lacks \"%s\"", want[i]);
+	assert_null(strstr(r.out, "MISMATCH"));
+	cli_free(&r);
+}
+
+static char tmpdir[64];
+
+static const char *write_tmp(const char *name, const char *text)
+{
+	static char path[128];
+	FILE *f;
+
+	if (!tmpdir[0]) {
+		snprintf(tmpdir, sizeof(tmpdir), "/tmp/vmk-boot-XXXXXX");
+		assert_non_null(mkdtemp(tmpdir));
+	}
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* 1 TiB in four nodes from memory lines; RAM is their sum, computed here. */
+static void test_numa_1t(void **state)
+{
+	static const char desc[] =
+		"arch x86_64\n"
+		"memory 0x0 0x9f000\n"
+		"memory 0x100000 0x7ff00000\n"
+		"memory 0x100000000 0xff80000000 usable  # the rest\n"
+		"node 0 0 0x4000000000\nnode 1 0x4000000000 0x4000000000\n"
+		"node 2 0x8000000000 0x4000000000\nnode 3 0xc000000000 0x4080000000\n"
+		"cpus 8\nnode-cpus 1 2-3\nnode-cpus 2 4,5\nnode-cpus 3 6-7\n"
+		"kernel text=16M rodata=4M data=4M bss=8M\n"
+		"cmdline crashkernel=1G\n";
+	uint64_t ram = 0x9f000 + 0x7ff00000ull + 0xff80000000ull;
+	struct cli_result r;
+	char svg[128], *pic;
+	size_t len;
+
+	(void)state;
+	write_tmp("x", "");
+	snprintf(svg, sizeof(svg), "%s/1t.svg", tmpdir);
+	r = cli_run(ARGS("boot", write_tmp("numa.machine", desc), "--json", "--svg", svg));
+	assert_int_equal(r.status, 0);
+	assert_true(json_u64_field(r.out, "nodes") == 4);
+	assert_true(category_sum(r.out) == ram);
+	assert_non_null(strstr(r.out, "\"consistent\":true"));
+	assert_true(field_in(r.out, "\"categories\"", "crash_kernel") == VMK_GiB);
+	assert_true(field_in(r.out, "\"categories\"", "kernel_image") == 32 * VMK_MiB);
+	/* 1 TiB direct map: mostly 1 GiB pages. */
+	assert_true(mapped(r.out, VMK_GiB, "rw-") >= 1000 * VMK_GiB);
+	/* Lazy init: the page array was not initialised (frames still lazy). */
+	assert_true(field_in(r.out, "\"phys\"", "lazy") > 0);
+	cli_free(&r);
+	/* The picture: one band per node, the legend, a page-sized file. */
+	pic = th_read_file(svg, &len);
+	assert_true(len < 400 * 1024);
+	for (int n = 0; n < 4; n++) {
+		char h[16];
+
+		snprintf(h, sizeof(h), "node %d:", n);
+		assert_non_null(strstr(pic, h));
+	}
+	assert_non_null(strstr(pic, "kernel image"));
+	assert_non_null(strstr(pic, "#d62728"));	/* the kernel stays visible on 1 TiB */
+	assert_non_null(strstr(pic, "crash kernel"));
+	assert_non_null(strstr(pic, "</svg>"));
+	free(pic);
+	unlink(svg);
+}
+
+/* The firmware file is found next to the description. */
+static void test_firmware_relative(void **state)
+{
+	char *map;
+	size_t len;
+	FILE *f;
+	char path[160];
+	struct cli_result r;
+
+	(void)state;
+	map = th_read_data("memmaps/qemu-virt-aavmf-aarch64-1G.efimap", &len);
+	write_tmp("x.machine", "");
+	snprintf(path, sizeof(path), "%s/virt.efimap", tmpdir);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	fwrite(map, 1, len, f);
+	fclose(f);
+	free(map);
+	r = cli_run(ARGS("boot", write_tmp("virt.machine", "arch arm64\nfirmware virt.efimap efi\ncpus 2\n"), "--json"));
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "\"arch\":\"arm64\""));
+	assert_non_null(strstr(r.out, "\"consistent\":true"));
+	assert_true(field_in(r.out, "\"categories\"", "early_reserved") == 0);
+	cli_free(&r);
+}
+
+static void test_svg_256m(void **state)
+{
+	static const char *const legend[] = {
+		"kernel image", "page tables", "NOFREE", "per-CPU areas", "preloads kept", "preloads freed",
+		"firmware reserved", "no-map", "bad", "free, by buddy order",
+	};
+	struct cli_result r;
+	char svg[128], *pic;
+
+	(void)state;
+	write_tmp("x", "");
+	snprintf(svg, sizeof(svg), "%s/256m.svg", tmpdir);
+	r = cli_run(ARGS("boot", "examples/machines/q35-256M.machine", "--svg", svg));
+	assert_int_equal(r.status, 0);
+	pic = th_read_file(svg, NULL);
+	assert_true(!strncmp(pic, "<svg ", 5));
+	for (size_t i = 0; i < sizeof(legend) / sizeof(legend[0]); i++)
+		if (!strstr(pic, legend[i]))
+			fail_msg("legend lacks \"%s\"", legend[i]);
+	/* The kernel, the kept preloads and the no-map runtime ranges are drawn. */
+	assert_non_null(strstr(pic, "fill=\"#d62728\"/>"));
+	assert_non_null(strstr(pic, "fill=\"#1f77b4\"/>"));
+	assert_non_null(strstr(pic, "fill=\"#2f4f4f\"/>"));
+	assert_non_null(strstr(pic, ">0x0</text>"));
+	free(pic);
+	unlink(svg);
+	cli_free(&r);
+}
+
+static void expect_error(const char *desc, int status, const char *msg)
+{
+	struct cli_result r = cli_run(ARGS("boot", write_tmp("bad.machine", desc)));
+
+	if (r.status != status || !strstr(r.err, msg))
+		fail_msg("description:\n%s\nstatus %d, stderr: %s (wanted %d and \"%s\")", desc, r.status,
+			 r.err, status, msg);
+	cli_free(&r);
+}
+
+static void test_description_errors(void **state)
+{
+	(void)state;
+	expect_error("arch x86_64\n", 1, "no memory");
+	expect_error("memory 0 1G\nfrobnicate 3\n", 1, "bad.machine:2: unknown directive 'frobnicate'");
+	expect_error("memory 0 1G\nfirmware x.efimap\n", 1, ":2: firmware: the memory is already given");
+	expect_error("memory 0 1G\nmodule zfs.ko elf 1M\n", 1, ":2: 'zfs.ko': the loader records full paths");
+	expect_error("memory 0 1G\nmodule /a.ko elf 1M\nmodule /a.ko elf 1M\n", 1, ":3: '/a.ko' is preloaded twice");
+	expect_error("memory 0 1G\nucode signature=1 revision=2\n", 1, "'ucode' lines without a 'microcode PATH' bundle");
+	expect_error("memory 0 1G\nmicrocode /u.bin\n", 1, "'microcode' without any 'ucode' line");
+	expect_error("memory 0 1G\nucode size=1001\n", 1, "multiple of 16");
+	expect_error("memory 0 1G\narch sparc\n", 1, ":2: arch: want x86_64 or arm64");
+	expect_error("memory 0 1G\ncpus 65\n", 1, ":2: cpus: 65 is not from 1 to 64");
+	expect_error("memory 0 1G\nnode 9 0 1G\n", 1, ":2: node: 9 is not a node");
+	expect_error("memory 0 1G\nkernel at=0x1001000\n", 1, ":2: kernel: at= must be 2 MiB aligned");
+	expect_error("memory 0 1G\nmemory 1G 0\n", 1, ":2: memory: empty or wrapping range");
+	expect_error("memory 0 1G\ncmdline crashkernel=2G\n", 1, "crashkernel");
+	expect_error("firmware /nonexistent/map.efimap\n", 1, "/nonexistent/map.efimap");
+	expect_error("memory 0 64M\nkernel text=100M\n", 1, "no room for the kernel image");
+}
+
+static void test_usage_errors(void **state)
+{
+	const char *const *bad[] = {
+		ARGS("boot", "--frob"),
+		ARGS("boot", "a.machine", "b.machine"),
+		ARGS("boot", "--svg"),
+	};
+	struct cli_result r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = cli_run(bad[i]);
+		assert_int_equal(r.status, 2);
+		cli_free(&r);
+	}
+	r = cli_run(ARGS("boot", "--help"));
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "usage: vmkit boot"));
+	cli_free(&r);
+}
+
+/* The command line keeps its spacing and stops at a comment. */
+static void test_cmdline(void **state)
+{
+	struct cli_result r;
+
+	(void)state;
+	r = cli_run(ARGS("boot", write_tmp("c.machine", "memory 0 1G\ncmdline   a=1  b=\"x y\"  # note\n"), "--json"));
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "\"cmdline\":\"a=1  b=\\\"x y\\\"\""));
+	cli_free(&r);
+}
+
+static int cleanup(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	if (tmpdir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		if (system(cmd) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_machine_accounting),
+		cmocka_unit_test(test_default_machine_mappings),
+		cmocka_unit_test(test_text_report),
+		cmocka_unit_test(test_numa_1t),
+		cmocka_unit_test(test_firmware_relative),
+		cmocka_unit_test(test_svg_256m),
+		cmocka_unit_test(test_description_errors),
+		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_cmdline),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, cleanup);
+}

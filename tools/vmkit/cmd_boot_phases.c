@@ -1,0 +1,412 @@
+/*
+ * vmkit boot: the phases of a simulated boot, in the order a kernel runs
+ * them. Each phase is timed on its own; a phase the build cannot run yet
+ * says so (ran == false, why) instead of being faked.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <vmkit/boot.h>
+#include <vmkit/phys.h>
+#include <vmkit/pmap.h>
+
+#include "cmd_boot.h"
+#include "sim.h"
+
+#define POOL_NODES	8192
+#define POOL_NAMES	(512 * 1024)
+#define RW		(VMK_PROT_READ | VMK_PROT_WRITE)
+
+static const char *const phase_names[PH_NPHASES] = {
+	"fwmap", "memblock", "resources", "handover", "pagetables",
+	"kmem", "percpu", "microcode", "preloads",
+};
+
+const char *boot_phase_name(enum boot_phase p)
+{
+	return phase_names[p];
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int fail(const struct boot *b, const char *phase, const char *what, int err)
+{
+	fprintf(stderr, "vmkit boot: %s: %s: %s%s%s\n", b->name, phase, what, err ? ": " : "",
+		err ? vmk_strerror(err) : "");
+	return -1;
+}
+
+/* ---- memblock ---- */
+
+static int set_nodes(struct boot *b)
+{
+	const struct machine_desc *d = b->d;
+	int err;
+
+	if (!d->nnode)
+		return 0;
+	/* Memory no node line covers is on node 0. */
+	err = vmk_memblock_set_node(&b->mb, 0, VMK_PADDR_MAX, 0);
+	for (size_t i = 0; i < d->nnode && !err; i++)
+		err = vmk_memblock_set_node(&b->mb, d->node[i].base, d->node[i].size, (int)d->node[i].nid);
+	return err ? fail(b, "memblock", "NUMA node", err) : 0;
+}
+
+/* Kernel image and the preloaded files after it, page by page, as a loader lays them out. */
+static int place_kernel(struct boot *b)
+{
+	const struct machine_desc *d = b->d;
+	uint64_t img = machine_desc_image_size(d), off = img, total, min;
+	int err;
+
+	b->sect_size[0] = VMK_ALIGN_UP(d->text, VMK_PAGE_SIZE);
+	b->sect_size[1] = VMK_ALIGN_UP(d->rodata, VMK_PAGE_SIZE);
+	b->sect_size[2] = VMK_ALIGN_UP(d->data, VMK_PAGE_SIZE);
+	b->sect_size[3] = VMK_ALIGN_UP(d->bss, VMK_PAGE_SIZE);
+	for (int s = 1; s < 4; s++)
+		b->sect_off[s] = b->sect_off[s - 1] + b->sect_size[s - 1];
+	b->ksize = img;
+	b->npre = d->nmod;
+	for (size_t i = 0; i < d->nmod; i++) {
+		struct boot_preload *p = &b->pre[i];
+
+		p->mod = &d->mod[i];
+		p->size = strcmp(p->mod->type, "cpu_microcode") ? p->mod->size : boot_ucode_bundle_size(d);
+		p->pa = off;		/* relative until the image is placed */
+		off += VMK_ALIGN_UP(p->size, VMK_PAGE_SIZE);
+	}
+	total = off;
+	min = d->arch == MD_ARCH_X86_64 ? 16 * VMK_MiB : vmk_memblock_start_of_dram(&b->mb);
+	b->kbase = d->kernel_addr;
+	err = vmk_boot_reserve_kernel(&b->mb, total, 2 * VMK_MiB, min, d->kernel_fixed, &b->kbase);
+	if (err)
+		return fail(b, "memblock", "no room for the kernel image and its preloaded files", err);
+	for (size_t i = 0; i < b->npre; i++)
+		b->pre[i].pa += b->kbase;
+	b->preload_end = b->kbase + total;
+	return 0;
+}
+
+static int crashkernel(struct boot *b)
+{
+	struct vmk_crash_arch ca;
+	struct vmk_crashkernel ck;
+	char why[200];
+
+	if (!strstr(b->d->cmdline, "crashkernel="))
+		return 0;
+	vmk_crash_arch_defaults(b->d->arch == MD_ARCH_X86_64 ? VMK_KEXEC_ARCH_X86_64 : VMK_KEXEC_ARCH_ARM64,
+				&ca);
+	if (vmk_crashkernel_parse_cmdline(b->d->cmdline, vmk_memblock_phys_mem_size(&b->mb), &ca, &ck,
+					  why, sizeof(why))) {
+		fprintf(stderr, "vmkit boot: %s: cmdline: %s\n", b->name, why);
+		return -1;
+	}
+	if (vmk_crashkernel_reserve(&b->mb, &ck, &ca, &b->crash, why, sizeof(why))) {
+		fprintf(stderr, "vmkit boot: %s: crashkernel: %s\n", b->name, why);
+		return -1;
+	}
+	return 0;
+}
+
+static int phase_memblock(struct boot *b)
+{
+	int err;
+
+	vmk_memblock_init(&b->mb);
+	vmk_memblock_allow_resize(&b->mb, machine_back_ram(&b->mc.map));
+	err = vmk_boot_memblock_from_fwmap(&b->mb, &b->mc.map);
+	if (err)
+		return fail(b, "memblock", "from the firmware map", err);
+	if (!vmk_memblock_phys_mem_size(&b->mb))
+		return fail(b, "memblock", "the firmware map holds no RAM", 0);
+	if (set_nodes(b))
+		return -1;
+	if (b->d->arch == MD_ARCH_X86_64) {
+		/* Linux x86 keeps the first MiB (BIOS, real-mode trampoline) out of the allocator. */
+		b->early_base = 0;
+		b->early_size = VMK_MiB;
+		err = vmk_memblock_reserve(&b->mb, 0, VMK_MiB);
+		if (err)
+			return fail(b, "memblock", "reserving the first MiB", err);
+	}
+	if (place_kernel(b) || crashkernel(b))
+		return -1;
+	vmk_memblock_check(&b->mb);
+	snprintf(b->ph[PH_MEMBLOCK].note, sizeof(b->ph[PH_MEMBLOCK].note),
+		 "%zu memory regions, %zu reserved, kernel at 0x%llx", b->mb.memory.cnt,
+		 b->mb.reserved.cnt, (unsigned long long)b->kbase);
+	return 0;
+}
+
+/* Write the preloaded files' contents into simulated RAM (the loader's job). */
+static int load_preloads(struct boot *b)
+{
+	for (size_t i = 0; i < b->npre; i++) {
+		struct boot_preload *p = &b->pre[i];
+
+		for (uint64_t off = 0; off < p->size; off += VMK_PAGE_SIZE) {
+			unsigned char *h = vmk_sim_phys_to_virt(p->pa + off);
+
+			if (!h)
+				return fail(b, "memblock", "preloaded file outside simulated RAM", 0);
+		}
+		if (!strcmp(p->mod->type, "cpu_microcode")) {
+			/* Simulated RAM is one host mapping per range: the file is contiguous. */
+			boot_ucode_bundle_write(b->d, vmk_sim_phys_to_virt(p->pa));
+		} else {
+			unsigned char *h = vmk_sim_phys_to_virt(p->pa);
+
+			memcpy(h, "\177ELF", 4);
+		}
+	}
+	return 0;
+}
+
+/* ---- /proc/iomem ---- */
+
+static int phase_resources(struct boot *b)
+{
+	int err;
+
+	b->nodes = calloc(POOL_NODES, sizeof(*b->nodes));
+	b->names = malloc(POOL_NAMES);
+	if (!b->nodes || !b->names)
+		return fail(b, "resources", "out of memory", 0);
+	vmk_resource_pool_init(&b->pool, b->nodes, POOL_NODES, b->names, POOL_NAMES);
+	vmk_iomem_root_init(&b->root);
+	err = vmk_boot_resources_from_fwmap(&b->root, &b->pool, &b->mc.map);
+	if (!err && b->crash.main.end > b->crash.main.base)
+		err = vmk_crashkernel_insert_resources(&b->root, &b->crash, &b->crash_res[0], &b->crash_res[1]);
+	if (!err)
+		err = vmk_boot_resources_add_reserved(&b->root, &b->pool, &b->mb, b->kbase, b->ksize);
+	if (err)
+		return fail(b, "resources", "resource tree", err);
+	snprintf(b->ph[PH_RESOURCES].note, sizeof(b->ph[PH_RESOURCES].note), "%zu resources",
+		 vmk_resource_check(&b->root));
+	return 0;
+}
+
+/* ---- hand-over ---- */
+
+static void snapshot(struct boot *b)
+{
+	b->nmem = VMK_MIN(b->mb.memory.cnt, (size_t)BOOT_MAX_REGIONS);
+	b->nresv = VMK_MIN(b->mb.reserved.cnt, (size_t)BOOT_MAX_REGIONS);
+	for (size_t i = 0; i < b->nmem; i++) {
+		const struct vmk_memblock_region *r = &b->mb.memory.regions[i];
+
+		b->mem[i] = (struct boot_region){ r->base, r->size, r->flags, r->nid };
+	}
+	for (size_t i = 0; i < b->nresv; i++) {
+		const struct vmk_memblock_region *r = &b->mb.reserved.regions[i];
+
+		b->resv[i] = (struct boot_region){ r->base, r->size, r->flags, r->nid };
+	}
+	b->ram = vmk_memblock_phys_mem_size(&b->mb);
+}
+
+static int phase_handover(struct boot *b, bool eager)
+{
+	struct vmk_phys_init_args args = { b->d->bad, b->d->nbad, eager };
+	int err;
+
+	if (b->mb.memory.cnt > BOOT_MAX_REGIONS || b->mb.reserved.cnt > BOOT_MAX_REGIONS)
+		return fail(b, "handover", "more memblock regions than the report keeps", 0);
+	snapshot(b);
+	err = vmk_phys_init(&b->mb, &args);
+	if (err)
+		return fail(b, "handover", "vmk_phys_init", err);
+	snprintf(b->ph[PH_HANDOVER].note, sizeof(b->ph[PH_HANDOVER].note), "%u segments, %s page records",
+		 vmk_phys_boot_report()->nsegs, eager ? "eager" : "lazy");
+	return 0;
+}
+
+/* ---- kernel page tables ---- */
+
+static void add_vrange(struct boot *b, uint64_t va, uint64_t size, const char *what)
+{
+	if (b->nvr < BOOT_MAX_VRANGES)
+		b->vr[b->nvr++] = (struct boot_vrange){ va, size, what };
+}
+
+/* Map [pa, end) at va with the largest pages alignment allows. */
+static int map_run(struct vmk_pmap *k, uint64_t va, uint64_t pa, uint64_t end, uint32_t prot)
+{
+	int r = 0;
+
+	while (pa < end && !r) {
+		uint64_t left = end - pa;
+
+		if (!(pa & (VMK_GiB - 1)) && !(va & (VMK_GiB - 1)) && left >= VMK_GiB) {
+			r = vmk_pmap_enter_large(k, va, pa, VMK_GiB, prot, VMK_PMAP_ENTER_NOREPLACE);
+			pa += VMK_GiB, va += VMK_GiB;
+		} else if (!(pa & (2 * VMK_MiB - 1)) && !(va & (2 * VMK_MiB - 1)) && left >= 2 * VMK_MiB) {
+			r = vmk_pmap_enter_large(k, va, pa, 2 * VMK_MiB, prot, VMK_PMAP_ENTER_NOREPLACE);
+			pa += 2 * VMK_MiB, va += 2 * VMK_MiB;
+		} else {
+			r = vmk_pmap_enter(k, va, pa, prot, VMK_PMAP_ENTER_NOREPLACE);
+			pa += VMK_PAGE_SIZE, va += VMK_PAGE_SIZE;
+		}
+	}
+	return r;
+}
+
+/* The direct map: all RAM but NOMAP, write-back, never executable. */
+static int map_direct(struct boot *b, struct vmk_pmap *k)
+{
+	for (size_t i = 0; i < b->nmem;) {
+		uint64_t base, end;
+		size_t j = i;
+		int r;
+
+		if (b->mem[i].flags & VMK_MEMBLOCK_NOMAP) {
+			i++;
+			continue;
+		}
+		end = b->mem[i].base + b->mem[i].size;
+		while (j + 1 < b->nmem && !(b->mem[j + 1].flags & VMK_MEMBLOCK_NOMAP) && b->mem[j + 1].base == end) {
+			j++;
+			end = b->mem[j].base + b->mem[j].size;
+		}
+		base = VMK_ALIGN_UP(b->mem[i].base, VMK_PAGE_SIZE);
+		end = VMK_ALIGN_DOWN(end, VMK_PAGE_SIZE);
+		i = j + 1;
+		if (base >= end)
+			continue;
+		r = map_run(k, b->dmap + base, base, end, RW);
+		if (r)
+			return fail(b, "pagetables", "direct map", r);
+		add_vrange(b, b->dmap + base, end - base, "direct map");
+	}
+	return 0;
+}
+
+/* The image by section, W^X: text RX, rodata R, data and bss RW, preloaded files RW. */
+static int map_image(struct boot *b, struct vmk_pmap *k)
+{
+	uint64_t end = b->preload_end - b->kbase, off = 0;
+	uint32_t prot_at[5] = { VMK_PROT_READ | VMK_PROT_EXEC, VMK_PROT_READ, RW, RW, RW };
+	uint64_t lim[5] = { b->sect_off[1], b->sect_off[2], b->sect_off[3], b->ksize, end };
+
+	while (off < end) {
+		int s = 0;
+		uint64_t run_end;
+		int r;
+
+		while (off >= lim[s])
+			s++;
+		/* Runs of equal protection: data, bss and the preloads are one RW run. */
+		run_end = lim[s];
+		while (s + 1 < 5 && run_end < end && prot_at[s + 1] == prot_at[s])
+			run_end = lim[++s];
+		r = map_run(k, b->kva + off, b->kbase + off, b->kbase + run_end, prot_at[s]);
+		if (r)
+			return fail(b, "pagetables", "kernel image", r);
+		off = run_end;
+	}
+	/* One range: the image's last 2 MiB leaf may also hold preloaded files. */
+	add_vrange(b, b->kva, end, "kernel image and preloaded files");
+	for (size_t i = 0; i < b->npre; i++)
+		b->pre[i].va = b->kva + (b->pre[i].pa - b->kbase);
+	return 0;
+}
+
+static int phase_pagetables(struct boot *b)
+{
+	struct vmk_pmap_config pc;
+	struct vmk_pmap_stats st;
+	int r;
+
+	memset(&pc, 0, sizeof(pc));
+	if (b->d->arch == MD_ARCH_X86_64) {
+		pc.arch = VMK_PMAP_ARCH_X86_64;
+		b->dmap = 0xffff888000000000ull;
+		b->kva = 0xffffffff80000000ull;
+	} else {
+		pc.arch = VMK_PMAP_ARCH_ARM64;
+		b->dmap = 0xffff000000000000ull;
+		b->kva = 0xffff800008000000ull;
+	}
+	pc.levels = 4;
+	pc.large_1g = true;
+	pc.nx = true;
+	pc.kva_start = b->dmap;
+	pc.kva_end = 0xfffffffffffff000ull;
+	r = vmk_pmap_bootstrap(&pc);
+	if (r)
+		return fail(b, "pagetables", "kernel pmap", r);
+	if (map_direct(b, vmk_pmap_kernel()) || map_image(b, vmk_pmap_kernel()))
+		return -1;
+	vmk_pmap_stats(vmk_pmap_kernel(), &st);
+	snprintf(b->ph[PH_PAGETABLES].note, sizeof(b->ph[PH_PAGETABLES].note),
+		 "%llu page-table pages (%llu spare), %llu/%llu/%llu mappings of 4K/2M/1G",
+		 (unsigned long long)st.ptps, (unsigned long long)st.spare_ptps,
+		 (unsigned long long)st.mappings[0], (unsigned long long)st.mappings[1],
+		 (unsigned long long)st.mappings[2]);
+	return 0;
+}
+
+/* ---- the driver ---- */
+
+static const char no_kmem[] = "not run: the kmem layer (include/vmkit/kmem.h) is not in this build";
+
+int boot_run(struct boot *b, const struct machine_desc *d, const char *dir, bool embedded, bool eager)
+{
+	double t;
+	int r;
+
+	b->d = d;
+	vmk_phys_reset();
+	vmk_sim_ram_reset();
+	vmk_sim_set_cpu_count(d->cpus);
+	for (unsigned int c = 0; c < d->cpus; c++)
+		vmk_phys_set_cpu_domain(c, d->cpu_node[c]);
+
+	t = now_ns();
+	r = machine_desc_load_map(d, dir, embedded, &b->mc);
+	b->have_map = true;
+	if (r)
+		return -1;
+	b->ph[PH_FWMAP].ns = now_ns() - t;
+	b->ph[PH_FWMAP].ran = true;
+	snprintf(b->ph[PH_FWMAP].note, sizeof(b->ph[PH_FWMAP].note), "%s: %zu entries read, %zu after sanitizing",
+		 b->mc.format_name, b->mc.entries_read, b->mc.map.n);
+
+#define PHASE(p, call) do {					\
+		t = now_ns();					\
+		if (call)					\
+			return -1;				\
+		b->ph[p].ns = now_ns() - t;			\
+		b->ph[p].ran = true;				\
+	} while (0)
+
+	PHASE(PH_MEMBLOCK, phase_memblock(b) || load_preloads(b));
+	PHASE(PH_RESOURCES, phase_resources(b));
+	PHASE(PH_HANDOVER, phase_handover(b, eager));
+	PHASE(PH_PAGETABLES, phase_pagetables(b));
+#undef PHASE
+	for (int p = PH_KMEM; p < PH_NPHASES; p++)
+		b->ph[p].why = no_kmem;
+	vmk_check_phys();
+	return 0;
+}
+
+void boot_free(struct boot *b)
+{
+	if (b->have_map)
+		machine_free(&b->mc);
+	free(b->nodes);
+	free(b->names);
+	b->nodes = NULL;
+	b->names = NULL;
+	vmk_phys_reset();
+	vmk_sim_ram_reset();
+}
