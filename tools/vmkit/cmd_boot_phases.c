@@ -238,7 +238,8 @@ static void add_vrange(struct boot *b, uint64_t va, uint64_t size, const char *w
 }
 
 /* Map [pa, end) at va with the largest pages alignment allows. */
-static int map_run(struct vmk_pmap *k, uint64_t va, uint64_t pa, uint64_t end, uint32_t prot)
+static int map_run(struct vmk_pmap *k, uint64_t va, uint64_t pa, uint64_t end, uint32_t prot,
+		   uint32_t large_flags)
 {
 	int r = 0;
 
@@ -246,10 +247,10 @@ static int map_run(struct vmk_pmap *k, uint64_t va, uint64_t pa, uint64_t end, u
 		uint64_t left = end - pa;
 
 		if (!(pa & (VMK_GiB - 1)) && !(va & (VMK_GiB - 1)) && left >= VMK_GiB) {
-			r = vmk_pmap_enter_large(k, va, pa, VMK_GiB, prot, VMK_PMAP_ENTER_NOREPLACE);
+			r = vmk_pmap_enter_large(k, va, pa, VMK_GiB, prot, VMK_PMAP_ENTER_NOREPLACE | large_flags);
 			pa += VMK_GiB, va += VMK_GiB;
 		} else if (!(pa & (2 * VMK_MiB - 1)) && !(va & (2 * VMK_MiB - 1)) && left >= 2 * VMK_MiB) {
-			r = vmk_pmap_enter_large(k, va, pa, 2 * VMK_MiB, prot, VMK_PMAP_ENTER_NOREPLACE);
+			r = vmk_pmap_enter_large(k, va, pa, 2 * VMK_MiB, prot, VMK_PMAP_ENTER_NOREPLACE | large_flags);
 			pa += 2 * VMK_MiB, va += 2 * VMK_MiB;
 		} else {
 			r = vmk_pmap_enter(k, va, pa, prot, VMK_PMAP_ENTER_NOREPLACE);
@@ -281,7 +282,7 @@ static int map_direct(struct boot *b, struct vmk_pmap *k)
 		i = j + 1;
 		if (base >= end)
 			continue;
-		r = map_run(k, b->dmap + base, base, end, RW);
+		r = map_run(k, b->dmap + base, base, end, RW, 0);
 		if (r)
 			return fail(b, "pagetables", "direct map", r);
 		add_vrange(b, b->dmap + base, end - base, "direct map");
@@ -307,7 +308,13 @@ static int map_image(struct boot *b, struct vmk_pmap *k)
 		run_end = lim[s];
 		while (s + 1 < 5 && run_end < end && prot_at[s + 1] == prot_at[s])
 			run_end = lim[++s];
-		r = map_run(k, b->kva + off, b->kbase + off, b->kbase + run_end, prot_at[s]);
+		/*
+		 * The writable run ends in the preloaded files, which are freed
+		 * piecewise where nothing may be allocated: its large pages keep
+		 * a spare page-table page for the demotion.
+		 */
+		r = map_run(k, b->kva + off, b->kbase + off, b->kbase + run_end, prot_at[s],
+			    prot_at[s] & VMK_PROT_WRITE ? VMK_PMAP_ENTER_KEEP_SPARE : 0);
 		if (r)
 			return fail(b, "pagetables", "kernel image", r);
 		off = run_end;
