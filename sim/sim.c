@@ -30,6 +30,20 @@ static char sim_fault_prefix[64];
 static unsigned long sim_fault_calls;
 static unsigned long sim_fault_injected;
 
+/*
+ * Interrupt state of each simulated CPU (thread), and the hooks vmkit
+ * called on it, so that a break-before-make window can be checked: from
+ * the intr_disable that opens it to the intr_restore that closes it, the
+ * TLB invalidation is the only hook allowed.
+ */
+static _Thread_local unsigned long sim_intr_depth;	/* intr_disable nesting */
+static _Thread_local unsigned long sim_hooks;		/* hook calls on this CPU */
+static _Thread_local unsigned long sim_hooks_snap;	/* at the last intr_disable / window TLBI */
+static _Thread_local bool sim_window_open;		/* after a window's TLBI, until intr_restore */
+static pthread_mutex_t sim_intr_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long sim_intr_viol;
+static char sim_intr_msg[256];
+
 static bool sim_log_stderr;
 static unsigned long sim_warn_count;
 static unsigned long sim_tlb_count;
@@ -72,9 +86,70 @@ void *vmk_sim_phys_to_virt(vmk_paddr_t pa)
 	return NULL;
 }
 
+static void intr_violation(const char *msg)
+{
+	pthread_mutex_lock(&sim_intr_lock);
+	if (sim_intr_viol++ == 0)
+		snprintf(sim_intr_msg, sizeof(sim_intr_msg), "cpu %u: %s", sim_cpu, msg);
+	pthread_mutex_unlock(&sim_intr_lock);
+}
+
+void vmk_sim_hook_called(void)
+{
+	sim_hooks++;
+}
+
+static unsigned long sim_intr_disable(void *ctx)
+{
+	(void)ctx;
+	sim_hooks_snap = sim_hooks;
+	return sim_intr_depth++;
+}
+
+static void sim_intr_restore(void *ctx, unsigned long state)
+{
+	(void)ctx;
+	if (sim_window_open && sim_hooks != sim_hooks_snap)
+		intr_violation("a hook ran in a break-before-make window after its TLB invalidation");
+	sim_window_open = false;
+	if (state + 1 != sim_intr_depth)
+		intr_violation("intr_restore does not match the last intr_disable");
+	sim_intr_depth = state;
+}
+
+bool vmk_sim_intr_enabled(void)
+{
+	return sim_intr_depth == 0;
+}
+
+void vmk_sim_bbm_tlbi_begin(void)
+{
+	if (sim_intr_depth == 0)
+		intr_violation("TLB invalidation of a break-before-make window with interrupts enabled");
+	else if (sim_hooks != sim_hooks_snap)
+		intr_violation("a hook ran in a break-before-make window before its TLB invalidation");
+}
+
+void vmk_sim_bbm_tlbi_end(void)
+{
+	sim_window_open = true;
+	sim_hooks_snap = sim_hooks;
+}
+
+unsigned long vmk_sim_intr_violations(void)
+{
+	return __atomic_load_n(&sim_intr_viol, __ATOMIC_RELAXED);
+}
+
+const char *vmk_sim_intr_msg(void)
+{
+	return sim_intr_msg;
+}
+
 static void *sim_p2v(void *ctx, vmk_paddr_t pa)
 {
 	(void)ctx;
+	sim_hooks++;
 	return vmk_sim_phys_to_virt(pa);
 }
 
@@ -88,12 +163,14 @@ static void sim_tlb(void *ctx, const struct vmk_tlb_req *req)
 static unsigned int sim_cpu_id(void *ctx)
 {
 	(void)ctx;
+	sim_hooks++;
 	return sim_cpu;
 }
 
 static unsigned int sim_cpu_count(void *ctx)
 {
 	(void)ctx;
+	sim_hooks++;
 	return sim_ncpus;
 }
 
@@ -112,6 +189,7 @@ static void sim_log(void *ctx, enum vmk_log_level level, const char *msg)
 	static const char *const names[] = { "error", "warning", "info", "debug" };
 
 	(void)ctx;
+	sim_hooks++;
 	if (level <= VMK_LOG_WARN)
 		__atomic_add_fetch(&sim_warn_count, 1, __ATOMIC_RELAXED);
 	if (sim_log_stderr)
@@ -123,6 +201,7 @@ static bool sim_fault_inject(void *ctx, const char *site)
 	bool fail = false;
 
 	(void)ctx;
+	sim_hooks++;
 	pthread_mutex_lock(&sim_fault_lock);
 	if (sim_fault_prefix[0] == '\0' ||
 	    strncmp(site, sim_fault_prefix, strlen(sim_fault_prefix)) == 0) {
@@ -145,6 +224,8 @@ static struct vmk_platform sim_platform = {
 	.panic = sim_panic,
 	.log = sim_log,
 	.fault_inject = sim_fault_inject,
+	.intr_disable = sim_intr_disable,
+	.intr_restore = sim_intr_restore,
 };
 
 struct vmk_platform *vmk_sim_platform(void)
@@ -158,6 +239,10 @@ void vmk_sim_install(void)
 
 	sim_log_stderr = e && *e && strcmp(e, "0") != 0;
 	vmk_sim_fail_off();
+	pthread_mutex_lock(&sim_intr_lock);
+	sim_intr_viol = 0;
+	sim_intr_msg[0] = '\0';
+	pthread_mutex_unlock(&sim_intr_lock);
 	vmk_platform_set(&sim_platform);
 }
 

@@ -83,6 +83,22 @@ void vmk_sim_log_to_stderr(bool on);
 /* Count of log lines at level <= VMK_LOG_WARN since install. */
 unsigned long vmk_sim_warnings(void);
 
+/* ---- interrupts and break-before-make windows ---- */
+/* True if the calling CPU has interrupts enabled (no intr_disable outstanding). */
+bool vmk_sim_intr_enabled(void);
+/*
+ * Window checks, for the simulator's hooks: a hook ran on this CPU; a
+ * window's TLB invalidation starts (interrupts must be off and no hook
+ * may have run since intr_disable) and ends (none may run until
+ * intr_restore).
+ */
+void vmk_sim_hook_called(void);
+void vmk_sim_bbm_tlbi_begin(void);
+void vmk_sim_bbm_tlbi_end(void);
+/* Broken interrupt / window rules seen since install, and the first one. */
+unsigned long vmk_sim_intr_violations(void);
+const char *vmk_sim_intr_msg(void);
+
 /* ---- counters for TLB and barrier hooks (pmap tests extend these) ---- */
 unsigned long vmk_sim_tlb_requests(void);
 

@@ -383,9 +383,25 @@ static void inval_cpu(struct tlb_cpu *c, const struct vmk_tlb_req *req)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* A window's invalidation: the entry must be broken already (arm64 D8.16.1). */
+static void check_window(const struct vmk_tlb_req *req)
+{
+	vmk_paddr_t root = vmk_pmap_root(req->pmap);
+	struct vmk_mmu_walk w;
+
+	if (!vmk_mmu_walk(&mmu_cfg, root, root, req->va, 0, false, &w))
+		violation("TLB invalidation of a break-before-make window while va %#llx still translates",
+			  (unsigned long long)req->va);
+}
+
 static void hook_tlb(void *ctx, const struct vmk_tlb_req *req)
 {
+	if (req->in_bbm)
+		vmk_sim_bbm_tlbi_begin();
+	vmk_sim_hook_called();
 	cpu_enter();
+	if (req->in_bbm)
+		check_window(req);
 	__atomic_add_fetch(&n_tlbi, 1, __ATOMIC_RELAXED);
 	if (req->shootdown)
 		__atomic_add_fetch(&n_shoot, 1, __ATOMIC_RELAXED);
@@ -403,11 +419,14 @@ static void hook_tlb(void *ctx, const struct vmk_tlb_req *req)
 		prev_tlb(ctx, req);
 	check_msv();
 	cpu_leave();
+	if (req->in_bbm)
+		vmk_sim_bbm_tlbi_end();
 }
 
 static void hook_barrier(void *ctx, enum vmk_barrier kind)
 {
 	(void)ctx;
+	vmk_sim_hook_called();
 	cpu_enter();
 	__atomic_add_fetch(&n_barrier[kind & 3], 1, __ATOMIC_RELAXED);
 	ev_add(VMK_SIM_EV_BARRIER, kind, 0, 0, false);
@@ -427,6 +446,7 @@ static void hook_barrier(void *ctx, enum vmk_barrier kind)
 static void hook_rendezvous(void *ctx, vmk_rendezvous_fn fn, void *arg)
 {
 	(void)ctx;
+	vmk_sim_hook_called();
 	__atomic_add_fetch(&n_rdv, 1, __ATOMIC_RELAXED);
 	pthread_rwlock_wrlock(&park);	/* every other CPU is now outside its accesses */
 	ev_add(VMK_SIM_EV_RENDEZVOUS_BEGIN, 0, 0, 0, false);

@@ -101,6 +101,15 @@ void pmt_check(struct vmk_pmap *pm)
 		fail_msg("TLB audit: %s", msg);
 	if (vmk_sim_mmu_bbm_violations() != 0)
 		fail_msg("break-before-make: %s", vmk_sim_mmu_bbm_msg());
+	if (vmk_sim_intr_violations() != 0)
+		fail_msg("interrupts / break-before-make window: %s", vmk_sim_intr_msg());
+}
+
+void pmt_map_stats(struct vmk_pmap *pm, struct vmk_pmap_stats *st)
+{
+	vmk_pmap_stats(pm, st);
+	memset(st->tlbi, 0, sizeof(st->tlbi));
+	st->tlbi_nonleaf = 0;
 }
 
 uint64_t pmt_rand(uint64_t *s)

@@ -57,6 +57,13 @@ uint64_t pmt_alloc_pages(void);
 /* Assert the pmap's invariants hold, the TLBs hold nothing stale and no BBM violation happened. */
 void pmt_check(struct vmk_pmap *pm);
 
+/*
+ * vmk_pmap_stats without the TLB invalidation counters: the mapping state
+ * a failed call must leave unchanged (its unwinding may invalidate what
+ * it unlinked).
+ */
+void pmt_map_stats(struct vmk_pmap *pm, struct vmk_pmap_stats *st);
+
 /* xorshift PRNG. */
 uint64_t pmt_rand(uint64_t *s);
 

@@ -527,12 +527,12 @@ static void test_enter_pages(void **state)
 	assert_int_equal(acc(0, UVA + 0x1ff000, VMK_MMU_WRITE | VMK_MMU_USER), 0);
 	pmt_check(pm);
 	/* Overlapping an existing mapping: refused with nothing left behind. */
-	vmk_pmap_stats(pm, &st);
+	pmt_map_stats(pm, &st);
 	assert_int_equal(vmk_pmap_enter_pages(pm, UVA, pas, 300, RW, M), -VMK_EEXIST);
 	{
 		struct vmk_pmap_stats st2;
 
-		vmk_pmap_stats(pm, &st2);
+		pmt_map_stats(pm, &st2);
 		assert_memory_equal(&st, &st2, sizeof(st));
 	}
 	assert_int_equal(vmk_pmap_extract(pm, UVA, &m), -VMK_ENOENT);

@@ -205,7 +205,7 @@ struct snap {
 static void take(struct vmk_pmap *pm, struct snap *s)
 {
 	memset(s, 0, sizeof(*s));
-	vmk_pmap_stats(pm, &s->st);
+	pmt_map_stats(pm, &s->st);
 	s->hash = tree_hash(vmk_pmap_root(pm), vmk_pmap__g.top);
 	s->ptp = pmt_ptp_pages();
 	s->alloc = pmt_alloc_pages();

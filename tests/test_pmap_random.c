@@ -308,7 +308,7 @@ static void fsnap_take(struct vmk_pmap **pm, struct fsnap *s)
 	for (unsigned int i = 0; i < 2; i++) {
 		if (!pm[i])
 			continue;
-		vmk_pmap_stats(pm[i], &s->st[i]);
+		pmt_map_stats(pm[i], &s->st[i]);
 		s->hash[i] = tree_hash(vmk_pmap_root(pm[i]), vmk_pmap__g.top);
 	}
 	s->ptp = pmt_ptp_pages();

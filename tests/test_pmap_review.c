@@ -131,7 +131,7 @@ static void replace_sweep(enum vmk_pmap_arch_id arch, unsigned int fillers)
 	assert_int_equal(vmk_sim_mmu_access(0, UVA + 0x1000, VMK_MMU_READ | VMK_MMU_USER, NULL), 0);
 	for (unsigned long n = 0; r == -VMK_ENOMEM; n++) {
 		assert_true(n < 16);
-		vmk_pmap_stats(pm, &st0);
+		pmt_map_stats(pm, &st0);
 		ptp0 = pmt_ptp_pages();
 		alloc0 = pmt_alloc_pages();
 		vmk_sim_fail_nth(n, "pmap", false);
@@ -143,7 +143,7 @@ static void replace_sweep(enum vmk_pmap_arch_id arch, unsigned int fillers)
 		/* Failed: nothing changed, the old mapping still works. */
 		assert_int_equal(vmk_pmap_extract(pm, UVA + 0x1000, &m), 0);
 		assert_true(m.pa == PMT_DATA + 0x1000 && m.size == S2M && m.prot == RW && m.managed);
-		vmk_pmap_stats(pm, &st);
+		pmt_map_stats(pm, &st);
 		assert_memory_equal(&st, &st0, sizeof(st));
 		assert_int_equal(pmt_ptp_pages(), ptp0);
 		assert_int_equal(pmt_alloc_pages(), alloc0);

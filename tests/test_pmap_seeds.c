@@ -31,7 +31,7 @@ struct snap {
 
 static void take(struct vmk_pmap *pm, struct snap *s)
 {
-	vmk_pmap_stats(pm, &s->st);
+	pmt_map_stats(pm, &s->st);
 	s->ptp_pages = pmt_ptp_pages();
 	s->alloc_pages = pmt_alloc_pages();
 }
@@ -343,7 +343,12 @@ static void test_seed_rendezvous_strategy(void **state)
 	pmt_shutdown();
 }
 
-/* arm64 promotion issues break, invalidate, sync, make: in that order. */
+/*
+ * arm64 promotion: the table entry is published (barrier), then one
+ * window: break, one broadcast invalidation of the 2 MiB span while the
+ * entry is invalid and interrupts are off (the simulator checks both at
+ * the TLBI), make; its barriers are inline, so no hook runs in it.
+ */
 static void test_bbm_sequence(void **state)
 {
 	struct pmt_opts o = { .arch = VMK_PMAP_ARCH_ARM64, .ncpus = 2 };
@@ -351,6 +356,7 @@ static void test_bbm_sequence(void **state)
 	size_t n;
 	int step = 0;
 	struct vmk_pmap *k;
+	struct vmk_mmu_walk w;
 
 	(void)state;
 	pmt_boot(&o);
@@ -360,19 +366,21 @@ static void test_bbm_sequence(void **state)
 	vmk_sim_mmu_events_clear();
 	assert_int_equal(vmk_pmap_enter(k, pmt_kva() + 511 * 4096ull, PMT_DATA + 511 * 4096ull, RW, 0), 0);
 	n = vmk_sim_mmu_events(ev, 64);
-	for (size_t i = 0; i < n && step < 4; i++) {
-		if (step == 0 && ev[i].kind == VMK_SIM_EV_BARRIER && ev[i].arg == VMK_BARRIER_PTE_STORE)
+	for (size_t i = 0; i < n; i++) {
+		if (step == 0 && ev[i].kind == VMK_SIM_EV_BARRIER && ev[i].arg == VMK_BARRIER_PTE_STORE) {
 			step = 1;
-		else if (step == 1 && ev[i].kind == VMK_SIM_EV_TLBI) {
+		} else if (step >= 1 && ev[i].kind == VMK_SIM_EV_TLBI) {
+			assert_int_equal(step, 1);	/* one invalidation */
 			assert_true(ev[i].shootdown);
-			assert_true(ev[i].size >= S2M || ev[i].arg == VMK_TLB_ALL);
+			assert_int_equal(ev[i].arg, VMK_TLB_RANGE);
+			assert_true(ev[i].va == pmt_kva() && ev[i].size == S2M);
 			step = 2;
-		} else if (step == 2 && ev[i].kind == VMK_SIM_EV_BARRIER && ev[i].arg == VMK_BARRIER_TLB_SYNC)
-			step = 3;
-		else if (step == 3 && ev[i].kind == VMK_SIM_EV_BARRIER && ev[i].arg == VMK_BARRIER_PTE_STORE)
-			step = 4;
+		}
 	}
-	assert_int_equal(step, 4);
+	assert_int_equal(step, 2);
+	assert_int_equal(vmk_sim_mmu_probe(0, pmt_kva() + 0x1000, VMK_MMU_READ, &w), 0);
+	assert_int_equal(w.level, 1);
+	assert_true(vmk_sim_intr_enabled());
 	pmt_check(k);
 	pmt_shutdown();
 }

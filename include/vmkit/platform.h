@@ -28,6 +28,7 @@ struct vmk_tlb_req {
 	uint32_t asid;		/* ASID (arm64) or PCID (x86-64); 0 if unused */
 	bool shootdown;		/* all CPUs (inner-shareable TLBI / IPI), not just this one */
 	bool last_level;	/* only leaf entries changed (TLBI VALE vs VAE) */
+	bool in_bbm;		/* inside a break-before-make window (see tlb_invalidate) */
 	void *pmap;		/* the address space, for simulators that track it */
 };
 
@@ -56,7 +57,26 @@ struct vmk_platform {
 	 */
 	void *(*phys_to_virt)(void *ctx, vmk_paddr_t pa);
 
-	/* Optional: invalidate TLB entries. Fallback: nothing (no MMU yet). */
+	/*
+	 * Optional: invalidate TLB entries. Fallback: nothing (no MMU yet).
+	 * vmkit calls it with the pmap's spinlock held and interrupts as the
+	 * caller left them, except with req->in_bbm: then it runs inside a
+	 * break-before-make window (arm64 only; docs/pmap.md), with
+	 * interrupts disabled, between the break and the make of an entry
+	 * that may map vmkit's own data, the hook's data, or the stack's
+	 * neighbours. Such a call must not fault on kernel memory it did not
+	 * prepare beforehand, must not take a lock an interrupt handler may
+	 * hold, and must finish without waiting for another CPU with
+	 * interrupts disabled: on arm64 a broadcast TLBI ...IS needs no
+	 * other CPU's help. A shootdown done with IPIs (x86) is never asked
+	 * for inside a window (x86 has no break-before-make); it is asked for
+	 * under the pmap spinlock with interrupts enabled, and vmkit's
+	 * spinlocks spin with interrupts enabled (vmk_spin_lock never masks
+	 * them, and calls cpu_relax while it waits), so a CPU waiting for a
+	 * pmap lock still answers the IPI and the holder's shootdown
+	 * completes. An embedder that takes a vmkit pmap lock with
+	 * interrupts disabled must service shootdown requests while it spins.
+	 */
 	void (*tlb_invalidate)(void *ctx, const struct vmk_tlb_req *req);
 
 	/*

@@ -299,6 +299,8 @@ enum vmk_pmap_bbm {
 int vmk_pmap_protect_bbm(struct vmk_pmap *pmap, vmk_vaddr_t va, vmk_size_t size,
 			 enum vmk_pmap_bbm strategy);
 
+#define VMK_PMAP_TLB_KINDS	5	/* VMK_TLB_PAGE .. VMK_TLB_NONGLOBAL */
+
 /* Counters of a pmap. */
 struct vmk_pmap_stats {
 	uint64_t resident;		/* 4 KiB pages mapped */
@@ -309,6 +311,9 @@ struct vmk_pmap_stats {
 	uint64_t pv_entries;		/* PV entries in use */
 	uint64_t pv_chunks;		/* PV chunk pages */
 	uint64_t promotions, demotions, promotion_failures;
+	/* TLB invalidation requests issued for this pmap, by enum vmk_tlb_kind. */
+	uint64_t tlbi[VMK_PMAP_TLB_KINDS];
+	uint64_t tlbi_nonleaf;		/* of those, not last-level (walk caches too) */
 };
 
 /* Current counters of pmap. */

@@ -1,6 +1,7 @@
 /* The registered platform and the fallbacks for its optional hooks. */
 #include <vmkit/platform.h>
 #include <vmkit/lib.h>
+#include "arch_barrier.h"
 
 static const struct vmk_platform *vmk_plat;
 static const struct vmk_platform vmk_plat_none;
@@ -46,60 +47,12 @@ void vmk_tlb_invalidate(const struct vmk_tlb_req *req)
 		vmk_plat->tlb_invalidate(vmk_plat->ctx, req);
 }
 
-#if !defined(__aarch64__)
-/*
- * A full fence as a sequentially consistent read-modify-write: the same
- * ordering as a fence on x86 and arm64, and visible to ThreadSanitizer
- * (gcc rejects __atomic_thread_fence under -fsanitize=thread).
- */
-static inline void vmk_full_fence(void)
-{
-	static uint32_t fence_word;
-
-	__atomic_fetch_add(&fence_word, 0, __ATOMIC_SEQ_CST);
-}
-#endif
-
-/*
- * The barriers the page-table code needs, for a platform that registers
- * no hook: the architecture's own instructions. On x86 the page walker
- * sees stores in program order and INVLPG serialises, so only a full
- * fence needs an instruction; everything else just stops the compiler.
- */
-static void arch_barrier(enum vmk_barrier kind)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	if (kind == VMK_BARRIER_FULL)
-		vmk_full_fence();
-	else
-		__asm__ volatile("" ::: "memory");
-#elif defined(__aarch64__)
-	switch (kind) {
-	case VMK_BARRIER_PTE_STORE:
-		__asm__ volatile("dsb ishst" ::: "memory");
-		break;
-	case VMK_BARRIER_TLB_SYNC:
-		__asm__ volatile("dsb ish" ::: "memory");
-		break;
-	case VMK_BARRIER_ISB:
-		__asm__ volatile("isb" ::: "memory");
-		break;
-	default:
-		__asm__ volatile("dmb ish" ::: "memory");
-		break;
-	}
-#else
-	(void)kind;
-	vmk_full_fence();
-#endif
-}
-
 void vmk_barrier(enum vmk_barrier kind)
 {
 	if (vmk_plat && vmk_plat->barrier)
 		vmk_plat->barrier(vmk_plat->ctx, kind);
 	else
-		arch_barrier(kind);
+		vmk_arch_barrier(kind);
 }
 
 unsigned int vmk_cpu_id(void)

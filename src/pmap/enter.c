@@ -75,15 +75,21 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 				vmk_pmap__note_removed(old, 0);
 			new_pte = vmk_pmap__g.arch->make_leaf(pa, 0, a | keep);
 			if ((oa & ~VMK_PTE_A_PERM_BITS) == (a & ~VMK_PTE_A_PERM_BITS)) {
-				vmk_pte_t cur = old;
+				vmk_pte_t cur = old, want;
 
-				while (!vmk_pmap__pte_cas(p, &cur, vmk_pmap__g.arch->make_leaf(pa, 0, a |
+				for (;;) {
+					want = vmk_pmap__g.arch->make_leaf(pa, 0, a |
 						(vmk_pmap__g.arch->attrs_of(cur, 0) &
-						 (VMK_PTE_A_ACCESSED | VMK_PTE_A_DIRTY)))))
-					;
-				vmk_pmap__tlb_page(pm, va, true);
+						 (VMK_PTE_A_ACCESSED | VMK_PTE_A_DIRTY)));
+					if (want == cur)
+						break;	/* the same entry: no TLB entry can be stale */
+					if (vmk_pmap__pte_cas(p, &cur, want)) {
+						vmk_pmap__tlb_page(pm, va, VMK_PAGE_SIZE, true);
+						break;
+					}
+				}
 			} else {
-				vmk_pmap__update_entry(pm, p, new_pte, va, VMK_PAGE_SIZE, 0);
+				vmk_pmap__update_entry(pm, p, new_pte, va, VMK_PAGE_SIZE, 0, false);
 			}
 			if ((oa ^ a) & VMK_PTE_A_WIRED)
 				pm->st.wired += (a & VMK_PTE_A_WIRED) ? 1 : (uint64_t)-1;
@@ -106,7 +112,7 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 		goto out;
 	}
 	vmk_pmap__pte_store(p, new_pte);
-	vmk_barrier(VMK_BARRIER_PTE_STORE);
+	vmk_pmap__tlb_made(pm);
 	vmk_pmap__count_leaf(pm, 0, 1);
 	if (a & VMK_PTE_A_WIRED)
 		pm->st.wired++;
@@ -199,7 +205,7 @@ static size_t fill_run(struct vmk_pmap *pm, vmk_pte_t *tbl, unsigned int idx, si
 int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n,
 			 uint32_t prot, uint32_t flags)
 {
-	struct vmk_pmap_batch b = { 0, 0, false, NULL };
+	struct vmk_pmap_batch b = { .free = NULL };
 	size_t done = 0;
 	uint32_t a;
 	bool managed;
@@ -264,7 +270,7 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 		if (err)
 			break;
 	}
-	vmk_barrier(VMK_BARRIER_PTE_STORE);
+	vmk_pmap__tlb_made(pm);
 	if (err) {
 		/* Undo: everything in [va, va + done) was created by this call. */
 		for (size_t i = 0; i < done; i++) {
@@ -363,11 +369,11 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 	}
 	if (vmk_pmap__g.arch->is_table(old, lvl)) {
 		spare = vmk_pa_to_page(vmk_pmap__g.arch->pa_of(old, lvl));
-		vmk_pmap__update_entry(pm, p, vmk_pmap__g.arch->make_leaf(pa, lvl, a), va, size, lvl);
+		vmk_pmap__update_entry(pm, p, vmk_pmap__g.arch->make_leaf(pa, lvl, a), va, size, lvl, true);
 		pm->st.ptps--;
 	} else {
 		vmk_pmap__pte_store(p, vmk_pmap__g.arch->make_leaf(pa, lvl, a));
-		vmk_barrier(VMK_BARRIER_PTE_STORE);
+		vmk_pmap__tlb_made(pm);
 	}
 	if (spare)
 		vmk_pmap__spare_insert(pm, va, lvl, spare);

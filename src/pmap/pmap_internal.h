@@ -157,14 +157,19 @@ bool vmk_pmap__range_ok(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva);
 /*
  * Deferred work of one operation: one TLB invalidation for everything it
  * cleared, then the PTPs it unlinked are freed (never before: a walk
- * cache may still point at them until the invalidation).
+ * cache may still point at them until the invalidation). Zero-initialise.
  */
 struct vmk_pmap_batch {
 	vmk_vaddr_t sva, eva;		/* range to invalidate; sva == eva: none */
+	uint64_t n;			/* leaves cleared */
+	vmk_size_t one;			/* n <= 1: the span one by-VA request covers */
 	bool nonleaf;			/* a table entry was cleared too */
 	struct vmk_page *free;		/* PTPs to free, linked through owner */
 };
-void vmk_pmap__batch_add(struct vmk_pmap_batch *b, vmk_vaddr_t va, vmk_size_t size, bool nonleaf);
+/* n leaves cleared within [va, va + size) (n 1: one leaf of that size). */
+void vmk_pmap__batch_add(struct vmk_pmap_batch *b, vmk_vaddr_t va, vmk_size_t size, uint64_t n);
+/* A table entry on the way to va was cleared (its PTP unlinked). */
+void vmk_pmap__batch_table(struct vmk_pmap_batch *b, vmk_vaddr_t va);
 void vmk_pmap__batch_flush(struct vmk_pmap *pm, struct vmk_pmap_batch *b);
 
 /* ---- PTPs (ptp.c) ---- */
@@ -259,8 +264,19 @@ struct vmk_pv *vmk_pmap__pv_next(struct vmk_page *head, struct vmk_pv *pv);
 void vmk_pmap__pv_free_all_chunks(struct vmk_pmap *pm);
 
 /* ---- TLB invalidation (tlb.c) and break-before-make (bbm.c, bbm_ranges.c) ---- */
-void vmk_pmap__tlb_page(struct vmk_pmap *pm, vmk_vaddr_t va, bool last_level);
+/* Beyond this many pages a range request becomes an ASID / non-global / full one. */
+#define VMK_PMAP_TLB_RANGE_MAX	64
+/* Fill *r for pm and count it in pm's statistics (pmap lock held); issues nothing. */
+void vmk_pmap__tlb_req(struct vmk_pmap *pm, struct vmk_tlb_req *r, enum vmk_tlb_kind kind,
+		       vmk_vaddr_t va, vmk_size_t size, bool last_level);
+/* Invalidate the one translation of size bytes (a power of two) containing va. */
+void vmk_pmap__tlb_page(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, bool last_level);
+/* Invalidate the span of one block's worth of leaves [va, va + size): one range request. */
+void vmk_pmap__tlb_span(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, bool last_level);
+/* Invalidate [va, va + size), or more (see tlb.c). */
 void vmk_pmap__tlb_range(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, bool last_level);
+/* New entries were stored where nothing was valid: publish them (no invalidation needed). */
+void vmk_pmap__tlb_made(struct vmk_pmap *pm);
 /*
  * Replace the valid entry *p (mapping [va, va + size) at lvl) by new_pte,
  * with break-before-make where the architecture needs it. Panics on a
@@ -268,7 +284,7 @@ void vmk_pmap__tlb_range(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, b
  * entry (with the hardware's last A/D bits).
  */
 vmk_pte_t vmk_pmap__update_entry(struct vmk_pmap *pm, vmk_pte_t *p, vmk_pte_t new_pte,
-				 vmk_vaddr_t va, vmk_size_t size, unsigned int lvl);
+				 vmk_vaddr_t va, vmk_size_t size, unsigned int lvl, bool table_empty);
 bool vmk_pmap__in_rdv(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size);
 /* True if [va, va + size) overlaps a range marked no-promote. */
 bool vmk_pmap__in_np(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size);

@@ -63,7 +63,7 @@ int vmk_pmap__demote(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned
 	pg->ref_count = pm->kernel ? VMK_PMAP_KPTP_REF : VMK_PT_ENTRIES;
 	vmk_barrier(VMK_BARRIER_PTE_STORE);
 	prev = vmk_pmap__update_entry(pm, p, vmk_pmap__g.arch->make_table(t, lvl, !pm->kernel), va,
-				      VMK_PT_SIZE(lvl), lvl);
+				      VMK_PT_SIZE(lvl), lvl, false);
 	/* Accessed/dirty the hardware set after we read the block. */
 	late = vmk_pmap__g.arch->attrs_of(prev, lvl) & AD_BITS & ~a;
 	for (unsigned int i = 0; late && i < VMK_PT_ENTRIES; i++) {
@@ -229,7 +229,7 @@ void vmk_pmap__try_promote(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl
 		ad |= ax & AD_BITS;
 	}
 	vmk_pmap__update_entry(pm, pp, vmk_pmap__g.arch->make_leaf(pa0, lvl, (a0 & ~AD_BITS) | ad), base,
-			       VMK_PT_SIZE(lvl), lvl);
+			       VMK_PT_SIZE(lvl), lvl, false);
 	for (unsigned int i = 0; i < VMK_PT_ENTRIES; i++)
 		late |= vmk_pmap__g.arch->attrs_of(vmk_pmap__pte_load(&tbl[i]), sub) & AD_BITS;
 	late &= ~ad;

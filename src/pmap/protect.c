@@ -40,7 +40,7 @@ static uint32_t protect_attrs(struct vmk_pmap *pm, uint32_t a, uint32_t prot)
 
 int vmk_pmap_protect(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva, uint32_t prot)
 {
-	struct vmk_pmap_batch b = { 0, 0, false, NULL };
+	struct vmk_pmap_batch b = { .free = NULL };
 	int r;
 
 	if (!(prot & (VMK_PROT_READ | VMK_PROT_WRITE | VMK_PROT_EXEC)))
@@ -66,7 +66,7 @@ int vmk_pmap_protect(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva, uint
 				if ((vmk_pmap__g.arch->attrs_of(cur, lvl) & VMK_PTE_A_DIRTY) &&
 				    !(prot & VMK_PROT_WRITE))
 					vmk_pmap__note_removed(cur, lvl);
-				vmk_pmap__batch_add(&b, va & ~(VMK_PT_SIZE(lvl) - 1), VMK_PT_SIZE(lvl), false);
+				vmk_pmap__batch_add(&b, va & ~(VMK_PT_SIZE(lvl) - 1), VMK_PT_SIZE(lvl), 1);
 			}
 		})
 		vmk_pmap__batch_flush(pm, &b);

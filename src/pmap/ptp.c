@@ -100,6 +100,10 @@ void vmk_pmap__ptp_hold(struct vmk_pmap *pm, vmk_paddr_t table_pa)
 void vmk_pmap__ptp_unref(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
 			 vmk_paddr_t table_pa, struct vmk_pmap_batch *b)
 {
+	/* Without a batch: one invalidation for every level unlinked, then the frees. */
+	struct vmk_pmap_batch local = { .free = NULL };
+	struct vmk_pmap_batch *q = b ? b : &local;
+
 	while (!pm->kernel && table_pa != pm->root) {
 		struct vmk_page *pg = vmk_pa_to_page(table_pa);
 		vmk_paddr_t parent;
@@ -108,25 +112,22 @@ void vmk_pmap__ptp_unref(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
 		VMK_ASSERT(pg && pg->ref_count > 0, "PTP %#llx reference count underflow",
 			   (unsigned long long)table_pa);
 		if (--pg->ref_count > 0)
-			return;
+			break;
 		pp = vmk_pmap__entry_at(pm, va, lvl + 1, &parent);
 		VMK_ASSERT(pp && vmk_pmap__g.arch->pa_of(vmk_pmap__pte_load(pp), lvl + 1) == table_pa,
 			   "PTP %#llx not linked where its va says", (unsigned long long)table_pa);
 		vmk_pmap__pte_clear(pp);
 		vmk_pmap__leaf_forget(pm);
 		pm->st.ptps--;
-		if (b) {
-			vmk_pmap__batch_add(b, va & ~(VMK_PT_SIZE(lvl + 1) - 1), VMK_PT_SIZE(lvl + 1), true);
-			pg->owner = (uint64_t)(uintptr_t)b->free;
-			b->free = pg;
-		} else {
-			/* Walk caches may hold the table: invalidate before reuse. */
-			vmk_pmap__tlb_page(pm, va, false);
-			vmk_pmap__ptp_free(pm, pg);
-		}
+		/* Walk caches may hold the table until the invalidation: freed after it. */
+		vmk_pmap__batch_table(q, va);
+		pg->owner = (uint64_t)(uintptr_t)q->free;
+		q->free = pg;
 		table_pa = parent;
 		lvl++;
 	}
+	if (!b)
+		vmk_pmap__batch_flush(pm, &local);
 }
 
 void vmk_pmap__abort_ptp(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,

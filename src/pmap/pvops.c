@@ -70,7 +70,7 @@ static vmk_pte_t leaf_clear(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, u
 	while (!vmk_pmap__pte_cas(p, &cur, vmk_pmap__g.arch->make_leaf(vmk_pmap__g.arch->pa_of(cur, lvl), lvl,
 						  vmk_pmap__g.arch->attrs_of(cur, lvl) & ~clr)))
 		;
-	vmk_pmap__tlb_range(pm, va, VMK_PT_SIZE(lvl), true);
+	vmk_pmap__tlb_page(pm, va, VMK_PT_SIZE(lvl), true);
 	return cur;
 }
 

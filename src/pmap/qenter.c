@@ -70,7 +70,7 @@ int vmk_pmap_qenter(vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n)
 		vmk_pmap__pte_store(p, vmk_pmap__g.arch->make_leaf(pas[i], 0, a));
 		vmk_pmap__count_leaf(k, 0, 1);
 	}
-	vmk_barrier(VMK_BARRIER_PTE_STORE);
+	vmk_pmap__tlb_made(k);
 	vmk_pmap__unlock(k);
 	return 0;
 }
@@ -78,6 +78,7 @@ int vmk_pmap_qenter(vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n)
 void vmk_pmap_qremove(vmk_vaddr_t va, size_t n)
 {
 	struct vmk_pmap *k = vmk_pmap_kernel();
+	struct vmk_pmap_batch b = { .free = NULL };
 
 	if (!k || n == 0 || !vmk_pmap__range_ok(k, va, va + n * VMK_PAGE_SIZE))
 		return;
@@ -88,9 +89,11 @@ void vmk_pmap_qremove(vmk_vaddr_t va, size_t n)
 
 		if (lvl != 0)
 			continue;
-		if (vmk_pmap__g.arch->is_valid(vmk_pmap__pte_clear(p), 0))
+		if (vmk_pmap__g.arch->is_valid(vmk_pmap__pte_clear(p), 0)) {
 			vmk_pmap__count_leaf(k, 0, -1);
+			vmk_pmap__batch_add(&b, va + i * VMK_PAGE_SIZE, VMK_PAGE_SIZE, 1);
+		}
 	}
-	vmk_pmap__tlb_range(k, va, n * VMK_PAGE_SIZE, true);
+	vmk_pmap__batch_flush(k, &b);
 	vmk_pmap__unlock(k);
 }

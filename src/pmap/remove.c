@@ -65,9 +65,9 @@ void vmk_pmap__remove_leaf(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, un
 	VMK_ASSERT(vmk_pmap__is_leaf(old, lvl), "removing a non-leaf entry at %#llx", (unsigned long long)va);
 	a = vmk_pmap__g.arch->attrs_of(old, lvl);
 	if (b)
-		vmk_pmap__batch_add(b, va, VMK_PT_SIZE(lvl), false);
+		vmk_pmap__batch_add(b, va, VMK_PT_SIZE(lvl), 1);
 	else
-		vmk_pmap__tlb_range(pm, va, VMK_PT_SIZE(lvl), true);
+		vmk_pmap__tlb_page(pm, va, VMK_PT_SIZE(lvl), true);
 	vmk_pmap__count_leaf(pm, lvl, -1);
 	if (a & VMK_PTE_A_WIRED)
 		pm->st.wired -= (uint64_t)1 << (9 * lvl);
@@ -95,7 +95,7 @@ void vmk_pmap__remove_leaf(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, un
 			if (b)
 				vmk_pmap__batch_flush(pm, b);
 			vmk_pmap__pte_store(p, vmk_pmap__g.arch->make_table(vmk_page_to_pa(spare), lvl, false));
-			vmk_barrier(VMK_BARRIER_PTE_STORE);
+			vmk_pmap__tlb_made(pm);
 			pm->st.ptps++;
 			return;		/* the entry stays valid: no count change */
 		}
@@ -124,7 +124,7 @@ static void remove_table_run(struct vmk_pmap *pm, vmk_paddr_t t, vmk_vaddr_t sva
 	vmk_pte_t *tbl = vmk_pmap__table(t);
 	const vmk_pte_t sw_wired = vmk_pmap__g.arch->pte_sw_wired, sw_managed = vmk_pmap__g.arch->pte_sw_managed;
 	unsigned int first = VMK_PT_INDEX(sva, 0), end = first + (unsigned int)((eva - sva) >> VMK_PAGE_SHIFT);
-	unsigned int n = 0, nwired = 0;
+	unsigned int n = 0, nwired = 0, lo = end, hi = 0;
 	bool pv_held = false;
 
 	for (unsigned int i = first; i < end; i++) {
@@ -134,6 +134,8 @@ static void remove_table_run(struct vmk_pmap *pm, vmk_paddr_t t, vmk_vaddr_t sva
 		if (e == 0 || !vmk_pmap__g.arch->is_valid(e, 0))
 			continue;
 		n++;
+		lo = VMK_MIN(lo, i);
+		hi = i + 1;
 		nwired += (e & sw_wired) != 0;
 		if (!(e & sw_managed)) {
 			vmk_pmap__pte_store_relaxed(p, 0);
@@ -160,7 +162,8 @@ static void remove_table_run(struct vmk_pmap *pm, vmk_paddr_t t, vmk_vaddr_t sva
 		vmk_pmap__pv_unlock();
 	if (n == 0)
 		return;
-	vmk_pmap__batch_add(b, sva, eva - sva, false);
+	sva += (vmk_vaddr_t)(lo - first) << VMK_PAGE_SHIFT;
+	vmk_pmap__batch_add(b, sva, (vmk_size_t)(hi - lo) << VMK_PAGE_SHIFT, n);
 	vmk_pmap__count_leaf(pm, 0, -(int)n);
 	pm->st.wired -= nwired;
 	if (!pm->kernel && t != pm->root) {
@@ -175,7 +178,7 @@ static void remove_table_run(struct vmk_pmap *pm, vmk_paddr_t t, vmk_vaddr_t sva
 
 int vmk_pmap_remove(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva)
 {
-	struct vmk_pmap_batch b = { 0, 0, false, NULL };
+	struct vmk_pmap_batch b = { .free = NULL };
 	int r;
 
 	if (!pm || !vmk_pmap__range_ok(pm, sva, eva))

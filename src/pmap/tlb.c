@@ -7,16 +7,40 @@
  * PTE stores are made visible to the table walkers (DSB ISHST), the TLBI is
  * issued (broadcast inner-shareable when there is more than one CPU), its
  * completion is waited for (DSB ISH) and the context synchronised (ISB).
+ *
+ * What each change needs, and no more:
+ *  - one leaf changed or removed, of any size: one by-VA request
+ *    (VMK_TLB_PAGE, size = the leaf's size). x86 INVLPG removes every TLB
+ *    entry of a large page whatever address inside it is named (SDM vol. 3
+ *    4.10.4.1); on arm64 TLBI VALE1IS / VAE1IS by any address of a block
+ *    removes the block's entry, and break-before-make guarantees no
+ *    fragment of another size is cached for it (Arm ARM D8.16.1).
+ *  - a block demoted: the old translation was that one block entry, so
+ *    the same single last-level request.
+ *  - a table of leaves replaced by a block (promotion): the TLB may hold
+ *    one entry per leaf, so the whole span (VMK_TLB_RANGE, one request;
+ *    the platform may carry it out as a range TLBI, a loop or a flush),
+ *    not last-level, because the table entry was cached by the walk caches.
+ *  - a PTP unlinked (freed, or an empty table replaced): only the walk
+ *    caches can still point at it, and any one address it translated
+ *    reaches those entries: one by-VA request that is not last-level
+ *    (arm64 TLBI VAE1IS rather than VALE1IS; x86 INVLPG also drops the
+ *    paging-structure caches, SDM 4.10.4.1), never the whole span.
+ *  - many leaves: a range up to VMK_PMAP_TLB_RANGE_MAX pages, then a
+ *    user space's own entries (VMK_TLB_ASID with an ASID/PCID,
+ *    VMK_TLB_NONGLOBAL without: the kernel's global entries stay), and
+ *    only for the kernel everything (VMK_TLB_ALL).
+ *  - an entry re-written with the same value: nothing.
+ * Every request is counted in the pmap's statistics by kind.
  */
 #include "pmap_internal.h"
 
-/* Beyond this many pages a range invalidation becomes a full/ASID one. */
-#define TLB_RANGE_MAX_PAGES	64
+VMK_STATIC_ASSERT(VMK_TLB_NONGLOBAL + 1 == VMK_PMAP_TLB_KINDS, "one counter per TLB request kind");
 
-static void tlb_req(struct vmk_pmap *pm, enum vmk_tlb_kind kind, vmk_vaddr_t va,
-		    vmk_size_t size, bool last_level)
+void vmk_pmap__tlb_req(struct vmk_pmap *pm, struct vmk_tlb_req *r, enum vmk_tlb_kind kind,
+		       vmk_vaddr_t va, vmk_size_t size, bool last_level)
 {
-	struct vmk_tlb_req r = {
+	*r = (struct vmk_tlb_req){
 		.kind = kind,
 		.va = va,
 		.size = size,
@@ -25,31 +49,62 @@ static void tlb_req(struct vmk_pmap *pm, enum vmk_tlb_kind kind, vmk_vaddr_t va,
 		.last_level = last_level,
 		.pmap = pm,
 	};
+	pm->st.tlbi[kind]++;
+	if (!last_level)
+		pm->st.tlbi_nonleaf++;
+}
 
+static void tlb_issue(struct vmk_pmap *pm, enum vmk_tlb_kind kind, vmk_vaddr_t va, vmk_size_t size,
+		      bool last_level)
+{
+	struct vmk_tlb_req r;
+
+	vmk_pmap__tlb_req(pm, &r, kind, va, size, last_level);
 	vmk_barrier(VMK_BARRIER_PTE_STORE);
 	vmk_tlb_invalidate(&r);
 	vmk_barrier(VMK_BARRIER_TLB_SYNC);
 	vmk_barrier(VMK_BARRIER_ISB);
 }
 
-void vmk_pmap__tlb_page(struct vmk_pmap *pm, vmk_vaddr_t va, bool last_level)
+void vmk_pmap__tlb_page(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, bool last_level)
 {
-	tlb_req(pm, VMK_TLB_PAGE, va & ~VMK_PAGE_MASK, VMK_PAGE_SIZE, last_level);
+	tlb_issue(pm, VMK_TLB_PAGE, va & ~(size - 1), size, last_level);
+}
+
+void vmk_pmap__tlb_span(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, bool last_level)
+{
+	tlb_issue(pm, VMK_TLB_RANGE, va, size, last_level);
 }
 
 void vmk_pmap__tlb_range(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, bool last_level)
 {
 	if (size <= VMK_PAGE_SIZE)
-		tlb_req(pm, VMK_TLB_PAGE, va, VMK_PAGE_SIZE, last_level);
-	else if (size / VMK_PAGE_SIZE <= TLB_RANGE_MAX_PAGES)
-		tlb_req(pm, VMK_TLB_RANGE, va, size, last_level);
-	else if (!pm->kernel && pm->asid)
-		tlb_req(pm, VMK_TLB_ASID, va, size, false);
+		tlb_issue(pm, VMK_TLB_PAGE, va, VMK_PAGE_SIZE, last_level);
+	else if (size / VMK_PAGE_SIZE <= VMK_PMAP_TLB_RANGE_MAX)
+		tlb_issue(pm, VMK_TLB_RANGE, va, size, last_level);
+	else if (!pm->kernel)
+		tlb_issue(pm, pm->asid ? VMK_TLB_ASID : VMK_TLB_NONGLOBAL, va, size, false);
 	else
-		tlb_req(pm, VMK_TLB_ALL, va, size, false);
+		tlb_issue(pm, VMK_TLB_ALL, va, size, false);
 }
 
-void vmk_pmap__batch_add(struct vmk_pmap_batch *b, vmk_vaddr_t va, vmk_size_t size, bool nonleaf)
+void vmk_pmap__tlb_made(struct vmk_pmap *pm)
+{
+	vmk_barrier(VMK_BARRIER_PTE_STORE);
+	/*
+	 * arm64 without FEAT_ETS2: the local CPU may have looked up the new
+	 * kernel address before the store (speculatively, or in the
+	 * instruction stream already fetched) and would take a spurious
+	 * translation fault on it; the ISB makes the next instruction see the
+	 * new entry (Arm ARM D8.16.2, as Linux's kernel set_pte does). User
+	 * mappings are first used after an exception return, which
+	 * synchronises the context anyway.
+	 */
+	if (pm->kernel)
+		vmk_barrier(VMK_BARRIER_ISB);
+}
+
+static void batch_extend(struct vmk_pmap_batch *b, vmk_vaddr_t va, vmk_size_t size)
 {
 	if (b->sva == b->eva) {
 		b->sva = va;
@@ -58,14 +113,38 @@ void vmk_pmap__batch_add(struct vmk_pmap_batch *b, vmk_vaddr_t va, vmk_size_t si
 		b->sva = VMK_MIN(b->sva, va);
 		b->eva = VMK_MAX(b->eva, va + size);
 	}
-	b->nonleaf = b->nonleaf || nonleaf;
+}
+
+void vmk_pmap__batch_add(struct vmk_pmap_batch *b, vmk_vaddr_t va, vmk_size_t size, uint64_t n)
+{
+	if (n == 0)
+		return;
+	if (b->n == 0 && n == 1)
+		b->one = VMK_MAX(b->one, size);
+	b->n += n;
+	batch_extend(b, va, size);
+}
+
+void vmk_pmap__batch_table(struct vmk_pmap_batch *b, vmk_vaddr_t va)
+{
+	if (b->sva == b->eva)
+		b->one = VMK_PAGE_SIZE;
+	batch_extend(b, va & ~VMK_PAGE_MASK, VMK_PAGE_SIZE);
+	b->nonleaf = true;
 }
 
 void vmk_pmap__batch_flush(struct vmk_pmap *pm, struct vmk_pmap_batch *b)
 {
-	if (b->sva != b->eva)
-		vmk_pmap__tlb_range(pm, b->sva, b->eva - b->sva, !b->nonleaf);
+	if (b->sva != b->eva) {
+		/* One translation (and the walk-cache entries on its way): one by-VA request. */
+		if (b->n <= 1 && b->eva - b->sva <= b->one)
+			vmk_pmap__tlb_page(pm, b->sva, b->eva - b->sva, !b->nonleaf);
+		else
+			vmk_pmap__tlb_range(pm, b->sva, b->eva - b->sva, !b->nonleaf);
+	}
 	b->sva = b->eva = 0;
+	b->n = 0;
+	b->one = 0;
 	b->nonleaf = false;
 	while (b->free) {
 		struct vmk_page *pg = b->free;
