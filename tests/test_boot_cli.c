@@ -164,36 +164,58 @@ static const char *write_tmp(const char *name, const char *text)
 	return path;
 }
 
+/*
+ * ThreadSanitizer's address space cannot always hold a 1 TiB simulated RAM
+ * mapping: the big machine is 64 GiB there, in the same four nodes.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define TSAN_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSAN_BUILD 1
+#endif
+#endif
+#ifdef TSAN_BUILD
+#define NODE	"0x400000000"		/* 16 GiB */
+#define BIG	(64 * VMK_GiB)
+#else
+#define NODE	"0x4000000000"		/* 256 GiB */
+#define BIG	VMK_TiB
+#endif
+
 /* 1 TiB in four nodes from memory lines; RAM is their sum, computed here. */
 static void test_numa_1t(void **state)
 {
-	static const char desc[] =
-		"arch x86_64\n"
-		"memory 0x0 0x9f000\n"
-		"memory 0x100000 0x7ff00000\n"
-		"memory 0x100000000 0xff80000000 usable  # the rest\n"
-		"node 0 0 0x4000000000\nnode 1 0x4000000000 0x4000000000\n"
-		"node 2 0x8000000000 0x4000000000\nnode 3 0xc000000000 0x4080000000\n"
-		"cpus 8\nnode-cpus 1 2-3\nnode-cpus 2 4,5\nnode-cpus 3 6-7\n"
-		"kernel text=16M rodata=4M data=4M bss=8M\n"
-		"cmdline crashkernel=1G\n";
-	uint64_t ram = 0x9f000 + 0x7ff00000ull + 0xff80000000ull;
+	char desc[1024];
+	uint64_t node = BIG / 4, ram = 0x9f000 + 0x7ff00000ull + (BIG - 2 * VMK_GiB);
 	struct cli_result r;
 	char svg[128], *pic;
 	size_t len;
 
 	(void)state;
+	snprintf(desc, sizeof(desc),
+		 "arch x86_64\n"
+		 "memory 0x0 0x9f000\n"
+		 "memory 0x100000 0x7ff00000\n"
+		 "memory 0x100000000 0x%llx usable  # the rest\n"
+		 "node 0 0 %s\nnode 1 %s %s\nnode 2 0x%llx %s\nnode 3 0x%llx 0x%llx\n"
+		 "cpus 8\nnode-cpus 1 2-3\nnode-cpus 2 4,5\nnode-cpus 3 6-7\n"
+		 "kernel text=16M rodata=4M data=4M bss=8M\n"
+		 "cmdline crashkernel=1G\n",
+		 (unsigned long long)(BIG - 2 * VMK_GiB), NODE, NODE, NODE, (unsigned long long)(2 * node), NODE,
+		 (unsigned long long)(3 * node), (unsigned long long)(node + 2 * VMK_GiB));
 	write_tmp("x", "");
 	snprintf(svg, sizeof(svg), "%s/1t.svg", tmpdir);
 	r = cli_run(ARGS("boot", write_tmp("numa.machine", desc), "--json", "--svg", svg));
-	assert_int_equal(r.status, 0);
+	if (r.status)
+		fail_msg("vmkit boot failed: %s", r.err);
 	assert_true(json_u64_field(r.out, "nodes") == 4);
 	assert_true(category_sum(r.out) == ram);
 	assert_non_null(strstr(r.out, "\"consistent\":true"));
 	assert_true(field_in(r.out, "\"categories\"", "crash_kernel") == VMK_GiB);
 	assert_true(field_in(r.out, "\"categories\"", "kernel_image") == 32 * VMK_MiB);
-	/* 1 TiB direct map: mostly 1 GiB pages. */
-	assert_true(mapped(r.out, VMK_GiB, "rw-") >= 1000 * VMK_GiB);
+	/* 1 GiB direct-map pages: [1G, 2G) and everything above 4 GiB. */
+	assert_true(mapped(r.out, VMK_GiB, "rw-") == BIG - VMK_GiB);
 	/* Lazy init: the page array was not initialised (frames still lazy). */
 	assert_true(field_in(r.out, "\"phys\"", "lazy") > 0);
 	cli_free(&r);
