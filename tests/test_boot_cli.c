@@ -355,6 +355,31 @@ static void test_cmdline(void **state)
 	cli_free(&r);
 }
 
+/* Bad frames are withheld and counted; eager and lazy boots account the same bytes. */
+static void test_bad_frames_eager(void **state)
+{
+	static const char desc[] =
+		"memory 0 0x9f000\nmemory 0x100000 0x3ff00000\n"
+		"bad 0x20000000 0x20001000 0x30000000\n"
+		"bad 0x1000000   # inside the kernel image: bad once freed, reserved now\n";
+	struct cli_result lazy, eager;
+	const char *path = write_tmp("bad.machine", desc);
+
+	(void)state;
+	lazy = cli_run(ARGS("boot", path, "--json"));
+	eager = cli_run(ARGS("boot", path, "--json", "--eager"));
+	assert_int_equal(lazy.status, 0);
+	assert_int_equal(eager.status, 0);
+	assert_true(field_in(lazy.out, "\"categories\"", "bad") == 3 * 4096);
+	assert_true(category_sum(lazy.out) == 0x9f000 + 0x3ff00000ull);
+	assert_true(category_sum(eager.out) == 0x9f000 + 0x3ff00000ull);
+	for (size_t i = 0; i < sizeof(cats) / sizeof(cats[0]); i++)
+		assert_true(field_in(lazy.out, "\"categories\"", cats[i]) ==
+			    field_in(eager.out, "\"categories\"", cats[i]));
+	cli_free(&lazy);
+	cli_free(&eager);
+}
+
 static int cleanup(void **state)
 {
 	char cmd[128];
@@ -380,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_description_errors),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_cmdline),
+		cmocka_unit_test(test_bad_frames_eager),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, cleanup);
