@@ -46,6 +46,7 @@ void pmt_boot(const struct pmt_opts *o)
 	pc.levels = o->levels;
 	pc.large_1g = !o->no_1g;
 	pc.no_promote = o->no_promote;
+	pc.promote_kernel_1g = o->promote_kernel_1g;
 	pc.nx = true;
 	pc.asid_bits = o->asid_bits;
 	pc.kva_start = pmt_kva();

@@ -34,6 +34,7 @@ struct pmt_opts {
 	unsigned int ncpus;		/* 0: 1 */
 	unsigned int asid_bits;
 	bool no_promote;
+	bool promote_kernel_1g;		/* let promotion make kernel 1 GiB blocks */
 	bool no_1g;
 	bool hw_af_off;			/* arm64: no hardware access flag */
 };

@@ -168,8 +168,16 @@ static void test_promote_demote(void **state)
 	assert_true(vmk_pmap_is_modified(PMT_DATA + 0x5000));
 	assert_true(vmk_pmap_is_modified(PMT_DATA + 0x1ff000));
 	pmt_check(pm);
-	/* Restore: it is promoted again on the next enter into the table. */
+	/*
+	 * Restore: the page is writable again but clean, the others dirty, so
+	 * the next enter does not promote (that would make it dirty too);
+	 * once written it is, on the next enter into the table.
+	 */
 	assert_int_equal(vmk_pmap_protect(pm, UVA + 0x5000, UVA + 0x6000, RW), 0);
+	assert_int_equal(vmk_pmap_enter(pm, UVA + 0x7000, PMT_DATA + 0x7000, RW, M), 0);
+	assert_int_equal(vmk_pmap_extract(pm, UVA, &m), 0);
+	assert_true(m.size == 4096u);
+	assert_int_equal(acc(0, UVA + 0x5000, VMK_MMU_WRITE | VMK_MMU_USER), 0);
 	assert_int_equal(vmk_pmap_enter(pm, UVA + 0x7000, PMT_DATA + 0x7000, RW, M), 0);
 	assert_int_equal(vmk_pmap_extract(pm, UVA, &m), 0);
 	assert_true(m.size == PT_SIZE(1));
@@ -233,8 +241,12 @@ static void test_large_and_1g(void **state)
 	vmk_pmap_stats(pm, &st);
 	assert_int_equal(st.pv_entries, 1);
 	pmt_check(pm);
-	/* Kernel: a 2 MiB block gets a spare PTP. */
-	assert_int_equal(vmk_pmap_enter_large(k, kva + PT_SIZE(2), PMT_DATA, PT_SIZE(1), RW, 0), 0);
+	/* Kernel: a 2 MiB block gets a spare PTP when asked (KEEP_SPARE), else none. */
+	assert_int_equal(vmk_pmap_enter_large(k, kva + PT_SIZE(2) + PT_SIZE(1), PMT_DATA, PT_SIZE(1), RW, 0), 0);
+	vmk_pmap_stats(k, &st);
+	assert_int_equal(st.spare_ptps, 0);
+	assert_int_equal(vmk_pmap_enter_large(k, kva + PT_SIZE(2), PMT_DATA, PT_SIZE(1), RW,
+					      VMK_PMAP_ENTER_KEEP_SPARE), 0);
 	vmk_pmap_stats(k, &st);
 	assert_int_equal(st.spare_ptps, 1);
 	assert_int_equal(vmk_sim_mmu_access(0, kva + PT_SIZE(2) + 0x1000, VMK_MMU_WRITE, &w), 0);

@@ -11,6 +11,7 @@
 #define UVA 0x0000000040000000ull	/* 1 GiB aligned */
 #define RW (VMK_PROT_READ | VMK_PROT_WRITE)
 #define M VMK_PMAP_ENTER_MANAGED
+#define KS VMK_PMAP_ENTER_KEEP_SPARE
 #define S2M PT_SIZE(1)
 #define S1G PT_SIZE(2)
 
@@ -76,7 +77,7 @@ static void test_remove_1g_drops_inner_spares_user(void **state)
 	pmt_shutdown();
 }
 
-/* Kernel: 512 2 MiB mappings (each with its spare) promoted to 1 GiB, removed, mapped again. */
+/* Kernel (1 GiB promotion asked for): 512 2 MiB mappings with spares promoted to 1 GiB, removed, mapped again. */
 static void test_remove_1g_drops_inner_spares_kernel(void **state)
 {
 	struct vmk_pmap *k;
@@ -85,13 +86,15 @@ static void test_remove_1g_drops_inner_spares_kernel(void **state)
 	vmk_vaddr_t kva;
 	uint64_t ptp0;
 
-	pmt_boot_arch(ARCH_OF(state));
+	struct pmt_opts o = { .arch = ARCH_OF(state), .promote_kernel_1g = true };
+
+	pmt_boot(&o);
 	k = vmk_pmap_kernel();
 	kva = pmt_kva() + S1G;
 	vmk_pmap_stats(k, &st0);
 	ptp0 = pmt_ptp_pages();
 	for (unsigned int i = 0; i < 512; i++)
-		assert_int_equal(vmk_pmap_enter_large(k, kva + i * S2M, PMT_DATA + i * S2M, S2M, RW, 0), 0);
+		assert_int_equal(vmk_pmap_enter_large(k, kva + i * S2M, PMT_DATA + i * S2M, S2M, RW, KS), 0);
 	assert_int_equal(vmk_pmap_extract(k, kva, &m), 0);
 	assert_true(m.size == S1G);
 	pmt_check(k);
@@ -101,7 +104,7 @@ static void test_remove_1g_drops_inner_spares_kernel(void **state)
 	/* What is left: the tables down to level 1 (fixed kernel PTPs), no spare. */
 	assert_int_equal(st.spare_ptps, st0.spare_ptps);
 	assert_int_equal(pmt_ptp_pages() - ptp0, st.ptps - st0.ptps);
-	assert_int_equal(vmk_pmap_enter_large(k, kva, PMT_DATA, S2M, RW, 0), 0);
+	assert_int_equal(vmk_pmap_enter_large(k, kva, PMT_DATA, S2M, RW, KS), 0);
 	pmt_check(k);
 	vmk_pmap_stats(k, &st);
 	assert_int_equal(st.spare_ptps, st0.spare_ptps + 1);

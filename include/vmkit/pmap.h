@@ -133,6 +133,12 @@ struct vmk_pmap_config {
 	unsigned int levels;
 	bool large_1g;		/* allow 1 GiB leaves (x86: CPUID Page1GB) */
 	bool no_promote;	/* disable automatic promotion */
+	/*
+	 * Let automatic promotion make kernel 1 GiB blocks (off: promoting
+	 * live kernel memory to 1 GiB opens a 1 GiB break-before-make
+	 * window; explicit 1 GiB vmk_pmap_enter_large() is always allowed).
+	 */
+	bool promote_kernel_1g;
 	bool nx;		/* x86: NX available (arm64 always has XN) */
 	unsigned int asid_bits;	/* 0: no ASIDs/PCIDs; else tag user pmaps (x86 PCID: up to 12) */
 	/* Kernel virtual window; its top-level entries are created now and never change. */
@@ -306,7 +312,8 @@ struct vmk_pmap_stats {
 	uint64_t resident;		/* 4 KiB pages mapped */
 	uint64_t wired;			/* 4 KiB pages wired */
 	uint64_t ptps;			/* page-table pages (root included) */
-	uint64_t spare_ptps;		/* kernel: PTPs reserved for demotion */
+	uint64_t spare_ptps;		/* PTPs kept to demote a block without allocating */
+	uint64_t reserve_ptps;		/* kernel: PTPs in the demotion reserve */
 	uint64_t mappings[3];		/* leaves of 4 KiB, 2 MiB, 1 GiB */
 	uint64_t pv_entries;		/* PV entries in use */
 	uint64_t pv_chunks;		/* PV chunk pages */

@@ -10,7 +10,7 @@ struct chk {
 	char *msg;
 	size_t len;
 	int err;
-	uint64_t ptps, leaves[3], resident, wired, managed;
+	uint64_t ptps, leaves[3], resident, wired, managed, spares;
 };
 
 static void bad(struct chk *c, const char *fmt, ...) VMK_PRINTF(2, 3);
@@ -86,6 +86,17 @@ static void walk(struct chk *c, vmk_paddr_t t, unsigned int lvl, vmk_vaddr_t bas
 			uint32_t a = vmk_pmap__g.arch->attrs_of(e, lvl);
 			vmk_paddr_t pa = vmk_pmap__g.arch->pa_of(e, lvl);
 
+			/*
+			 * Spares only where flagged: a kernel block entered with
+			 * KEEP_SPARE must have one (its demotion must not
+			 * allocate); only such blocks carry the bit.
+			 */
+			if ((a & VMK_PTE_A_KEEPSPARE) && (lvl == 0 || !c->pm->kernel))
+				bad(c, "keep-spare bit on a %s leaf at %#llx", lvl ? "user" : "4 KiB",
+				    (unsigned long long)va);
+			else if ((a & VMK_PTE_A_KEEPSPARE) && !vmk_pmap__spare_has(c->pm, va, lvl))
+				bad(c, "kernel block at %#llx entered with KEEP_SPARE has no spare PTP",
+				    (unsigned long long)va);
 			c->leaves[lvl]++;
 			c->resident += (uint64_t)1 << (9 * lvl);
 			if (a & VMK_PTE_A_WIRED)
@@ -104,10 +115,32 @@ static void walk(struct chk *c, vmk_paddr_t t, unsigned int lvl, vmk_vaddr_t bas
 	}
 }
 
+/*
+ * A spare serves a block at its address (its own, or a larger one it lies
+ * in: dormant since that promotion). One allocated for the block
+ * (reserved) exists only for a kernel block entered with KEEP_SPARE: any
+ * other block that has a spare has the page-table page it was promoted
+ * from or replaced, which existed anyway.
+ */
+static void check_spare(void *arg, struct vmk_page *pg, vmk_vaddr_t sva, unsigned int slvl, bool reserved)
+{
+	struct chk *c = arg;
+	unsigned int l;
+	vmk_pte_t se = vmk_pmap__pte_load(vmk_pmap__walk(c->pm, sva, &l, NULL));
+
+	c->spares++;
+	if (vmk_page_state(pg) != VMK_PAGE_PTP)
+		bad(c, "spare PTP for %#llx is not a PTP page", (unsigned long long)sva);
+	if (!vmk_pmap__g.arch->is_block(se, l) || l < slvl)
+		bad(c, "spare PTP for %#llx level %u but no block maps it", (unsigned long long)sva, slvl);
+	else if (reserved && (!c->pm->kernel || !(vmk_pmap__g.arch->attrs_of(se, l) & VMK_PTE_A_KEEPSPARE)))
+		bad(c, "spare PTP allocated for %#llx level %u, a block not entered with KEEP_SPARE",
+		    (unsigned long long)sva, slvl);
+}
+
 int vmk_pmap_check(struct vmk_pmap *pm, char *msg, size_t msglen)
 {
 	struct chk c;
-	uint64_t spares = 0;
 
 	vmk_memset(&c, 0, sizeof(c));
 	c.pm = pm;
@@ -119,20 +152,7 @@ int vmk_pmap_check(struct vmk_pmap *pm, char *msg, size_t msglen)
 	vmk_pmap__pv_lock();
 	c.ptps = 1;
 	walk(&c, pm->root, vmk_pmap__g.top, 0);
-	for (unsigned int b = 0; b < VMK_PMAP_SPARE_BUCKETS; b++)
-		for (struct vmk_page *pg = pm->spares[b]; pg; pg = (struct vmk_page *)(uintptr_t)pg->md_pv) {
-			vmk_vaddr_t sva = pg->owner & ~7ull;
-			unsigned int slvl = (unsigned int)(pg->owner & 7), l;
-			vmk_pte_t se = vmk_pmap__pte_load(vmk_pmap__walk(pm, sva, &l, NULL));
-
-			spares++;
-			if (vmk_page_state(pg) != VMK_PAGE_PTP)
-				bad(&c, "spare PTP for %#llx is not a PTP page", (unsigned long long)sva);
-			/* A spare serves a block there, or one inside a larger block (dormant). */
-			if (!vmk_pmap__g.arch->is_block(se, l) || l < slvl)
-				bad(&c, "spare PTP for %#llx level %u but no block maps it", (unsigned long long)sva,
-				    slvl);
-		}
+	vmk_pmap__spare_foreach(pm, check_spare, &c);
 	if (pm->leaf.tbl) {
 		/* The cached level-0 table must be the one linked for its va. */
 		vmk_paddr_t parent;
@@ -159,9 +179,15 @@ int vmk_pmap_check(struct vmk_pmap *pm, char *msg, size_t msglen)
 	if (c.managed != pm->st.pv_entries)
 		bad(&c, "%llu managed mappings but %llu PV entries", (unsigned long long)c.managed,
 		    (unsigned long long)pm->st.pv_entries);
-	if (spares != pm->st.spare_ptps)
-		bad(&c, "%llu spare PTPs, counted %llu", (unsigned long long)spares,
+	if (c.spares != pm->st.spare_ptps)
+		bad(&c, "%llu spare PTPs, counted %llu", (unsigned long long)c.spares,
 		    (unsigned long long)pm->st.spare_ptps);
+	if (pm->kernel && pm->st.reserve_ptps != vmk_pmap__g.nkpool)
+		bad(&c, "%u PTPs in the kernel reserve, counted %llu", vmk_pmap__g.nkpool,
+		    (unsigned long long)pm->st.reserve_ptps);
+	for (unsigned int i = 0; pm->kernel && i < vmk_pmap__g.nkpool; i++)
+		if (vmk_page_state(vmk_pmap__g.kpool[i]) != VMK_PAGE_PTP)
+			bad(&c, "a page of the kernel PTP reserve is not a PTP page");
 	vmk_pmap__pv_unlock();
 	vmk_pmap__unlock(pm);
 	return c.err;

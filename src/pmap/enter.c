@@ -15,6 +15,55 @@ static bool prot_ok(uint32_t prot, uint32_t flags)
 	       ((flags >> VMK_PMAP_ENTER_MT_SHIFT) & 0xff) < VMK_MEMTYPE_COUNT;
 }
 
+#define AD_BITS	(VMK_PTE_A_ACCESSED | VMK_PTE_A_DIRTY)
+
+/*
+ * vmk_pmap_enter over a mapping of the same page: new attributes a,
+ * keeping what the hardware recorded. The accessed/dirty bits kept are
+ * those of the entry the atomic update replaced (the hardware may set
+ * them until then), never of an earlier read; dirty state of a page that
+ * loses write access goes to the page.
+ */
+static void same_page(struct vmk_pmap *pm, vmk_pte_t *p, vmk_pte_t old, vmk_vaddr_t va,
+		      vmk_paddr_t pa, uint32_t a)
+{
+	const struct vmk_pmap_arch *arch = vmk_pmap__g.arch;
+	uint32_t oa = arch->attrs_of(old, 0);
+	uint32_t keep = (a & VMK_PTE_A_WRITE) ? AD_BITS : VMK_PTE_A_ACCESSED;
+	vmk_pte_t cur = old;
+
+	if ((oa & ~VMK_PTE_A_PERM_BITS) == (a & ~VMK_PTE_A_PERM_BITS)) {
+		/* Permission-only change: in place, merging the bits of the entry replaced. */
+		for (;;) {
+			vmk_pte_t want = arch->make_leaf(pa, 0, a | (arch->attrs_of(cur, 0) & keep));
+
+			if (want == cur)
+				break;	/* the same entry: no TLB entry can be stale */
+			if (vmk_pmap__pte_cas(p, &cur, want)) {
+				vmk_pmap__tlb_page(pm, va, VMK_PAGE_SIZE, true);
+				break;
+			}
+		}
+	} else {
+		uint32_t late;
+
+		cur = vmk_pmap__update_entry(pm, p, arch->make_leaf(pa, 0, a | (oa & keep)), va, VMK_PAGE_SIZE, 0,
+					     false);
+		/* Set by the hardware between our read and the break: not lost. */
+		late = arch->attrs_of(cur, 0) & keep & ~oa;
+		if (late) {
+			vmk_pte_t now = vmk_pmap__pte_load(p);
+
+			while (!vmk_pmap__pte_cas(p, &now, arch->make_leaf(pa, 0, arch->attrs_of(now, 0) | late)))
+				;
+		}
+	}
+	if (!(a & VMK_PTE_A_WRITE) && (arch->attrs_of(cur, 0) & VMK_PTE_A_DIRTY))
+		vmk_pmap__note_removed(cur, 0);
+	if ((oa ^ a) & VMK_PTE_A_WIRED)
+		pm->st.wired += (a & VMK_PTE_A_WIRED) ? 1 : (uint64_t)-1;
+}
+
 /*
  * try_promote's own first test, on the level-0 table just used (the
  * cached one): only a full table can become a block. Saves its walk
@@ -48,11 +97,16 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 		if (!pg || vmk_page_is_free(pg))
 			return -VMK_EINVAL;
 	}
+	flags &= ~(uint32_t)VMK_PMAP_ENTER_KEEP_SPARE;	/* blocks only */
 	vmk_pmap__lock(pm);
 	if (vmk_pmap__in_np(pm, va, VMK_PAGE_SIZE))
 		flags |= VMK_PMAP_ENTER_NOPROMOTE;
 	new_pte = vmk_pmap__leaf_tmpl(pm, prot, flags, &a) | pa;
-	t = vmk_pmap__get_leaf(pm, va, &err);
+	if (flags & VMK_PMAP_ENTER_NOREPLACE)
+		/* Refuse before changing anything: a block over va is a mapping, never demoted. */
+		t = vmk_pmap__leaf_hit(pm, va) ? vmk_pmap__leaf_hold(pm) : vmk_pmap__get_table(pm, va, 0, false, &err);
+	else
+		t = vmk_pmap__get_leaf(pm, va, &err);
 	if (!t)
 		goto out;
 	VMK_ASSERT(vmk_pmap__leaf_hit(pm, va) && pm->leaf.pa == t, "the leaf table of %#llx is not the cached one",
@@ -68,31 +122,7 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 			goto out;
 		}
 		if (vmk_pmap__g.arch->pa_of(old, 0) == pa && (oa & VMK_PTE_A_MANAGED) == (a & VMK_PTE_A_MANAGED)) {
-			/* Same page: new attributes; keep what the hardware recorded. */
-			uint32_t keep = oa & (VMK_PTE_A_ACCESSED | VMK_PTE_A_DIRTY);
-
-			if (!(a & VMK_PTE_A_WRITE) && (oa & VMK_PTE_A_DIRTY))
-				vmk_pmap__note_removed(old, 0);
-			new_pte = vmk_pmap__g.arch->make_leaf(pa, 0, a | keep);
-			if ((oa & ~VMK_PTE_A_PERM_BITS) == (a & ~VMK_PTE_A_PERM_BITS)) {
-				vmk_pte_t cur = old, want;
-
-				for (;;) {
-					want = vmk_pmap__g.arch->make_leaf(pa, 0, a |
-						(vmk_pmap__g.arch->attrs_of(cur, 0) &
-						 (VMK_PTE_A_ACCESSED | VMK_PTE_A_DIRTY)));
-					if (want == cur)
-						break;	/* the same entry: no TLB entry can be stale */
-					if (vmk_pmap__pte_cas(p, &cur, want)) {
-						vmk_pmap__tlb_page(pm, va, VMK_PAGE_SIZE, true);
-						break;
-					}
-				}
-			} else {
-				vmk_pmap__update_entry(pm, p, new_pte, va, VMK_PAGE_SIZE, 0, false);
-			}
-			if ((oa ^ a) & VMK_PTE_A_WIRED)
-				pm->st.wired += (a & VMK_PTE_A_WIRED) ? 1 : (uint64_t)-1;
+			same_page(pm, p, old, va, pa, a);
 			vmk_pmap__abort_ptp(pm, va, 0, t);	/* drop the hold: the entry was counted */
 			goto promote;
 		}
@@ -126,6 +156,8 @@ promote:
 	if (vmk_pmap__g.promote && leaf_full(pm, va))	/* no-promote leaves are refused (and counted) there */
 		vmk_pmap__try_promote(pm, va, 1);
 out:
+	if (pm->kernel)
+		vmk_pmap__kpool_fill(pm);
 	vmk_pmap__unlock(pm);
 	return err;
 }
@@ -215,6 +247,7 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 	if (!pm || !pas || n == 0 || n > ((vmk_vaddr_t)1 << 40) || (va & VMK_PAGE_MASK) ||
 	    !vmk_pmap__range_ok(pm, va, va + n * VMK_PAGE_SIZE) || !prot_ok(prot, flags))
 		return -VMK_EINVAL;
+	flags &= ~(uint32_t)VMK_PMAP_ENTER_KEEP_SPARE;	/* blocks only */
 	vmk_pmap__lock(pm);
 	if (vmk_pmap__in_np(pm, va, n * VMK_PAGE_SIZE))
 		flags |= VMK_PMAP_ENTER_NOPROMOTE;
@@ -290,6 +323,17 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 	return err;
 }
 
+/* FreeBSD's pmap_every_pte_zero: nothing in the table at pa, not even an invalid entry's bits. */
+static bool every_pte_zero(vmk_paddr_t pa)
+{
+	const vmk_pte_t *tbl = vmk_pmap__table(pa);
+	vmk_pte_t any = 0;
+
+	for (unsigned int i = 0; i < VMK_PT_ENTRIES; i++)
+		any |= vmk_pmap__pte_load_relaxed(&tbl[i]);
+	return any == 0;
+}
+
 int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vmk_size_t size,
 			 uint32_t prot, uint32_t flags)
 {
@@ -309,74 +353,79 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 		if (!head || !vmk_pa_to_page(pa + size - VMK_PAGE_SIZE) || vmk_page_is_free(head))
 			return -VMK_EINVAL;
 	}
+	if (!pm->kernel)
+		flags &= ~(uint32_t)VMK_PMAP_ENTER_KEEP_SPARE;
 	vmk_pmap__lock(pm);
 	if (vmk_pmap__in_np(pm, va, size))
 		flags |= VMK_PMAP_ENTER_NOPROMOTE;
 	a = vmk_pmap__attrs(pm, prot, flags);
-	t = vmk_pmap__get_table(pm, va, lvl, !(flags & VMK_PMAP_ENTER_NOREPLACE), &err);
-	if (!t) {
-		err = err == -VMK_EEXIST ? -VMK_EEXIST : err;
-		goto out;
-	}
-	p = &vmk_pmap__table(t)[VMK_PT_INDEX(va, lvl)];
-	old = vmk_pmap__pte_load(p);
-	if (vmk_pmap__g.arch->is_valid(old, lvl) && (flags & VMK_PMAP_ENTER_NOREPLACE)) {
-		/* Kernel: nothing to undo (fixed counts); user: drops the hold only. */
-		vmk_pmap__abort_ptp(pm, va, lvl, t);
-		err = -VMK_EEXIST;
-		goto out;
-	}
-	/* Before anything changes: an old block is only removed once nothing can fail. */
+	/*
+	 * Everything that can fail is had before any entry changes, a
+	 * demotion of a larger block above included: the PV entry, and the
+	 * spare of a block entered with KEEP_SPARE (given back if an empty
+	 * table there becomes the spare instead).
+	 */
 	if (head && !(pv = vmk_pmap__pv_alloc(pm))) {
-		vmk_pmap__abort_ptp(pm, va, lvl, t);
 		err = -VMK_ENOMEM;
 		goto out;
 	}
+	if ((flags & VMK_PMAP_ENTER_KEEP_SPARE) && !(spare = vmk_pmap__ptp_alloc(pm, "pmap.spare"))) {
+		err = -VMK_ENOMEM;
+		goto fail;
+	}
+	t = vmk_pmap__get_table(pm, va, lvl, !(flags & VMK_PMAP_ENTER_NOREPLACE), &err);
+	if (!t)
+		goto fail;
+	p = &vmk_pmap__table(t)[VMK_PT_INDEX(va, lvl)];
+	old = vmk_pmap__pte_load(p);
 	if (vmk_pmap__g.arch->is_table(old, lvl)) {
-		/* Only an empty kernel table may be replaced; it becomes the spare. */
-		vmk_pte_t *sub = vmk_pmap__table(vmk_pmap__g.arch->pa_of(old, lvl));
+		/*
+		 * Only an empty kernel table may be replaced (kernel PTPs are
+		 * never freed, so refusing would keep 4 KiB-mapped KVA from
+		 * ever taking a block again: FreeBSD D22763). It becomes the
+		 * block's spare, keeping its fixed count. NOREPLACE asks for a
+		 * table of zeros, as pmap_every_pte_zero.
+		 */
+		vmk_paddr_t sub = vmk_pmap__g.arch->pa_of(old, lvl);
 		bool empty = pm->kernel;
 
-		for (unsigned int i = 0; empty && i < VMK_PT_ENTRIES; i++)
-			empty = !vmk_pmap__g.arch->is_valid(vmk_pmap__pte_load(&sub[i]), lvl - 1);
+		if (empty && (flags & VMK_PMAP_ENTER_NOREPLACE)) {
+			empty = every_pte_zero(sub);
+		} else {
+			const vmk_pte_t *tbl = vmk_pmap__table(sub);
+
+			for (unsigned int i = 0; empty && i < VMK_PT_ENTRIES; i++)
+				empty = !vmk_pmap__g.arch->is_valid(vmk_pmap__pte_load(&tbl[i]), lvl - 1);
+		}
 		if (!empty) {
-			if (pv)
-				vmk_pmap__pv_free(pm, pv);
 			vmk_pmap__abort_ptp(pm, va, lvl, t);
 			err = -VMK_EEXIST;
-			goto out;
+			goto fail;
 		}
 	} else if (vmk_pmap__g.arch->is_valid(old, lvl)) {
-		/* An old block is replaced: remove it (its spare comes back). */
-		if (pm->kernel) {
-			vmk_pmap__remove_leaf(pm, p, va, lvl, t, false, NULL);
-			old = vmk_pmap__pte_load(p);	/* the spare, now an empty table */
-		} else {
-			vmk_pmap__remove_leaf(pm, p, va, lvl, t, false, NULL);
-			old = 0;
-		}
-	}
-	if (pm->kernel && !vmk_pmap__g.arch->is_table(old, lvl)) {
-		/* Only when nothing was mapped there: no old block was removed. */
-		spare = vmk_pmap__ptp_alloc(pm, "pmap.spare");
-		if (!spare) {
-			if (pv)
-				vmk_pmap__pv_free(pm, pv);
+		if (flags & VMK_PMAP_ENTER_NOREPLACE) {
+			/* Kernel: nothing to undo (fixed counts); user: drops the hold only. */
 			vmk_pmap__abort_ptp(pm, va, lvl, t);
-			err = -VMK_ENOMEM;
-			goto out;
+			err = -VMK_EEXIST;
+			goto fail;
 		}
+		/* An old block is replaced: remove it (a kernel one's spare comes back as an empty table). */
+		vmk_pmap__remove_leaf(pm, p, va, lvl, t, false, NULL);
+		old = vmk_pmap__pte_load(p);
 	}
 	if (vmk_pmap__g.arch->is_table(old, lvl)) {
+		if (spare)
+			vmk_pmap__ptp_free(pm, spare);
 		spare = vmk_pa_to_page(vmk_pmap__g.arch->pa_of(old, lvl));
 		vmk_pmap__update_entry(pm, p, vmk_pmap__g.arch->make_leaf(pa, lvl, a), va, size, lvl, true);
 		pm->st.ptps--;
+		vmk_pmap__spare_insert(pm, va, lvl, spare, false);
 	} else {
 		vmk_pmap__pte_store(p, vmk_pmap__g.arch->make_leaf(pa, lvl, a));
 		vmk_pmap__tlb_made(pm);
+		if (spare)
+			vmk_pmap__spare_insert(pm, va, lvl, spare, true);
 	}
-	if (spare)
-		vmk_pmap__spare_insert(pm, va, lvl, spare);
 	vmk_pmap__count_leaf(pm, lvl, 1);
 	if (a & VMK_PTE_A_WIRED)
 		pm->st.wired += (uint64_t)1 << (9 * lvl);
@@ -388,7 +437,15 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 	}
 	if (vmk_pmap__g.promote)	/* no-promote leaves are refused (and counted) there */
 		vmk_pmap__try_promote(pm, va, lvl + 1);
+	goto out;
+fail:
+	if (spare)
+		vmk_pmap__ptp_free(pm, spare);
+	if (pv)
+		vmk_pmap__pv_free(pm, pv);
 out:
+	if (pm->kernel)
+		vmk_pmap__kpool_fill(pm);
 	vmk_pmap__unlock(pm);
 	return err;
 }

@@ -26,6 +26,8 @@ uint32_t vmk_pmap__attrs(struct vmk_pmap *pm, uint32_t prot, uint32_t flags)
 		a |= VMK_PTE_A_MANAGED;
 	if (flags & VMK_PMAP_ENTER_NOPROMOTE)
 		a |= VMK_PTE_A_NOPROMOTE;
+	if ((flags & VMK_PMAP_ENTER_KEEP_SPARE) && pm->kernel)
+		a |= VMK_PTE_A_KEEPSPARE;
 	/* Unmanaged pages are not tracked: pre-dirty them so the MMU never writes. */
 	if ((prot & VMK_PROT_WRITE) && (!(flags & VMK_PMAP_ENTER_MANAGED) || (flags & VMK_PMAP_ENTER_DIRTY)))
 		a |= VMK_PTE_A_DIRTY;

@@ -113,6 +113,7 @@ int vmk_pmap_bootstrap(const struct vmk_pmap_config *cfg)
 		vmk_pmap__g.empty_root = vmk_page_to_pa(empty);
 	}
 	vmk_barrier(VMK_BARRIER_PTE_STORE);
+	vmk_pmap__kpool_fill(k);	/* best effort: topped up again by later kernel operations */
 	vmk_pmap__g.ready = true;
 	return 0;
 fail:
@@ -198,6 +199,11 @@ void vmk_pmap_destroy(struct vmk_pmap *pm)
 	int r;
 
 	VMK_VERIFY(pm && !pm->kernel, "the kernel pmap cannot be destroyed");
+	/* Its root is still loaded somewhere (FreeBSD asserts pm_active empty in pmap_release). */
+	for (unsigned int w = 0; w < VMK_ARRAY_SIZE(pm->active); w++)
+		VMK_VERIFY(__atomic_load_n(&pm->active[w], __ATOMIC_RELAXED) == 0,
+			   "destroying a pmap that is active on a CPU (cpus %#llx in word %u)",
+			   (unsigned long long)pm->active[w], w);
 	/* Removing everything never needs memory: no range edge cuts a block. */
 	r = vmk_pmap_remove(pm, 0, user_end());
 	VMK_VERIFY(r == 0, "removing every mapping of a dying pmap failed (%d)", r);
@@ -207,9 +213,6 @@ void vmk_pmap_destroy(struct vmk_pmap *pm)
 		   (unsigned long long)pm->st.resident);
 	vmk_pmap__spare_free_all(pm);
 	vmk_pmap__pv_free_all_chunks(pm);
-	for (unsigned int c = 0; c < VMK_MAX_CPUS; c++)
-		if (__atomic_load_n(&vmk_pmap__g.cur[c], __ATOMIC_RELAXED) == pm)
-			__atomic_store_n(&vmk_pmap__g.cur[c], NULL, __ATOMIC_RELAXED);
 	if (pm->asid) {
 		struct vmk_tlb_req req = { .kind = VMK_TLB_ASID, .asid = pm->asid,
 					   .shootdown = vmk_cpu_count() > 1, .pmap = pm };

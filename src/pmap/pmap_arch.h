@@ -44,6 +44,7 @@ enum {
 	VMK_PTE_A_WIRED		= 1u << 7,	/* software: wired mapping */
 	VMK_PTE_A_MANAGED	= 1u << 8,	/* software: has a PV entry */
 	VMK_PTE_A_NOPROMOTE	= 1u << 9,	/* software: must stay valid (no BBM) */
+	VMK_PTE_A_KEEPSPARE	= 1u << 10,	/* software: kernel block entered with KEEP_SPARE */
 	VMK_PTE_A_MT_SHIFT	= 12,		/* memory type (enum vmk_memtype) */
 	VMK_PTE_A_MT_MASK	= 7u << 12,
 };
@@ -54,7 +55,8 @@ enum {
 /* Bits that may change on a live leaf without break-before-make. */
 #define VMK_PTE_A_PERM_BITS	(VMK_PTE_A_WRITE | VMK_PTE_A_UXN | VMK_PTE_A_PXN | \
 				 VMK_PTE_A_ACCESSED | VMK_PTE_A_DIRTY | \
-				 VMK_PTE_A_WIRED | VMK_PTE_A_MANAGED | VMK_PTE_A_NOPROMOTE)
+				 VMK_PTE_A_WIRED | VMK_PTE_A_MANAGED | VMK_PTE_A_NOPROMOTE | \
+				 VMK_PTE_A_KEEPSPARE)
 
 struct vmk_pmap_arch {
 	const char *name;

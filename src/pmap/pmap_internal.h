@@ -9,7 +9,7 @@
 #include "pmap_arch.h"
 
 #define VMK_PMAP_MAX_RDV	8	/* rendezvous ranges per pmap */
-#define VMK_PMAP_SPARE_BUCKETS	64	/* spare-PTP hash buckets per pmap */
+#define VMK_PMAP_KPOOL		8	/* the kernel's demotion reserve (see ptp.c) */
 #define VMK_PMAP_KPTP_REF	1u	/* the fixed ref_count of every kernel PTP */
 
 /* md_flags bits on managed pages: state left behind by removed mappings. */
@@ -27,7 +27,7 @@ struct vmk_pmap {
 	struct vmk_page *root_page;
 	struct vmk_list pv_chunks;		/* chunks with a free entry first */
 	uint64_t pv_free;			/* free entries in those chunks */
-	struct vmk_page *spares[VMK_PMAP_SPARE_BUCKETS];	/* spare PTPs by (va, level) */
+	struct vmk_page *spare_root;		/* spare PTPs by (va, level): a treap (ptp.c) */
 	struct vmk_pmap_stats st;
 	struct { vmk_vaddr_t va, end; } rdv[VMK_PMAP_MAX_RDV];	/* rendezvous strategy */
 	unsigned int nrdv;
@@ -70,6 +70,8 @@ struct vmk_pmap_global {
 	uint64_t pages_held;		/* PTPs + spares + PV chunks + pmap structs, all pmaps */
 	vmk_paddr_t empty_root;		/* arm64: TTBR0 of a CPU with no user pmap */
 	struct vmk_pmap *cur[VMK_MAX_CPUS];	/* pmap active on each CPU */
+	struct vmk_page *kpool[VMK_PMAP_KPOOL];	/* the kernel's demotion reserve */
+	unsigned int nkpool;
 	bool ready;
 };
 
@@ -228,12 +230,27 @@ void vmk_pmap__ptp_unref(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
 /* Pointer to the level-lvl entry for va; the tables above must exist (else NULL). */
 vmk_pte_t *vmk_pmap__entry_at(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
 			      vmk_paddr_t *table_pa);
-/* Spare PTPs for demoting the block at (va, lvl). */
+/*
+ * Spare PTPs for demoting the block at (va, lvl), O(log n). reserved: the
+ * page was allocated for a KEEP_SPARE block (else it is a PTP that
+ * existed anyway: promotion, a replaced empty table).
+ */
 void vmk_pmap__spare_insert(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
-			    struct vmk_page *pg);
-struct vmk_page *vmk_pmap__spare_take(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl);
+			    struct vmk_page *pg, bool reserved);
+/* Take the spare (zeroed, counted as a table-to-be); *reserved (may be NULL) says how it came. */
+struct vmk_page *vmk_pmap__spare_take(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
+				      bool *reserved);
 bool vmk_pmap__spare_has(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl);
 void vmk_pmap__spare_free_all(struct vmk_pmap *pm);
+typedef void (*vmk_pmap_spare_fn)(void *arg, struct vmk_page *pg, vmk_vaddr_t va, unsigned int lvl,
+				  bool reserved);
+/* Call fn on every spare in key order. */
+void vmk_pmap__spare_foreach(struct vmk_pmap *pm, vmk_pmap_spare_fn fn, void *arg);
+
+/* The kernel's demotion reserve (pmap lock of the kernel pmap held). */
+void vmk_pmap__kpool_fill(struct vmk_pmap *pm);
+struct vmk_page *vmk_pmap__kpool_take(struct vmk_pmap *pm);
+void vmk_pmap__kpool_put(struct vmk_pmap *pm, struct vmk_page *pg);
 
 /* A local reserve of PTPs taken before an operation that must not fail midway. */
 struct vmk_pmap_ptp_reserve {

@@ -3,11 +3,16 @@
  * edge a leaf boundary (vmk_pmap__split_edges, for remove and protect).
  *
  * Promotion replaces a full table of 512 leaves that map one aligned,
- * physically contiguous run with identical attributes by one block
- * (accessed/dirty are or-ed: being conservative never loses a dirty
- * page). The replaced PTP is kept as the block's spare, so a later
- * demotion needs no allocation. Leaves carrying the no-promote bit are
- * never promoted.
+ * physically contiguous run with identical attributes, accessed and
+ * dirty included, by one block: or-ing them would report all 512 pages
+ * modified when one was written (FreeBSD refuses such a table too, after
+ * write-protecting its clean pages; here the clean ones stay writable
+ * and a bit the hardware sets during the promotion goes to its own page).
+ * The replaced PTP is kept as the block's spare, so a later demotion
+ * needs no allocation. Leaves carrying the no-promote bit, or in a range
+ * marked no-promote, are never promoted; neither is live kernel memory
+ * promoted to 1 GiB unless the configuration asks for it. Every attempt
+ * on a full table that fails is counted.
  *
  * Demotion replaces a block by a table of 512 leaves (or 512 smaller
  * blocks) with the same attributes. Everything it needs (the PTP, and for
@@ -24,7 +29,7 @@ int vmk_pmap__demote(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned
 	unsigned int sub = lvl - 1;
 	vmk_pte_t old = vmk_pmap__pte_load(p), prev;
 	struct vmk_page *pg;
-	bool from_spare = true;
+	bool from_spare = true, reserved = false;
 	vmk_paddr_t t, pa0;
 	vmk_pte_t *tbl;
 	uint32_t a, late;
@@ -35,11 +40,13 @@ int vmk_pmap__demote(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned
 	a = vmk_pmap__g.arch->attrs_of(old, lvl);
 	VMK_VERIFY(!(a & VMK_PTE_A_NOPROMOTE),
 		   "demotion of a no-promote (must-stay-valid) mapping at %#llx", (unsigned long long)va);
-	pg = vmk_pmap__spare_take(pm, va, lvl);
+	pg = vmk_pmap__spare_take(pm, va, lvl, &reserved);
 	if (!pg) {
 		from_spare = false;
 		if (r && r->n)
 			pg = r->pg[--r->n];
+		else if (pm->kernel)
+			pg = vmk_pmap__kpool_take(pm);	/* the kernel's reserve, never the allocator */
 		else
 			pg = vmk_pmap__ptp_alloc(pm, "pmap.ptp");
 		if (!pg)
@@ -47,13 +54,16 @@ int vmk_pmap__demote(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned
 	}
 	if ((a & VMK_PTE_A_MANAGED) && vmk_pmap__pv_reserve(pm, VMK_PT_ENTRIES - 1)) {
 		if (from_spare)
-			vmk_pmap__spare_insert(pm, va, lvl, pg);
+			vmk_pmap__spare_insert(pm, va, lvl, pg, reserved);
 		else if (r)
 			r->pg[r->n++] = pg;
+		else if (pm->kernel)
+			vmk_pmap__kpool_put(pm, pg);
 		else
 			vmk_pmap__ptp_free(pm, pg);
 		return -VMK_ENOMEM;
 	}
+	a &= ~(uint32_t)VMK_PTE_A_KEEPSPARE;	/* the pieces have no spares of their own */
 	t = vmk_page_to_pa(pg);
 	tbl = vmk_pmap__table(t);
 	pa0 = vmk_pmap__g.arch->pa_of(old, lvl);
@@ -117,6 +127,8 @@ int vmk_pmap_demote(struct vmk_pmap *pm, vmk_vaddr_t va)
 		r = -VMK_ENOENT;
 	else if (lvl > 0)
 		r = vmk_pmap__demote(pm, p, va, lvl, NULL, false);
+	if (pm->kernel)
+		vmk_pmap__kpool_fill(pm);
 	vmk_pmap__unlock(pm);
 	return r;
 }
@@ -182,65 +194,72 @@ int vmk_pmap__split_edges(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva)
 	return 0;
 }
 
+/* A page of the promoted table had bits set after it was read: they are its own, not the block's. */
+static void note_late(vmk_pte_t *tbl, unsigned int sub, uint32_t a0)
+{
+	const struct vmk_pmap_arch *arch = vmk_pmap__g.arch;
+
+	for (unsigned int i = 0; i < VMK_PT_ENTRIES; i++) {
+		vmk_pte_t cur = vmk_pmap__pte_load(&tbl[i]);
+		uint32_t late = arch->attrs_of(cur, sub) & AD_BITS & ~a0;
+
+		if (late)
+			vmk_pmap__note_removed(arch->make_leaf(arch->pa_of(cur, sub), sub, (a0 & ~AD_BITS) | late),
+					       sub);
+	}
+}
+
 void vmk_pmap__try_promote(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl)
 {
+	const struct vmk_pmap_arch *arch = vmk_pmap__g.arch;
 	unsigned int sub = lvl - 1;
 	vmk_vaddr_t base = va & ~(VMK_PT_SIZE(lvl) - 1);
 	vmk_pte_t *pp, *tbl, e, f;
 	vmk_paddr_t t, pa0;
-	uint32_t a0, ad, late = 0;
+	uint32_t a0;
 	struct vmk_page *pg;
 
 	if (lvl > vmk_pmap__g.top || !(vmk_pmap__g.block_levels & (1u << lvl)))
+		return;
+	/* A 1 GiB break-before-make window over live kernel memory only when asked for. */
+	if (pm->kernel && lvl >= 2 && !vmk_pmap__g.cfg.promote_kernel_1g)
 		return;
 	pp = vmk_pmap__entry_at(pm, va, lvl, NULL);
 	if (!pp)
 		return;
 	e = vmk_pmap__pte_load(pp);
-	if (!vmk_pmap__g.arch->is_table(e, lvl))
+	if (!arch->is_table(e, lvl))
 		return;
-	t = vmk_pmap__g.arch->pa_of(e, lvl);
+	t = arch->pa_of(e, lvl);
 	pg = vmk_pa_to_page(t);
 	if (!pm->kernel && pg->ref_count != VMK_PT_ENTRIES)
 		return;
 	tbl = vmk_pmap__table(t);
-	/* Kernel PTPs have no count: scan from the end, where a filling table is still empty. */
-	f = vmk_pmap__pte_load(&tbl[VMK_PT_ENTRIES - 1]);
-	if (!vmk_pmap__is_leaf(f, sub))
+	/*
+	 * Kernel PTPs have no count: a table still filling from the start
+	 * (last entry empty) is no attempt. From here on every way out but
+	 * the promotion is a counted failure, a hole included.
+	 */
+	if (!vmk_pmap__is_leaf(vmk_pmap__pte_load(&tbl[VMK_PT_ENTRIES - 1]), sub))
 		return;
 	f = vmk_pmap__pte_load(&tbl[0]);
-	if (!vmk_pmap__is_leaf(f, sub))
-		return;
-	a0 = vmk_pmap__g.arch->attrs_of(f, sub);
-	pa0 = vmk_pmap__g.arch->pa_of(f, sub);
+	if (!vmk_pmap__is_leaf(f, sub) || vmk_pmap__in_np(pm, base, VMK_PT_SIZE(lvl)))
+		goto refused;
+	a0 = arch->attrs_of(f, sub);
+	pa0 = arch->pa_of(f, sub);
 	if ((pa0 & (VMK_PT_SIZE(lvl) - 1)) || (a0 & VMK_PTE_A_NOPROMOTE))
 		goto refused;
-	ad = a0 & AD_BITS;
+	/* Identical attributes, accessed and dirty included: a block's state is every page's. */
 	for (unsigned int i = VMK_PT_ENTRIES - 1; i > 0; i--) {
 		vmk_pte_t x = vmk_pmap__pte_load(&tbl[i]);
-		uint32_t ax;
 
-		if (!vmk_pmap__is_leaf(x, sub))
-			return;
-		ax = vmk_pmap__g.arch->attrs_of(x, sub);
-		if (vmk_pmap__g.arch->pa_of(x, sub) != pa0 + (vmk_paddr_t)i * VMK_PT_SIZE(sub) ||
-		    (ax & ~AD_BITS) != (a0 & ~AD_BITS))
+		if (!vmk_pmap__is_leaf(x, sub) || arch->pa_of(x, sub) != pa0 + (vmk_paddr_t)i * VMK_PT_SIZE(sub) ||
+		    arch->attrs_of(x, sub) != a0)
 			goto refused;
-		ad |= ax & AD_BITS;
 	}
-	vmk_pmap__update_entry(pm, pp, vmk_pmap__g.arch->make_leaf(pa0, lvl, (a0 & ~AD_BITS) | ad), base,
-			       VMK_PT_SIZE(lvl), lvl, false);
-	for (unsigned int i = 0; i < VMK_PT_ENTRIES; i++)
-		late |= vmk_pmap__g.arch->attrs_of(vmk_pmap__pte_load(&tbl[i]), sub) & AD_BITS;
-	late &= ~ad;
-	if (late) {
-		vmk_pte_t cur = vmk_pmap__pte_load(pp);
-
-		while (!vmk_pmap__pte_cas(pp, &cur, vmk_pmap__g.arch->make_leaf(pa0, lvl,
-				vmk_pmap__g.arch->attrs_of(cur, lvl) | late)))
-			;
-	}
-	vmk_pmap__spare_insert(pm, base, lvl, pg);
+	vmk_pmap__update_entry(pm, pp, arch->make_leaf(pa0, lvl, a0), base, VMK_PT_SIZE(lvl), lvl, false);
+	note_late(tbl, sub, a0);
+	vmk_pmap__spare_insert(pm, base, lvl, pg, false);
 	pm->st.ptps--;
 	pm->st.promotions++;
 	vmk_pmap__count_leaf(pm, sub, -(int)VMK_PT_ENTRIES);

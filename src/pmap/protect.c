@@ -71,6 +71,8 @@ int vmk_pmap_protect(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva, uint
 		})
 		vmk_pmap__batch_flush(pm, &b);
 	}
+	if (pm->kernel)
+		vmk_pmap__kpool_fill(pm);
 	vmk_pmap__unlock(pm);
 	return r;
 }

@@ -257,50 +257,139 @@ void vmk_pmap__leaf_link(struct vmk_pmap *pm, vmk_vaddr_t va, struct vmk_pmap_fr
 	leaf_remember(pm, va, t);
 }
 
-/* ---- spare PTPs, keyed by the block they can demote ---- */
+/*
+ * ---- spare PTPs, keyed by the block they can demote ----
+ *
+ * A treap (a binary search tree on (va | level), heap-ordered on a hash
+ * of the key) whose nodes live in the spare pages themselves: a spare's
+ * table contents mean nothing until it is taken (and zeroed then), so its
+ * first words hold the links. Lookup, insertion and removal are
+ * O(log n) expected with no memory of its own; pg->owner holds the key
+ * and whether the spare was allocated for the block (KEEP_SPARE) or is a
+ * page-table page that existed anyway (promotion, a replaced empty table).
+ */
+#define SPARE_RESERVED	8ull	/* in owner: allocated for a KEEP_SPARE block */
 
-static unsigned int spare_bucket(vmk_vaddr_t va, unsigned int lvl)
+struct spare_node {
+	struct vmk_page *l, *r;
+};
+
+static struct spare_node *spare_node(struct vmk_page *pg)
 {
-	uint64_t k = (va >> VMK_PT_SHIFT(lvl)) * 0x9e3779b97f4a7c15ull + lvl;
+	return (struct spare_node *)vmk_pmap__table(vmk_page_to_pa(pg));
+}
 
-	return (unsigned int)(k >> 58) % VMK_PMAP_SPARE_BUCKETS;
+static uint64_t spare_key(const struct vmk_page *pg)
+{
+	return pg->owner & ~SPARE_RESERVED;
+}
+
+/* The heap priority: a fixed mix of the key (deterministic, balanced for sequential keys). */
+static uint64_t spare_prio(const struct vmk_page *pg)
+{
+	uint64_t z = spare_key(pg) + 0x9e3779b97f4a7c15ull;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static struct vmk_page *spare_ins(struct vmk_page *t, struct vmk_page *pg)
+{
+	struct spare_node *n;
+	struct vmk_page *c;
+
+	if (!t)
+		return pg;
+	n = spare_node(t);
+	VMK_ASSERT(spare_key(pg) != spare_key(t), "two spare PTPs for one block at %#llx",
+		   (unsigned long long)(spare_key(pg) & ~7ull));
+	if (spare_key(pg) < spare_key(t)) {
+		n->l = spare_ins(n->l, pg);
+		if (spare_prio(n->l) > spare_prio(t)) {
+			c = n->l;
+			n->l = spare_node(c)->r;
+			spare_node(c)->r = t;
+			return c;
+		}
+	} else {
+		n->r = spare_ins(n->r, pg);
+		if (spare_prio(n->r) > spare_prio(t)) {
+			c = n->r;
+			n->r = spare_node(c)->l;
+			spare_node(c)->l = t;
+			return c;
+		}
+	}
+	return t;
+}
+
+static struct vmk_page *spare_merge(struct vmk_page *a, struct vmk_page *b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	if (spare_prio(a) > spare_prio(b)) {
+		spare_node(a)->r = spare_merge(spare_node(a)->r, b);
+		return a;
+	}
+	spare_node(b)->l = spare_merge(a, spare_node(b)->l);
+	return b;
+}
+
+/* Remove the node keyed k from the tree at t; *out: the node (NULL if none). */
+static struct vmk_page *spare_del(struct vmk_page *t, uint64_t k, struct vmk_page **out)
+{
+	struct spare_node *n;
+
+	if (!t)
+		return NULL;
+	n = spare_node(t);
+	if (k < spare_key(t)) {
+		n->l = spare_del(n->l, k, out);
+		return t;
+	}
+	if (k > spare_key(t)) {
+		n->r = spare_del(n->r, k, out);
+		return t;
+	}
+	*out = t;
+	return spare_merge(n->l, n->r);
 }
 
 void vmk_pmap__spare_insert(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
-			    struct vmk_page *pg)
+			    struct vmk_page *pg, bool reserved)
 {
-	unsigned int b = spare_bucket(va, lvl);
-
-	VMK_ASSERT(!vmk_pmap__spare_has(pm, va, lvl), "two spare PTPs for one block at %#llx",
-		   (unsigned long long)va);
-	pg->owner = va | lvl;
-	pg->md_pv = (uint64_t)(uintptr_t)pm->spares[b];
-	pm->spares[b] = pg;
+	pg->owner = va | lvl | (reserved ? SPARE_RESERVED : 0);
+	pg->md_pv = 0;
+	spare_node(pg)->l = spare_node(pg)->r = NULL;
+	pm->spare_root = spare_ins(pm->spare_root, pg);
 	pm->st.spare_ptps++;
-}
-
-static struct vmk_page **spare_find(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl)
-{
-	struct vmk_page **pp = &pm->spares[spare_bucket(va, lvl)];
-
-	while (*pp && (*pp)->owner != (va | lvl))
-		pp = (struct vmk_page **)(uintptr_t)&(*pp)->md_pv;
-	return pp;
 }
 
 bool vmk_pmap__spare_has(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl)
 {
-	return *spare_find(pm, va, lvl) != NULL;
+	struct vmk_page *t = pm->spare_root;
+	uint64_t k = va | lvl;
+
+	while (t && spare_key(t) != k)
+		t = k < spare_key(t) ? spare_node(t)->l : spare_node(t)->r;
+	return t != NULL;
 }
 
-struct vmk_page *vmk_pmap__spare_take(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl)
+struct vmk_page *vmk_pmap__spare_take(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
+				      bool *reserved)
 {
-	struct vmk_page **pp = spare_find(pm, va, lvl);
-	struct vmk_page *pg = *pp;
+	struct vmk_page *pg = NULL;
 
+	if (!pm->spare_root)
+		return NULL;
+	pm->spare_root = spare_del(pm->spare_root, va | lvl, &pg);
 	if (!pg)
 		return NULL;
-	*pp = (struct vmk_page *)(uintptr_t)pg->md_pv;
+	if (reserved)
+		*reserved = (pg->owner & SPARE_RESERVED) != 0;
 	pg->md_pv = 0;
 	pg->owner = 0;
 	pm->st.spare_ptps--;
@@ -309,24 +398,87 @@ struct vmk_page *vmk_pmap__spare_take(struct vmk_pmap *pm, vmk_vaddr_t va, unsig
 	return pg;
 }
 
+static void spare_walk(struct vmk_page *t, vmk_pmap_spare_fn fn, void *arg)
+{
+	while (t) {
+		spare_walk(spare_node(t)->l, fn, arg);
+		fn(arg, t, spare_key(t) & ~7ull, (unsigned int)(spare_key(t) & 7),
+		   (t->owner & SPARE_RESERVED) != 0);
+		t = spare_node(t)->r;
+	}
+}
+
+void vmk_pmap__spare_foreach(struct vmk_pmap *pm, vmk_pmap_spare_fn fn, void *arg)
+{
+	spare_walk(pm->spare_root, fn, arg);
+}
+
+static void spare_free_tree(struct vmk_pmap *pm, struct vmk_page *t)
+{
+	while (t) {
+		struct vmk_page *r = spare_node(t)->r;
+
+		spare_free_tree(pm, spare_node(t)->l);
+		pm->st.spare_ptps--;
+		vmk_pmap__ptp_free(pm, t);
+		t = r;
+	}
+}
+
 void vmk_pmap__spare_free_all(struct vmk_pmap *pm)
 {
-	for (unsigned int b = 0; b < VMK_PMAP_SPARE_BUCKETS; b++) {
-		while (pm->spares[b]) {
-			struct vmk_page *pg = pm->spares[b];
+	spare_free_tree(pm, pm->spare_root);
+	pm->spare_root = NULL;
+}
 
-			pm->spares[b] = (struct vmk_page *)(uintptr_t)pg->md_pv;
-			pm->st.spare_ptps--;
-			vmk_pmap__ptp_free(pm, pg);
-		}
+/*
+ * ---- the kernel's demotion reserve ----
+ *
+ * A kernel block without a spare is demoted with a PTP from this small
+ * pool, never straight from the allocator, so a kernel demotion does not
+ * depend on the allocator at that moment; when the pool is empty the
+ * demotion fails with -VMK_ENOMEM and nothing changed. The pool is
+ * topped up from the allocator at the end of every kernel operation
+ * that may allocate (and at bootstrap); a failed top-up is not an error.
+ */
+void vmk_pmap__kpool_fill(struct vmk_pmap *pm)
+{
+	while (vmk_pmap__g.nkpool < VMK_PMAP_KPOOL) {
+		struct vmk_page *pg = vmk_pmap__ptp_alloc(pm, "pmap.kreserve");
+
+		if (!pg)
+			break;
+		vmk_pmap__g.kpool[vmk_pmap__g.nkpool++] = pg;
 	}
+	pm->st.reserve_ptps = vmk_pmap__g.nkpool;
+}
+
+struct vmk_page *vmk_pmap__kpool_take(struct vmk_pmap *pm)
+{
+	struct vmk_page *pg;
+
+	if (vmk_pmap__g.nkpool == 0)
+		return NULL;
+	pg = vmk_pmap__g.kpool[--vmk_pmap__g.nkpool];
+	pm->st.reserve_ptps = vmk_pmap__g.nkpool;
+	return pg;
+}
+
+void vmk_pmap__kpool_put(struct vmk_pmap *pm, struct vmk_page *pg)
+{
+	VMK_ASSERT(vmk_pmap__g.nkpool < VMK_PMAP_KPOOL, "kernel PTP reserve overflow");
+	vmk_memset(vmk_pmap__table(vmk_page_to_pa(pg)), 0, VMK_PAGE_SIZE);
+	pg->ref_count = VMK_PMAP_KPTP_REF;
+	vmk_pmap__g.kpool[vmk_pmap__g.nkpool++] = pg;
+	pm->st.reserve_ptps = vmk_pmap__g.nkpool;
 }
 
 int vmk_pmap__reserve_ptps(struct vmk_pmap *pm, struct vmk_pmap_ptp_reserve *r, unsigned int n)
 {
 	VMK_ASSERT(r->n + n <= VMK_ARRAY_SIZE(r->pg), "PTP reserve overflow");
 	while (n--) {
-		struct vmk_page *pg = vmk_pmap__ptp_alloc(pm, "pmap.ptp");
+		/* The kernel demotes from its reserve only. */
+		struct vmk_page *pg = pm->kernel ? vmk_pmap__kpool_take(pm) : vmk_pmap__ptp_alloc(pm, "pmap.ptp");
 
 		if (!pg) {
 			vmk_pmap__reserve_release(pm, r);
@@ -339,6 +491,12 @@ int vmk_pmap__reserve_ptps(struct vmk_pmap *pm, struct vmk_pmap_ptp_reserve *r, 
 
 void vmk_pmap__reserve_release(struct vmk_pmap *pm, struct vmk_pmap_ptp_reserve *r)
 {
-	while (r->n)
-		vmk_pmap__ptp_free(pm, r->pg[--r->n]);
+	while (r->n) {
+		struct vmk_page *pg = r->pg[--r->n];
+
+		if (pm->kernel)
+			vmk_pmap__kpool_put(pm, pg);
+		else
+			vmk_pmap__ptp_free(pm, pg);
+	}
 }

@@ -23,6 +23,7 @@ int vmk_pmap_growkernel(vmk_vaddr_t start, vmk_vaddr_t end)
 		if (va + VMK_PT_SIZE(1) < va)
 			break;
 	}
+	vmk_pmap__kpool_fill(k);
 	vmk_pmap__unlock(k);
 	return err;
 }
@@ -30,12 +31,13 @@ int vmk_pmap_growkernel(vmk_vaddr_t start, vmk_vaddr_t end)
 int vmk_pmap_qenter(vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n)
 {
 	struct vmk_pmap *k = vmk_pmap_kernel();
-	uint32_t a;
+	uint32_t a, anp;
 	bool flush = false;
 
 	if (!k || n == 0 || !pas || !vmk_pmap__range_ok(k, va, va + n * VMK_PAGE_SIZE))
 		return -VMK_EINVAL;
 	a = vmk_pmap__attrs(k, VMK_PROT_READ | VMK_PROT_WRITE, 0);
+	anp = vmk_pmap__attrs(k, VMK_PROT_READ | VMK_PROT_WRITE, VMK_PMAP_ENTER_NOPROMOTE);
 	vmk_pmap__lock(k);
 	for (size_t i = 0; i < n; i++) {
 		unsigned int lvl;
@@ -59,15 +61,20 @@ int vmk_pmap_qenter(vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n)
 			   (unsigned long long)(va + i * VMK_PAGE_SIZE));
 		vmk_pmap__pte_clear(p);
 		vmk_pmap__count_leaf(k, 0, -1);
+		if (vmk_pmap__g.arch->attrs_of(old, 0) & VMK_PTE_A_WIRED)
+			k->st.wired--;
 		flush = true;
 	}
 	if (flush)
 		vmk_pmap__tlb_range(k, va, n * VMK_PAGE_SIZE, true);
 	for (size_t i = 0; i < n; i++) {
+		vmk_vaddr_t v = va + i * VMK_PAGE_SIZE;
 		unsigned int lvl;
-		vmk_pte_t *p = vmk_pmap__walk(k, va + i * VMK_PAGE_SIZE, &lvl, NULL);
+		vmk_pte_t *p = vmk_pmap__walk(k, v, &lvl, NULL);
 
-		vmk_pmap__pte_store(p, vmk_pmap__g.arch->make_leaf(pas[i], 0, a));
+		/* A page of a no-promote range is marked as an enter there would mark it. */
+		vmk_pmap__pte_store(p, vmk_pmap__g.arch->make_leaf(pas[i], 0,
+								   vmk_pmap__in_np(k, v, VMK_PAGE_SIZE) ? anp : a));
 		vmk_pmap__count_leaf(k, 0, 1);
 	}
 	vmk_pmap__tlb_made(k);
@@ -86,13 +93,17 @@ void vmk_pmap_qremove(vmk_vaddr_t va, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		unsigned int lvl;
 		vmk_pte_t *p = vmk_pmap__walk(k, va + i * VMK_PAGE_SIZE, &lvl, NULL);
+		vmk_pte_t old;
 
 		if (lvl != 0)
 			continue;
-		if (vmk_pmap__g.arch->is_valid(vmk_pmap__pte_clear(p), 0)) {
-			vmk_pmap__count_leaf(k, 0, -1);
-			vmk_pmap__batch_add(&b, va + i * VMK_PAGE_SIZE, VMK_PAGE_SIZE, 1);
-		}
+		old = vmk_pmap__pte_clear(p);
+		if (!vmk_pmap__g.arch->is_valid(old, 0))
+			continue;
+		vmk_pmap__count_leaf(k, 0, -1);
+		vmk_pmap__batch_add(&b, va + i * VMK_PAGE_SIZE, VMK_PAGE_SIZE, 1);
+		if (vmk_pmap__g.arch->attrs_of(old, 0) & VMK_PTE_A_WIRED)
+			k->st.wired--;
 	}
 	vmk_pmap__batch_flush(k, &b);
 	vmk_pmap__unlock(k);

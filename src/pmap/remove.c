@@ -43,7 +43,7 @@ static void drop_inner_spares(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int 
 
 	for (unsigned int i = 0; sub > 0 && pm->st.spare_ptps && i < VMK_PT_ENTRIES; i++) {
 		vmk_vaddr_t v = va + (vmk_vaddr_t)i * VMK_PT_SIZE(sub);
-		struct vmk_page *spare = vmk_pmap__spare_take(pm, v, sub);
+		struct vmk_page *spare = vmk_pmap__spare_take(pm, v, sub, NULL);
 
 		drop_inner_spares(pm, v, sub, b);
 		if (!spare)
@@ -87,7 +87,7 @@ void vmk_pmap__remove_leaf(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, un
 	}
 	if (lvl > 0) {
 		/* A block's spare PTP: the kernel keeps it as the (empty) table again. */
-		struct vmk_page *spare = vmk_pmap__spare_take(pm, va, lvl);
+		struct vmk_page *spare = vmk_pmap__spare_take(pm, va, lvl, NULL);
 
 		drop_inner_spares(pm, va, lvl, b);
 
@@ -207,6 +207,8 @@ int vmk_pmap_remove(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva)
 		}
 		vmk_pmap__batch_flush(pm, &b);
 	}
+	if (pm->kernel)
+		vmk_pmap__kpool_fill(pm);
 	vmk_pmap__unlock(pm);
 	return r;
 }

@@ -200,7 +200,7 @@ int vmkit_cmd_ptdump(int argc, char **argv)
 	/* Kernel image: text RX (2 MiB pages), rodata R, data+bss RW (4 KiB pages). */
 	for (unsigned int i = 0; i < 2 && !r; i++)
 		r = vmk_pmap_enter_large(k, l.image + i * 2 * MiB, img + i * 2 * MiB, 2 * MiB,
-					 VMK_PROT_READ | VMK_PROT_EXEC, 0);
+					 VMK_PROT_READ | VMK_PROT_EXEC, VMK_PMAP_ENTER_KEEP_SPARE);
 	for (unsigned int i = 0; i < 256 && !r; i++)
 		r = vmk_pmap_enter(k, l.image + 4 * MiB + i * 4096ull, img + 4 * MiB + i * 4096ull, VMK_PROT_READ, 0);
 	for (unsigned int i = 0; i < 768 && !r; i++)
@@ -209,7 +209,8 @@ int vmkit_cmd_ptdump(int argc, char **argv)
 		return ptd_fail("kernel image", r);
 	/* Preloaded modules: 2 MiB mappings (each with a spare PTP, so they can be freed in part). */
 	for (unsigned int i = 0; i < 2 && !r; i++)
-		r = vmk_pmap_enter_large(k, l.modules + i * 2 * MiB, img + 8 * MiB + i * 2 * MiB, 2 * MiB, RW, 0);
+		r = vmk_pmap_enter_large(k, l.modules + i * 2 * MiB, img + 8 * MiB + i * 2 * MiB, 2 * MiB, RW,
+					 VMK_PMAP_ENTER_KEEP_SPARE);
 	if (r)
 		return ptd_fail("modules", r);
 	/* vmalloc: 64 scattered pages through the quick-enter path. */

@@ -30,6 +30,7 @@
 #define A64_SW_WIRED	(1ull << 55)	/* bits 58:55 are for software */
 #define A64_SW_MANAGED	(1ull << 56)
 #define A64_SW_NOPROMO	(1ull << 57)
+#define A64_SW_KEEPSPARE	(1ull << 58)
 
 #define A64_ADDR_MASK	0x0000fffffffff000ull	/* OA bits 47:12 */
 
@@ -97,6 +98,8 @@ static vmk_pte_t a64_make_leaf(vmk_paddr_t pa, unsigned int lvl, uint32_t a)
 		pte |= A64_SW_MANAGED;
 	if (a & VMK_PTE_A_NOPROMOTE)
 		pte |= A64_SW_NOPROMO;
+	if (a & VMK_PTE_A_KEEPSPARE)
+		pte |= A64_SW_KEEPSPARE;
 	return pte;
 }
 
@@ -161,6 +164,8 @@ static uint32_t a64_attrs_of(vmk_pte_t pte, unsigned int lvl)
 		a |= VMK_PTE_A_MANAGED;
 	if (pte & A64_SW_NOPROMO)
 		a |= VMK_PTE_A_NOPROMOTE;
+	if (pte & A64_SW_KEEPSPARE)
+		a |= VMK_PTE_A_KEEPSPARE;
 	return a;
 }
 

@@ -24,6 +24,7 @@
 #define X86_SW_WIRED	(1ull << 9)	/* ignored bits 9-11: software */
 #define X86_SW_MANAGED	(1ull << 10)
 #define X86_SW_NOPROMO	(1ull << 11)
+#define X86_SW_KEEPSPARE	(1ull << 52)	/* ignored bits 58:52: software */
 #define X86_PAT_LARGE	(1ull << 12)
 #define X86_NX		(1ull << 63)	/* needs IA32_EFER.NXE */
 
@@ -101,6 +102,8 @@ static vmk_pte_t x86_make_leaf(vmk_paddr_t pa, unsigned int lvl, uint32_t a)
 		pte |= X86_SW_MANAGED;
 	if (a & VMK_PTE_A_NOPROMOTE)
 		pte |= X86_SW_NOPROMO;
+	if (a & VMK_PTE_A_KEEPSPARE)
+		pte |= X86_SW_KEEPSPARE;
 	return pte;
 }
 
@@ -166,6 +169,8 @@ static uint32_t x86_attrs_of(vmk_pte_t pte, unsigned int lvl)
 		a |= VMK_PTE_A_MANAGED;
 	if (pte & X86_SW_NOPROMO)
 		a |= VMK_PTE_A_NOPROMOTE;
+	if (pte & X86_SW_KEEPSPARE)
+		a |= VMK_PTE_A_KEEPSPARE;
 	return a;
 }
 
