@@ -17,8 +17,11 @@
  * Superpages: a level-0 table whose 512 entries map one aligned,
  * physically contiguous run with identical attributes is promoted to a
  * 2 MiB block (and 512 such to 1 GiB where allowed); partial removal or
- * protection demotes. Every kernel large mapping owns a spare PTP, so it
- * can be demoted without allocating.
+ * protection demotes. A kernel large mapping entered with
+ * VMK_PMAP_ENTER_KEEP_SPARE owns a spare PTP, so it can be demoted without
+ * allocating; other kernel demotions take PTPs from a small reserve and
+ * fail cleanly (-VMK_ENOMEM, nothing changed) when it is empty. Live
+ * kernel memory is promoted to 1 GiB only with cfg.promote_kernel_1g.
  *
  * Every change of a valid entry to another valid entry that the
  * architecture does not allow in place (arm64: a block<->table change, a
@@ -163,13 +166,18 @@ struct vmk_pmap *vmk_pmap_kernel(void);
 /* Create an empty user pmap in *out. Returns 0 or -VMK_ENOMEM/-VMK_EINVAL. */
 int vmk_pmap_create(struct vmk_pmap **out);
 
-/* Remove every mapping of a user pmap and free it with its PTPs and PV chunks. */
+/*
+ * Remove every mapping of a user pmap and free it with its PTPs and PV
+ * chunks. The pmap must not be active on any CPU (panics otherwise:
+ * activate another pmap there first).
+ */
 void vmk_pmap_destroy(struct vmk_pmap *pmap);
 
 /*
  * Map the 4 KiB page at pa at va with prot and flags (VMK_PMAP_ENTER_*,
- * VMK_PMAP_MEMTYPE). Replaces an existing mapping unless NOREPLACE. May
- * promote the surrounding 2 MiB. Returns 0, -VMK_EINVAL (unaligned, wrong
+ * VMK_PMAP_MEMTYPE). Replaces an existing mapping unless NOREPLACE (a
+ * block over va is then an existing mapping: never demoted). May promote
+ * the surrounding 2 MiB. Returns 0, -VMK_EINVAL (unaligned, wrong
  * half, MANAGED without a page), -VMK_EEXIST (NOREPLACE) or -VMK_ENOMEM;
  * on failure nothing changed.
  */
@@ -188,10 +196,14 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pmap, vmk_vaddr_t va, const vmk_paddr_
 
 /*
  * Map a 2 MiB or 1 GiB (size) aligned block at va -> pa directly. With
- * NOREPLACE any existing table or mapping there makes it fail with
- * -VMK_EEXIST leaving everything as it was; without, an existing table
- * with no mappings of its own is replaced, else -VMK_EEXIST. Kernel large
- * mappings get a spare PTP reserved for demotion. Returns 0 or -VMK_E*.
+ * NOREPLACE any existing mapping or non-empty table there (or a larger
+ * block above) makes it fail with -VMK_EEXIST leaving everything as it
+ * was; a kernel table of zeros is replaced (kernel PTPs are never freed).
+ * Without NOREPLACE, a larger block above is demoted, an old block
+ * replaced, a kernel table with no valid entry replaced, else -VMK_EEXIST.
+ * A replaced kernel table becomes the block's spare; a kernel block
+ * entered with VMK_PMAP_ENTER_KEEP_SPARE gets one allocated. Returns 0 or
+ * -VMK_E*; on failure nothing changed.
  */
 int vmk_pmap_enter_large(struct vmk_pmap *pmap, vmk_vaddr_t va, vmk_paddr_t pa,
 			 vmk_size_t size, uint32_t prot, uint32_t flags);
@@ -267,10 +279,10 @@ int vmk_pmap_growkernel(vmk_vaddr_t start, vmk_vaddr_t end);
 
 /*
  * Kernel quick enter: map n pages pas[] at va (global, read/write, WB,
- * unmanaged) without allocating. Returns -VMK_ENOENT if a PTP is missing
- * (grow the kernel first) or -VMK_EINVAL for a physical address that is
- * not page aligned or beyond the leaf's address field, with nothing
- * changed, or 0.
+ * unmanaged; no-promote inside a no-promote range) without allocating.
+ * Returns -VMK_ENOENT if a PTP is missing (grow the kernel first) or
+ * -VMK_EINVAL for a physical address that is not page aligned or beyond
+ * the leaf's address field, with nothing changed, or 0.
  */
 int vmk_pmap_qenter(vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n);
 

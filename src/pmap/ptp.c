@@ -435,11 +435,13 @@ void vmk_pmap__spare_free_all(struct vmk_pmap *pm)
  * ---- the kernel's demotion reserve ----
  *
  * A kernel block without a spare is demoted with a PTP from this small
- * pool, never straight from the allocator, so a kernel demotion does not
- * depend on the allocator at that moment; when the pool is empty the
- * demotion fails with -VMK_ENOMEM and nothing changed. The pool is
- * topped up from the allocator at the end of every kernel operation
- * that may allocate (and at bootstrap); a failed top-up is not an error.
+ * pool, so a kernel demotion does not depend on the allocator at that
+ * moment. The pool is topped up from the allocator at the end of every
+ * kernel operation that may allocate (and at bootstrap; a failed top-up
+ * is not an error), and tried once more when a demotion finds it empty;
+ * only then does the demotion fail, with -VMK_ENOMEM and nothing
+ * changed. So while the allocator fails, VMK_PMAP_KPOOL kernel
+ * demotions without a spare still succeed.
  */
 void vmk_pmap__kpool_fill(struct vmk_pmap *pm)
 {
@@ -457,6 +459,8 @@ struct vmk_page *vmk_pmap__kpool_take(struct vmk_pmap *pm)
 {
 	struct vmk_page *pg;
 
+	if (vmk_pmap__g.nkpool == 0)
+		vmk_pmap__kpool_fill(pm);	/* drained while the allocator failed: one more try */
 	if (vmk_pmap__g.nkpool == 0)
 		return NULL;
 	pg = vmk_pmap__g.kpool[--vmk_pmap__g.nkpool];
