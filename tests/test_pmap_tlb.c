@@ -89,6 +89,13 @@ static struct vmk_pmap *new_user(void)
 	return pm;
 }
 
+/* Switch cpu 0 away from pm (a pmap active on a CPU cannot be destroyed), then destroy it. */
+static void drop_user(struct vmk_pmap *pm)
+{
+	vmk_pmap_activate(vmk_pmap_kernel(), 0);
+	vmk_pmap_destroy(pm);
+}
+
 static void boot(void **state, bool promote, unsigned int asid_bits)
 {
 	struct pmt_opts o = { .arch = ARCH_OF(state), .no_promote = !promote, .asid_bits = asid_bits };
@@ -132,7 +139,7 @@ static void test_enter(void **state)
 		t = done(pm[i]);
 		one(&t, VMK_TLB_PAGE, va, S4K, false);
 	}
-	vmk_pmap_destroy(pm[1]);
+	drop_user(pm[1]);
 	pmt_shutdown();
 }
 
@@ -155,7 +162,7 @@ static void test_remove_page(void **state)
 	assert_int_equal(vmk_pmap_remove(pm, UVA + S4K, UVA + 2 * S4K), 0);
 	t = done(pm);
 	one(&t, VMK_TLB_PAGE, UVA + S4K, S4K, true);
-	vmk_pmap_destroy(pm);
+	drop_user(pm);
 	/* Kernel PTPs stay. */
 	k = vmk_pmap_kernel();
 	assert_int_equal(vmk_pmap_enter(k, pmt_kva(), PMT_DATA, RW, 0), 0);
@@ -180,7 +187,7 @@ static void test_free_ptp_on_failure(void **state)
 	vmk_sim_fail_off();
 	t = done(pm);
 	one(&t, VMK_TLB_PAGE, UVA, S4K, true);
-	vmk_pmap_destroy(pm);
+	drop_user(pm);
 	pmt_shutdown();
 }
 
@@ -226,7 +233,7 @@ static void test_blocks(void **state)
 	t = done(pm);
 	one(&t, VMK_TLB_RANGE, UVA + 2 * S2M, S2M, true);
 	assert_int_equal(vmk_sim_mmu_access(0, UVA + 2 * S2M, VMK_MMU_READ | VMK_MMU_USER, NULL), 0);
-	vmk_pmap_destroy(pm);
+	drop_user(pm);
 	pmt_shutdown();
 }
 
@@ -273,7 +280,7 @@ static void test_large_range(void **state)
 		assert_int_equal(vmk_pmap_remove(pm, UVA, UVA + 3 * S4K), 0);
 		t = done(pm);
 		one(&t, VMK_TLB_RANGE, UVA, 3 * S4K, false);
-		vmk_pmap_destroy(pm);
+		drop_user(pm);
 		pmt_shutdown();
 	}
 }

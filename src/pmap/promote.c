@@ -133,8 +133,13 @@ int vmk_pmap_demote(struct vmk_pmap *pm, vmk_vaddr_t va)
 	return r;
 }
 
-/* Demotions needed so that addr becomes a leaf boundary; counts spare-less ones. */
-static bool edge_needs(struct vmk_pmap *pm, vmk_vaddr_t addr, unsigned int *ptps, uint64_t *pvs)
+/*
+ * Demotions needed so that addr becomes a leaf boundary; counts the PTPs
+ * that do not come from a spare and the PV entries. A block that the
+ * other edge (other, or ~0: none) already cuts is demoted once, for it.
+ */
+static bool edge_needs(struct vmk_pmap *pm, vmk_vaddr_t addr, vmk_vaddr_t other, unsigned int *ptps,
+		       uint64_t *pvs)
 {
 	unsigned int lvl;
 	vmk_pte_t e = vmk_pmap__pte_load(vmk_pmap__walk(pm, addr, &lvl, NULL));
@@ -146,6 +151,9 @@ static bool edge_needs(struct vmk_pmap *pm, vmk_vaddr_t addr, unsigned int *ptps
 	a = vmk_pmap__g.arch->attrs_of(e, lvl);
 	spare = vmk_pmap__spare_has(pm, addr & ~(VMK_PT_SIZE(lvl) - 1), lvl);
 	for (unsigned int l = lvl; l > 0 && (addr & (VMK_PT_SIZE(l) - 1)); l--) {
+		if (other != ~(vmk_vaddr_t)0 && (other >> VMK_PT_SHIFT(l)) == (addr >> VMK_PT_SHIFT(l)) &&
+		    (other & (VMK_PT_SIZE(l) - 1)))
+			continue;
 		if (!(l == lvl && spare))
 			(*ptps)++;
 		if (a & VMK_PTE_A_MANAGED)
@@ -162,9 +170,9 @@ int vmk_pmap__split_edges(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva)
 	uint64_t npv = 0;
 	bool cut;
 
-	cut = edge_needs(pm, sva, &nptp, &npv);
+	cut = edge_needs(pm, sva, ~(vmk_vaddr_t)0, &nptp, &npv);
 	if (vmk_pmap__va_ok(pm, eva))
-		cut = edge_needs(pm, eva, &nptp, &npv) || cut;
+		cut = edge_needs(pm, eva, sva, &nptp, &npv) || cut;
 	if (!cut)
 		return 0;
 	if (vmk_pmap__reserve_ptps(pm, &r, nptp))
