@@ -18,6 +18,22 @@ static uint64_t ptp_frames(void)
 	return st.state[VMK_PAGE_PTP];
 }
 
+/*
+ * Every demotion must consume the block's spare: a demotion that did not
+ * (the pmap took a page-table page from elsewhere) or a new page-table
+ * page means the spare was missing, and freeing preloads must never
+ * depend on memory being available.
+ */
+static void check_spares(struct vmk_pmap *k, const struct vmk_pmap_stats *before, uint64_t ptps, vmk_vaddr_t v)
+{
+	struct vmk_pmap_stats after;
+
+	vmk_pmap_stats(k, &after);
+	if (ptp_frames() > ptps || before->spare_ptps - after.spare_ptps < after.demotions - before->demotions)
+		vmk_panic("kmem_bootstrap_free: demoting the boot mapping around %#llx did not use a spare: "
+			  "its spare PTP is missing", (unsigned long long)v);
+}
+
 /* Every page of [start, end) is mapped over a RESERVED frame. */
 static int verify(struct vmk_pmap *k, vmk_vaddr_t start, vmk_vaddr_t end)
 {
@@ -48,9 +64,11 @@ static void release_pages(struct vmk_pmap *k, vmk_vaddr_t v, uint64_t n)
 {
 	vmk_paddr_t pas[BF_CHUNK];
 	uint64_t ptps = ptp_frames();
+	struct vmk_pmap_stats before;
 	vmk_paddr_t rb, re;
 	int err;
 
+	vmk_pmap_stats(k, &before);
 	for (uint64_t i = 0; i < n; i++) {
 		struct vmk_pmap_mapping m;
 
@@ -60,10 +78,7 @@ static void release_pages(struct vmk_pmap *k, vmk_vaddr_t v, uint64_t n)
 	}
 	err = vmk_pmap_remove(k, v, v + n * VMK_PAGE_SIZE);
 	VMK_VERIFY(err == 0, "kmem_bootstrap_free: removing %#llx failed (%d)", (unsigned long long)v, err);
-	/* A demotion that found no spare took a new page-table page: the spare was missing. */
-	if (ptp_frames() > ptps)
-		vmk_panic("kmem_bootstrap_free: demoting the boot mapping around %#llx allocated a page-table "
-			  "page: its spare PTP is missing", (unsigned long long)v);
+	check_spares(k, &before, ptps, v);
 	rb = pas[0];
 	re = rb + VMK_PAGE_SIZE;
 	for (uint64_t i = 1; i < n; i++) {
