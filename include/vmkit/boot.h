@@ -29,6 +29,19 @@
  *   mmio, mmio-port, pal-code: no                         Reserved
  *   any kind with VMK_FWMAP_F_NOMAP: memory, NOMAP; a RAM kind shows as
  *                   Reserved (not System RAM: nothing would nest in it)
+ *
+ * That table is x86-64's. arm64 (VMK_BOOT_ARCH_ARM64, the *_arch calls)
+ * follows Linux arm64 reserve_regions()/is_memory() for UEFI maps: every
+ * region with WB, WT or WC in its attributes is memory; those that are not
+ * usable RAM (usable: Loader*, BootServices*, Conventional, ACPI reclaim,
+ * Persistent, and only with WB) are NOMAP; ACPI reclaim is reserved (as
+ * are Loader*, which hold the kernel, initrd and device tree); UC-only and
+ * soft-reserved regions are not memory. /proc/iomem is then built from
+ * memblock as request_standard_resources() does: one "System RAM" per
+ * mapped memblock region and one "reserved" (lower case) per NOMAP one,
+ * and vmk_boot_resources_add_reserved() nests the reservations (ACPI
+ * reclaim too) as "reserved" inside System RAM. docs/boot.md lists the
+ * differences from Linux.
  */
 #ifndef VMKIT_BOOT_H
 #define VMKIT_BOOT_H
@@ -44,6 +57,51 @@ enum vmk_boot_action {
 	VMK_BOOT_RESERVE,	/* memory, reserved */
 	VMK_BOOT_NOMAP,		/* memory, NOMAP */
 };
+
+/* The architecture whose boot code the policy follows. */
+enum vmk_boot_arch {
+	VMK_BOOT_ARCH_X86_64 = 0,	/* arch/x86 e820 code (the table above) */
+	VMK_BOOT_ARCH_ARM64 = 1,	/* arch/arm64 + drivers/firmware/efi/efi-init.c */
+};
+
+/*
+ * The architecture a sanitized map comes from: x86-64 for every E820 map
+ * (E820 exists only there, even when the map has no RAM below 1 MiB), and
+ * for other formats when some RAM lies below 1 MiB (x86 firmware always
+ * leaves some for the real-mode trampoline); arm64 otherwise. Callable any
+ * time.
+ */
+uint32_t vmk_boot_guess_arch(const struct vmk_fwmap *m);
+
+/*
+ * The memblock action for an entry under arch's policy (enum
+ * vmk_boot_arch; x86-64 is vmk_boot_action()). On arm64, UEFI entries
+ * follow reserve_regions() (see above) and, for a map read from an arm64
+ * /proc/iomem (format NONE), a top-level reserved range is NOMAP memory,
+ * since arm64 prints exactly its NOMAP memblock regions that way. Callable
+ * any time.
+ */
+enum vmk_boot_action vmk_boot_action_arch(const struct vmk_fwmap_entry *e, uint32_t format,
+					  uint32_t arch);
+
+/*
+ * vmk_boot_memblock_from_fwmap() under arch's policy. Same returns and
+ * context.
+ */
+int vmk_boot_memblock_from_fwmap_arch(struct vmk_memblock *mb, const struct vmk_fwmap *m,
+				      uint32_t arch);
+
+/*
+ * The top level of /proc/iomem as Linux arm64 request_standard_resources()
+ * builds it: one resource per memblock memory region, "reserved" for NOMAP
+ * regions (the pages they touch) and "System RAM" for the others (the
+ * whole pages inside), in memblock's order; nothing else. Nodes and names
+ * come from pool. Returns 0, -VMK_ENOMEM when the pool runs out (the nodes
+ * added so far stay), -VMK_EINVAL if a resource conflicts with one already
+ * under root. Boot-only (reads mb).
+ */
+int vmk_boot_resources_from_memblock(struct vmk_resource *root, struct vmk_resource_pool *pool,
+				     const struct vmk_memblock *mb);
 
 /*
  * The memblock action for an entry of map format 'format' (enum

@@ -18,8 +18,8 @@
 #include "sim.h"
 #include "util.h"
 
+/* Resource nodes: at least this many, more for big maps (sized from the map). */
 #define POOL_NODES	8192
-#define POOL_NAMES	(64 * 1024)
 
 enum arch { ARCH_AUTO, ARCH_X86_64, ARCH_ARM64 };
 
@@ -63,7 +63,7 @@ static void usage(FILE *f)
 "options:\n"
 "  --json             one JSON document (stable keys: usable_bytes, reserved_bytes,\n"
 "                     nomap_bytes, ram_bytes, regions, memblock, resources, ...)\n"
-"  --arch ARCH        x86_64 or arm64 (default: x86_64 if there is RAM below 1 MiB)\n"
+"  --arch ARCH        x86_64 or arm64 (default: x86_64 for an E820 map or RAM below 1 MiB)\n"
 "  --kernel-size SIZE kernel image to reserve (default 16M; 0: none)\n"
 "  --kernel-addr ADDR place the kernel image here (default: lowest 2 MiB-aligned\n"
 "                     free address at or above 16 MiB on x86_64, DRAM start on arm64)\n"
@@ -328,14 +328,6 @@ static void print_text(const struct machine *mc, const struct vmk_memblock *mb,
 	print_size_line("no-map", s->nomap);
 }
 
-static bool has_low_ram(const struct vmk_fwmap *m)
-{
-	for (size_t i = 0; i < m->n; i++)
-		if (vmk_mem_kind_is_ram(m->e[i].kind) && m->e[i].base < VMK_MiB)
-			return true;
-	return false;
-}
-
 int vmkit_cmd_memmap(int argc, char **argv)
 {
 	static struct vmk_memblock mb;
@@ -347,6 +339,7 @@ int vmkit_cmd_memmap(int argc, char **argv)
 	struct vmk_resource_pool pool;
 	struct vmk_resource *nodes = NULL;
 	char *names = NULL;
+	size_t npool;
 	vmk_paddr_t kbase = 0;
 	const char *arch;
 	struct summary s;
@@ -360,14 +353,15 @@ int vmkit_cmd_memmap(int argc, char **argv)
 		return 1;
 	}
 	if (o.arch == ARCH_AUTO)
-		o.arch = has_low_ram(&mc.map) ? ARCH_X86_64 : ARCH_ARM64;
+		o.arch = vmk_boot_guess_arch(&mc.map) == VMK_BOOT_ARCH_X86_64 ? ARCH_X86_64 : ARCH_ARM64;
 	arch = o.arch == ARCH_X86_64 ? "x86_64" : "arm64";
 	if (!o.reserve_low_set)
 		o.reserve_low = o.arch == ARCH_X86_64 ? 64 * VMK_KiB : 0;
 
 	vmk_memblock_init(&mb);
 	vmk_memblock_allow_resize(&mb, machine_back_ram(&mc.map));
-	err = vmk_boot_memblock_from_fwmap(&mb, &mc.map);
+	err = vmk_boot_memblock_from_fwmap_arch(&mb, &mc.map, o.arch == ARCH_X86_64 ?
+						VMK_BOOT_ARCH_X86_64 : VMK_BOOT_ARCH_ARM64);
 	if (!err && o.reserve_low)
 		err = vmk_memblock_reserve(&mb, 0, o.reserve_low);
 	if (err) {
@@ -416,15 +410,18 @@ int vmkit_cmd_memmap(int argc, char **argv)
 			goto out;
 		}
 	}
-	nodes = calloc(POOL_NODES, sizeof(*nodes));
-	names = malloc(POOL_NAMES);
+	/* One node per map entry and per reservation (and its split), plus room. */
+	npool = VMK_MAX((size_t)POOL_NODES, 2 * (mc.map.n + mb.reserved.cnt) + 64);
+	nodes = calloc(npool, sizeof(*nodes));
+	names = malloc(npool * 8);
 	if (!nodes || !names) {
 		fprintf(stderr, "vmkit memmap: out of memory\n");
 		goto out;
 	}
-	vmk_resource_pool_init(&pool, nodes, POOL_NODES, names, POOL_NAMES);
+	vmk_resource_pool_init(&pool, nodes, npool, names, npool * 8);
 	vmk_iomem_root_init(&root);
-	err = vmk_boot_resources_from_fwmap(&root, &pool, &mc.map);
+	err = o.arch == ARCH_X86_64 ? vmk_boot_resources_from_fwmap(&root, &pool, &mc.map)
+				    : vmk_boot_resources_from_memblock(&root, &pool, &mb);
 	if (!err && crash.main.end > crash.main.base)
 		err = vmk_crashkernel_insert_resources(&root, &crash, &crash_res[0], &crash_res[1]);
 	if (!err)

@@ -9,13 +9,25 @@
 #include "sim.h"
 #include "util.h"
 
+/* parse_iomem_cap(): the pool ran out, try again with a bigger one (tool-internal). */
+#define VMK_EAGAIN_TOOL	1000
+
 /* Generated from examples/machines/qemu-q35-ovmf-x86_64-4G.efimap at build time. */
 extern const unsigned char vmkit_default_machine[];
 extern const size_t vmkit_default_machine_len;
 
-/* Parse at most MACHINE_MAX_PARSED entries; the rest is sanitize's working room. */
-#define MACHINE_MAX_PARSED	2048
-#define MACHINE_MAX_ENTRIES	8192
+/*
+ * Map and /proc/iomem buffers start small and double while a parser says
+ * they are full, up to these limits (override with -D): real journals and
+ * large servers exceed the 2048 entries and 4096 nodes that once were fixed.
+ */
+#ifndef VMKIT_TOOL_MAX_MAP_ENTRIES
+#define VMKIT_TOOL_MAX_MAP_ENTRIES	(1u << 20)
+#endif
+#ifndef VMKIT_TOOL_MAX_IOMEM_NODES
+#define VMKIT_TOOL_MAX_IOMEM_NODES	(1u << 20)
+#endif
+#define MACHINE_FIRST_PARSED	2048
 #define MACHINE_MAX_MSGS	256
 
 const char *machine_src_option(enum machine_src src)
@@ -72,9 +84,9 @@ static bool looks_iomem(const char *t, size_t len)
 	return false;
 }
 
-static int parse_iomem(struct machine *mc, const char *text, size_t len)
+static int parse_iomem_cap(struct machine *mc, const char *text, size_t len, size_t cap)
 {
-	size_t cap = 4096, names = 256 * 1024;
+	size_t names = cap * 64;
 	struct vmk_resource *nodes = calloc(cap, sizeof(*nodes));
 	char *namebuf = malloc(names);
 	struct vmk_resource_pool pool;
@@ -90,7 +102,9 @@ static int parse_iomem(struct machine *mc, const char *text, size_t len)
 	vmk_resource_pool_init(&pool, nodes, cap, namebuf, names);
 	vmk_iomem_root_init(&root);
 	ret = vmk_resource_parse(&root, &pool, text, len, &err);
-	if (ret)
+	if (ret == -VMK_ENOMEM && cap < VMKIT_TOOL_MAX_IOMEM_NODES)
+		ret = -VMK_EAGAIN_TOOL;
+	else if (ret)
 		vmk_fwmap_diag_add(&mc->diag, VMK_FWMAP_ERR, err.line ? VMK_FWMAP_AT_LINE : VMK_FWMAP_AT_NONE,
 				   err.line, "%s", err.msg);
 	else
@@ -100,27 +114,73 @@ static int parse_iomem(struct machine *mc, const char *text, size_t len)
 	return ret;
 }
 
+/* /proc/iomem with a node pool that doubles (from 4096) while it runs out. */
+static int parse_iomem(struct machine *mc, const char *text, size_t len)
+{
+	int ret;
+
+	for (size_t cap = 4096;; cap *= 2) {
+		ret = parse_iomem_cap(mc, text, len, cap);
+		if (ret != -VMK_EAGAIN_TOOL)
+			return ret;
+	}
+}
+
+/* Run the parser for src over buf into mc->map. */
+static int parse_src(struct machine *mc, const void *buf, size_t len, enum machine_src src,
+		     size_t efi_desc_size)
+{
+	const unsigned char *b = buf;
+
+	switch (src) {
+	case MACHINE_E820:
+		if (looks_binary(b, len)) {
+			mc->format_name = "e820";
+			return vmk_fwmap_parse_e820(&mc->map, buf, len, 0, &mc->diag);
+		}
+		mc->format_name = "e820-text";
+		return vmk_fwmap_parse_e820_text(&mc->map, buf, len, &mc->diag);
+	case MACHINE_EFI:
+		if (looks_binary(b, len)) {
+			mc->format_name = "efi";
+			/* The guess warns with the size it took and refuses ambiguity. */
+			return efi_desc_size ? vmk_fwmap_parse_efi(&mc->map, buf, len, efi_desc_size,
+								   VMK_EFI_DESC_VERSION, &mc->diag)
+					     : vmk_fwmap_parse_efi_guess(&mc->map, buf, len, &mc->diag);
+		}
+		mc->format_name = "efi-text";
+		return vmk_fwmap_parse_efi_text(&mc->map, buf, len, &mc->diag);
+	case MACHINE_DTB:
+		mc->format_name = "dtb";
+		return vmk_fwmap_parse_fdt(&mc->map, buf, len, &mc->diag);
+	case MACHINE_IOMEM:
+		mc->format_name = "iomem";
+		return parse_iomem(mc, buf, len);
+	default:
+		mc->format_name = "dmesg";
+		return vmk_fwmap_parse_dmesg(&mc->map, buf, len, &mc->diag);
+	}
+}
+
 int machine_parse(struct machine *mc, const char *path, const void *buf, size_t len,
 		  enum machine_src src, unsigned int phys_bits, size_t efi_desc_size)
 {
 	const unsigned char *b = buf;
-	struct vmk_fwmap_entry *ents = calloc(MACHINE_MAX_ENTRIES, sizeof(*ents));
+	struct vmk_fwmap_entry *ents = NULL;
 	struct vmk_fwmap_msg *msgs = calloc(MACHINE_MAX_MSGS, sizeof(*msgs));
 	/* Same-kind neighbours merge even if their raw EFI types differ (code/data). */
 	struct vmk_fwmap_sanitize_opts opts = { .phys_bits = phys_bits, .merge_ignores_attr = true };
 	struct vmk_out err;
+	size_t parsed = MACHINE_FIRST_PARSED;
 	int ret;
 
 	memset(mc, 0, sizeof(*mc));
 	mc->path = path;
-	if (!ents || !msgs) {
-		free(ents);
-		free(msgs);
+	mc->diag.msg = msgs;
+	if (!msgs) {
 		fprintf(stderr, "vmkit: out of memory\n");
 		return -1;
 	}
-	vmk_fwmap_init(&mc->map, ents, MACHINE_MAX_PARSED);
-	vmk_fwmap_diag_init(&mc->diag, msgs, MACHINE_MAX_MSGS);
 	if (len == 0) {
 		fprintf(stderr, "vmkit: %s: empty file\n", path);
 		return -1;
@@ -135,50 +195,29 @@ int machine_parse(struct machine *mc, const char *path, const void *buf, size_t 
 		else
 			src = MACHINE_DMESG;
 	}
-	switch (src) {
-	case MACHINE_E820:
-		if (looks_binary(b, len)) {
-			mc->format_name = "e820";
-			ret = vmk_fwmap_parse_e820(&mc->map, buf, len, 0, &mc->diag);
-		} else {
-			mc->format_name = "e820-text";
-			ret = vmk_fwmap_parse_e820_text(&mc->map, buf, len, &mc->diag);
+	/* Parse into room that doubles while the parser says the map is full. */
+	for (;;) {
+		/* The room past 'parsed' is sanitize's working space. */
+		ents = calloc(vmk_fwmap_sanitize_cap(parsed), sizeof(*ents));
+		if (!ents) {
+			fprintf(stderr, "vmkit: out of memory for %zu map entries\n", parsed);
+			return -1;
 		}
-		break;
-	case MACHINE_EFI:
-		if (looks_binary(b, len)) {
-			size_t dsz = efi_desc_size;
-
-			mc->format_name = "efi";
-			/* The guess warns with the size it took and refuses ambiguity. */
-			ret = dsz ? vmk_fwmap_parse_efi(&mc->map, buf, len, dsz, VMK_EFI_DESC_VERSION,
-							&mc->diag)
-				  : vmk_fwmap_parse_efi_guess(&mc->map, buf, len, &mc->diag);
-		} else {
-			mc->format_name = "efi-text";
-			ret = vmk_fwmap_parse_efi_text(&mc->map, buf, len, &mc->diag);
-		}
-		break;
-	case MACHINE_DTB:
-		mc->format_name = "dtb";
-		ret = vmk_fwmap_parse_fdt(&mc->map, buf, len, &mc->diag);
-		break;
-	case MACHINE_IOMEM:
-		mc->format_name = "iomem";
-		ret = parse_iomem(mc, buf, len);
-		break;
-	default:
-		mc->format_name = "dmesg";
-		ret = vmk_fwmap_parse_dmesg(&mc->map, buf, len, &mc->diag);
-		break;
+		vmk_fwmap_init(&mc->map, ents, parsed);
+		vmk_fwmap_diag_init(&mc->diag, msgs, MACHINE_MAX_MSGS);
+		ret = parse_src(mc, buf, len, src, efi_desc_size);
+		if (ret != -VMK_ENOSPC || parsed >= VMKIT_TOOL_MAX_MAP_ENTRIES)
+			break;
+		free(ents);
+		mc->map.e = NULL;
+		parsed *= 2;
 	}
 	mc->entries_read = mc->map.n;
 	if (ret == -VMK_ENOSPC)
 		vmk_fwmap_diag_add(&mc->diag, VMK_FWMAP_ERR, VMK_FWMAP_AT_NONE, 0,
-				   "more than %d map entries: not a real memory map", MACHINE_MAX_PARSED);
-	mc->map.cap = MACHINE_MAX_ENTRIES;
-	_Static_assert(MACHINE_MAX_ENTRIES >= 3 * MACHINE_MAX_PARSED + MACHINE_MAX_PARSED / 10 + 1,
-		       "room for vmk_fwmap_sanitize_cap(MACHINE_MAX_PARSED)");
+				   "more than %zu map entries (the limit, VMKIT_TOOL_MAX_MAP_ENTRIES)",
+				   parsed);
+	mc->map.cap = vmk_fwmap_sanitize_cap(parsed);
 	if (!ret)
 		ret = vmk_fwmap_sanitize(&mc->map, &opts, &mc->diag);
 	if (ret) {
