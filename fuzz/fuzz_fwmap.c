@@ -131,6 +131,22 @@ static int p_efi_guess(struct vmk_fwmap *m, const uint8_t *d, size_t n, struct v
 	return vmk_fwmap_parse_efi(m, d, n, ds, 1, g);
 }
 
+static int p_e820_guess(struct vmk_fwmap *m, const uint8_t *d, size_t n, struct vmk_fwmap_diag *g)
+{
+	return vmk_fwmap_parse_e820(m, d, n, 0, g);
+}
+
+static int p_efi_parse_guess(struct vmk_fwmap *m, const uint8_t *d, size_t n,
+			     struct vmk_fwmap_diag *g)
+{
+	return vmk_fwmap_parse_efi_guess(m, d, n, g);
+}
+
+static int p_memblock(struct vmk_fwmap *m, const uint8_t *d, size_t n, struct vmk_fwmap_diag *g)
+{
+	return vmk_fwmap_parse_memblock_debugfs(m, (const char *)d, n, g);
+}
+
 static int p_efi_40(struct vmk_fwmap *m, const uint8_t *d, size_t n, struct vmk_fwmap_diag *g)
 {
 	return vmk_fwmap_parse_efi(m, d, n, 40, 2, g);
@@ -154,6 +170,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const parse_fn parsers[] = {
 		p_e820_20, p_e820_24, p_e820_text, p_efi_text, p_dmesg, p_efi_guess, p_efi_40, p_fdt,
+		p_e820_guess, p_efi_parse_guess, p_memblock,
 	};
 	static bool installed;
 	uint8_t knobs = size ? data[size - 1] : 0;

@@ -446,6 +446,27 @@ int vmk_fwmap_parse_efi_guess(struct vmk_fwmap *m, const void *buf, size_t len,
 int vmk_fwmap_parse_efi_text(struct vmk_fwmap *m, const char *text, size_t len,
 			     struct vmk_fwmap_diag *diag);
 
+/*
+ * Parse Linux's memblock debugfs lists (/sys/kernel/debug/memblock/memory
+ * and .../reserved): "   0: 0x0000000040000000..0x000000007c43ffff" and
+ * the 6.4+ form with a node ("0" or "x") and a flag name ("NONE",
+ * "NOMAP", "MIRROR", "DRV_MNG", ...). One text may hold both lists, memory
+ * first, switched by a header line naming "reserved"/"memory" (as
+ * `head` of both files prints them) or by "...memblock/
+ * reserved:" prefixes (as grep prints them); without a header the lines
+ * are memory. Memory regions become usable entries (NOMAP ones kind nomap,
+ * MIRROR ones VMK_FWMAP_F_MIRROR; DRV_MNG ones are skipped with a note);
+ * the parts of reserved regions inside memory become reserved entries with
+ * VMK_FWMAP_F_IN_RAM (RAM in use); parts outside memory describe no memory
+ * and are left out (with a note). src is the
+ * line in the text. Appends to m. Returns 0; -VMK_ENOENT if there is no
+ * memory region; -VMK_EPARSE for a malformed region line, an unsorted or
+ * overlapping list, or memory after reserved; -VMK_ENOSPC if m is full.
+ * On error m is unchanged. Callable any time.
+ */
+int vmk_fwmap_parse_memblock_debugfs(struct vmk_fwmap *m, const char *text, size_t len,
+				     struct vmk_fwmap_diag *diag);
+
 /* ------------------------------------------------------------------ */
 /* Whole dmesg                                                         */
 /* ------------------------------------------------------------------ */
@@ -453,7 +474,8 @@ int vmk_fwmap_parse_efi_text(struct vmk_fwmap *m, const char *text, size_t len,
 /*
  * Find a memory map in a whole dmesg (or journal) text: the E820 map if
  * there is one (on x86 it is the kernel's map; if EFI lines are there too
- * a warning says they were ignored), else the "efi: mem.." map. Appends
+ * a warning says they were ignored), else the "efi: mem.." map, else (a
+ * text that is no log) the memblock debugfs lists. Appends
  * to m. Returns what the chosen parser returns; -VMK_ENOENT if the text
  * holds neither. On error m is unchanged.
  */

@@ -1,6 +1,7 @@
 /*
  * A memory map out of a whole dmesg or journal: the E820 map if there is
- * one, else the "efi: mem.." map. On x86 the kernel builds its E820 table
+ * one, else the "efi: mem.." map (else, for a text that is no log, the
+ * memblock debugfs lists). On x86 the kernel builds its E820 table
  * from the UEFI map (the EFI stub converts it) and then edits it, so when
  * both are printed the E820 lines are the map the kernel actually used.
  */
@@ -32,8 +33,15 @@ int vmk_fwmap_parse_dmesg(struct vmk_fwmap *m, const char *text, size_t len,
 	if (r == -VMK_ENOENT) {
 		r = vmk_fwmap_parse_efi_text(m, text, len, NULL);
 		if (r == -VMK_ENOENT) {
+			/* Not a log at all: memblock's debugfs lists, if that is what it holds. */
+			r = vmk_fwmap_parse_memblock_debugfs(m, text, len, NULL);
+			if (r != -VMK_ENOENT) {
+				vmk_fwmap__end(m, &u, -VMK_EPARSE);
+				return vmk_fwmap_parse_memblock_debugfs(m, text, len, diag);
+			}
 			vmk_fwmap_diag_add(diag, VMK_FWMAP_ERR, VMK_FWMAP_AT_NONE, 0,
-					   "no memory map in the text: neither BIOS-e820 nor efi mem lines");
+					   "no memory map in the text: neither BIOS-e820 nor efi mem lines "
+					   "nor memblock debugfs regions");
 			return r;
 		}
 		vmk_fwmap__end(m, &u, -VMK_EPARSE);

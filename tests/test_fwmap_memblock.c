@@ -1,0 +1,111 @@
+/*
+ * Linux's memblock debugfs lists (/sys/kernel/debug/memblock/memory and
+ * reserved) as a map source, in the pre-6.4 and 6.4+ forms, as `head` and
+ * `grep .` print the two files together.
+ */
+#include "fwmap_test.h"
+
+#include <vmkit/boot.h>
+
+/* QEMU virt 1 GiB as a 6.x arm64 kernel shows it (NOMAP flash and runtime). */
+static const char *const head_6x =
+	"==> /sys/kernel/debug/memblock/memory <==\n"
+	"   0: 0x0000000004000000..0x0000000007ffffff    0 NOMAP\n"
+	"   1: 0x0000000040000000..0x000000007c43ffff    0 NONE\n"
+	"   2: 0x000000007c440000..0x000000007c72ffff    0 NOMAP\n"
+	"   3: 0x000000007c730000..0x000000007fbfffff    0 NONE\n"
+	"   4: 0x000000007fc00000..0x000000007ffdffff    0 NOMAP\n"
+	"   5: 0x000000007ffe0000..0x000000007fffffff    0 NONE\n"
+	"\n"
+	"==> /sys/kernel/debug/memblock/reserved <==\n"
+	"   0: 0x0000000040000000..0x0000000041ffffff    x NONE\n"
+	"   1: 0x000000007c430000..0x000000007c43ffff    x NONE\n"
+	"   2: 0x00000000fe000000..0x00000000fe00ffff    x NONE\n";
+
+static void test_head_6x(void **state)
+{
+	struct fm *f = fm_new(64);
+	static struct vmk_memblock mb;
+
+	(void)state;
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_debugfs, head_6x, 0);
+	assert_int_equal(f->m.n, 8);
+	fm_expect(f, 0, 0x4000000, 0x4000000, VMK_MEM_NOMAP);
+	fm_expect(f, 1, 0x40000000, 0x3c440000, VMK_MEM_USABLE);
+	fm_expect(f, 2, 0x7c440000, 0x2f0000, VMK_MEM_NOMAP);
+	/* reserved inside memory: RAM in use; outside (0xfe000000): left out */
+	fm_expect(f, 6, 0x40000000, 0x2000000, VMK_MEM_RESERVED);
+	assert_int_equal(f->m.e[6].flags, VMK_FWMAP_F_IN_RAM);
+	assert_int_equal(f->m.e[6].src, 10);
+	fm_expect(f, 7, 0x7c430000, 0x10000, VMK_MEM_RESERVED);
+	assert_true(fm_has(f, VMK_FWMAP_INFO, 12, "outside memory is left out"));
+	assert_int_equal(vmk_fwmap_sanitize(&f->m, NULL, &f->d), 0);
+	/* the same memblock as the kernel had: size, NOMAP, reservations */
+	vmk_sim_install();
+	vmk_memblock_init(&mb);
+	assert_int_equal(vmk_boot_memblock_from_fwmap_arch(&mb, &f->m, VMK_BOOT_ARCH_ARM64), 0);
+	assert_true(vmk_memblock_phys_mem_size(&mb) == 0x44000000);
+	assert_false(vmk_memblock_is_map_memory(&mb, 0x7c440000));
+	assert_true(vmk_memblock_is_reserved(&mb, 0x41ffffff));
+	assert_true(vmk_memblock_is_reserved(&mb, 0x7c430000));
+	assert_false(vmk_memblock_is_memory(&mb, 0xfe000000));
+	free(f);
+}
+
+static void test_old_form_and_grep(void **state)
+{
+	struct fm *f = fm_new(64);
+	/* before 6.4: no node, no flag; prefixes from grep over the two files */
+	const char *text =
+		"/sys/kernel/debug/memblock/memory:   0: 0x0000000000001000..0x000000000009efff\n"
+		"/sys/kernel/debug/memblock/memory:   1: 0x0000000000100000..0x000000007ffdffff\n"
+		"/sys/kernel/debug/memblock/reserved:   0: 0x0000000000000000..0x0000000000000fff\n"
+		"/sys/kernel/debug/memblock/reserved:   1: 0x000000000009e000..0x0000000000100fff\n";
+
+	(void)state;
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_debugfs, text, 0);
+	/* [0, 4K) lies below memory and the hole between is no memory: left out */
+	assert_int_equal(f->m.n, 4);
+	fm_expect(f, 0, 0x1000, 0x9e000, VMK_MEM_USABLE);
+	fm_expect(f, 1, 0x100000, 0x7fee0000, VMK_MEM_USABLE);
+	fm_expect(f, 2, 0x9e000, 0x1000, VMK_MEM_RESERVED);	/* the tail of memory[0] */
+	assert_int_equal(f->m.e[2].flags, VMK_FWMAP_F_IN_RAM);
+	fm_expect(f, 3, 0x100000, 0x1000, VMK_MEM_RESERVED);	/* the head of memory[1] */
+	assert_int_equal(f->m.e[3].flags, VMK_FWMAP_F_IN_RAM);
+	free(f);
+}
+
+static void test_errors_and_dmesg_fallback(void **state)
+{
+	struct fm *f = fm_new(64);
+
+	(void)state;
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_debugfs,
+		      "   0: 0x0000000000001000..0x000000000009efff\n"
+		      "   1: 0x0000000000100000..0x00000000000fffff\n", -VMK_EPARSE);
+	assert_true(fm_has(f, VMK_FWMAP_ERR, 2, "malformed"));
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_debugfs,
+		      "   0: 0x0000000000100000..0x00000000001fffff\n"
+		      "   1: 0x0000000000001000..0x000000000009efff\n", -VMK_EPARSE);
+	assert_true(fm_has(f, VMK_FWMAP_ERR, 2, "below the end of the previous one"));
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_debugfs,
+		      "reserved:\n   0: 0x0000000000001000..0x000000000009efff\n", -VMK_ENOENT);
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_debugfs, "hello\n", -VMK_ENOENT);
+	assert_int_equal(f->m.n, 0);
+	/* a text that is no log: the whole-dmesg entry point finds the lists */
+	vmk_fwmap_diag_init(&f->d, f->msg, VMK_ARRAY_SIZE(f->msg));
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_dmesg, head_6x, 0);
+	assert_int_equal(f->m.n, 8);
+	free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_head_6x),
+		cmocka_unit_test(test_old_form_and_grep),
+		cmocka_unit_test(test_errors_and_dmesg_fallback),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
