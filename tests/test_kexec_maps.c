@@ -512,9 +512,54 @@ static void test_live_source(void **state)
 	assert_int_equal(vmk_kexec_verify(&plan), 0);
 }
 
+/*
+ * Driver-managed memory (kmem, virtio-mem) is not offered to kexec: Linux
+ * skips it in the memblock walk (MEMBLOCK_NONE) and in
+ * locate_mem_hole_callback (IORESOURCE_SYSRAM_DRIVER_MANAGED).
+ */
+static void test_live_skips_driver_managed(void **state)
+{
+	static struct vmk_memblock mb;
+	struct vmk_resource root, ram, kmem;
+	struct vmk_kexec_req r = { 0 };
+	vmk_paddr_t b;
+
+	(void)state;
+	vmk_memblock_init(&mb);
+	vmk_memblock_add(&mb, 0x40000000, 0x40000000);
+	assert_int_equal(vmk_memblock_add_node(&mb, 0x100000000ull, 0x40000000, VMK_NUMA_NO_NODE,
+					       VMK_MEMBLOCK_DRIVER_MANAGED), 0);
+	vmk_memblock_reserve(&mb, 0x40200000, 0x2000000);
+	vmk_kexec_plan_init_store(&plan, &st);
+	assert_int_equal(vmk_kexec_plan_from_live(&plan, &mb, NULL), 0);
+	assert_true(vmk_rangeset_total(&plan.ram) == 0x40000000);
+	r.name = "kernel";
+	r.bufsz = r.memsz = 0x1000000;
+	assert_int_equal(vmk_kexec_place(&plan, &r, &b), 0);
+	assert_true(b == 0x7f000000);	/* top-down: below 2 GiB, not in the kmem range */
+
+	/* A driver-managed resource over memblock memory without the flag: kept clear too. */
+	vmk_memblock_init(&mb);
+	vmk_memblock_add(&mb, 0x40000000, 0x80000000);
+	vmk_iomem_root_init(&root);
+	vmk_resource_init(&ram, 0x40000000, 0x7fffffff, "System RAM", VMK_RES_SYSTEM_RAM | VMK_RES_BUSY, 0);
+	vmk_resource_init(&kmem, 0x80000000, 0xbfffffff, "System RAM (kmem)",
+			  VMK_RES_SYSTEM_RAM | VMK_RES_BUSY | VMK_RES_SYSRAM_DRIVER_MANAGED, 0);
+	assert_int_equal(vmk_resource_request(&root, &ram, NULL), 0);
+	assert_int_equal(vmk_resource_request(&root, &kmem, NULL), 0);
+	vmk_kexec_plan_init_store(&plan, &st);
+	assert_int_equal(vmk_kexec_plan_from_live(&plan, &mb, &root), 0);
+	r.name = "kernel";
+	assert_int_equal(vmk_kexec_place(&plan, &r, &b), 0);
+	assert_true(b == 0x7f000000);
+	assert_true(vmk_kexec_free_bytes(&plan) == 0x40000000 - 0x1000000);
+	assert_int_equal(vmk_kexec_verify(&plan), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_live_skips_driver_managed),
 		cmocka_unit_test(test_every_map),
 		cmocka_unit_test(test_top_level_only_is_wrong),
 		cmocka_unit_test(test_iomem_facts),

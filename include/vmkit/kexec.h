@@ -248,7 +248,10 @@ enum {
 
 /*
  * Live boot state (live.c), as an in-kernel kexec_file_load sees it on
- * arm64: RAM = memblock memory; excluded = memblock reserved ("memblock
+ * arm64: RAM = memblock memory except DRIVER_MANAGED regions (as Linux's
+ * memblock walk and locate_mem_hole_callback skip driver-managed memory;
+ * driver-managed System RAM resources are excluded too); excluded =
+ * memblock reserved ("memblock
  * reserved": the UEFI memory map, ACPI tables, the device tree and the
  * running kernel all are) and NOMAP memory ("no-map"). If root is not
  * NULL, resources with a descriptor (Crash kernel, ACPI Tables, ACPI NVS,

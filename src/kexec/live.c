@@ -36,6 +36,12 @@ int vmk_kexec_plan_from_live(struct vmk_kexec_plan *p, const struct vmk_memblock
 	for (size_t i = 0; i < mb->memory.cnt; i++) {
 		const struct vmk_memblock_region *r = &mb->memory.regions[i];
 
+		/*
+		 * Memory a driver added (kmem, virtio-mem) is not boot memory and
+		 * may go away: Linux's memblock walk (MEMBLOCK_NONE) never offers it.
+		 */
+		if (r->flags & VMK_MEMBLOCK_DRIVER_MANAGED)
+			continue;
 		ret = vmk_kexec_add_ram(p, r->base, r->base + r->size);
 		if (ret)
 			return ret;
@@ -59,12 +65,16 @@ int vmk_kexec_plan_from_live(struct vmk_kexec_plan *p, const struct vmk_memblock
 	/* Named ranges say why: Crash kernel, ACPI, firmware reservations. */
 	for (const struct vmk_resource *r = vmk_resource_next(root, root); r;
 	     r = vmk_resource_next(root, r)) {
-		if (r->desc == VMK_RES_DESC_NONE || r->end == VMK_PADDR_MAX)
+		bool driver = (r->flags & VMK_RES_SYSRAM_DRIVER_MANAGED) != 0;
+
+		if ((r->desc == VMK_RES_DESC_NONE && !driver) || r->end == VMK_PADDR_MAX)
 			continue;
 		if (!vmk_rangeset_overlaps(&p->ram, r->start, r->end + 1))
 			continue;
-		ret = vmk_kexec_exclude(p, r->start, r->end + 1, kind_of_desc(r->desc), "%s",
-					r->name ? r->name : "<BAD>");
+		/* locate_mem_hole_callback() skips driver-managed System RAM too. */
+		ret = vmk_kexec_exclude(p, r->start, r->end + 1,
+					driver ? VMK_KEXEC_EXCL_OTHER : kind_of_desc(r->desc), "%s%s",
+					r->name ? r->name : "<BAD>", driver ? " (driver-managed)" : "");
 		if (ret)
 			return ret;
 	}
