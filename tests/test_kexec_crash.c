@@ -92,20 +92,21 @@ static void test_malformed(void **state)
 	expect_bad("256X", GiB, &x86, -VMK_EPARSE, "bad suffix 'X'");
 	expect_bad("256Mb", GiB, &x86, -VMK_EPARSE, "bad suffix 'b'");
 	expect_bad("256M@", GiB, &x86, -VMK_EPARSE, "missing offset at the end");
-	expect_bad("256M@16Q", GiB, &x86, -VMK_EPARSE, "bad suffix 'Q'");
+	/* Linux reads the offset "16" and skips the "Q": a base that is not aligned. */
+	expect_bad("256M@16Q", GiB, &x86, -VMK_EINVAL, "offset 0x10 is not aligned");
 	expect_bad("256M,foo", GiB, &x86, -VMK_EPARSE, "unknown suffix ',foo'");
 	expect_bad("256M,", GiB, &x86, -VMK_EPARSE, "unknown suffix");
 	expect_bad("256M junk", GiB, &x86, -VMK_EPARSE, "unexpected ' ' at column 5");
 	expect_bad("2G-1G:64M", 4 * GiB, &x86, -VMK_EINVAL, "start 0x80000000 >= end 0x40000000");
 	expect_bad("1G-1G:64M", 4 * GiB, &x86, -VMK_EINVAL, ">= end");
-	expect_bad("1G-2G:64M,512M-1G:32M", 4 * GiB, &x86, -VMK_EINVAL, "range 2 overlaps range 1");
-	expect_bad("1G-3G:64M,2G-4G:128M", 4 * GiB, &x86, -VMK_EINVAL, "sorted and disjoint");
-	expect_bad("1G-:64M,2G-:128M", 4 * GiB, &x86, -VMK_EINVAL, "range 2 overlaps");
 	expect_bad("1G-2G", 4 * GiB, &x86, -VMK_EPARSE, "':' expected");
 	expect_bad("1G:64M", 4 * GiB, &x86, -VMK_EPARSE, "'-' expected");
 	expect_bad("1G-2G:", 4 * GiB, &x86, -VMK_EPARSE, "missing size at the end");
 	expect_bad("-2G:64M", 4 * GiB, &x86, -VMK_EPARSE, "missing range start");
-	expect_bad("1G-2G:64M;", 4 * GiB, &x86, -VMK_EPARSE, "unexpected ';'");
+	expect_bad("1G-2G:64M,;", 4 * GiB, &x86, -VMK_EPARSE, "missing range start at column 11");
+	expect_bad("3G-:64M,1G-2G:x", 2 * GiB, &x86, -VMK_EPARSE, "missing size at column 15");
+	expect_bad("1G-2G:64M,high", 4 * GiB, &x86, -VMK_EPARSE, "expected a size and then ,high");
+	expect_bad("x,low", 4 * GiB, &x86, -VMK_EPARSE, "missing size at column 1");
 	expect_bad("1G-2G:64M,", 4 * GiB, &x86, -VMK_EPARSE, "missing range start at the end");
 	expect_bad("256M@1000", 4 * GiB, &x86, -VMK_EINVAL, "not aligned to 0x1000000");
 	/*
@@ -123,6 +124,68 @@ static void test_malformed(void **state)
 	/* Linux checks every entry up to the match against the (rounded) RAM size. */
 	expect_bad("0-512M:1G,512M-:64M", 768 * MiB, &x86, -VMK_ERANGE,
 		   "range 1: size 0x40000000 is not smaller than system RAM 0x30000000");
+}
+
+/* Parse, expect success, and return the size; *ign gets the skipped text. */
+static uint64_t lenient(const char *s, uint64_t ram, const struct vmk_crash_arch *ca,
+			struct vmk_crashkernel *ck, char *ign)
+{
+	char err[256];
+	int ret = parse(s, ram, ca, ck, err);
+
+	if (ret)
+		fail_msg("crashkernel=%s: got %d (%s), Linux accepts it", s, ret, err);
+	snprintf(ign, 64, "%.*s", (int)ck->ignored_len, s + ck->ignored_pos);
+	return ck->size;
+}
+
+/*
+ * Linux's parse_crashkernel_mem() does not require sorted ranges (the
+ * first match wins), stops reading at the matching range (up to an
+ * '@offset'), reads nothing after an offset, and treats a size of 0 as
+ * "no reservation" without looking at its offset.
+ */
+static void test_linux_leniency(void **state)
+{
+	struct vmk_crashkernel ck;
+	char ign[64];
+
+	(void)state;
+	/* Unsorted and overlapping lists: the first range containing the RAM size. */
+	assert_true(lenient("2G-:128M,512M-2G:64M", GiB, &x86, &ck, ign) == 64 * MiB);
+	assert_true(lenient("2G-:128M,512M-2G:64M", 4 * GiB, &x86, &ck, ign) == 128 * MiB);
+	assert_true(lenient("1G-:64M,2G-:128M", 4 * GiB, &x86, &ck, ign) == 64 * MiB);
+	assert_true(lenient("1G-3G:64M,2G-4G:128M", 2560 * MiB, &x86, &ck, ign) == 64 * MiB);
+	assert_true(lenient("1G-2G:64M,512M-1G:32M", 768 * MiB, &x86, &ck, ign) == 32 * MiB);
+	assert_true(lenient("1G-2G:64M,512M-1G:32M", 4 * GiB, &x86, &ck, ign) == 0);
+	/* After the match: the rest of a good list is skipped silently ... */
+	assert_true(lenient("512M-2G:64M,2G-:128M", GiB, &x86, &ck, ign) == 64 * MiB);
+	assert_string_equal(ign, "");
+	/* ... anything else is skipped too, and reported. */
+	assert_true(lenient("512M-2G:64M,garbage", GiB, &x86, &ck, ign) == 64 * MiB);
+	assert_string_equal(ign, ",garbage");
+	assert_true(lenient("512M-2G:64Mfoo", GiB, &x86, &ck, ign) == 64 * MiB);
+	assert_string_equal(ign, "foo");
+	assert_true(lenient("512M-2G:64M;2G-:128M@16M", GiB, &x86, &ck, ign) == 64 * MiB);
+	assert_true(ck.fixed && ck.offset == 16 * MiB);
+	assert_string_equal(ign, ";2G-:128M");
+	/* Text after an offset is never read. */
+	assert_true(lenient("256M@16Mfoo", 4 * GiB, &x86, &ck, ign) == 256 * MiB);
+	assert_true(ck.fixed && ck.offset == 16 * MiB && ck.form == VMK_CK_SIZE_OFFSET);
+	assert_string_equal(ign, "foo");
+	/* No match: the rest (even junk and an offset) is not read. */
+	assert_true(lenient("1G-2G:64M;", 4 * GiB, &x86, &ck, ign) == 0);
+	assert_string_equal(ign, ";");
+	assert_true(lenient("1G-2G:64M@3M", 4 * GiB, &x86, &ck, ign) == 0);
+	assert_true(!ck.fixed);
+	/* crashkernel=0 and friends: nothing reserved, offsets unchecked. */
+	assert_true(lenient("0", 4 * GiB, &x86, &ck, ign) == 0);
+	assert_true(lenient("0@1M", 4 * GiB, &x86, &ck, ign) == 0);
+	assert_true(lenient("0-:0@3M", 4 * GiB, &x86, &ck, ign) == 0);
+	assert_true(lenient("0,high", 4 * GiB, &x86, &ck, ign) == 0 && ck.form == VMK_CK_HIGH);
+	/* memparse(): a leading 0 is octal, 0x hex. */
+	assert_true(lenient("0200M", 4 * GiB, &x86, &ck, ign) == 128 * MiB);
+	assert_true(lenient("0x8000000", 4 * GiB, &x86, &ck, ign) == 128 * MiB);
 }
 
 static void test_cmdline(void **state)
@@ -174,6 +237,16 @@ static void test_cmdline(void **state)
 	assert_non_null(strstr(err, "crashkernel=x,low"));
 	assert_int_equal(vmk_crashkernel_parse_cmdline("crashkernel=12Q", 8 * GiB, &x86, &ck, err,
 						       sizeof(err)), -VMK_EPARSE);
+	/*
+	 * crashkernel=0 reserves nothing, and Linux then tries no ,high; after
+	 * 0,high it never reads ,low (so a bad ,low is no error).
+	 */
+	assert_int_equal(vmk_crashkernel_parse_cmdline("crashkernel=0 crashkernel=1G,high", 8 * GiB,
+						       &x86, &ck, err, sizeof(err)), 0);
+	assert_true(ck.size == 0 && !ck.high);
+	assert_int_equal(vmk_crashkernel_parse_cmdline("crashkernel=0,high crashkernel=x,low", 8 * GiB,
+						       &x86, &ck, err, sizeof(err)), 0);
+	assert_true(ck.size == 0 && ck.low_size == 0);
 	/* Quotes group blanks inside one parameter. */
 	assert_int_equal(vmk_crashkernel_parse_cmdline("foo=\"a b\" crashkernel=64M", 8 * GiB, &x86, &ck,
 						       err, sizeof(err)), 0);
@@ -437,6 +510,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_forms),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_linux_leniency),
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_reserve_undo),

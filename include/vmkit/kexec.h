@@ -434,18 +434,31 @@ struct vmk_crashkernel {
 	bool high;		/* reserve from the top, above low_max allowed */
 	uint64_t low_size;	/* low part for ,high (default or from ,low; 0 = none) */
 	bool low_given;		/* low_size came from crashkernel=Y,low */
+	/*
+	 * Text Linux skips unread: malformed text after the matching range of
+	 * a list, or anything after an offset, or the rest of a list that
+	 * reserves nothing (offset into the value, length; 0 length: none).
+	 */
+	size_t ignored_pos;
+	size_t ignored_len;
 };
 
 /*
- * Parse one crashkernel= value (without "crashkernel=") of len bytes.
- * system_ram picks the entry of a range list (rounded up to 128 MiB first,
- * as Linux does) and bounds the size (0 = unknown: no bound, and a range
- * list matches nothing); every entry up to the match must be smaller than
- * the rounded RAM size. Sizes take
- * K/M/G/T/P/E suffixes. Returns 0 or -VMK_EPARSE / -VMK_ERANGE with err
- * naming the problem and its column: empty value, missing size, bad
- * suffix, ranges unsorted or overlapping, start >= end, size >= RAM,
- * offset not aligned to ca->fixed_align, overflow of offset + size.
+ * Parse one crashkernel= value (without "crashkernel=") of len bytes, as
+ * Linux's parse_crashkernel() reads it. system_ram picks the entry of a
+ * range list (rounded up to 128 MiB first, as Linux does) and bounds the
+ * size (0 = unknown: no bound, and a range list matches nothing); every
+ * entry up to the match must be smaller than the rounded RAM size. The
+ * entries need not be sorted: the first one containing the RAM size wins,
+ * and what follows it (up to an '@offset') is skipped, as is anything
+ * after the offset (see ck->ignored_*). A size of 0 (the number 0, or a
+ * list matching nothing) means no reservation; its offset is not checked.
+ * Numbers are read like memparse() (0x hex, leading 0 octal) with
+ * K/M/G/T/P/E suffixes. Returns 0 or -VMK_EPARSE / -VMK_EINVAL /
+ * -VMK_ERANGE with err naming the problem and its column: empty value,
+ * missing size, bad suffix, a malformed entry before the match, start >=
+ * end, size >= RAM, offset not aligned to ca->fixed_align, overflow of
+ * offset + size. Any context.
  */
 int vmk_crashkernel_parse(const char *val, size_t len, uint64_t system_ram,
 			  const struct vmk_crash_arch *ca, struct vmk_crashkernel *ck,
@@ -454,7 +467,8 @@ int vmk_crashkernel_parse(const char *val, size_t len, uint64_t system_ram,
 /*
  * Parse a whole command line as Linux does: the last plain crashkernel=
  * wins; without one, the last ",high" is used with the last ",low" (or
- * ca->default_low if none; "0,low" means no low part); a ",low" alone is
+ * ca->default_low if none; "0,low" means no low part; after "0,high",
+ * which reserves nothing, ",low" is not read); a ",low" alone is
  * ignored, and so is ",cma" (Linux 6.16+: it never replaces the plain
  * value). form is VMK_CK_NONE when nothing applies. Same returns.
  */

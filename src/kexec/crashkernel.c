@@ -1,9 +1,14 @@
 /*
- * crashkernel= parsing, every form Linux accepts:
+ * crashkernel= parsing, the forms of Linux's parse_crashkernel():
  *   size                      crashkernel=256M
  *   size@offset               crashkernel=256M@16M
  *   range list[@offset]       crashkernel=512M-2G:64M,2G-:128M   ([start, end) of RAM size)
  *   size,high / size,low      crashkernel=1G,high crashkernel=256M,low
+ * (",cma" is skipped by the command-line rules; not parsed.) Numbers are
+ * read like memparse(): 0x hex, a leading 0 octal, else decimal. The
+ * leniency is Linux's too: a range list is not required to be sorted (the
+ * first matching range wins) and whatever follows the matching range or
+ * an offset is skipped unread; that text is reported in ck->ignored_*.
  */
 #include <vmkit/kexec.h>
 
@@ -64,14 +69,21 @@ static bool isalpha_(int ch)
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
 }
 
-/* A size with an optional K/M/G/T/P/E suffix, followed by a delimiter. */
-static int size_at(struct cur *c, const char *what, uint64_t *v)
+/*
+ * memparse(): a number in base 0 (0x hex, leading 0 octal, else decimal)
+ * and an optional K/M/G/T/P/E suffix. The character after it is not
+ * checked here.
+ */
+static int memparse_at(struct cur *c, const char *what, uint64_t *v)
 {
 	struct vmk_str s = { c->s + c->pos, c->len - c->pos };
+	static const char suffixes[] = "kmgtpe";
+	int base = 0, ret, ch;
 	size_t used;
-	int ret, ch;
 
-	ret = vmk_parse_size(s, v, &used);
+	if (s.len >= 2 && s.p[0] == '0' && s.p[1] != 'x' && s.p[1] != 'X')
+		base = 8;
+	ret = vmk_parse_u64(s, base, v, &used);
 	if (ret == -VMK_EPARSE) {
 		ch = peek(c);
 		if (ch < 0)
@@ -79,11 +91,34 @@ static int size_at(struct cur *c, const char *what, uint64_t *v)
 		return perr(c, -VMK_EPARSE, "missing %s at column %zu (found '%c')", what,
 			    c->pos + 1, ch);
 	}
-	if (ret == -VMK_ERANGE)
-		return perr(c, -VMK_ERANGE, "%s at column %zu overflows 64 bits", what, c->pos + 1);
 	if (ret)
-		return perr(c, ret, "bad %s at column %zu", what, c->pos + 1);
+		return perr(c, -VMK_ERANGE, "%s at column %zu overflows 64 bits", what, c->pos + 1);
+	if (used < s.len) {
+		ch = vmk_tolower((unsigned char)s.p[used]);
+		for (unsigned int k = 0; suffixes[k]; k++) {
+			unsigned int shift = 10 * (k + 1);
+
+			if (ch != suffixes[k])
+				continue;
+			if (*v > (UINT64_MAX >> shift))
+				return perr(c, -VMK_ERANGE, "%s at column %zu overflows 64 bits", what,
+					    c->pos + 1);
+			*v <<= shift;
+			used++;
+			break;
+		}
+	}
 	c->pos += used;
+	return 0;
+}
+
+/* memparse_at() where a letter or digit may not follow (Linux: "unrecognized char"). */
+static int size_at(struct cur *c, const char *what, uint64_t *v)
+{
+	int ret = memparse_at(c, what, v), ch;
+
+	if (ret)
+		return ret;
 	ch = peek(c);
 	if (isalpha_(ch) || vmk_isdigit(ch))
 		return perr(c, -VMK_EPARSE, "bad suffix '%c' after the %s at column %zu "
@@ -91,6 +126,20 @@ static int size_at(struct cur *c, const char *what, uint64_t *v)
 	return 0;
 }
 
+/* Record text Linux skips without reading (the first such span only). */
+static void skip_rest(struct cur *c, struct vmk_crashkernel *ck, size_t to)
+{
+	if (to > c->pos && ck->ignored_len == 0) {
+		ck->ignored_pos = c->pos;
+		ck->ignored_len = to - c->pos;
+	}
+	c->pos = to;
+}
+
+/*
+ * "@offset": Linux reads the number and nothing after it. A size of 0
+ * reserves nothing, so its offset is not checked (Linux never uses it).
+ */
 static int offset_at(struct cur *c, uint64_t size, const struct vmk_crash_arch *ca,
 		     struct vmk_crashkernel *ck)
 {
@@ -98,11 +147,14 @@ static int offset_at(struct cur *c, uint64_t size, const struct vmk_crash_arch *
 	int ret;
 
 	c->pos++;	/* '@' */
-	ret = size_at(c, "offset", &ck->offset);
+	ret = memparse_at(c, "offset", &ck->offset);
 	if (ret)
 		return ret;
+	skip_rest(c, ck, c->len);
 	/* Linux reads a base of 0 as "none given": size@0 is placed automatically. */
 	ck->fixed = ck->offset != 0;
+	if (size == 0)
+		return 0;
 	if (vmk_add_overflow(ck->offset, size, &end))
 		return perr(c, -VMK_ERANGE, "offset 0x%llx + size 0x%llx overflows",
 			    (unsigned long long)ck->offset, (unsigned long long)size);
@@ -121,12 +173,65 @@ static int at_end(struct cur *c)
 	return perr(c, -VMK_EPARSE, "unexpected '%c' at column %zu", ch, c->pos + 1);
 }
 
+/* One "start-[end]:size" entry (Linux parse_crashkernel_mem's loop body). */
+static int range_at(struct cur *c, unsigned int idx, uint64_t *start, uint64_t *end,
+		    uint64_t *size)
+{
+	int ret = memparse_at(c, "range start", start);
+
+	if (ret)
+		return ret;
+	if (peek(c) != '-')
+		return perr(c, -VMK_EPARSE, "range %u: '-' expected at column %zu", idx, c->pos + 1);
+	c->pos++;
+	*end = UINT64_MAX;
+	if (peek(c) != ':') {
+		ret = memparse_at(c, "range end", end);
+		if (ret)
+			return ret;
+		if (*end <= *start)
+			return perr(c, -VMK_EINVAL, "range %u: start 0x%llx >= end 0x%llx", idx,
+				    (unsigned long long)*start, (unsigned long long)*end);
+	}
+	if (peek(c) != ':')
+		return perr(c, -VMK_EPARSE, "range %u: ':' expected at column %zu", idx, c->pos + 1);
+	c->pos++;
+	return memparse_at(c, "size", size);
+}
+
+/*
+ * True if c->s[c->pos, to) is the well-formed rest of a range list
+ * (",start-end:size..."): then skipping it is ordinary, not worth a note.
+ */
+static bool rest_is_list(const struct cur *c, size_t to)
+{
+	struct cur t = { c->s, to, c->pos, NULL, 0 };
+	uint64_t a, b, z;
+
+	while (peek(&t) == ',') {
+		t.pos++;
+		if (range_at(&t, 0, &a, &b, &z))
+			return false;
+	}
+	return t.pos == to;
+}
+
+static size_t find_at(const struct cur *c)
+{
+	size_t i = c->pos;
+
+	while (i < c->len && c->s[i] != '@')
+		i++;
+	return i;
+}
+
 static int parse_ranges(struct cur *c, uint64_t ram, const struct vmk_crash_arch *ca,
 			struct vmk_crashkernel *ck)
 {
-	uint64_t start, end, size, prev_end = 0;
-	bool have_prev = false, prev_open = false, matched = false;
+	uint64_t start, end, size;
+	bool matched = false;
 	unsigned int idx = 0;
+	size_t at;
 	int ret;
 
 	/*
@@ -136,55 +241,46 @@ static int parse_ranges(struct cur *c, uint64_t ram, const struct vmk_crash_arch
 	if (ram && ram <= UINT64_MAX - (CK_RAM_ROUND - 1))
 		ram = VMK_ALIGN_UP(ram, CK_RAM_ROUND);
 	ck->form = VMK_CK_RANGES;
+	/* Entries in any order: the first one containing the RAM size wins. */
 	for (;;) {
 		idx++;
-		ret = size_at(c, "range start", &start);
+		ret = range_at(c, idx, &start, &end, &size);
 		if (ret)
 			return ret;
-		if (peek(c) != '-')
-			return perr(c, -VMK_EPARSE, "range %u: '-' expected at column %zu", idx,
-				    c->pos + 1);
-		c->pos++;
-		end = UINT64_MAX;
-		if (peek(c) != ':') {
-			ret = size_at(c, "range end", &end);
-			if (ret)
-				return ret;
-			if (end <= start)
-				return perr(c, -VMK_EINVAL, "range %u: start 0x%llx >= end 0x%llx",
-					    idx, (unsigned long long)start, (unsigned long long)end);
-		}
-		if (peek(c) != ':')
-			return perr(c, -VMK_EPARSE, "range %u: ':' expected at column %zu", idx,
-				    c->pos + 1);
-		c->pos++;
-		ret = size_at(c, "size", &size);
-		if (ret)
-			return ret;
-		if (have_prev && (prev_open || start < prev_end))
-			return perr(c, -VMK_EINVAL, "range %u overlaps range %u or comes before it "
-				    "(ranges must be sorted and disjoint)", idx, idx - 1);
-		have_prev = true;
-		prev_open = end == UINT64_MAX;
-		prev_end = end;
-		if (ram && !matched && size >= ram)
+		if (ram && size >= ram)
 			return perr(c, -VMK_ERANGE, "range %u: size 0x%llx is not smaller than "
 				    "system RAM 0x%llx", idx, (unsigned long long)size,
 				    (unsigned long long)ram);
-		if (ram && !matched && ram >= start && ram < end) {
+		if (ram && ram >= start && ram < end) {
 			ck->size = size;
 			matched = true;
+			break;
 		}
 		if (peek(c) != ',')
 			break;
 		c->pos++;
 	}
-	if (peek(c) == '@') {
-		ret = offset_at(c, ck->size, ca, ck);
-		if (ret)
-			return ret;
+	if (!matched || size == 0) {
+		/* Nothing reserved: Linux reads no further (not even an offset). */
+		skip_rest(c, ck, c->len);
+		return 0;
 	}
-	return at_end(c);
+	/* Linux skips everything after the matching entry up to an '@'. */
+	at = find_at(c);
+	if (rest_is_list(c, at))
+		c->pos = at;
+	else
+		skip_rest(c, ck, at);
+	if (peek(c) == '@')
+		return offset_at(c, ck->size, ca, ck);
+	return 0;
+}
+
+static bool has_suffix(struct vmk_str t, const char *suf)
+{
+	size_t n = vmk_strlen(suf);
+
+	return t.len >= n && !vmk_memcmp(t.p + t.len - n, suf, n);
 }
 
 int vmk_crashkernel_parse(const char *val, size_t len, uint64_t system_ram,
@@ -194,6 +290,7 @@ int vmk_crashkernel_parse(const char *val, size_t len, uint64_t system_ram,
 	struct vmk_str t = vmk_str_trim((struct vmk_str){ val ? val : "", val ? len : 0 });
 	struct cur c = { t.p, t.len, 0, err, errlen };
 	long colon = vmk_str_find(t, ":");
+	bool high = has_suffix(t, ",high"), low = has_suffix(t, ",low");
 	int ret;
 
 	vmk_memset(ck, 0, sizeof(*ck));
@@ -201,8 +298,21 @@ int vmk_crashkernel_parse(const char *val, size_t len, uint64_t system_ram,
 		err[0] = '\0';
 	if (t.len == 0)
 		return perr(&c, -VMK_EPARSE, "empty value");
-	if (colon >= 0) {
+	if (high || low) {
+		/* parse_crashkernel_suffix(): a size, then exactly the suffix. */
+		ck->form = high ? VMK_CK_HIGH : VMK_CK_LOW;
+		ck->high = high;
+		ret = memparse_at(&c, "size", &ck->size);
+		if (ret)
+			return ret;
+		if (c.pos != t.len - (high ? 5 : 4))
+			return perr(&c, -VMK_EPARSE, "unexpected '%c' at column %zu (expected a "
+				    "size and then ,%s)", c.s[c.pos], c.pos + 1, high ? "high" : "low");
+		c.pos = c.len;
+	} else if (colon >= 0) {
 		ret = parse_ranges(&c, system_ram, ca, ck);
+		if (ret)
+			return ret;
 	} else {
 		ck->form = VMK_CK_SIZE;
 		ret = size_at(&c, "size", &ck->size);
@@ -216,28 +326,17 @@ int vmk_crashkernel_parse(const char *val, size_t len, uint64_t system_ram,
 		} else if (peek(&c) == '@') {
 			ck->form = VMK_CK_SIZE_OFFSET;
 			ret = offset_at(&c, ck->size, ca, ck);
-			if (!ret)
-				ret = at_end(&c);
 		} else if (peek(&c) == ',') {
 			struct vmk_str suf = { c.s + c.pos + 1, c.len - c.pos - 1 };
 
-			if (vmk_str_eq(suf, "high")) {
-				ck->form = VMK_CK_HIGH;
-				ck->high = true;
-			} else if (vmk_str_eq(suf, "low")) {
-				ck->form = VMK_CK_LOW;
-			} else {
-				return perr(&c, -VMK_EPARSE, "unknown suffix ',%.*s' at column %zu "
-					    "(expected ,high or ,low)", (int)suf.len, suf.p, c.pos + 1);
-			}
-			c.pos = c.len;
-			ret = 0;
+			return perr(&c, -VMK_EPARSE, "unknown suffix ',%.*s' at column %zu "
+				    "(expected ,high or ,low)", (int)suf.len, suf.p, c.pos + 1);
 		} else {
 			ret = at_end(&c);
 		}
+		if (ret)
+			return ret;
 	}
-	if (ret)
-		return ret;
 	if (system_ram && ck->size >= system_ram && ck->form != VMK_CK_LOW)
 		return perr(&c, -VMK_ERANGE, "size 0x%llx is not smaller than system RAM 0x%llx",
 			    (unsigned long long)ck->size, (unsigned long long)system_ram);
@@ -303,8 +402,8 @@ int vmk_crashkernel_parse_cmdline(const char *cmdline, uint64_t system_ram,
 		return 0;
 	}
 	ret = vmk_crashkernel_parse(high.p, high.len, system_ram, ca, ck, err, errlen);
-	if (ret)
-		return ret;
+	if (ret || ck->size == 0)
+		return ret;	/* "0,high": Linux reserves nothing and never reads ,low */
 	if (low.found) {
 		ret = vmk_crashkernel_parse(low.p, low.len, 0, ca, &lk, err, errlen);
 		if (ret)
