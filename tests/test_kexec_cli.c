@@ -179,17 +179,18 @@ static void test_device_files(void **state)
 	(void)state;
 	for (size_t i = 0; i < 2; i++) {
 		r = run_bounded(ARGS("kexec-plan", opts[i], "/dev/zero", "--kernel", "30M"));
-		if (r.status != 1 || !strstr(r.err, "/dev/zero: not a regular file"))
+		if (r.status != 1 || !strstr(r.err, "/dev/zero: error: ") ||
+		    !strstr(r.err, "not a regular file"))
 			fail_msg("%s /dev/zero: status %d, stderr \"%s\"", opts[i], r.status, r.err);
 		free(r.err);
 	}
 	r = run_bounded(ARGS("kexec-plan", "--iomem", iomem(), "--kernel", "30M", "--initrd",
 			     "/dev/zero"));
-	if (r.status != 1 || !strstr(r.err, "--initrd /dev/zero: not a regular file"))
+	if (r.status != 1 || !strstr(r.err, "/dev/zero: error: --initrd: not a regular file"))
 		fail_msg("--initrd /dev/zero: status %d, stderr \"%s\"", r.status, r.err);
 	free(r.err);
 	r = run_bounded(ARGS("kexec-plan", "--iomem", "/tmp", "--kernel", "30M"));
-	if (r.status != 1 || !strstr(r.err, "/tmp: not a regular file"))
+	if (r.status != 1 || !strstr(r.err, "/tmp: error: --iomem: not a regular file"))
 		fail_msg("--iomem /tmp: status %d, stderr \"%s\"", r.status, r.err);
 	free(r.err);
 }

@@ -157,6 +157,14 @@ void vmk_out_puts(struct vmk_out *o, const char *s);
 void vmk_out_printf(struct vmk_out *o, const char *fmt, ...) VMK_PRINTF(2, 3);
 void vmk_out_vprintf(struct vmk_out *o, const char *fmt, va_list ap);
 
+/*
+ * Write s (NUL-terminated; NULL = "") as a JSON string: quotes, backslash
+ * and control characters escaped, well-formed UTF-8 kept, every other
+ * byte written as \ufffd, so the result is valid JSON whatever s holds.
+ * Any context.
+ */
+void vmk_out_json_string(struct vmk_out *o, const char *s);
+
 /* A sink into a fixed buffer (always NUL-terminated; overflow is noted). */
 struct vmk_outbuf {
 	struct vmk_out out;

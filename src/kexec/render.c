@@ -33,18 +33,7 @@ void vmk_kexec_render(const struct vmk_kexec_plan *p, struct vmk_out *out)
 
 static void json_str(struct vmk_out *out, const char *s)
 {
-	vmk_out_puts(out, "\"");
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			vmk_out_printf(out, "\\%c", c);
-		else if (c < 0x20)
-			vmk_out_printf(out, "\\u%04x", c);
-		else
-			vmk_out_write(out, (const char *)&c, 1);
-	}
-	vmk_out_puts(out, "\"");
+	vmk_out_json_string(out, s);
 }
 
 void vmk_kexec_render_json(const struct vmk_kexec_plan *p, struct vmk_out *out)

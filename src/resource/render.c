@@ -34,20 +34,8 @@ void vmk_resource_render(const struct vmk_resource *root, struct vmk_out *out)
 
 static void json_string(struct vmk_out *out, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	vmk_out_write(out, "\"", 1);
-	for (; *p; p++) {
-		if (*p == '"' || *p == '\\') {
-			vmk_out_write(out, "\\", 1);
-			vmk_out_write(out, (const char *)p, 1);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			vmk_out_printf(out, "\\u%04x", *p);
-		} else {
-			vmk_out_write(out, (const char *)p, 1);
-		}
-	}
-	vmk_out_write(out, "\"", 1);
+	/* Names come from files: any bytes, still valid JSON. */
+	vmk_out_json_string(out, s);
 }
 
 static void json_flags(struct vmk_out *out, uint32_t flags)

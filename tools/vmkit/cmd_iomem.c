@@ -72,27 +72,27 @@ int vmkit_cmd_iomem(int argc, char **argv)
 			bool *flag = argv[a][2] == 'j' ? &json : &usable;
 
 			if (*flag) {
-				fprintf(stderr, "vmkit iomem: %s given twice\n", argv[a]);
+				tool_error(NULL, 0, "%s given twice", argv[a]);
 				return 2;
 			}
 			*flag = true;
 		} else if (argv[a][0] == '-' && argv[a][1]) {
-			fprintf(stderr, "vmkit iomem: unknown option '%s'\n", argv[a]);
+			tool_error(NULL, 0, "unknown option '%s'", argv[a]);
 			usage(stderr);
 			return 2;
 		} else if (path) {
-			fprintf(stderr, "vmkit iomem: more than one FILE\n");
+			tool_error(NULL, 0, "more than one FILE");
 			return 2;
 		} else {
 			path = argv[a];
 		}
 	}
 	if (json && usable) {
-		fprintf(stderr, "vmkit iomem: --json and --usable exclude each other\n");
+		tool_error(NULL, 0, "--json and --usable exclude each other");
 		return 2;
 	}
 	if (!path) {
-		fprintf(stderr, "vmkit iomem: no FILE given\n");
+		tool_error(NULL, 0, "no FILE given");
 		usage(stderr);
 		return 2;
 	}
@@ -107,7 +107,7 @@ int vmkit_cmd_iomem(int argc, char **argv)
 	nodes = calloc(lines, sizeof(*nodes));
 	names = malloc(len + lines + 1);
 	if (!nodes || !names) {
-		fprintf(stderr, "vmkit iomem: out of memory\n");
+		tool_error(NULL, 0, "out of memory");
 		free(nodes);
 		free(names);
 		free(text);
@@ -117,10 +117,7 @@ int vmkit_cmd_iomem(int argc, char **argv)
 	vmk_iomem_root_init(&root);
 	ret = vmk_resource_parse(&root, &pool, text, len, &err);
 	if (ret) {
-		if (err.line)
-			fprintf(stderr, "%s:%u: error: %s\n", path, err.line, err.msg);
-		else
-			fprintf(stderr, "%s: error: %s\n", path, err.msg);
+		tool_error(path, err.line, "%s", err.msg);
 		ret = 1;
 	} else if (json) {
 		vmk_resource_render_json(&root, &out);

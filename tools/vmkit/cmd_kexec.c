@@ -29,17 +29,17 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: vmkit kexec-plan (--iomem FILE | --machine FILE) --kernel FILE|SIZE\n"
 		"                        [--arch x86_64|arm64] [--initrd FILE|SIZE] [--dtb FILE|SIZE]\n"
-		"                        [--cmdline STRING] [--crashkernel SPEC]... [--keep-kernel]\n"
-		"                        [--top-down | --bottom-up] [--json]\n"
+		"                        [--cmdline STRING] [--crashkernel SPEC]... [--kdump]\n"
+		"                        [--keep-kernel] [--top-down | --bottom-up] [--json]\n"
 		"\n"
 		"Plan a kexec load: place the kernel, initrd, device tree, boot parameters\n"
 		"and command line in memory that is really free for the next kernel (RAM\n"
 		"minus reserved, no-map, ACPI, firmware ranges, nested /proc/iomem entries)\n"
 		"and print each segment's address range and why it went there.\n"
 		"\n"
-		"  --iomem FILE        a /proc/iomem text (nested entries are honoured)\n"
+		"  --iomem FILE        a /proc/iomem text (nested entries are honoured; - is stdin)\n"
 		"  --machine FILE      a firmware map: a raw UEFI memory map (.efimap) or a\n"
-		"                      dmesg/journal text with BIOS-e820 or efi: mem lines\n"
+		"                      dmesg/journal text with BIOS-e820 or efi: mem lines (- is stdin)\n"
 		"  --arch A            x86_64 (bzImage rules, default) or arm64 (Image rules)\n"
 		"  --kernel FILE|SIZE  the image (its header is parsed) or a size such as 30M\n"
 		"                      for a synthetic image (x86_64: relocatable, init_size =\n"
@@ -48,13 +48,17 @@ static void usage(FILE *f)
 		"  --dtb FILE|SIZE     device tree (required for arm64)\n"
 		"  --cmdline STRING    the next kernel's command line\n"
 		"  --crashkernel SPEC  reserve crashkernel=SPEC (repeat for ,high and ,low) and\n"
-		"                      plan a kdump load into the crash kernel region\n"
+		"                      plan a kdump load into the crash kernel region; an --iomem\n"
+		"                      that has a \"Crash kernel\" region is used as it is (the\n"
+		"                      running kernel reserved it) and SPEC is not reserved again\n"
+		"  --kdump             plan a kdump load into the --iomem's \"Crash kernel\" region\n"
 		"  --keep-kernel       with --iomem: keep the running kernel's image clear too\n"
 		"  --top-down          highest addresses first (default)\n"
 		"  --bottom-up         lowest addresses first\n"
 		"  --json              print JSON: segments (name, base, size, memsz, ...) and\n"
 		"                      excluded (base, size, kind, reason)\n"
 		"\n"
+		"Options may be given once, except --crashkernel.\n"
 		"Exit status: 0 planned, 1 bad input data or nothing fits, 2 bad usage.\n");
 }
 
@@ -69,7 +73,7 @@ static int file_or_size(const char *opt, const char *arg, uint64_t *size, bool *
 	if (stat(arg, &sb) == 0) {
 		if (!S_ISREG(sb.st_mode)) {
 			/* A device such as /dev/zero would be read forever. */
-			fprintf(stderr, "vmkit kexec-plan: %s %s: not a regular file\n", opt, arg);
+			tool_error(arg, 0, "%s: not a regular file", opt);
 			return 1;
 		}
 		*size = (uint64_t)sb.st_size;
@@ -78,7 +82,7 @@ static int file_or_size(const char *opt, const char *arg, uint64_t *size, bool *
 	}
 	if (vmk_parse_size(s, size, &used) == 0 && used == s.len && *size > 0)
 		return 0;
-	fprintf(stderr, "vmkit kexec-plan: %s %s: no such file, and not a size like 16M\n", opt, arg);
+	tool_error(NULL, 0, "%s %s: no such file, and not a size like 16M", opt, arg);
 	return 2;
 }
 
@@ -98,7 +102,7 @@ static int input_ok(const char *opt, const char *path)
 
 	if (stat(path, &sb) == 0 && (S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ||
 				     S_ISDIR(sb.st_mode))) {
-		fprintf(stderr, "vmkit kexec-plan: %s %s: not a regular file\n", opt, path);
+		tool_error(path, 0, "%s: not a regular file", opt);
 		return 1;
 	}
 	return 0;
@@ -148,16 +152,16 @@ static int load_iomem(struct vmk_kexec_plan *p, const char *path, unsigned int f
 	ret = vmk_resource_parse(root, pool, text, len, &rerr);
 	free(text);
 	if (ret) {
-		fprintf(stderr, "%s:%u: error: %s\n", path, rerr.line, rerr.msg);
+		tool_error(path, rerr.line, "%s", rerr.msg);
 		return 1;
 	}
 	ret = vmk_kexec_plan_from_resources(p, root, flags);
 	if (ret) {
-		fprintf(stderr, "vmkit kexec-plan: %s: %s\n", path, p->err);
+		tool_error(path, 0, "%s", p->err);
 		return 1;
 	}
 	if (p->ram.n == 0) {
-		fprintf(stderr, "vmkit kexec-plan: %s: no System RAM in this /proc/iomem\n", path);
+		tool_error(path, 0, "no System RAM in this /proc/iomem");
 		return 1;
 	}
 	return 0;
@@ -173,10 +177,69 @@ static int load_machine(struct vmk_kexec_plan *p, const char *path)
 		machine_free(&mc);
 		return 1;
 	}
+	/* The parser's warnings, as every command reading a map prints them. */
+	machine_print_diag(&mc, VMK_FWMAP_WARN);
 	ret = vmk_kexec_plan_from_fwmap(p, &mc.map);
 	machine_free(&mc);
 	if (ret || p->ram.n == 0) {
-		fprintf(stderr, "vmkit kexec-plan: %s: %s\n", path, ret ? p->err : "no usable RAM");
+		tool_error(path, 0, "%s", ret ? p->err : "no usable RAM");
+		return 1;
+	}
+	return 0;
+}
+
+/* Warn about text of a crashkernel= value that Linux skips unread. */
+static void warn_ignored(const char *spec, const struct vmk_crashkernel *ck)
+{
+	const char *v = strstr(spec, "crashkernel=");
+
+	if (!ck->ignored_len || !v)
+		return;
+	/* The chosen value is one of the words; find it by its parsed position. */
+	for (; v; v = strstr(v + 1, "crashkernel=")) {
+		const char *val = v + strlen("crashkernel=");
+		size_t len = strcspn(val, " ");
+
+		if (ck->ignored_pos + ck->ignored_len <= len) {
+			tool_warning(NULL, 0, "crashkernel=%.*s: '%.*s' ignored, as Linux ignores it",
+				     (int)len, val, (int)ck->ignored_len, val + ck->ignored_pos);
+			return;
+		}
+	}
+}
+
+/*
+ * Parse crashkernel= for this machine. Returns 0, 1 when the value is
+ * fine but not for this machine (a size >= RAM), 2 when it is malformed.
+ */
+static int parse_crash(const char *spec, uint64_t ram, const struct vmk_crash_arch *ca,
+		       struct vmk_crashkernel *ck)
+{
+	struct vmk_crashkernel any;
+	char err[256];
+
+	if (!vmk_crashkernel_parse_cmdline(spec, ram, ca, ck, err, sizeof(err))) {
+		warn_ignored(spec, ck);
+		return 0;
+	}
+	tool_error(NULL, 0, "%s", err);
+	/* Well-formed when RAM is unknown: the machine is what does not fit. */
+	return vmk_crashkernel_parse_cmdline(spec, 0, ca, &any, NULL, 0) ? 2 : 1;
+}
+
+/* The ranges a kdump dumps: RAM minus the crash regions and no-map ranges. */
+static int dump_ranges(const struct vmk_kexec_plan *p, const struct vmk_crash_region *cr,
+		       struct vmk_range *dump, size_t cap, size_t *ndump)
+{
+	struct vmk_range nst[VMK_KEXEC_MAX_EXCL];
+	struct vmk_rangeset nomap;
+
+	vmk_rangeset_init(&nomap, nst, VMK_ARRAY_SIZE(nst));
+	for (size_t i = 0; i < p->nexcl; i++)
+		if (p->excl[i].kind == VMK_KEXEC_EXCL_NOMAP)
+			vmk_rangeset_add(&nomap, p->excl[i].base, p->excl[i].end);
+	if (vmk_kdump_ranges(&p->ram, &nomap, cr, dump, cap, ndump)) {
+		tool_error(NULL, 0, "too many ranges to dump");
 		return 1;
 	}
 	return 0;
@@ -184,26 +247,21 @@ static int load_machine(struct vmk_kexec_plan *p, const char *path)
 
 /* Reserve crashkernel= on a memblock made from the plan, as the booting kernel would. */
 static int reserve_crash(struct vmk_kexec_plan *p, const char *spec, enum vmk_kexec_arch arch,
-			 struct vmk_crash_region *cr, struct vmk_range *dump, size_t cap, size_t *ndump)
+			 struct vmk_crash_region *cr)
 {
 	static struct vmk_memblock mb;
 	struct vmk_crash_arch ca;
 	struct vmk_crashkernel ck;
-	struct vmk_range nst[VMK_KEXEC_MAX_EXCL];
-	struct vmk_rangeset nomap;
 	char err[256];
 	int ret;
 
 	vmk_crash_arch_defaults(arch, &ca);
-	ret = vmk_crashkernel_parse_cmdline(spec, vmk_rangeset_total(&p->ram), &ca, &ck, err,
-					    sizeof(err));
-	if (ret) {
-		fprintf(stderr, "vmkit kexec-plan: %s\n", err);
-		return 2;
-	}
+	ret = parse_crash(spec, vmk_rangeset_total(&p->ram), &ca, &ck);
+	if (ret)
+		return ret;
 	if (ck.form == VMK_CK_NONE || ck.size == 0) {
-		fprintf(stderr, "vmkit kexec-plan: %s: reserves nothing on this machine (%s of RAM)\n",
-			spec, vmk_fmt_size(err, sizeof(err), vmk_rangeset_total(&p->ram)));
+		tool_error(NULL, 0, "%s: reserves nothing on this machine (%s of RAM)", spec,
+			   vmk_fmt_size(err, sizeof(err), vmk_rangeset_total(&p->ram)));
 		return 1;
 	}
 	for (size_t i = 0; i < p->ram.n; i++)
@@ -214,16 +272,7 @@ static int reserve_crash(struct vmk_kexec_plan *p, const char *spec, enum vmk_ke
 	if (!ret)
 		ret = vmk_crashkernel_reserve(&mb, &ck, &ca, cr, err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "vmkit kexec-plan: %s\n", err[0] ? err : vmk_strerror(ret));
-		return 1;
-	}
-	vmk_rangeset_init(&nomap, nst, VMK_ARRAY_SIZE(nst));
-	for (size_t i = 0; i < p->nexcl; i++)
-		if (p->excl[i].kind == VMK_KEXEC_EXCL_NOMAP)
-			vmk_rangeset_add(&nomap, p->excl[i].base, p->excl[i].end);
-	ret = vmk_kdump_ranges(&p->ram, &nomap, cr, dump, cap, ndump);
-	if (ret) {
-		fprintf(stderr, "vmkit kexec-plan: too many ranges to dump\n");
+		tool_error(NULL, 0, "%s", err[0] ? err : vmk_strerror(ret));
 		return 1;
 	}
 	return 0;
@@ -232,7 +281,7 @@ static int reserve_crash(struct vmk_kexec_plan *p, const char *spec, enum vmk_ke
 static const char *need_arg(int argc, char **argv, int *i)
 {
 	if (*i + 1 >= argc) {
-		fprintf(stderr, "vmkit kexec-plan: %s needs an argument\n", argv[*i]);
+		tool_error(NULL, 0, "%s needs an argument", argv[*i]);
 		return NULL;
 	}
 	return argv[++*i];
@@ -251,10 +300,11 @@ int vmkit_cmd_kexec_plan(int argc, char **argv)
 	char ckspec[1024] = "";
 	enum vmk_kexec_arch arch = VMK_KEXEC_ARCH_X86_64;
 	enum vmk_kexec_dir dir = VMK_KEXEC_TOP_DOWN;
-	bool json = false, keep = false, kfile;
+	bool json = false, keep = false, kdump = false, kfile, existing = false;
 	struct vmk_kexec_load ld;
 	struct vmk_crash_region cr = { 0 };
 	struct vmk_kexec_plan *p = &plan;
+	struct tool_seen seen = { .n = 0 };
 	struct vmk_out o;
 
 	tool_out_file(&o, stdout);
@@ -269,14 +319,22 @@ int vmkit_cmd_kexec_plan(int argc, char **argv)
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			return 0;
-		} else if (!strcmp(a, "--json")) {
+		}
+		/* Every option but --crashkernel once; the two directions exclude each other. */
+		if (strcmp(a, "--crashkernel") && !tool_seen_once(&seen, a))
+			return 2;
+		if (!strcmp(a, "--json")) {
 			json = true;
-		} else if (!strcmp(a, "--top-down")) {
-			dir = VMK_KEXEC_TOP_DOWN;
-		} else if (!strcmp(a, "--bottom-up")) {
-			dir = VMK_KEXEC_BOTTOM_UP;
+		} else if (!strcmp(a, "--top-down") || !strcmp(a, "--bottom-up")) {
+			if (tool_seen_has(&seen, a[2] == 't' ? "--bottom-up" : "--top-down")) {
+				tool_error(NULL, 0, "--top-down and --bottom-up exclude each other");
+				return 2;
+			}
+			dir = a[2] == 't' ? VMK_KEXEC_TOP_DOWN : VMK_KEXEC_BOTTOM_UP;
 		} else if (!strcmp(a, "--keep-kernel")) {
 			keep = true;
+		} else if (!strcmp(a, "--kdump")) {
+			kdump = true;
 		} else if (!strcmp(a, "--iomem") || !strcmp(a, "--machine") || !strcmp(a, "--arch") ||
 			   !strcmp(a, "--kernel") || !strcmp(a, "--initrd") || !strcmp(a, "--dtb") ||
 			   !strcmp(a, "--cmdline") || !strcmp(a, "--crashkernel")) {
@@ -299,7 +357,7 @@ int vmkit_cmd_kexec_plan(int argc, char **argv)
 				size_t n = strlen(ckspec);
 
 				if (n + strlen(v) + 14 >= sizeof(ckspec)) {
-					fprintf(stderr, "vmkit kexec-plan: too many --crashkernel\n");
+					tool_error(NULL, 0, "too many --crashkernel");
 					return 2;
 				}
 				snprintf(ckspec + n, sizeof(ckspec) - n, "%scrashkernel=%s", n ? " " : "", v);
@@ -308,21 +366,26 @@ int vmkit_cmd_kexec_plan(int argc, char **argv)
 			} else if (!strcmp(v, "arm64") || !strcmp(v, "aarch64")) {
 				arch = VMK_KEXEC_ARCH_ARM64;
 			} else {
-				fprintf(stderr, "vmkit kexec-plan: --arch %s: use x86_64 or arm64\n", v);
+				tool_error(NULL, 0, "--arch %s: use x86_64 or arm64", v);
 				return 2;
 			}
 		} else {
-			fprintf(stderr, "vmkit kexec-plan: unknown option '%s'\n", a);
+			tool_error(NULL, 0, "unknown option '%s'", a);
 			usage(stderr);
 			return 2;
 		}
 	}
 	if (!!iomem == !!machine) {
-		fprintf(stderr, "vmkit kexec-plan: give exactly one of --iomem FILE or --machine FILE\n");
+		tool_error(NULL, 0, "give exactly one of --iomem FILE or --machine FILE");
 		return 2;
 	}
 	if (!kernel) {
-		fprintf(stderr, "vmkit kexec-plan: --kernel FILE|SIZE is required\n");
+		tool_error(NULL, 0, "--kernel FILE|SIZE is required");
+		return 2;
+	}
+	if (kdump && !iomem) {
+		tool_error(NULL, 0, "--kdump uses the Crash kernel region of an --iomem file; with "
+			   "--machine give --crashkernel SPEC");
 		return 2;
 	}
 
@@ -348,7 +411,7 @@ int vmkit_cmd_kexec_plan(int argc, char **argv)
 		/* The synthetic header describes a file of SIZE bytes (x86-64: plus the setup). */
 		ld.kernel_size = ksize;
 		if (arch == VMK_KEXEC_ARCH_X86_64 && vmk_add_overflow(ksize, 2048, &ld.kernel_size)) {
-			fprintf(stderr, "vmkit kexec-plan: --kernel %s: too large\n", kernel);
+			tool_error(NULL, 0, "--kernel %s: too large", kernel);
 			return 1;
 		}
 	}
@@ -369,8 +432,29 @@ int vmkit_cmd_kexec_plan(int argc, char **argv)
 		goto out;
 	vmk_kexec_set_dir(&plan, dir);
 
-	if (ckspec[0]) {
-		ret = reserve_crash(&plan, ckspec, arch, &cr, dump, VMK_ARRAY_SIZE(dump), &ndump);
+	/*
+	 * A /proc/iomem of a running kernel shows the crash kernel it reserved
+	 * at boot: a kdump load goes there, nothing is reserved again.
+	 */
+	if ((kdump || ckspec[0]) && iomem && vmk_kexec_find_crash_regions(&root, &cr) == 0) {
+		existing = true;
+		if (ckspec[0])
+			tool_warning(iomem, 0, "has a Crash kernel region (0x%llx-0x%llx): the kdump "
+				     "load goes there and %s is not reserved again",
+				     (unsigned long long)cr.main.base,
+				     (unsigned long long)(cr.main.end - 1), ckspec);
+	} else if (kdump) {
+		tool_error(iomem, 0, "no Crash kernel region (the kernel did not reserve "
+			   "crashkernel=); give --crashkernel SPEC to reserve one");
+		ret = 1;
+		goto out;
+	} else if (ckspec[0]) {
+		ret = reserve_crash(&plan, ckspec, arch, &cr);
+		if (ret)
+			goto out;
+	}
+	if (existing || ckspec[0]) {
+		ret = dump_ranges(&plan, &cr, dump, VMK_ARRAY_SIZE(dump), &ndump);
 		if (ret)
 			goto out;
 		vmk_kexec_plan_init_store(&cplan, &crash_st);
@@ -383,18 +467,19 @@ int vmkit_cmd_kexec_plan(int argc, char **argv)
 	}
 	ret = vmk_kexec_load_image(p, &ld);
 	if (ret) {
-		fprintf(stderr, "vmkit kexec-plan: %s\n", p->err);
+		tool_error(iomem ? iomem : machine, 0, "%s", p->err);
 		ret = 1;
 		goto out;
 	}
 	VMK_VERIFY(vmk_kexec_verify(p) == 0, "kexec-plan: %s", p->err);
 
 	if (json) {
-		vmk_out_printf(&o, "{\"arch\":\"%s\",\"mode\":\"%s\",",
+		vmk_out_printf(&o, "{\"arch\":\"%s\",\"mode\":\"%s\",\"crash_region\":\"%s\",",
 			       arch == VMK_KEXEC_ARCH_ARM64 ? "arm64" : "x86_64",
-			       ckspec[0] ? "kdump" : "kexec");
+			       p == &cplan ? "kdump" : "kexec",
+			       p != &cplan ? "none" : existing ? "existing" : "reserved");
 		vmk_kexec_render_json_fields(p, &o);
-		if (ckspec[0]) {
+		if (p == &cplan) {
 			vmk_out_printf(&o, ",\"crashkernel\":{\"base\":%llu,\"size\":%llu,"
 				       "\"low_base\":%llu,\"low_size\":%llu},\"dump\":[",
 				       (unsigned long long)cr.main.base,
@@ -412,9 +497,10 @@ int vmkit_cmd_kexec_plan(int argc, char **argv)
 		char s[24];
 
 		printf("%s %s load from %s\n", arch == VMK_KEXEC_ARCH_ARM64 ? "arm64" : "x86_64",
-		       ckspec[0] ? "kdump" : "kexec", iomem ? iomem : machine);
-		if (ckspec[0]) {
-			printf("crash kernel (%s): 0x%016llx-0x%016llx (%s)", ckspec,
+		       p == &cplan ? "kdump" : "kexec", iomem ? iomem : machine);
+		if (p == &cplan) {
+			printf("crash kernel (%s): 0x%016llx-0x%016llx (%s)",
+			       existing ? "reserved by the running kernel" : ckspec,
 			       (unsigned long long)cr.main.base, (unsigned long long)(cr.main.end - 1),
 			       vmk_fmt_size(s, sizeof(s), cr.main.end - cr.main.base));
 			if (cr.low.end > cr.low.base)

@@ -31,6 +31,7 @@ struct memmap_opts {
 	uint64_t kernel_size;
 	uint64_t kernel_addr;
 	bool kernel_fixed;
+	bool kernel_given;	/* --kernel-size or --kernel-addr: placing it is required */
 	uint64_t reserve_low;
 	bool reserve_low_set;
 	unsigned int phys_bits;
@@ -78,12 +79,7 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, struct memmap_opts *o)
 {
-	/* Options that may be given once (--crashkernel may repeat). */
-	static const char *const once[] = {
-		"--json", "--arch", "--kernel-size", "--kernel-addr", "--reserve-low",
-		"--phys-bits", "--desc-size",
-	};
-	bool seen[sizeof(once) / sizeof(once[0])] = { false };
+	struct tool_seen seen = { .n = 0 };
 
 	memset(o, 0, sizeof(*o));
 	o->kernel_size = 16 * VMK_MiB;
@@ -97,27 +93,21 @@ static int parse_args(int argc, char **argv, struct memmap_opts *o)
 			usage(stdout);
 			exit(0);
 		}
-		for (size_t k = 0; k < sizeof(once) / sizeof(once[0]); k++) {
-			if (strcmp(a, once[k]))
-				continue;
-			if (seen[k]) {
-				fprintf(stderr, "vmkit memmap: %s given twice\n", a);
-				return -1;
-			}
-			seen[k] = true;
-		}
+		/* Every option once, except --crashkernel (,high + ,low); sources below. */
+		if (strcmp(a, "--crashkernel") && !machine_src_from_option(a, &src) &&
+		    !tool_seen_once(&seen, a))
+			return -1;
 		if (!strcmp(a, "--json")) {
 			o->json = true;
 			continue;
 		}
 		if (machine_src_from_option(a, &src)) {
 			if (!v) {
-				fprintf(stderr, "vmkit memmap: %s needs a FILE\n", a);
+				tool_error(NULL, 0, "%s needs a FILE", a);
 				return -1;
 			}
 			if (o->path) {
-				fprintf(stderr, "vmkit memmap: give one source only (%s and %s)\n",
-					o->path, v);
+				tool_error(NULL, 0, "give one source only (%s and %s)", o->path, v);
 				return -1;
 			}
 			o->src = src;
@@ -126,7 +116,7 @@ static int parse_args(int argc, char **argv, struct memmap_opts *o)
 			continue;
 		}
 		if (!v) {
-			fprintf(stderr, "vmkit memmap: unknown option or missing value: '%s' (see --help)\n", a);
+			tool_error(NULL, 0, "unknown option or missing value: '%s' (see --help)", a);
 			return -1;
 		}
 		if (!strcmp(a, "--arch")) {
@@ -135,16 +125,18 @@ static int parse_args(int argc, char **argv, struct memmap_opts *o)
 			else if (!strcmp(v, "arm64") || !strcmp(v, "aarch64"))
 				o->arch = ARCH_ARM64;
 			else {
-				fprintf(stderr, "vmkit memmap: --arch: '%s' is not x86_64 or arm64\n", v);
+				tool_error(NULL, 0, "--arch: '%s' is not x86_64 or arm64", v);
 				return -1;
 			}
 		} else if (!strcmp(a, "--kernel-size")) {
 			if (!tool_parse_size(a, v, &o->kernel_size))
 				return -1;
+			o->kernel_given = true;
 		} else if (!strcmp(a, "--kernel-addr")) {
 			if (!tool_parse_size(a, v, &o->kernel_addr))
 				return -1;
 			o->kernel_fixed = true;
+			o->kernel_given = true;
 		} else if (!strcmp(a, "--reserve-low")) {
 			if (!tool_parse_size(a, v, &o->reserve_low))
 				return -1;
@@ -155,38 +147,38 @@ static int parse_args(int argc, char **argv, struct memmap_opts *o)
 					  "%scrashkernel=%s", used ? " " : "", v);
 
 			if (n2 < 0 || (size_t)n2 >= sizeof(o->crashkernel) - used) {
-				fprintf(stderr, "vmkit memmap: --crashkernel: too long\n");
+				tool_error(NULL, 0, "--crashkernel: too long");
 				return -1;
 			}
 		} else if (!strcmp(a, "--phys-bits")) {
 			if (!tool_parse_size(a, v, &n) || n < 32 || n > 64) {
-				fprintf(stderr, "vmkit memmap: --phys-bits: '%s' is not a width from 32 to 64\n", v);
+				tool_error(NULL, 0, "--phys-bits: '%s' is not a width from 32 to 64", v);
 				return -1;
 			}
 			o->phys_bits = (unsigned int)n;
 		} else if (!strcmp(a, "--desc-size")) {
 			if (!tool_parse_size(a, v, &n) || n < VMK_EFI_DESC_MIN_SIZE || n % 8 || n > 4096) {
-				fprintf(stderr, "vmkit memmap: --desc-size: '%s' is not a UEFI descriptor size (>= 40, multiple of 8)\n", v);
+				tool_error(NULL, 0, "--desc-size: '%s' is not a UEFI descriptor size (>= 40, multiple of 8)", v);
 				return -1;
 			}
 			o->desc_size = (size_t)n;
 		} else {
-			fprintf(stderr, "vmkit memmap: unknown option '%s' (see --help)\n", a);
+			tool_error(NULL, 0, "unknown option '%s' (see --help)", a);
 			return -1;
 		}
 		i++;
 	}
 	if (o->kernel_fixed && o->kernel_size == 0) {
-		fprintf(stderr, "vmkit memmap: --kernel-addr with --kernel-size 0 places nothing\n");
+		tool_error(NULL, 0, "--kernel-addr with --kernel-size 0 places nothing");
 		return -1;
 	}
 	if (o->kernel_fixed && o->kernel_size - 1 > VMK_PADDR_MAX - o->kernel_addr) {
-		fprintf(stderr, "vmkit memmap: --kernel-addr 0x%llx + --kernel-size 0x%llx runs past the top of the address space\n",
+		tool_error(NULL, 0, "--kernel-addr 0x%llx + --kernel-size 0x%llx runs past the top of the address space",
 			(unsigned long long)o->kernel_addr, (unsigned long long)o->kernel_size);
 		return -1;
 	}
 	if (o->kernel_fixed && o->kernel_addr % VMK_PAGE_SIZE) {
-		fprintf(stderr, "vmkit memmap: --kernel-addr 0x%llx is not page aligned\n",
+		tool_error(NULL, 0, "--kernel-addr 0x%llx is not page aligned",
 			(unsigned long long)o->kernel_addr);
 		return -1;
 	}
@@ -365,12 +357,12 @@ int vmkit_cmd_memmap(int argc, char **argv)
 	if (!err && o.reserve_low)
 		err = vmk_memblock_reserve(&mb, 0, o.reserve_low);
 	if (err) {
-		fprintf(stderr, "vmkit memmap: %s: memblock: %s\n", mc.path, vmk_strerror(err));
+		tool_error(mc.path, 0, "memblock: %s", vmk_strerror(err));
 		goto out;
 	}
 	if (vmk_memblock_phys_mem_size(&mb) == 0) {
-		fprintf(stderr, "vmkit memmap: %s: the map holds no RAM (%zu entries, none of them memory)\n",
-			mc.path, mc.map.n);
+		tool_error(mc.path, 0, "the map holds no RAM (%zu entries, none of them memory)",
+			   mc.map.n);
 		goto out;
 	}
 	if (o.kernel_size) {
@@ -379,17 +371,25 @@ int vmkit_cmd_memmap(int argc, char **argv)
 		kbase = o.kernel_addr;
 		err = vmk_boot_reserve_kernel(&mb, o.kernel_size, 2 * VMK_MiB, min,
 					      o.kernel_fixed, &kbase);
-		if (err) {
-			if (o.kernel_fixed)
-				fprintf(stderr, "vmkit memmap: kernel image [0x%llx-0x%llx] is not inside free memory (%s)\n",
-					(unsigned long long)o.kernel_addr,
-					(unsigned long long)(o.kernel_addr + o.kernel_size - 1),
-					vmk_strerror(err));
-			else
-				fprintf(stderr, "vmkit memmap: no free memory for a %llu-byte kernel image at or above 0x%llx (%s)\n",
-					(unsigned long long)o.kernel_size, (unsigned long long)min,
-					vmk_strerror(err));
+		if (err && o.kernel_fixed) {
+			tool_error(mc.path, 0, "kernel image [0x%llx-0x%llx] is not inside free memory (%s)",
+				   (unsigned long long)o.kernel_addr,
+				   (unsigned long long)(o.kernel_addr + o.kernel_size - 1),
+				   vmk_strerror(err));
 			goto out;
+		} else if (err && o.kernel_given) {
+			tool_error(mc.path, 0, "no free memory for a %llu-byte kernel image at or above 0x%llx (%s)",
+				   (unsigned long long)o.kernel_size, (unsigned long long)min,
+				   vmk_strerror(err));
+			goto out;
+		} else if (err) {
+			/* The default image is only an illustration: the map still matters. */
+			tool_warning(mc.path, 0, "no free memory for the default %llu-byte kernel image at or "
+				     "above 0x%llx (%s): no kernel image placed",
+				     (unsigned long long)o.kernel_size, (unsigned long long)min,
+				     vmk_strerror(err));
+			o.kernel_size = 0;
+			kbase = 0;
 		}
 	}
 	if (o.crashkernel[0]) {
@@ -401,12 +401,16 @@ int vmkit_cmd_memmap(int argc, char **argv)
 					&ca);
 		if (vmk_crashkernel_parse_cmdline(o.crashkernel, vmk_memblock_phys_mem_size(&mb), &ca,
 						  &ck, why, sizeof(why))) {
-			fprintf(stderr, "vmkit memmap: --crashkernel: %s\n", why);
-			ret = 2;
+			tool_error(NULL, 0, "--crashkernel: %s", why);
+			/* Well-formed without a RAM size: it is this machine that does not fit (data). */
+			ret = vmk_crashkernel_parse_cmdline(o.crashkernel, 0, &ca, &ck, NULL, 0) ? 2 : 1;
 			goto out;
 		}
+		if (ck.ignored_len)
+			tool_warning(NULL, 0, "--crashkernel: '%s': %zu characters ignored, as Linux "
+				     "ignores them", o.crashkernel, ck.ignored_len);
 		if (vmk_crashkernel_reserve(&mb, &ck, &ca, &crash, why, sizeof(why))) {
-			fprintf(stderr, "vmkit memmap: crashkernel: %s\n", why);
+			tool_error(mc.path, 0, "%s", why);
 			goto out;
 		}
 	}
@@ -415,7 +419,7 @@ int vmkit_cmd_memmap(int argc, char **argv)
 	nodes = calloc(npool, sizeof(*nodes));
 	names = malloc(npool * 8);
 	if (!nodes || !names) {
-		fprintf(stderr, "vmkit memmap: out of memory\n");
+		tool_error(NULL, 0, "out of memory");
 		goto out;
 	}
 	vmk_resource_pool_init(&pool, nodes, npool, names, npool * 8);
@@ -427,7 +431,7 @@ int vmkit_cmd_memmap(int argc, char **argv)
 	if (!err)
 		err = vmk_boot_resources_add_reserved(&root, &pool, &mb, kbase, o.kernel_size);
 	if (err) {
-		fprintf(stderr, "vmkit memmap: resource tree: %s\n", vmk_strerror(err));
+		tool_error(NULL, 0, "resource tree: %s", vmk_strerror(err));
 		goto out;
 	}
 	vmk_memblock_check(&mb);

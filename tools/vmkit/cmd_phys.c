@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <vmkit/boot.h>
 #include <vmkit/memblock.h>
@@ -47,7 +48,7 @@ static void usage(FILE *f)
 "default machine (QEMU q35, 4 GiB, OVMF UEFI map) is used.\n"
 "\n"
 "SOURCE (one of):\n"
-"  --ram SIZE         a synthetic machine with SIZE of RAM (e.g. 64G, 1T): RAM\n"
+"  --ram SIZE         a synthetic machine with SIZE of RAM (64M to 64T): RAM\n"
 "                     from 0 to 2 GiB (less the first MiB) and above 4 GiB\n"
 "  --machine FILE     a firmware map in any format 'vmkit memmap' reads\n"
 "  --efi FILE, --e820 FILE, --dtb FILE, --iomem FILE, --dmesg FILE\n"
@@ -57,10 +58,15 @@ static void usage(FILE *f)
 "  --bad ADDR[,ADDR]  frames to withhold as bad (repeatable)\n"
 "  --kernel-size SIZE kernel image to reserve (default 16M; 0: none)\n"
 "  --eager            initialise every page record at hand-over (default: lazily,\n"
-"                     in 4 MiB chunks when first needed)\n"
+"                     in 4 MiB chunks when first needed); refused when the records\n"
+"                     (one per 4 KiB frame) would not fit in 3/4 of the host's free memory\n"
 "  --json             one JSON document (keys: bytes_per_frame, boot, segments, bad_frames,\n"
 "                     states, buddyinfo, nofree, handover_ns)\n"
-"  --help             this text\n", VMK_MAX_DOMAINS);
+"  --help             this text\n"
+"\n"
+"Options may be given once, except --bad. FILE - is stdin.\n"
+"Exit status: 0 done, 1 bad input data or a machine this host cannot hold, 2 bad usage.\n",
+		VMK_MAX_DOMAINS);
 }
 
 static int add_bad(struct phys_opts *o, const char *arg)
@@ -75,7 +81,7 @@ static int add_bad(struct phys_opts *o, const char *arg)
 		if (!tool_parse_size("--bad", t, &pa))
 			return -1;
 		if (o->nbad == MAX_BAD) {
-			fprintf(stderr, "vmkit phys: --bad: more than %d addresses\n", MAX_BAD);
+			tool_error(NULL, 0, "--bad: more than %d addresses", MAX_BAD);
 			return -1;
 		}
 		o->bad[o->nbad++] = pa;
@@ -85,6 +91,8 @@ static int add_bad(struct phys_opts *o, const char *arg)
 
 static int parse_args(int argc, char **argv, struct phys_opts *o)
 {
+	struct tool_seen seen = { .n = 0 };
+
 	memset(o, 0, sizeof(*o));
 	o->kernel_size = 16 * VMK_MiB;
 	o->domains = 1;
@@ -98,6 +106,9 @@ static int parse_args(int argc, char **argv, struct phys_opts *o)
 			usage(stdout);
 			exit(0);
 		}
+		/* Every option once, except --bad (a list may be split). */
+		if (strcmp(a, "--bad") && !tool_seen_once(&seen, a))
+			return -1;
 		if (!strcmp(a, "--json")) {
 			o->json = true;
 			continue;
@@ -108,11 +119,12 @@ static int parse_args(int argc, char **argv, struct phys_opts *o)
 		}
 		if (machine_src_from_option(a, &src)) {
 			if (!v) {
-				fprintf(stderr, "vmkit phys: %s needs a FILE\n", a);
+				tool_error(NULL, 0, "%s needs a FILE", a);
 				return -1;
 			}
 			if (o->path || o->ram) {
-				fprintf(stderr, "vmkit phys: give one source only\n");
+				tool_error(NULL, 0, "give one source only (%s and %s)",
+					   o->path ? o->path : "--ram", v);
 				return -1;
 			}
 			o->src = src;
@@ -121,24 +133,24 @@ static int parse_args(int argc, char **argv, struct phys_opts *o)
 			continue;
 		}
 		if (!v) {
-			fprintf(stderr, "vmkit phys: unknown option or missing value: '%s' (see --help)\n", a);
+			tool_error(NULL, 0, "unknown option or missing value: '%s' (see --help)", a);
 			return -1;
 		}
 		if (!strcmp(a, "--ram")) {
 			if (!tool_parse_size(a, v, &o->ram))
 				return -1;
 			if (o->path) {
-				fprintf(stderr, "vmkit phys: give one source only\n");
+				tool_error(NULL, 0, "give one source only (%s and --ram)", o->path);
 				return -1;
 			}
 			if (o->ram < 64 * VMK_MiB || o->ram > 64 * VMK_TiB) {
-				fprintf(stderr, "vmkit phys: --ram: %s is not between 64M and 64T\n", v);
+				tool_error(NULL, 0, "--ram: %s is not between 64M and 64T", v);
 				return -1;
 			}
 		} else if (!strcmp(a, "--domains")) {
 			if (!tool_parse_size(a, v, &n) || n < 1 || n > VMK_MAX_DOMAINS) {
-				fprintf(stderr, "vmkit phys: --domains: '%s' is not from 1 to %d\n", v,
-					VMK_MAX_DOMAINS);
+				tool_error(NULL, 0, "--domains: '%s' is not from 1 to %d", v,
+					   VMK_MAX_DOMAINS);
 				return -1;
 			}
 			o->domains = (unsigned int)n;
@@ -149,13 +161,13 @@ static int parse_args(int argc, char **argv, struct phys_opts *o)
 			if (!tool_parse_size(a, v, &o->kernel_size))
 				return -1;
 		} else {
-			fprintf(stderr, "vmkit phys: unknown option '%s' (see --help)\n", a);
+			tool_error(NULL, 0, "unknown option '%s' (see --help)", a);
 			return -1;
 		}
 		i++;
 	}
 	if (o->domains > 1 && !o->ram) {
-		fprintf(stderr, "vmkit phys: --domains needs a synthetic machine (--ram)\n");
+		tool_error(NULL, 0, "--domains needs a synthetic machine (--ram)");
 		return -1;
 	}
 	return 0;
@@ -179,8 +191,8 @@ static int synth_memblock(struct vmk_memblock *mb, const struct phys_opts *o)
 		if (!r[i].size)
 			continue;
 		if (vmk_sim_ram_add(r[i].base, r[i].size)) {
-			fprintf(stderr, "vmkit phys: cannot simulate %llu bytes of RAM\n",
-				(unsigned long long)r[i].size);
+			tool_error(NULL, 0, "cannot simulate %llu bytes of RAM",
+				   (unsigned long long)r[i].size);
 			return 1;
 		}
 		for (uint64_t off = 0; off < r[i].size;) {
@@ -198,6 +210,60 @@ static int synth_memblock(struct vmk_memblock *mb, const struct phys_opts *o)
 	}
 	/* Firmware and real-mode memory below 1 MiB. */
 	return vmk_memblock_reserve(mb, 0, VMK_MiB);
+}
+
+/* Bytes of memory this host can give the tool now (MemAvailable), 0 if unknown. */
+static uint64_t host_available(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	unsigned long long kb;
+	long pages, psz;
+
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
+				fclose(f);
+				return (uint64_t)kb * 1024;
+			}
+		}
+		fclose(f);
+	}
+	pages = sysconf(_SC_AVPHYS_PAGES);
+	psz = sysconf(_SC_PAGESIZE);
+	return pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz : 0;
+}
+
+/*
+ * Eager initialisation writes a record for every frame into the simulated
+ * RAM, so the host must hold the page array: refuse up front what it
+ * cannot (a 64 TiB machine needs 512 GiB of records) instead of being
+ * killed for running out of memory. Returns true if it fits.
+ */
+static bool fits_host(const struct vmk_memblock *mb, bool eager)
+{
+	uint64_t frames = vmk_memblock_phys_mem_size(mb) / VMK_PAGE_SIZE;
+	uint64_t need = frames * sizeof(struct vmk_page), avail = host_available();
+	char h1[32], h2[32];
+
+	if (!eager || !avail || need <= avail / 4 * 3)
+		return true;
+	tool_error(NULL, 0, "--eager on %s of RAM writes %s of page records (%zu bytes per "
+		   "4 KiB frame), more than the 3/4 of the %s this host has available: use a "
+		   "smaller machine or leave out --eager (records are then set up lazily)",
+		   vmk_fmt_size(h1, sizeof(h1), vmk_memblock_phys_mem_size(mb)),
+		   vmk_fmt_size(h2, sizeof(h2), need), sizeof(struct vmk_page),
+		   vmk_fmt_size((char[32]){ 0 }, 32, avail));
+	return false;
+}
+
+/* A --bad address outside RAM withholds nothing: say so. */
+static void warn_bad_outside(const struct vmk_memblock *mb, const struct phys_opts *o)
+{
+	for (size_t i = 0; i < o->nbad; i++)
+		if (!vmk_memblock_is_memory(mb, o->bad[i]))
+			tool_warning(NULL, 0, "--bad 0x%llx is not in RAM: nothing withheld there",
+				     (unsigned long long)o->bad[i]);
 }
 
 static double now_ns(void)
@@ -232,7 +298,7 @@ int vmkit_cmd_phys(int argc, char **argv)
 		if (err) {
 			if (err > 0)
 				goto out;
-			fprintf(stderr, "vmkit phys: memblock: %s\n", vmk_strerror(err));
+			tool_error(NULL, 0, "memblock: %s", vmk_strerror(err));
 			goto out;
 		}
 	} else {
@@ -243,21 +309,25 @@ int vmkit_cmd_phys(int argc, char **argv)
 		have_map = true;
 		if (o.path)
 			name = o.path;
+		machine_print_diag(&mc, VMK_FWMAP_WARN);
 		vmk_memblock_allow_resize(&mb, machine_back_ram(&mc.map));
 		err = vmk_boot_memblock_from_fwmap(&mb, &mc.map);
 		if (err) {
-			fprintf(stderr, "vmkit phys: %s: memblock: %s\n", name, vmk_strerror(err));
+			tool_error(name, 0, "memblock: %s", vmk_strerror(err));
 			goto out;
 		}
 	}
+	if (!fits_host(&mb, o.eager))
+		goto out;
+	warn_bad_outside(&mb, &o);
 	if (o.kernel_size) {
 		vmk_paddr_t kbase = 0;
 
 		err = vmk_boot_reserve_kernel(&mb, o.kernel_size, 2 * VMK_MiB, 16 * VMK_MiB, false,
 					      &kbase);
 		if (err) {
-			fprintf(stderr, "vmkit phys: no free memory for a %llu-byte kernel image (%s)\n",
-				(unsigned long long)o.kernel_size, vmk_strerror(err));
+			tool_error(name, 0, "no free memory for a %llu-byte kernel image (%s)",
+				   (unsigned long long)o.kernel_size, vmk_strerror(err));
 			goto out;
 		}
 	}
@@ -269,8 +339,7 @@ int vmkit_cmd_phys(int argc, char **argv)
 	err = vmk_phys_init(&mb, &args);
 	t1 = now_ns();
 	if (err) {
-		fprintf(stderr, "vmkit phys: %s: hand-over to the page allocator failed: %s\n", name,
-			vmk_strerror(err));
+		tool_error(name, 0, "hand-over to the page allocator failed: %s", vmk_strerror(err));
 		goto out;
 	}
 	vmk_check_phys();
@@ -283,19 +352,20 @@ int vmkit_cmd_phys(int argc, char **argv)
 
 		buf = malloc(cap);
 		if (!buf) {
-			fprintf(stderr, "vmkit phys: out of memory\n");
+			tool_error(NULL, 0, "out of memory");
 			goto out;
 		}
 		vmk_outbuf_init(&ob, buf, cap);
 		vmk_phys_print_json(&ob.out);
 		if (ob.overflow || ob.len < 3) {
-			fprintf(stderr, "vmkit phys: report too large\n");
+			tool_error(NULL, 0, "report too large");
 			free(buf);
 			goto out;
 		}
 		ob.len -= 3;	/* "\n}\n" */
-		printf("%.*s,\n  \"machine\": \"%s\",\n  \"handover_ns\": %.0f\n}\n", (int)ob.len, buf,
-		       name, t1 - t0);
+		printf("%.*s,\n  \"machine\": ", (int)ob.len, buf);
+		vmk_out_json_string(&out, name);	/* a path: any bytes */
+		printf(",\n  \"handover_ns\": %.0f\n}\n", t1 - t0);
 		free(buf);
 	} else {
 		printf("machine: %s\n", name);

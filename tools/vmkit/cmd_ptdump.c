@@ -37,7 +37,8 @@ static void usage(FILE *f)
 		"  --ram      RAM size (default 4G, at least 256M)\n"
 		"  --cpus     CPUs with a per-CPU area (default 4, at most 64)\n"
 		"  --user     also dump a small user address space\n"
-		"  --json     JSON output\n");
+		"  --json     JSON output\n"
+		"Options may be given once. Exit status: 0 done, 1 failure, 2 bad usage.\n");
 }
 
 static void make_layout(enum vmk_pmap_arch_id arch, unsigned int levels, struct layout *l)
@@ -77,7 +78,7 @@ static void make_layout(enum vmk_pmap_arch_id arch, unsigned int levels, struct 
 
 static int ptd_fail(const char *what, int r)
 {
-	fprintf(stderr, "vmkit ptdump: %s: %s\n", what, vmk_strerror(r));
+	tool_error(NULL, 0, "%s: %s", what, vmk_strerror(r));
 	return 1;
 }
 
@@ -119,12 +120,20 @@ int vmkit_cmd_ptdump(int argc, char **argv)
 	size_t msz;
 	int r;
 
+	struct tool_seen seen = { .n = 0 };
+
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			return 0;
+		} else if (!tool_seen_once(&seen, a)) {
+			return 2;	/* every option once */
+		} else if (i + 1 == argc && (!strcmp(a, "--arch") || !strcmp(a, "--levels") ||
+					     !strcmp(a, "--cpus") || !strcmp(a, "--ram"))) {
+			tool_error(NULL, 0, "%s needs a value", a);
+			return 2;
 		} else if (!strcmp(a, "--json")) {
 			json = true;
 		} else if (!strcmp(a, "--user")) {
@@ -136,7 +145,7 @@ int vmkit_cmd_ptdump(int argc, char **argv)
 			else if (!strcmp(a, "arm64") || !strcmp(a, "aarch64"))
 				arch = VMK_PMAP_ARCH_ARM64;
 			else {
-				fprintf(stderr, "vmkit ptdump: --arch: unknown architecture '%s'\n", a);
+				tool_error(NULL, 0, "--arch: unknown architecture '%s'", a);
 				return 2;
 			}
 		} else if (!strcmp(a, "--levels") && i + 1 < argc) {
@@ -145,7 +154,7 @@ int vmkit_cmd_ptdump(int argc, char **argv)
 			levels = (unsigned int)v;
 		} else if (!strcmp(a, "--cpus") && i + 1 < argc) {
 			if (!tool_parse_size("--cpus", argv[++i], &v) || v == 0 || v > 64) {
-				fprintf(stderr, "vmkit ptdump: --cpus: want 1..64\n");
+				tool_error(NULL, 0, "--cpus: want 1..64");
 				return 2;
 			}
 			cpus = (unsigned int)v;
@@ -153,19 +162,19 @@ int vmkit_cmd_ptdump(int argc, char **argv)
 			if (!tool_parse_size("--ram", argv[++i], &ram))
 				return 2;
 		} else {
-			fprintf(stderr, "vmkit ptdump: unknown option '%s'\n", a);
+			tool_error(NULL, 0, "unknown option '%s'", a);
 			usage(stderr);
 			return 2;
 		}
 	}
 	if ((arch == VMK_PMAP_ARCH_X86_64 && levels != 4 && levels != 5) ||
 	    (arch == VMK_PMAP_ARCH_ARM64 && levels != 4 && levels != 3)) {
-		fprintf(stderr, "vmkit ptdump: --levels: %s supports %s\n",
+		tool_error(NULL, 0, "--levels: %s supports %s",
 			arch == VMK_PMAP_ARCH_X86_64 ? "x86_64" : "arm64", arch == VMK_PMAP_ARCH_X86_64 ? "4 or 5" : "3 or 4");
 		return 2;
 	}
 	if (ram < 256 * MiB || ram > 64 * GiB || (ram & (2 * MiB - 1))) {
-		fprintf(stderr, "vmkit ptdump: --ram: want 256M..64G in 2 MiB steps\n");
+		tool_error(NULL, 0, "--ram: want 256M..64G in 2 MiB steps");
 		return 2;
 	}
 	make_layout(arch, levels, &l);

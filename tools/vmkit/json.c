@@ -1,4 +1,5 @@
 #include "json.h"
+#include "util.h"
 
 void json_init(struct json *j, FILE *f)
 {
@@ -42,18 +43,10 @@ void json_end_array(struct json *j) { close_(j, ']'); }
 
 static void put_string(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	struct vmk_out o;
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	tool_out_file(&o, f);
+	vmk_out_json_string(&o, s);
 }
 
 void json_key(struct json *j, const char *key)

@@ -170,7 +170,6 @@ int machine_parse(struct machine *mc, const char *path, const void *buf, size_t 
 	struct vmk_fwmap_msg *msgs = calloc(MACHINE_MAX_MSGS, sizeof(*msgs));
 	/* Same-kind neighbours merge even if their raw EFI types differ (code/data). */
 	struct vmk_fwmap_sanitize_opts opts = { .phys_bits = phys_bits, .merge_ignores_attr = true };
-	struct vmk_out err;
 	size_t parsed = MACHINE_FIRST_PARSED;
 	int ret;
 
@@ -178,11 +177,11 @@ int machine_parse(struct machine *mc, const char *path, const void *buf, size_t 
 	mc->path = path;
 	mc->diag.msg = msgs;
 	if (!msgs) {
-		fprintf(stderr, "vmkit: out of memory\n");
+		tool_error(path, 0, "out of memory");
 		return -1;
 	}
 	if (len == 0) {
-		fprintf(stderr, "vmkit: %s: empty file\n", path);
+		tool_error(path, 0, "empty file");
 		return -1;
 	}
 	if (src == MACHINE_AUTO) {
@@ -200,7 +199,7 @@ int machine_parse(struct machine *mc, const char *path, const void *buf, size_t 
 		/* The room past 'parsed' is sanitize's working space. */
 		ents = calloc(vmk_fwmap_sanitize_cap(parsed), sizeof(*ents));
 		if (!ents) {
-			fprintf(stderr, "vmkit: out of memory for %zu map entries\n", parsed);
+			tool_error(path, 0, "out of memory for %zu map entries", parsed);
 			return -1;
 		}
 		vmk_fwmap_init(&mc->map, ents, parsed);
@@ -221,14 +220,34 @@ int machine_parse(struct machine *mc, const char *path, const void *buf, size_t 
 	if (!ret)
 		ret = vmk_fwmap_sanitize(&mc->map, &opts, &mc->diag);
 	if (ret) {
-		tool_out_file(&err, stderr);
-		vmk_fwmap_diag_print(&mc->diag, &err, path, VMK_FWMAP_ERR);
+		machine_print_diag(mc, VMK_FWMAP_ERR);
 		if (mc->diag.errors == 0)
-			fprintf(stderr, "%s: error: %s (%s input)\n", path, vmk_strerror(ret),
-				mc->format_name);
+			tool_error(path, 0, "%s (%s input)", vmk_strerror(ret), mc->format_name);
 		return -1;
 	}
 	return 0;
+}
+
+void machine_print_diag(const struct machine *mc, enum vmk_fwmap_sev min_sev)
+{
+	for (size_t i = 0; i < mc->diag.n; i++) {
+		const struct vmk_fwmap_msg *m = &mc->diag.msg[i];
+		void (*say)(const char *, unsigned int, const char *, ...) =
+			m->sev >= VMK_FWMAP_ERR ? tool_error : tool_warning;
+
+		if (m->sev < min_sev)
+			continue;
+		if (m->where == VMK_FWMAP_AT_LINE)
+			say(mc->path, (unsigned int)m->at, "%s", m->text);
+		else if (m->where == VMK_FWMAP_AT_ENTRY)
+			say(mc->path, 0, "entry %u: %s", (unsigned int)m->at, m->text);
+		else if (m->where == VMK_FWMAP_AT_OFFSET)
+			say(mc->path, 0, "offset %u: %s", (unsigned int)m->at, m->text);
+		else
+			say(mc->path, 0, "%s", m->text);
+	}
+	if (mc->diag.lost)
+		tool_warning(mc->path, 0, "%zu more messages not kept", mc->diag.lost);
 }
 
 int machine_load(struct machine *mc, const char *path, enum machine_src src,

@@ -36,12 +36,18 @@ const char *machine_src_option(enum machine_src src);
 
 /*
  * Parse buf (len bytes) as src into mc and sanitize it with address width
- * phys_bits (0: default). On failure prints "vmkit: PATH: line N: ..."
+ * phys_bits (0: default). On failure prints "PATH:LINE: error: ..."
  * messages to stderr and returns -1; returns 0 on success. efi_desc_size
  * 0 guesses the UEFI descriptor size.
  */
 int machine_parse(struct machine *mc, const char *path, const void *buf, size_t len,
 		  enum machine_src src, unsigned int phys_bits, size_t efi_desc_size);
+
+/*
+ * Print mc's parse and sanitize messages of severity min_sev and above to
+ * stderr as "FILE:LINE: warning: ..." / "FILE: error: entry N: ...".
+ */
+void machine_print_diag(const struct machine *mc, enum vmk_fwmap_sev min_sev);
 
 /* Read path and machine_parse() it. */
 int machine_load(struct machine *mc, const char *path, enum machine_src src,

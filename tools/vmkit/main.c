@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "sim.h"
+#include "util.h"
 
 /* Each subcommand adds one line here and one declaration above the table. */
 int vmkit_cmd_memmap(int argc, char **argv);
@@ -52,10 +53,16 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	vmk_sim_install();
-	for (const struct vmkit_cmd *c = commands; c->name; c++)
-		if (!strcmp(argv[1], c->name))
-			return c->fn(argc - 1, argv + 1);
-	fprintf(stderr, "vmkit: unknown command '%s'\n", argv[1]);
+	for (const struct vmkit_cmd *c = commands; c->name; c++) {
+		static char name[64];
+
+		if (strcmp(argv[1], c->name))
+			continue;
+		snprintf(name, sizeof(name), "vmkit %s", c->name);
+		tool_set_command(name);
+		return c->fn(argc - 1, argv + 1);
+	}
+	tool_error(NULL, 0, "unknown command '%s'", argv[1]);
 	usage(stderr);
 	return 2;
 }
