@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
 		if (argc > 2) {
-			fprintf(stderr, "vmkit: --version takes no arguments\n");
+			tool_error(NULL, 0, "--version takes no arguments");
 			return 2;
 		}
 		printf("vmkit %s\n", vmk_version());
