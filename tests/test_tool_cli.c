@@ -729,6 +729,71 @@ static void test_kdump_into_existing_region(void **state)
 	cli_free(&r);
 }
 
+/* A file of the source tree (tests run from the top or from tests/). */
+static char *tree_file(const char *rel)
+{
+	static const char *const roots[] = { ".", ".." };
+	char path[4096];
+
+	for (size_t i = 0; i < 2; i++) {
+		size_t len;
+		char *t;
+
+		snprintf(path, sizeof(path), "%s/%s", roots[i], rel);
+		if (access(path, R_OK) == 0 && (t = th_read_file(path, &len)) != NULL)
+			return t;
+	}
+	fail_msg("cannot find %s", rel);
+	return NULL;
+}
+
+/*
+ * README's tool table has a row for every command `vmkit --help` lists
+ * and says how to read stdin; every docs/ file the Makefile header cites
+ * exists.
+ */
+static void test_docs_list_the_tool(void **state)
+{
+	struct cli_result r = cli_run(ARGS("--help"));
+	char *readme = tree_file("README.md"), *mk = tree_file("Makefile"), *line, *save = NULL;
+	int ncmd = 0;
+
+	(void)state;
+	assert_int_equal(r.status, 0);
+	line = strstr(r.out, "commands:");
+	assert_non_null(line);
+	for (line = strtok_r(line, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[64], want[96];
+
+		if (strncmp(line, "  ", 2) || sscanf(line + 2, "%63[a-z0-9-]", name) != 1)
+			continue;
+		snprintf(want, sizeof(want), "| `vmkit %s", name);
+		if (!strstr(readme, want))
+			fail_msg("README's tool table lacks %s", name);
+		ncmd++;
+	}
+	assert_true(ncmd >= 5);
+	assert_non_null(strstr(readme, "`-` reads standard input"));
+	/* The Makefile's header comment: every docs/NAME.md it names exists. */
+	for (char *p = mk; *p == '#' || *p == '\n'; p = strchr(p, '\n') + 1) {
+		char *eol = strchr(p, '\n'), *d;
+
+		assert_non_null(eol);
+		for (d = strstr(p, "docs/"); d && d < eol; d = strstr(d + 1, "docs/")) {
+			char doc[128];
+			size_t n = strspn(d, "abcdefghijklmnopqrstuvwxyz0123456789-_./");
+
+			snprintf(doc, sizeof(doc), "%.*s", (int)n, d);
+			if (doc[n - 1] == '.')
+				doc[n - 1] = '\0';
+			free(tree_file(doc));
+		}
+	}
+	free(readme);
+	free(mk);
+	cli_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -744,6 +809,7 @@ int main(void)
 		cmocka_unit_test(test_phys_bad_outside_ram),
 		cmocka_unit_test(test_machine_warnings),
 		cmocka_unit_test(test_kdump_into_existing_region),
+		cmocka_unit_test(test_docs_list_the_tool),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
