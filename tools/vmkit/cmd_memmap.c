@@ -69,7 +69,7 @@ static void usage(FILE *f)
 "  --kernel-addr ADDR place the kernel image here (default: lowest 2 MiB-aligned\n"
 "                     free address at or above 16 MiB on x86_64, DRAM start on arm64)\n"
 "  --reserve-low SIZE reserve [0, SIZE) (default 64K on x86_64, as Linux does)\n"
-"  --crashkernel SPEC reserve crashkernel=SPEC (every form: SIZE, SIZE@OFFSET,\n"
+"  --crashkernel SPEC reserve crashkernel=SPEC (forms: SIZE, SIZE@OFFSET,\n"
 "                     RANGE:SIZE,..., SIZE,high, SIZE,low; repeat for ,high + ,low)\n"
 "                     and show it as \"Crash kernel\" in /proc/iomem\n"
 "  --phys-bits N      physical address width for sanitizing (default 52)\n"
