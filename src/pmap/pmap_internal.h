@@ -18,6 +18,8 @@ enum {
 	VMK_PMAP_PAGE_MODIFIED = 1u << 1,
 };
 
+struct vmk_pmap_spare;
+
 struct vmk_pmap {
 	struct vmk_spinlock lock;
 	struct vmk_page *self_page;		/* the page holding this struct (user pmaps) */
@@ -27,7 +29,7 @@ struct vmk_pmap {
 	struct vmk_page *root_page;
 	struct vmk_list pv_chunks;		/* chunks with a free entry first */
 	uint64_t pv_free;			/* free entries in those chunks */
-	struct vmk_page *spare_root;		/* spare PTPs by (va, level): a treap (ptp.c) */
+	struct vmk_pmap_spare *spare_root;	/* spare PTPs by (va, level): a treap (ptp.c) */
 	struct vmk_pmap_stats st;
 	struct { vmk_vaddr_t va, end; } rdv[VMK_PMAP_MAX_RDV];	/* rendezvous strategy */
 	unsigned int nrdv;

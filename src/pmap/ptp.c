@@ -263,148 +263,145 @@ void vmk_pmap__leaf_link(struct vmk_pmap *pm, vmk_vaddr_t va, struct vmk_pmap_fr
  * A treap (a binary search tree on (va | level), heap-ordered on a hash
  * of the key) whose nodes live in the spare pages themselves: a spare's
  * table contents mean nothing until it is taken (and zeroed then), so its
- * first words hold the links. Lookup, insertion and removal are
+ * first words hold the node. Lookup, insertion and removal are
  * O(log n) expected with no memory of its own; pg->owner holds the key
  * and whether the spare was allocated for the block (KEEP_SPARE) or is a
  * page-table page that existed anyway (promotion, a replaced empty table).
  */
 #define SPARE_RESERVED	8ull	/* in owner: allocated for a KEEP_SPARE block */
 
-struct spare_node {
-	struct vmk_page *l, *r;
+/*
+ * A node, at the start of its spare page. Links are the nodes' own
+ * addresses and the key and priority are kept in the node, so a lookup
+ * reads one cache line per level and converts no address.
+ */
+struct vmk_pmap_spare {
+	uint64_t key;			/* va | level */
+	uint64_t prio;			/* heap order: a fixed mix of the key */
+	struct vmk_pmap_spare *l, *r;
+	struct vmk_page *pg;
 };
 
-static struct spare_node *spare_node(struct vmk_page *pg)
+static uint64_t spare_mix(uint64_t k)
 {
-	return (struct spare_node *)vmk_pmap__table(vmk_page_to_pa(pg));
-}
-
-static uint64_t spare_key(const struct vmk_page *pg)
-{
-	return pg->owner & ~SPARE_RESERVED;
-}
-
-/* The heap priority: a fixed mix of the key (deterministic, balanced for sequential keys). */
-static uint64_t spare_prio(const struct vmk_page *pg)
-{
-	uint64_t z = spare_key(pg) + 0x9e3779b97f4a7c15ull;
+	uint64_t z = k + 0x9e3779b97f4a7c15ull;
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return z ^ (z >> 31);
 }
 
-static struct vmk_page *spare_ins(struct vmk_page *t, struct vmk_page *pg)
+static struct vmk_pmap_spare *spare_ins(struct vmk_pmap_spare *t, struct vmk_pmap_spare *n)
 {
-	struct spare_node *n;
-	struct vmk_page *c;
+	struct vmk_pmap_spare *c;
 
 	if (!t)
-		return pg;
-	n = spare_node(t);
-	VMK_ASSERT(spare_key(pg) != spare_key(t), "two spare PTPs for one block at %#llx",
-		   (unsigned long long)(spare_key(pg) & ~7ull));
-	if (spare_key(pg) < spare_key(t)) {
-		n->l = spare_ins(n->l, pg);
-		if (spare_prio(n->l) > spare_prio(t)) {
-			c = n->l;
-			n->l = spare_node(c)->r;
-			spare_node(c)->r = t;
+		return n;
+	VMK_ASSERT(n->key != t->key, "two spare PTPs for one block at %#llx", (unsigned long long)(n->key & ~7ull));
+	if (n->key < t->key) {
+		t->l = spare_ins(t->l, n);
+		if (t->l->prio > t->prio) {
+			c = t->l;
+			t->l = c->r;
+			c->r = t;
 			return c;
 		}
 	} else {
-		n->r = spare_ins(n->r, pg);
-		if (spare_prio(n->r) > spare_prio(t)) {
-			c = n->r;
-			n->r = spare_node(c)->l;
-			spare_node(c)->l = t;
+		t->r = spare_ins(t->r, n);
+		if (t->r->prio > t->prio) {
+			c = t->r;
+			t->r = c->l;
+			c->l = t;
 			return c;
 		}
 	}
 	return t;
 }
 
-static struct vmk_page *spare_merge(struct vmk_page *a, struct vmk_page *b)
+static struct vmk_pmap_spare *spare_merge(struct vmk_pmap_spare *a, struct vmk_pmap_spare *b)
 {
 	if (!a)
 		return b;
 	if (!b)
 		return a;
-	if (spare_prio(a) > spare_prio(b)) {
-		spare_node(a)->r = spare_merge(spare_node(a)->r, b);
+	if (a->prio > b->prio) {
+		a->r = spare_merge(a->r, b);
 		return a;
 	}
-	spare_node(b)->l = spare_merge(a, spare_node(b)->l);
+	b->l = spare_merge(a, b->l);
 	return b;
 }
 
 /* Remove the node keyed k from the tree at t; *out: the node (NULL if none). */
-static struct vmk_page *spare_del(struct vmk_page *t, uint64_t k, struct vmk_page **out)
+static struct vmk_pmap_spare *spare_del(struct vmk_pmap_spare *t, uint64_t k, struct vmk_pmap_spare **out)
 {
-	struct spare_node *n;
-
 	if (!t)
 		return NULL;
-	n = spare_node(t);
-	if (k < spare_key(t)) {
-		n->l = spare_del(n->l, k, out);
+	if (k < t->key) {
+		t->l = spare_del(t->l, k, out);
 		return t;
 	}
-	if (k > spare_key(t)) {
-		n->r = spare_del(n->r, k, out);
+	if (k > t->key) {
+		t->r = spare_del(t->r, k, out);
 		return t;
 	}
 	*out = t;
-	return spare_merge(n->l, n->r);
+	return spare_merge(t->l, t->r);
 }
 
 void vmk_pmap__spare_insert(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
 			    struct vmk_page *pg, bool reserved)
 {
+	struct vmk_pmap_spare *n = (struct vmk_pmap_spare *)vmk_pmap__table(vmk_page_to_pa(pg));
+
 	pg->owner = va | lvl | (reserved ? SPARE_RESERVED : 0);
 	pg->md_pv = 0;
-	spare_node(pg)->l = spare_node(pg)->r = NULL;
-	pm->spare_root = spare_ins(pm->spare_root, pg);
+	n->key = va | lvl;
+	n->prio = spare_mix(n->key);
+	n->l = n->r = NULL;
+	n->pg = pg;
+	pm->spare_root = spare_ins(pm->spare_root, n);
 	pm->st.spare_ptps++;
 }
 
 bool vmk_pmap__spare_has(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl)
 {
-	struct vmk_page *t = pm->spare_root;
+	struct vmk_pmap_spare *t = pm->spare_root;
 	uint64_t k = va | lvl;
 
-	while (t && spare_key(t) != k)
-		t = k < spare_key(t) ? spare_node(t)->l : spare_node(t)->r;
+	while (t && t->key != k)
+		t = k < t->key ? t->l : t->r;
 	return t != NULL;
 }
 
 struct vmk_page *vmk_pmap__spare_take(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
 				      bool *reserved)
 {
-	struct vmk_page *pg = NULL;
+	struct vmk_pmap_spare *n = NULL;
+	struct vmk_page *pg;
 
 	if (!pm->spare_root)
 		return NULL;
-	pm->spare_root = spare_del(pm->spare_root, va | lvl, &pg);
-	if (!pg)
+	pm->spare_root = spare_del(pm->spare_root, va | lvl, &n);
+	if (!n)
 		return NULL;
+	pg = n->pg;
 	if (reserved)
 		*reserved = (pg->owner & SPARE_RESERVED) != 0;
 	pg->md_pv = 0;
 	pg->owner = 0;
 	pm->st.spare_ptps--;
-	vmk_memset(vmk_pmap__table(vmk_page_to_pa(pg)), 0, VMK_PAGE_SIZE);
+	vmk_memset(n, 0, VMK_PAGE_SIZE);
 	pg->ref_count = pm->kernel ? VMK_PMAP_KPTP_REF : 0;
 	return pg;
 }
 
-static void spare_walk(struct vmk_page *t, vmk_pmap_spare_fn fn, void *arg)
+static void spare_walk(struct vmk_pmap_spare *t, vmk_pmap_spare_fn fn, void *arg)
 {
 	while (t) {
-		spare_walk(spare_node(t)->l, fn, arg);
-		fn(arg, t, spare_key(t) & ~7ull, (unsigned int)(spare_key(t) & 7),
-		   (t->owner & SPARE_RESERVED) != 0);
-		t = spare_node(t)->r;
+		spare_walk(t->l, fn, arg);
+		fn(arg, t->pg, t->key & ~7ull, (unsigned int)(t->key & 7), (t->pg->owner & SPARE_RESERVED) != 0);
+		t = t->r;
 	}
 }
 
@@ -413,14 +410,14 @@ void vmk_pmap__spare_foreach(struct vmk_pmap *pm, vmk_pmap_spare_fn fn, void *ar
 	spare_walk(pm->spare_root, fn, arg);
 }
 
-static void spare_free_tree(struct vmk_pmap *pm, struct vmk_page *t)
+static void spare_free_tree(struct vmk_pmap *pm, struct vmk_pmap_spare *t)
 {
 	while (t) {
-		struct vmk_page *r = spare_node(t)->r;
+		struct vmk_pmap_spare *r = t->r;
 
-		spare_free_tree(pm, spare_node(t)->l);
+		spare_free_tree(pm, t->l);
 		pm->st.spare_ptps--;
-		vmk_pmap__ptp_free(pm, t);
+		vmk_pmap__ptp_free(pm, t->pg);
 		t = r;
 	}
 }
