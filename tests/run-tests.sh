@@ -10,7 +10,7 @@ for t in "$@"; do
 		fail=$((fail + 1))
 		failed="$failed $name"
 		echo "---- $name FAILED; its output:"
-		tail -n 60 "$t.log"
+		tail -n 60 "$log"
 	fi
 done
 [ -n "$failed" ] && echo "failed:$failed"
