@@ -25,15 +25,20 @@
 #define RDV_SIGNAL	(SIGRTMIN + 3)
 
 static pthread_once_t rdv_once = PTHREAD_ONCE_INIT;
-/* Registration and initiators; held by the initiator for the whole rendezvous. */
-static pthread_mutex_t rdv_lock = PTHREAD_MUTEX_INITIALIZER;
+/*
+ * Registration and initiators: a ticket lock (fair, so a CPU that keeps
+ * starting rendezvous cannot starve another that waits to start one),
+ * held by the initiator for the whole rendezvous.
+ */
+static unsigned long rdv_next, rdv_serving;
 static pthread_t rdv_tid[RDV_MAX_CPUS];
 static bool rdv_on[RDV_MAX_CPUS];
 
 static unsigned long rdv_gen;		/* current rendezvous (atomic) */
 static unsigned long rdv_released;	/* last rendezvous released (atomic) */
-static unsigned int rdv_acks;		/* CPUs parked in the current one (atomic) */
-static unsigned int rdv_left;		/* CPUs that left the current one (atomic) */
+/* Per CPU: the last rendezvous it parked for, and the last one it left (atomic). */
+static unsigned long rdv_parked_gen[RDV_MAX_CPUS], rdv_left_gen[RDV_MAX_CPUS];
+static bool rdv_sent[RDV_MAX_CPUS];	/* signalled in the current one (initiator only) */
 static unsigned long st_rdv, st_parked, st_deferred;
 
 static bool installed;
@@ -43,19 +48,60 @@ static void (*prev_rendezvous)(void *, vmk_rendezvous_fn, void *);
 
 /* Per thread: registered, interrupt-disable depth, a park taken later. */
 static _Thread_local volatile sig_atomic_t my_registered;
+static _Thread_local unsigned int my_cpu;
 static _Thread_local volatile unsigned long my_depth;
 static _Thread_local volatile sig_atomic_t my_pending;
+
+/*
+ * Waiting: spin a while before yielding, so the waiting thread keeps its
+ * core and the others are interrupted where they run rather than mostly
+ * at their own yields.
+ */
+static void wait_relax(unsigned int *spins)
+{
+	if (++*spins < 200) {
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#elif defined(__aarch64__)
+		__asm__ __volatile__("yield");
+#endif
+		return;
+	}
+	*spins = 0;
+	sched_yield();
+}
+
+static void take_pending(void);
+
+/* Wait for the ticket lock, answering rendezvous meanwhile (even with interrupts masked). */
+static void rdv_lock_take(void)
+{
+	unsigned long t = __atomic_fetch_add(&rdv_next, 1, __ATOMIC_RELAXED);
+	unsigned int spins = 0;
+
+	while (__atomic_load_n(&rdv_serving, __ATOMIC_ACQUIRE) != t) {
+		take_pending();
+		wait_relax(&spins);
+	}
+}
+
+static void rdv_lock_drop(void)
+{
+	__atomic_store_n(&rdv_serving, __atomic_load_n(&rdv_serving, __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELEASE);
+}
 
 static void park(void)
 {
 	unsigned long gen = __atomic_load_n(&rdv_gen, __ATOMIC_ACQUIRE);
+	unsigned int spins = 0;
 
 	__atomic_add_fetch(&st_parked, 1, __ATOMIC_RELAXED);
 	/* Release: the initiator sees everything this CPU wrote before. */
-	__atomic_add_fetch(&rdv_acks, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&rdv_parked_gen[my_cpu], gen, __ATOMIC_RELEASE);
 	while (__atomic_load_n(&rdv_released, __ATOMIC_ACQUIRE) < gen)
-		sched_yield();
-	__atomic_add_fetch(&rdv_left, 1, __ATOMIC_RELEASE);
+		wait_relax(&spins);
+	__atomic_store_n(&rdv_left_gen[my_cpu], gen, __ATOMIC_RELEASE);
 }
 
 static void handler(int sig)
@@ -127,7 +173,7 @@ static void hook_restore(void *ctx, unsigned long state)
 void vmk_sim_rendezvous(vmk_rendezvous_fn fn, void *arg)
 {
 	pthread_t self = pthread_self();
-	unsigned int n = 0;
+	unsigned int spins = 0;
 	unsigned long gen, depth;
 
 	pthread_once(&rdv_once, rdv_init);
@@ -137,25 +183,21 @@ void vmk_sim_rendezvous(vmk_rendezvous_fn fn, void *arg)
 	 * the IPI lock polls for IPIs), or two initiators would wait for
 	 * each other.
 	 */
-	while (pthread_mutex_trylock(&rdv_lock) != 0) {
-		take_pending();
-		sched_yield();
-	}
+	rdv_lock_take();
 	gen = __atomic_load_n(&rdv_gen, __ATOMIC_RELAXED) + 1;
-	__atomic_store_n(&rdv_acks, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&rdv_left, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&rdv_gen, gen, __ATOMIC_RELEASE);
 	for (unsigned int c = 0; c < RDV_MAX_CPUS; c++) {
-		if (!rdv_on[c] || pthread_equal(rdv_tid[c], self))
+		rdv_sent[c] = rdv_on[c] && !pthread_equal(rdv_tid[c], self);
+		if (!rdv_sent[c])
 			continue;
 		if (pthread_kill(rdv_tid[c], RDV_SIGNAL) != 0) {
 			fprintf(stderr, "sim rendezvous: CPU %u's thread is gone (not unregistered)\n", c);
 			abort();
 		}
-		n++;
 	}
-	while (__atomic_load_n(&rdv_acks, __ATOMIC_ACQUIRE) < n)
-		sched_yield();
+	for (unsigned int c = 0; c < RDV_MAX_CPUS; c++)
+		while (rdv_sent[c] && __atomic_load_n(&rdv_parked_gen[c], __ATOMIC_ACQUIRE) != gen)
+			wait_relax(&spins);
 	__atomic_add_fetch(&st_rdv, 1, __ATOMIC_RELAXED);
 	/* The function runs as the CPU's IPI handler would: interrupts masked. */
 	depth = my_depth;
@@ -163,9 +205,10 @@ void vmk_sim_rendezvous(vmk_rendezvous_fn fn, void *arg)
 	fn(arg, vmk_cpu_id());
 	my_depth = depth;
 	__atomic_store_n(&rdv_released, gen, __ATOMIC_RELEASE);
-	while (__atomic_load_n(&rdv_left, __ATOMIC_ACQUIRE) < n)
-		sched_yield();
-	pthread_mutex_unlock(&rdv_lock);
+	for (unsigned int c = 0; c < RDV_MAX_CPUS; c++)
+		while (rdv_sent[c] && __atomic_load_n(&rdv_left_gen[c], __ATOMIC_ACQUIRE) != gen)
+			wait_relax(&spins);
+	rdv_lock_drop();
 }
 
 static void hook_rendezvous(void *ctx, vmk_rendezvous_fn fn, void *arg)
@@ -182,15 +225,16 @@ void vmk_sim_rdv_cpu_enter(unsigned int cpu)
 	}
 	pthread_once(&rdv_once, rdv_init);
 	vmk_sim_set_cpu(cpu);
-	pthread_mutex_lock(&rdv_lock);
+	rdv_lock_take();
 	if (rdv_on[cpu]) {
 		fprintf(stderr, "sim rendezvous: two threads registered as CPU %u\n", cpu);
 		abort();
 	}
 	rdv_tid[cpu] = pthread_self();
 	rdv_on[cpu] = true;
+	my_cpu = cpu;
 	my_registered = 1;
-	pthread_mutex_unlock(&rdv_lock);
+	rdv_lock_drop();
 }
 
 void vmk_sim_rdv_cpu_exit(void)
@@ -198,15 +242,12 @@ void vmk_sim_rdv_cpu_exit(void)
 	pthread_t self = pthread_self();
 
 	/* Not during a rendezvous: every signal sent to this thread was answered. */
-	while (pthread_mutex_trylock(&rdv_lock) != 0) {
-		take_pending();
-		sched_yield();
-	}
+	rdv_lock_take();
 	for (unsigned int c = 0; c < RDV_MAX_CPUS; c++)
 		if (rdv_on[c] && pthread_equal(rdv_tid[c], self))
 			rdv_on[c] = false;
 	my_registered = 0;
-	pthread_mutex_unlock(&rdv_lock);
+	rdv_lock_drop();
 }
 
 bool vmk_sim_intr_disabled(void)

@@ -299,17 +299,31 @@ int vmk_phys_bootstrap_free(vmk_paddr_t base, vmk_paddr_t end);
 /*
  * Drain cpu's cache back to the buddy lists: at once for the calling CPU,
  * else by posting a request the CPU honours at its next free or refill.
+ * Any context where the allocator may be called.
  */
 void vmk_phys_drain_cpu(unsigned int cpu);
 
 /*
- * Drain every CPU's cache: through the platform's rendezvous hook if
- * there is one, else the caller's at once and requests for the others.
+ * Drain every CPU's cache. With the platform's rendezvous hook (and more
+ * than one CPU) it is synchronous: every cache is empty when it returns
+ * (pages freed meanwhile may refill them). Then it must not be called
+ * with interrupts disabled or from the rendezvous function. Without the
+ * hook it drains the caller's cache and posts requests to the others,
+ * which they honour at their next cache operation. Returns nothing; the
+ * allocator calls it itself before failing a request for lack of memory.
  */
 void vmk_phys_drain_all(void);
 
-/* Drain every cache directly. Quiescent. */
+/* Drain every cache directly. Quiescent: no other CPU is inside the allocator. */
 void vmk_phys_drain_all_quiescent(void);
+
+/*
+ * CPU cpu went offline (it runs no code and will not until it comes back
+ * online): return its caches to the buddy lists and fold its statistics
+ * into its domains', as Linux's page_alloc_cpu_dead() does. Called on
+ * another CPU, in any context where the allocator may be called.
+ */
+void vmk_phys_cpu_dead(unsigned int cpu);
 
 /* ---- statistics, checking, reports ---- */
 

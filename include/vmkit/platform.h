@@ -185,6 +185,26 @@ static inline unsigned int vmk_cpu_id_fast(void)
 	return p->cpu_id ? p->cpu_id(p->ctx) : 0;
 }
 
+/*
+ * vmk_intr_disable() / vmk_intr_restore() for fast paths: the same
+ * contract, with the hook called directly and no call at all when the
+ * platform has none. May be called wherever those may.
+ */
+static inline unsigned long vmk_intr_disable_fast(void)
+{
+	const struct vmk_platform *p = vmk_platform__hot;
+
+	return p->intr_disable ? p->intr_disable(p->ctx) : 0;
+}
+
+static inline void vmk_intr_restore_fast(unsigned long state)
+{
+	const struct vmk_platform *p = vmk_platform__hot;
+
+	if (p->intr_restore)
+		p->intr_restore(p->ctx, state);
+}
+
 /* Formatted log line; see lib.h for the format directives supported. */
 void vmk_log(enum vmk_log_level level, const char *fmt, ...) VMK_PRINTF(2, 3);
 

@@ -17,7 +17,7 @@ int vmk_phys_add_bad(vmk_paddr_t pa)
 		return -VMK_ENOENT;
 	s = pg_seg(p);
 	dm = &G.dom[s->domain];
-	vmk_spin_lock(&dm->lock);
+	dom_lock(dm);
 	st = pg_state(p);
 	if (st == VMK_PAGE_BAD || (pg_flags(p) & VMK_PGF_BADPEND)) {
 		err = -VMK_EEXIST;
@@ -35,7 +35,7 @@ int vmk_phys_add_bad(vmk_paddr_t pa)
 		/* ALLOC, PTP, NOFREE, RESERVED: BAD when freed. */
 		pg_set_flags(p, pg_flags(p) | VMK_PGF_BADPEND);
 	}
-	vmk_spin_unlock(&dm->lock);
+	dom_unlock(dm);
 	if (err == 0)
 		vmk_log(VMK_LOG_WARN, "phys: frame %llx marked bad (%s)", (unsigned long long)pa,
 			st == VMK_PAGE_FREE || st == VMK_PAGE_NOFREE_POOL || st == VMK_PAGE_PCPU ?

@@ -21,7 +21,7 @@ static uint64_t pieces(uint64_t lo, uint64_t hi, bool apply)
 		covered += b - a;
 		if (!apply)
 			continue;
-		vmk_spin_lock(&dm->lock);
+		dom_lock(dm);
 		vmk_phys__materialise(s, a, b);
 		for (uint64_t pfn = a; pfn <= b; pfn++) {
 			struct vmk_page *p = pfn < b ? seg_page(s, pfn) : NULL;
@@ -40,7 +40,7 @@ static uint64_t pieces(uint64_t lo, uint64_t hi, bool apply)
 				vmk_phys__free_range(s, pfn - run, pfn);
 			run = 0;
 		}
-		vmk_spin_unlock(&dm->lock);
+		dom_unlock(dm);
 	}
 	return covered;
 }
@@ -56,11 +56,11 @@ static bool all_reserved(uint64_t lo, uint64_t hi)
 
 		if (a >= b)
 			continue;
-		vmk_spin_lock(&dm->lock);
+		dom_lock(dm);
 		vmk_phys__materialise(s, a, b);
 		for (uint64_t pfn = a; pfn < b && ok; pfn++)
 			ok = pg_state(seg_page(s, pfn)) == VMK_PAGE_RESERVED;
-		vmk_spin_unlock(&dm->lock);
+		dom_unlock(dm);
 		if (!ok) {
 			vmk_log(VMK_LOG_ERR, "phys: bootstrap free of a range with frames not reserved");
 			return false;

@@ -44,7 +44,7 @@ size_t vmk_page_alloc_bulk(int domain, unsigned int pool, unsigned int flags, si
 				want = n - got;
 				if (want == 0)
 					goto prep;
-				vmk_spin_lock(&dm->lock);
+				dom_lock(dm);
 				if (q != pool && !(flags & VMK_ALLOC_LOWMEM)) {
 					uint64_t avail = pl->listed + pl->lazy_free;
 
@@ -55,7 +55,7 @@ size_t vmk_page_alloc_bulk(int domain, unsigned int pool, unsigned int flags, si
 					vmk_phys__set_state(stack, 1, VMK_PAGE_FREE, state, dm->count);
 					pages[got++] = stack;
 				}
-				vmk_spin_unlock(&dm->lock);
+				dom_unlock(dm);
 prep:
 				for (size_t k = first; k < got; k++)
 					vmk_phys__prep_alloc(pages[k], 1, 0, flags, VMK_MEMATTR_WB);
@@ -85,8 +85,8 @@ void vmk_page_free_bulk(struct vmk_page **pages, size_t n)
 
 		if (dm != held) {
 			if (held)
-				vmk_spin_unlock(&held->lock);
-			vmk_spin_lock(&dm->lock);
+				dom_unlock(held);
+			dom_lock(dm);
 			held = dm;
 		}
 		p->ref_count = 0;
@@ -100,5 +100,5 @@ void vmk_page_free_bulk(struct vmk_page **pages, size_t n)
 		vmk_phys__free_block(pg_seg(p), pg_pfn(p), 0);
 	}
 	if (held)
-		vmk_spin_unlock(&held->lock);
+		dom_unlock(held);
 }

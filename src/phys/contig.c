@@ -191,7 +191,7 @@ struct vmk_page *vmk_page_alloc_contig(int domain, size_t npages, vmk_paddr_t lo
 				if (!pl->present || (q != qtop && (flags & VMK_ALLOC_EXACT_POOL)))
 					continue;
 				batch = (npages + r.align) / PHYS_CHUNK_PAGES + 2;
-				vmk_spin_lock(&dm->lock);
+				dom_lock(dm);
 				if (q == qtop || (flags & VMK_ALLOC_LOWMEM) ||
 				    pl->listed + pl->lazy_free >= npages + pl->reserve) {
 					for (;;) {
@@ -204,7 +204,7 @@ struct vmk_page *vmk_page_alloc_contig(int domain, size_t npages, vmk_paddr_t lo
 				}
 				if (st != UINT64_MAX)
 					carve(s, st, npages, state);
-				vmk_spin_unlock(&dm->lock);
+				dom_unlock(dm);
 				if (st != UINT64_MAX) {
 					struct vmk_page *p = seg_page(s, st);
 

@@ -116,11 +116,11 @@ struct vmk_page *vmk_page_alloc_nofree(int domain, unsigned int flags)
 				break;
 			if (!dm->present)
 				continue;
-			vmk_spin_lock(&dm->lock);
+			dom_lock(dm);
 			if (dm->nofree_avail == 0)
 				nofree_import(d, flags);
 			p = nofree_take(dm);
-			vmk_spin_unlock(&dm->lock);
+			dom_unlock(dm);
 			if (p) {
 				vmk_phys__prep_alloc(p, 1, 0, flags & ~VMK_ALLOC_WIRED, VMK_MEMATTR_WB);
 				return p;
@@ -155,7 +155,7 @@ int vmk_page_alloc_nofree_batch(int domain, unsigned int flags, size_t n, struct
 			break;
 		if (!dm->present)
 			continue;
-		vmk_spin_lock(&dm->lock);
+		dom_lock(dm);
 		while (dm->nofree_avail < n) {
 			if (!nofree_import(d, flags)) {
 				ok = false;
@@ -166,12 +166,12 @@ int vmk_page_alloc_nofree_batch(int domain, unsigned int flags, size_t n, struct
 		if (!ok) {
 			/* All or nothing: what this call imported goes back. */
 			nofree_unimport(d, imported);
-			vmk_spin_unlock(&dm->lock);
+			dom_unlock(dm);
 			continue;
 		}
 		for (size_t k = 0; k < n; k++)
 			pages[k] = nofree_take(dm);
-		vmk_spin_unlock(&dm->lock);
+		dom_unlock(dm);
 		for (size_t k = 0; k < n; k++)
 			vmk_phys__prep_alloc(pages[k], 1, 0, flags & ~VMK_ALLOC_WIRED,
 					     VMK_MEMATTR_WB);
@@ -191,14 +191,14 @@ void vmk_page_nofree_return(struct vmk_page *p)
 		   "vmk_page_nofree_return() takes a NOFREE page (page %llx is %s)",
 		   (unsigned long long)(pfn << VMK_PAGE_SHIFT), vmk_page_state_name(pg_state(p)));
 	VMK_ASSERT(p->md_pv == 0, "returned NOFREE page is off every reverse-map list");
-	vmk_spin_lock(&dm->lock);
+	dom_lock(dm);
 	ucnt_add(&dm->nofree_returned, 1);
 	p->ref_count = 0;
 	p->order = VMK_ORDER_NONE;
 	if (pg_flags(p) & VMK_PGF_BADPEND) {
 		pg_set_flags(p, pg_flags(p) & ~VMK_PGF_BADPEND);
 		vmk_phys__set_state(p, 1, VMK_PAGE_NOFREE, VMK_PAGE_BAD, dm->count);
-		vmk_spin_unlock(&dm->lock);
+		dom_unlock(dm);
 		return;
 	}
 	vmk_phys__set_state(p, 1, VMK_PAGE_NOFREE, VMK_PAGE_NOFREE_POOL, dm->count);
@@ -223,7 +223,7 @@ void vmk_page_nofree_return(struct vmk_page *p)
 		vmk_list_add(&dm->nofree_runs, &p->plinks);
 	run_set(seg_page(s, a), b - a);
 	ucnt_add(&dm->nofree_avail, 1);
-	vmk_spin_unlock(&dm->lock);
+	dom_unlock(dm);
 }
 
 void vmk_phys__nofree_extract(struct vmk_phys_seg *s, uint64_t pfn)

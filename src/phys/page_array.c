@@ -188,8 +188,9 @@ void vmk_phys__segs_changed(void)
 			struct vmk_phys_pool *pl = &G.dom[d].pools[p];
 
 			if (!pl->reserve_fixed)
-				pl->reserve = VMK_MIN(higher / VMK_PHYS_LOWMEM_RESERVE_RATIO,
-						      pl->present / 2);
+				__atomic_store_n(&pl->reserve,
+						 VMK_MIN(higher / VMK_PHYS_LOWMEM_RESERVE_RATIO,
+							 pl->present / 2), __ATOMIC_RELAXED);
 			higher += pl->present;
 		}
 	}
@@ -226,9 +227,9 @@ struct vmk_page *vmk_pa_to_page(vmk_paddr_t pa)
 	    vmk_phys__chunk_lazy(s, pfn / PHYS_CHUNK_PAGES)) {
 		struct vmk_phys_domain *dm = &G.dom[s->domain];
 
-		vmk_spin_lock(&dm->lock);
+		dom_lock(dm);
 		vmk_phys__materialise(s, pfn, pfn + 1);
-		vmk_spin_unlock(&dm->lock);
+		dom_unlock(dm);
 	}
 	return seg_page(s, pfn);
 }
@@ -361,9 +362,9 @@ uint64_t vmk_phys_lazy_init_all(void)
 
 		if (__atomic_load_n(&s->lazy_count, __ATOMIC_ACQUIRE) == 0)
 			continue;
-		vmk_spin_lock(&dm->lock);
+		dom_lock(dm);
 		done += vmk_phys__materialise(s, s->start_pfn, s->end_pfn);
-		vmk_spin_unlock(&dm->lock);
+		dom_unlock(dm);
 	}
 	return done;
 }

@@ -1,9 +1,17 @@
 /*
  * Per-CPU caches of order-0 pages, one per (CPU, domain, pool): a LIFO
- * stack through the records, touched only by the owning CPU without a
- * lock or atomic read-modify-write. This is the order-0 fast path of
+ * stack through the records, touched by the owning CPU without a lock or
+ * atomic read-modify-write, inside a critical section (interrupts
+ * disabled, vmk_intr_disable). This is the order-0 fast path of
  * vmk_page_alloc() and vmk_page_free(); refills and drains move
  * VMK_PHYS_PCPU_BATCH pages under one acquisition of the domain lock.
+ *
+ * Another CPU's cache is touched only where its owner cannot be inside a
+ * cache operation: in a rendezvous (the owner is parked, and parks wait
+ * for the end of a critical section, as a masked IPI does), for a CPU
+ * that is offline (vmk_phys_cpu_dead), or when the whole system is
+ * quiescent. The rendezvous function only detaches the stacks; the pages
+ * go back to the buddy lists after it, so it takes no lock.
  */
 #include "phys_internal.h"
 
@@ -57,7 +65,7 @@ static VMK_NOINLINE void cache_retire_bad_head(struct vmk_phys_pcache *c, unsign
 {
 	struct vmk_phys_domain *dm = &G.dom[d];
 
-	vmk_spin_lock(&dm->lock);
+	dom_lock(dm);
 	while (c->head && (pg_flags(c->head) & VMK_PGF_BADPEND)) {
 		struct vmk_page *p = c->head;
 
@@ -65,7 +73,7 @@ static VMK_NOINLINE void cache_retire_bad_head(struct vmk_phys_pcache *c, unsign
 		pc_count(c, c->count - 1);
 		retire_bad(c, p, dm);
 	}
-	vmk_spin_unlock(&dm->lock);
+	dom_unlock(dm);
 }
 
 /* Give n pages from the top of cache c (of domain d) back to the buddy lists. */
@@ -75,7 +83,7 @@ static void cache_drain(struct vmk_phys_pcache *c, unsigned int d, uint32_t n)
 
 	if (n == 0 || c->head == NULL)
 		return;
-	vmk_spin_lock(&dm->lock);
+	dom_lock(dm);
 	while (n-- > 0 && c->head) {
 		struct vmk_page *p = c->head;
 
@@ -88,7 +96,7 @@ static void cache_drain(struct vmk_phys_pcache *c, unsigned int d, uint32_t n)
 		vmk_phys__set_state(p, 1, VMK_PAGE_PCPU, VMK_PAGE_FREE, dm->count);
 		vmk_phys__free_block(pg_seg(p), pg_pfn(p), 0);
 	}
-	vmk_spin_unlock(&dm->lock);
+	dom_unlock(dm);
 }
 
 static void pcpu_drain_all_caches(struct vmk_phys_pcpu *pc)
@@ -100,12 +108,14 @@ static void pcpu_drain_all_caches(struct vmk_phys_pcpu *pc)
 
 void vmk_phys__drain_self(void)
 {
+	unsigned long irq = vmk_intr_disable_fast();
 	struct vmk_phys_pcpu *pc = &G.pcpu[phys_cpu()];
 
 	pc_enter(pc);
 	__atomic_store_n(&pc->drain_req, 0, __ATOMIC_RELAXED);
 	pcpu_drain_all_caches(pc);
 	pc_exit(pc);
+	vmk_intr_restore_fast(irq);
 }
 
 void vmk_phys__drain_cpu_direct(unsigned int cpu)
@@ -127,37 +137,94 @@ void vmk_phys_drain_cpu(unsigned int cpu)
 {
 	if (cpu >= VMK_MAX_CPUS || !G.ready)
 		return;
-	if (cpu == phys_cpu())
+	if (cpu == vmk_cpu_id())
 		vmk_phys__drain_self();
 	else
 		__atomic_store_n(&G.pcpu[cpu].drain_req, 1, __ATOMIC_RELEASE);
 }
 
-static void drain_rendezvous(void *arg, unsigned int cpu)
+/* Pages detached from every cache by a rendezvous, per domain and pool. */
+struct drain_grab {
+	struct vmk_page *head[VMK_MAX_DOMAINS][VMK_NPOOLS];
+	uint64_t n;
+};
+
+/*
+ * Runs while every other CPU is parked outside its critical sections, so
+ * no cache is in the middle of an operation. Only pointer moves: no lock
+ * (none is needed, and the parked CPUs hold none of the domain locks,
+ * which are taken with interrupts disabled).
+ */
+static void drain_grab_fn(void *arg, unsigned int self)
 {
-	(void)arg;
-	(void)cpu;
-	for (unsigned int c = 0; c < VMK_MAX_CPUS; c++)
-		vmk_phys__drain_cpu_direct(c);
+	struct drain_grab *g = arg;
+
+	(void)self;
+	for (unsigned int cpu = 0; cpu < VMK_MAX_CPUS; cpu++) {
+		struct vmk_phys_pcpu *pc = &G.pcpu[cpu];
+
+		__atomic_store_n(&pc->drain_req, 0, __ATOMIC_RELAXED);
+		for (unsigned int d = 0; d < G.ndomains; d++) {
+			for (unsigned int q = 0; q < VMK_NPOOLS; q++) {
+				struct vmk_phys_pcache *c = &pc->cache[d][q];
+				struct vmk_page *t = c->head;
+
+				if (!t)
+					continue;
+				VMK_VERIFY(!__atomic_load_n(&pc->busy, __ATOMIC_RELAXED),
+					   "CPU %u is parked outside its cache operations", cpu);
+				g->n += c->count;
+				while (t->pcpu_next)
+					t = t->pcpu_next;
+				t->pcpu_next = g->head[d][q];
+				g->head[d][q] = c->head;
+				c->head = NULL;
+				pc_count(c, 0);
+			}
+		}
+	}
 }
 
-void vmk_phys_drain_all(void)
+/* Give detached stacks back to the buddy lists (as a drain of a cache holding them). */
+static void drain_release(struct drain_grab *g)
+{
+	for (unsigned int d = 0; d < G.ndomains; d++) {
+		for (unsigned int q = 0; q < VMK_NPOOLS; q++) {
+			struct vmk_phys_pcache tmp = { g->head[d][q], UINT32_MAX };
+
+			cache_drain(&tmp, d, UINT32_MAX);
+		}
+	}
+}
+
+/* vmk_phys_drain_all(); returns the pages a rendezvous took from the caches. */
+static uint64_t drain_all(void)
 {
 	const struct vmk_platform *pl = vmk_platform_get();
 	unsigned int self, n;
 
 	if (!G.ready)
-		return;
+		return 0;
 	n = VMK_MIN(vmk_cpu_count(), (unsigned int)VMK_MAX_CPUS);
 	if (pl && pl->rendezvous && n > 1) {
-		vmk_rendezvous(drain_rendezvous, NULL);
-		return;
+		struct drain_grab g;
+
+		vmk_memset(&g, 0, sizeof(g));
+		vmk_rendezvous(drain_grab_fn, &g);
+		drain_release(&g);
+		return g.n;
 	}
-	self = phys_cpu();
+	self = vmk_cpu_id();
 	for (unsigned int c = 0; c < n; c++)
 		if (c != self)
 			__atomic_store_n(&G.pcpu[c].drain_req, 1, __ATOMIC_RELEASE);
 	vmk_phys__drain_self();
+	return 0;
+}
+
+void vmk_phys_drain_all(void)
+{
+	drain_all();
 }
 
 void vmk_phys_drain_all_quiescent(void)
@@ -168,14 +235,36 @@ void vmk_phys_drain_all_quiescent(void)
 		vmk_phys__drain_cpu_direct(c);
 }
 
+void vmk_phys_cpu_dead(unsigned int cpu)
+{
+	struct vmk_phys_pcpu *pc;
+
+	if (cpu >= VMK_MAX_CPUS || !G.ready)
+		return;
+	pc = &G.pcpu[cpu];
+	vmk_phys__drain_cpu_direct(cpu);
+	/* Fold its state counters into the domains', as Linux's page_alloc_cpu_dead does. */
+	for (unsigned int d = 0; d < G.ndomains; d++) {
+		struct vmk_phys_domain *dm = &G.dom[d];
+
+		dom_lock(dm);
+		for (unsigned int st = 0; st < VMK_PAGE_NSTATES; st++) {
+			cnt_add(&dm->count[st], __atomic_load_n(&pc->delta[d][st], __ATOMIC_RELAXED));
+			__atomic_store_n(&pc->delta[d][st], 0, __ATOMIC_RELAXED);
+		}
+		dom_unlock(dm);
+	}
+}
+
 void vmk_phys__shortage(void)
 {
-	vmk_phys_drain_all();
+	drain_all();
 }
 
 struct vmk_page *vmk_phys__pcpu_refill(unsigned int d, unsigned int q, bool fallback,
 				       unsigned int flags)
 {
+	unsigned long irq = vmk_intr_disable_fast();
 	unsigned int cpu = phys_cpu();
 	struct vmk_phys_pcpu *pc = &G.pcpu[cpu];
 	struct vmk_phys_pcache *c = &pc->cache[d][q];
@@ -189,8 +278,16 @@ struct vmk_page *vmk_phys__pcpu_refill(unsigned int d, unsigned int q, bool fall
 	vmk_phys__drain_pending(pc, cpu);
 	if (c->head && (pg_flags(c->head) & VMK_PGF_BADPEND))
 		cache_retire_bad_head(c, d);
+	/*
+	 * A fallback into a lower pool respects its reserve even for cached
+	 * pages: as Linux checks a zone's watermark before its per-CPU lists,
+	 * the free pages outside the caches must exceed the reserve.
+	 */
+	if (fallback && !(flags & VMK_ALLOC_LOWMEM) &&
+	    ucnt_get(&pl->listed) + ucnt_get(&pl->lazy_free) <= ucnt_get(&pl->reserve))
+		goto out;
 	if (c->head == NULL) {
-		vmk_spin_lock(&dm->lock);
+		dom_lock(dm);
 		if (fallback && !(flags & VMK_ALLOC_LOWMEM)) {
 			uint64_t avail = pl->listed + pl->lazy_free;
 
@@ -199,7 +296,7 @@ struct vmk_page *vmk_phys__pcpu_refill(unsigned int d, unsigned int q, bool fall
 		got = vmk_phys__take_pages(d, q, n, &stack);
 		for (struct vmk_page *x = stack; x; x = x->pcpu_next)
 			vmk_phys__set_state(x, 1, VMK_PAGE_FREE, VMK_PAGE_PCPU, dm->count);
-		vmk_spin_unlock(&dm->lock);
+		dom_unlock(dm);
 		c->head = stack;
 		pc_count(c, (uint32_t)got);
 	}
@@ -209,7 +306,9 @@ struct vmk_page *vmk_phys__pcpu_refill(unsigned int d, unsigned int q, bool fall
 		pc_count(c, c->count - 1);
 		vmk_phys__set_state(p, 1, VMK_PAGE_PCPU, state, pc->delta[d]);
 	}
+out:
 	pc_exit(pc);
+	vmk_intr_restore_fast(irq);
 	if (p)
 		prep_one(p, flags);
 	return p;
@@ -225,12 +324,12 @@ static VMK_NOINLINE struct vmk_page *alloc_nocache(int domain, unsigned int pool
 	if (domain < 0 || (unsigned int)domain >= G.ndomains || pool >= VMK_NPOOLS)
 		return vmk_phys__alloc_slow(domain, pool, 0, flags);
 	dm = &G.dom[domain];
-	vmk_spin_lock(&dm->lock);
+	dom_lock(dm);
 	p = vmk_phys__take_block((unsigned int)domain, pool, 0);
 	if (p)
 		vmk_phys__set_state(p, 1, VMK_PAGE_FREE,
 				    (flags & VMK_ALLOC_PTP) ? VMK_PAGE_PTP : VMK_PAGE_ALLOC, dm->count);
-	vmk_spin_unlock(&dm->lock);
+	dom_unlock(dm);
 	if (!p)
 		return vmk_phys__alloc_slow(domain, pool, 0, flags);
 	prep_one(p, flags);
@@ -246,6 +345,7 @@ struct vmk_page *vmk_page_alloc(int domain, unsigned int pool, unsigned int flag
 	if (vmk_fault_fast("phys.alloc"))
 		return NULL;
 	if (VMK_LIKELY(!(flags & VMK_ALLOC_NOCACHE) && pool < VMK_NPOOLS)) {
+		unsigned long irq = vmk_intr_disable_fast();
 		unsigned int cpu = phys_cpu();
 		struct vmk_phys_pcpu *pc = &G.pcpu[cpu];
 		unsigned int d = domain >= 0 ? (unsigned int)domain :
@@ -265,10 +365,12 @@ struct vmk_page *vmk_page_alloc(int domain, unsigned int pool, unsigned int flag
 						    (flags & VMK_ALLOC_PTP) ? VMK_PAGE_PTP :
 						    VMK_PAGE_ALLOC, pc->delta[d]);
 				pc_exit(pc);
+				vmk_intr_restore_fast(irq);
 				prep_one(p, flags);
 				return p;
 			}
 		}
+		vmk_intr_restore_fast(irq);
 	} else if (flags & VMK_ALLOC_NOCACHE) {
 		return alloc_nocache(domain, pool, flags);
 	}
@@ -294,20 +396,24 @@ static VMK_NOINLINE void free_trim(struct vmk_phys_pcpu *pc, struct vmk_phys_pca
 
 void vmk_page_free(struct vmk_page *p)
 {
-	unsigned int cpu = phys_cpu();
 	/* Always on: refuses a double free, a NOFREE page, a mapped page. */
 	unsigned int st = vmk_phys__free_check(p);
 	const struct vmk_phys_seg *s = pg_seg(p);
-	unsigned int d = s->domain, q = s->pool;
-	struct vmk_phys_pcpu *pc = &G.pcpu[cpu];
-	struct vmk_phys_pcache *c = &pc->cache[d][q];
+	unsigned int d = s->domain, q = s->pool, cpu;
+	struct vmk_phys_pcpu *pc;
+	struct vmk_phys_pcache *c;
 	struct vmk_page *head;
+	unsigned long irq;
 	uint32_t n;
 
 	if (VMK_UNLIKELY(p->order != 0 || (pg_flags(p) & VMK_PGF_BADPEND))) {
 		free_slow(p);
 		return;
 	}
+	irq = vmk_intr_disable_fast();
+	cpu = phys_cpu();
+	pc = &G.pcpu[cpu];
+	c = &pc->cache[d][q];
 	pc_enter(pc);
 	p->ref_count = 0;
 	p->order = VMK_ORDER_NONE;
@@ -326,6 +432,7 @@ void vmk_page_free(struct vmk_page *p)
 			 __atomic_load_n(&pc->drain_req, __ATOMIC_RELAXED)))
 		free_trim(pc, c, d, cpu);
 	pc_exit(pc);
+	vmk_intr_restore_fast(irq);
 }
 
 /* ---- used by bulk.c ---- */
@@ -333,6 +440,7 @@ void vmk_page_free(struct vmk_page *p)
 size_t vmk_phys__pcpu_take(unsigned int d, unsigned int q, unsigned int flags, size_t n,
 			   struct vmk_page **pages)
 {
+	unsigned long irq = vmk_intr_disable_fast();
 	unsigned int cpu = phys_cpu();
 	struct vmk_phys_pcpu *pc = &G.pcpu[cpu];
 	struct vmk_phys_pcache *c = &pc->cache[d][q];
@@ -354,13 +462,14 @@ size_t vmk_phys__pcpu_take(unsigned int d, unsigned int q, unsigned int flags, s
 		pages[got++] = p;
 	}
 	pc_exit(pc);
+	vmk_intr_restore_fast(irq);
 	return got;
 }
 
 size_t vmk_phys__pcpu_put(struct vmk_page **pages, size_t n)
 {
-	unsigned int cpu = phys_cpu();
-	struct vmk_phys_pcpu *pc = &G.pcpu[cpu];
+	unsigned long irq = vmk_intr_disable_fast();
+	struct vmk_phys_pcpu *pc = &G.pcpu[phys_cpu()];
 	size_t i;
 
 	pc_enter(pc);
@@ -380,9 +489,11 @@ size_t vmk_phys__pcpu_put(struct vmk_page **pages, size_t n)
 		pc_count(c, c->count + 1);
 	}
 	pc_exit(pc);
+	vmk_intr_restore_fast(irq);
 	return i;
 }
 
+/* Called with the domain lock held, so interrupts are already disabled. */
 bool vmk_phys__pcpu_remove_bad(struct vmk_page *p)
 {
 	struct vmk_phys_pcpu *pc = &G.pcpu[phys_cpu()];

@@ -50,7 +50,8 @@ struct vmk_phys_pool {
 };
 
 struct vmk_phys_domain {
-	struct vmk_spinlock lock;
+	struct vmk_spinlock lock;	/* taken with interrupts disabled: dom_lock() */
+	unsigned long lock_intr;	/* interrupt state saved by the holder */
 	struct vmk_phys_pool pools[VMK_NPOOLS];
 	int64_t count[VMK_PAGE_NSTATES];	/* frames per state, domain side */
 	uint64_t present;
@@ -379,6 +380,32 @@ static inline unsigned int phys_cpu(void)
 
 	VMK_ASSERT(c < VMK_MAX_CPUS, "CPU id %u below VMK_MAX_CPUS", c);
 	return c;
+}
+
+/* ---- domain locks ---- */
+
+/*
+ * A domain lock is taken with interrupts disabled (the critical-section
+ * contract): an allocation may come from an interrupt handler, and a CPU
+ * parked by a rendezvous then never holds one, so the rendezvous
+ * function and every CPU still finishing its critical section can take
+ * it. The holder keeps the saved state in the domain (it is the only
+ * writer while it holds the lock). Domain locks never nest.
+ */
+static inline void dom_lock(struct vmk_phys_domain *dm)
+{
+	unsigned long s = vmk_intr_disable_fast();
+
+	vmk_spin_lock(&dm->lock);
+	dm->lock_intr = s;
+}
+
+static inline void dom_unlock(struct vmk_phys_domain *dm)
+{
+	unsigned long s = dm->lock_intr;
+
+	vmk_spin_unlock(&dm->lock);
+	vmk_intr_restore_fast(s);
 }
 
 /* ---- misc ---- */

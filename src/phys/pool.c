@@ -55,10 +55,11 @@ int vmk_phys_set_lowmem_reserve(unsigned int domain, unsigned int pool, uint64_t
 		return -VMK_EINVAL;
 	phys_ready();
 	dm = &G.dom[domain];
-	vmk_spin_lock(&dm->lock);
-	dm->pools[pool].reserve = pages;
+	dom_lock(dm);
+	/* Atomic: the per-CPU fast path reads it without the lock. */
+	__atomic_store_n(&dm->pools[pool].reserve, pages, __ATOMIC_RELAXED);
 	dm->pools[pool].reserve_fixed = true;
-	vmk_spin_unlock(&dm->lock);
+	dom_unlock(dm);
 	return 0;
 }
 
@@ -131,9 +132,9 @@ void vmk_phys__free_pages(struct vmk_page *p, unsigned int order)
 
 	for (uint64_t i = 0; i < n; i++)
 		vmk_phys__free_check(&p[i]);
-	vmk_spin_lock(&dm->lock);
+	dom_lock(dm);
 	free_locked(dm, p, n);
-	vmk_spin_unlock(&dm->lock);
+	dom_unlock(dm);
 }
 
 void vmk_page_free_order(struct vmk_page *p, unsigned int order)
@@ -163,7 +164,7 @@ void vmk_page_free_contig(struct vmk_page *p, size_t npages)
 		vmk_phys__free_check(&p[i]);
 		VMK_VERIFY(p[i].order == 0, "page %zu of a contiguous run is order 0", i);
 	}
-	vmk_spin_lock(&dm->lock);
+	dom_lock(dm);
 	if (npages == 1 && !(pg_flags(p) & VMK_PGF_BADPEND)) {
 		/* One page straight to the lists: the uncached order-0 free. */
 		p->ref_count = 0;
@@ -172,7 +173,7 @@ void vmk_page_free_contig(struct vmk_page *p, size_t npages)
 	} else {
 		free_locked(dm, p, npages);
 	}
-	vmk_spin_unlock(&dm->lock);
+	dom_unlock(dm);
 }
 
 /*
@@ -218,13 +219,13 @@ struct vmk_page *vmk_phys__alloc_slow(int domain, unsigned int pool, unsigned in
 						return p;
 					continue;
 				}
-				vmk_spin_lock(&dm->lock);
+				dom_lock(dm);
 				if (vmk_phys__fallback_ok(pl, pool, q, order, flags))
 					p = vmk_phys__take_block(d, q, order);
 				if (p)
 					vmk_phys__set_state(p, pow2(order), VMK_PAGE_FREE, state,
 							    dm->count);
-				vmk_spin_unlock(&dm->lock);
+				dom_unlock(dm);
 				if (p) {
 					vmk_phys__prep_alloc(p, pow2(order), order, flags,
 							     VMK_MEMATTR_WB);
