@@ -5,10 +5,10 @@
  * linker that passed the basename, which matched nothing, so nothing was
  * ever freed.
  */
-#include <vmkit/preload.h>
+#include "preload_internal.h"
 #include <vmkit/kmem.h>
 
-void vmk_preload__clear(struct vmk_preload *pl, vmk_preload_file f);
+
 
 int vmk_preload_delete_name(struct vmk_preload *pl, const char *name)
 {

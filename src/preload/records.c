@@ -2,7 +2,7 @@
  * The preload record list: building, adopting a loader's list, searching
  * and iterating. Records are read with memcpy: the list is a byte buffer.
  */
-#include <vmkit/preload.h>
+#include "preload_internal.h"
 
 #define REC_HDR		8u
 #define REC_ALIGN	8u
@@ -232,8 +232,8 @@ void vmk_preload_print(const struct vmk_preload *pl, struct vmk_out *out)
 	}
 }
 
-/* Mark every record of file f EMPTY (delete.c). */
-void vmk_preload__clear(struct vmk_preload *pl, vmk_preload_file f);
+
+
 void vmk_preload__clear(struct vmk_preload *pl, vmk_preload_file f)
 {
 	size_t off = (size_t)f;
