@@ -140,6 +140,32 @@ void vmk_kmem_free_stack(vmk_vaddr_t stack, unsigned int pages, unsigned int gua
  */
 int vmk_kmem_bootstrap_free(vmk_vaddr_t va, vmk_size_t size);
 
+/*
+ * Per-CPU areas (seed 004): exception handlers reach them at any time, so
+ * their translations must never be transiently invalid.
+ *  - VMK_KMEM_PCPU_ALONE: the area gets a 2 MiB unit of its own (nothing
+ *    else is ever mapped in it, so no neighbour's promotion or demotion
+ *    touches its block), frames from the CPU's domain, mapped no-promote
+ *    (the pmap refuses to promote it and panics if anything demotes or
+ *    live-updates it).
+ *  - VMK_KMEM_PCPU_RENDEZVOUS: the area is ordinary kmem memory; the 2 MiB
+ *    blocks around it are registered with the pmap's rendezvous strategy,
+ *    so a promotion or demotion there runs with every other CPU parked
+ *    (the pmap holds up to 8 such ranges).
+ */
+enum vmk_kmem_pcpu_strategy {
+	VMK_KMEM_PCPU_ALONE,
+	VMK_KMEM_PCPU_RENDEZVOUS,
+};
+
+/*
+ * Allocate size bytes (rounded to pages, at most 2 MiB) of zeroed per-CPU
+ * memory in domain with strategy. Returns the address, or 0 (no memory or
+ * KVA, a bad argument, the pmap's rendezvous ranges full) with everything
+ * unwound. Boot time, before the area is live.
+ */
+vmk_vaddr_t vmk_kmem_pcpu_alloc(unsigned int domain, vmk_size_t size, enum vmk_kmem_pcpu_strategy strategy);
+
 /* The root KVA arena (for exact placements and tests). */
 struct vmk_vmem *vmk_kmem_kva_arena(void);
 

@@ -38,9 +38,9 @@ static struct vmk_page *take_page(unsigned int d, vmk_vaddr_t va, unsigned int f
 	}
 	s = klock();
 	if (!G.resv[u]) {
-		struct vmk_page *head = vmk_page_alloc_contig((int)d, KMEM_UNIT_PAGES, 0, VMK_PADDR_MAX,
-							      VMK_KMEM_UNIT, 0, VMK_MEMATTR_WB,
-							      pf | VMK_ALLOC_EXACT_DOMAIN);
+		/* One buddy block of the unit's size: O(1) to take and to give back whole. */
+		struct vmk_page *head = vmk_page_alloc_order((int)d, VMK_POOL_DEFAULT, KMEM_RESV_ORDER,
+							     pf | VMK_ALLOC_EXACT_DOMAIN | VMK_ALLOC_NOCACHE);
 
 		if (head) {
 			for (uint64_t i = 0; i < KMEM_UNIT_PAGES; i++) {
@@ -103,7 +103,7 @@ static void put_page(struct vmk_page *pg, vmk_vaddr_t va, bool unwinding)
 			for (uint64_t i = 0; i < KMEM_UNIT_PAGES; i++)
 				head[i].owner = 0;
 			kunlock(s);
-			vmk_page_free_contig(head, KMEM_UNIT_PAGES);
+			vmk_page_free_order(head, KMEM_RESV_ORDER);
 		} else {
 			kunlock(s);
 		}

@@ -34,18 +34,22 @@ static void check_spares(struct vmk_pmap *k, const struct vmk_pmap_stats *before
 			  "its spare PTP is missing", (unsigned long long)v);
 }
 
-/* Every page of [start, end) is mapped over a RESERVED frame. */
+/* Every page of [start, end) is mapped over a RESERVED frame (one walk per mapping, not per page). */
 static int verify(struct vmk_pmap *k, vmk_vaddr_t start, vmk_vaddr_t end)
 {
-	for (vmk_vaddr_t v = start; v < end; v += VMK_PAGE_SIZE) {
+	for (vmk_vaddr_t v = start; v < end;) {
 		struct vmk_pmap_mapping m;
-		struct vmk_page *pg;
+		vmk_vaddr_t stop;
 
 		if (vmk_pmap_extract(k, v, &m) != 0)
 			return -VMK_ENOENT;
-		pg = vmk_pa_to_page(m.pa);
-		if (!pg || vmk_page_state(pg) != VMK_PAGE_RESERVED)
-			return -VMK_EINVAL;
+		stop = VMK_MIN(end, VMK_ALIGN_DOWN(v, m.size) + m.size);
+		for (vmk_paddr_t pa = VMK_ALIGN_DOWN(m.pa, VMK_PAGE_SIZE); v < stop; v += VMK_PAGE_SIZE, pa += VMK_PAGE_SIZE) {
+			struct vmk_page *pg = vmk_pa_to_page(pa);
+
+			if (!pg || vmk_page_state(pg) != VMK_PAGE_RESERVED)
+				return -VMK_EINVAL;
+		}
 	}
 	return 0;
 }

@@ -13,6 +13,10 @@
 #include <vmkit/kmem.h>
 
 #define KMEM_UNIT_PAGES	(VMK_KMEM_UNIT / VMK_PAGE_SIZE)
+#define KMEM_RESV_ORDER	9	/* log2(KMEM_UNIT_PAGES): a reservation is one buddy block */
+
+VMK_STATIC_ASSERT(KMEM_UNIT_PAGES == (1u << KMEM_RESV_ORDER), "a reservation is one 2 MiB buddy block");
+VMK_STATIC_ASSERT(KMEM_RESV_ORDER < VMK_MAX_ORDER, "the buddy allocator must hold 2 MiB blocks");
 
 /* Page owner words (struct vmk_page.owner) of frames kmem holds. */
 #define KMO_MAGIC	0x6b6d0000ull
