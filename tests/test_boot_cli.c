@@ -284,6 +284,7 @@ static void test_svg_256m(void **state)
 	/* The kernel, the kept preloads and the no-map runtime ranges are drawn. */
 	assert_non_null(strstr(pic, "fill=\"#d62728\"/>"));
 	assert_non_null(strstr(pic, "fill=\"#1f77b4\"/>"));
+	assert_non_null(strstr(pic, "fill=\"#aec7e8\"/>"));	/* the unloaded module */
 	assert_non_null(strstr(pic, "fill=\"#2f4f4f\"/>"));
 	assert_non_null(strstr(pic, ">0x0</text>"));
 	free(pic);
@@ -380,6 +381,31 @@ static void test_bad_frames_eager(void **state)
 	cli_free(&eager);
 }
 
+/*
+ * A module marked unload is freed through kmem_bootstrap_free (whole pages,
+ * under the image's 2 MiB mapping) and its memory counts as free; the
+ * others stay preloads. Sizes from examples/machines/q35-256M.machine.
+ */
+static void test_unload_preload(void **state)
+{
+	struct cli_result r;
+	const char *vt;
+
+	(void)state;
+	r = cli_run(ARGS("boot", "examples/machines/q35-256M.machine", "--json"));
+	assert_int_equal(r.status, 0);
+	vt = strstr(r.out, "\"name\":\"/boot/kernel/if_vtnet.ko\"");
+	assert_non_null(vt);
+	assert_non_null(strstr(vt, "\"freed\":true"));
+	assert_true(json_u64_field(vt, "freed_bytes") == 180 * VMK_KiB);
+	assert_non_null(strstr(r.out, "\"name\":\"/boot/kernel/virtio_blk.ko\",\"type\":\"elf_obj_module\",\"base\""));
+	/* Kept: virtio_blk (96K) and the two-update bundle (204K in whole pages). */
+	assert_true(field_in(r.out, "\"categories\"", "preloads_kept") == (96 + 204) * VMK_KiB);
+	assert_non_null(strstr(r.out, "\"consistent\":true"));
+	assert_true(category_sum(r.out) == json_u64_field(strstr(r.out, "\"accounting\""), "ram"));
+	cli_free(&r);
+}
+
 static int cleanup(void **state)
 {
 	char cmd[128];
@@ -406,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_bad_frames_eager),
+		cmocka_unit_test(test_unload_preload),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, cleanup);

@@ -92,6 +92,9 @@ struct boot {
 	uint64_t dmap;			/* direct map base */
 	struct boot_vrange vr[BOOT_MAX_VRANGES];
 	size_t nvr;
+	/* kmem. */
+	bool kmem_ready;
+	uint64_t kmem_start, kmem_end;
 	/* Per-CPU areas and microcode, when the kmem layer provides them. */
 	uint64_t percpu_bytes;
 	uint32_t ucode_applied_rev;
@@ -103,6 +106,12 @@ int boot_run(struct boot *b, const struct machine_desc *d, const char *dir, bool
 	     bool eager);
 /* Free what boot_run() allocated and reset the simulator. */
 void boot_free(struct boot *b);
+
+/* The kmem phases (cmd_boot_kmem.c): 0 or -1 after printing why. */
+int boot_phase_kmem(struct boot *b);
+int boot_phase_preloads(struct boot *b);
+/* Forget kmem (before the allocator is reset). */
+void boot_kmem_free(struct boot *b);
 
 /* Phase name for reports ("fwmap", "memblock", ...). */
 const char *boot_phase_name(enum boot_phase p);

@@ -363,7 +363,8 @@ static int phase_pagetables(struct boot *b)
 
 /* ---- the driver ---- */
 
-static const char no_kmem[] = "not run: the kmem layer (include/vmkit/kmem.h) is not in this build";
+static const char no_percpu[] = "not run: the kmem layer has no per-CPU area API in this build";
+static const char no_ucode[] = "not run: the kmem layer has no microcode scan/apply API in this build";
 
 int boot_run(struct boot *b, const struct machine_desc *d, const char *dir, bool embedded, bool eager)
 {
@@ -399,15 +400,18 @@ int boot_run(struct boot *b, const struct machine_desc *d, const char *dir, bool
 	PHASE(PH_RESOURCES, phase_resources(b));
 	PHASE(PH_HANDOVER, phase_handover(b, eager));
 	PHASE(PH_PAGETABLES, phase_pagetables(b));
+	PHASE(PH_KMEM, boot_phase_kmem(b));
+	b->ph[PH_PERCPU].why = no_percpu;
+	b->ph[PH_MICROCODE].why = no_ucode;
+	PHASE(PH_PRELOADS, boot_phase_preloads(b));
 #undef PHASE
-	for (int p = PH_KMEM; p < PH_NPHASES; p++)
-		b->ph[p].why = no_kmem;
 	vmk_check_phys();
 	return 0;
 }
 
 void boot_free(struct boot *b)
 {
+	boot_kmem_free(b);
 	if (b->have_map)
 		machine_free(&b->mc);
 	free(b->nodes);

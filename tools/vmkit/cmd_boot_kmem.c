@@ -1,0 +1,90 @@
+/*
+ * vmkit boot: the phases that run on the kmem layer (include/vmkit/kmem.h):
+ * kmem over a kernel VA window, and the release of preloaded files the
+ * description marks "unload" through vmk_kmem_bootstrap_free(). The tool
+ * only calls kmem; what kmem does is kmem's.
+ */
+#include <string.h>
+
+#include <vmkit/kmem.h>
+#include <vmkit/phys.h>
+
+#include "cmd_boot.h"
+
+/* The kmem window: where Linux x86-64 puts vmalloc, arm64's vmalloc start. */
+#define KVA_X86_64	0xffffc90000000000ull
+#define KVA_ARM64	0xffff800010000000ull
+
+int boot_phase_kmem(struct boot *b)
+{
+	struct vmk_kmem_config kc;
+	uint64_t size = VMK_ALIGN_UP(b->ram, VMK_KMEM_UNIT);
+	int r;
+
+	/* As much KVA as RAM, at least 16 GiB and at most 256 GiB: the unit table stays small. */
+	size = VMK_MIN(VMK_MAX(size, 16 * VMK_GiB), 256 * VMK_GiB);
+	memset(&kc, 0, sizeof(kc));
+	kc.kva_start = b->d->arch == MD_ARCH_X86_64 ? KVA_X86_64 : KVA_ARM64;
+	kc.kva_end = kc.kva_start + size;
+	kc.cpu_domain = b->d->cpu_node;
+	kc.ncpus = b->d->cpus;
+	vmk_kmem_reset();
+	r = vmk_kmem_init(&kc);
+	if (r) {
+		fprintf(stderr, "vmkit boot: %s: kmem: vmk_kmem_init: %s\n", b->name, vmk_strerror(r));
+		return -1;
+	}
+	b->kmem_ready = true;
+	b->kmem_start = kc.kva_start;
+	b->kmem_end = kc.kva_end;
+	snprintf(b->ph[PH_KMEM].note, sizeof(b->ph[PH_KMEM].note), "KVA window 0x%llx-0x%llx (%llu GiB)",
+		 (unsigned long long)kc.kva_start, (unsigned long long)(kc.kva_end - 1),
+		 (unsigned long long)(size >> 30));
+	return 0;
+}
+
+/* Free one preloaded file's memory (whole pages inside it; partial pages stay). */
+static int release(struct boot *b, struct boot_preload *p)
+{
+	struct vmk_phys_stats before, after;
+	int r;
+
+	vmk_phys_drain_all_quiescent();
+	vmk_phys_get_stats(&before);
+	r = vmk_kmem_bootstrap_free(p->va, p->size);
+	if (r) {
+		fprintf(stderr, "vmkit boot: %s: releasing %s: vmk_kmem_bootstrap_free: %s\n", b->name,
+			p->mod->path, vmk_strerror(r));
+		return -1;
+	}
+	vmk_phys_drain_all_quiescent();
+	vmk_phys_get_stats(&after);
+	p->freed = true;
+	p->freed_bytes = (after.free - before.free) * VMK_PAGE_SIZE;
+	return 0;
+}
+
+int boot_phase_preloads(struct boot *b)
+{
+	uint64_t bytes = 0;
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < b->npre; i++) {
+		if (!b->pre[i].mod->unload)
+			continue;
+		if (release(b, &b->pre[i]))
+			return -1;
+		bytes += b->pre[i].freed_bytes;
+		n++;
+	}
+	snprintf(b->ph[PH_PRELOADS].note, sizeof(b->ph[PH_PRELOADS].note),
+		 "%u module(s) unloaded, %llu KiB freed", n, (unsigned long long)bytes >> 10);
+	return 0;
+}
+
+void boot_kmem_free(struct boot *b)
+{
+	if (b->kmem_ready)
+		vmk_kmem_reset();
+	b->kmem_ready = false;
+}
