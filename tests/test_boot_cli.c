@@ -404,6 +404,14 @@ static void test_unload_preload(void **state)
 	assert_non_null(strstr(r.out, "\"consistent\":true"));
 	assert_true(category_sum(r.out) == json_u64_field(strstr(r.out, "\"accounting\""), "ram"));
 	cli_free(&r);
+	/* The deleted file's records are EMPTY: the list no longer names it; the others stay. */
+	r = cli_run(ARGS("boot", "examples/machines/q35-256M.machine"));
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "/boot/kernel/if_vtnet.ko                 elf_obj_module"));
+	assert_null(strstr(r.out, "/boot/kernel/if_vtnet.ko elf_obj_module ffff"));
+	assert_non_null(strstr(r.out, "/boot/kernel/virtio_blk.ko elf_obj_module ffff"));
+	assert_non_null(strstr(r.out, "/boot/kernel/kernel elf kernel ffffffff80000000"));
+	cli_free(&r);
 }
 
 static int cleanup(void **state)

@@ -12,6 +12,7 @@
 
 #include <vmkit/kexec.h>
 #include <vmkit/memblock.h>
+#include <vmkit/preload.h>
 #include <vmkit/resource.h>
 
 #include "machine.h"
@@ -92,6 +93,9 @@ struct boot {
 	uint64_t dmap;			/* direct map base */
 	struct boot_vrange vr[BOOT_MAX_VRANGES];
 	size_t nvr;
+	/* The loader's record list (NAME, TYPE, ADDR, SIZE per file). */
+	struct vmk_preload pl;
+	uint64_t pl_buf[1024];
 	/* kmem. */
 	bool kmem_ready;
 	uint64_t kmem_start, kmem_end;
@@ -110,6 +114,8 @@ void boot_free(struct boot *b);
 /* The kmem phases (cmd_boot_kmem.c): 0 or -1 after printing why. */
 int boot_phase_kmem(struct boot *b);
 int boot_phase_preloads(struct boot *b);
+/* Build the loader's record list for the kernel and the preloaded files. */
+int boot_preload_records(struct boot *b);
 /* Forget kmem (before the allocator is reset). */
 void boot_kmem_free(struct boot *b);
 

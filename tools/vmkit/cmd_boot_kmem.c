@@ -1,13 +1,15 @@
 /*
- * vmkit boot: the phases that run on the kmem layer (include/vmkit/kmem.h):
- * kmem over a kernel VA window, and the release of preloaded files the
- * description marks "unload" through vmk_kmem_bootstrap_free(). The tool
- * only calls kmem; what kmem does is kmem's.
+ * vmkit boot: the phases that run on the kmem layer (include/vmkit/kmem.h,
+ * preload.h): kmem over a kernel VA window, the loader's record list, and
+ * the release of the preloaded files the description marks "unload"
+ * (vmk_preload_delete_name by full path, which frees through
+ * vmk_kmem_bootstrap_free). The tool only calls kmem.
  */
 #include <string.h>
 
 #include <vmkit/kmem.h>
 #include <vmkit/phys.h>
+#include <vmkit/preload.h>
 
 #include "cmd_boot.h"
 
@@ -43,6 +45,22 @@ int boot_phase_kmem(struct boot *b)
 	return 0;
 }
 
+int boot_preload_records(struct boot *b)
+{
+	int r = vmk_preload_init(&b->pl, b->pl_buf, sizeof(b->pl_buf));
+
+	if (!r)
+		r = vmk_preload_add_file(&b->pl, "/boot/kernel/kernel", VMK_PRELOAD_TYPE_KERNEL, b->kva, b->ksize);
+	for (size_t i = 0; i < b->npre && !r; i++)
+		r = vmk_preload_add_file(&b->pl, b->pre[i].mod->path, b->pre[i].mod->type, b->pre[i].va,
+					 b->pre[i].size);
+	if (r) {
+		fprintf(stderr, "vmkit boot: %s: the loader's record list: %s\n", b->name, vmk_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
 /* Free one preloaded file's memory (whole pages inside it; partial pages stay). */
 static int release(struct boot *b, struct boot_preload *p)
 {
@@ -51,9 +69,9 @@ static int release(struct boot *b, struct boot_preload *p)
 
 	vmk_phys_drain_all_quiescent();
 	vmk_phys_get_stats(&before);
-	r = vmk_kmem_bootstrap_free(p->va, p->size);
+	r = vmk_preload_delete_name(&b->pl, p->mod->path);
 	if (r) {
-		fprintf(stderr, "vmkit boot: %s: releasing %s: vmk_kmem_bootstrap_free: %s\n", b->name,
+		fprintf(stderr, "vmkit boot: %s: releasing %s: vmk_preload_delete_name: %s\n", b->name,
 			p->mod->path, vmk_strerror(r));
 		return -1;
 	}

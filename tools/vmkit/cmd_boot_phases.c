@@ -17,6 +17,9 @@
 #define POOL_NODES	8192
 #define POOL_NAMES	(512 * 1024)
 #define RW		(VMK_PROT_READ | VMK_PROT_WRITE)
+/* Where the kernel image is mapped (Linux's __START_KERNEL_map; arm64's KIMAGE_VADDR). */
+#define KVA_IMAGE_X86_64	0xffffffff80000000ull
+#define KVA_IMAGE_ARM64		0xffff800008000000ull
 
 static const char *const phase_names[PH_NPHASES] = {
 	"fwmap", "memblock", "resources", "handover", "pagetables",
@@ -73,6 +76,7 @@ static int place_kernel(struct boot *b)
 	for (int s = 1; s < 4; s++)
 		b->sect_off[s] = b->sect_off[s - 1] + b->sect_size[s - 1];
 	b->ksize = img;
+	b->kva = d->arch == MD_ARCH_X86_64 ? KVA_IMAGE_X86_64 : KVA_IMAGE_ARM64;
 	b->npre = d->nmod;
 	for (size_t i = 0; i < d->nmod; i++) {
 		struct boot_preload *p = &b->pre[i];
@@ -88,8 +92,10 @@ static int place_kernel(struct boot *b)
 	err = vmk_boot_reserve_kernel(&b->mb, total, 2 * VMK_MiB, min, d->kernel_fixed, &b->kbase);
 	if (err)
 		return fail(b, "memblock", "no room for the kernel image and its preloaded files", err);
-	for (size_t i = 0; i < b->npre; i++)
+	for (size_t i = 0; i < b->npre; i++) {
 		b->pre[i].pa += b->kbase;
+		b->pre[i].va = b->kva + (b->pre[i].pa - b->kbase);
+	}
 	b->preload_end = b->kbase + total;
 	return 0;
 }
@@ -321,8 +327,6 @@ static int map_image(struct boot *b, struct vmk_pmap *k)
 	}
 	/* One range: the image's last 2 MiB leaf may also hold preloaded files. */
 	add_vrange(b, b->kva, end, "kernel image and preloaded files");
-	for (size_t i = 0; i < b->npre; i++)
-		b->pre[i].va = b->kva + (b->pre[i].pa - b->kbase);
 	return 0;
 }
 
@@ -336,11 +340,9 @@ static int phase_pagetables(struct boot *b)
 	if (b->d->arch == MD_ARCH_X86_64) {
 		pc.arch = VMK_PMAP_ARCH_X86_64;
 		b->dmap = 0xffff888000000000ull;
-		b->kva = 0xffffffff80000000ull;
 	} else {
 		pc.arch = VMK_PMAP_ARCH_ARM64;
 		b->dmap = 0xffff000000000000ull;
-		b->kva = 0xffff800008000000ull;
 	}
 	pc.levels = 4;
 	pc.large_1g = true;
@@ -396,7 +398,7 @@ int boot_run(struct boot *b, const struct machine_desc *d, const char *dir, bool
 		b->ph[p].ran = true;				\
 	} while (0)
 
-	PHASE(PH_MEMBLOCK, phase_memblock(b) || load_preloads(b));
+	PHASE(PH_MEMBLOCK, phase_memblock(b) || load_preloads(b) || boot_preload_records(b));
 	PHASE(PH_RESOURCES, phase_resources(b));
 	PHASE(PH_HANDOVER, phase_handover(b, eager));
 	PHASE(PH_PAGETABLES, phase_pagetables(b));

@@ -281,6 +281,8 @@ void boot_print_text(const struct boot *b, FILE *f)
 		fprintf(f, "preload: %-40s %-14s [0x%llx-0x%llx] %s%s\n", b->pre[i].mod->path, b->pre[i].mod->type,
 			(unsigned long long)b->pre[i].pa, (unsigned long long)(b->pre[i].pa + b->pre[i].size - 1),
 			vmk_fmt_size(h, sizeof(h), b->pre[i].size), b->pre[i].freed ? " (freed)" : " (kept)");
+	fprintf(f, "\nthe loader's records (after boot):\n");
+	vmk_preload_print(&b->pl, &out);
 	if (b->crash.main.end > b->crash.main.base)
 		fprintf(f, "crash kernel: [0x%llx-0x%llx]%s\n", (unsigned long long)b->crash.main.base,
 			(unsigned long long)(b->crash.main.end - 1), b->crash.low.end > b->crash.low.base ? " + low" : "");
