@@ -46,7 +46,6 @@ enum vmk_memattr {
 /* Phys-owned flag bits in struct vmk_page.flags. */
 enum {
 	VMK_PGF_BADPEND = 1u << 0,	/* marked bad while in use: becomes BAD when freed */
-	VMK_PGF_ZEROED = 1u << 1,	/* contents known to be zero (set by VMK_ALLOC_ZERO) */
 };
 
 /* order value of a record that does not head a block. */

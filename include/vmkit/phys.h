@@ -66,7 +66,8 @@ struct vmk_memblock;
 
 VMK_STATIC_ASSERT(VMK_MAX_ORDER >= 2 && VMK_MAX_ORDER <= 20, "VMK_MAX_ORDER out of range");
 VMK_STATIC_ASSERT(VMK_PHYS_NOFREE_ORDER < VMK_MAX_ORDER, "NOFREE import order must be a buddy order");
-VMK_STATIC_ASSERT(VMK_PHYS_MAX_SEGS <= 255, "segment index must fit a byte");
+VMK_STATIC_ASSERT(VMK_PHYS_MAX_SEGS <= 64,
+		  "a pool's segments are a 64-bit mask (and a segment index fits a byte)");
 VMK_STATIC_ASSERT(VMK_MAX_DOMAINS <= 255, "domain index must fit a byte");
 
 /* ---- pools, domains, flags ---- */

@@ -131,6 +131,13 @@ static uint64_t check_nofree(unsigned int d)
 		CHECK(pfn / unit == (pfn + len - 1) / unit, "NOFREE run at %llx stays in one unit",
 		      (unsigned long long)pfn);
 		CHECK(s->domain == d, "NOFREE run at %llx is in its domain", (unsigned long long)pfn);
+		/* Joined: no run touches another inside a unit (extract relies on it). */
+		CHECK(pfn % unit == 0 || pfn == s->start_pfn ||
+		      pg_state(&h[-1]) != VMK_PAGE_NOFREE_POOL,
+		      "NOFREE run at %llx is joined with the run before it", (unsigned long long)pfn);
+		CHECK((pfn + len) % unit == 0 || pfn + len == s->end_pfn ||
+		      pg_state(&h[len]) != VMK_PAGE_NOFREE_POOL,
+		      "NOFREE run at %llx is joined with the run after it", (unsigned long long)pfn);
 		for (uint64_t i = 0; i < len; i++) {
 			CHECK(pg_state(&h[i]) == VMK_PAGE_NOFREE_POOL,
 			      "frame %llu of the NOFREE run at %llx is NOFREE_POOL", (unsigned long long)i,

@@ -4,7 +4,10 @@
  * superpage-sized blocks. The pool is a list of runs of contiguous
  * NOFREE_POOL frames; a run's length is kept in its first and last
  * records (aux), so a page taken back joins its neighbours in O(1).
- * Runs never cross a 2 MiB-aligned unit. Domain lock held throughout.
+ * Runs never cross a 2 MiB-aligned unit, and inside a unit they are
+ * maximal: no two runs touch (vmk_check_phys verifies it), which is what
+ * lets vmk_phys__nofree_extract() find a run's head by walking down.
+ * Domain lock held throughout.
  */
 #include "phys_internal.h"
 
@@ -16,8 +19,43 @@ static void run_set(struct vmk_page *head, uint64_t len)
 	head[len - 1].aux = (uint32_t)len;
 }
 
+/*
+ * Make [pfn, pfn + n) of s (NOFREE_POOL, aux 0, on no list) a run, joined
+ * with the runs touching it inside its unit.
+ */
+static void run_join(struct vmk_phys_domain *dm, struct vmk_phys_seg *s, uint64_t pfn, uint64_t n)
+{
+	uint64_t a = pfn, b = pfn + n;
+	struct vmk_page *lh = NULL;
+
+	if (pfn % UNIT != 0 && pfn > s->start_pfn &&
+	    pg_state(seg_page(s, pfn - 1)) == VMK_PAGE_NOFREE_POOL) {
+		struct vmk_page *lt = seg_page(s, pfn - 1);
+
+		lh = lt - (lt->aux - 1);
+		VMK_VERIFY(lh->aux == lt->aux, "NOFREE run before %llx keeps its length at both ends",
+			   (unsigned long long)pfn);
+		a = pg_pfn(lh);
+		lt->aux = 0;
+	}
+	if (b % UNIT != 0 && b < s->end_pfn && pg_state(seg_page(s, b)) == VMK_PAGE_NOFREE_POOL) {
+		struct vmk_page *rh = seg_page(s, b);
+		uint64_t e = b + rh->aux;
+
+		VMK_VERIFY(e <= s->end_pfn && seg_page(s, e - 1)->aux == rh->aux,
+			   "NOFREE run at %llx keeps its length at both ends", (unsigned long long)b);
+		seg_page(s, e - 1)->aux = 0;
+		rh->aux = 0;
+		vmk_list_del(&rh->plinks);
+		b = e;
+	}
+	if (!lh)
+		vmk_list_add(&dm->nofree_runs, &seg_page(s, pfn)->plinks);
+	run_set(seg_page(s, a), b - a);
+}
+
 /* Import one block into d's pool: the biggest up to the unit, higher pools first. */
-static bool nofree_import(unsigned int d, unsigned int flags)
+static bool nofree_import(unsigned int d, unsigned int flags, bool join)
 {
 	struct vmk_phys_domain *dm = &G.dom[d];
 
@@ -42,8 +80,13 @@ static bool nofree_import(unsigned int d, unsigned int flags)
 			vmk_phys__set_state(h, n, VMK_PAGE_FREE, VMK_PAGE_NOFREE_POOL, dm->count);
 			for (uint64_t i = 0; i < n; i++)
 				h[i].aux = 0;
-			run_set(h, n);
-			vmk_list_add(&dm->nofree_runs, &h->plinks);
+			if (join) {
+				run_join(dm, pg_seg(h), pg_pfn(h), n);
+			} else {
+				/* A batch's import, first on the list until the batch is decided. */
+				run_set(h, n);
+				vmk_list_add(&dm->nofree_runs, &h->plinks);
+			}
 			ucnt_add(&dm->nofree_avail, (int64_t)n);
 			ucnt_add(&dm->nofree_imported, 1);
 			return true;
@@ -68,6 +111,31 @@ static void nofree_unimport(unsigned int d, unsigned int k)
 		ucnt_add(&dm->nofree_avail, -(int64_t)len);
 		ucnt_add(&dm->nofree_imported, -1);
 		vmk_phys__free_range(pg_seg(h), pfn, pfn + len);
+	}
+}
+
+/* Join the first k runs (a batch's imports) with their neighbours. */
+static void nofree_join_imports(unsigned int d, unsigned int k)
+{
+	struct vmk_phys_domain *dm = &G.dom[d];
+	struct vmk_list imports;
+
+	/* Set the imports apart; a join may take one of them off this list too. */
+	vmk_list_init(&imports);
+	while (k-- > 0) {
+		struct vmk_list *first = dm->nofree_runs.next;
+
+		vmk_list_del(first);
+		vmk_list_add_tail(&imports, first);
+	}
+	while (!vmk_list_empty(&imports)) {
+		struct vmk_page *h = vmk_list_entry(imports.next, struct vmk_page, plinks);
+		uint64_t len = h->aux;
+
+		vmk_list_del(&h->plinks);
+		h->aux = 0;
+		h[len - 1].aux = 0;
+		run_join(dm, pg_seg(h), pg_pfn(h), len);
 	}
 }
 
@@ -118,7 +186,7 @@ struct vmk_page *vmk_page_alloc_nofree(int domain, unsigned int flags)
 				continue;
 			dom_lock(dm);
 			if (dm->nofree_avail == 0)
-				nofree_import(d, flags);
+				nofree_import(d, flags, true);
 			p = nofree_take(dm);
 			dom_unlock(dm);
 			if (p) {
@@ -157,7 +225,7 @@ int vmk_page_alloc_nofree_batch(int domain, unsigned int flags, size_t n, struct
 			continue;
 		dom_lock(dm);
 		while (dm->nofree_avail < n) {
-			if (!nofree_import(d, flags)) {
+			if (!nofree_import(d, flags, false)) {
 				ok = false;
 				break;
 			}
@@ -169,6 +237,7 @@ int vmk_page_alloc_nofree_batch(int domain, unsigned int flags, size_t n, struct
 			dom_unlock(dm);
 			continue;
 		}
+		nofree_join_imports(d, imported);
 		for (size_t k = 0; k < n; k++)
 			pages[k] = nofree_take(dm);
 		dom_unlock(dm);
@@ -184,8 +253,7 @@ void vmk_page_nofree_return(struct vmk_page *p)
 {
 	struct vmk_phys_seg *s = pg_seg(p);
 	struct vmk_phys_domain *dm = &G.dom[s->domain];
-	uint64_t pfn = pg_pfn(p), a = pfn, b = pfn + 1;
-	struct vmk_page *lh = NULL, *rh = NULL;
+	uint64_t pfn = pg_pfn(p);
 
 	VMK_VERIFY(pg_state(p) == VMK_PAGE_NOFREE,
 		   "vmk_page_nofree_return() takes a NOFREE page (page %llx is %s)",
@@ -203,25 +271,7 @@ void vmk_page_nofree_return(struct vmk_page *p)
 	}
 	vmk_phys__set_state(p, 1, VMK_PAGE_NOFREE, VMK_PAGE_NOFREE_POOL, dm->count);
 	p->aux = 0;
-	if (pfn % UNIT != 0 && pfn > s->start_pfn &&
-	    pg_state(seg_page(s, pfn - 1)) == VMK_PAGE_NOFREE_POOL) {
-		struct vmk_page *lt = seg_page(s, pfn - 1);
-
-		lh = lt - (lt->aux - 1);
-		a = pg_pfn(lh);
-		lt->aux = 0;
-	}
-	if ((pfn + 1) % UNIT != 0 && pfn + 1 < s->end_pfn &&
-	    pg_state(seg_page(s, pfn + 1)) == VMK_PAGE_NOFREE_POOL) {
-		rh = seg_page(s, pfn + 1);
-		b = pfn + 1 + rh->aux;
-		seg_page(s, b - 1)->aux = 0;
-		rh->aux = 0;
-		vmk_list_del(&rh->plinks);
-	}
-	if (!lh)
-		vmk_list_add(&dm->nofree_runs, &p->plinks);
-	run_set(seg_page(s, a), b - a);
+	run_join(dm, s, pfn, 1);
 	ucnt_add(&dm->nofree_avail, 1);
 	dom_unlock(dm);
 }
@@ -239,7 +289,8 @@ void vmk_phys__nofree_extract(struct vmk_phys_seg *s, uint64_t pfn)
 	h = seg_page(s, a);
 	len = h->aux;
 	b = a + len;
-	VMK_ASSERT(pfn < b && seg_page(s, b - 1)->aux == len, "NOFREE run [%llx, %llx) is well formed",
+	/* Always on: a wrong length here corrupts the pool silently. */
+	VMK_VERIFY(pfn < b && seg_page(s, b - 1)->aux == len, "NOFREE run [%llx, %llx) is well formed",
 		   (unsigned long long)a, (unsigned long long)b);
 	h->aux = 0;
 	seg_page(s, b - 1)->aux = 0;
