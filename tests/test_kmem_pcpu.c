@@ -88,7 +88,7 @@ static void run(enum vmk_kmem_pcpu_strategy strat, enum vmk_pmap_arch_id arch)
 		assert_int_equal(pthread_create(&th[c], NULL, toucher, (void *)(uintptr_t)c), 0);
 	while (__atomic_load_n(&touches, __ATOMIC_RELAXED) < 1000)
 		sched_yield();
-	churn(strat == VMK_KMEM_PCPU_ALONE ? 12 : 6);
+	churn(4);
 	__atomic_store_n(&stop_flag, 1, __ATOMIC_RELEASE);
 	for (unsigned int c = 1; c < NCPU; c++)
 		pthread_join(th[c], NULL);
@@ -152,7 +152,7 @@ static void test_seed_pcpu_rendezvous(void **st)
 			sched_yield();
 		rv0 = vmk_sim_mmu_rendezvous_count();
 		/* Fill the area's own unit page by page until it promotes, then punch a hole. */
-		for (int round = 0; round < 3; round++) {
+		for (int round = 0; round < 2; round++) {
 			struct vmk_pmap_mapping m;
 
 			n = 0;
