@@ -42,6 +42,8 @@ enum vmk_mmu_fault {
 	VMK_MMU_FAULT_ACCESS_FLAG,	/* arm64 AF=0 without hardware AF */
 	VMK_MMU_FAULT_PERMISSION,
 	VMK_MMU_FAULT_BUS,		/* a table is not in simulated RAM */
+	VMK_MMU_FAULT_FREED_PTP,	/* simulator error, not a CPU fault: a table page
+					   read is not a live PTP (cfg.check_ptp); w->pa is it */
 };
 
 struct vmk_mmu_cfg {
@@ -51,6 +53,13 @@ struct vmk_mmu_cfg {
 	bool smep;			/* x86 CR4.SMEP */
 	bool hw_af, hw_dbm;		/* arm64 TCR_EL1.HA / HD */
 	unsigned int tlb_entries;	/* per CPU; 0: 64 */
+	unsigned int pa_bits;		/* x86 MAXPHYADDR / arm64 PA size; 0: 52. Address
+					   bits above it: x86 reserved-bit fault, arm64
+					   address size fault */
+	bool no_page_1g;		/* x86 without CPUID Page1GB: PS in a PDPTE is reserved */
+	bool check_ptp;			/* every table read must be a live PTP (phys state) */
+	bool no_walk_cache;		/* no paging-structure / walk caches (the old model) */
+	unsigned int walk_cache_entries; /* per CPU; 0: 16 */
 };
 
 /* Result of a walk. */
@@ -63,6 +72,34 @@ struct vmk_mmu_walk {
 	bool writable, user, uexec, kexec, global;
 	unsigned int memattr;		/* PAT index (x86) / AttrIndx (arm64) */
 };
+
+/* Hierarchical controls accumulated above a table (x86: U/S, R/W, XD; arm64: APTable, PXNTable, UXNTable). */
+enum {
+	VMK_MMU_ACC_NOUSER = 1u << 0,	/* x86 U/S=0 above / arm64 APTable[0] */
+	VMK_MMU_ACC_RO = 1u << 1,	/* x86 R/W=0 above / arm64 APTable[1] */
+	VMK_MMU_ACC_PXN = 1u << 2,	/* x86 XD above / arm64 PXNTable */
+	VMK_MMU_ACC_UXN = 1u << 3,	/* arm64 UXNTable */
+};
+
+/*
+ * Where a walk starts and which tables it read, for the walk caches: with
+ * start_table set the walk begins at the level-start_level table
+ * start_table with the controls start_acc (a paging-structure cache hit);
+ * table[l] is then the level-l table the walk read (0: not reached) and
+ * acc[l] the controls accumulated above it.
+ */
+struct vmk_mmu_walk_path {
+	unsigned int start_level;
+	vmk_paddr_t start_table;
+	uint32_t start_acc;
+	vmk_paddr_t table[5];
+	uint32_t acc[5];
+};
+
+/* vmk_mmu_walk() with a start point and a record of the tables read (path may be NULL). */
+int vmk_mmu_walk_path(const struct vmk_mmu_cfg *cfg, vmk_paddr_t user_root, vmk_paddr_t kernel_root,
+		      vmk_vaddr_t va, uint32_t access, bool update, struct vmk_mmu_walk *w,
+		      struct vmk_mmu_walk_path *path);
 
 /*
  * Walk va from the given roots (x86: user_root is CR3 and kernel_root is
@@ -126,7 +163,10 @@ unsigned int vmk_sim_tlb_count(unsigned int cpu);
  */
 int vmk_sim_mmu_must_stay_valid(vmk_vaddr_t va, vmk_size_t size);
 
-/* Break-before-make / must-stay-valid violations seen since install. */
+/*
+ * Violations seen since install: break-before-make, must-stay-valid, a
+ * page-table page read after being freed, a broken direct map.
+ */
 unsigned long vmk_sim_mmu_bbm_violations(void);
 
 /* Description of the first violation ("" if none). */
@@ -163,5 +203,37 @@ unsigned long vmk_sim_mmu_shootdowns(void);
 
 /* Rendezvous calls since install. */
 unsigned long vmk_sim_mmu_rendezvous_count(void);
+
+/*
+ * Speculative fills: a CPU may walk and cache any valid translation at
+ * any time. With pct > 0, at pct percent of the speculation points (every
+ * barrier and every TLB invalidation, just before it acts) each CPU
+ * walks `walks` live addresses of its address space (half recently
+ * accessed or invalidated ones, half found by a random descent of its
+ * tables) plus one page of every hint range, filling its walk caches and
+ * (for leaves already accessed) its TLB. seed makes the choices
+ * reproducible in a single-threaded test. install() turns it off.
+ */
+void vmk_sim_mmu_speculate(unsigned int pct, unsigned int walks, uint64_t seed);
+
+/* Add [va, va + size) to the ranges every speculation point walks (up to 8). 0 or -VMK_ENOSPC. */
+int vmk_sim_mmu_spec_hint(vmk_vaddr_t va, vmk_size_t size);
+void vmk_sim_mmu_spec_hints_clear(void);
+
+/* Speculative walks done since install. */
+unsigned long vmk_sim_mmu_spec_walks(void);
+
+/*
+ * phys_to_virt through the simulated MMU: from now on the platform's
+ * phys_to_virt(pa) for pa in [start, end) translates base + (pa - start)
+ * on the calling CPU (TLB, walk caches) and returns the memory that
+ * translation really reaches; a fault or another address is a violation
+ * (vmk_sim_mmu_bbm_violations). Map the direct map first. base 0 turns it
+ * off; install() and uninstall() do too.
+ */
+void vmk_sim_mmu_direct_map(vmk_vaddr_t base, vmk_paddr_t start, vmk_paddr_t end);
+
+/* phys_to_virt calls that went through the direct map. */
+unsigned long vmk_sim_mmu_direct_map_calls(void);
 
 #endif /* VMKIT_SIM_MMU_H */

@@ -14,6 +14,7 @@
 #include "mmu.h"
 
 #include <string.h>
+#include <vmkit/phys.h>
 
 #define X_P	(1ull << 0)
 #define X_RW	(1ull << 1)
@@ -47,7 +48,7 @@
 const char *vmk_mmu_fault_name(int fault)
 {
 	static const char *const n[] = { "ok", "address", "translation", "reserved-bit",
-					 "access-flag", "permission", "bus" };
+					 "access-flag", "permission", "bus", "freed-ptp" };
 
 	return fault >= 0 && fault < (int)(sizeof(n) / sizeof(n[0])) ? n[fault] : "?";
 }
@@ -64,30 +65,87 @@ static int fail(struct vmk_mmu_walk *w, int fault, unsigned int lvl)
 	return fault;
 }
 
+/*
+ * A table page the walker is about to read must be a live page-table page
+ * (cfg->check_ptp): reading a freed one is what a walk cache still
+ * pointing at it, or a root freed while loaded, does on real hardware.
+ * Pages outside the physical allocator's segments are not checked.
+ */
+static bool table_dead(const struct vmk_mmu_cfg *cfg, vmk_paddr_t table)
+{
+	struct vmk_page *pg;
+
+	if (!cfg->check_ptp)
+		return false;
+	pg = vmk_pa_to_page(table);
+	return pg && vmk_page_state(pg) != VMK_PAGE_PTP;
+}
+
+static int fail_dead(struct vmk_mmu_walk *w, vmk_paddr_t table, unsigned int lvl)
+{
+	w->pa = table;
+	return fail(w, VMK_MMU_FAULT_FREED_PTP, lvl);
+}
+
+/* Address bits of an entry above the physical address width are reserved (x86) / address-size faults (arm64). */
+static bool above_maxphys(const struct vmk_mmu_cfg *cfg, uint64_t e, uint64_t addr_mask)
+{
+	unsigned int bits = cfg->pa_bits ? cfg->pa_bits : 52;
+
+	return bits < 52 && (e & addr_mask & ~((1ull << bits) - 1)) != 0;
+}
+
+static void path_note(struct vmk_mmu_walk_path *path, int lvl, vmk_paddr_t table, uint32_t acc)
+{
+	if (path) {
+		path->table[lvl] = table;
+		path->acc[lvl] = acc;
+	}
+}
+
 static int x86_walk_once(const struct vmk_mmu_cfg *cfg, vmk_paddr_t cr3, vmk_vaddr_t va,
-			 uint32_t acc, bool update, struct vmk_mmu_walk *w, bool *retry)
+			 uint32_t acc, bool update, struct vmk_mmu_walk *w, bool *retry,
+			 struct vmk_mmu_walk_path *path)
 {
 	unsigned int vabits = 12 + 9 * cfg->levels, shift = 64 - vabits;
 	uint64_t *used[5];
 	uint64_t e = 0, table = cr3 & X_ADDR;
 	bool us = true, rw = true, nx = false;
-	int lvl, nused = 0;
+	int lvl = (int)cfg->levels - 1, nused = 0;
 
 	if ((vmk_vaddr_t)((int64_t)(va << shift) >> shift) != va)
 		return fail(w, VMK_MMU_FAULT_ADDRESS, cfg->levels - 1);
-	for (lvl = (int)cfg->levels - 1; lvl >= 0; lvl--) {
+	if (path && path->start_table) {
+		/* A paging-structure cache hit: start below the cached entry. */
+		lvl = (int)path->start_level;
+		table = path->start_table;
+		us = !(path->start_acc & VMK_MMU_ACC_NOUSER);
+		rw = !(path->start_acc & VMK_MMU_ACC_RO);
+		nx = (path->start_acc & VMK_MMU_ACC_PXN) != 0;
+	}
+	for (; lvl >= 0; lvl--) {
 		unsigned int s = 12 + 9 * (unsigned int)lvl;
 		uint64_t *p = entry_ptr(table, (unsigned int)(va >> s) & 511);
 		bool leaf;
 
 		if (!p)
 			return fail(w, VMK_MMU_FAULT_BUS, (unsigned int)lvl);
+		if (table_dead(cfg, table))
+			return fail_dead(w, table, (unsigned int)lvl);
+		path_note(path, lvl, table, (us ? 0 : VMK_MMU_ACC_NOUSER) | (rw ? 0 : VMK_MMU_ACC_RO) |
+			  (nx ? VMK_MMU_ACC_PXN : 0));
 		e = __atomic_load_n(p, __ATOMIC_ACQUIRE);
 		if (!(e & X_P))
 			return fail(w, VMK_MMU_FAULT_TRANSLATION, (unsigned int)lvl);
 		if ((e & X_NX) && !cfg->nxe)
 			return fail(w, VMK_MMU_FAULT_RESERVED, (unsigned int)lvl);
 		if (lvl >= 3 && (e & X_PS))
+			return fail(w, VMK_MMU_FAULT_RESERVED, (unsigned int)lvl);
+		/* SDM 4.5.4: PS in a PDPTE without CPUID Page1GB is reserved. */
+		if (lvl == 2 && (e & X_PS) && cfg->no_page_1g)
+			return fail(w, VMK_MMU_FAULT_RESERVED, (unsigned int)lvl);
+		/* SDM 4.5.4: address bits at and above MAXPHYADDR are reserved in every entry. */
+		if (above_maxphys(cfg, e, X_ADDR))
 			return fail(w, VMK_MMU_FAULT_RESERVED, (unsigned int)lvl);
 		leaf = lvl == 0 || (e & X_PS);
 		/* Large pages: address bits below the page size (above PAT at 12) are reserved. */
@@ -152,7 +210,7 @@ static int x86_walk_once(const struct vmk_mmu_cfg *cfg, vmk_paddr_t cr3, vmk_vad
 
 static int a64_walk_once(const struct vmk_mmu_cfg *cfg, vmk_paddr_t ttbr0, vmk_paddr_t ttbr1,
 			 vmk_vaddr_t va, uint32_t acc, bool update, struct vmk_mmu_walk *w,
-			 bool *retry)
+			 bool *retry, struct vmk_mmu_walk_path *path)
 {
 	unsigned int vabits = 12 + 9 * cfg->levels;
 	uint64_t top = va >> vabits, e = 0, table;
@@ -167,15 +225,32 @@ static int a64_walk_once(const struct vmk_mmu_cfg *cfg, vmk_paddr_t ttbr0, vmk_p
 		table = ttbr1 & R_ADDR;
 	else
 		return fail(w, VMK_MMU_FAULT_ADDRESS, cfg->levels - 1);
-	for (lvl = (int)cfg->levels - 1; lvl >= 0; lvl--) {
+	lvl = (int)cfg->levels - 1;
+	if (path && path->start_table) {
+		/* A walk-cache hit: start below the cached entry with its hierarchical controls. */
+		lvl = (int)path->start_level;
+		table = path->start_table;
+		apt_noel0 = path->start_acc & VMK_MMU_ACC_NOUSER;
+		apt_ro = path->start_acc & VMK_MMU_ACC_RO;
+		pxnt = path->start_acc & VMK_MMU_ACC_PXN;
+		uxnt = path->start_acc & VMK_MMU_ACC_UXN;
+	}
+	for (; lvl >= 0; lvl--) {
 		unsigned int s = 12 + 9 * (unsigned int)lvl;
 
 		p = entry_ptr(table, (unsigned int)(va >> s) & 511);
 		if (!p)
 			return fail(w, VMK_MMU_FAULT_BUS, (unsigned int)lvl);
+		if (table_dead(cfg, table))
+			return fail_dead(w, table, (unsigned int)lvl);
+		path_note(path, lvl, table, (apt_noel0 ? VMK_MMU_ACC_NOUSER : 0) | (apt_ro ? VMK_MMU_ACC_RO : 0) |
+			  (pxnt ? VMK_MMU_ACC_PXN : 0) | (uxnt ? VMK_MMU_ACC_UXN : 0));
 		e = __atomic_load_n(p, __ATOMIC_ACQUIRE);
 		if (!(e & R_VALID))
 			return fail(w, VMK_MMU_FAULT_TRANSLATION, (unsigned int)lvl);
+		/* D8.2: an output/next-level address beyond the PA size is an address size fault. */
+		if (above_maxphys(cfg, e, R_ADDR))
+			return fail(w, VMK_MMU_FAULT_ADDRESS, (unsigned int)lvl);
 		if (lvl == 0) {
 			if (!(e & R_TABLE))	/* 0b01 at level 3: reserved, faults */
 				return fail(w, VMK_MMU_FAULT_TRANSLATION, 0);
@@ -242,20 +317,31 @@ static int a64_walk_once(const struct vmk_mmu_cfg *cfg, vmk_paddr_t ttbr0, vmk_p
 	return 0;
 }
 
-int vmk_mmu_walk(const struct vmk_mmu_cfg *cfg, vmk_paddr_t user_root, vmk_paddr_t kernel_root,
-		 vmk_vaddr_t va, uint32_t access, bool update, struct vmk_mmu_walk *w)
+int vmk_mmu_walk_path(const struct vmk_mmu_cfg *cfg, vmk_paddr_t user_root, vmk_paddr_t kernel_root,
+		      vmk_vaddr_t va, uint32_t access, bool update, struct vmk_mmu_walk *w,
+		      struct vmk_mmu_walk_path *path)
 {
 	for (int i = 0; i < MAX_RETRY; i++) {
 		bool retry = false;
 		int r;
 
 		memset(w, 0, sizeof(*w));
+		if (path) {
+			memset(path->table, 0, sizeof(path->table));
+			memset(path->acc, 0, sizeof(path->acc));
+		}
 		if (cfg->arch == VMK_PMAP_ARCH_X86_64)
-			r = x86_walk_once(cfg, user_root, va, access, update, w, &retry);
+			r = x86_walk_once(cfg, user_root, va, access, update, w, &retry, path);
 		else
-			r = a64_walk_once(cfg, user_root, kernel_root, va, access, update, w, &retry);
+			r = a64_walk_once(cfg, user_root, kernel_root, va, access, update, w, &retry, path);
 		if (!retry)
 			return r;
 	}
 	return fail(w, VMK_MMU_FAULT_TRANSLATION, 0);
+}
+
+int vmk_mmu_walk(const struct vmk_mmu_cfg *cfg, vmk_paddr_t user_root, vmk_paddr_t kernel_root,
+		 vmk_vaddr_t va, uint32_t access, bool update, struct vmk_mmu_walk *w)
+{
+	return vmk_mmu_walk_path(cfg, user_root, kernel_root, va, access, update, w, NULL);
 }

@@ -1,7 +1,9 @@
 /*
- * Per-CPU software TLBs, the platform hooks that empty them (TLB
- * invalidation, barriers, rendezvous) and the checks built on them:
- * stale translations, break-before-make conflicts, must-stay-valid ranges.
+ * Per-CPU software TLBs and walk caches, the platform hooks that empty
+ * them (TLB invalidation, barriers, rendezvous) and the checks built on
+ * them: stale translations and walk-cache entries, break-before-make
+ * conflicts, must-stay-valid ranges, page-table pages read after being
+ * freed. The model is described in docs/simulator.md.
  */
 #include "mmu.h"
 
@@ -14,6 +16,9 @@
 #define NCPU		VMK_MAX_CPUS
 #define EV_RING		512
 #define MSV_MAX		8
+#define WC_MAX		64
+#define HINT_MAX	8
+#define RING		64
 
 struct tlb_ent {
 	bool valid;
@@ -25,10 +30,29 @@ struct tlb_ent {
 	bool dirty;		/* cached with write done (x86 D / arm64 AP[2]=0) */
 };
 
+/*
+ * A paging-structure cache entry (x86 PML4E/PDPTE/PDE caches; arm64 walk
+ * cache): the level-tlevel table that translates [va, va + size of a
+ * level-(tlevel + 1) entry), found through a table entry, with the
+ * hierarchical controls accumulated above it. Kernel-half entries match
+ * every ASID (a lenient choice: x86 tags them with the PCID).
+ */
+struct wc_ent {
+	bool valid, kern;
+	unsigned int tlevel;
+	vmk_vaddr_t va;
+	uint32_t asid;
+	vmk_paddr_t root_user, root_kernel;	/* the roots it was walked from */
+	vmk_paddr_t table;
+	uint32_t acc;
+};
+
 struct tlb_cpu {
 	pthread_mutex_t lock;
 	struct tlb_ent e[TLB_MAX];
+	struct wc_ent wc[WC_MAX];
 	unsigned int next;	/* round-robin victim */
+	unsigned int wc_next;
 	vmk_paddr_t root_user, root_kernel;
 	uint32_t asid;
 };
@@ -54,6 +78,8 @@ static void cpu_leave(void)
 		pthread_rwlock_unlock(&park);
 }
 
+static void speculate(void);
+
 static void (*prev_tlb)(void *, const struct vmk_tlb_req *);
 static void (*prev_barrier)(void *, enum vmk_barrier);
 static void (*prev_rendezvous)(void *, vmk_rendezvous_fn, void *);
@@ -76,6 +102,25 @@ static pthread_mutex_t walk_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct { vmk_vaddr_t va; vmk_size_t size; } msv[MSV_MAX];
 static unsigned int n_msv;
+
+/* Speculative fills (vmk_sim_mmu_speculate). */
+static unsigned int spec_pct, spec_walks;
+static uint64_t spec_seed;
+static unsigned int spec_gen;
+static _Thread_local uint64_t spec_rng;
+static _Thread_local unsigned int spec_rng_gen;
+static _Thread_local bool spec_busy;
+static unsigned long n_spec;
+static struct { vmk_vaddr_t va; vmk_size_t size; } hints[HINT_MAX];
+static unsigned int n_hints;
+static vmk_vaddr_t va_ring[RING];	/* addresses recently accessed or invalidated */
+static unsigned int va_ring_head;
+
+/* phys_to_virt through the direct map (vmk_sim_mmu_direct_map). */
+static vmk_vaddr_t dmap_base;
+static vmk_paddr_t dmap_start, dmap_end;
+static void *(*prev_p2v)(void *, vmk_paddr_t);
+static unsigned long n_dmap;
 
 static void tlb_init_once(void)
 {
@@ -134,6 +179,119 @@ static vmk_size_t lvl_size(unsigned int lvl)
 	return (vmk_size_t)1 << (12 + 9 * lvl);
 }
 
+static unsigned int wc_cap(void)
+{
+	unsigned int n = mmu_cfg.walk_cache_entries ? mmu_cfg.walk_cache_entries : 16;
+
+	return mmu_cfg.no_walk_cache ? 0 : n > WC_MAX ? WC_MAX : n;
+}
+
+static bool va_kern(vmk_vaddr_t va)
+{
+	return (int64_t)va < 0;
+}
+
+/* The roots to re-walk a translation of va with later: x86 kernel-half ones from the kernel root. */
+static void ent_roots(const struct tlb_cpu *c, vmk_vaddr_t va, vmk_paddr_t *ru, vmk_paddr_t *rk)
+{
+	*ru = c->root_user;
+	*rk = c->root_kernel;
+	if (mmu_cfg.arch == VMK_PMAP_ARCH_X86_64 && va_kern(va) && c->root_kernel)
+		*ru = c->root_kernel;
+}
+
+static void record_va(vmk_vaddr_t va)
+{
+	unsigned int i = __atomic_fetch_add(&va_ring_head, 1, __ATOMIC_RELAXED) % RING;
+
+	__atomic_store_n(&va_ring[i], va & ~(vmk_vaddr_t)VMK_PAGE_MASK, __ATOMIC_RELAXED);
+}
+
+/* The deepest walk-cache entry of c usable for va (NULL: walk from the root). */
+static const struct wc_ent *wc_lookup(const struct tlb_cpu *c, vmk_vaddr_t va)
+{
+	const struct wc_ent *best = NULL;
+	bool kern = va_kern(va);
+
+	for (unsigned int i = 0; i < wc_cap(); i++) {
+		const struct wc_ent *e = &c->wc[i];
+
+		if (!e->valid || e->kern != kern || (!kern && e->asid != c->asid) ||
+		    va - e->va >= lvl_size(e->tlevel + 1))
+			continue;
+		if (!best || e->tlevel < best->tlevel)
+			best = e;
+	}
+	return best;
+}
+
+static void wc_insert(struct tlb_cpu *c, vmk_vaddr_t va, unsigned int tlevel, vmk_paddr_t table,
+		      uint32_t acc)
+{
+	vmk_vaddr_t base = va & ~(lvl_size(tlevel + 1) - 1);
+	bool kern = va_kern(va);
+	unsigned int cap = wc_cap(), slot = cap;
+	struct wc_ent *e;
+
+	for (unsigned int i = 0; i < cap; i++) {
+		e = &c->wc[i];
+		if (!e->valid) {
+			if (slot == cap)
+				slot = i;
+			continue;
+		}
+		if (e->tlevel == tlevel && e->va == base && e->kern == kern &&
+		    (kern || e->asid == c->asid)) {
+			slot = i;
+			break;
+		}
+	}
+	if (slot == cap) {
+		slot = c->wc_next;
+		c->wc_next = (c->wc_next + 1) % cap;
+	}
+	e = &c->wc[slot];
+	e->valid = true;
+	e->kern = kern;
+	e->tlevel = tlevel;
+	e->va = base;
+	e->asid = c->asid;
+	ent_roots(c, va, &e->root_user, &e->root_kernel);
+	e->table = table;
+	e->acc = acc;
+}
+
+/*
+ * A walk by cpu (c locked), through its walk caches, filling them with
+ * every table entry the walk used. Reading a page that is not a live PTP
+ * is reported. Returns the fault.
+ */
+static int cpu_walk(struct tlb_cpu *c, unsigned int cpu, vmk_vaddr_t va, uint32_t access, bool update,
+		    struct vmk_mmu_walk *w)
+{
+	struct vmk_mmu_walk_path path;
+	const struct wc_ent *hit = wc_lookup(c, va);
+	unsigned int from;
+	int r;
+
+	memset(&path, 0, sizeof(path));
+	if (hit) {
+		path.start_level = hit->tlevel;
+		path.start_table = hit->table;
+		path.start_acc = hit->acc;
+	}
+	from = hit ? hit->tlevel : mmu_cfg.levels - 1;
+	r = vmk_mmu_walk_path(&mmu_cfg, c->root_user, c->root_kernel, va, access, update, w, &path);
+	if (r == VMK_MMU_FAULT_FREED_PTP)
+		violation("cpu %u: walk of va %#llx read page %#llx, which is not a live page-table page (%s)",
+			  cpu, (unsigned long long)va, (unsigned long long)w->pa,
+			  hit && w->fault_level == hit->tlevel ? "through a walk-cache entry" : "from the root");
+	for (unsigned int l = 0; l + 1 <= from && l < 5; l++)
+		if (path.table[l] && wc_cap())
+			wc_insert(c, va, l, path.table[l], path.acc[l]);
+	return r;
+}
+
 /* True if cached entry t matches a lookup of va in address space asid. */
 static bool ent_hit(const struct tlb_ent *t, vmk_vaddr_t va, uint32_t asid)
 {
@@ -185,8 +343,7 @@ static void tlb_insert(struct tlb_cpu *c, unsigned int cpu, vmk_vaddr_t va,
 	c->e[slot].va = base;
 	c->e[slot].level = w->level;
 	c->e[slot].asid = c->asid;
-	c->e[slot].root_user = c->root_user;
-	c->e[slot].root_kernel = c->root_kernel;
+	ent_roots(c, va, &c->e[slot].root_user, &c->e[slot].root_kernel);
 	c->e[slot].w = *w;
 	c->e[slot].w.pa = w->pa - (va & (sz - 1));
 	c->e[slot].dirty = (access & VMK_MMU_WRITE) != 0;
@@ -227,11 +384,12 @@ int vmk_sim_mmu_access(unsigned int cpu, vmk_vaddr_t va, uint32_t access, struct
 		break;
 	}
 	if (!hit) {
-		r = vmk_mmu_walk(&mmu_cfg, c->root_user, c->root_kernel, va, access, true, &w);
+		r = cpu_walk(c, cpu, va, access, true, &w);
 		if (r == VMK_MMU_OK)
 			tlb_insert(c, cpu, va, &w, access);
 	}
 	pthread_mutex_unlock(&c->lock);
+	record_va(va);
 	if (r == VMK_MMU_FAULT_TRANSLATION && msv_contains(va) &&
 	    !__atomic_load_n(&in_rendezvous, __ATOMIC_ACQUIRE))
 		violation("cpu %u: must-stay-valid va %#llx found invalid", cpu, (unsigned long long)va);
@@ -262,6 +420,10 @@ static bool ent_stale(const struct tlb_ent *t, char *msg, size_t len, unsigned i
 
 	if (r)
 		why = vmk_mmu_fault_name(r);
+	else if (w.level != t->level)
+		why = mmu_cfg.arch == VMK_PMAP_ARCH_X86_64 ?
+		      "other page size: size changed without invalidation (SDM 4.10.2.3)" :
+		      "other page size (block/table change without break-before-make)";
 	else if (w.pa != t->w.pa)
 		why = "other output address";
 	else if (w.memattr != t->w.memattr)
@@ -279,6 +441,47 @@ static bool ent_stale(const struct tlb_ent *t, char *msg, size_t len, unsigned i
 	return why != NULL;
 }
 
+/* Does walk-cache entry e still point where the tables do? */
+static bool wc_stale(const struct wc_ent *e, char *msg, size_t len, unsigned int cpu)
+{
+	struct vmk_mmu_walk w;
+	struct vmk_mmu_walk_path path;
+	vmk_paddr_t now;
+
+	memset(&path, 0, sizeof(path));
+	(void)vmk_mmu_walk_path(&mmu_cfg, e->root_user, e->root_kernel, e->va, 0, false, &w, &path);
+	now = path.table[e->tlevel];
+	if (now == e->table && path.acc[e->tlevel] == e->acc)
+		return false;
+	if (msg && len)
+		snprintf(msg, len,
+			 "cpu %u: stale walk-cache entry va %#llx: level-%u table %#llx, the tables now hold %#llx%s",
+			 cpu, (unsigned long long)e->va, e->tlevel, (unsigned long long)e->table,
+			 (unsigned long long)now, now == e->table ? " with other hierarchical controls" : "");
+	return true;
+}
+
+/* x86: two cached translations of different page sizes overlap (SDM 4.10.2.3). */
+static bool two_sizes(const struct tlb_cpu *c, unsigned int i, char *msg, size_t len, unsigned int cpu)
+{
+	const struct tlb_ent *a = &c->e[i];
+
+	for (unsigned int j = 0; j < TLB_MAX; j++) {
+		const struct tlb_ent *b = &c->e[j];
+
+		if (j == i || !b->valid || b->level <= a->level ||
+		    !(a->w.global || b->w.global || a->asid == b->asid) ||
+		    a->va - b->va >= lvl_size(b->level))
+			continue;
+		if (msg && len)
+			snprintf(msg, len,
+				 "cpu %u: TLB holds two page sizes for va %#llx (level %u and level %u): page size changed without invalidation (SDM 4.10.2.3)",
+				 cpu, (unsigned long long)a->va, a->level, b->level);
+		return true;
+	}
+	return false;
+}
+
 unsigned int vmk_sim_tlb_audit(char *msg, size_t len)
 {
 	unsigned int n = 0;
@@ -289,8 +492,16 @@ unsigned int vmk_sim_tlb_audit(char *msg, size_t len)
 		struct tlb_cpu *c = &tlbs[cpu];
 
 		pthread_mutex_lock(&c->lock);
-		for (unsigned int i = 0; i < TLB_MAX; i++)
-			if (c->e[i].valid && ent_stale(&c->e[i], n ? NULL : msg, len, cpu))
+		for (unsigned int i = 0; i < TLB_MAX; i++) {
+			if (!c->e[i].valid)
+				continue;
+			if (ent_stale(&c->e[i], n ? NULL : msg, len, cpu))
+				n++;
+			else if (mmu_cfg.arch == VMK_PMAP_ARCH_X86_64 && two_sizes(c, i, n ? NULL : msg, len, cpu))
+				n++;
+		}
+		for (unsigned int i = 0; i < WC_MAX; i++)
+			if (c->wc[i].valid && wc_stale(&c->wc[i], n ? NULL : msg, len, cpu))
 				n++;
 		pthread_mutex_unlock(&c->lock);
 	}
@@ -347,9 +558,74 @@ static void check_msv(void)
 	pthread_mutex_unlock(&walk_lock);
 }
 
+/*
+ * x86 INVLPG: when the tables now map va with a large page, every TLB
+ * entry within that page goes (SDM 4.10.4.1), so one INVLPG after a
+ * promotion drops the old 4 KiB entries. Returns the level va is mapped
+ * at from t's roots (0 if unmapped), remembered per root in *memo.
+ */
+struct invlpg_memo {
+	vmk_paddr_t root;
+	unsigned int level;
+};
+
+static unsigned int invlpg_level(const struct tlb_ent *t, vmk_vaddr_t va, struct invlpg_memo *memo)
+{
+	struct vmk_mmu_cfg cfg = mmu_cfg;
+	struct vmk_mmu_walk w;
+
+	if (memo->root == t->root_user)
+		return memo->level;
+	cfg.check_ptp = false;
+	memo->root = t->root_user;
+	memo->level = vmk_mmu_walk(&cfg, t->root_user, t->root_kernel, va, 0, false, &w) ? 0 : w.level;
+	return memo->level;
+}
+
+static bool invlpg_kills(const struct tlb_ent *t, vmk_vaddr_t va, struct invlpg_memo *memo)
+{
+	unsigned int l;
+
+	if (va - t->va < lvl_size(t->level))
+		return true;
+	if (mmu_cfg.arch != VMK_PMAP_ARCH_X86_64 || t->level >= 2 ||
+	    (va ^ t->va) >= lvl_size(2))
+		return false;
+	l = invlpg_level(t, va, memo);
+	return l > t->level && ((va ^ t->va) & ~(lvl_size(l) - 1)) == 0;
+}
+
+/* Walk-cache entries a request drops (arm64 VALE1 keeps them; x86 INVLPG drops the whole PCID's). */
+static bool wc_kill(const struct wc_ent *e, const struct vmk_tlb_req *req)
+{
+	bool x86 = mmu_cfg.arch == VMK_PMAP_ARCH_X86_64;
+
+	switch (req->kind) {
+	case VMK_TLB_PAGE:
+	case VMK_TLB_RANGE:
+		if (x86)
+			return e->kern || e->asid == req->asid;
+		if (req->last_level || (!e->kern && e->asid != req->asid))
+			return false;
+		return e->va < req->va + (req->kind == VMK_TLB_PAGE ? 1 : req->size) &&
+		       req->va < e->va + lvl_size(e->tlevel + 1);
+	case VMK_TLB_ASID:
+		return (x86 && e->kern) || (!e->kern && e->asid == req->asid);
+	case VMK_TLB_ALL:
+	case VMK_TLB_NONGLOBAL:
+		return true;
+	}
+	return true;
+}
+
 static void inval_cpu(struct tlb_cpu *c, const struct vmk_tlb_req *req)
 {
+	struct invlpg_memo memo[2] = { { ~0ull, 0 }, { ~0ull, 0 } };
+
 	pthread_mutex_lock(&c->lock);
+	for (unsigned int i = 0; i < WC_MAX; i++)
+		if (c->wc[i].valid && wc_kill(&c->wc[i], req))
+			c->wc[i].valid = false;
 	for (unsigned int i = 0; i < TLB_MAX; i++) {
 		struct tlb_ent *t = &c->e[i];
 		bool kill = false;
@@ -358,10 +634,12 @@ static void inval_cpu(struct tlb_cpu *c, const struct vmk_tlb_req *req)
 			continue;
 		switch (req->kind) {
 		case VMK_TLB_PAGE:
-			kill = req->va - t->va < lvl_size(t->level);
+			kill = invlpg_kills(t, req->va, &memo[0]);
 			break;
 		case VMK_TLB_RANGE:
-			kill = t->va < req->va + req->size && req->va < t->va + lvl_size(t->level);
+			kill = (t->va < req->va + req->size && req->va < t->va + lvl_size(t->level)) ||
+			       invlpg_kills(t, req->va, &memo[0]) ||
+			       invlpg_kills(t, req->va + req->size - 1, &memo[1]);
 			break;
 		case VMK_TLB_ASID:
 			kill = !t->w.global && t->asid == req->asid;
@@ -406,6 +684,10 @@ static void hook_tlb(void *ctx, const struct vmk_tlb_req *req)
 	if (req->shootdown)
 		__atomic_add_fetch(&n_shoot, 1, __ATOMIC_RELAXED);
 	ev_add(VMK_SIM_EV_TLBI, req->kind, req->va, req->size, req->shootdown);
+	if (req->kind == VMK_TLB_PAGE || req->kind == VMK_TLB_RANGE)
+		record_va(req->va);
+	/* Just before the invalidation: fills it must remove. */
+	speculate();
 	if (req->shootdown) {
 		for (unsigned int i = 0; i < ncpus(); i++)
 			inval_cpu(&tlbs[i], req);
@@ -436,6 +718,7 @@ static void hook_barrier(void *ctx, enum vmk_barrier kind)
 
 		__atomic_fetch_add(&fence_word, 0, __ATOMIC_SEQ_CST);
 	}
+	speculate();
 	if (kind == VMK_BARRIER_PTE_STORE || kind == VMK_BARRIER_TLB_SYNC) {
 		check_bbm();
 		check_msv();
@@ -457,6 +740,231 @@ static void hook_rendezvous(void *ctx, vmk_rendezvous_fn fn, void *arg)
 	__atomic_store_n(&in_rendezvous, 0, __ATOMIC_RELEASE);
 	ev_add(VMK_SIM_EV_RENDEZVOUS_END, 0, 0, 0, false);
 	pthread_rwlock_unlock(&park);
+}
+
+/* ---- speculative fills ---- */
+
+static uint64_t spec_rand(void)
+{
+	uint64_t x;
+
+	if (spec_rng_gen != __atomic_load_n(&spec_gen, __ATOMIC_RELAXED) || !spec_rng) {
+		spec_rng_gen = __atomic_load_n(&spec_gen, __ATOMIC_RELAXED);
+		spec_rng = (__atomic_load_n(&spec_seed, __ATOMIC_RELAXED) + 1) * 0x9e3779b97f4a7c15ull +
+			   (uint64_t)(vmk_cpu_id() + 1) * 0xbf58476d1ce4e5b9ull;
+		if (!spec_rng)
+			spec_rng = 1;
+	}
+	x = spec_rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	spec_rng = x;
+	return x;
+}
+
+static bool desc_valid(uint64_t e)
+{
+	return e & 1;	/* x86 P, arm64 valid */
+}
+
+static bool desc_leaf(uint64_t e, unsigned int lvl)
+{
+	if (lvl == 0)
+		return true;
+	return mmu_cfg.arch == VMK_PMAP_ARCH_X86_64 ? (e & (1ull << 7)) != 0 : !(e & 2);
+}
+
+/*
+ * A random live address of c's address space: descend from a root,
+ * taking at each level a valid entry near a random index (a table with
+ * none ends the descent there: the walk then faults below tables the
+ * walk caches may still keep).
+ */
+static vmk_vaddr_t spec_descend(const struct tlb_cpu *c)
+{
+	unsigned int top = mmu_cfg.levels - 1, vabits = 12 + 9 * mmu_cfg.levels;
+	bool kern = false;
+	vmk_paddr_t table = c->root_user;
+	vmk_vaddr_t va = 0;
+
+	if (mmu_cfg.arch == VMK_PMAP_ARCH_ARM64 && c->root_kernel && (!table || (spec_rand() & 1))) {
+		kern = true;
+		table = c->root_kernel;
+	}
+	for (int l = (int)top; l >= 0 && table; l--) {
+		const uint64_t *t = vmk_sim_phys_to_virt(table & 0x000ffffffffff000ull);
+		unsigned int idx = (unsigned int)(spec_rand() % 512), k;
+		uint64_t e = 0;
+
+		if (!t)
+			break;
+		for (k = 0; k < 32; k++) {
+			e = __atomic_load_n(&t[(idx + k) % 512], __ATOMIC_RELAXED);
+			if (desc_valid(e))
+				break;
+		}
+		if (k < 32)
+			idx = (idx + k) % 512;
+		va |= (vmk_vaddr_t)idx << (12 + 9 * l);
+		if (k == 32 || desc_leaf(e, (unsigned int)l))
+			break;
+		table = e & 0x000ffffffffff000ull;
+	}
+	if (mmu_cfg.arch == VMK_PMAP_ARCH_X86_64)
+		kern = (va >> (vabits - 1)) & 1;
+	if (kern)
+		va |= ~0ull << vabits;
+	return va;
+}
+
+/* One speculative walk by cpu (c locked): walk caches always, the TLB if the leaf was accessed. */
+static void spec_one(struct tlb_cpu *c, unsigned int cpu, vmk_vaddr_t va)
+{
+	struct vmk_mmu_walk w;
+	uint64_t af = mmu_cfg.arch == VMK_PMAP_ARCH_X86_64 ? (1ull << 5) : (1ull << 10);
+
+	__atomic_add_fetch(&n_spec, 1, __ATOMIC_RELAXED);
+	/* No A/D update: a test may count referenced bits; a leaf is cached only once accessed. */
+	if (cpu_walk(c, cpu, va, 0, false, &w) == VMK_MMU_OK && (w.pte & af))
+		tlb_insert(c, cpu, va, &w, 0);
+}
+
+/* Speculative walks by cpu (c locked): every hint range, then `walks` live addresses. */
+static void spec_cpu(struct tlb_cpu *c, unsigned int cpu, unsigned int walks)
+{
+	if (!c->root_user && !c->root_kernel)
+		return;
+	for (unsigned int h = 0; h < n_hints; h++)
+		spec_one(c, cpu, hints[h].va + (spec_rand() % (hints[h].size >> 12)) * VMK_PAGE_SIZE);
+	for (unsigned int i = 0; i < walks; i++) {
+		vmk_vaddr_t va;
+
+		if ((spec_rand() & 1) && __atomic_load_n(&va_ring_head, __ATOMIC_RELAXED))
+			va = __atomic_load_n(&va_ring[spec_rand() % RING], __ATOMIC_RELAXED);
+		else
+			va = spec_descend(c);
+		spec_one(c, cpu, va);
+	}
+}
+
+/*
+ * A speculation point: maybe walk a few live addresses on one CPU chosen
+ * at random (every CPU over many points: the cost stays flat as CPUs are
+ * added), and the hint ranges on every CPU.
+ */
+static void speculate(void)
+{
+	unsigned int pct = __atomic_load_n(&spec_pct, __ATOMIC_RELAXED), n = ncpus(), pick;
+
+	if (!pct || spec_busy || spec_rand() % 100 >= pct)
+		return;
+	spec_busy = true;
+	pick = (unsigned int)(spec_rand() % n);
+	for (unsigned int cpu = 0; cpu < n; cpu++) {
+		struct tlb_cpu *c = &tlbs[cpu];
+
+		if (cpu != pick && !n_hints)
+			continue;
+		pthread_mutex_lock(&c->lock);
+		spec_cpu(c, cpu, cpu == pick ? spec_walks : 0);
+		pthread_mutex_unlock(&c->lock);
+	}
+	spec_busy = false;
+}
+
+void vmk_sim_mmu_speculate(unsigned int pct, unsigned int walks, uint64_t seed)
+{
+	__atomic_store_n(&spec_seed, seed, __ATOMIC_RELAXED);
+	__atomic_store_n(&spec_walks, walks, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&spec_gen, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&spec_pct, pct > 100 ? 100 : pct, __ATOMIC_RELAXED);
+}
+
+int vmk_sim_mmu_spec_hint(vmk_vaddr_t va, vmk_size_t size)
+{
+	if (n_hints == HINT_MAX || size < VMK_PAGE_SIZE)
+		return -VMK_ENOSPC;
+	hints[n_hints].va = va & ~(vmk_vaddr_t)VMK_PAGE_MASK;
+	hints[n_hints].size = size;
+	n_hints++;
+	return 0;
+}
+
+void vmk_sim_mmu_spec_hints_clear(void)
+{
+	n_hints = 0;
+}
+
+unsigned long vmk_sim_mmu_spec_walks(void)
+{
+	return __atomic_load_n(&n_spec, __ATOMIC_RELAXED);
+}
+
+/* ---- phys_to_virt through the direct map ---- */
+
+static void *hook_p2v(void *ctx, vmk_paddr_t pa)
+{
+	unsigned int cpu = vmk_cpu_id() % NCPU;
+	struct tlb_cpu *c = &tlbs[cpu];
+	struct vmk_mmu_walk w;
+	vmk_vaddr_t va;
+	int r = VMK_MMU_OK;
+	bool hit = false;
+
+	if (pa < dmap_start || pa >= dmap_end || (!c->root_user && !c->root_kernel))
+		return prev_p2v(ctx, pa);
+	va = dmap_base + (pa - dmap_start);
+	__atomic_add_fetch(&n_dmap, 1, __ATOMIC_RELAXED);
+	cpu_enter();
+	pthread_mutex_lock(&c->lock);
+	for (unsigned int i = 0; i < tlb_cap(); i++) {
+		struct tlb_ent *t = &c->e[i];
+
+		if (ent_hit(t, va, c->asid)) {
+			w = t->w;
+			w.pa = t->w.pa + (va - t->va);
+			hit = true;
+			break;
+		}
+	}
+	if (!hit) {
+		r = cpu_walk(c, cpu, va, VMK_MMU_READ, true, &w);
+		if (r == VMK_MMU_OK)
+			tlb_insert(c, cpu, va, &w, VMK_MMU_READ);
+	}
+	pthread_mutex_unlock(&c->lock);
+	cpu_leave();
+	if (r != VMK_MMU_OK) {
+		violation("cpu %u: phys_to_virt(%#llx): direct-map va %#llx faults (%s)", cpu,
+			  (unsigned long long)pa, (unsigned long long)va, vmk_mmu_fault_name(r));
+		return prev_p2v(ctx, pa);
+	}
+	if (w.pa != pa)
+		violation("cpu %u: phys_to_virt(%#llx): direct-map va %#llx translates to %#llx", cpu,
+			  (unsigned long long)pa, (unsigned long long)va, (unsigned long long)w.pa);
+	/* What a kernel would touch: the memory the direct map really maps. */
+	return prev_p2v(ctx, w.pa);
+}
+
+void vmk_sim_mmu_direct_map(vmk_vaddr_t base, vmk_paddr_t start, vmk_paddr_t end)
+{
+	struct vmk_platform *p = vmk_sim_platform();
+
+	dmap_base = base;
+	dmap_start = start;
+	dmap_end = base ? end : 0;
+	if (base && p->phys_to_virt != hook_p2v) {
+		prev_p2v = p->phys_to_virt;
+		p->phys_to_virt = hook_p2v;
+	} else if (!base && p->phys_to_virt == hook_p2v) {
+		p->phys_to_virt = prev_p2v;
+	}
+}
+
+unsigned long vmk_sim_mmu_direct_map_calls(void)
+{
+	return __atomic_load_n(&n_dmap, __ATOMIC_RELAXED);
 }
 
 void vmk_sim_tlb_flush_all(void)
@@ -484,11 +992,17 @@ void vmk_sim_mmu_install(const struct vmk_mmu_cfg *cfg)
 		tlbs[i].root_user = tlbs[i].root_kernel = 0;
 		tlbs[i].asid = 0;
 		tlbs[i].next = 0;
+		tlbs[i].wc_next = 0;
 	}
 	memset(n_barrier, 0, sizeof(n_barrier));
 	n_tlbi = n_shoot = n_rdv = n_viol = 0;
 	viol_msg[0] = '\0';
 	n_msv = 0;
+	n_hints = 0;
+	n_spec = n_dmap = 0;
+	__atomic_store_n(&va_ring_head, 0, __ATOMIC_RELAXED);
+	vmk_sim_mmu_speculate(0, 0, 0);
+	vmk_sim_mmu_direct_map(0, 0, 0);
 	vmk_sim_mmu_events_clear();
 	p->tlb_invalidate = hook_tlb;
 	p->barrier = hook_barrier;
@@ -501,6 +1015,8 @@ void vmk_sim_mmu_uninstall(void)
 
 	if (!mmu_installed)
 		return;
+	vmk_sim_mmu_direct_map(0, 0, 0);
+	vmk_sim_mmu_speculate(0, 0, 0);
 	p->tlb_invalidate = prev_tlb;
 	p->barrier = prev_barrier;
 	p->rendezvous = prev_rendezvous;
@@ -522,10 +1038,14 @@ void vmk_sim_mmu_set_root(unsigned int cpu, vmk_paddr_t user_root, vmk_paddr_t k
 	c->root_kernel = kernel_root;
 	c->asid = asid;
 	/* Untagged address spaces: a root switch drops the non-global entries. */
-	if (asid == 0)
+	if (asid == 0) {
 		for (unsigned int i = 0; i < TLB_MAX; i++)
 			if (c->e[i].valid && !c->e[i].w.global)
 				c->e[i].valid = false;
+		/* MOV CR3 without PCID empties the paging-structure caches (SDM 4.10.4.1). */
+		for (unsigned int i = 0; i < WC_MAX; i++)
+			c->wc[i].valid = false;
+	}
 	pthread_mutex_unlock(&c->lock);
 }
 

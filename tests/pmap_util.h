@@ -37,6 +37,10 @@ struct pmt_opts {
 	bool promote_kernel_1g;		/* let promotion make kernel 1 GiB blocks */
 	bool no_1g;
 	bool hw_af_off;			/* arm64: no hardware access flag */
+	unsigned int sim_pa_bits;	/* the simulated CPU's MAXPHYADDR / PA size; 0: 52 */
+	bool sim_no_page_1g;		/* the simulated CPU lacks 1 GiB pages (whatever the pmap is told) */
+	bool sim_no_walk_cache;		/* the old model: no walk caches */
+	unsigned int spec_pct;		/* speculative fills at this % of barriers/TLBIs; 0: 10 */
 };
 
 /* Boot: simulator, RAM, allocator, MMU, kernel pmap active on every CPU. */

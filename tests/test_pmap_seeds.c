@@ -433,6 +433,12 @@ static void test_sim_catches_bugs(void **state)
 	p = vmk_pmap__entry_at(k, va, 1, NULL);
 	__atomic_store_n(p, vmk_pmap_arch_arm64.make_leaf(PMT_DATA + S2M, 1, VMK_PTE_A_UXN | VMK_PTE_A_ACCESSED),
 			 __ATOMIC_RELAXED);
+	{
+		/* Drop cpu 1's walk cache (it would keep walking the old table), not va's 4 KiB entry. */
+		struct vmk_tlb_req r = { .kind = VMK_TLB_PAGE, .va = va + 0x1000, .shootdown = true };
+
+		vmk_tlb_invalidate(&r);
+	}
 	assert_int_equal(vmk_sim_mmu_access(1, va + 0x1000, VMK_MMU_READ, NULL), 0);
 	assert_true(vmk_sim_mmu_bbm_violations() >= 1);
 	assert_non_null(strstr(vmk_sim_mmu_bbm_msg(), "TLB conflict"));
