@@ -718,11 +718,11 @@ static void hook_barrier(void *ctx, enum vmk_barrier kind)
 
 		__atomic_fetch_add(&fence_word, 0, __ATOMIC_SEQ_CST);
 	}
-	speculate();
 	if (kind == VMK_BARRIER_PTE_STORE || kind == VMK_BARRIER_TLB_SYNC) {
 		check_bbm();
 		check_msv();
 	}
+	speculate();
 	cpu_leave();
 }
 
@@ -824,6 +824,9 @@ static void spec_one(struct tlb_cpu *c, unsigned int cpu, vmk_vaddr_t va)
 	struct vmk_mmu_walk w;
 	uint64_t af = mmu_cfg.arch == VMK_PMAP_ARCH_X86_64 ? (1ull << 5) : (1ull << 10);
 
+	for (unsigned int i = 0; i < tlb_cap(); i++)
+		if (ent_hit(&c->e[i], va, c->asid))
+			return;	/* a TLB hit: the hardware does not walk */
 	__atomic_add_fetch(&n_spec, 1, __ATOMIC_RELAXED);
 	/* No A/D update: a test may count referenced bits; a leaf is cached only once accessed. */
 	if (cpu_walk(c, cpu, va, 0, false, &w) == VMK_MMU_OK && (w.pte & af))

@@ -39,13 +39,13 @@ void pmt_boot(const struct pmt_opts *o)
 	mc.hw_af = !o->hw_af_off;
 	mc.hw_dbm = true;
 	mc.tlb_entries = 64;
-	mc.check_ptp = true;
+	mc.check_ptp = !o->sim_old_model;
 	mc.no_page_1g = o->no_1g || o->sim_no_page_1g;
 	mc.pa_bits = o->sim_pa_bits;
-	mc.no_walk_cache = o->sim_no_walk_cache;
+	mc.no_walk_cache = o->sim_old_model;
 	vmk_sim_mmu_install(&mc);
 	/* Every CPU may walk and cache any live translation at any barrier or TLBI. */
-	vmk_sim_mmu_speculate(o->spec_pct ? o->spec_pct : 10, 2, th_seed());
+	vmk_sim_mmu_speculate(o->sim_old_model ? 0 : o->spec_pct ? o->spec_pct : 10, 2, th_seed());
 
 	memset(&pc, 0, sizeof(pc));
 	pc.arch = o->arch;

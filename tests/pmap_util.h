@@ -39,7 +39,7 @@ struct pmt_opts {
 	bool hw_af_off;			/* arm64: no hardware access flag */
 	unsigned int sim_pa_bits;	/* the simulated CPU's MAXPHYADDR / PA size; 0: 52 */
 	bool sim_no_page_1g;		/* the simulated CPU lacks 1 GiB pages (whatever the pmap is told) */
-	bool sim_no_walk_cache;		/* the old model: no walk caches */
+	bool sim_old_model;		/* no walk caches, no speculation, no freed-PTP check */
 	unsigned int spec_pct;		/* speculative fills at this % of barriers/TLBIs; 0: 10 */
 };
 
