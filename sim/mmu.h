@@ -233,6 +233,15 @@ unsigned long vmk_sim_mmu_spec_walks(void);
  */
 void vmk_sim_mmu_direct_map(vmk_vaddr_t base, vmk_paddr_t start, vmk_paddr_t end);
 
+/*
+ * Rendezvous through the signal-based rendezvous of sim/rendezvous.c
+ * (on): vmk_rendezvous() parks every other CPU thread registered with
+ * vmk_sim_rdv_cpu_enter() wherever it is in vmkit, as an IPI does (not
+ * only at the simulator's hooks); the simulator's own code runs with the
+ * park masked. Off (the default, and after uninstall): the park lock.
+ */
+void vmk_sim_mmu_rendezvous_anywhere(bool on);
+
 /* phys_to_virt calls that went through the direct map. */
 unsigned long vmk_sim_mmu_direct_map_calls(void);
 

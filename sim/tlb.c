@@ -65,17 +65,45 @@ static pthread_rwlock_t park;	/* rendezvous parks accessors */
 static int in_rendezvous;
 static _Thread_local bool rdv_owner;	/* this thread runs the rendezvous function */
 
-/* Hooks are code running on a CPU: a rendezvous parks them too. */
+/*
+ * Hooks are code running on a CPU: a rendezvous parks them too. With the
+ * park lock, at their boundaries; with the signal rendezvous
+ * (vmk_sim_mmu_rendezvous_anywhere), the simulator's own code runs with
+ * the rendezvous masked, as the hardware's walks and TLB maintenance are
+ * not interruptible, so a CPU parks anywhere in vmkit but never inside
+ * the simulator holding one of its locks.
+ */
+static bool rdv_any;
+static _Thread_local unsigned long rdv_mask[4];
+static _Thread_local unsigned int rdv_nmask;
+/* The rendezvous' interrupt hooks, and the ones it replaced (chained: both see vmkit's calls). */
+static unsigned long (*rdv_disable)(void *);
+static void (*rdv_restore)(void *, unsigned long);
+static unsigned long (*under_disable)(void *);
+static void (*under_restore)(void *, unsigned long);
+static _Thread_local unsigned long under_state[16];
+static _Thread_local unsigned int under_n;
+
 static void cpu_enter(void)
 {
-	if (!rdv_owner)
-		pthread_rwlock_rdlock(&park);
+	if (rdv_owner)
+		return;
+	if (__atomic_load_n(&rdv_any, __ATOMIC_ACQUIRE)) {
+		rdv_mask[rdv_nmask++ & 3] = rdv_disable(vmk_sim_platform()->ctx);
+		return;
+	}
+	pthread_rwlock_rdlock(&park);
 }
 
 static void cpu_leave(void)
 {
-	if (!rdv_owner)
-		pthread_rwlock_unlock(&park);
+	if (rdv_owner)
+		return;
+	if (__atomic_load_n(&rdv_any, __ATOMIC_ACQUIRE)) {
+		rdv_restore(vmk_sim_platform()->ctx, rdv_mask[--rdv_nmask & 3]);
+		return;
+	}
+	pthread_rwlock_unlock(&park);
 }
 
 static void speculate(void);
@@ -364,7 +392,7 @@ int vmk_sim_mmu_access(unsigned int cpu, vmk_vaddr_t va, uint32_t access, struct
 	int r = VMK_MMU_OK;
 	bool hit = false;
 
-	pthread_rwlock_rdlock(&park);
+	cpu_enter();
 	pthread_mutex_lock(&c->lock);
 	for (unsigned int i = 0; i < tlb_cap(); i++) {
 		struct tlb_ent *t = &c->e[i];
@@ -393,7 +421,7 @@ int vmk_sim_mmu_access(unsigned int cpu, vmk_vaddr_t va, uint32_t access, struct
 	if (r == VMK_MMU_FAULT_TRANSLATION && msv_contains(va) &&
 	    !__atomic_load_n(&in_rendezvous, __ATOMIC_ACQUIRE))
 		violation("cpu %u: must-stay-valid va %#llx found invalid", cpu, (unsigned long long)va);
-	pthread_rwlock_unlock(&park);
+	cpu_leave();
 	if (out)
 		*out = w;
 	return r;
@@ -726,11 +754,36 @@ static void hook_barrier(void *ctx, enum vmk_barrier kind)
 	cpu_leave();
 }
 
+/* The signal rendezvous calls this with every other registered CPU parked. */
+struct rdv_call {
+	vmk_rendezvous_fn fn;
+	void *arg;
+};
+
+static void rdv_parked(void *arg, unsigned int cpu)
+{
+	struct rdv_call *rc = arg;
+
+	ev_add(VMK_SIM_EV_RENDEZVOUS_BEGIN, 0, 0, 0, false);
+	__atomic_store_n(&in_rendezvous, 1, __ATOMIC_RELEASE);
+	rdv_owner = true;
+	rc->fn(rc->arg, cpu);
+	rdv_owner = false;
+	__atomic_store_n(&in_rendezvous, 0, __ATOMIC_RELEASE);
+	ev_add(VMK_SIM_EV_RENDEZVOUS_END, 0, 0, 0, false);
+}
+
 static void hook_rendezvous(void *ctx, vmk_rendezvous_fn fn, void *arg)
 {
 	(void)ctx;
 	vmk_sim_hook_called();
 	__atomic_add_fetch(&n_rdv, 1, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&rdv_any, __ATOMIC_ACQUIRE)) {
+		struct rdv_call rc = { fn, arg };
+
+		vmk_sim_rendezvous(rdv_parked, &rc);
+		return;
+	}
 	pthread_rwlock_wrlock(&park);	/* every other CPU is now outside its accesses */
 	ev_add(VMK_SIM_EV_RENDEZVOUS_BEGIN, 0, 0, 0, false);
 	__atomic_store_n(&in_rendezvous, 1, __ATOMIC_RELEASE);
@@ -1012,6 +1065,47 @@ void vmk_sim_mmu_install(const struct vmk_mmu_cfg *cfg)
 	p->rendezvous = hook_rendezvous;
 }
 
+static unsigned long chain_disable(void *ctx)
+{
+	unsigned long st = rdv_disable(ctx);
+
+	if (under_disable)
+		under_state[under_n++ & 15] = under_disable(ctx);
+	return st;
+}
+
+static void chain_restore(void *ctx, unsigned long st)
+{
+	if (under_restore)
+		under_restore(ctx, under_state[--under_n & 15]);
+	rdv_restore(ctx, st);
+}
+
+void vmk_sim_mmu_rendezvous_anywhere(bool on)
+{
+	struct vmk_platform *p = vmk_sim_platform();
+
+	if (on == __atomic_load_n(&rdv_any, __ATOMIC_RELAXED))
+		return;
+	if (on) {
+		under_disable = p->intr_disable;
+		under_restore = p->intr_restore;
+		vmk_sim_rdv_install();
+		rdv_disable = p->intr_disable;
+		rdv_restore = p->intr_restore;
+		/* vmkit's calls reach both the rendezvous and the interrupt-state recorder. */
+		p->intr_disable = chain_disable;
+		p->intr_restore = chain_restore;
+		/* The MMU's hook stays in front: it records the rendezvous for the checks. */
+		p->rendezvous = hook_rendezvous;
+		__atomic_store_n(&rdv_any, true, __ATOMIC_RELEASE);
+	} else {
+		__atomic_store_n(&rdv_any, false, __ATOMIC_RELEASE);
+		vmk_sim_rdv_uninstall();
+		p->rendezvous = hook_rendezvous;
+	}
+}
+
 void vmk_sim_mmu_uninstall(void)
 {
 	struct vmk_platform *p = vmk_sim_platform();
@@ -1020,6 +1114,7 @@ void vmk_sim_mmu_uninstall(void)
 		return;
 	vmk_sim_mmu_direct_map(0, 0, 0);
 	vmk_sim_mmu_speculate(0, 0, 0);
+	vmk_sim_mmu_rendezvous_anywhere(false);
 	p->tlb_invalidate = prev_tlb;
 	p->barrier = prev_barrier;
 	p->rendezvous = prev_rendezvous;
