@@ -90,13 +90,17 @@ static void *worker_fn(void *arg)
 			w->e[p].pa = pa;
 			w->e[p].prot = prot;
 		} else if (op < 50) {
-			unsigned int n = VMK_MIN(1 + (unsigned int)rnd(&w->rng, 32), WP - p);
+			unsigned int n = 1 + (unsigned int)rnd(&w->rng, 32);
+
+			n = VMK_MIN(n, WP - p);	/* a macro: its arguments are evaluated twice */
 
 			r = vmk_pmap_remove(shared, slice_va(w->id, p), slice_va(w->id, p + n));
 			for (unsigned int q = p; q < p + n; q++)
 				w->e[q].valid = false;
 		} else if (op < 60) {
-			unsigned int n = VMK_MIN(1 + (unsigned int)rnd(&w->rng, 32), WP - p);
+			unsigned int n = 1 + (unsigned int)rnd(&w->rng, 32);
+
+			n = VMK_MIN(n, WP - p);	/* a macro: its arguments are evaluated twice */
 
 			r = vmk_pmap_protect(shared, slice_va(w->id, p), slice_va(w->id, p + n), prot);
 			for (unsigned int q = p; q < p + n; q++)
@@ -125,12 +129,17 @@ static void *worker_fn(void *arg)
 							   (wr ? VMK_MMU_WRITE : VMK_MMU_READ) | VMK_MMU_USER, &mw);
 				bool ok = w->e[q].valid && (!wr || (w->e[q].prot & VMK_PROT_WRITE));
 
-				if ((f == 0) != ok || (f == 0 && mw.pa != w->e[q].pa))
+				if ((f == 0) != ok || (f == 0 && mw.pa != w->e[q].pa)) {
+					struct vmk_mmu_walk pw;
+					int pf = vmk_sim_mmu_probe(w->cpu, slice_va(w->id, q), 0, &pw);
+
 					snprintf(w->err, sizeof(w->err),
-						 "cpu %u it %u: %s page %u: %s, model %s pa %#llx/%#llx", w->cpu, it,
-						 wr ? "write" : "read", q, vmk_mmu_fault_name(f),
+						 "worker %u cpu %u/%u it %u: %s page %u: %s at level %u, model %s pa %#llx/%#llx (tables now: %s pa %#llx)",
+						 w->id, w->cpu, vmk_cpu_id(), it, wr ? "write" : "read", q, vmk_mmu_fault_name(f), mw.fault_level,
 						 ok ? "allowed" : "denied", (unsigned long long)mw.pa,
-						 (unsigned long long)w->e[q].pa);
+						 (unsigned long long)w->e[q].pa, vmk_mmu_fault_name(pf),
+						 (unsigned long long)pw.pa);
+				}
 			}
 		}
 		if (r && !w->err[0])
@@ -170,7 +179,7 @@ static unsigned int run(enum vmk_pmap_arch_id arch, bool mutant)
 	unsigned int cycles = 0, n;
 	char msg[300];
 
-	iters = e && *e ? (unsigned int)strtoul(e, NULL, 0) : 600;
+	iters = e && *e ? (unsigned int)strtoul(e, NULL, 0) : 300;
 	pmt_boot(&o);
 	real_tlb = vmk_sim_platform()->tlb_invalidate;
 	vmk_sim_platform()->tlb_invalidate = local_only_tlb;
@@ -217,7 +226,7 @@ static unsigned int run(enum vmk_pmap_arch_id arch, bool mutant)
 	for (unsigned int i = 0; i < NW; i++)
 		if (w[i].err[0] && !mutant)
 			fail_msg("%s", w[i].err);
-	if (side_err[0])
+	if (side_err[0] && !mutant)
 		fail_msg("%s", side_err);
 	if (!mutant)
 		assert_true(shoot > 0);
@@ -241,6 +250,11 @@ static unsigned int run(enum vmk_pmap_arch_id arch, bool mutant)
 		pmt_check(shared);
 		pmt_check(k);
 	} else {
+		if (side_err[0]) {
+			/* A CPU that missed a shootdown walked a replaced table: caught on the way. */
+			snprintf(msg, sizeof(msg), "%s", side_err);
+			n++;
+		}
 		printf("  mutant caught: %s\n", msg);
 	}
 	mutant_local = false;
