@@ -105,12 +105,14 @@ struct vmk_platform {
 
 	/*
 	 * Optional: the critical-section contract. intr_disable masks
-	 * interrupts (and IPIs other than the one that parks a CPU for
-	 * rendezvous) on the calling CPU and returns the previous state;
-	 * intr_restore(state) puts it back. Sections nest. vmkit brackets
-	 * with them: every break-before-make window, every per-CPU cache
-	 * operation, and every spinlock that may be taken from an interrupt
-	 * handler (docs/architecture.md, "Contexts"). Fallback: nothing,
+	 * every interrupt on the calling CPU, the IPIs of rendezvous and TLB
+	 * shootdown included (they are taken at the outermost intr_restore),
+	 * and returns the previous state; intr_restore(state) puts it back.
+	 * Sections nest. vmkit brackets with them: every break-before-make
+	 * window, every per-CPU cache operation, and every spinlock that may
+	 * be taken from an interrupt handler (docs/architecture.md,
+	 * "Contexts"); it never waits for another CPU inside one, so a
+	 * rendezvous cannot deadlock on a masked CPU. Fallback: nothing,
 	 * which is correct only for an embedder that never calls vmkit from
 	 * interrupt context and has no preemption.
 	 */
