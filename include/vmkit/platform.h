@@ -111,8 +111,10 @@ struct vmk_platform {
 	 * Sections nest. vmkit brackets with them: every break-before-make
 	 * window, every per-CPU cache operation, and every spinlock that may
 	 * be taken from an interrupt handler (docs/architecture.md,
-	 * "Contexts"); it never waits for another CPU inside one, so a
-	 * rendezvous cannot deadlock on a masked CPU. Fallback: nothing,
+	 * "Contexts"). Inside a section vmkit waits for another CPU only in
+	 * the tlb_invalidate of a break-before-make window: a platform that
+	 * shoots down by IPI must keep serving other CPUs' shootdowns while
+	 * that hook waits, or two windows on two CPUs deadlock. Fallback: nothing,
 	 * which is correct only for an embedder that never calls vmkit from
 	 * interrupt context and has no preemption.
 	 */
