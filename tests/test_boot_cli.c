@@ -95,9 +95,12 @@ static void test_default_machine_accounting(void **state)
 	/* From the description: text 12M rodata 5M data 2M bss 5M; crashkernel=256M. */
 	assert_true(field_in(r.out, "\"categories\"", "kernel_image") == 24 * VMK_MiB);
 	assert_true(field_in(r.out, "\"categories\"", "crash_kernel") == 256 * VMK_MiB);
-	/* Kept preloads: 96K, 3300K and the 500K bundle (5 updates), whole pages. */
-	assert_true(field_in(r.out, "\"categories\"", "preloads_kept") ==
-		    (96 + 3300 + 500) * VMK_KiB);
+	/* Kept preloads: 96K and 3300K; the 500K bundle (125 whole pages) was released. */
+	assert_true(field_in(r.out, "\"categories\"", "preloads_kept") == (96 + 3300) * VMK_KiB);
+	/* The CPU (0x906ea, platform 1, rev 0xb4) takes the newest matching update, 0xf4. */
+	assert_non_null(strstr(r.out, "revision 0xb4 -> 0xf4; 1 file(s) released, 125 pages freed"));
+	/* Four CPUs, 64 KiB per-CPU areas. */
+	assert_true(field_in(r.out, "\"categories\"", "percpu") == 4 * 64 * VMK_KiB);
 	assert_true(field_in(r.out, "\"categories\"", "early_reserved") > 0);
 	assert_true(field_in(r.out, "\"categories\"", "page_tables") > 0);
 	assert_true(field_in(r.out, "\"categories\"", "free") > 3 * VMK_GiB);
@@ -118,7 +121,8 @@ static void test_default_machine_mappings(void **state)
 	assert_true(mapped(r.out, 2 * VMK_MiB, "rwx") + mapped(r.out, 4096, "rwx") +
 		    mapped(r.out, VMK_GiB, "rwx") == 0);
 	assert_true(json_u64_field(r.out, "wx_bytes") == 0);
-	assert_true(json_u64_field(r.out, "unmapped_bytes") == 0);
+	/* The only hole in the mapped ranges is the released microcode bundle (125 pages). */
+	assert_true(json_u64_field(r.out, "unmapped_bytes") == 500 * VMK_KiB);
 	/* 4 GiB q35: RAM above 4 GiB is [4G, 6G): two 1 GiB direct-map pages. */
 	assert_true(mapped(r.out, VMK_GiB, "rw-") == 2 * VMK_GiB);
 	cli_free(&r);
@@ -399,8 +403,9 @@ static void test_unload_preload(void **state)
 	assert_non_null(strstr(vt, "\"freed\":true"));
 	assert_true(json_u64_field(vt, "freed_bytes") == 180 * VMK_KiB);
 	assert_non_null(strstr(r.out, "\"name\":\"/boot/kernel/virtio_blk.ko\",\"type\":\"elf_obj_module\",\"base\""));
-	/* Kept: virtio_blk (96K) and the two-update bundle (204K in whole pages). */
-	assert_true(field_in(r.out, "\"categories\"", "preloads_kept") == (96 + 204) * VMK_KiB);
+	/* Kept: virtio_blk (96K) and the bundle's partial last page (202K: 50 pages freed). */
+	assert_true(field_in(r.out, "\"categories\"", "preloads_kept") == (96 + 4) * VMK_KiB);
+	assert_non_null(strstr(r.out, "1 file(s) released, 50 pages freed"));
 	assert_non_null(strstr(r.out, "\"consistent\":true"));
 	assert_true(category_sum(r.out) == json_u64_field(strstr(r.out, "\"accounting\""), "ram"));
 	cli_free(&r);

@@ -103,6 +103,7 @@ struct boot {
 	uint64_t percpu_bytes;
 	uint32_t ucode_applied_rev;
 	bool ucode_applied;
+	uint64_t ucode_copy, ucode_copy_size;	/* the kept page-aligned copy (kmem) */
 };
 
 /* Run every phase; returns 0 or -1 after printing why. */
@@ -114,6 +115,8 @@ void boot_free(struct boot *b);
 /* The kmem phases (cmd_boot_kmem.c): 0 or -1 after printing why. */
 int boot_phase_kmem(struct boot *b);
 int boot_phase_preloads(struct boot *b);
+int boot_phase_percpu(struct boot *b);
+int boot_phase_microcode(struct boot *b);
 /* Build the loader's record list for the kernel and the preloaded files. */
 int boot_preload_records(struct boot *b);
 /* Forget kmem (before the allocator is reset). */

@@ -10,8 +10,10 @@
 #include <vmkit/kmem.h>
 #include <vmkit/phys.h>
 #include <vmkit/preload.h>
+#include <vmkit/ucode.h>
 
 #include "cmd_boot.h"
+#include "sim.h"
 
 /* The kmem window: where Linux x86-64 puts vmalloc, arm64's vmalloc start. */
 #define KVA_X86_64	0xffffc90000000000ull
@@ -61,6 +63,82 @@ int boot_preload_records(struct boot *b)
 	return 0;
 }
 
+/* Each CPU's area in its node, alone in a no-promote 2 MiB unit. */
+int boot_phase_percpu(struct boot *b)
+{
+	for (unsigned int c = 0; c < b->d->cpus; c++) {
+		vmk_vaddr_t va = vmk_kmem_pcpu_alloc(b->d->cpu_node[c], b->d->percpu_size, VMK_KMEM_PCPU_ALONE);
+
+		if (!va) {
+			fprintf(stderr, "vmkit boot: %s: percpu: no area for CPU %u\n", b->name, c);
+			return -1;
+		}
+		b->percpu_bytes += VMK_ALIGN_UP(b->d->percpu_size, VMK_PAGE_SIZE);
+	}
+	snprintf(b->ph[PH_PERCPU].note, sizeof(b->ph[PH_PERCPU].note), "%u areas of %llu KiB",
+		 b->d->cpus, (unsigned long long)b->d->percpu_size >> 10);
+	return 0;
+}
+
+/* The simulated CPU's microcode MSRs: an update must be newer than the running one. */
+static int32_t sim_rev;
+
+static int32_t ucode_current(void *ctx)
+{
+	(void)ctx;
+	return sim_rev;
+}
+
+static int ucode_apply(void *ctx, vmk_vaddr_t va, vmk_size_t len)
+{
+	struct vmk_pmap_mapping m;
+	const unsigned char *h;
+	int32_t rev;
+
+	(void)ctx;
+	(void)len;
+	/* The update's revision (header dword 1), read through the kernel mapping. */
+	if (vmk_pmap_extract(vmk_pmap_kernel(), va, &m) || !(h = vmk_sim_phys_to_virt(m.pa)))
+		return -VMK_EINVAL;
+	rev = (int32_t)((uint32_t)h[4] | (uint32_t)h[5] << 8 | (uint32_t)h[6] << 16 | (uint32_t)h[7] << 24);
+	if (rev <= sim_rev)
+		return -VMK_EBUSY;
+	sim_rev = rev;
+	return 0;
+}
+
+int boot_phase_microcode(struct boot *b)
+{
+	struct vmk_ucode_cpu cpu = { b->d->cpu_signature, 1u << b->d->cpu_platform };
+	struct vmk_ucode_ops ops = { ucode_current, ucode_apply, NULL };
+	struct vmk_ucode_result res;
+	int r;
+
+	sim_rev = (int32_t)b->d->cpu_revision;
+	memset(&res, 0, sizeof(res));
+	r = vmk_ucode_load(&b->pl, &cpu, &ops, b->d->ucode_release, &res);
+	b->ucode_applied = res.applied;
+	b->ucode_copy = res.copy;
+	b->ucode_copy_size = res.copy_size;
+	b->ucode_applied_rev = (uint32_t)res.new_rev;
+	for (size_t i = 0; i < b->npre && res.files_released; i++)
+		if (!strcmp(b->pre[i].mod->type, VMK_PRELOAD_TYPE_UCODE) &&
+		    vmk_preload_search_by_name(&b->pl, b->pre[i].mod->path) == VMK_PRELOAD_NONE)
+			b->pre[i].freed = true;
+	if (r && r != -VMK_ENOENT && r != -VMK_EBUSY && r != -VMK_EPARSE) {
+		fprintf(stderr, "vmkit boot: %s: microcode: %s\n", b->name, vmk_strerror(r));
+		return -1;
+	}
+	if (res.applied)
+		snprintf(b->ph[PH_MICROCODE].note, sizeof(b->ph[PH_MICROCODE].note),
+			 "revision 0x%x -> 0x%x; %u file(s) released, %llu pages freed", (unsigned)res.old_rev,
+			 (unsigned)res.new_rev, res.files_released, (unsigned long long)res.pages_released);
+	else
+		snprintf(b->ph[PH_MICROCODE].note, sizeof(b->ph[PH_MICROCODE].note), "nothing applied: %.120s",
+			 res.err[0] ? res.err : vmk_strerror(r));
+	return 0;
+}
+
 /* Free one preloaded file's memory (whole pages inside it; partial pages stay). */
 static int release(struct boot *b, struct boot_preload *p)
 {
@@ -102,6 +180,10 @@ int boot_phase_preloads(struct boot *b)
 
 void boot_kmem_free(struct boot *b)
 {
+	/* kmem is forgotten only with its allocations freed: the kept microcode copy. */
+	if (b->ucode_copy)
+		vmk_kmem_free(b->ucode_copy, b->ucode_copy_size);
+	b->ucode_copy = 0;
 	if (b->kmem_ready)
 		vmk_kmem_reset();
 	b->kmem_ready = false;

@@ -365,8 +365,6 @@ static int phase_pagetables(struct boot *b)
 
 /* ---- the driver ---- */
 
-static const char no_percpu[] = "not run: the kmem layer has no per-CPU area API in this build";
-static const char no_ucode[] = "not run: the kmem layer has no microcode scan/apply API in this build";
 
 int boot_run(struct boot *b, const struct machine_desc *d, const char *dir, bool embedded, bool eager)
 {
@@ -403,8 +401,8 @@ int boot_run(struct boot *b, const struct machine_desc *d, const char *dir, bool
 	PHASE(PH_HANDOVER, phase_handover(b, eager));
 	PHASE(PH_PAGETABLES, phase_pagetables(b));
 	PHASE(PH_KMEM, boot_phase_kmem(b));
-	b->ph[PH_PERCPU].why = no_percpu;
-	b->ph[PH_MICROCODE].why = no_ucode;
+	PHASE(PH_PERCPU, boot_phase_percpu(b));
+	PHASE(PH_MICROCODE, boot_phase_microcode(b));
 	PHASE(PH_PRELOADS, boot_phase_preloads(b));
 #undef PHASE
 	vmk_check_phys();
