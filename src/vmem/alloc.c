@@ -186,6 +186,9 @@ static int import(struct vmk_vmem *vm, const struct req *r, unsigned int flags,
 	/* Room to align, as FreeBSD's vmem_import does. */
 	if (r->align > vm->quantum && vmk_add_overflow(size, r->align * 2, &size))
 		return -VMK_ENOMEM;
+	/* And room for a whole nocross window wherever the parent puts the span. */
+	if (r->nocross && vmk_add_overflow(size, r->nocross * 2, &size))
+		return -VMK_ENOMEM;
 	if (vmk_add_overflow(size, vm->import_quantum - 1, &size))
 		return -VMK_ENOMEM;
 	size -= size % vm->import_quantum;
@@ -221,8 +224,12 @@ int vmem__xalloc_locked(struct vmk_vmem *vm, vmk_size_t size, vmk_size_t align, 
 			return -VMK_ENOMEM;
 		bt = find(vm, &r, policy, &a);
 		if (!bt) {
-			/* Nothing changes on failure: the span goes back. */
-			span_release(vm, span, bt_of_seg(span->seg.next));
+			/*
+			 * Nothing changes on failure: the span goes back. An arena
+			 * without a release function keeps it (as FreeBSD's does).
+			 */
+			if (vm->release)
+				span_release(vm, span, bt_of_seg(span->seg.next));
 			return -VMK_ENOMEM;
 		}
 	}
