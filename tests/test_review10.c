@@ -4,6 +4,11 @@
  */
 #include "phys_util.h"
 #include <vmkit/vmem.h>
+#include "kmem_util.h"
+
+#define PG	4096ull
+#define S2M	(2ull << 20)
+#define BOOT_PA	((2ull << 30) + (64ull << 20))
 
 static void setup_phys(void)
 {
@@ -78,11 +83,60 @@ static void test_import_nocross(void **st)
 	vmk_vmem_destroy(&parent);
 }
 
+static uint64_t free_frames(void)
+{
+	struct vmk_phys_stats st;
+
+	vmk_phys_drain_all_quiescent();
+	vmk_phys_get_stats(&st);
+	return st.free;
+}
+
+/*
+ * kmem_bootstrap_free of a range with unaligned head and tail over four
+ * boot 2 MiB blocks: exactly the whole pages inside are freed, the head
+ * and tail pages and the rest of their blocks keep their translations.
+ */
+static void test_bootstrap_free_multi_block(void **st)
+{
+	struct vmk_pmap *k;
+	struct vmk_pmap_mapping m;
+	vmk_vaddr_t b, lo, hi;
+	uint64_t f0;
+
+	(void)st;
+	kmt_boot(VMK_PMAP_ARCH_X86_64);
+	k = vmk_pmap_kernel();
+	b = kmt_boot_va();
+	for (unsigned int i = 0; i < 4; i++)
+		assert_int_equal(vmk_pmap_enter_large(k, b + i * S2M, BOOT_PA + i * S2M, S2M,
+						      VMK_PROT_READ | VMK_PROT_WRITE,
+						      VMK_PMAP_ENTER_WIRED | VMK_PMAP_ENTER_KEEP_SPARE), 0);
+	lo = b + 0x1800;
+	hi = b + 3 * S2M + 0x2800;
+	f0 = free_frames();
+	assert_int_equal(vmk_kmem_bootstrap_free(lo, hi - lo), 0);
+	assert_int_equal(free_frames() - f0, (b + 3 * S2M + 0x2000 - (b + 0x2000)) / PG);
+	for (vmk_vaddr_t v = b; v < b + 4 * S2M; v += PG) {
+		bool in = v >= b + 0x2000 && v < b + 3 * S2M + 0x2000;
+
+		if (in) {
+			assert_int_equal(vmk_pmap_extract(k, v, &m), -VMK_ENOENT);
+		} else {
+			assert_int_equal(vmk_pmap_extract(k, v, &m), 0);
+			assert_int_equal(m.pa, BOOT_PA + (v - b));
+		}
+	}
+	kmt_check();
+	kmt_shutdown();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_import_without_release_constrained_failure),
 		cmocka_unit_test(test_import_nocross),
+		cmocka_unit_test(test_bootstrap_free_multi_block),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
