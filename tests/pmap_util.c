@@ -58,6 +58,10 @@ void pmt_boot(const struct pmt_opts *o)
 	pc.kva_start = pmt_kva();
 	pc.kva_end = pmt_kva() == PMT_KVA ? PMT_KVA_END : PMT_KVA3 + (16ull << 30);
 	pc.load_root = vmk_sim_mmu_load_root_hook;
+	pc.dmap_base = o->dmap_base;
+	pc.dmap_end = o->dmap_end;
+	pc.tmp_va = o->tmp_va;
+	pc.kva_ptr = o->kva_ptr;
 	assert_int_equal(vmk_pmap_bootstrap(&pc), 0);
 	for (unsigned int c = 0; c < ncpus; c++)
 		vmk_pmap_activate(vmk_pmap_kernel(), c);

@@ -41,6 +41,9 @@ struct pmt_opts {
 	bool sim_no_page_1g;		/* the simulated CPU lacks 1 GiB pages (whatever the pmap is told) */
 	bool sim_old_model;		/* no walk caches, no speculation, no freed-PTP check */
 	unsigned int spec_pct;		/* speculative fills at this % of barriers/TLBIs; 0: 10 */
+	/* Direct map, temporary page and pointer hook (struct vmk_pmap_config); 0: none. */
+	vmk_vaddr_t dmap_base, dmap_end, tmp_va;
+	void *(*kva_ptr)(void *ctx, vmk_vaddr_t va);
 };
 
 /* Boot: simulator, RAM, allocator, MMU, kernel pmap active on every CPU. */

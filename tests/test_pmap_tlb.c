@@ -7,6 +7,7 @@
  * is left behind after each operation.
  */
 #include "pmap_util.h"
+#include "../src/pmap/pmap_internal.h"
 
 #define ARCH_OF(state) (*(enum vmk_pmap_arch_id *)*(state))
 #define UVA 0x0000000040000000ull	/* 1 GiB aligned */
@@ -307,6 +308,139 @@ static void test_qremove(void **state)
 	pmt_shutdown();
 }
 
+/* ---- a direct-map block holding its own table (arm64) ---- */
+
+#define DMAP	(PMT_KVA + (512ull << 30))
+#define TMPVA	(PMT_KVA + (1ull << 30))
+
+static unsigned int kva_calls;
+static vmk_vaddr_t kva_last;
+static vmk_paddr_t kva_pa;
+
+/* The kernel's pointer for va: through the simulated MMU, as the CPU would reach it. */
+static void *kva_through_mmu(void *ctx, vmk_vaddr_t va)
+{
+	struct vmk_mmu_walk w;
+
+	(void)ctx;
+	kva_calls++;
+	kva_last = va;
+	if (vmk_sim_mmu_probe(0, va, VMK_MMU_READ | VMK_MMU_WRITE, &w) != 0)
+		return NULL;
+	kva_pa = w.pa;
+	return vmk_sim_phys_to_virt(w.pa);
+}
+
+/*
+ * Demoting the direct-map 2 MiB block that holds the table of its own
+ * entry: the window would unmap the table it writes, so the entry goes
+ * through a temporary mapping of that table at tmp_va, made before the
+ * window and removed after it. A block elsewhere is written in place.
+ */
+static void test_dmap_demotes_own_table(void **state)
+{
+	struct pmt_opts o = { .arch = VMK_PMAP_ARCH_ARM64, .no_promote = true, .dmap_base = DMAP,
+			      .dmap_end = DMAP + PMT_RAM_END, .tmp_va = TMPVA, .kva_ptr = kva_through_mmu };
+	struct vmk_pmap *k;
+	struct vmk_pmap_mapping m;
+	struct vmk_mmu_walk w;
+	vmk_paddr_t t1, x;
+	struct tlbi t;
+
+	(void)state;
+	pmt_boot(&o);
+	k = vmk_pmap_kernel();
+	/* The table of 2 MiB entries for [DMAP + 1 GiB, DMAP + 2 GiB), where RAM starts. */
+	assert_int_equal(vmk_pmap_growkernel(DMAP + PMT_RAM_BASE, DMAP + PMT_RAM_BASE + S2M), 0);
+	assert_non_null(vmk_pmap__entry_at(k, DMAP + PMT_RAM_BASE, 1, &t1));
+	x = t1 & ~(S2M - 1);
+	assert_true(x >= PMT_RAM_BASE && x < PMT_ALLOC_END);
+	assert_int_equal(vmk_pmap_enter_large(k, DMAP + x, x, S2M, RW, 0), 0);
+	/* A neighbouring direct-map block that does not hold a table. */
+	assert_int_equal(vmk_pmap_enter_large(k, DMAP + (x ^ S2M), x ^ S2M, S2M, RW, 0), 0);
+	assert_int_equal(vmk_sim_mmu_access(0, DMAP + t1, VMK_MMU_READ, NULL), 0);
+
+	kva_calls = 0;
+	start(k);
+	assert_int_equal(vmk_pmap_demote(k, DMAP + (x ^ S2M)), 0);
+	t = done(k);
+	one(&t, VMK_TLB_PAGE, DMAP + (x ^ S2M), S2M, false);
+	assert_int_equal(kva_calls, 0);
+
+	start(k);
+	assert_int_equal(vmk_pmap_demote(k, DMAP + x), 0);
+	t = done(k);
+	assert_int_equal(kva_calls, 1);
+	assert_true(kva_last == TMPVA && kva_pa == t1);	/* tmp_va mapped the table then */
+	/* The block, in the window; then the temporary page. */
+	assert_int_equal(t.nev, 2);
+	assert_true(t.ev[0].arg == VMK_TLB_PAGE && t.ev[0].va == DMAP + x && t.ev[0].size == S2M);
+	assert_true(t.ev[1].arg == VMK_TLB_PAGE && t.ev[1].va == TMPVA && t.ev[1].size == S4K);
+	assert_int_equal(vmk_sim_mmu_probe(0, TMPVA, VMK_MMU_READ, &w), VMK_MMU_FAULT_TRANSLATION);
+	assert_int_equal(vmk_pmap_extract(k, DMAP + t1, &m), 0);
+	assert_true(m.size == S4K && m.pa == t1);
+	assert_int_equal(vmk_sim_mmu_access(0, DMAP + t1, VMK_MMU_READ | VMK_MMU_WRITE, &w), 0);
+	assert_true(w.pa == t1 && w.level == 0);
+	pmt_check(k);
+	pmt_shutdown();
+}
+
+/* ---- the simulator checks the window (mutants: a window that breaks its rules) ---- */
+
+static unsigned long (*sim_intr_disable)(void *);
+static void (*sim_tlbi)(void *, const struct vmk_tlb_req *);
+
+/* Interrupts left on: the state is reported, nothing masked. */
+static unsigned long intr_left_on(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+/* A hook run inside the window before the invalidation (as a log or cpu_count call would). */
+static void tlbi_after_a_hook(void *ctx, const struct vmk_tlb_req *req)
+{
+	(void)vmk_cpu_count();
+	sim_tlbi(ctx, req);
+}
+
+static void demote_with(bool intr_on, bool extra_hook, const char *want)
+{
+	struct pmt_opts o = { .arch = VMK_PMAP_ARCH_ARM64, .no_promote = true };
+	struct vmk_platform *p;
+	struct vmk_pmap *k;
+
+	pmt_boot(&o);
+	k = vmk_pmap_kernel();
+	assert_int_equal(vmk_pmap_enter_large(k, pmt_kva(), PMT_DATA, S2M, RW, 0), 0);
+	p = vmk_sim_platform();
+	sim_intr_disable = p->intr_disable;
+	sim_tlbi = p->tlb_invalidate;
+	if (intr_on)
+		p->intr_disable = intr_left_on;
+	if (extra_hook)
+		p->tlb_invalidate = tlbi_after_a_hook;
+	assert_int_equal(vmk_pmap_demote(k, pmt_kva()), 0);
+	p->intr_disable = sim_intr_disable;
+	p->tlb_invalidate = sim_tlbi;
+	if (want) {
+		assert_true(vmk_sim_intr_violations() > 0);
+		assert_non_null(strstr(vmk_sim_intr_msg(), want));
+	} else {
+		assert_int_equal(vmk_sim_intr_violations(), 0);
+		pmt_check(k);
+	}
+	pmt_shutdown();
+}
+
+static void test_sim_checks_window(void **state)
+{
+	(void)state;
+	demote_with(false, false, NULL);
+	demote_with(true, false, "interrupts enabled");
+	demote_with(false, true, "before its TLB invalidation");
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm)
 
 int main(void)
@@ -318,6 +452,8 @@ int main(void)
 		T(test_blocks),
 		T(test_large_range),
 		T(test_qremove),
+		cmocka_unit_test(test_dmap_demotes_own_table),
+		cmocka_unit_test(test_sim_checks_window),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

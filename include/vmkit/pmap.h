@@ -150,6 +150,20 @@ struct vmk_pmap_config {
 	void (*load_root)(void *ctx, unsigned int cpu, vmk_paddr_t user_root,
 			  vmk_paddr_t kernel_root, uint32_t asid);
 	void *load_root_ctx;
+	/*
+	 * Optional (arm64): the kernel direct map, where phys_to_virt(pa) is
+	 * dmap_base + pa for pa < dmap_end - dmap_base, and tmp_va, a kernel
+	 * page reserved for vmkit. When a break-before-make window would
+	 * unmap the page-table page holding the entry it rewrites (demoting
+	 * or promoting the direct-map block that maps its own table), the
+	 * entry is written through a temporary mapping of that table at
+	 * tmp_va instead (FreeBSD arm64 tmpl2). kva_ptr(kva_ptr_ctx, va)
+	 * turns a kernel virtual address into a pointer (NULL: the address
+	 * itself); it is called before the window, never inside. 0: none.
+	 */
+	vmk_vaddr_t dmap_base, dmap_end, tmp_va;
+	void *(*kva_ptr)(void *ctx, vmk_vaddr_t va);
+	void *kva_ptr_ctx;
 };
 
 /*

@@ -20,7 +20,13 @@
  *  - no other memory is touched but the entry and the window's own
  *    description on this CPU's stack (kernel stacks must not lie in a
  *    range that is ever broken: map them with 4 KiB pages or no-promote);
- *  - no logging, no cpu_count, no assertion: all checks happen before.
+ *  - no logging, no cpu_count, no assertion: all checks happen before;
+ *  - the entry is written through a mapping the window leaves alone: when
+ *    the table holding it is reached through the very direct-map block
+ *    being broken (demoting or promoting the direct map around its own
+ *    PTP), through a temporary mapping of that table at cfg.tmp_va made
+ *    before the window (FreeBSD arm64 pmap_demote_l2 with tmpl2; its L2,
+ *    Arm's level 2, is our level 1, the 2 MiB entries).
  * Everything the window needs is computed in update_entry before it.
  */
 #include "pmap_internal.h"
@@ -59,12 +65,45 @@ static void bbm_rendezvous_fn(void *arg, unsigned int cpu)
 	bbm_window(arg);
 }
 
+/*
+ * The entry at p (level lvl for va) must be written through a temporary
+ * mapping when the table holding it is reached through the direct map at
+ * an address inside [va, va + size), which the window unmaps. Returns the
+ * pointer to write through (p itself when no temporary mapping is needed);
+ * *tmp is the temporary leaf to clear afterwards (NULL: none).
+ */
+static vmk_pte_t *bbm_slot(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, vmk_size_t size,
+			   unsigned int lvl, vmk_pte_t **tmp)
+{
+	const struct vmk_pmap_config *cfg = &vmk_pmap__g.cfg;
+	vmk_paddr_t tpa;
+	vmk_vaddr_t tva;
+	char *base;
+
+	*tmp = NULL;
+	if (!pm->kernel || !cfg->tmp_va || cfg->dmap_end <= cfg->dmap_base ||
+	    vmk_pmap__entry_at(pm, va, lvl, &tpa) != p || tpa >= cfg->dmap_end - cfg->dmap_base)
+		return p;
+	tva = cfg->dmap_base + tpa;
+	if (tva - va >= size)
+		return p;
+	*tmp = vmk_pmap__entry_at(pm, cfg->tmp_va, 0, NULL);
+	VMK_VERIFY(*tmp && !vmk_pmap__g.arch->is_valid(vmk_pmap__pte_load(*tmp), 0),
+		   "the temporary page %#llx is not reserved", (unsigned long long)cfg->tmp_va);
+	vmk_pmap__pte_store(*tmp, vmk_pmap__g.arch->make_leaf(tpa, 0,
+			    vmk_pmap__attrs(pm, VMK_PROT_READ | VMK_PROT_WRITE, 0)));
+	vmk_pmap__tlb_made(pm);
+	base = cfg->kva_ptr ? cfg->kva_ptr(cfg->kva_ptr_ctx, cfg->tmp_va) : (char *)(uintptr_t)cfg->tmp_va;
+	VMK_VERIFY(base != NULL, "no pointer for the temporary page %#llx", (unsigned long long)cfg->tmp_va);
+	return (vmk_pte_t *)(void *)(base + VMK_PT_INDEX(va, lvl) * sizeof(vmk_pte_t));
+}
+
 vmk_pte_t vmk_pmap__update_entry(struct vmk_pmap *pm, vmk_pte_t *p, vmk_pte_t new_pte,
 				 vmk_vaddr_t va, vmk_size_t size, unsigned int lvl, bool table_empty)
 {
 	const struct vmk_platform *plat = vmk_platform_get();
 	struct bbm_window w = { .slot = p, .new_pte = new_pte };
-	vmk_pte_t old = vmk_pmap__pte_load(p);
+	vmk_pte_t old = vmk_pmap__pte_load(p), *tmp;
 	bool table = lvl > 0 && vmk_pmap__g.arch->is_table(old, lvl);
 
 	if (table)
@@ -93,9 +132,14 @@ vmk_pte_t vmk_pmap__update_entry(struct vmk_pmap *pm, vmk_pte_t *p, vmk_pte_t ne
 	w.req.in_bbm = true;
 	w.tlbi = plat ? plat->tlb_invalidate : NULL;
 	w.ctx = plat ? plat->ctx : NULL;
+	w.slot = bbm_slot(pm, p, va, size, lvl, &tmp);
 	if (vmk_pmap__in_rdv(pm, va, size))
 		vmk_rendezvous(bbm_rendezvous_fn, &w);
 	else
 		bbm_window(&w);
+	if (tmp) {
+		vmk_pmap__pte_clear(tmp);
+		vmk_pmap__tlb_page(pm, vmk_pmap__g.cfg.tmp_va, VMK_PAGE_SIZE, true);
+	}
 	return w.old;
 }

@@ -112,6 +112,15 @@ int vmk_pmap_bootstrap(const struct vmk_pmap_config *cfg)
 			goto fail;
 		vmk_pmap__g.empty_root = vmk_page_to_pa(empty);
 	}
+	if (cfg->tmp_va) {
+		/* Its level-0 table exists from now on: using it never allocates. */
+		int err = 0;
+
+		if ((cfg->tmp_va & VMK_PAGE_MASK) || !vmk_pmap__va_ok(k, cfg->tmp_va) ||
+		    !vmk_pmap__get_table(k, cfg->tmp_va, 0, false, &err))
+			goto fail;
+		vmk_pmap__leaf_forget(k);
+	}
 	vmk_barrier(VMK_BARRIER_PTE_STORE);
 	vmk_pmap__kpool_fill(k);	/* best effort: topped up again by later kernel operations */
 	vmk_pmap__g.ready = true;
