@@ -136,6 +136,9 @@ static unsigned long run(bool intr_off)
 
 	p->tlb_invalidate = sim_tlb;
 	p->cpu_relax = sim_relax;
+	/* A pmap active on a CPU cannot be destroyed. */
+	vmk_pmap_activate(vmk_pmap_kernel(), 0);
+	vmk_pmap_activate(vmk_pmap_kernel(), 1);
 	vmk_pmap_destroy(pm);
 	pmt_shutdown();
 	return got;
