@@ -70,7 +70,7 @@ struct vmk_platform {
 	 * interrupts disabled: on arm64 a broadcast TLBI ...IS needs no
 	 * other CPU's help. A shootdown done with IPIs (x86) is never asked
 	 * for inside a window (x86 has no break-before-make); it is asked for
-	 * under the pmap spinlock with interrupts enabled, and vmkit's
+	 * under the pmap spinlock with interrupts enabled, and the pmap's
 	 * spinlocks spin with interrupts enabled (vmk_spin_lock never masks
 	 * them, and calls cpu_relax while it waits), so a CPU waiting for a
 	 * pmap lock still answers the IPI and the holder's shootdown
