@@ -276,8 +276,9 @@ int vmk_kexec_plan_from_resources(struct vmk_kexec_plan *p, const struct vmk_res
 
 /*
  * Find the "Crash kernel" resources (descriptor CRASH_KERNEL, any depth)
- * under root: the largest is the main region, the next largest the low
- * one. Returns 0 or -VMK_ENOENT if there is none.
+ * under root: the highest is the main region (Linux crashk_res), the next
+ * highest the low one (crashk_low_res). Returns 0 or -VMK_ENOENT if there
+ * is none. Takes no lock.
  */
 int vmk_kexec_find_crash_regions(const struct vmk_resource *root, struct vmk_crash_region *cr);
 

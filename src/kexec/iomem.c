@@ -83,11 +83,15 @@ int vmk_kexec_find_crash_regions(const struct vmk_resource *root, struct vmk_cra
 			continue;
 		x.base = r->start;
 		x.end = end_excl(r);
-		/* Largest is main (ties: the higher one, i.e. the later). */
-		if (x.end - x.base >= cr->main.end - cr->main.base) {
+		/*
+		 * The highest is main (Linux crashk_res, where kdump segments go):
+		 * a low part is reserved only below a main region that is above
+		 * the low limit, whatever the two sizes are.
+		 */
+		if (cr->main.end == cr->main.base || x.base >= cr->main.base) {
 			cr->low = cr->main;
 			cr->main = x;
-		} else if (x.end - x.base > cr->low.end - cr->low.base) {
+		} else if (cr->low.end == cr->low.base || x.base > cr->low.base) {
 			cr->low = x;
 		}
 	}
