@@ -91,7 +91,7 @@ static void test_malformed(void **state)
 	expect_bad("M", GiB, &x86, -VMK_EPARSE, "missing size");
 	expect_bad("256X", GiB, &x86, -VMK_EPARSE, "bad suffix 'X'");
 	expect_bad("256Mb", GiB, &x86, -VMK_EPARSE, "bad suffix 'b'");
-	expect_bad("256M@", GiB, &x86, -VMK_EPARSE, "missing offset at the end");
+	expect_bad("512M-:64M@", GiB, &x86, -VMK_EPARSE, "missing offset at the end");
 	/* Linux reads the offset "16" and skips the "Q": a base that is not aligned. */
 	expect_bad("256M@16Q", GiB, &x86, -VMK_EINVAL, "offset 0x10 is not aligned");
 	expect_bad("256M,foo", GiB, &x86, -VMK_EPARSE, "unknown suffix ',foo'");

@@ -41,10 +41,35 @@ static void test_crash_main_is_the_high_region(void **state)
 	assert_true(cr.low.base == 0x70000000 && cr.low.end == 0x78000000);
 }
 
+/*
+ * Linux parse_crashkernel_simple() reads "size@" with memparse() and no
+ * check: a missing or non-numeric offset is base 0, i.e. placed
+ * automatically ("256M@" reserves 256 MiB anywhere). Only the range
+ * list form insists on a number after '@'.
+ */
+static void test_crashkernel_simple_empty_offset(void **state)
+{
+	struct vmk_crash_arch ca;
+	struct vmk_crashkernel ck;
+	char err[256];
+
+	(void)state;
+	vmk_crash_arch_defaults(VMK_KEXEC_ARCH_X86_64, &ca);
+	assert_int_equal(vmk_crashkernel_parse("256M@", 5, 4 * GiB, &ca, &ck, err, sizeof(err)), 0);
+	assert_true(ck.size == 256 * MiB && !ck.fixed && ck.offset == 0);
+	assert_int_equal(vmk_crashkernel_parse("256M@auto", 9, 4 * GiB, &ca, &ck, err, sizeof(err)), 0);
+	assert_true(ck.size == 256 * MiB && !ck.fixed && ck.offset == 0);
+	assert_true(ck.ignored_len == 4);
+	/* parse_crashkernel_mem: "Memory value expected after '@'". */
+	assert_int_equal(vmk_crashkernel_parse("512M-:64M@", 10, 4 * GiB, &ca, &ck, err, sizeof(err)),
+			 -VMK_EPARSE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crash_main_is_the_high_region),
+		cmocka_unit_test(test_crashkernel_simple_empty_offset),
 	};
 
 	vmk_sim_install();

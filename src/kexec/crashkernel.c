@@ -137,16 +137,26 @@ static void skip_rest(struct cur *c, struct vmk_crashkernel *ck, size_t to)
 }
 
 /*
- * "@offset": Linux reads the number and nothing after it. A size of 0
- * reserves nothing, so its offset is not checked (Linux never uses it).
+ * "@offset": Linux reads the number and nothing after it (the simple form
+ * even reads no number as 0). A size of 0 reserves nothing, so its offset
+ * is not checked (Linux never uses it).
  */
 static int offset_at(struct cur *c, uint64_t size, const struct vmk_crash_arch *ca,
-		     struct vmk_crashkernel *ck)
+		     struct vmk_crashkernel *ck, bool simple)
 {
 	uint64_t end;
 	int ret;
 
 	c->pos++;	/* '@' */
+	if (simple && !vmk_isdigit(peek(c))) {
+		/*
+		 * parse_crashkernel_simple() takes memparse()'s 0 for no number
+		 * ("256M@", "256M@auto"): base 0, placed automatically.
+		 */
+		ck->offset = 0;
+		skip_rest(c, ck, c->len);
+		return 0;
+	}
 	ret = memparse_at(c, "offset", &ck->offset);
 	if (ret)
 		return ret;
@@ -272,7 +282,7 @@ static int parse_ranges(struct cur *c, uint64_t ram, const struct vmk_crash_arch
 	else
 		skip_rest(c, ck, at);
 	if (peek(c) == '@')
-		return offset_at(c, ck->size, ca, ck);
+		return offset_at(c, ck->size, ca, ck, false);
 	return 0;
 }
 
@@ -325,7 +335,7 @@ int vmk_crashkernel_parse(const char *val, size_t len, uint64_t system_ram,
 			ret = parse_ranges(&c, system_ram, ca, ck);
 		} else if (peek(&c) == '@') {
 			ck->form = VMK_CK_SIZE_OFFSET;
-			ret = offset_at(&c, ck->size, ca, ck);
+			ret = offset_at(&c, ck->size, ca, ck, true);
 		} else if (peek(&c) == ',') {
 			struct vmk_str suf = { c.s + c.pos + 1, c.len - c.pos - 1 };
 
