@@ -64,6 +64,20 @@ static bool looks_binary(const unsigned char *b, size_t len)
 	return false;
 }
 
+/*
+ * A binary map: a UEFI descriptor array unless no descriptor size explains
+ * it and an E820 table (20- or 24-byte entries) does.
+ */
+static enum machine_src binary_src(const void *buf, size_t len)
+{
+	size_t sz;
+
+	if (vmk_fwmap_efi_guess_desc_size(buf, len, &sz) == -VMK_EPARSE &&
+	    vmk_fwmap_e820_guess_entry_size(buf, len, &sz) != -VMK_EPARSE)
+		return MACHINE_E820;
+	return MACHINE_EFI;
+}
+
 static bool is_fdt(const unsigned char *b, size_t len)
 {
 	return len >= 4 && b[0] == 0xd0 && b[1] == 0x0d && b[2] == 0xfe && b[3] == 0xed;
@@ -188,7 +202,7 @@ int machine_parse(struct machine *mc, const char *path, const void *buf, size_t 
 		if (is_fdt(b, len))
 			src = MACHINE_DTB;
 		else if (looks_binary(b, len))
-			src = MACHINE_EFI;
+			src = binary_src(buf, len);
 		else if (looks_iomem(buf, len))
 			src = MACHINE_IOMEM;
 		else
