@@ -64,10 +64,47 @@ static void test_machine_reads_binary_e820(void **state)
 	}
 }
 
+/*
+ * Issue 9: a binary E820 table whose size fits 20- and 24-byte entries and
+ * that reads well under neither is refused ("give the entry size"):
+ * --e820-entry-size 20|24 must exist to give it.
+ */
+static void test_e820_entry_size_option(void **state)
+{
+	unsigned char buf[10 * 24];
+	char path[] = "/tmp/vmkit-review9-XXXXXX";
+	struct cli_result r;
+
+	(void)state;
+	memset(buf, 0, sizeof(buf));
+	e820_table(buf, 24);
+	/* Four more entries, one of them empty: 240 bytes, 12 x 20 or 10 x 24. */
+	e820_table(buf + 5 * 24, 24);
+	for (size_t i = 5; i < 9; i++)
+		put_le(buf + i * 24, 0x100000000ull * i, 8);
+	memset(buf + 9 * 24, 0, 24);
+	write_tmp(path, buf, sizeof(buf));
+	r = cli_run(ARGS("memmap", "--e820", path));
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "give the entry size"));
+	cli_free(&r);
+	r = cli_run(ARGS("memmap", "--e820", path, "--e820-entry-size", "24"));
+	if (r.status != 0)
+		print_error("stdout:\n%s\nstderr:\n%s\n", r.out, r.err);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "(e820, 9 entries read"));	/* the empty one is skipped */
+	cli_free(&r);
+	r = cli_run(ARGS("memmap", "--e820", path, "--e820-entry-size", "22"));
+	assert_int_equal(r.status, 2);
+	cli_free(&r);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_machine_reads_binary_e820),
+		cmocka_unit_test(test_e820_entry_size_option),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

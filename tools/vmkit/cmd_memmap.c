@@ -36,6 +36,7 @@ struct memmap_opts {
 	bool reserve_low_set;
 	unsigned int phys_bits;
 	size_t desc_size;
+	size_t e820_size;	/* --e820-entry-size: 20 or 24, 0 guessed */
 	char crashkernel[512];	/* "crashkernel=A crashkernel=B", or "" */
 };
 
@@ -74,6 +75,7 @@ static void usage(FILE *f)
 "                     and show it as \"Crash kernel\" in /proc/iomem\n"
 "  --phys-bits N      physical address width for sanitizing (default 52)\n"
 "  --desc-size N      UEFI descriptor size (default: guessed)\n"
+"  --e820-entry-size N  binary E820 entry size, 20 or 24 (default: guessed)\n"
 "  --help             this text\n");
 }
 
@@ -162,11 +164,21 @@ static int parse_args(int argc, char **argv, struct memmap_opts *o)
 				return -1;
 			}
 			o->desc_size = (size_t)n;
+		} else if (!strcmp(a, "--e820-entry-size")) {
+			if (!tool_parse_size(a, v, &n) || (n != 20 && n != 24)) {
+				tool_error(NULL, 0, "--e820-entry-size: '%s' is not 20 or 24", v);
+				return -1;
+			}
+			o->e820_size = (size_t)n;
 		} else {
 			tool_error(NULL, 0, "unknown option '%s' (see --help)", a);
 			return -1;
 		}
 		i++;
+	}
+	if (o->desc_size && o->e820_size) {
+		tool_error(NULL, 0, "--desc-size and --e820-entry-size exclude each other (one map)");
+		return -1;
 	}
 	if (o->kernel_fixed && o->kernel_size == 0) {
 		tool_error(NULL, 0, "--kernel-addr with --kernel-size 0 places nothing");
@@ -339,7 +351,8 @@ int vmkit_cmd_memmap(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o))
 		return 2;
-	if (o.path ? machine_load(&mc, o.path, o.src, o.phys_bits, o.desc_size)
+	if (o.path ? machine_load(&mc, o.path, o.src, o.phys_bits,
+				   o.desc_size ? o.desc_size : o.e820_size)
 		   : machine_load_default(&mc, o.phys_bits)) {
 		machine_free(&mc);
 		return 1;

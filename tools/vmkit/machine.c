@@ -150,7 +150,9 @@ static int parse_src(struct machine *mc, const void *buf, size_t len, enum machi
 	case MACHINE_E820:
 		if (looks_binary(b, len)) {
 			mc->format_name = "e820";
-			return vmk_fwmap_parse_e820(&mc->map, buf, len, 0, &mc->diag);
+			return vmk_fwmap_parse_e820(&mc->map, buf, len,
+						    efi_desc_size == 20 || efi_desc_size == 24 ?
+						    efi_desc_size : 0, &mc->diag);
 		}
 		mc->format_name = "e820-text";
 		return vmk_fwmap_parse_e820_text(&mc->map, buf, len, &mc->diag);
@@ -202,7 +204,8 @@ int machine_parse(struct machine *mc, const char *path, const void *buf, size_t 
 		if (is_fdt(b, len))
 			src = MACHINE_DTB;
 		else if (looks_binary(b, len))
-			src = binary_src(buf, len);
+			src = efi_desc_size == 20 || efi_desc_size == 24 ? MACHINE_E820
+									: binary_src(buf, len);
 		else if (looks_iomem(buf, len))
 			src = MACHINE_IOMEM;
 		else

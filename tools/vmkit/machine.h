@@ -38,7 +38,8 @@ const char *machine_src_option(enum machine_src src);
  * Parse buf (len bytes) as src into mc and sanitize it with address width
  * phys_bits (0: default). On failure prints "PATH:LINE: error: ..."
  * messages to stderr and returns -1; returns 0 on success. efi_desc_size
- * 0 guesses the UEFI descriptor size.
+ * is the entry size of a binary map: a UEFI descriptor size, or 20 or 24
+ * for an E820 table; 0 guesses it.
  */
 int machine_parse(struct machine *mc, const char *path, const void *buf, size_t len,
 		  enum machine_src src, unsigned int phys_bits, size_t efi_desc_size);
