@@ -22,6 +22,9 @@
 #   $(call vmkit_arch_cflags,KIND,ARCH) the per-compiler, per-architecture
 #                 part of VMKIT_CFLAGS for any pair (KIND gcc or clang).
 
+# Inputs are stripped: `VAR := value   # comment` keeps the spaces before
+# the comment in the value.
+VMKIT_DIR := $(strip $(VMKIT_DIR))
 ifeq ($(VMKIT_DIR),)
 VMKIT_DIR := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 endif
@@ -29,6 +32,10 @@ VMKIT_ALL_ARCHS := x86_64 arm64
 VMKIT_ARCHS ?= $(VMKIT_ALL_ARCHS)
 VMKIT_TARGET ?= $(firstword $(VMKIT_ARCHS))
 VMKIT_CC_KIND ?= $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null | head -n 1)),clang,gcc)
+VMKIT_ARCHS := $(strip $(VMKIT_ARCHS))
+VMKIT_TARGET := $(strip $(VMKIT_TARGET))
+VMKIT_CC_KIND := $(strip $(VMKIT_CC_KIND))
+VMKIT_CONFIG := $(strip $(VMKIT_CONFIG))
 
 ifneq ($(filter-out $(VMKIT_ALL_ARCHS),$(VMKIT_ARCHS)),)
 $(error vmkit.mk: unknown architecture in VMKIT_ARCHS: $(filter-out $(VMKIT_ALL_ARCHS),$(VMKIT_ARCHS)) (known: $(VMKIT_ALL_ARCHS)))

@@ -35,6 +35,42 @@ for combo in "x86_64|gcc|" "arm64|clang|qemu-aarch64"; do
 	n=$((n + 1))
 done
 
+# vmkit.mk's inputs written the way docs/building.md shows them (a comment
+# after the value keeps the spaces before it in the value), the config
+# header hook taking effect, and vmkit.mk included from another directory
+# (an out-of-tree kernel build).
+k="$out/kernel"
+mkdir -p "$k/include"
+printf '#define VMK_MAX_CPUS 4\n' > "$k/include/kconf.h"
+printf '#include <vmkit/config.h>\n_Static_assert(VMK_MAX_CPUS == 4, "VMKIT_CONFIG not used");\n' > "$k/probe.c"
+cat > "$k/Makefile" <<MK
+VMKIT_DIR     := $top    # where vmkit is
+VMKIT_ARCHS   := x86_64    # page-table formats
+VMKIT_TARGET  := x86_64    # the CPU
+VMKIT_CC_KIND := gcc    # the compiler
+VMKIT_CONFIG  := kconf.h    # overrides
+include $top/vmkit.mk
+all:
+	\$(CC) \$(VMKIT_CFLAGS) -Iinclude -fsyntax-only probe.c
+	\$(CC) \$(VMKIT_CFLAGS) -Iinclude -fsyntax-only \$(filter %/src/pmap/arch.c,\$(VMKIT_SRCS))
+	@echo "srcs=\$(words \$(VMKIT_SRCS)) version=\$(VMKIT_VERSION)"
+MK
+make -s -C "$k" CC=gcc >"$k.log" 2>&1 || { cat "$k.log"; fail "vmkit.mk with commented inputs and VMKIT_CONFIG"; }
+grep -q '^srcs=[1-9][0-9]* version=[0-9]*\.[0-9]*\.[0-9]*$' "$k.log" || fail "vmkit.mk from another directory: $(cat "$k.log")"
+n=$((n + 1))
+echo "[       OK ] vmkit.mk inputs with trailing comments, VMKIT_CONFIG applied, out of tree"
+
+# The example's default output folder (inside the sources) is ignored by
+# git and nothing built is committed.
+if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
+	tracked=$(git -C "$top" ls-files examples/embed/build | head -3)
+	[ -z "$tracked" ] || fail "build output committed: $tracked"
+	git -C "$top" check-ignore -q examples/embed/build/x86_64-gcc/embed ||
+		fail "examples/embed/build is not ignored by git"
+	n=$((n + 1))
+	echo "[       OK ] examples/embed/build is ignored, nothing built is committed"
+fi
+
 # vmkit.mk refuses what it does not know.
 if make -s -C "$top/examples/embed" ARCH=sparc CC=gcc OUT="$out/bad" >"$out/bad.log" 2>&1; then
 	fail "vmkit.mk accepted an unknown architecture"
