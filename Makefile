@@ -202,23 +202,36 @@ freestanding:
 $(BUILD)/vmkit.1: $(VMKIT) docs/vmkit.1.in tools/mkman.sh
 	sh tools/mkman.sh $(VMKIT) docs/vmkit.1.in > $@.tmp && mv $@.tmp $@
 
-# GNU conventions: PREFIX (prefix) and DESTDIR for staged installs.
-PREFIX  ?= /usr/local
+# GNU conventions: prefix (or PREFIX), the directory variables derived from
+# it (a distribution sets its own libdir), and DESTDIR for staged installs.
+prefix  ?= /usr/local
+PREFIX  ?= $(prefix)
+exec_prefix ?= $(PREFIX)
+bindir  ?= $(exec_prefix)/bin
+libdir  ?= $(exec_prefix)/lib
+includedir ?= $(PREFIX)/include
+datarootdir ?= $(PREFIX)/share
+mandir  ?= $(datarootdir)/man
+man1dir ?= $(mandir)/man1
+pkgconfigdir ?= $(libdir)/pkgconfig
 INSTALL ?= install
+# vmkit.pc names directories under the prefix as ${prefix}/... (relocatable).
+pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
 install: all
-	$(INSTALL) -d $(DESTDIR)$(PREFIX)/include/vmkit $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	$(INSTALL) -m 644 $(VMKIT_HDRS) $(DESTDIR)$(PREFIX)/include/vmkit/
-	$(INSTALL) -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libvmkit.a
-	$(INSTALL) -m 755 $(VMKIT) $(DESTDIR)$(PREFIX)/bin/vmkit
-	$(INSTALL) -m 644 $(BUILD)/vmkit.1 $(DESTDIR)$(PREFIX)/share/man/man1/vmkit.1
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VMKIT_VERSION)|' vmkit.pc.in \
-		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/vmkit.pc
+	$(INSTALL) -d $(DESTDIR)$(includedir)/vmkit $(DESTDIR)$(libdir) $(DESTDIR)$(pkgconfigdir) \
+		$(DESTDIR)$(bindir) $(DESTDIR)$(man1dir)
+	$(INSTALL) -m 644 $(VMKIT_HDRS) $(DESTDIR)$(includedir)/vmkit/
+	$(INSTALL) -m 644 $(LIB) $(DESTDIR)$(libdir)/libvmkit.a
+	$(INSTALL) -m 755 $(VMKIT) $(DESTDIR)$(bindir)/vmkit
+	$(INSTALL) -m 644 $(BUILD)/vmkit.1 $(DESTDIR)$(man1dir)/vmkit.1
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCLUDEDIR@|$(call pc_dir,$(includedir))|' \
+		-e 's|@LIBDIR@|$(call pc_dir,$(libdir))|' \
+		-e 's|@VERSION@|$(VMKIT_VERSION)|' vmkit.pc.in > $(DESTDIR)$(pkgconfigdir)/vmkit.pc
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(PREFIX)/include/vmkit/,$(notdir $(VMKIT_HDRS))) \
-		$(DESTDIR)$(PREFIX)/lib/libvmkit.a $(DESTDIR)$(PREFIX)/bin/vmkit \
-		$(DESTDIR)$(PREFIX)/share/man/man1/vmkit.1 $(DESTDIR)$(PREFIX)/lib/pkgconfig/vmkit.pc
-	-rmdir $(DESTDIR)$(PREFIX)/include/vmkit 2>/dev/null
+	rm -f $(addprefix $(DESTDIR)$(includedir)/vmkit/,$(notdir $(VMKIT_HDRS))) \
+		$(DESTDIR)$(libdir)/libvmkit.a $(DESTDIR)$(bindir)/vmkit \
+		$(DESTDIR)$(man1dir)/vmkit.1 $(DESTDIR)$(pkgconfigdir)/vmkit.pc
+	-rmdir $(DESTDIR)$(includedir)/vmkit 2>/dev/null
 
 clean:
 	rm -rf build build-san build-tsan build-rel examples/embed/build

@@ -21,6 +21,22 @@ grep -qx 'prefix=/opt/vmkit' "$tmp/stage/opt/vmkit/lib/pkgconfig/vmkit.pc" || fa
 grep -q "$tmp" "$tmp/stage/opt/vmkit/lib/pkgconfig/vmkit.pc" && fail "vmkit.pc mentions DESTDIR"
 ok "staged install (DESTDIR + PREFIX)"
 
+# 1b. The GNU names: prefix and the directory variables (a distribution's
+# package sets prefix=/usr and its own libdir).
+g="$tmp/gnu"
+make -s -C "$top" install DESTDIR="$g" prefix=/usr libdir=/usr/lib/x86_64-linux-gnu >/dev/null
+for f in usr/include/vmkit/version.h usr/lib/x86_64-linux-gnu/libvmkit.a usr/bin/vmkit \
+	usr/share/man/man1/vmkit.1 usr/lib/x86_64-linux-gnu/pkgconfig/vmkit.pc; do
+	[ -f "$g/$f" ] || fail "install prefix=/usr libdir=...: lacks $f"
+done
+pc="$g/usr/lib/x86_64-linux-gnu/pkgconfig/vmkit.pc"
+[ "$(PKG_CONFIG_LIBDIR= pkg-config --variable=libdir "$pc")" = /usr/lib/x86_64-linux-gnu ] ||
+	fail "vmkit.pc libdir is not the libdir installed to"
+make -s -C "$top" uninstall DESTDIR="$g" prefix=/usr libdir=/usr/lib/x86_64-linux-gnu >/dev/null
+left=$(find "$g" -type f | head -5)
+[ -z "$left" ] || fail "uninstall prefix=/usr libdir=... left: $left"
+ok "GNU prefix and libdir"
+
 # 2. Install to a prefix and build a program against it with pkg-config.
 p="$tmp/usr"
 make -s -C "$top" install PREFIX="$p" >/dev/null
@@ -77,6 +93,23 @@ if command -v groff >/dev/null 2>&1; then
 	[ -z "$w" ] || fail "groff warns on the man page: $w"
 fi
 ok "vmkit --version and vmkit(1) cover every command and option"
+
+# 3b. The man page generator fails when a --help text cannot be had
+# (rather than writing a page without it).
+cat > "$tmp/fakevmkit" <<'SH'
+#!/bin/sh
+case "$*" in
+--version) echo "vmkit 9.9.9" ;;
+--help) printf 'usage: vmkit <command>\n\ncommands:\n  good   works\n  bad    broken\n' ;;
+"good --help") echo "usage: vmkit good [--x]" ;;
+*) echo "vmkit: crashed" >&2; exit 1 ;;
+esac
+SH
+chmod +x "$tmp/fakevmkit"
+if sh "$top/tools/mkman.sh" "$tmp/fakevmkit" "$top/docs/vmkit.1.in" >"$tmp/fake.1" 2>/dev/null; then
+	fail "mkman.sh wrote a page although 'vmkit bad --help' failed"
+fi
+ok "mkman.sh fails when a command's --help fails"
 
 # 4. uninstall removes every file it installed.
 make -s -C "$top" uninstall PREFIX="$p" >/dev/null

@@ -16,7 +16,9 @@ while IFS='	' read -r name summary; do
 	printf '.SS %s\n' "$name"
 	printf '%s\n' "$summary" | esc
 	printf '.PP\n.nf\n'
-	"$vmkit" "$name" --help | esc
+	# Not in a pipe: a failing --help must fail the page, not empty it.
+	help=$("$vmkit" "$name" --help) || { echo "mkman.sh: '$vmkit $name --help' failed" >&2; exit 1; }
+	printf '%s\n' "$help" | esc
 	printf '.fi\n'
 done > "$cmds"
 [ -s "$cmds" ] || { echo "mkman.sh: no commands found in '$vmkit --help'" >&2; exit 1; }
