@@ -14,10 +14,13 @@
 # Then use:
 #   VMKIT_SRCS    the core's .c files for VMKIT_ARCHS
 #   VMKIT_HDRS    the public headers
-#   VMKIT_CFLAGS  what compiling them requires: include path, C11,
+#   VMKIT_CFLAGS  what compiling them requires: include path,
 #                 freestanding, the architecture's flags for that compiler,
 #                 which formats are compiled in, and the config header.
-#                 Add your own optimisation and warning flags.
+#                 No -std: the core builds in any C11-or-later mode, ISO
+#                 or GNU, so it may go into the kernel's own CFLAGS (whose
+#                 GNU C needs asm and typeof). Add your own optimisation
+#                 and warning flags.
 #   VMKIT_VERSION the library version (include/vmkit/version.h)
 #   $(call vmkit_arch_cflags,KIND,ARCH) the per-compiler, per-architecture
 #                 part of VMKIT_CFLAGS for any pair (KIND gcc or clang).
@@ -63,7 +66,7 @@ vmkit_macro_x86_64 := X86_64
 vmkit_macro_arm64 := ARM64
 vmkit_arch_cflags = $(if $(filter undefined,$(origin vmkit_flags_$(1)_$(2))),$(error vmkit.mk: no flags for compiler '$(1)' and architecture '$(2)'),$(vmkit_flags_$(1)_$(2)))
 
-VMKIT_CFLAGS := -std=c11 -ffreestanding -fno-strict-aliasing \
+VMKIT_CFLAGS := -ffreestanding -fno-strict-aliasing \
 	-I$(VMKIT_DIR)/include \
 	$(call vmkit_arch_cflags,$(VMKIT_CC_KIND),$(VMKIT_TARGET)) \
 	$(foreach a,$(filter-out $(VMKIT_ARCHS),$(VMKIT_ALL_ARCHS)),-DVMK_PMAP_NO_$(vmkit_macro_$(a))=1) \

@@ -43,22 +43,33 @@ k="$out/kernel"
 mkdir -p "$k/include"
 printf '#define VMK_MAX_CPUS 4\n' > "$k/include/kconf.h"
 printf '#include <vmkit/config.h>\n_Static_assert(VMK_MAX_CPUS == 4, "VMKIT_CONFIG not used");\n' > "$k/probe.c"
+# The kernel's own files are GNU C and get VMKIT_CFLAGS too, as the README
+# shows (CFLAGS += \$(VMKIT_CFLAGS)).
+cat > "$k/kmain.c" <<'C'
+#include <vmkit/memblock.h>
+static inline void barrier(void) { asm volatile("" ::: "memory"); }
+int kmain(void);
+int kmain(void) { typeof(0) x = 0; barrier(); return x; }
+C
 cat > "$k/Makefile" <<MK
+CFLAGS        := -std=gnu11 -O2 -Wall -Werror -Iinclude
 VMKIT_DIR     := $top    # where vmkit is
 VMKIT_ARCHS   := x86_64    # page-table formats
 VMKIT_TARGET  := x86_64    # the CPU
 VMKIT_CC_KIND := gcc    # the compiler
 VMKIT_CONFIG  := kconf.h    # overrides
 include $top/vmkit.mk
+CFLAGS += \$(VMKIT_CFLAGS)
 all:
-	\$(CC) \$(VMKIT_CFLAGS) -Iinclude -fsyntax-only probe.c
-	\$(CC) \$(VMKIT_CFLAGS) -Iinclude -fsyntax-only \$(filter %/src/pmap/arch.c,\$(VMKIT_SRCS))
+	\$(CC) \$(CFLAGS) -fsyntax-only probe.c
+	\$(CC) \$(CFLAGS) -fsyntax-only kmain.c
+	\$(CC) \$(CFLAGS) -fsyntax-only \$(filter %/src/pmap/arch.c,\$(VMKIT_SRCS))
 	@echo "srcs=\$(words \$(VMKIT_SRCS)) version=\$(VMKIT_VERSION)"
 MK
 make -s -C "$k" CC=gcc >"$k.log" 2>&1 || { cat "$k.log"; fail "vmkit.mk with commented inputs and VMKIT_CONFIG"; }
 grep -q '^srcs=[1-9][0-9]* version=[0-9]*\.[0-9]*\.[0-9]*$' "$k.log" || fail "vmkit.mk from another directory: $(cat "$k.log")"
 n=$((n + 1))
-echo "[       OK ] vmkit.mk inputs with trailing comments, VMKIT_CONFIG applied, out of tree"
+echo "[       OK ] vmkit.mk inputs with trailing comments, VMKIT_CONFIG applied, out of tree, GNU C kernel files"
 
 # The example's default output folder (inside the sources) is ignored by
 # git and nothing built is committed.
