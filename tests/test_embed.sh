@@ -32,6 +32,10 @@ for combo in "x86_64|gcc|" "arm64|clang|qemu-aarch64"; do
 	else
 		echo "[       OK ] $arch with $cc: built and linked (no way to run it here)"
 	fi
+	# A change of vmkit.mk (its flags) rebuilds the objects.
+	if make -q -W "$top/vmkit.mk" -C "$top/examples/embed" ARCH="$arch" CC="$cc" OUT="$dir" >/dev/null 2>&1; then
+		fail "$arch/$cc: objects are not rebuilt when vmkit.mk changes"
+	fi
 	n=$((n + 1))
 done
 
