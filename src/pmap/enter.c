@@ -102,13 +102,21 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 	if (vmk_pmap__in_np(pm, va, VMK_PAGE_SIZE))
 		flags |= VMK_PMAP_ENTER_NOPROMOTE;
 	new_pte = vmk_pmap__leaf_tmpl(pm, prot, flags, &a) | pa;
+	/*
+	 * The PV entry first: the walk below may demote a block over va,
+	 * and no failure may come after that (given back if unused).
+	 */
+	if (pg && !(pv = vmk_pmap__pv_alloc(pm))) {
+		err = -VMK_ENOMEM;
+		goto out;
+	}
 	if (flags & VMK_PMAP_ENTER_NOREPLACE)
 		/* Refuse before changing anything: a block over va is a mapping, never demoted. */
 		t = vmk_pmap__leaf_hit(pm, va) ? vmk_pmap__leaf_hold(pm) : vmk_pmap__get_table(pm, va, 0, false, &err);
 	else
 		t = vmk_pmap__get_leaf(pm, va, &err);
 	if (!t)
-		goto out;
+		goto fail;
 	VMK_ASSERT(vmk_pmap__leaf_hit(pm, va) && pm->leaf.pa == t, "the leaf table of %#llx is not the cached one",
 		   (unsigned long long)va);
 	p = &pm->leaf.tbl[VMK_PT_INDEX(va, 0)];
@@ -119,27 +127,22 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 		if (flags & VMK_PMAP_ENTER_NOREPLACE) {
 			vmk_pmap__abort_ptp(pm, va, 0, t);
 			err = -VMK_EEXIST;
-			goto out;
+			goto fail;
 		}
 		if (vmk_pmap__g.arch->pa_of(old, 0) == pa && (oa & VMK_PTE_A_MANAGED) == (a & VMK_PTE_A_MANAGED)) {
 			same_page(pm, p, old, va, pa, a);
 			vmk_pmap__abort_ptp(pm, va, 0, t);	/* drop the hold: the entry was counted */
+			if (pv) {
+				vmk_pmap__pv_free(pm, pv);
+				pv = NULL;
+			}
 			goto promote;
 		}
-		/* Another page: get the PV entry first, then remove the old mapping. */
-		if (pg && !(pv = vmk_pmap__pv_alloc(pm))) {
-			vmk_pmap__abort_ptp(pm, va, 0, t);
-			err = -VMK_ENOMEM;
-			goto out;
-		}
+		/* Another page (its PV entry is had): remove the old mapping. */
 		VMK_VERIFY(!(oa & VMK_PTE_A_NOPROMOTE),
 			   "replacing a no-promote (must-stay-valid) mapping at %#llx", (unsigned long long)va);
 		/* The hold keeps the table alive across the removal (break, TLBI). */
 		vmk_pmap__remove_leaf(pm, p, va, 0, t, false, NULL);
-	} else if (pg && !(pv = vmk_pmap__pv_alloc(pm))) {
-		vmk_pmap__abort_ptp(pm, va, 0, t);
-		err = -VMK_ENOMEM;
-		goto out;
 	}
 	vmk_pmap__pte_store(p, new_pte);
 	vmk_pmap__tlb_made(pm);
@@ -155,6 +158,10 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 promote:
 	if (vmk_pmap__g.promote && leaf_full(pm, va))	/* no-promote leaves are refused (and counted) there */
 		vmk_pmap__try_promote(pm, va, 1);
+	goto out;
+fail:
+	if (pv)
+		vmk_pmap__pv_free(pm, pv);
 out:
 	if (pm->kernel)
 		vmk_pmap__kpool_fill(pm);
