@@ -110,12 +110,129 @@ static void test_enter_fails_before_demoting(void **state)
 	}
 }
 
+
+/* ---- fault sweeps: every failure of op leaves the tables and counts as they were ---- */
+
+struct scen {
+	const char *name;
+	bool kernel;
+	void (*setup)(struct vmk_pmap *pm, vmk_vaddr_t base);
+	int (*op)(struct vmk_pmap *pm, vmk_vaddr_t base);
+};
+
+static void su_1g_managed(struct vmk_pmap *pm, vmk_vaddr_t base)
+{
+	assert_int_equal(vmk_pmap_enter_large(pm, base, PMT_DATA, S1G, RW, M), 0);
+}
+
+static int op_remove_mid(struct vmk_pmap *pm, vmk_vaddr_t base)
+{
+	return vmk_pmap_remove(pm, base + 3 * S2M + 0x5000, base + 7 * S2M + 0x3000);
+}
+
+static int op_demote(struct vmk_pmap *pm, vmk_vaddr_t base)
+{
+	return vmk_pmap_demote(pm, base + 5 * S2M);
+}
+
+static int op_enter_2m(struct vmk_pmap *pm, vmk_vaddr_t base)
+{
+	return vmk_pmap_enter_large(pm, base + 9 * S2M, PMT_DATA + S1G, S2M, RW, M);
+}
+
+static int op_enter_4k(struct vmk_pmap *pm, vmk_vaddr_t base)
+{
+	return vmk_pmap_enter(pm, base + 9 * S2M + 0x7000, PMT_DATA + S1G, RW, M);
+}
+
+static void su_2m_promoted(struct vmk_pmap *pm, vmk_vaddr_t base)
+{
+	for (unsigned int i = 0; i < 512; i++)
+		assert_int_equal(vmk_pmap_enter(pm, base + i * 4096ull, PMT_DATA + i * 4096ull, RW, M), 0);
+}
+
+static void su_kernel_spare(struct vmk_pmap *pm, vmk_vaddr_t base)
+{
+	assert_int_equal(vmk_pmap_enter_large(pm, base, PMT_DATA, S2M, RW, VMK_PMAP_ENTER_KEEP_SPARE), 0);
+	assert_int_equal(vmk_pmap_enter_large(pm, base + S2M, PMT_DATA + S2M, S2M, RW, 0), 0);
+}
+
+static int op_kremove_edges(struct vmk_pmap *pm, vmk_vaddr_t base)
+{
+	return vmk_pmap_remove(pm, base + 0x5000, base + S2M + 0x9000);
+}
+
+static int op_kenter_4k(struct vmk_pmap *pm, vmk_vaddr_t base)
+{
+	return vmk_pmap_enter(pm, base + S2M + 0x9000, PMT_DATA + S1G, RW, 0);
+}
+
+static int op_kenter_2m_spare(struct vmk_pmap *pm, vmk_vaddr_t base)
+{
+	return vmk_pmap_enter_large(pm, base + 4 * S2M, PMT_DATA + S1G, S2M, RW, VMK_PMAP_ENTER_KEEP_SPARE);
+}
+
+static int op_protect(struct vmk_pmap *pm, vmk_vaddr_t base)
+{
+	return vmk_pmap_protect(pm, base + 0x5000, base + 2 * S2M + 0x3000, VMK_PROT_READ);
+}
+
+static const struct scen scens[] = {
+	{ "user 1G remove middle", false, su_1g_managed, op_remove_mid },
+	{ "user 1G demote", false, su_1g_managed, op_demote },
+	{ "user 1G enter 2M", false, su_1g_managed, op_enter_2m },
+	{ "user 1G enter 4K", false, su_1g_managed, op_enter_4k },
+	{ "user 1G protect", false, su_1g_managed, op_protect },
+	{ "user promoted remove", false, su_2m_promoted, op_remove_mid },
+	{ "user promoted protect", false, su_2m_promoted, op_protect },
+	{ "kernel blocks remove edges", true, su_kernel_spare, op_kremove_edges },
+	{ "kernel block enter 4K", true, su_kernel_spare, op_kenter_4k },
+	{ "kernel enter 2M spare", true, su_kernel_spare, op_kenter_2m_spare },
+	{ "kernel protect", true, su_kernel_spare, op_protect },
+};
+
+static void test_fault_sweeps(void **state)
+{
+	for (size_t s = 0; s < VMK_ARRAY_SIZE(scens); s++) {
+		for (unsigned long n = 0;; n++) {
+			struct vmk_pmap *pm;
+			struct snap a, b;
+			vmk_vaddr_t base;
+			int r;
+
+			pmt_boot_arch(ARCH_OF(state));
+			pm = scens[s].kernel ? vmk_pmap_kernel() : new_user();
+			base = scens[s].kernel ? pmt_kva() + S1G : UVA;
+			scens[s].setup(pm, base);
+			take(pm, &a);
+			vmk_sim_fail_nth(n, "", true);
+			r = scens[s].op(pm, base);
+			vmk_sim_fail_off();
+			if (r != 0) {
+				take(pm, &b);
+				if (memcmp(&a, &b, sizeof(a)))
+					print_message("%s: allocation %lu failed (%d), state changed\n",
+						      scens[s].name, n, r);
+				same(&a, &b);
+			}
+			if (scens[s].kernel)
+				pmt_check(pm);
+			else
+				drop_user(pm);
+			pmt_shutdown();
+			if (r == 0)
+				break;
+		}
+	}
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_enter_fails_before_demoting),
+		T(test_fault_sweeps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

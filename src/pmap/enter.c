@@ -110,6 +110,14 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 		err = -VMK_ENOMEM;
 		goto out;
 	}
+	/*
+	 * A 1 GiB block over va takes two demotions: both, with what they
+	 * need reserved first, or neither (the walk's one at a time could
+	 * fail at the second). A cached leaf table has no block above it.
+	 */
+	if (!(flags & VMK_PMAP_ENTER_NOREPLACE) && !vmk_pmap__leaf_hit(pm, va) &&
+	    (err = vmk_pmap__split_edges(pm, va, va + VMK_PAGE_SIZE)) != 0)
+		goto fail;
 	if (flags & VMK_PMAP_ENTER_NOREPLACE)
 		/* Refuse before changing anything: a block over va is a mapping, never demoted. */
 		t = vmk_pmap__leaf_hit(pm, va) ? vmk_pmap__leaf_hold(pm) : vmk_pmap__get_table(pm, va, 0, false, &err);
