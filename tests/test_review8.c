@@ -177,7 +177,48 @@ static int op_protect(struct vmk_pmap *pm, vmk_vaddr_t base)
 	return vmk_pmap_protect(pm, base + 0x5000, base + 2 * S2M + 0x3000, VMK_PROT_READ);
 }
 
+/* A user 1 GiB block made by promotion: two of its 2 MiB pieces were promoted from 4 KiB pages (dormant spares). */
+static void su_1g_promoted(struct vmk_pmap *pm, vmk_vaddr_t base)
+{
+	struct vmk_pmap_mapping m;
+
+	for (unsigned int j = 0; j < 512; j++) {
+		vmk_vaddr_t v = base + j * S2M;
+
+		if (j == 3 || j == 7) {
+			for (unsigned int i = 0; i < 512; i++)
+				assert_int_equal(vmk_pmap_enter(pm, v + i * 4096ull, PMT_DATA + j * S2M + i * 4096ull,
+								RW, M), 0);
+		} else {
+			assert_int_equal(vmk_pmap_enter_large(pm, v, PMT_DATA + j * S2M, S2M, RW, M), 0);
+		}
+	}
+	assert_int_equal(vmk_pmap_extract(pm, base, &m), 0);
+	assert_true(m.size == S1G);
+}
+
+static void su_none(struct vmk_pmap *pm, vmk_vaddr_t base)
+{
+	assert_int_equal(vmk_pmap_enter(pm, base + 2 * S2M + 0x1000, PMT_DATA + 0x1000, RW, M), 0);
+}
+
+/* 700 managed pages across three level-0 tables, one of them already there. */
+static int op_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t base)
+{
+	static vmk_paddr_t pas[700];
+
+	for (unsigned int i = 0; i < 700; i++)
+		pas[i] = PMT_DATA + S1G + i * 4096ull;
+	return vmk_pmap_enter_pages(pm, base + 2 * S2M - 0x3000 + S2M, pas, 700, RW, M);
+}
+
 static const struct scen scens[] = {
+	{ "user enter_pages", false, su_none, op_enter_pages },
+	{ "user promoted 1G remove middle", false, su_1g_promoted, op_remove_mid },
+	{ "user promoted 1G demote", false, su_1g_promoted, op_demote },
+	{ "user promoted 1G enter 4K", false, su_1g_promoted, op_enter_4k },
+	{ "user promoted 1G protect", false, su_1g_promoted, op_protect },
+	{ "user promoted 1G remove edges", false, su_1g_promoted, op_kremove_edges },
 	{ "user 1G remove middle", false, su_1g_managed, op_remove_mid },
 	{ "user 1G demote", false, su_1g_managed, op_demote },
 	{ "user 1G enter 2M", false, su_1g_managed, op_enter_2m },
@@ -226,6 +267,90 @@ static void test_fault_sweeps(void **state)
 	}
 }
 
+
+/* ---- stale translations: every operation leaves no TLB entry the tables no longer grant ---- */
+
+static void touch(vmk_vaddr_t base, vmk_size_t len)
+{
+	for (vmk_vaddr_t v = base; v < base + len; v += 4096) {
+		if (vmk_sim_mmu_access(0, v, VMK_PROT_WRITE, NULL) != 0)
+			(void)vmk_sim_mmu_access(0, v, VMK_PROT_READ, NULL);
+	}
+}
+
+static void su_kernel_4k(struct vmk_pmap *pm, vmk_vaddr_t base)
+{
+	for (unsigned int i = 0; i < 64; i++)
+		assert_int_equal(vmk_pmap_enter(pm, base + i * 4096ull, PMT_DATA + i * 4096ull, RW,
+						VMK_PMAP_ENTER_WIRED), 0);
+}
+
+static int op_qenter(struct vmk_pmap *pm, vmk_vaddr_t base)
+{
+	vmk_paddr_t pas[48];
+
+	for (unsigned int i = 0; i < 48; i++)
+		pas[i] = PMT_DATA + S1G + i * 4096ull;
+	return vmk_pmap_qenter(base + 8 * 4096ull, pas, 48);
+}
+
+static int op_qremove(struct vmk_pmap *pm, vmk_vaddr_t base)
+{
+	vmk_pmap_qremove(base + 4 * 4096ull, 40);
+	return 0;
+}
+
+static int op_reenter_ro(struct vmk_pmap *pm, vmk_vaddr_t base)
+{
+	return vmk_pmap_enter(pm, base + 5 * 4096ull, PMT_DATA + 5 * 4096ull, VMK_PROT_READ,
+			      pm == vmk_pmap_kernel() ? 0 : M);
+}
+
+static int op_remove_all(struct vmk_pmap *pm, vmk_vaddr_t base)
+{
+	return vmk_pmap_remove(pm, base, base + S1G);
+}
+
+static const struct scen tlb_scens[] = {
+	{ "kernel qenter", true, su_kernel_4k, op_qenter },
+	{ "kernel qremove", true, su_kernel_4k, op_qremove },
+	{ "kernel re-enter read-only", true, su_kernel_4k, op_reenter_ro },
+	{ "kernel remove all 4K", true, su_kernel_4k, op_remove_all },
+	{ "kernel blocks remove all", true, su_kernel_spare, op_remove_all },
+	{ "user promoted re-enter read-only", false, su_2m_promoted, op_reenter_ro },
+	{ "user 1G remove all", false, su_1g_managed, op_remove_all },
+	{ "user promoted remove all", false, su_2m_promoted, op_remove_all },
+	{ "user promoted 1G remove all", false, su_1g_promoted, op_remove_all },
+};
+
+static void run_tlb_scen(enum vmk_pmap_arch_id arch, const struct scen *sc, bool sweep_first)
+{
+	struct vmk_pmap *pm;
+	vmk_vaddr_t base;
+
+	pmt_boot_arch(arch);
+	pm = sc->kernel ? vmk_pmap_kernel() : new_user();
+	base = sc->kernel ? pmt_kva() + S1G : UVA;
+	sc->setup(pm, base);
+	touch(base, 12 * S2M);
+	print_message("%s\n", sc->name);
+	assert_int_equal(sc->op(pm, base), 0);
+	(void)sweep_first;
+	if (sc->kernel)
+		pmt_check(pm);
+	else
+		drop_user(pm);
+	pmt_shutdown();
+}
+
+static void test_no_stale_translation(void **state)
+{
+	for (size_t s = 0; s < VMK_ARRAY_SIZE(tlb_scens); s++)
+		run_tlb_scen(ARCH_OF(state), &tlb_scens[s], false);
+	for (size_t s = 0; s < VMK_ARRAY_SIZE(scens); s++)
+		run_tlb_scen(ARCH_OF(state), &scens[s], false);
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm)
 
 int main(void)
@@ -233,6 +358,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_enter_fails_before_demoting),
 		T(test_fault_sweeps),
+		T(test_no_stale_translation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
