@@ -351,6 +351,43 @@ static void test_no_stale_translation(void **state)
 		run_tlb_scen(ARCH_OF(state), &scens[s], false);
 }
 
+
+/*
+ * Kernel 2 MiB blocks entered with KEEP_SPARE, promoted to 1 GiB (when
+ * asked for), then the 1 GiB block demoted (a partial remove, as
+ * kmem_bootstrap_free does): the 2 MiB pieces must still be what their
+ * spares were allocated for, and a later partial remove of a piece must
+ * use its spare.
+ */
+static void test_kernel_keep_spare_1g_promoted_demoted(void **state)
+{
+	struct pmt_opts o = { .arch = ARCH_OF(state), .promote_kernel_1g = true };
+	struct vmk_pmap_mapping m;
+	struct vmk_pmap_stats st0, st;
+	struct vmk_pmap *k;
+	vmk_vaddr_t base;
+
+	pmt_boot(&o);
+	k = vmk_pmap_kernel();
+	base = pmt_kva() + S1G;
+	for (unsigned int j = 0; j < 512; j++)
+		assert_int_equal(vmk_pmap_enter_large(k, base + j * S2M, PMT_DATA + j * S2M, S2M, RW,
+						      VMK_PMAP_ENTER_KEEP_SPARE), 0);
+	assert_int_equal(vmk_pmap_extract(k, base, &m), 0);
+	assert_true(m.size == S1G);
+	pmt_check(k);
+	vmk_pmap_stats(k, &st0);
+	/* Cut the 1 GiB block at one 2 MiB boundary: one demotion, from the 1 GiB block's spare. */
+	assert_int_equal(vmk_pmap_remove(k, base + 5 * S2M, base + 6 * S2M), 0);
+	pmt_check(k);
+	/* A 4 KiB cut in piece 9: its spare serves the demotion, the reserve is not touched. */
+	assert_int_equal(vmk_pmap_remove(k, base + 9 * S2M + 0x3000, base + 9 * S2M + 0x4000), 0);
+	vmk_pmap_stats(k, &st);
+	assert_int_equal(st.reserve_ptps, st0.reserve_ptps);
+	pmt_check(k);
+	pmt_shutdown();
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm)
 
 int main(void)
@@ -359,6 +396,7 @@ int main(void)
 		T(test_enter_fails_before_demoting),
 		T(test_fault_sweeps),
 		T(test_no_stale_translation),
+		T(test_kernel_keep_spare_1g_promoted_demoted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

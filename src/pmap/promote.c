@@ -63,13 +63,24 @@ int vmk_pmap__demote(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned
 			vmk_pmap__ptp_free(pm, pg);
 		return -VMK_ENOMEM;
 	}
-	a &= ~(uint32_t)VMK_PTE_A_KEEPSPARE;	/* the pieces have no spares of their own */
 	t = vmk_page_to_pa(pg);
 	tbl = vmk_pmap__table(t);
 	pa0 = vmk_pmap__g.arch->pa_of(old, lvl);
-	for (unsigned int i = 0; i < VMK_PT_ENTRIES; i++)
-		vmk_pmap__pte_store(&tbl[i],
-				    vmk_pmap__g.arch->make_leaf(pa0 + (vmk_paddr_t)i * VMK_PT_SIZE(sub), sub, a));
+	for (unsigned int i = 0; i < VMK_PT_ENTRIES; i++) {
+		/*
+		 * A piece keeps the keep-spare mark only if it has its spare:
+		 * a 1 GiB block promoted from KEEP_SPARE 2 MiB blocks keeps
+		 * their spares dormant, and they serve the pieces again.
+		 */
+		uint32_t piece_a = a & ~(uint32_t)VMK_PTE_A_KEEPSPARE;
+
+		if ((a & VMK_PTE_A_KEEPSPARE) && sub > 0 &&
+		    vmk_pmap__spare_has(pm, va + (vmk_vaddr_t)i * VMK_PT_SIZE(sub), sub))
+			piece_a = a;
+		vmk_pmap__pte_store(&tbl[i], vmk_pmap__g.arch->make_leaf(pa0 + (vmk_paddr_t)i * VMK_PT_SIZE(sub),
+									 sub, piece_a));
+	}
+	a &= ~(uint32_t)VMK_PTE_A_KEEPSPARE;
 	pg->ref_count = pm->kernel ? VMK_PMAP_KPTP_REF : VMK_PT_ENTRIES;
 	vmk_barrier(VMK_BARRIER_PTE_STORE);
 	prev = vmk_pmap__update_entry(pm, p, vmk_pmap__g.arch->make_table(t, lvl, !pm->kernel), va,
