@@ -183,8 +183,7 @@ static void test_free_ptp_on_failure(void **state)
 	boot(state, false, 0);
 	pm = new_user();
 	start(pm);
-	/* The second table of the walk: the first one, just linked, is unlinked and freed. */
-	vmk_sim_fail_nth(1, "pmap.ptp", false);
+	vmk_sim_fail_nth(0, "pmap.pv_chunk", false);
 	assert_int_equal(vmk_pmap_enter(pm, UVA, PMT_DATA, RW, VMK_PMAP_ENTER_MANAGED), -VMK_ENOMEM);
 	vmk_sim_fail_off();
 	t = done(pm);

@@ -388,6 +388,28 @@ static void test_kernel_keep_spare_1g_promoted_demoted(void **state)
 	pmt_shutdown();
 }
 
+
+/*
+ * Re-entering the same managed page (a permission change) needs no PV
+ * entry: it must not fail when none can be had (the fix for a failure
+ * after a demotion must not take one up front for every enter).
+ */
+static void test_same_page_reenter_needs_no_pv(void **state)
+{
+	struct vmk_pmap *pm;
+
+	pmt_boot_arch(ARCH_OF(state));
+	pm = new_user();
+	/* 168 entries: one full chunk, so another entry needs a new chunk. */
+	for (unsigned int i = 0; i < 168; i++)
+		assert_int_equal(vmk_pmap_enter(pm, UVA + i * 4096ull, PMT_DATA + i * 4096ull, RW, M), 0);
+	vmk_sim_fail_nth(0, "pmap.pv_chunk", true);
+	assert_int_equal(vmk_pmap_enter(pm, UVA + 5 * 4096ull, PMT_DATA + 5 * 4096ull, VMK_PROT_READ, M), 0);
+	vmk_sim_fail_off();
+	drop_user(pm);
+	pmt_shutdown();
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm)
 
 int main(void)
@@ -397,6 +419,7 @@ int main(void)
 		T(test_fault_sweeps),
 		T(test_no_stale_translation),
 		T(test_kernel_keep_spare_1g_promoted_demoted),
+		T(test_same_page_reenter_needs_no_pv),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -103,21 +103,25 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 		flags |= VMK_PMAP_ENTER_NOPROMOTE;
 	new_pte = vmk_pmap__leaf_tmpl(pm, prot, flags, &a) | pa;
 	/*
-	 * The PV entry first: the walk below may demote a block over va,
-	 * and no failure may come after that (given back if unused).
+	 * A block over va (never with the leaf table at hand) is demoted
+	 * first, and no failure may follow a demotion: the PV entry is had
+	 * before it, and a 1 GiB block's two demotions are both reserved
+	 * first (vmk_pmap__split_edges) or not made. Otherwise the PV entry
+	 * is had only when the enter needs one (not for the same page again).
 	 */
-	if (pg && !(pv = vmk_pmap__pv_alloc(pm))) {
-		err = -VMK_ENOMEM;
-		goto out;
+	if (!(flags & VMK_PMAP_ENTER_NOREPLACE) && !vmk_pmap__leaf_hit(pm, va)) {
+		unsigned int wl;
+		vmk_pte_t *wp = vmk_pmap__walk(pm, va, &wl, NULL);
+
+		if (wl > 0 && vmk_pmap__g.arch->is_valid(vmk_pmap__pte_load(wp), wl)) {
+			if (pg && !(pv = vmk_pmap__pv_alloc(pm))) {
+				err = -VMK_ENOMEM;
+				goto out;
+			}
+			if ((err = vmk_pmap__split_edges(pm, va, va + VMK_PAGE_SIZE)) != 0)
+				goto fail;
+		}
 	}
-	/*
-	 * A 1 GiB block over va takes two demotions: both, with what they
-	 * need reserved first, or neither (the walk's one at a time could
-	 * fail at the second). A cached leaf table has no block above it.
-	 */
-	if (!(flags & VMK_PMAP_ENTER_NOREPLACE) && !vmk_pmap__leaf_hit(pm, va) &&
-	    (err = vmk_pmap__split_edges(pm, va, va + VMK_PAGE_SIZE)) != 0)
-		goto fail;
 	if (flags & VMK_PMAP_ENTER_NOREPLACE)
 		/* Refuse before changing anything: a block over va is a mapping, never demoted. */
 		t = vmk_pmap__leaf_hit(pm, va) ? vmk_pmap__leaf_hold(pm) : vmk_pmap__get_table(pm, va, 0, false, &err);
@@ -146,11 +150,20 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 			}
 			goto promote;
 		}
-		/* Another page (its PV entry is had): remove the old mapping. */
+		/* Another page: get the PV entry first, then remove the old mapping. */
+		if (pg && !pv && !(pv = vmk_pmap__pv_alloc(pm))) {
+			vmk_pmap__abort_ptp(pm, va, 0, t);
+			err = -VMK_ENOMEM;
+			goto out;
+		}
 		VMK_VERIFY(!(oa & VMK_PTE_A_NOPROMOTE),
 			   "replacing a no-promote (must-stay-valid) mapping at %#llx", (unsigned long long)va);
 		/* The hold keeps the table alive across the removal (break, TLBI). */
 		vmk_pmap__remove_leaf(pm, p, va, 0, t, false, NULL);
+	} else if (pg && !pv && !(pv = vmk_pmap__pv_alloc(pm))) {
+		vmk_pmap__abort_ptp(pm, va, 0, t);
+		err = -VMK_ENOMEM;
+		goto out;
 	}
 	vmk_pmap__pte_store(p, new_pte);
 	vmk_pmap__tlb_made(pm);
