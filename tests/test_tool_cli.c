@@ -628,7 +628,9 @@ static void test_phys_refuses_what_cannot_fit(void **state)
 	close(in);
 	wait_for(c.err, "\n", err, sizeof(err));
 	st = finish(&c, out, sizeof(out));
-	if (st != 1 || !strstr(err, "512 GiB of page records") || !strstr(err, "available"))
+	/* Under TSan the simulated RAM itself cannot be mapped first: also bad data. */
+	if (st != 1 || !((strstr(err, "512 GiB of page records") && strstr(err, "available")) ||
+			 strstr(err, "cannot simulate")))
 		fail_msg("status %d, stderr \"%s\"", st, err);
 	check_format("phys", err);
 }
