@@ -158,6 +158,16 @@ void vmk_sim_tlb_flush_all(void);
 unsigned int vmk_sim_tlb_count(unsigned int cpu);
 
 /*
+ * Mutant tests only: the pmap under test is deliberately broken (it skips
+ * shootdowns, say), so a CPU may walk a table that is being rewritten
+ * through a paging-structure cache entry nobody invalidated. The simulator
+ * reports the stale translation that follows; under ThreadSanitizer the
+ * walker's reads are then not recorded, since the data race they form is
+ * the injected bug, not one of the simulator's. Off by default.
+ */
+void vmk_sim_tlb_expect_broken_pmap(bool on);
+
+/*
  * Register [va, va + size) (translated with kernel_root on cpu 0's
  * configuration) as must-stay-valid; up to 8 ranges. 0 or -VMK_ENOSPC.
  */

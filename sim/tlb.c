@@ -58,6 +58,29 @@ struct tlb_cpu {
 };
 
 static struct vmk_mmu_cfg mmu_cfg;
+static bool broken_pmap;	/* vmk_sim_tlb_expect_broken_pmap() */
+
+#if defined(__SANITIZE_THREAD__)
+#define SIM_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SIM_TSAN 1
+#endif
+#endif
+#ifdef SIM_TSAN
+void AnnotateIgnoreReadsBegin(const char *file, int line);
+void AnnotateIgnoreReadsEnd(const char *file, int line);
+#define walk_reads_ignored(on) ((on) ? AnnotateIgnoreReadsBegin(__FILE__, __LINE__) : (void)0)
+#define walk_reads_recorded(on) ((on) ? AnnotateIgnoreReadsEnd(__FILE__, __LINE__) : (void)0)
+#else
+#define walk_reads_ignored(on) ((void)(on))
+#define walk_reads_recorded(on) ((void)(on))
+#endif
+
+void vmk_sim_tlb_expect_broken_pmap(bool on)
+{
+	__atomic_store_n(&broken_pmap, on, __ATOMIC_RELAXED);
+}
 static bool mmu_installed;
 static struct tlb_cpu tlbs[NCPU];
 static pthread_once_t tlb_once = PTHREAD_ONCE_INIT;
@@ -300,6 +323,7 @@ static int cpu_walk(struct tlb_cpu *c, unsigned int cpu, vmk_vaddr_t va, uint32_
 	struct vmk_mmu_walk_path path;
 	const struct wc_ent *hit = wc_lookup(c, va);
 	unsigned int from;
+	bool ign;
 	int r;
 
 	memset(&path, 0, sizeof(path));
@@ -309,7 +333,10 @@ static int cpu_walk(struct tlb_cpu *c, unsigned int cpu, vmk_vaddr_t va, uint32_
 		path.start_acc = hit->acc;
 	}
 	from = hit ? hit->tlevel : mmu_cfg.levels - 1;
+	ign = __atomic_load_n(&broken_pmap, __ATOMIC_RELAXED);
+	walk_reads_ignored(ign);
 	r = vmk_mmu_walk_path(&mmu_cfg, c->root_user, c->root_kernel, va, access, update, w, &path);
+	walk_reads_recorded(ign);
 	if (r == VMK_MMU_FAULT_FREED_PTP)
 		violation("cpu %u: walk of va %#llx read page %#llx, which is not a live page-table page (%s)",
 			  cpu, (unsigned long long)va, (unsigned long long)w->pa,

@@ -184,6 +184,7 @@ static unsigned int run(enum vmk_pmap_arch_id arch, bool mutant)
 	real_tlb = vmk_sim_platform()->tlb_invalidate;
 	vmk_sim_platform()->tlb_invalidate = local_only_tlb;
 	mutant_local = mutant;
+	vmk_sim_tlb_expect_broken_pmap(mutant);
 	vmk_sim_mmu_rendezvous_anywhere(true);
 	vmk_sim_rdv_cpu_enter(0);
 	k = vmk_pmap_kernel();
@@ -258,6 +259,7 @@ static unsigned int run(enum vmk_pmap_arch_id arch, bool mutant)
 		printf("  mutant caught: %s\n", msg);
 	}
 	mutant_local = false;
+	vmk_sim_tlb_expect_broken_pmap(false);
 	for (unsigned int c = 0; c < NW + 2; c++)
 		vmk_pmap_activate(k, c);
 	vmk_pmap_destroy(shared);

@@ -296,8 +296,8 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 		tbl = f.pg ? vmk_pmap__table(t) : pm->leaf.tbl;
 		if (f.pg) {
 			/* A new table: only what the run does not cover needs zeroing. */
-			vmk_memset(tbl, 0, idx * sizeof(vmk_pte_t));
-			vmk_memset(tbl + idx + cnt, 0, (VMK_PT_ENTRIES - idx - cnt) * sizeof(vmk_pte_t));
+			vmk_pmap__ptes_zero(tbl, idx);
+			vmk_pmap__ptes_zero(tbl + idx + cnt, VMK_PT_ENTRIES - idx - cnt);
 		} else {
 			/* The range must be unmapped: any non-zero entry (vmkit clears entries to 0). */
 			vmk_pte_t used = 0;
@@ -316,7 +316,7 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 		if (managed)
 			vmk_pmap__pv_unlock();
 		if (f.pg) {
-			vmk_memset(tbl + idx + k, 0, (cnt - k) * sizeof(vmk_pte_t));
+			vmk_pmap__ptes_zero(tbl + idx + k, cnt - k);
 			vmk_pmap__leaf_link(pm, v, &f, (unsigned int)k);	/* k == 0: freed */
 		} else if (k == 0) {
 			vmk_pmap__abort_ptp(pm, v, 0, t);	/* nothing installed: drop the hold */

@@ -97,6 +97,18 @@ static inline vmk_pte_t vmk_pmap__pte_load_relaxed(const vmk_pte_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
+/*
+ * Zero n entries one 64-bit store at a time. A table that is being
+ * recycled (a spare taken, a reserve refilled) may still be read by a
+ * walker through a paging-structure cache that a broken caller failed to
+ * shoot down; each entry must then read as either its old or its new value,
+ * never a torn one, and memset promises neither.
+ */
+static inline void vmk_pmap__ptes_zero(vmk_pte_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		__atomic_store_n(&p[i], 0, __ATOMIC_RELAXED);
+}
 static inline vmk_pte_t vmk_pmap__pte_clear(vmk_pte_t *p)
 {
 	return __atomic_exchange_n(p, 0, __ATOMIC_ACQ_REL);

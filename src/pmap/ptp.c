@@ -391,7 +391,7 @@ struct vmk_page *vmk_pmap__spare_take(struct vmk_pmap *pm, vmk_vaddr_t va, unsig
 	pg->md_pv = 0;
 	pg->owner = 0;
 	pm->st.spare_ptps--;
-	vmk_memset(n, 0, VMK_PAGE_SIZE);
+	vmk_pmap__ptes_zero((vmk_pte_t *)(void *)n, VMK_PT_ENTRIES);
 	pg->ref_count = pm->kernel ? VMK_PMAP_KPTP_REF : 0;
 	return pg;
 }
@@ -468,7 +468,7 @@ struct vmk_page *vmk_pmap__kpool_take(struct vmk_pmap *pm)
 void vmk_pmap__kpool_put(struct vmk_pmap *pm, struct vmk_page *pg)
 {
 	VMK_ASSERT(vmk_pmap__g.nkpool < VMK_PMAP_KPOOL, "kernel PTP reserve overflow");
-	vmk_memset(vmk_pmap__table(vmk_page_to_pa(pg)), 0, VMK_PAGE_SIZE);
+	vmk_pmap__ptes_zero(vmk_pmap__table(vmk_page_to_pa(pg)), VMK_PT_ENTRIES);
 	pg->ref_count = VMK_PMAP_KPTP_REF;
 	vmk_pmap__g.kpool[vmk_pmap__g.nkpool++] = pg;
 	pm->st.reserve_ptps = vmk_pmap__g.nkpool;
