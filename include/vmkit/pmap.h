@@ -365,6 +365,19 @@ vmk_paddr_t vmk_pmap_root(struct vmk_pmap *pmap);
 /* The ASID/PCID of a user pmap (0 when untagged). */
 uint32_t vmk_pmap_asid(struct vmk_pmap *pmap);
 
+/*
+ * Call fn(ctx, va, m) for every leaf of pmap that intersects [sva, eva)
+ * (eva 0: up to 2^64), in address order, where va is the leaf's first
+ * address (it may lie below sva) and m its translation (m->pa the leaf's
+ * first byte, m->size its size). The tables are read, so this shows what
+ * the MMU would use. fn runs with the pmap lock held and must not call
+ * the pmap; a nonzero return stops the walk. Returns 0, fn's nonzero
+ * return, or -VMK_EINVAL (no pmap or fn, eva <= sva). Any context where
+ * the pmap lock may be taken.
+ */
+int vmk_pmap_walk(struct vmk_pmap *pmap, vmk_vaddr_t sva, vmk_vaddr_t eva,
+		  int (*fn)(void *ctx, vmk_vaddr_t va, const struct vmk_pmap_mapping *m), void *ctx);
+
 /* Options of the dump. */
 enum {
 	VMK_PMAP_DUMP_JSON = 1u << 0,

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include <vmkit/kexec.h>
+#include <vmkit/kmap.h>
 #include <vmkit/memblock.h>
 #include <vmkit/preload.h>
 #include <vmkit/resource.h>
@@ -91,6 +92,7 @@ struct boot {
 	char *names;
 	/* Page tables. */
 	uint64_t dmap;			/* direct map base */
+	struct vmk_kmap_direct_stats dstats;	/* what vmk_kmap_direct() mapped */
 	struct boot_vrange vr[BOOT_MAX_VRANGES];
 	size_t nvr;
 	/* The loader's record list (NAME, TYPE, ADDR, SIZE per file). */
@@ -101,6 +103,7 @@ struct boot {
 	uint64_t kmem_start, kmem_end;
 	/* Per-CPU areas and microcode, when the kmem layer provides them. */
 	uint64_t percpu_bytes;
+	uint64_t percpu_va[MD_MAX_CPUS];	/* each CPU's area (kmem VA), for the picture */
 	uint32_t ucode_applied_rev;
 	bool ucode_applied;
 	uint64_t ucode_copy, ucode_copy_size;	/* the kept page-aligned copy (kmem) */

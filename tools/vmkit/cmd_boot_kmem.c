@@ -41,6 +41,8 @@ int boot_phase_kmem(struct boot *b)
 	b->kmem_ready = true;
 	b->kmem_start = kc.kva_start;
 	b->kmem_end = kc.kva_end;
+	if (b->nvr < BOOT_MAX_VRANGES)
+		b->vr[b->nvr++] = (struct boot_vrange){ kc.kva_start, kc.kva_end - kc.kva_start, "kmem window" };
 	snprintf(b->ph[PH_KMEM].note, sizeof(b->ph[PH_KMEM].note), "KVA window 0x%llx-0x%llx (%llu GiB)",
 		 (unsigned long long)kc.kva_start, (unsigned long long)(kc.kva_end - 1),
 		 (unsigned long long)(size >> 30));
@@ -73,6 +75,7 @@ int boot_phase_percpu(struct boot *b)
 			fprintf(stderr, "vmkit boot: %s: percpu: no area for CPU %u\n", b->name, c);
 			return -1;
 		}
+		b->percpu_va[c] = va;
 		b->percpu_bytes += VMK_ALIGN_UP(b->d->percpu_size, VMK_PAGE_SIZE);
 	}
 	snprintf(b->ph[PH_PERCPU].note, sizeof(b->ph[PH_PERCPU].note), "%u areas of %llu KiB",

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <vmkit/boot.h>
+#include <vmkit/kmap.h>
 #include <vmkit/phys.h>
 #include <vmkit/pmap.h>
 
@@ -243,90 +244,48 @@ static void add_vrange(struct boot *b, uint64_t va, uint64_t size, const char *w
 		b->vr[b->nvr++] = (struct boot_vrange){ va, size, what };
 }
 
-/* Map [pa, end) at va with the largest pages alignment allows. */
-static int map_run(struct vmk_pmap *k, uint64_t va, uint64_t pa, uint64_t end, uint32_t prot,
-		   uint32_t large_flags)
-{
-	int r = 0;
-
-	while (pa < end && !r) {
-		uint64_t left = end - pa;
-
-		if (!(pa & (VMK_GiB - 1)) && !(va & (VMK_GiB - 1)) && left >= VMK_GiB) {
-			r = vmk_pmap_enter_large(k, va, pa, VMK_GiB, prot, VMK_PMAP_ENTER_NOREPLACE | large_flags);
-			pa += VMK_GiB, va += VMK_GiB;
-		} else if (!(pa & (2 * VMK_MiB - 1)) && !(va & (2 * VMK_MiB - 1)) && left >= 2 * VMK_MiB) {
-			r = vmk_pmap_enter_large(k, va, pa, 2 * VMK_MiB, prot, VMK_PMAP_ENTER_NOREPLACE | large_flags);
-			pa += 2 * VMK_MiB, va += 2 * VMK_MiB;
-		} else {
-			r = vmk_pmap_enter(k, va, pa, prot, VMK_PMAP_ENTER_NOREPLACE);
-			pa += VMK_PAGE_SIZE, va += VMK_PAGE_SIZE;
-		}
-	}
-	return r;
-}
-
-/* The direct map: all RAM but NOMAP, write-back, never executable. */
+/*
+ * The direct map (include/vmkit/kmap.h): every range of the firmware map
+ * the boot policy makes memory, NOMAP excluded, with the firmware's
+ * memory type, never executable. The policy is the one the memblock
+ * phase used (vmk_boot_memblock_from_fwmap: x86-64's table), so the
+ * direct map covers exactly memblock's mapped memory.
+ */
 static int map_direct(struct boot *b, struct vmk_pmap *k)
 {
-	for (size_t i = 0; i < b->nmem;) {
-		uint64_t base, end;
-		size_t j = i;
-		int r;
+	uint64_t top = 0;
+	int r;
 
-		if (b->mem[i].flags & VMK_MEMBLOCK_NOMAP) {
-			i++;
-			continue;
-		}
-		end = b->mem[i].base + b->mem[i].size;
-		while (j + 1 < b->nmem && !(b->mem[j + 1].flags & VMK_MEMBLOCK_NOMAP) && b->mem[j + 1].base == end) {
-			j++;
-			end = b->mem[j].base + b->mem[j].size;
-		}
-		base = VMK_ALIGN_UP(b->mem[i].base, VMK_PAGE_SIZE);
-		end = VMK_ALIGN_DOWN(end, VMK_PAGE_SIZE);
-		i = j + 1;
-		if (base >= end)
-			continue;
-		r = map_run(k, b->dmap + base, base, end, RW, 0);
-		if (r)
-			return fail(b, "pagetables", "direct map", r);
-		add_vrange(b, b->dmap + base, end - base, "direct map");
-	}
+	r = vmk_kmap_direct(k, b->dmap, &b->mc.map, VMK_BOOT_ARCH_X86_64, &b->dstats);
+	if (r)
+		return fail(b, "pagetables", "direct map", r);
+	for (size_t i = 0; i < b->mc.map.n; i++)
+		top = VMK_MAX(top, b->mc.map.e[i].base + b->mc.map.e[i].size);
+	add_vrange(b, b->dmap, VMK_ALIGN_UP(top, VMK_GiB), "direct map");
 	return 0;
 }
 
-/* The image by section, W^X: text RX, rodata R, data and bss RW, preloaded files RW. */
+/*
+ * The image by section, W^X: text r-x, rodata r--, data and bss rw-,
+ * and the preloaded files after it rw- and releasable (they are freed
+ * piecewise where nothing may be allocated: their large pages keep a
+ * spare page-table page).
+ */
 static int map_image(struct boot *b, struct vmk_pmap *k)
 {
-	uint64_t end = b->preload_end - b->kbase, off = 0;
-	uint32_t prot_at[5] = { VMK_PROT_READ | VMK_PROT_EXEC, VMK_PROT_READ, RW, RW, RW };
-	uint64_t lim[5] = { b->sect_off[1], b->sect_off[2], b->sect_off[3], b->ksize, end };
+	struct vmk_kmap_section s[5] = {
+		{ b->sect_size[0], VMK_PROT_READ | VMK_PROT_EXEC, 0 },
+		{ b->sect_size[1], VMK_PROT_READ, 0 },
+		{ b->sect_size[2], RW, 0 },
+		{ b->sect_size[3], RW, 0 },
+		{ b->preload_end - b->kbase - b->ksize, RW, VMK_KMAP_RELEASABLE },
+	};
+	int r = vmk_kmap_image(k, b->kva, b->kbase, s, 5);
 
-	while (off < end) {
-		int s = 0;
-		uint64_t run_end;
-		int r;
-
-		while (off >= lim[s])
-			s++;
-		/* Runs of equal protection: data, bss and the preloads are one RW run. */
-		run_end = lim[s];
-		while (s + 1 < 5 && run_end < end && prot_at[s + 1] == prot_at[s])
-			run_end = lim[++s];
-		/*
-		 * The writable run ends in the preloaded files, which are freed
-		 * piecewise where nothing may be allocated: its large pages keep
-		 * a spare page-table page for the demotion.
-		 */
-		r = map_run(k, b->kva + off, b->kbase + off, b->kbase + run_end, prot_at[s],
-			    prot_at[s] & VMK_PROT_WRITE ? VMK_PMAP_ENTER_KEEP_SPARE : 0);
-		if (r)
-			return fail(b, "pagetables", "kernel image", r);
-		off = run_end;
-	}
+	if (r)
+		return fail(b, "pagetables", "kernel image", r);
 	/* One range: the image's last 2 MiB leaf may also hold preloaded files. */
-	add_vrange(b, b->kva, end, "kernel image and preloaded files");
+	add_vrange(b, b->kva, b->preload_end - b->kbase, "kernel image and preloaded files");
 	return 0;
 }
 

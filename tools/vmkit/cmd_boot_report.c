@@ -2,14 +2,15 @@
  * vmkit boot: the report. Memory accounting puts every byte of RAM
  * (memblock memory, NOMAP included) in exactly one category, from the
  * allocator's per-state frame counts split by what the boot placed where;
- * the mapping report walks every range the boot mapped through the kernel
- * pmap (vmk_pmap_extract), so it shows what the page tables hold, not
+ * the mapping report walks the kernel page tables over the whole kernel
+ * address space (vmk_kmap_report), so it shows what the tables hold, not
  * what the boot meant to put there.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <vmkit/boot.h>
+#include <vmkit/kmap.h>
 #include <vmkit/phys.h>
 #include <vmkit/pmap.h>
 
@@ -160,50 +161,41 @@ int boot_account(const struct boot *b, struct boot_accounting *a)
 
 /* ---- mappings by size and permission ---- */
 
-struct map_key {
-	uint64_t size;
-	uint32_t prot;
-	unsigned int memtype;
-	uint64_t count, bytes;
+/* Mapped bytes and leaves of one region the boot made, read from the page tables. */
+struct region_rep {
+	const char *name;
+	uint64_t va, size, bytes, leaves;
 };
 
-#define MAX_MAPKEYS 32
-
-static size_t mappings(const struct boot *b, struct map_key *k, uint64_t *wx, uint64_t *unmapped)
+/*
+ * The whole kernel address space through the page tables
+ * (vmk_kmap_report over [0, 2^64)), then each region the boot mapped
+ * (direct map, image and preloads, kmem window): what is mapped anywhere
+ * else shows as "elsewhere". *unmapped: pages of the image and preload
+ * range that are not mapped (released preloads).
+ */
+static size_t mappings(const struct boot *b, struct vmk_kmap_report *all, struct region_rep *reg,
+		       uint64_t *unmapped)
 {
-	size_t n = 0;
 	struct vmk_pmap *kp = vmk_pmap_kernel();
+	uint64_t in_regions = 0;
+	size_t n = 0;
 
-	*wx = *unmapped = 0;
-	for (size_t i = 0; i < b->nvr && kp; i++) {
-		uint64_t va = b->vr[i].va, end = b->vr[i].va + b->vr[i].size;
+	memset(all, 0, sizeof(*all));
+	*unmapped = 0;
+	if (!kp || vmk_kmap_report(kp, 0, 0, all) < 0)
+		return 0;
+	for (size_t i = 0; i < b->nvr; i++) {
+		struct vmk_kmap_report r;
 
-		while (va < end) {
-			struct vmk_pmap_mapping m;
-			uint64_t next;
-			size_t j;
-
-			if (vmk_pmap_extract(kp, va, &m)) {
-				*unmapped += VMK_PAGE_SIZE;
-				va += VMK_PAGE_SIZE;
-				continue;
-			}
-			next = VMK_ALIGN_DOWN(va, m.size) + m.size;
-			if ((m.prot & VMK_PROT_WRITE) && (m.prot & VMK_PROT_EXEC))
-				*wx += VMK_MIN(next, end) - va;
-			for (j = 0; j < n; j++)
-				if (k[j].size == m.size && k[j].prot == m.prot && k[j].memtype == m.memtype)
-					break;
-			if (j == n && n < MAX_MAPKEYS)
-				k[n++] = (struct map_key){ m.size, m.prot, m.memtype, 0, 0 };
-			if (j < n) {
-				/* The ranges never share a leaf: each is visited once. */
-				k[j].count++;
-				k[j].bytes += VMK_MIN(next, end) - va;
-			}
-			va = next;
-		}
+		if (vmk_kmap_report(kp, b->vr[i].va, b->vr[i].va + b->vr[i].size, &r) < 0)
+			continue;
+		reg[n++] = (struct region_rep){ b->vr[i].what, b->vr[i].va, b->vr[i].size, r.bytes, r.leaves };
+		in_regions += r.bytes;
+		if (b->vr[i].va == b->kva)
+			*unmapped = b->vr[i].size - r.bytes;
 	}
+	reg[n++] = (struct region_rep){ "elsewhere", 0, 0, all->bytes - in_regions, 0 };
 	return n;
 }
 
@@ -251,9 +243,10 @@ void boot_print_text(const struct boot *b, FILE *f)
 {
 	struct vmk_out out;
 	struct boot_accounting a;
-	struct map_key k[MAX_MAPKEYS];
-	uint64_t wx, unmapped;
-	size_t nk;
+	struct vmk_kmap_report all;
+	struct region_rep reg[BOOT_MAX_VRANGES + 1];
+	uint64_t unmapped;
+	size_t nreg;
 	char h[32], pb[4];
 	int acc;
 
@@ -292,16 +285,25 @@ void boot_print_text(const struct boot *b, FILE *f)
 	fprintf(f, "\n/proc/buddyinfo:\n");
 	vmk_phys_print_buddyinfo(&out);
 
-	fprintf(f, "\nkernel mappings by size and permission:\n  %-4s %-4s %-6s %10s %12s\n", "size", "prot",
-		"type", "mappings", "bytes");
-	nk = mappings(b, k, &wx, &unmapped);
-	for (size_t i = 0; i < nk; i++)
-		fprintf(f, "  %-4s %-4s %-6s %10llu %12s\n", size_str(k[i].size), prot_str(k[i].prot, pb),
-			memtype_str(k[i].memtype), (unsigned long long)k[i].count,
-			vmk_fmt_size(h, sizeof(h), k[i].bytes));
-	fprintf(f, "  W^X: %s\n", wx ? "VIOLATED: pages both writable and executable" : "no page is both writable and executable");
+	fprintf(f, "\nkernel mappings by size and permission (the page tables of the whole kernel address space):\n"
+		"  %-4s %-4s %-6s %10s %12s\n", "size", "prot", "type", "mappings", "bytes");
+	nreg = mappings(b, &all, reg, &unmapped);
+	for (size_t i = 0; i < all.ncls; i++)
+		fprintf(f, "  %-4s %-4s %-6s %10llu %12s\n", size_str(all.cls[i].page_size),
+			prot_str(all.cls[i].prot, pb), memtype_str(all.cls[i].memtype),
+			(unsigned long long)all.cls[i].leaves, vmk_fmt_size(h, sizeof(h), all.cls[i].bytes));
+	fprintf(f, "  W^X: %s\n", all.wx_leaves ? "VIOLATED: pages both writable and executable"
+					     : "no page is both writable and executable");
+	for (size_t i = 0; i < nreg; i++) {
+		if (reg[i].size)
+			fprintf(f, "  %-34s [0x%016llx-0x%016llx] %10s mapped\n", reg[i].name,
+				(unsigned long long)reg[i].va, (unsigned long long)(reg[i].va + reg[i].size - 1),
+				vmk_fmt_size(h, sizeof(h), reg[i].bytes));
+		else
+			fprintf(f, "  %-34s %41s %10s mapped\n", reg[i].name, "", vmk_fmt_size(h, sizeof(h), reg[i].bytes));
+	}
 	if (unmapped)
-		fprintf(f, "  unmapped inside mapped ranges: %llu bytes\n", (unsigned long long)unmapped);
+		fprintf(f, "  unmapped inside the image and preloads: %llu bytes\n", (unsigned long long)unmapped);
 
 	acc = boot_account(b, &a);
 	fprintf(f, "\nmemory accounting (every byte of RAM in exactly one category):\n");
@@ -318,9 +320,10 @@ void boot_print_json(const struct boot *b, FILE *f)
 	struct json j;
 	struct vmk_out out;
 	struct boot_accounting a;
-	struct map_key k[MAX_MAPKEYS];
-	uint64_t wx, unmapped;
-	size_t nk;
+	struct vmk_kmap_report all;
+	struct region_rep reg[BOOT_MAX_VRANGES + 1];
+	uint64_t unmapped;
+	size_t nreg;
 	char pb[4];
 	int acc;
 
@@ -392,20 +395,32 @@ void boot_print_json(const struct boot *b, FILE *f)
 	json_end_object(&j);
 	json_end_object(&j);
 
-	nk = mappings(b, k, &wx, &unmapped);
+	nreg = mappings(b, &all, reg, &unmapped);
 	json_key(&j, "mappings");
 	json_begin_array(&j);
-	for (size_t i = 0; i < nk; i++) {
+	for (size_t i = 0; i < all.ncls; i++) {
 		json_begin_object(&j);
-		json_kv_u64(&j, "page_size", k[i].size);
-		json_kv_str(&j, "prot", prot_str(k[i].prot, pb));
-		json_kv_str(&j, "memtype", memtype_str(k[i].memtype));
-		json_kv_u64(&j, "count", k[i].count);
-		json_kv_u64(&j, "bytes", k[i].bytes);
+		json_kv_u64(&j, "page_size", all.cls[i].page_size);
+		json_kv_str(&j, "prot", prot_str(all.cls[i].prot, pb));
+		json_kv_str(&j, "memtype", memtype_str(all.cls[i].memtype));
+		json_kv_u64(&j, "count", all.cls[i].leaves);
+		json_kv_u64(&j, "bytes", all.cls[i].bytes);
 		json_end_object(&j);
 	}
 	json_end_array(&j);
-	json_kv_u64(&j, "wx_bytes", wx);
+	json_key(&j, "mapping_regions");
+	json_begin_array(&j);
+	for (size_t i = 0; i < nreg; i++) {
+		json_begin_object(&j);
+		json_kv_str(&j, "name", reg[i].name);
+		json_kv_hex(&j, "va", reg[i].va);
+		json_kv_u64(&j, "size", reg[i].size);
+		json_kv_u64(&j, "mapped_bytes", reg[i].bytes);
+		json_end_object(&j);
+	}
+	json_end_array(&j);
+	json_kv_u64(&j, "mapped_bytes", all.bytes);
+	json_kv_u64(&j, "wx_bytes", all.wx_bytes);
 	json_kv_u64(&j, "unmapped_bytes", unmapped);
 	json_key(&j, "phys");
 	json_raw_value(&j);

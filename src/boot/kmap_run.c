@@ -1,0 +1,60 @@
+/*
+ * kmap: one run of the boot mappings with the largest leaves alignment
+ * allows. A leaf never reaches outside the run, so whatever borders it
+ * (no-map memory, a device, another section's protection) stays out.
+ */
+#include "kmap_internal.h"
+
+#define SZ_2M	(2 * VMK_MiB)
+
+static bool fits(const struct vmk_kmap__run *r, vmk_size_t off, vmk_size_t size)
+{
+	return !((r->va + off) & (size - 1)) && !((r->pa + off) & (size - 1)) && r->size - off >= size;
+}
+
+int vmk_kmap__map_run(struct vmk_pmap *k, struct vmk_kmap__run *r, vmk_size_t *done)
+{
+	uint32_t base = VMK_PMAP_ENTER_NOREPLACE | VMK_PMAP_MEMTYPE(r->memtype);
+	bool try_1g = true;	/* cleared when the pmap has no 1 GiB leaves (-VMK_EINVAL) */
+	vmk_size_t off = 0;
+	int err = 0;
+
+	while (off < r->size) {
+		vmk_vaddr_t va = r->va + off;
+		vmk_paddr_t pa = r->pa + off;
+		uint32_t fl = base;
+		vmk_size_t step;
+		int lvl;
+
+		if (try_1g && fits(r, off, VMK_GiB) && !(r->releasable && r->releasable(r->ctx, va, VMK_GiB))) {
+			/*
+			 * Releasable memory never gets a 1 GiB leaf: partly freeing a
+			 * 1 GiB block needs two levels of spares, and 2 MiB leaves
+			 * keep the spare bookkeeping to one level.
+			 */
+			err = vmk_pmap_enter_large(k, va, pa, VMK_GiB, r->prot, fl);
+			if (err == -VMK_EINVAL) {
+				try_1g = false;
+				continue;
+			}
+			step = VMK_GiB;
+			lvl = 2;
+		} else if (fits(r, off, SZ_2M)) {
+			if (r->releasable && r->releasable(r->ctx, va, SZ_2M))
+				fl |= VMK_PMAP_ENTER_KEEP_SPARE;
+			err = vmk_pmap_enter_large(k, va, pa, SZ_2M, r->prot, fl);
+			step = SZ_2M;
+			lvl = 1;
+		} else {
+			err = vmk_pmap_enter(k, va, pa, r->prot, fl);
+			step = VMK_PAGE_SIZE;
+			lvl = 0;
+		}
+		if (err)
+			break;
+		r->leaves[lvl]++;
+		off += step;
+	}
+	*done = off;
+	return err;
+}
