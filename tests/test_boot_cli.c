@@ -110,6 +110,8 @@ static void test_default_machine_accounting(void **state)
 static void test_default_machine_mappings(void **state)
 {
 	struct cli_result r;
+	uint64_t kmem, regions, total;
+	const char *p;
 
 	(void)state;
 	r = cli_run(ARGS("boot", "--json"));
@@ -125,6 +127,28 @@ static void test_default_machine_mappings(void **state)
 	assert_true(json_u64_field(r.out, "unmapped_bytes") == 500 * VMK_KiB);
 	/* 4 GiB q35: RAM above 4 GiB is [4G, 6G): two 1 GiB direct-map pages. */
 	assert_true(mapped(r.out, VMK_GiB, "rw-") == 2 * VMK_GiB);
+	/*
+	 * The report walks the whole kernel address space: the kmem window's
+	 * mappings are in it (at least the four 64 KiB per-CPU areas and the
+	 * kept microcode copy), and nothing is mapped outside the regions.
+	 */
+	p = strstr(r.out, "{\"name\":\"kmem window\"");
+	assert_non_null(p);
+	kmem = json_u64_field(p, "mapped_bytes");
+	assert_true(kmem >= 4 * 64 * VMK_KiB + 4096);
+	p = strstr(r.out, "{\"name\":\"direct map\"");
+	assert_non_null(p);
+	regions = kmem + json_u64_field(p, "mapped_bytes");
+	p = strstr(r.out, "{\"name\":\"kernel image and preloaded files\"");
+	assert_non_null(p);
+	regions += json_u64_field(p, "mapped_bytes");
+	p = strstr(r.out, "{\"name\":\"elsewhere\"");
+	assert_non_null(p);
+	assert_true(json_u64_field(p, "mapped_bytes") == 0);
+	total = mapped(r.out, 4096, "rw-") + mapped(r.out, 2 * VMK_MiB, "rw-") + mapped(r.out, VMK_GiB, "rw-") +
+		mapped(r.out, 4096, "r--") + mapped(r.out, 2 * VMK_MiB, "r--") + mapped(r.out, 2 * VMK_MiB, "r-x");
+	assert_true(json_u64_field(r.out, "mapped_bytes_total") == total);
+	assert_true(total == regions);
 	cli_free(&r);
 }
 
@@ -290,6 +314,8 @@ static void test_svg_256m(void **state)
 	assert_non_null(strstr(pic, "fill=\"#1f77b4\"/>"));
 	assert_non_null(strstr(pic, "fill=\"#aec7e8\"/>"));	/* the unloaded module */
 	assert_non_null(strstr(pic, "fill=\"#2f4f4f\"/>"));
+	/* The per-CPU areas (kmem frames) are drawn in their own colour, not as other allocations. */
+	assert_non_null(strstr(pic, "fill=\"#e377c2\"/>"));
 	assert_non_null(strstr(pic, ">0x0</text>"));
 	free(pic);
 	unlink(svg);

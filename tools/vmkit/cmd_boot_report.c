@@ -419,7 +419,7 @@ void boot_print_json(const struct boot *b, FILE *f)
 		json_end_object(&j);
 	}
 	json_end_array(&j);
-	json_kv_u64(&j, "mapped_bytes", all.bytes);
+	json_kv_u64(&j, "mapped_bytes_total", all.bytes);
 	json_kv_u64(&j, "wx_bytes", all.wx_bytes);
 	json_kv_u64(&j, "unmapped_bytes", unmapped);
 	json_key(&j, "phys");

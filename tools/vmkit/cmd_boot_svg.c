@@ -12,6 +12,7 @@
 
 #include <vmkit/boot.h>
 #include <vmkit/phys.h>
+#include <vmkit/pmap.h>
 
 #include "cmd_boot.h"
 
@@ -88,6 +89,32 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * The frames of the per-CPU areas: kmem memory (ALLOC frames like any
+ * other), found through the kernel page tables from each CPU's area.
+ * Physically adjacent pages become one interval.
+ */
+static size_t percpu_intervals(const struct boot *b, struct interval *l, size_t max)
+{
+	uint64_t size = VMK_ALIGN_UP(b->d->percpu_size, VMK_PAGE_SIZE);
+	size_t n = 0;
+
+	for (unsigned int c = 0; c < b->d->cpus && b->percpu_va[c]; c++) {
+		for (uint64_t off = 0; off < size; off += VMK_PAGE_SIZE) {
+			struct vmk_pmap_mapping m;
+
+			if (vmk_pmap_extract(vmk_pmap_kernel(), b->percpu_va[c] + off, &m))
+				continue;
+			if (n && l[n - 1].end == m.pa) {
+				l[n - 1].end += VMK_PAGE_SIZE;
+			} else if (n < max) {
+				l[n++] = (struct interval){ m.pa, m.pa + VMK_PAGE_SIZE, S_PERCPU };
+			}
+		}
+	}
+	return n;
+}
+
 /* Labels in priority order; elementary intervals take the first label covering them. */
 static int build_intervals(const struct boot *b, struct painter *p)
 {
@@ -95,6 +122,7 @@ static int build_intervals(const struct boot *b, struct painter *p)
 	uint64_t *pts;
 	size_t n = 0, np = 0;
 
+	n = percpu_intervals(b, l, 4096 - 2 * MD_MAX_MODULES - 8);
 	l[n++] = (struct interval){ b->kbase, b->kbase + b->ksize, S_KERNEL };
 	for (size_t i = 0; i < b->npre; i++)
 		l[n++] = (struct interval){ b->pre[i].pa, b->pre[i].pa + VMK_ALIGN_UP(b->pre[i].size, VMK_PAGE_SIZE),
@@ -219,7 +247,7 @@ static void paint_memory(struct painter *p, const struct boot *b, uint64_t start
 			cat = S_BAD;
 			break;
 		case VMK_PAGE_ALLOC:
-			cat = S_ALLOC;
+			cat = label == S_PERCPU ? S_PERCPU : S_ALLOC;
 			break;
 		default:
 			cat = reserved_cat(label);
