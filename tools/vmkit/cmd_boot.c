@@ -28,7 +28,8 @@ static void usage(FILE *f)
 "\n"
 "  --json       one JSON document (keys: machine, arch, cpus, nodes, cmdline,\n"
 "               firmware_format, phases, total_ns, kernel, preloads, crashkernel,\n"
-"               accounting, mappings, wx_bytes, unmapped_bytes, phys, iomem)\n"
+"               accounting, mappings, mapping_regions, mapped_bytes_total,\n"
+"               wx_bytes, unmapped_bytes, phys, iomem)\n"
 "  --svg FILE   also write a picture of physical memory after boot\n"
 "  --eager      initialise every page record at the hand-over (default: lazily)\n"
 "  --help       this text\n");
