@@ -144,7 +144,9 @@ fuzz: fuzz-deps $(FUZZ_SRC:fuzz/%.c=build/fuzz/%-fuzzer)
 run: all
 	$(VMKIT) boot
 
-test-bin: deps $(TEST_BIN) $(FUZZ_REPLAY) $(VMKIT)
+# The benchmark program is built with the tests (and smoke-run by
+# tests/test_bench.sh) so it cannot rot between `make bench` runs.
+test-bin: deps $(TEST_BIN) $(FUZZ_REPLAY) $(VMKIT) $(BUILD)/bench/vmkit-bench
 
 # Shell tests (install, the example embedder) build their own way; they run
 # once, in the plain build.

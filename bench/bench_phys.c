@@ -1,9 +1,19 @@
 /*
- * Physical allocator benchmarks. Baselines are measured in the same run:
- *  - order-0 work: a bare LIFO free list threaded through the same page
- *    records, behind out-of-line alloc/free functions (the floor for any
- *    allocator call); the same list inlined into the loop is reported too;
- *  - contiguous allocation: an order-9 buddy allocation of the same size;
+ * Physical allocator benchmarks. Each figure is the median of BENCH_REPS
+ * repetitions with its run-to-run spread, and its ratio to a floor that
+ * does the same work, measured in the same process (repetitions alternate
+ * between the paths so drift hits them alike):
+ *  - order 0: a bare LIFO list threaded through the records of the same
+ *    frames, inlined into the loop (the floor), and the same list behind
+ *    out-of-line alloc/free functions (the reference: the floor of any
+ *    allocator call); at batch 1, 32, 64 (the historical figure) and 1024
+ *    (more than the per-CPU cache holds: its overflow path), and at batch
+ *    32 and 1024 with half of the frames allocated;
+ *  - mixed orders: the same trace of allocations and frees (recorded from
+ *    the real run) replayed on segregated per-order LIFO lists of block
+ *    heads: the same block sizes, no splitting, no coalescing;
+ *  - contiguous allocation: an order-9 buddy allocation of the same size,
+ *    both at 50% occupancy with only a few 2 MiB blocks wholly free;
  *  - hand-over: writing the page array with memset (the floor for eager
  *    record initialisation).
  * The simulator's fault-injection hook takes a mutex on every call, so it
@@ -23,7 +33,6 @@
 #define MiB VMK_MiB
 #define GiB VMK_GiB
 #define PG VMK_PAGE_SIZE
-#define BATCH 64
 #define MAXREPS 64
 
 static struct vmk_platform plat;
@@ -48,6 +57,14 @@ static int reps(void)
 	return r > MAXREPS ? MAXREPS : r;
 }
 
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
 /* A fresh allocator over [4G, 4G + size) on one CPU, records in host memory. */
 static void machine(uint64_t size)
 {
@@ -68,11 +85,13 @@ static void machine(uint64_t size)
 }
 
 /*
- * The baseline: a bare LIFO free list over the same records. The frames
- * are allocated from phys first (so their records are ours) and linked
- * through the owner word.
+ * The order-0 floor: a bare LIFO free list over the same records. The
+ * frames are allocated from phys first (so their records are ours) and
+ * linked through the owner word.
  */
 #define LIFO_PAGES 4096
+#define MAXBATCH 1024
+#define PAIRS 196608	/* alloc+free pairs per measurement, any batch */
 static struct vmk_page *lifo, *lifo_pages[LIFO_PAGES];
 
 #define LNEXT(p) ((struct vmk_page *)(uintptr_t)(p)->owner)
@@ -97,7 +116,7 @@ static void lifo_build(void)
 	size_t n = vmk_page_alloc_bulk(0, VMK_POOL_DEFAULT, VMK_ALLOC_NOCACHE, LIFO_PAGES, lifo_pages);
 
 	if (n != LIFO_PAGES) {
-		fprintf(stderr, "bench_phys: no pages for the baseline\n");
+		fprintf(stderr, "bench_phys: no pages for the floor\n");
 		exit(1);
 	}
 	lifo = NULL;
@@ -113,231 +132,531 @@ static void lifo_destroy(void)
 	lifo = NULL;
 }
 
-enum { ITERS = 3000 };
+static struct vmk_page *vbuf[MAXBATCH];
 
-static double run_lifo(void)
+/* Out-of-line LIFO: the reference (what any allocator call costs at least). */
+static double run_lifo(int batch)
 {
-	struct vmk_page *v[BATCH];
+	int iters = PAIRS / batch;
 	double t0 = bench_now_ns();
 
-	for (int it = 0; it < ITERS; it++) {
-		for (int i = 0; i < BATCH; i++)
-			v[i] = lifo_alloc();
-		for (int i = BATCH; i-- > 0;)
-			lifo_free(v[i]);
-		bench_keep(v[0]);
+	for (int it = 0; it < iters; it++) {
+		for (int i = 0; i < batch; i++)
+			vbuf[i] = lifo_alloc();
+		for (int i = batch; i-- > 0;)
+			lifo_free(vbuf[i]);
+		bench_keep(vbuf[0]);
 	}
-	return (bench_now_ns() - t0) / (ITERS * BATCH);
+	return (bench_now_ns() - t0) / ((double)iters * batch);
 }
 
-static double run_lifo_inline(void)
+/* Inline LIFO: the floor (the same list operations, no call). */
+static double run_lifo_inline(int batch)
 {
-	struct vmk_page *v[BATCH];
+	int iters = PAIRS / batch;
 	double t0 = bench_now_ns();
 
-	for (int it = 0; it < ITERS; it++) {
-		for (int i = 0; i < BATCH; i++) {
-			v[i] = lifo;
-			lifo = LNEXT(v[i]);
+	for (int it = 0; it < iters; it++) {
+		for (int i = 0; i < batch; i++) {
+			vbuf[i] = lifo;
+			lifo = LNEXT(vbuf[i]);
 		}
-		for (int i = BATCH; i-- > 0;) {
-			LSET(v[i], lifo);
-			lifo = v[i];
+		for (int i = batch; i-- > 0;) {
+			LSET(vbuf[i], lifo);
+			lifo = vbuf[i];
 		}
-		bench_keep(v[0]);
+		bench_keep(vbuf[0]);
 	}
-	return (bench_now_ns() - t0) / (ITERS * BATCH);
+	return (bench_now_ns() - t0) / ((double)iters * batch);
 }
 
-static double run_pcpu(void)
+static double run_pcpu(int batch)
 {
-	struct vmk_page *v[BATCH];
+	int iters = PAIRS / batch;
 	double t0 = bench_now_ns();
 
-	for (int it = 0; it < ITERS; it++) {
-		for (int i = 0; i < BATCH; i++)
-			v[i] = vmk_page_alloc(0, VMK_POOL_DEFAULT, 0);
-		for (int i = BATCH; i-- > 0;)
-			vmk_page_free(v[i]);
-		bench_keep(v[0]);
+	for (int it = 0; it < iters; it++) {
+		for (int i = 0; i < batch; i++)
+			vbuf[i] = vmk_page_alloc(0, VMK_POOL_DEFAULT, 0);
+		for (int i = batch; i-- > 0;)
+			vmk_page_free(vbuf[i]);
+		bench_keep(vbuf[0]);
 	}
-	return (bench_now_ns() - t0) / (ITERS * BATCH);
+	return (bench_now_ns() - t0) / ((double)iters * batch);
 }
 
 /* Both directions bypass the cache: NOCACHE allocation, a one-page run freed to the lists. */
-static double run_buddy(void)
+static double run_buddy(int batch)
 {
-	struct vmk_page *v[BATCH];
+	int iters = PAIRS / batch / 4;	/* slower path: fewer pairs */
 	double t0 = bench_now_ns();
 
-	for (int it = 0; it < ITERS; it++) {
-		for (int i = 0; i < BATCH; i++)
-			v[i] = vmk_page_alloc(0, VMK_POOL_DEFAULT, VMK_ALLOC_NOCACHE);
-		for (int i = BATCH; i-- > 0;)
-			vmk_page_free_contig(v[i], 1);
-		bench_keep(v[0]);
+	for (int it = 0; it < iters; it++) {
+		for (int i = 0; i < batch; i++)
+			vbuf[i] = vmk_page_alloc(0, VMK_POOL_DEFAULT, VMK_ALLOC_NOCACHE);
+		for (int i = batch; i-- > 0;)
+			vmk_page_free_contig(vbuf[i], 1);
+		bench_keep(vbuf[0]);
 	}
-	return (bench_now_ns() - t0) / (ITERS * BATCH);
+	return (bench_now_ns() - t0) / ((double)iters * batch);
 }
 
-static double run_bulk(void)
+static double run_bulk(int batch)
 {
-	struct vmk_page *v[BATCH];
+	int iters = PAIRS / batch;
 	double t0 = bench_now_ns();
 
-	for (int it = 0; it < ITERS; it++) {
-		size_t n = vmk_page_alloc_bulk(0, VMK_POOL_DEFAULT, 0, BATCH, v);
+	for (int it = 0; it < iters; it++) {
+		size_t n = vmk_page_alloc_bulk(0, VMK_POOL_DEFAULT, 0, (size_t)batch, vbuf);
 
-		vmk_page_free_bulk(v, n);
-		bench_keep(v[0]);
+		vmk_page_free_bulk(vbuf, n);
+		bench_keep(vbuf[0]);
 	}
-	return (bench_now_ns() - t0) / (ITERS * BATCH);
+	return (bench_now_ns() - t0) / ((double)iters * batch);
+}
+
+struct order0_runs {
+	double inl[MAXREPS], ool[MAXREPS], pc[MAXREPS], bd[MAXREPS], bk[MAXREPS];
+};
+
+/* One repetition of every path at this batch size, alternating. */
+static void order0_rep(struct order0_runs *o, int r, int batch, bool bulk)
+{
+	o->inl[r] = run_lifo_inline(batch);
+	o->ool[r] = run_lifo(batch);
+	o->pc[r] = run_pcpu(batch);
+	o->bd[r] = run_buddy(batch);
+	o->bk[r] = bulk ? run_bulk(batch) : 0;
+}
+
+/* Report the order-0 figures of one batch size under prefix (e.g. "phys_order0_b32"). */
+static void order0_report(struct order0_runs *o, int n, const char *prefix, const char *what)
+{
+	struct bench_stat inl = bench_stat(o->inl, n), ool = bench_stat(o->ool, n);
+	char k[96], note[128];
+
+	snprintf(k, sizeof(k), "%s_lifo_inline_pair", prefix);
+	snprintf(note, sizeof(note), "floor: bare LIFO list inlined in the loop (%s)", what);
+	bench_report_stat(k, inl, 0, 0, note);
+	snprintf(k, sizeof(k), "%s_lifo_pair", prefix);
+	snprintf(note, sizeof(note), "reference: the LIFO behind out-of-line alloc/free (%s)", what);
+	bench_report_stat(k, ool, inl.median, 0, note);
+	snprintf(k, sizeof(k), "%s_pcpu_pair", prefix);
+	snprintf(note, sizeof(note), "vmk_page_alloc + vmk_page_free, per-CPU cache (%s)", what);
+	bench_report_stat(k, bench_stat(o->pc, n), inl.median, ool.median, note);
+	snprintf(k, sizeof(k), "%s_buddy_pair", prefix);
+	snprintf(note, sizeof(note), "NOCACHE alloc + free to the lists (%s)", what);
+	bench_report_stat(k, bench_stat(o->bd, n), inl.median, ool.median, note);
+}
+
+/*
+ * Allocate frames until `frac` of all frames of the machine (total) are
+ * allocated, spread at random (so the free ones are scattered single
+ * frames and short runs). Returns the frames taken (to free afterwards).
+ */
+static struct vmk_page **occupy(uint64_t total, uint64_t already, double frac, size_t *count)
+{
+	uint64_t nfree = total - already, want = (uint64_t)(frac * (double)total) - already;
+	struct vmk_page **all = calloc(nfree, sizeof(*all));
+	uint64_t rng = 0x5eed, kept = 0;
+
+	for (uint64_t i = 0; i < nfree; i++)
+		all[i] = vmk_page_alloc(0, VMK_POOL_DEFAULT, VMK_ALLOC_NOCACHE);
+	/* keep exactly `want` of them, chosen at random (selection sampling) */
+	for (uint64_t i = 0; i < nfree; i++) {
+		if (all[i] && xorshift(&rng) % (nfree - i) < want - kept) {
+			all[kept++] = all[i];
+		} else if (all[i]) {
+			vmk_page_free(all[i]);
+		}
+	}
+	vmk_phys_drain_all_quiescent();
+	*count = kept;
+	return all;
 }
 
 BENCH(phys_order0)
 {
-	double base[MAXREPS], inl[MAXREPS], pc[MAXREPS], bd[MAXREPS], bk[MAXREPS];
+	static const int batches[] = { 1, 32, 1024 };
+	static struct order0_runs o, b64;
+	const uint64_t size = 64 * MiB, frames = size / PG;
 	int n = reps();
-	double b;
+	struct vmk_page **held;
+	size_t nheld;
+	char prefix[64], what[64];
 
 	quiet_platform();
-	machine(64 * MiB);
+	machine(size);
 	lifo_build();
-	for (int r = 0; r < n; r++) {
-		/* Alternate the measurements so drift hits them all alike. */
-		base[r] = run_lifo();
-		inl[r] = run_lifo_inline();
-		pc[r] = run_pcpu();
-		bd[r] = run_buddy();
-		bk[r] = run_bulk();
+	/* The historical figures: batch 64, out-of-line reference kept under its old key. */
+	for (int r = 0; r < n; r++)
+		order0_rep(&b64, r, 64, true);
+	{
+		struct bench_stat inl = bench_stat(b64.inl, n), ool = bench_stat(b64.ool, n);
+
+		bench_report_stat("phys_order0_lifo_baseline_pair", ool, inl.median, 0,
+				  "reference: bare LIFO, out-of-line alloc/free (batch 64)");
+		bench_report_stat("phys_order0_lifo_inline_pair", inl, 0, 0,
+				  "floor: bare LIFO inlined in the loop (batch 64)");
+		bench_report_stat("phys_order0_pcpu_pair", bench_stat(b64.pc, n), inl.median, ool.median,
+				  "vmk_page_alloc + vmk_page_free through the per-CPU cache (batch 64)");
+		bench_report_stat("phys_order0_buddy_pair", bench_stat(b64.bd, n), inl.median, ool.median,
+				  "NOCACHE alloc + free to the lists (domain lock, split/coalesce; batch 64)");
+		bench_report_stat("phys_order0_bulk_pair", bench_stat(b64.bk, n), inl.median, ool.median,
+				  "vmk_page_alloc_bulk + vmk_page_free_bulk of 64, per page");
 	}
+	for (size_t b = 0; b < VMK_ARRAY_SIZE(batches); b++) {
+		for (int r = 0; r < n; r++)
+			order0_rep(&o, r, batches[b], false);
+		snprintf(prefix, sizeof(prefix), "phys_order0_b%d", batches[b]);
+		snprintf(what, sizeof(what), "batch %d", batches[b]);
+		order0_report(&o, n, prefix, what);
+	}
+	/* Half of the frames allocated, scattered: refills and overflows meet fragments. */
+	held = occupy(frames, LIFO_PAGES, 0.5, &nheld);
+	bench_report_value("phys_order0_50pct_occupancy",
+			   1.0 - (double)vmk_phys_free_pages(0, VMK_POOL_DEFAULT) / (double)frames,
+			   "fraction of frames allocated (measured)");
+	for (int bb = 0; bb < 2; bb++) {
+		int batch = bb ? 1024 : 32;
+
+		for (int r = 0; r < n; r++)
+			order0_rep(&o, r, batch, false);
+		snprintf(prefix, sizeof(prefix), "phys_order0_50pct_b%d", batch);
+		snprintf(what, sizeof(what), "batch %d, 50%% of frames allocated", batch);
+		order0_report(&o, n, prefix, what);
+	}
+	for (size_t i = 0; i < nheld; i++)
+		vmk_page_free(held[i]);
+	free(held);
 	lifo_destroy();
 	vmk_check_phys();
-	b = bench_median(base, n);
-	bench_report("phys_order0_lifo_baseline_pair", b, 0,
-		     "bare LIFO list, out-of-line alloc/free (the floor)");
-	bench_report("phys_order0_lifo_inline_pair", bench_median(inl, n), b,
-		     "bare LIFO list inlined in the loop");
-	bench_report("phys_order0_pcpu_pair", bench_median(pc, n), b,
-		     "vmk_page_alloc + vmk_page_free through the per-CPU cache");
-	bench_report("phys_order0_buddy_pair", bench_median(bd, n), b,
-		     "NOCACHE alloc + free to the lists (domain lock, buddy split/coalesce)");
-	bench_report("phys_order0_bulk_pair", bench_median(bk, n), b,
-		     "vmk_page_alloc_bulk + vmk_page_free_bulk of 64, per page");
 	bench_report_value("bytes_per_frame", (double)sizeof(struct vmk_page), "bytes");
 	loud_platform();
 }
 
 /* ---- mixed orders ---- */
 
+/*
+ * The floor for mixed orders: one LIFO list of block heads per order, fed
+ * by a bump pointer over 32-byte records (the size of a page record) laid
+ * out like frames, so a block of order o takes 2^o records and its head is
+ * as far from its neighbours as a real one. The same sizes are allocated
+ * and freed in the same order as the real run; no split, no coalescing.
+ */
+struct fnode {
+	struct fnode *next;
+	uint64_t pad[3];
+};
+
+static struct fnode *fpool, *fhead[VMK_MAX_ORDER];
+static size_t fbump, fcap;
+
+__attribute__((noinline)) static struct fnode *floor_alloc(unsigned int o)
+{
+	struct fnode *p = fhead[o];
+
+	if (p) {
+		fhead[o] = p->next;
+		return p;
+	}
+	if (fbump + (1u << o) > fcap) {
+		fprintf(stderr, "bench_phys: mixed-order floor out of records\n");
+		exit(1);
+	}
+	p = &fpool[fbump];
+	fbump += 1u << o;
+	return p;
+}
+
+__attribute__((noinline)) static void floor_free(struct fnode *p, unsigned int o)
+{
+	p->next = fhead[o];
+	fhead[o] = p;
+}
+
+static void floor_reset(size_t cap)
+{
+	if (cap > fcap) {
+		free(fpool);
+		fpool = aligned_alloc(64, cap * sizeof(*fpool));
+		fcap = cap;
+	}
+	memset(fhead, 0, sizeof(fhead));
+	fbump = 0;
+}
+
+/* One recorded step: an allocation of `order` (failed: skipped) or a free of slot `slot`. */
+struct mop {
+	uint8_t alloc, order, failed;
+	uint32_t slot;
+};
+
+struct mixed {
+	struct mop *trace;
+	size_t nops, cap;
+	struct { struct vmk_page *p; unsigned int order; } *live;
+	struct fnode **flive;
+	size_t nl, maxlive;
+	uint64_t pages;		/* pages held by live blocks */
+};
+
+static void mop_push(struct mixed *m, bool alloc, unsigned int order, size_t slot, bool failed)
+{
+	if (m->nops == m->cap) {
+		fprintf(stderr, "bench_phys: trace full\n");
+		exit(1);
+	}
+	m->trace[m->nops++] = (struct mop){ alloc, (uint8_t)order, failed, (uint32_t)slot };
+}
+
+static void mixed_alloc(struct mixed *m, unsigned int o)
+{
+	struct vmk_page *p = vmk_page_alloc_order(0, VMK_POOL_DEFAULT, o, 0);
+
+	mop_push(m, true, o, m->nl, !p);
+	if (p) {
+		m->live[m->nl].p = p;
+		m->live[m->nl++].order = o;
+		m->pages += 1u << o;
+	}
+}
+
+static void mixed_free(struct mixed *m, size_t k)
+{
+	mop_push(m, false, m->live[k].order, k, false);
+	vmk_page_free_order(m->live[k].p, m->live[k].order);
+	m->pages -= 1u << m->live[k].order;
+	m->live[k] = m->live[--m->nl];
+}
+
+/* Replay trace[from, to) on the floor; returns ns per operation. */
+static double floor_replay(struct mixed *m, size_t from, size_t to, size_t *fnl)
+{
+	double t0 = bench_now_ns();
+
+	for (size_t i = from; i < to; i++) {
+		const struct mop *op = &m->trace[i];
+
+		if (op->alloc) {
+			if (!op->failed)
+				m->flive[(*fnl)++] = floor_alloc(op->order);
+		} else {
+			floor_free(m->flive[op->slot], op->order);
+			m->flive[op->slot] = m->flive[--*fnl];
+		}
+	}
+	return (bench_now_ns() - t0) / (double)(to - from);
+}
+
+static void mixed_init(struct mixed *m, size_t maxlive, size_t maxops)
+{
+	m->trace = malloc(maxops * sizeof(*m->trace));
+	m->cap = maxops;
+	m->live = malloc(maxlive * sizeof(*m->live));
+	m->flive = malloc(maxlive * sizeof(*m->flive));
+	m->maxlive = maxlive;
+	m->nl = m->nops = 0;
+	m->pages = 0;
+}
+
+static void mixed_fini(struct mixed *m)
+{
+	while (m->nl)
+		mixed_free(m, m->nl - 1);
+	free(m->trace);
+	free(m->live);
+	free(m->flive);
+}
+
+/* The historical workload: up to 512 live blocks, random alloc / random free. */
 BENCH(phys_mixed)
 {
 	enum { LIVE = 512, OPS = 40000 };
-	static struct { struct vmk_page *p; unsigned int order; } live[LIVE];
 	double t[MAXREPS], base[MAXREPS];
-	int n = reps();
+	int n = reps(), fails = 0;
+	struct mixed m;
 
 	quiet_platform();
 	machine(256 * MiB);
-	lifo_build();
+	mixed_init(&m, LIVE, OPS + LIVE);
 	for (int r = 0; r < n; r++) {
 		uint64_t rng = 0x9e3779b97f4a7c15ull + (uint64_t)r;
-		size_t nl = 0;
+		size_t fnl = 0, end;
 		double t0;
 
-		base[r] = run_lifo();
+		m.nops = 0;
 		t0 = bench_now_ns();
 		for (int i = 0; i < OPS; i++) {
-			rng ^= rng << 13;
-			rng ^= rng >> 7;
-			rng ^= rng << 17;
-			if (nl < LIVE && (nl == 0 || (rng & 1))) {
-				unsigned int o = (unsigned int)((rng >> 8) % 10);
-				struct vmk_page *p = vmk_page_alloc_order(0, VMK_POOL_DEFAULT, o, 0);
-
-				if (p) {
-					live[nl].p = p;
-					live[nl++].order = o;
-				}
-			} else {
-				size_t k = (rng >> 20) % nl;
-
-				vmk_page_free_order(live[k].p, live[k].order);
-				live[k] = live[--nl];
-			}
+			xorshift(&rng);
+			if (m.nl < LIVE && (m.nl == 0 || (rng & 1)))
+				mixed_alloc(&m, (unsigned int)((rng >> 8) % 10));
+			else
+				mixed_free(&m, (rng >> 20) % m.nl);
 		}
 		t[r] = (bench_now_ns() - t0) / OPS;
-		while (nl)
-			vmk_page_free_order(live[nl - 1].p, live[nl - 1].order), nl--;
+		end = m.nops;
+		while (m.nl)
+			mixed_free(&m, m.nl - 1);
+		for (size_t i = 0; i < end; i++)
+			fails += m.trace[i].alloc && m.trace[i].failed;
+		floor_reset(4 * 65536);
+		base[r] = floor_replay(&m, 0, end, &fnl);
 	}
-	lifo_destroy();
+	mixed_fini(&m);
 	vmk_check_phys();
-	bench_report("phys_mixed_orders_0_9_op", bench_median(t, n), bench_median(base, n),
-		     "random orders 0..9 alloc / random free, 512 live; ratio vs an order-0 LIFO pair");
+	if (fails)
+		printf("phys_mixed: %d allocations failed (replayed as skipped)\n", fails);
+	bench_report_stat("phys_mixed_orders_0_9_op", bench_stat(t, n), bench_median(base, n), 0,
+			  "random orders 0..9 alloc / random free, <= 512 live; "
+			  "floor: per-order LIFO lists, same trace");
+	loud_platform();
+}
+
+/*
+ * Random orders 0..9 at 50% occupancy: memory is first filled to half with
+ * random-order blocks, then every step frees a random live block when at
+ * least half is allocated and allocates one of a random order otherwise,
+ * so the occupancy stays at 50% (within one block) during the run.
+ */
+BENCH(phys_mixed_50pct)
+{
+	enum { OPS = 40000, MAXLIVE = 65536 };
+	const uint64_t size = 256 * MiB, frames = size / PG, target = frames / 2;
+	double t[MAXREPS], base[MAXREPS], occ[MAXREPS];
+	int n = reps(), fails = 0;
+	struct mixed m;
+
+	quiet_platform();
+	machine(size);
+	mixed_init(&m, MAXLIVE, 2 * MAXLIVE + OPS);
+	for (int r = 0; r < n; r++) {
+		uint64_t rng = 0x51ed270b27a3c5d9ull + (uint64_t)r;
+		size_t fnl = 0, fill;
+		double t0;
+
+		m.nops = 0;
+		while (m.pages < target)
+			mixed_alloc(&m, (unsigned int)((xorshift(&rng) >> 8) % 10));
+		fill = m.nops;
+		t0 = bench_now_ns();
+		for (int i = 0; i < OPS; i++) {
+			xorshift(&rng);
+			if (m.pages >= target)
+				mixed_free(&m, (rng >> 20) % m.nl);
+			else
+				mixed_alloc(&m, (unsigned int)((rng >> 8) % 10));
+		}
+		t[r] = (bench_now_ns() - t0) / OPS;
+		occ[r] = (double)m.pages / (double)frames;
+		for (size_t i = fill; i < fill + OPS; i++)
+			fails += m.trace[i].alloc && m.trace[i].failed;
+		while (m.nl)
+			mixed_free(&m, m.nl - 1);
+		floor_reset(4 * frames);
+		floor_replay(&m, 0, fill, &fnl);	/* the same filled state, untimed */
+		base[r] = floor_replay(&m, fill, fill + OPS, &fnl);
+	}
+	mixed_fini(&m);
+	vmk_check_phys();
+	if (fails)
+		printf("phys_mixed_50pct: %d allocations failed (replayed as skipped)\n", fails);
+	bench_report_value("phys_mixed_50pct_occupancy", bench_median(occ, n),
+			   "fraction of frames allocated at the end of the run (median)");
+	bench_report_stat("phys_mixed_orders_0_9_50pct_op", bench_stat(t, n), bench_median(base, n), 0,
+			  "random orders 0..9 at 50% occupancy, per alloc or free; "
+			  "floor: per-order LIFO lists, same trace");
 	loud_platform();
 }
 
 /* ---- contiguous allocation in fragmented memory ---- */
 
+/*
+ * 1 GiB, half of its frames allocated: one 2 MiB block in 32 is left
+ * wholly free, every other block keeps a random 264 of its 512 frames
+ * (49.95% overall). The run keeps RING 2 MiB allocations live and replaces
+ * the oldest each step, so occupancy stays put while the allocator has to
+ * find a different free block each time. The reference is the same ring
+ * of order-9 buddy allocations at the same occupancy.
+ */
 BENCH(phys_contig)
 {
-	enum { SIZE_MB = 256, TRIES = 200 };
-	uint64_t npages = SIZE_MB * MiB / PG, rng = 12345;
+	enum { TRIES = 200, RING = 4, BLK = 512, KEEP = 264, FREE_EVERY = 32 };
+	const uint64_t size = 1 * GiB, npages = size / PG, nblk = npages / BLK;
 	struct vmk_page **all = calloc(npages, sizeof(*all));
+	struct vmk_page *ring[RING];
 	double t[MAXREPS], base[MAXREPS];
-	int n = reps(), ok = 0;
+	int n = reps(), fails = 0;
+	uint64_t rng = 12345, wholly_free = 0, held = 0;
 
 	quiet_platform();
-	machine(SIZE_MB * MiB);
+	machine(size);
 	for (uint64_t i = 0; i < npages; i++)
 		all[i] = vmk_page_alloc(0, VMK_POOL_DEFAULT, VMK_ALLOC_NOCACHE);
-	/*
-	 * 50% fragmented: in every other 2 MiB block a random half of the pages
-	 * stay allocated; the other blocks are freed whole. Half of memory is
-	 * free, but only a quarter of it in 2 MiB-aligned runs.
-	 */
-	for (uint64_t b = 0; b < npages / 512; b++) {
-		for (uint64_t i = 0; i < 512; i++) {
-			struct vmk_page *p = all[b * 512 + i];
-			bool keep;
+	for (uint64_t b = 0; b < nblk; b++) {
+		uint64_t kept = 0, keep = b % FREE_EVERY == FREE_EVERY / 2 ? 0 : KEEP;
 
-			rng ^= rng << 13;
-			rng ^= rng >> 7;
-			rng ^= rng << 17;
-			keep = (b % 2) && (rng & 1);
-			if (!keep) {
-				vmk_page_free(p);
-				all[b * 512 + i] = NULL;
+		for (uint64_t i = 0; i < BLK; i++) {
+			struct vmk_page **pp = &all[b * BLK + i];
+
+			if (*pp && xorshift(&rng) % (BLK - i) < keep - kept) {
+				kept++;
+				continue;
 			}
+			if (*pp)
+				vmk_page_free(*pp);
+			*pp = NULL;
 		}
+		wholly_free += kept == 0;
+		held += kept;
 	}
 	vmk_phys_drain_all_quiescent();
+	bench_report_value("phys_contig_free_2m_blocks_fraction", (double)wholly_free / (double)nblk,
+			   "2 MiB blocks wholly free (measured over the frames held)");
+	bench_report_value("phys_contig_occupancy", (double)held / (double)npages,
+			   "fraction of frames allocated");
 	for (int r = 0; r < n; r++) {
-		double t0 = bench_now_ns();
+		double t0;
 
+		for (int i = 0; i < RING; i++)
+			ring[i] = vmk_page_alloc_contig(0, BLK, 0, UINT64_MAX, 2 * MiB, 0, 0, 0);
+		t0 = bench_now_ns();
 		for (int i = 0; i < TRIES; i++) {
-			struct vmk_page *p = vmk_page_alloc_contig(0, 512, 0, UINT64_MAX, 2 * MiB, 0, 0, 0);
+			struct vmk_page *p = vmk_page_alloc_contig(0, BLK, 0, UINT64_MAX, 2 * MiB, 0, 0, 0);
 
-			ok += p != NULL;
-			if (p)
-				vmk_page_free_contig(p, 512);
+			fails += !p;
+			if (ring[i % RING])
+				vmk_page_free_contig(ring[i % RING], BLK);
+			ring[i % RING] = p;
 		}
 		t[r] = (bench_now_ns() - t0) / TRIES;
+		for (int i = 0; i < RING; i++)
+			if (ring[i])
+				vmk_page_free_contig(ring[i], BLK);
+		for (int i = 0; i < RING; i++)
+			ring[i] = vmk_page_alloc_order(0, VMK_POOL_DEFAULT, 9, 0);
 		t0 = bench_now_ns();
 		for (int i = 0; i < TRIES; i++) {
 			struct vmk_page *p = vmk_page_alloc_order(0, VMK_POOL_DEFAULT, 9, 0);
 
-			if (p)
-				vmk_page_free_order(p, 9);
+			fails += !p;
+			if (ring[i % RING])
+				vmk_page_free_order(ring[i % RING], 9);
+			ring[i % RING] = p;
 		}
 		base[r] = (bench_now_ns() - t0) / TRIES;
+		for (int i = 0; i < RING; i++)
+			if (ring[i])
+				vmk_page_free_order(ring[i], 9);
 	}
-	if (ok != n * TRIES)
-		fprintf(stderr, "bench_phys: %d of %d contiguous allocations failed\n", n * TRIES - ok,
-			n * TRIES);
+	if (fails)
+		fprintf(stderr, "bench_phys: %d of %d 2 MiB allocations failed\n", fails, 2 * n * TRIES);
 	vmk_check_phys();
-	bench_report("phys_contig_512_2m_fragmented", bench_median(t, n), bench_median(base, n),
-		     "512 pages 2 MiB-aligned, memory 50% fragmented; ratio vs an order-9 buddy alloc");
+	bench_report_stat("phys_contig_512_2m_fragmented", bench_stat(t, n), bench_median(base, n), 0,
+			  "512 pages 2 MiB-aligned at 50% occupancy, 1/32 of blocks free; "
+			  "ratio vs an order-9 buddy alloc");
+	bench_report_stat("phys_contig_order9_reference", bench_stat(base, n), 0, 0,
+			  "order-9 buddy alloc + free of the oldest of 4, same memory");
 	for (uint64_t i = 0; i < npages; i++)
 		if (all[i])
 			vmk_page_free(all[i]);
@@ -399,14 +718,14 @@ static void handover(const char *key, uint64_t size, bool eager, int n)
 	snprintf(note, sizeof(note), "%s hand-over of %llu GiB (first run %.2f ms)%s",
 		 eager ? "eager" : "lazy", (unsigned long long)gib, cold / 1e6,
 		 eager ? "; ratio vs memset of the page array" : "");
-	bench_report(k, bench_median(t, n), eager ? bench_median(base, n) : 0, note);
+	bench_report_stat(k, bench_stat(t, n), eager ? bench_median(base, n) : 0, 0, note);
 	if (eager) {
 		double per[MAXREPS];
 
 		for (int r = 0; r < n; r++)
 			per[r] = t[r] / (double)gib;
 		snprintf(k, sizeof(k), "%s_per_gib", key);
-		bench_report(k, bench_median(per, n), 0, "eager hand-over time per GiB");
+		bench_report_stat(k, bench_stat(per, n), 0, 0, "eager hand-over time per GiB");
 	}
 	vmk_phys_reset();
 	vmk_sim_ram_reset();

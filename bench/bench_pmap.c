@@ -2,8 +2,13 @@
  * pmap benchmarks on the simulator (x86-64 descriptors; the arm64 path
  * differs only in break-before-make, which costs the same hooks here):
  *  - map and unmap 1 GiB with 4 KiB pages, per page, one call per page
- *    and batched (vmk_pmap_enter_pages), against a bare loop writing the
- *    same number of descriptors into page-table-sized memory;
+ *    and batched (vmk_pmap_enter_pages), against a floor doing the same
+ *    work: a four-level walk that also allocates (from a LIFO pool), zeroes
+ *    and links the missing tables, per page out of line for the per-page
+ *    figure, once per table for the batched one; unmapping against the
+ *    walk that clears the entries and frees the emptied tables. The bare
+ *    loop writing the same number of descriptors into page-table-sized
+ *    memory is kept as a second reference;
  *  - map a 64 GiB direct map with 1 GiB and with 2 MiB pages (no spare
  *    PTPs: only blocks entered with VMK_PMAP_ENTER_KEEP_SPARE keep one),
  *    and with 2 MiB pages keeping 32768 spares, then the spare lookup
@@ -100,10 +105,122 @@ static double bare_loop_ns(uint64_t *tables)
 	return (bench_now_ns() - t0) / NPG;
 }
 
+/*
+ * The floor: x86-64-style four-level tables in host memory, linked by
+ * host address (the low 12 bits carry the present/write bits), tables
+ * taken from a LIFO pool and zeroed when taken, as a new PTP must be.
+ */
+#define FL_TABLES 640
+struct fl_table {
+	uint64_t e[512];
+};
+static struct fl_table *fl_mem, *fl_free[FL_TABLES];
+static unsigned int fl_nfree;
+static uint64_t *fl_root;
+
+static uint64_t *fl_take(void)
+{
+	uint64_t *t;
+
+	if (!fl_nfree) {
+		fprintf(stderr, "bench_pmap: floor out of tables\n");
+		exit(1);
+	}
+	t = fl_free[--fl_nfree]->e;
+	memset(t, 0, sizeof(struct fl_table));
+	return t;
+}
+
+static void fl_put(uint64_t *t)
+{
+	fl_free[fl_nfree++] = (struct fl_table *)t;
+}
+
+static void fl_reset(void)
+{
+	if (!fl_mem)
+		fl_mem = aligned_alloc(4096, FL_TABLES * sizeof(struct fl_table));
+	fl_nfree = 0;
+	for (unsigned int i = FL_TABLES; i-- > 0;)
+		fl_put(fl_mem[i].e);
+	fl_root = fl_take();
+}
+
+/* The table at `level` (1: the leaf table) covering va, allocated and linked when missing. */
+static inline uint64_t *fl_table(vmk_vaddr_t va, int level)
+{
+	uint64_t *t = fl_root;
+
+	for (int l = 4; l > level; l--) {
+		uint64_t *slot = &t[(va >> (12 + 9 * (l - 1))) & 511];
+		uint64_t e = __atomic_load_n(slot, __ATOMIC_RELAXED);
+
+		if (!e) {
+			uint64_t *n = fl_take();
+
+			e = (uint64_t)(uintptr_t)n | 0x3;
+			__atomic_store_n(slot, e, __ATOMIC_RELEASE);
+		}
+		t = (uint64_t *)(uintptr_t)(e & ~0xfffull);
+	}
+	return t;
+}
+
+/* One 4 KiB mapping per call, walking from the root (the per-page floor). */
+__attribute__((noinline)) static void fl_enter(vmk_vaddr_t va, vmk_paddr_t pa)
+{
+	uint64_t *t = fl_table(va, 1);
+
+	__atomic_store_n(&t[(va >> 12) & 511], pa | 0x8000000000000067ull, __ATOMIC_RELEASE);
+}
+
+/* n 4 KiB mappings from pas[], one walk per leaf table (the batched floor). */
+__attribute__((noinline)) static void fl_enter_pages(vmk_vaddr_t va, const vmk_paddr_t *pa, size_t n)
+{
+	while (n) {
+		uint64_t *t = fl_table(va, 1);
+		size_t i = (va >> 12) & 511, k = VMK_MIN(n, 512 - i);
+
+		for (size_t j = 0; j < k; j++)
+			__atomic_store_n(&t[i + j], pa[j] | 0x8000000000000067ull, __ATOMIC_RELEASE);
+		va += k << 12;
+		pa += k;
+		n -= k;
+	}
+}
+
+/* Unmap [va, va + n pages): clear the entries, free each emptied leaf table. */
+__attribute__((noinline)) static void fl_remove(vmk_vaddr_t va, size_t n)
+{
+	while (n) {
+		uint64_t *pd = fl_table(va, 2), *slot = &pd[(va >> 21) & 511];
+		uint64_t *t = (uint64_t *)(uintptr_t)(*slot & ~0xfffull);
+		size_t i = (va >> 12) & 511, k = VMK_MIN(n, 512 - i);
+
+		for (size_t j = 0; j < k; j++)
+			__atomic_store_n(&t[i + j], 0, __ATOMIC_RELEASE);
+		if (k == 512) {
+			__atomic_store_n(slot, 0, __ATOMIC_RELEASE);
+			fl_put(t);
+		}
+		va += k << 12;
+		n -= k;
+	}
+}
+
+/* One 2 MiB block mapping per call (the direct-map floor). */
+__attribute__((noinline)) static void fl_enter_2m(vmk_vaddr_t va, vmk_paddr_t pa)
+{
+	uint64_t *t = fl_table(va, 2);
+
+	__atomic_store_n(&t[(va >> 21) & 511], pa | 0x80000000000000e7ull, __ATOMIC_RELEASE);
+}
+
 BENCH(pmap_map_1g_4k)
 {
 	int reps = nreps();
 	double enter[MAXR], batch[MAXR], unmap[MAXR], bare[MAXR];
+	double fenter[MAXR], fbatch[MAXR], funmap[MAXR];
 	uint64_t *tables = aligned_alloc(4096, NPG * sizeof(uint64_t));
 
 	boot();
@@ -114,6 +231,14 @@ BENCH(pmap_map_1g_4k)
 
 		memset(tables, 0, NPG * sizeof(uint64_t));
 		bare[r] = bare_loop_ns(tables);
+		fl_reset();
+		t0 = bench_now_ns();
+		for (unsigned int i = 0; i < NPG; i++)
+			fl_enter(UVA + (vmk_vaddr_t)i * 4096, pas[i] + (i & 1) * 4096ull);
+		fenter[r] = (bench_now_ns() - t0) / NPG;
+		t0 = bench_now_ns();
+		fl_remove(UVA, NPG);
+		funmap[r] = (bench_now_ns() - t0) / NPG;
 		if (vmk_pmap_create(&pm))
 			exit(1);
 		t0 = bench_now_ns();
@@ -129,6 +254,10 @@ BENCH(pmap_map_1g_4k)
 		/* Batched: one call for 1 GiB (odd pages shifted so no table is promotable). */
 		for (unsigned int i = 0; i < NPG; i++)
 			pas[i] = DATA + (vmk_paddr_t)i * 4096 + (i & 1) * 4096ull;
+		fl_reset();
+		t0 = bench_now_ns();
+		fl_enter_pages(UVA, pas, NPG);
+		fbatch[r] = (bench_now_ns() - t0) / NPG;
 		t0 = bench_now_ns();
 		if (vmk_pmap_enter_pages(pm, UVA, pas, NPG, VMK_PROT_READ | VMK_PROT_WRITE, 0))
 			exit(1);
@@ -137,13 +266,22 @@ BENCH(pmap_map_1g_4k)
 			pas[i] = DATA + (vmk_paddr_t)i * 4096;
 		vmk_pmap_destroy(pm);
 	}
-	double b = bench_median(bare, reps);
-	bench_report("pmap_map_1g_4k_per_page", bench_median(enter, reps), b,
-		     "vmk_pmap_enter per page vs bare descriptor-store loop");
-	bench_report("pmap_map_1g_4k_batched_per_page", bench_median(batch, reps), b,
-		     "vmk_pmap_enter_pages (one call) vs bare loop");
-	bench_report("pmap_unmap_1g_4k_per_page", bench_median(unmap, reps), b,
-		     "vmk_pmap_remove of 1 GiB vs bare loop");
+	double b = bench_median(bare, reps), fe = bench_median(fenter, reps);
+	double fb = bench_median(fbatch, reps), fu = bench_median(funmap, reps);
+	bench_report_stat("pmap_map_1g_4k_per_page", bench_stat(enter, reps), fe, b,
+			  "vmk_pmap_enter per page; floor: out-of-line walk that allocates+links tables");
+	bench_report_stat("pmap_map_1g_4k_batched_per_page", bench_stat(batch, reps), fb, b,
+			  "vmk_pmap_enter_pages (one call); floor: one walk+alloc+link per table");
+	bench_report_stat("pmap_unmap_1g_4k_per_page", bench_stat(unmap, reps), fu, b,
+			  "vmk_pmap_remove of 1 GiB; floor: clear entries, free emptied tables");
+	bench_report_stat("pmap_floor_enter_walk_alloc_per_page", bench_stat(fenter, reps), 0, b,
+			  "floor: per-page walk from the root, tables taken+zeroed+linked");
+	bench_report_stat("pmap_floor_enter_pages_per_page", bench_stat(fbatch, reps), 0, b,
+			  "floor: batched, a walk+alloc+link per leaf table");
+	bench_report_stat("pmap_floor_remove_per_page", bench_stat(funmap, reps), 0, b,
+			  "floor: clear 512 entries and free the table, per page");
+	bench_report_stat("pmap_bare_store_per_page", bench_stat(bare, reps), 0, 0,
+			  "reference: bare loop of 8-byte descriptor stores, no tables");
 	free(tables);
 	shutdown_machine();
 }
@@ -151,8 +289,7 @@ BENCH(pmap_map_1g_4k)
 BENCH(pmap_direct_map_64g)
 {
 	int reps = nreps();
-	double g1[MAXR], m2[MAXR], bare[MAXR];
-	uint64_t *tables = aligned_alloc(4096, NPG * sizeof(uint64_t));
+	double g1[MAXR], m2[MAXR], bare[MAXR], f2[MAXR];
 
 	for (int r = 0; r < reps; r++) {
 		struct vmk_pmap *k;
@@ -160,7 +297,19 @@ BENCH(pmap_direct_map_64g)
 
 		boot();
 		k = vmk_pmap_kernel();
-		bare[r] = bare_loop_ns(tables) * 32768;	/* 32768 entries, for the 2 MiB case */
+		fl_reset();
+		t0 = bench_now_ns();
+		for (unsigned int i = 0; i < 32768; i++)
+			fl_enter_2m(KVA + (128ull << 30) + ((vmk_vaddr_t)i << 21), (vmk_paddr_t)i << 21);
+		f2[r] = bench_now_ns() - t0;
+		{
+			/* the old reference: 32768 bare descriptor stores */
+			uint64_t *tables = aligned_alloc(4096, NPG * sizeof(uint64_t));
+
+			memset(tables, 0, NPG * sizeof(uint64_t));
+			bare[r] = bare_loop_ns(tables) * 32768;
+			free(tables);
+		}
 		t0 = bench_now_ns();
 		for (unsigned int i = 0; i < 64; i++)
 			if (vmk_pmap_enter_large(k, KVA + ((vmk_vaddr_t)i << 30), (vmk_paddr_t)i << 30, 1ull << 30,
@@ -176,11 +325,13 @@ BENCH(pmap_direct_map_64g)
 		m2[r] = (bench_now_ns() - t0);
 		shutdown_machine();
 	}
-	bench_report("pmap_direct_map_64g_1g_pages_total", bench_median(g1, reps), 0,
-		     "64 x 1 GiB kernel mappings, no spare PTPs");
-	bench_report("pmap_direct_map_64g_2m_pages_total", bench_median(m2, reps), bench_median(bare, reps),
-		     "32768 x 2 MiB kernel mappings, no spare PTPs, vs bare loop of 32768 stores");
-	free(tables);
+	bench_report_stat("pmap_direct_map_64g_1g_pages_total", bench_stat(g1, reps), 0, 0,
+			  "64 x 1 GiB kernel mappings, no spare PTPs");
+	bench_report_stat("pmap_direct_map_64g_2m_pages_total", bench_stat(m2, reps), bench_median(f2, reps),
+			  bench_median(bare, reps),
+			  "32768 x 2 MiB kernel mappings, no spare PTPs; floor: walk+alloc+link per block");
+	bench_report_stat("pmap_floor_direct_map_64g_2m_total", bench_stat(f2, reps), 0, 0,
+			  "floor: 32768 out-of-line 2 MiB enters, 64 tables taken+zeroed+linked");
 }
 
 /*
@@ -234,12 +385,12 @@ BENCH(pmap_spare_lookup)
 		vmk_pmap__unlock(k);
 		shutdown_machine();
 	}
-	bench_report("pmap_direct_map_64g_2m_keep_spare_total", bench_median(ent, reps), 0,
-		     "32768 x 2 MiB kernel mappings with VMK_PMAP_ENTER_KEEP_SPARE (32768 spares, 128 MiB)");
-	bench_report("pmap_spare_lookup_32768", bench_median(look, reps), 0,
-		     "lookup of a random block's spare among 32768 (treap in the spare pages)");
-	bench_report("pmap_spare_take_insert_32768", bench_median(ti, reps), 0,
-		     "take (zeroes the page) + insert of a spare among 32768");
+	bench_report_stat("pmap_direct_map_64g_2m_keep_spare_total", bench_stat(ent, reps), 0, 0,
+			  "32768 x 2 MiB kernel mappings with VMK_PMAP_ENTER_KEEP_SPARE (32768 spares, 128 MiB)");
+	bench_report_stat("pmap_spare_lookup_32768", bench_stat(look, reps), 0, 0,
+			  "lookup of a random block's spare among 32768 (treap in the spare pages)");
+	bench_report_stat("pmap_spare_take_insert_32768", bench_stat(ti, reps), 0, 0,
+			  "take (zeroes the page) + insert of a spare among 32768");
 }
 
 BENCH(pmap_promote_demote)
@@ -278,10 +429,10 @@ BENCH(pmap_promote_demote)
 		vmk_pmap_destroy(pm);
 	}
 	double e = bench_median(ent, reps);
-	bench_report("pmap_promote_2m_managed", bench_median(pro, reps), e,
-		     "the enter that promotes (scan 512, PV 512->1) vs a plain managed enter");
-	bench_report("pmap_demote_2m_managed", bench_median(dem, reps), e,
-		     "demotion with 511 new PV entries vs a plain managed enter");
+	bench_report_stat("pmap_promote_2m_managed", bench_stat(pro, reps), e, 0,
+			  "the enter that promotes (scan 512, PV 512->1) vs a plain managed enter");
+	bench_report_stat("pmap_demote_2m_managed", bench_stat(dem, reps), e, 0,
+			  "demotion with 511 new PV entries vs a plain managed enter");
 	shutdown_machine();
 }
 
@@ -324,10 +475,10 @@ BENCH(pmap_copy_1g)
 		cpb[r] = bench_now_ns() - t0;
 		vmk_pmap_destroy(dst);
 	}
-	bench_report("pmap_copy_1g_4k_per_page", bench_median(cp, reps), 0,
-		     "fork copy of 1 GiB of managed 4 KiB mappings, per page");
-	bench_report("pmap_copy_1g_2m_total", bench_median(cpb, reps), 0,
-		     "fork copy of 1 GiB as 512 managed 2 MiB blocks, whole range");
+	bench_report_stat("pmap_copy_1g_4k_per_page", bench_stat(cp, reps), 0, 0,
+			  "fork copy of 1 GiB of managed 4 KiB mappings, per page");
+	bench_report_stat("pmap_copy_1g_2m_total", bench_stat(cpb, reps), 0, 0,
+			  "fork copy of 1 GiB as 512 managed 2 MiB blocks, whole range");
 	vmk_pmap_destroy(src);
 	vmk_pmap_destroy(src2);
 	shutdown_machine();

@@ -29,6 +29,8 @@ static struct fig {
 	char key[96];
 	double median_ns;
 	double ratio;		/* < 0: none */
+	double ratio_ref;	/* < 0: none */
+	struct bench_stat st;	/* st.n == 0: no spread recorded */
 	double value;		/* for plain values */
 	int plain;
 	char note[128];
@@ -67,6 +69,18 @@ double bench_median(double *v, size_t n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+struct bench_stat bench_stat(double *v, size_t n)
+{
+	struct bench_stat s = { 0, 0, 0, (int)n };
+
+	s.median = bench_median(v, n);
+	if (n) {
+		s.min = v[0];
+		s.max = v[n - 1];
+	}
+	return s;
+}
+
 int bench_reps(void)
 {
 	const char *e = getenv("BENCH_REPS");
@@ -89,18 +103,44 @@ static struct fig *new_fig(const char *key)
 	return f;
 }
 
+static void print_fig(const struct fig *f)
+{
+	char ratio[32] = "", spread[32] = "";
+
+	if (f->ratio >= 0)
+		snprintf(ratio, sizeof(ratio), "%8.2fx", f->ratio);
+	if (f->st.n > 1 && f->median_ns > 0)
+		snprintf(spread, sizeof(spread), "%5.1f%%",
+			 100 * (f->st.max - f->st.min) / f->median_ns);
+	printf("%-48s %14.1f ns  %9s  %6s  %s", f->key, f->median_ns, ratio, spread, f->note);
+	if (f->ratio_ref >= 0)
+		printf(" [%.2fx the reference]", f->ratio_ref);
+	printf("\n");
+	fflush(stdout);
+}
+
 void bench_report(const char *key, double median_ns, double baseline_ns, const char *note)
 {
 	struct fig *f = new_fig(key);
 
 	f->median_ns = median_ns;
 	f->ratio = baseline_ns > 0 ? median_ns / baseline_ns : -1;
+	f->ratio_ref = -1;
 	snprintf(f->note, sizeof(f->note), "%s", note ? note : "");
-	if (f->ratio >= 0)
-		printf("%-48s %14.1f ns  %8.2fx  %s\n", key, median_ns, f->ratio, f->note);
-	else
-		printf("%-48s %14.1f ns  %9s  %s\n", key, median_ns, "", f->note);
-	fflush(stdout);
+	print_fig(f);
+}
+
+void bench_report_stat(const char *key, struct bench_stat s, double baseline_ns,
+		       double reference_ns, const char *note)
+{
+	struct fig *f = new_fig(key);
+
+	f->median_ns = s.median;
+	f->st = s;
+	f->ratio = baseline_ns > 0 ? s.median / baseline_ns : -1;
+	f->ratio_ref = reference_ns > 0 ? s.median / reference_ns : -1;
+	snprintf(f->note, sizeof(f->note), "%s", note ? note : "");
+	print_fig(f);
 }
 
 void bench_report_value(const char *key, double value, const char *unit)
@@ -126,13 +166,21 @@ static int write_json(const char *path)
 	for (int i = 0; i < nfig; i++) {
 		struct fig *g = &figs[i];
 
-		if (g->plain)
+		if (g->plain) {
 			fprintf(f, "  \"%s\": %.3f", g->key, g->value);
-		else if (g->ratio >= 0)
-			fprintf(f, "  \"%s\": {\"median_ns\": %.3f, \"ratio_to_baseline\": %.4f}",
-				g->key, g->median_ns, g->ratio);
-		else
-			fprintf(f, "  \"%s\": {\"median_ns\": %.3f}", g->key, g->median_ns);
+			fprintf(f, "%s\n", i + 1 < nfig ? "," : "");
+			continue;
+		}
+		fprintf(f, "  \"%s\": {\"median_ns\": %.3f", g->key, g->median_ns);
+		if (g->ratio >= 0)
+			fprintf(f, ", \"ratio_to_baseline\": %.4f", g->ratio);
+		if (g->ratio_ref >= 0)
+			fprintf(f, ", \"ratio_to_reference\": %.4f", g->ratio_ref);
+		if (g->st.n > 0)
+			fprintf(f, ", \"min_ns\": %.3f, \"max_ns\": %.3f, \"runs\": %d, \"spread\": %.4f",
+				g->st.min, g->st.max, g->st.n,
+				g->median_ns > 0 ? (g->st.max - g->st.min) / g->median_ns : 0);
+		fprintf(f, "}");
 		fprintf(f, "%s\n", i + 1 < nfig ? "," : "");
 	}
 	fprintf(f, "}\n");
@@ -157,7 +205,7 @@ int main(int argc, char **argv)
 	}
 	vmk_sim_install();
 	printf("build: %s, %s\n", BENCH_BUILD, BENCH_OPT);
-	printf("%-48s %17s  %9s\n", "benchmark (median)", "per op", "vs base");
+	printf("%-48s %17s  %9s  %6s\n", "benchmark (median)", "per op", "vs floor", "spread");
 	for (int i = 0; i < nbench; i++) {
 		if (only && !strstr(benches[i].name, only))
 			continue;

