@@ -32,4 +32,5 @@ grep -q '"phys_order0_pcpu_pair": {"median_ns": [0-9.]*, "ratio_to_baseline": [0
 	"$out/smoke.json" || fail "phys_order0_pcpu_pair lacks its ratios or spread"
 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$out/smoke.json" 2>/dev/null ||
 	{ command -v python3 >/dev/null 2>&1 && fail "the JSON does not parse"; }
-echo "test_bench: every benchmark ran once; $(grep -c '": ' "$out/smoke.json") keys"
+echo "[       OK ] every benchmark ran once; $(grep -c '": ' "$out/smoke.json") JSON keys"
+echo "[  PASSED  ] 1 test(s)."
