@@ -46,7 +46,7 @@ static void scatter(unsigned int seed)
 	}
 }
 
-static void plain_insert(size_t *cnt, vmk_paddr_t base, vmk_paddr_t end)
+__attribute__((noinline)) static void plain_insert(size_t *cnt, vmk_paddr_t base, vmk_paddr_t end)
 {
 	size_t lo = 0, hi = *cnt;
 
@@ -65,7 +65,7 @@ static void plain_insert(size_t *cnt, vmk_paddr_t base, vmk_paddr_t end)
 }
 
 /* The same insert into records of memblock's own size. */
-static void region_insert(size_t *cnt, vmk_paddr_t base, vmk_size_t size)
+__attribute__((noinline)) static void region_insert(size_t *cnt, vmk_paddr_t base, vmk_size_t size)
 {
 	size_t lo = 0, hi = *cnt;
 
