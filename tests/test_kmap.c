@@ -13,6 +13,7 @@
 #include <vmkit/boot.h>
 #include <vmkit/fwmap.h>
 #include <vmkit/kmap.h>
+#include <vmkit/resource.h>
 
 #include "fwmap_test.h"
 #include "sim.h"
@@ -234,7 +235,7 @@ static void test_report_flags_wx_mutant(void **st)
 
 struct realmap {
 	const char *file;
-	int how;		/* 0: binary UEFI (48-byte descriptors), 1: dmesg, 2: UEFI text */
+	int how;		/* 0: binary UEFI (48-byte descriptors), 1: dmesg, 2: UEFI text, 3: /proc/iomem */
 	enum vmk_pmap_arch_id arch;
 	uint32_t policy;	/* enum vmk_boot_arch */
 };
@@ -251,7 +252,28 @@ static const struct realmap realmaps[] = {
 	{ "e820-x86-qemu-i440fx.txt", 1, VMK_PMAP_ARCH_X86_64, VMK_BOOT_ARCH_X86_64 },
 	{ "efi-x86-linux3.16.txt", 1, VMK_PMAP_ARCH_X86_64, VMK_BOOT_ARCH_X86_64 },
 	{ "efi-x86-linux4.txt", 2, VMK_PMAP_ARCH_X86_64, VMK_BOOT_ARCH_X86_64 },
+	{ "iomem-x86-centos6.txt", 3, VMK_PMAP_ARCH_X86_64, VMK_BOOT_ARCH_X86_64 },
+	/* arm64's /proc/iomem names its NOMAP memory "reserved": the arm64 policy keeps it unmapped */
+	{ "iomem-arm64-nested.txt", 3, VMK_PMAP_ARCH_ARM64, VMK_BOOT_ARCH_ARM64 },
 };
+
+static void iomem_to_fwmap(struct fm *f, const char *text, size_t len)
+{
+	enum { NODES = 8192 };
+	struct vmk_resource *nodes = calloc(NODES, sizeof(*nodes));
+	char *names = malloc(NODES * 64);
+	struct vmk_resource_pool pool;
+	struct vmk_resource root;
+	struct vmk_resource_error err;
+
+	assert_true(nodes && names);
+	vmk_resource_pool_init(&pool, nodes, NODES, names, NODES * 64);
+	vmk_iomem_root_init(&root);
+	assert_int_equal(vmk_resource_parse(&root, &pool, text, len, &err), 0);
+	assert_int_equal(vmk_resource_to_fwmap(&root, &f->m), 0);
+	free(nodes);
+	free(names);
+}
 
 static struct fm *load_map(const struct realmap *k)
 {
@@ -267,6 +289,8 @@ static struct fm *load_map(const struct realmap *k)
 		assert_int_equal(vmk_fwmap_parse_efi(&f->m, blob, len, ds, 1, &f->d), 0);
 	} else if (k->how == 1) {
 		assert_int_equal(vmk_fwmap_parse_dmesg(&f->m, blob, len, &f->d), 0);
+	} else if (k->how == 3) {
+		iomem_to_fwmap(f, blob, len);
 	} else {
 		assert_int_equal(vmk_fwmap_parse_efi_text(&f->m, blob, len, &f->d), 0);
 	}
