@@ -10,26 +10,34 @@
 
 #define BF_CHUNK	64
 
-static uint64_t ptp_frames(void)
+/*
+ * Page-table pages the kernel pmap holds: in its tables, as spares and in
+ * its demotion reserve. A demotion from a spare or from the reserve only
+ * moves a page between these; any growth is a page taken from phys. (The
+ * kernel pmap's own counters, not phys's frame counts: those sum per-CPU
+ * deltas of every domain, microseconds per call, twice per 2 MiB freed.)
+ */
+static uint64_t ptp_pages(struct vmk_pmap *k)
 {
-	struct vmk_phys_stats st;
+	struct vmk_pmap_stats st;
 
-	vmk_phys_get_stats(&st);
-	return st.state[VMK_PAGE_PTP];
+	vmk_pmap_stats(k, &st);
+	return st.ptps + st.spare_ptps + st.reserve_ptps;
 }
 
 /*
  * Every demotion must consume the block's spare: a demotion that did not
- * (the pmap took a page-table page from elsewhere) or a new page-table
- * page means the spare was missing, and freeing preloads must never
- * depend on memory being available.
+ * (the pmap took a page-table page from its reserve or from phys) or a
+ * new page-table page means the spare was missing, and freeing preloads
+ * must never depend on memory being available.
  */
 static void check_spares(struct vmk_pmap *k, const struct vmk_pmap_stats *before, uint64_t ptps, vmk_vaddr_t v)
 {
 	struct vmk_pmap_stats after;
 
 	vmk_pmap_stats(k, &after);
-	if (ptp_frames() > ptps || before->spare_ptps - after.spare_ptps < after.demotions - before->demotions)
+	if (after.ptps + after.spare_ptps + after.reserve_ptps > ptps ||
+	    before->spare_ptps - after.spare_ptps < after.demotions - before->demotions)
 		vmk_panic("kmem_bootstrap_free: demoting the boot mapping around %#llx did not use a spare: "
 			  "its spare PTP is missing", (unsigned long long)v);
 }
@@ -67,7 +75,7 @@ static void free_frames(vmk_paddr_t base, vmk_paddr_t end)
 static void release_pages(struct vmk_pmap *k, vmk_vaddr_t v, uint64_t n)
 {
 	vmk_paddr_t pas[BF_CHUNK];
-	uint64_t ptps = ptp_frames();
+	uint64_t ptps = ptp_pages(k);
 	struct vmk_pmap_stats before;
 	vmk_paddr_t rb, re;
 	int err;
@@ -121,10 +129,10 @@ int vmk_kmem_bootstrap_free(vmk_vaddr_t va, vmk_size_t size)
 		lb = VMK_ALIGN_DOWN(v, m.size);
 		if (m.size > VMK_PAGE_SIZE && lb == v && v + m.size <= end) {
 			/* A whole large mapping: no demotion, one physical run. */
-			uint64_t ptps = ptp_frames();
+			uint64_t ptps = ptp_pages(k);
 
 			err = vmk_pmap_remove(k, v, v + m.size);
-			VMK_VERIFY(err == 0 && ptp_frames() <= ptps, "kmem_bootstrap_free: removing the block at %#llx",
+			VMK_VERIFY(err == 0 && ptp_pages(k) <= ptps, "kmem_bootstrap_free: removing the block at %#llx",
 				   (unsigned long long)v);
 			free_frames(m.pa, m.pa + m.size);
 			v += m.size;
