@@ -3,6 +3,7 @@
  * defect found in review (each failed before its fix).
  */
 #include "pmap_util.h"
+#include "kmem_util.h"
 #include "sim.h"
 #include "../src/pmap/pmap_internal.h"
 
@@ -390,6 +391,104 @@ static void test_kernel_keep_spare_1g_promoted_demoted(void **state)
 
 
 /*
+ * kmem_bootstrap_free inside a 1 GiB kernel block promoted from KEEP_SPARE
+ * 2 MiB blocks: releasing one 4 KiB page demotes two levels (1 GiB ->
+ * 2 MiB -> 4 KiB), and both demotions must take a spare, never a page
+ * from the kernel reserve or the allocator (bootfree's check_spares
+ * panics "spare PTP is missing" otherwise).
+ */
+static void test_kernel_keep_spare_1g_4k_cut_uses_two_spares(void **state)
+{
+	struct pmt_opts o = { .arch = ARCH_OF(state), .promote_kernel_1g = true };
+	struct vmk_pmap_mapping m;
+	struct vmk_pmap_stats st0, st;
+	struct vmk_pmap *k;
+	uint64_t ptp0;
+	vmk_vaddr_t base;
+
+	pmt_boot(&o);
+	k = vmk_pmap_kernel();
+	base = pmt_kva() + S1G;
+	for (unsigned int j = 0; j < 512; j++)
+		assert_int_equal(vmk_pmap_enter_large(k, base + j * S2M, PMT_DATA + j * S2M, S2M, RW,
+						      VMK_PMAP_ENTER_KEEP_SPARE), 0);
+	assert_int_equal(vmk_pmap_extract(k, base, &m), 0);
+	assert_true(m.size == S1G);
+	pmt_check(k);
+	vmk_pmap_stats(k, &st0);
+	ptp0 = pmt_ptp_pages();
+	assert_int_equal(vmk_pmap_remove(k, base + 9 * S2M + 0x3000, base + 9 * S2M + 0x4000), 0);
+	vmk_pmap_stats(k, &st);
+	assert_int_equal(st.demotions - st0.demotions, 2);
+	assert_int_equal(st0.spare_ptps - st.spare_ptps, 2);	/* as bootfree's check_spares demands */
+	assert_int_equal(st.reserve_ptps, st0.reserve_ptps);
+	assert_true(pmt_ptp_pages() <= ptp0);
+	pmt_check(k);
+	pmt_shutdown();
+}
+
+/* The same through kmem_bootstrap_free: one 4 KiB page, then a cut 2 MiB run, freed. */
+static void test_bootstrap_free_in_promoted_1g(void **state)
+{
+	struct pmt_opts o = { .arch = ARCH_OF(state), .promote_kernel_1g = true };
+	struct vmk_kmem_config c = { 0 };
+	struct vmk_pmap_mapping m;
+	struct vmk_pmap *k;
+	vmk_vaddr_t base;
+
+	vmk_kmem_reset();
+	pmt_boot(&o);
+	c.kva_start = pmt_kva();
+	c.kva_end = pmt_kva() + KMT_WINDOW;
+	assert_int_equal(vmk_kmem_init(&c), 0);
+	k = vmk_pmap_kernel();
+	base = kmt_boot_va();
+	for (unsigned int j = 0; j < 512; j++)
+		assert_int_equal(vmk_pmap_enter_large(k, base + j * S2M, PMT_DATA + j * S2M, S2M, RW,
+						      VMK_PMAP_ENTER_WIRED | VMK_PMAP_ENTER_KEEP_SPARE), 0);
+	assert_int_equal(vmk_pmap_extract(k, base, &m), 0);
+	assert_true(m.size == S1G);
+	assert_int_equal(vmk_kmem_bootstrap_free(base + 9 * S2M + 0x3000, 0x1000), 0);
+	assert_int_equal(vmk_kmem_bootstrap_free(base + 20 * S2M + 0x5000, 3 * S2M), 0);
+	assert_int_equal(vmk_pmap_extract(k, base + 9 * S2M + 0x3000, &m), -VMK_ENOENT);
+	assert_int_equal(vmk_pmap_extract(k, base + 9 * S2M + 0x4000, &m), 0);
+	kmt_check();
+	kmt_shutdown();
+}
+
+/*
+ * A 1 GiB boot block entered directly with KEEP_SPARE, then one 4 KiB
+ * page of it freed with kmem_bootstrap_free: two levels demoted, so the
+ * block must own a spare for each (bootfree panics "spare PTP is missing"
+ * when the 2 MiB piece's demotion takes a page from the kernel reserve).
+ */
+static void test_bootstrap_free_in_keep_spare_1g(void **state)
+{
+	struct pmt_opts o = { .arch = ARCH_OF(state) };
+	struct vmk_kmem_config c = { 0 };
+	struct vmk_pmap_mapping m;
+	struct vmk_pmap *k;
+	vmk_vaddr_t base;
+
+	vmk_kmem_reset();
+	pmt_boot(&o);
+	c.kva_start = pmt_kva();
+	c.kva_end = pmt_kva() + KMT_WINDOW;
+	assert_int_equal(vmk_kmem_init(&c), 0);
+	k = vmk_pmap_kernel();
+	base = kmt_boot_va();
+	assert_int_equal(vmk_pmap_enter_large(k, base, PMT_DATA, S1G, RW,
+					      VMK_PMAP_ENTER_WIRED | VMK_PMAP_ENTER_KEEP_SPARE), 0);
+	pmt_check(k);
+	assert_int_equal(vmk_kmem_bootstrap_free(base + 9 * S2M + 0x3000, 0x1000), 0);
+	assert_int_equal(vmk_pmap_extract(k, base + 9 * S2M + 0x3000, &m), -VMK_ENOENT);
+	assert_int_equal(vmk_pmap_extract(k, base + 9 * S2M + 0x4000, &m), 0);
+	assert_int_equal(vmk_kmem_bootstrap_free(base + 20 * S2M + 0x5000, 3 * S2M), 0);
+	kmt_check();
+	kmt_shutdown();
+}
+
+/*
  * Re-entering the same managed page (a permission change) needs no PV
  * entry: it must not fail when none can be had (the fix for a failure
  * after a demotion must not take one up front for every enter).
@@ -419,6 +518,9 @@ int main(void)
 		T(test_fault_sweeps),
 		T(test_no_stale_translation),
 		T(test_kernel_keep_spare_1g_promoted_demoted),
+		T(test_kernel_keep_spare_1g_4k_cut_uses_two_spares),
+		T(test_bootstrap_free_in_promoted_1g),
+		T(test_bootstrap_free_in_keep_spare_1g),
 		T(test_same_page_reenter_needs_no_pv),
 	};
 

@@ -216,7 +216,9 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pmap, vmk_vaddr_t va, const vmk_paddr_
  * Without NOREPLACE, a larger block above is demoted, an old block
  * replaced, a kernel table with no valid entry replaced, else -VMK_EEXIST.
  * A replaced kernel table becomes the block's spare; a kernel block
- * entered with VMK_PMAP_ENTER_KEEP_SPARE gets one allocated. Returns 0 or
+ * entered with VMK_PMAP_ENTER_KEEP_SPARE gets one allocated (a 1 GiB one
+ * also one per 2 MiB piece, so that it can be cut down to 4 KiB pages
+ * without allocating: 513 PTPs). Returns 0 or
  * -VMK_E*; on failure nothing changed.
  */
 int vmk_pmap_enter_large(struct vmk_pmap *pmap, vmk_vaddr_t va, vmk_paddr_t pa,

@@ -366,7 +366,7 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 			 uint32_t prot, uint32_t flags)
 {
 	unsigned int lvl = size == VMK_PT_SIZE(1) ? 1 : size == VMK_PT_SIZE(2) ? 2 : 0;
-	struct vmk_page *head = NULL, *spare = NULL;
+	struct vmk_page *head = NULL, *spare = NULL, *pieces = NULL;
 	struct vmk_pv *pv = NULL;
 	vmk_paddr_t t;
 	vmk_pte_t *p, old;
@@ -391,7 +391,8 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 	 * Everything that can fail is had before any entry changes, a
 	 * demotion of a larger block above included: the PV entry, and the
 	 * spare of a block entered with KEEP_SPARE (given back if an empty
-	 * table there becomes the spare instead).
+	 * table there becomes the spare instead), and for a 1 GiB one the
+	 * spares of its 2 MiB pieces (keepspare.c).
 	 */
 	if (head && !(pv = vmk_pmap__pv_alloc(pm))) {
 		err = -VMK_ENOMEM;
@@ -401,6 +402,8 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 		err = -VMK_ENOMEM;
 		goto fail;
 	}
+	if ((flags & VMK_PMAP_ENTER_KEEP_SPARE) && lvl == 2 && (err = vmk_pmap__piece_spares_alloc(pm, &pieces)))
+		goto fail;
 	t = vmk_pmap__get_table(pm, va, lvl, !(flags & VMK_PMAP_ENTER_NOREPLACE), &err);
 	if (!t)
 		goto fail;
@@ -454,6 +457,8 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 		if (spare)
 			vmk_pmap__spare_insert(pm, va, lvl, spare, true);
 	}
+	if (pieces)
+		vmk_pmap__piece_spares_insert(pm, va, &pieces);
 	vmk_pmap__count_leaf(pm, lvl, 1);
 	if (a & VMK_PTE_A_WIRED)
 		pm->st.wired += (uint64_t)1 << (9 * lvl);
@@ -469,6 +474,7 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 fail:
 	if (spare)
 		vmk_pmap__ptp_free(pm, spare);
+	vmk_pmap__piece_spares_free(pm, &pieces);
 	if (pv)
 		vmk_pmap__pv_free(pm, pv);
 out:

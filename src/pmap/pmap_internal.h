@@ -261,6 +261,16 @@ typedef void (*vmk_pmap_spare_fn)(void *arg, struct vmk_page *pg, vmk_vaddr_t va
 /* Call fn on every spare in key order. */
 void vmk_pmap__spare_foreach(struct vmk_pmap *pm, vmk_pmap_spare_fn fn, void *arg);
 
+/*
+ * A 1 GiB kernel block entered with KEEP_SPARE gets a dormant spare for
+ * each 2 MiB piece too (keepspare.c): allocate the 512 of them into
+ * *list (all or none: -VMK_ENOMEM), file them under the block at va
+ * (what is left on the list is freed), or free them.
+ */
+int vmk_pmap__piece_spares_alloc(struct vmk_pmap *pm, struct vmk_page **list);
+void vmk_pmap__piece_spares_insert(struct vmk_pmap *pm, vmk_vaddr_t va, struct vmk_page **list);
+void vmk_pmap__piece_spares_free(struct vmk_pmap *pm, struct vmk_page **list);
+
 /* The kernel's demotion reserve (pmap lock of the kernel pmap held). */
 void vmk_pmap__kpool_fill(struct vmk_pmap *pm);
 struct vmk_page *vmk_pmap__kpool_take(struct vmk_pmap *pm);
