@@ -254,6 +254,47 @@ static void test_qenter_qremove_keep_wired_count(void **state)
 }
 
 /*
+ * 3/4. qremove removes only what qenter makes. Over a no-promote range
+ * mapped by a 2 MiB block it returned silently with the page still
+ * mapped; over a managed page it left the PV entry behind. Both panic
+ * now, with nothing changed.
+ */
+static void test_qremove_refuses_what_qenter_did_not_make(void **state)
+{
+	struct vmk_pmap *k;
+	struct vmk_pmap_mapping m;
+	struct snap a, b;
+	vmk_vaddr_t kva;
+
+	pmt_boot_arch(ARCH_OF(state));
+	k = vmk_pmap_kernel();
+	kva = pmt_kva() + 16 * S2M;
+	assert_int_equal(vmk_pmap_protect_bbm(k, kva, S2M, VMK_PMAP_BBM_NOPROMOTE), 0);
+	assert_int_equal(vmk_pmap_enter_large(k, kva, PMT_DATA, S2M, RW, 0), 0);
+	take(k, &a);
+	assert_true(VMK_SIM_TRY_PANIC(vmk_pmap_qremove(kva + 0x3000, 1)));
+	assert_non_null(strstr(vmk_sim_panic_msg(), "mapped by a block"));
+	take(k, &b);
+	same(&a, &b);
+	assert_int_equal(vmk_pmap_extract(k, kva + 0x3000, &m), 0);
+	/* A managed page: the first page is qenter's, the second not; neither goes. */
+	assert_int_equal(vmk_pmap_growkernel(kva + S2M, kva + 2 * S2M), 0);
+	{
+		vmk_paddr_t pa = PMT_DATA + S2M;
+
+		assert_int_equal(vmk_pmap_qenter(kva + S2M, &pa, 1), 0);
+	}
+	assert_int_equal(vmk_pmap_enter(k, kva + S2M + 0x1000, PMT_DATA + S2M + 0x1000, RW, M), 0);
+	take(k, &a);
+	assert_true(VMK_SIM_TRY_PANIC(vmk_pmap_qremove(kva + S2M, 2)));
+	assert_non_null(strstr(vmk_sim_panic_msg(), "managed"));
+	take(k, &b);
+	same(&a, &b);
+	pmt_check(k);
+	pmt_shutdown();
+}
+
+/*
  * 4. A page marked no-promote before it is mapped, then mapped with
  * qenter: an ordinary enter completing its table must not promote it
  * (seed 004: the per-CPU area must never be under break-before-make).
@@ -461,6 +502,7 @@ int main(void)
 		T(test_enter_large_fails_before_demoting),
 		T(test_kernel_noreplace_over_zero_ptp),
 		T(test_qenter_qremove_keep_wired_count),
+		T(test_qremove_refuses_what_qenter_did_not_make),
 		T(test_qenter_honours_nopromote_range),
 		T(test_try_promote_consults_range),
 		T(test_destroy_active_refused),

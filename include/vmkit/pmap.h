@@ -302,7 +302,12 @@ int vmk_pmap_growkernel(vmk_vaddr_t start, vmk_vaddr_t end);
  */
 int vmk_pmap_qenter(vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n);
 
-/* Kernel quick remove: unmap n pages at va entered with vmk_pmap_qenter(). */
+/*
+ * Kernel quick remove: unmap n pages at va entered with vmk_pmap_qenter().
+ * Pages already unmapped are skipped; a page mapped by a block or by a
+ * managed mapping (not qenter's) panics before anything changes. Pmap
+ * lock taken inside; any context a spinlock may be taken in.
+ */
 void vmk_pmap_qremove(vmk_vaddr_t va, size_t n);
 
 /* Make pmap the current user address space of cpu (loads the roots). */

@@ -90,6 +90,25 @@ void vmk_pmap_qremove(vmk_vaddr_t va, size_t n)
 	if (!k || n == 0 || !vmk_pmap__range_ok(k, va, va + n * VMK_PAGE_SIZE))
 		return;
 	vmk_pmap__lock(k);
+	/*
+	 * Only what qenter makes is removed: 4 KiB unmanaged leaves. A block
+	 * over a page (a no-promote range mapped with 2 MiB pages, say) would
+	 * stay mapped, and a managed leaf would leave its PV entry behind;
+	 * both are the caller's bug, refused before anything changes.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		vmk_vaddr_t v = va + i * VMK_PAGE_SIZE;
+		unsigned int lvl;
+		vmk_pte_t e = vmk_pmap__pte_load(vmk_pmap__walk(k, v, &lvl, NULL));
+
+		if (!vmk_pmap__g.arch->is_valid(e, lvl))
+			continue;
+		if (lvl != 0 || (vmk_pmap__g.arch->attrs_of(e, 0) & VMK_PTE_A_MANAGED)) {
+			vmk_pmap__unlock(k);
+			vmk_panic("qremove of %#llx: %s, not a page entered with qenter", (unsigned long long)v,
+				  lvl ? "mapped by a block" : "a managed mapping");
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned int lvl;
 		vmk_pte_t *p = vmk_pmap__walk(k, va + i * VMK_PAGE_SIZE, &lvl, NULL);
