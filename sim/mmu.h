@@ -44,6 +44,9 @@ enum vmk_mmu_fault {
 	VMK_MMU_FAULT_BUS,		/* a table is not in simulated RAM */
 	VMK_MMU_FAULT_FREED_PTP,	/* simulator error, not a CPU fault: a table page
 					   read is not a live PTP (cfg.check_ptp); w->pa is it */
+	VMK_MMU_FAULT_FOREIGN_PTP,	/* simulator error: a table page read below the root
+					   is a live PTP of another address space (cfg.check_ptp
+					   and path->owner_*); w->pa is it, w->pte its owner */
 };
 
 struct vmk_mmu_cfg {
@@ -92,6 +95,13 @@ struct vmk_mmu_walk_path {
 	unsigned int start_level;
 	vmk_paddr_t start_table;
 	uint32_t start_acc;
+	/*
+	 * With cfg.check_ptp: the address space whose tables a walk of a
+	 * user-half (owner_user) or kernel-half (owner_kernel) address may
+	 * read below the root, as a PTP's md_pv names it (the pmap's id; see
+	 * vmk_pmap_create); 0: not checked.
+	 */
+	uint64_t owner_user, owner_kernel;
 	vmk_paddr_t table[5];
 	uint32_t acc[5];
 };
@@ -206,6 +216,17 @@ void vmk_sim_mmu_events_clear(void);
 
 /* Barriers of each kind issued since install. */
 unsigned long vmk_sim_mmu_barriers(enum vmk_barrier kind);
+
+/*
+ * The invalidation counts check (sim/tlb_counts.c): compare what pmap
+ * counted by kind (vmk_pmap_stats tlbi[], VMK_PMAP_TLB_KINDS of them)
+ * with the requests that reached the platform for it, and report any
+ * request since install that arrived out of the pmap's numbering (lost,
+ * or issued without being counted). Returns 0, or -1 with msg set.
+ */
+int vmk_sim_tlb_check_counts(const void *pmap, const uint64_t *tlbi, char *msg, size_t len);
+/* Requests since install that arrived out of their pmap's numbering. */
+unsigned long vmk_sim_tlb_count_violations(void);
 
 /* TLB invalidation requests since install (and those with shootdown set). */
 unsigned long vmk_sim_mmu_tlbis(void);

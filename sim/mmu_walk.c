@@ -48,7 +48,7 @@
 const char *vmk_mmu_fault_name(int fault)
 {
 	static const char *const n[] = { "ok", "address", "translation", "reserved-bit",
-					 "access-flag", "permission", "bus", "freed-ptp" };
+					 "access-flag", "permission", "bus", "freed-ptp", "foreign-ptp" };
 
 	return fault >= 0 && fault < (int)(sizeof(n) / sizeof(n[0])) ? n[fault] : "?";
 }
@@ -87,6 +87,35 @@ static int fail_dead(struct vmk_mmu_walk *w, vmk_paddr_t table, unsigned int lvl
 	return fail(w, VMK_MMU_FAULT_FREED_PTP, lvl);
 }
 
+/*
+ * A table page below the root must belong to the address space being
+ * walked (path->owner_*): a page freed and reused as another address
+ * space's table is live, so table_dead passes it, yet a walk cache still
+ * pointing at it reads another process's (or the kernel's) tables.
+ */
+static bool table_foreign(const struct vmk_mmu_cfg *cfg, vmk_paddr_t table, int lvl, vmk_vaddr_t va,
+			  const struct vmk_mmu_walk_path *path, uint64_t *owner)
+{
+	uint64_t want;
+	struct vmk_page *pg;
+
+	if (!cfg->check_ptp || !path || lvl >= (int)cfg->levels - 1)
+		return false;
+	want = (int64_t)va < 0 ? path->owner_kernel : path->owner_user;
+	pg = want ? vmk_pa_to_page(table) : NULL;
+	if (!pg)
+		return false;
+	*owner = __atomic_load_n(&pg->md_pv, __ATOMIC_RELAXED);
+	return *owner != want;
+}
+
+static int fail_foreign(struct vmk_mmu_walk *w, vmk_paddr_t table, unsigned int lvl, uint64_t owner)
+{
+	w->pa = table;
+	w->pte = owner;
+	return fail(w, VMK_MMU_FAULT_FOREIGN_PTP, lvl);
+}
+
 /* Address bits of an entry above the physical address width are reserved (x86) / address-size faults (arm64). */
 static bool above_maxphys(const struct vmk_mmu_cfg *cfg, uint64_t e, uint64_t addr_mask)
 {
@@ -112,6 +141,7 @@ static int x86_walk_once(const struct vmk_mmu_cfg *cfg, vmk_paddr_t cr3, vmk_vad
 	uint64_t e = 0, table = cr3 & X_ADDR;
 	bool us = true, rw = true, nx = false;
 	int lvl = (int)cfg->levels - 1, nused = 0;
+	uint64_t owner = 0;
 
 	if ((vmk_vaddr_t)((int64_t)(va << shift) >> shift) != va)
 		return fail(w, VMK_MMU_FAULT_ADDRESS, cfg->levels - 1);
@@ -132,6 +162,8 @@ static int x86_walk_once(const struct vmk_mmu_cfg *cfg, vmk_paddr_t cr3, vmk_vad
 			return fail(w, VMK_MMU_FAULT_BUS, (unsigned int)lvl);
 		if (table_dead(cfg, table))
 			return fail_dead(w, table, (unsigned int)lvl);
+		if (table_foreign(cfg, table, lvl, va, path, &owner))
+			return fail_foreign(w, table, (unsigned int)lvl, owner);
 		path_note(path, lvl, table, (us ? 0 : VMK_MMU_ACC_NOUSER) | (rw ? 0 : VMK_MMU_ACC_RO) |
 			  (nx ? VMK_MMU_ACC_PXN : 0));
 		e = __atomic_load_n(p, __ATOMIC_ACQUIRE);
@@ -218,6 +250,7 @@ static int a64_walk_once(const struct vmk_mmu_cfg *cfg, vmk_paddr_t ttbr0, vmk_p
 	bool apt_ro = false, apt_noel0 = false, pxnt = false, uxnt = false;
 	bool ro, el0, ap_el0w;
 	int lvl;
+	uint64_t owner = 0;
 
 	if (top == 0)
 		table = ttbr0 & R_ADDR;
@@ -243,6 +276,8 @@ static int a64_walk_once(const struct vmk_mmu_cfg *cfg, vmk_paddr_t ttbr0, vmk_p
 			return fail(w, VMK_MMU_FAULT_BUS, (unsigned int)lvl);
 		if (table_dead(cfg, table))
 			return fail_dead(w, table, (unsigned int)lvl);
+		if (table_foreign(cfg, table, lvl, va, path, &owner))
+			return fail_foreign(w, table, (unsigned int)lvl, owner);
 		path_note(path, lvl, table, (apt_noel0 ? VMK_MMU_ACC_NOUSER : 0) | (apt_ro ? VMK_MMU_ACC_RO : 0) |
 			  (pxnt ? VMK_MMU_ACC_PXN : 0) | (uxnt ? VMK_MMU_ACC_UXN : 0));
 		e = __atomic_load_n(p, __ATOMIC_ACQUIRE);

@@ -5,7 +5,8 @@
  * conflicts, must-stay-valid ranges, page-table pages read after being
  * freed. The model is described in docs/simulator.md.
  */
-#include "mmu.h"
+#include "tlb_internal.h"
+#include <vmkit/phys.h>
 
 #include <pthread.h>
 #include <stdio.h>
@@ -312,6 +313,14 @@ static void wc_insert(struct tlb_cpu *c, vmk_vaddr_t va, unsigned int tlevel, vm
 	e->acc = acc;
 }
 
+/* The pmap id a root page names (its md_pv, see vmk_pmap_create); 0: unknown, not checked. */
+static uint64_t root_owner(vmk_paddr_t root)
+{
+	struct vmk_page *pg = root && mmu_cfg.check_ptp ? vmk_pa_to_page(root) : NULL;
+
+	return pg && vmk_page_state(pg) == VMK_PAGE_PTP ? __atomic_load_n(&pg->md_pv, __ATOMIC_RELAXED) : 0;
+}
+
 /*
  * A walk by cpu (c locked), through its walk caches, filling them with
  * every table entry the walk used. Reading a page that is not a live PTP
@@ -332,6 +341,8 @@ static int cpu_walk(struct tlb_cpu *c, unsigned int cpu, vmk_vaddr_t va, uint32_
 		path.start_table = hit->table;
 		path.start_acc = hit->acc;
 	}
+	path.owner_user = root_owner(c->root_user);
+	path.owner_kernel = root_owner(c->root_kernel);
 	from = hit ? hit->tlevel : mmu_cfg.levels - 1;
 	ign = __atomic_load_n(&broken_pmap, __ATOMIC_RELAXED);
 	walk_reads_ignored(ign);
@@ -340,6 +351,12 @@ static int cpu_walk(struct tlb_cpu *c, unsigned int cpu, vmk_vaddr_t va, uint32_
 	if (r == VMK_MMU_FAULT_FREED_PTP)
 		violation("cpu %u: walk of va %#llx read page %#llx, which is not a live page-table page (%s)",
 			  cpu, (unsigned long long)va, (unsigned long long)w->pa,
+			  hit && w->fault_level == hit->tlevel ? "through a walk-cache entry" : "from the root");
+	if (r == VMK_MMU_FAULT_FOREIGN_PTP)
+		violation("cpu %u: walk of va %#llx read page %#llx, a page-table page of another address space "
+			  "(pmap id %llu, not %llu) (%s)", cpu, (unsigned long long)va, (unsigned long long)w->pa,
+			  (unsigned long long)w->pte,
+			  (unsigned long long)((int64_t)va < 0 ? path.owner_kernel : path.owner_user),
 			  hit && w->fault_level == hit->tlevel ? "through a walk-cache entry" : "from the root");
 	for (unsigned int l = 0; l + 1 <= from && l < 5; l++)
 		if (path.table[l] && wc_cap())
@@ -736,6 +753,7 @@ static void hook_tlb(void *ctx, const struct vmk_tlb_req *req)
 	if (req->in_bbm)
 		check_window(req);
 	__atomic_add_fetch(&n_tlbi, 1, __ATOMIC_RELAXED);
+	vmk_sim__tlb_count(req);
 	if (req->shootdown)
 		__atomic_add_fetch(&n_shoot, 1, __ATOMIC_RELAXED);
 	ev_add(VMK_SIM_EV_TLBI, req->kind, req->va, req->size, req->shootdown);
@@ -1079,6 +1097,7 @@ void vmk_sim_mmu_install(const struct vmk_mmu_cfg *cfg)
 	}
 	memset(n_barrier, 0, sizeof(n_barrier));
 	n_tlbi = n_shoot = n_rdv = n_viol = 0;
+	vmk_sim__tlb_counts_reset();
 	viol_msg[0] = '\0';
 	n_msv = 0;
 	n_hints = 0;

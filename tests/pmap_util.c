@@ -114,6 +114,13 @@ void pmt_check(struct vmk_pmap *pm)
 		fail_msg("break-before-make: %s", vmk_sim_mmu_bbm_msg());
 	if (vmk_sim_intr_violations() != 0)
 		fail_msg("interrupts / break-before-make window: %s", vmk_sim_intr_msg());
+	{
+		struct vmk_pmap_stats st;
+
+		vmk_pmap_stats(pm, &st);
+		if (vmk_sim_tlb_check_counts(pm, st.tlbi, msg, sizeof(msg)) != 0)
+			fail_msg("TLB invalidation counts: %s", msg);
+	}
 }
 
 void pmt_map_stats(struct vmk_pmap *pm, struct vmk_pmap_stats *st)

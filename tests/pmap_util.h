@@ -62,7 +62,7 @@ vmk_vaddr_t pmt_kva(void);
 uint64_t pmt_ptp_pages(void);
 uint64_t pmt_alloc_pages(void);
 
-/* Assert the pmap's invariants hold, the TLBs hold nothing stale and no BBM violation happened. */
+/* Assert the pmap's invariants hold, the TLBs hold nothing stale, no BBM violation happened and its TLB invalidation counts are what reached the platform. */
 void pmt_check(struct vmk_pmap *pm);
 
 /*

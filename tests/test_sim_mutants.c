@@ -329,6 +329,54 @@ static void test_direct_map_broken(void **state)
 	}
 }
 
+/*
+ * A page-table page of another address space: user pmap A's 4 KiB
+ * pages are removed and the invalidation after freeing their table T is
+ * dropped; pmap B then gets T as one of its tables. T is a live PTP, so
+ * the freed-PTP check passes it, yet CPU 0 (still running A) walks B's
+ * table through its stale walk-cache entry on the next access nearby.
+ * The walker names the owner a table page has (its pmap id) and reports
+ * the walk at once.
+ */
+static void test_walk_reads_other_address_space(void **state)
+{
+	for (int model = 0; model < 3; model++) {
+		struct pmt_opts o = { 0 };
+		struct vmk_pmap *a, *b;
+		struct vmk_page *tp;
+		vmk_paddr_t t;
+		unsigned int lvl, i;
+
+		boot(ARCH_OF(state), model, 1, &o);
+		vmk_sim_mmu_speculate(0, 0, 0);	/* no walk between the free and the reuse */
+		assert_int_equal(vmk_pmap_create(&a), 0);
+		vmk_pmap_activate(a, 0);
+		assert_int_equal(vmk_pmap_enter(a, UVA, PMT_DATA, RW, 0), 0);
+		assert_int_equal(vmk_pmap_enter(a, UVA + 0x1000, PMT_DATA + 0x1000, RW, 0), 0);
+		assert_int_equal(vmk_sim_mmu_access(0, UVA, VMK_MMU_READ | VMK_MMU_USER, NULL), 0);
+		vmk_pmap__walk(a, UVA, &lvl, &t);
+		assert_int_equal(lvl, 0);
+		assert_int_equal(vmk_pmap_create(&b), 0);
+		if (model == 1)
+			mut = MUT_DROP;
+		assert_int_equal(vmk_pmap_remove(a, UVA, UVA + 0x2000), 0);
+		mut = MUT_NONE;
+		tp = vmk_pa_to_page(t);
+		assert_true(vmk_page_is_free(tp));
+		/* B's tables, until one of them is T. */
+		for (i = 0; i < 64 && vmk_page_state(tp) != VMK_PAGE_PTP; i++)
+			assert_int_equal(vmk_pmap_enter(b, UVA + (i + 1) * S1G, PMT_DATA, RW, 0), 0);
+		assert_int_equal(vmk_page_state(tp), VMK_PAGE_PTP);
+		(void)vmk_sim_mmu_access(0, UVA + 0x1000, VMK_MMU_READ | VMK_MMU_USER, NULL);
+		expect(model, "a freed table reused by another address space", "another address space");
+		vmk_sim_tlb_flush_all();	/* what the dropped invalidation left */
+		vmk_pmap_activate(vmk_pmap_kernel(), 0);
+		vmk_pmap_destroy(a);
+		vmk_pmap_destroy(b);
+		unhook();
+	}
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm)
 
 int main(void)
@@ -341,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_x86_size_change_without_invalidation),
 		cmocka_unit_test(test_x86_reserved_bits),
 		T(test_direct_map_broken),
+		T(test_walk_reads_other_address_space),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

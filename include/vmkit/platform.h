@@ -30,6 +30,14 @@ struct vmk_tlb_req {
 	bool last_level;	/* only leaf entries changed (TLBI VALE vs VAE) */
 	bool in_bbm;		/* inside a break-before-make window (see tlb_invalidate) */
 	void *pmap;		/* the address space, for simulators that track it */
+	/*
+	 * The pmap's count of requests it made, this one included (the sum
+	 * of its vmk_pmap_stats tlbi[]; 0 for requests no pmap counted), and
+	 * a number no other pmap had since bootstrap: a platform or simulator
+	 * may check that no request is lost or uncounted.
+	 */
+	uint64_t seq;
+	uint64_t pmap_id;
 };
 
 /* Memory barriers the page-table code issues, named after what they order. */

@@ -177,7 +177,13 @@ int vmk_pmap_bootstrap(const struct vmk_pmap_config *cfg);
 /* The kernel pmap (NULL before vmk_pmap_bootstrap). */
 struct vmk_pmap *vmk_pmap_kernel(void);
 
-/* Create an empty user pmap in *out. Returns 0 or -VMK_ENOMEM/-VMK_EINVAL. */
+/*
+ * Create an empty user pmap in *out. Returns 0 or -VMK_ENOMEM/-VMK_EINVAL.
+ * Any context that may allocate. Every pmap (the kernel's too) has an id
+ * no other had since bootstrap: its TLB requests carry it
+ * (vmk_tlb_req.pmap_id), and the md_pv of each of its page-table pages
+ * holds it, so a simulator can tell whose table a walk reads.
+ */
 int vmk_pmap_create(struct vmk_pmap **out);
 
 /*

@@ -182,6 +182,16 @@ int vmk_pmap_check(struct vmk_pmap *pm, char *msg, size_t msglen)
 	if (c.spares != pm->st.spare_ptps)
 		bad(&c, "%llu spare PTPs, counted %llu", (unsigned long long)c.spares,
 		    (unsigned long long)pm->st.spare_ptps);
+	{
+		/* The non-last-level requests are some of the requests counted by kind. */
+		uint64_t all = 0;
+
+		for (unsigned int k = 0; k < VMK_PMAP_TLB_KINDS; k++)
+			all += pm->st.tlbi[k];
+		if (pm->st.tlbi_nonleaf > all)
+			bad(&c, "%llu non-last-level TLB requests among %llu", (unsigned long long)pm->st.tlbi_nonleaf,
+			    (unsigned long long)all);
+	}
 	if (pm->kernel && pm->st.reserve_ptps != vmk_pmap__g.nkpool)
 		bad(&c, "%u PTPs in the kernel reserve, counted %llu", vmk_pmap__g.nkpool,
 		    (unsigned long long)pm->st.reserve_ptps);

@@ -75,6 +75,7 @@ int vmk_pmap_bootstrap(const struct vmk_pmap_config *cfg)
 		vmk_pmap__g.attr_mask &= ~(uint32_t)(VMK_PTE_A_UXN | VMK_PTE_A_PXN);
 	vmk_pmap__g.promote = !cfg->no_promote;
 	k->kernel = true;
+	k->id = ++vmk_pmap__g.last_id;
 	vmk_list_init(&k->pv_chunks);
 	vmk_pmap__g.asid_map[0] = 1;	/* ASID 0: the kernel / untagged */
 
@@ -180,6 +181,7 @@ int vmk_pmap_create(struct vmk_pmap **out)
 	pm = vmk_phys_to_virt(vmk_page_to_pa(self));
 	vmk_memset(pm, 0, sizeof(*pm));
 	pm->self_page = self;
+	pm->id = __atomic_add_fetch(&vmk_pmap__g.last_id, 1, __ATOMIC_RELAXED);
 	vmk_list_init(&pm->pv_chunks);
 	root = vmk_pmap__ptp_alloc(pm, "pmap.ptp");
 	if (!root) {
@@ -223,9 +225,9 @@ void vmk_pmap_destroy(struct vmk_pmap *pm)
 	vmk_pmap__spare_free_all(pm);
 	vmk_pmap__pv_free_all_chunks(pm);
 	if (pm->asid) {
-		struct vmk_tlb_req req = { .kind = VMK_TLB_ASID, .asid = pm->asid,
-					   .shootdown = vmk_cpu_count() > 1, .pmap = pm };
+		struct vmk_tlb_req req;
 
+		vmk_pmap__tlb_req(pm, &req, VMK_TLB_ASID, 0, 0, false);
 		vmk_tlb_invalidate(&req);
 		vmk_barrier(VMK_BARRIER_TLB_SYNC);
 		asid_free(pm->asid);

@@ -25,6 +25,7 @@ struct vmk_pmap {
 	struct vmk_page *self_page;		/* the page holding this struct (user pmaps) */
 	bool kernel;
 	uint32_t asid;
+	uint64_t id;				/* unique since bootstrap (in its TLB requests) */
 	vmk_paddr_t root;
 	struct vmk_page *root_page;
 	struct vmk_list pv_chunks;		/* chunks with a free entry first */
@@ -64,6 +65,7 @@ struct vmk_pmap_global {
 	uint32_t block_levels;		/* levels allowed to hold a leaf block */
 	uint32_t attr_mask;		/* attribute bits the hardware supports */
 	bool promote;
+	uint64_t last_id;		/* the last pmap id given */
 	struct vmk_pmap kpmap;
 	struct vmk_spinlock pv_lock;	/* every page's PV list; pv_gen */
 	uint64_t pv_gen;		/* bumped whenever a PV list changes */

@@ -23,6 +23,13 @@ static struct vmk_page *ptp_alloc(struct vmk_pmap *pm, const char *site, uint32_
 	if (!pg)
 		return NULL;
 	pg->ref_count = pm->kernel ? VMK_PMAP_KPTP_REF : 0;
+	/*
+	 * A PTP's md_pv names its pmap (no PV list ever hangs off a PTP) for
+	 * its whole life, spare or table, until it is freed: a simulator
+	 * checks with it that a walk reads only its own address space's
+	 * tables. Atomic: a walker may read it through a stale walk cache.
+	 */
+	__atomic_store_n(&pg->md_pv, pm->id, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&vmk_pmap__g.pages_held, 1, __ATOMIC_RELAXED);
 	return pg;
 }
@@ -37,7 +44,7 @@ void vmk_pmap__ptp_free(struct vmk_pmap *pm, struct vmk_page *pg)
 	(void)pm;
 	VMK_ASSERT(vmk_page_state(pg) == VMK_PAGE_PTP, "freeing a page-table page that is not PTP");
 	pg->ref_count = 0;
-	pg->md_pv = 0;
+	__atomic_store_n(&pg->md_pv, 0, __ATOMIC_RELAXED);
 	pg->owner = 0;
 	vmk_page_free(pg);
 	__atomic_sub_fetch(&vmk_pmap__g.pages_held, 1, __ATOMIC_RELAXED);
@@ -355,7 +362,6 @@ void vmk_pmap__spare_insert(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lv
 	struct vmk_pmap_spare *n = (struct vmk_pmap_spare *)vmk_pmap__table(vmk_page_to_pa(pg));
 
 	pg->owner = va | lvl | (reserved ? SPARE_RESERVED : 0);
-	pg->md_pv = 0;
 	n->key = va | lvl;
 	n->prio = spare_mix(n->key);
 	n->l = n->r = NULL;
@@ -388,7 +394,6 @@ struct vmk_page *vmk_pmap__spare_take(struct vmk_pmap *pm, vmk_vaddr_t va, unsig
 	pg = n->pg;
 	if (reserved)
 		*reserved = (pg->owner & SPARE_RESERVED) != 0;
-	pg->md_pv = 0;
 	pg->owner = 0;
 	pm->st.spare_ptps--;
 	vmk_pmap__ptes_zero((vmk_pte_t *)(void *)n, VMK_PT_ENTRIES);

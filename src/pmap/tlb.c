@@ -31,7 +31,9 @@
  *    VMK_TLB_NONGLOBAL without: the kernel's global entries stay), and
  *    only for the kernel everything (VMK_TLB_ALL).
  *  - an entry re-written with the same value: nothing.
- * Every request is counted in the pmap's statistics by kind.
+ * Every request is counted in the pmap's statistics by kind, and carries
+ * its number among the pmap's requests (req.seq), so the simulator checks
+ * that the counts are what reached the hardware.
  */
 #include "pmap_internal.h"
 
@@ -48,10 +50,14 @@ void vmk_pmap__tlb_req(struct vmk_pmap *pm, struct vmk_tlb_req *r, enum vmk_tlb_
 		.shootdown = vmk_cpu_count() > 1,
 		.last_level = last_level,
 		.pmap = pm,
+		.pmap_id = pm->id,
 	};
 	pm->st.tlbi[kind]++;
 	if (!last_level)
 		pm->st.tlbi_nonleaf++;
+	/* Numbered, so that whoever carries requests out can tell a lost or uncounted one. */
+	for (unsigned int k = 0; k < VMK_PMAP_TLB_KINDS; k++)
+		r->seq += pm->st.tlbi[k];
 }
 
 static void tlb_issue(struct vmk_pmap *pm, enum vmk_tlb_kind kind, vmk_vaddr_t va, vmk_size_t size,
