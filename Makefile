@@ -60,7 +60,7 @@ DEFAULT_MACHINE := examples/machines/qemu-q35-ovmf-x86_64-4G.efimap
 DEFAULT_BOOT    := examples/machines/q35-4G.machine
 
 .SECONDARY:
-.PHONY: all run check check-deps test-bin bench freestanding fuzz deps fuzz-deps clean install uninstall
+.PHONY: all run qemu-x86_64 qemu-aarch64 check check-deps test-bin bench freestanding fuzz deps fuzz-deps clean install uninstall
 all: deps $(LIB) $(VMKIT) $(BUILD)/vmkit.1
 
 include vmkit.mk
@@ -144,6 +144,11 @@ fuzz: fuzz-deps $(FUZZ_SRC:fuzz/%.c=build/fuzz/%-fuzzer)
 run: all
 	$(VMKIT) boot
 
+# The demo kernel booted under QEMU with the kernel's exit status (kernel/, docs/kernel.md).
+qemu-x86_64 qemu-aarch64:
+	@sh tools/deps.sh qemu
+	@$(MAKE) --no-print-directory -C kernel ARCH=$(if $(filter qemu-x86_64,$@),x86_64,arm64) run
+
 # The benchmark program is built with the tests (and smoke-run by
 # tests/test_bench.sh) so it cannot rot between `make bench` runs.
 test-bin: deps $(TEST_BIN) $(FUZZ_REPLAY) $(VMKIT) $(BUILD)/bench/vmkit-bench
@@ -153,6 +158,7 @@ test-bin: deps $(TEST_BIN) $(FUZZ_REPLAY) $(VMKIT) $(BUILD)/bench/vmkit-bench
 TEST_SH := $(if $(filter 1,$(SAN) $(TSAN)),,$(sort $(wildcard tests/test_*.sh)))
 check-deps:
 	@sh tools/deps.sh check
+	@sh tools/deps.sh qemu
 check: test-bin $(if $(TEST_SH),check-deps)
 	@VMKIT_BIN=$(abspath $(VMKIT)) VMKIT_BUILD_DIR=$(abspath $(BUILD)) \
 		sh tests/run-tests.sh $(TEST_BIN) $(FUZZ_REPLAY) $(TEST_SH)

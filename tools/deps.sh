@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install what a make target needs on Debian, if it is missing.
-# Usage: deps.sh [build|check|freestanding|fuzz]; does nothing when all is there.
+# Usage: deps.sh [build|check|freestanding|fuzz|qemu]; does nothing when all is there.
 need=""
 case "${1:-build}" in
 build)
@@ -19,6 +19,15 @@ check)
 	command -v clang >/dev/null 2>&1 || need="$need clang"
 	command -v ld.lld >/dev/null 2>&1 || need="$need lld"
 	command -v qemu-aarch64 >/dev/null 2>&1 || need="$need qemu-user"
+	;;
+qemu)
+	# the demo kernel (kernel/): a UEFI application booted on OVMF / AAVMF
+	command -v clang >/dev/null 2>&1 || need="$need clang"
+	command -v lld-link >/dev/null 2>&1 || need="$need lld"
+	command -v qemu-system-x86_64 >/dev/null 2>&1 || need="$need qemu-system-x86"
+	command -v qemu-system-aarch64 >/dev/null 2>&1 || need="$need qemu-system-arm"
+	[ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] || need="$need ovmf"
+	[ -f /usr/share/qemu-efi-aarch64/QEMU_EFI.fd ] || need="$need qemu-efi-aarch64"
 	;;
 fuzz)
 	[ -f /usr/include/libfdt.h ] || need="$need libfdt-dev"

@@ -31,7 +31,7 @@ uint32_t vmk_e820_kind(uint32_t type)
 static bool e820_type_known(uint32_t type)
 {
 	return (type >= VMK_E820_RAM && type <= VMK_E820_PMEM) ||
-	       type == VMK_E820_PRAM || type == VMK_E820_SOFT_RESERVED ||
+	       type == VMK_E820_PRAM || type == (uint32_t)VMK_E820_SOFT_RESERVED ||
 	       type >= 0xf0000000u;
 }
 
@@ -132,7 +132,7 @@ static long e820_score(const unsigned char *p, size_t len, size_t esz)
 
 		/* OEM and Linux-internal types are legal but no evidence. */
 		if (size == 0 || size - 1 > VMK_PADDR_MAX - base || !e820_type_known(type) ||
-		    type == VMK_E820_SOFT_RESERVED || type >= 0xf0000000u)
+		    type == (uint32_t)VMK_E820_SOFT_RESERVED || type >= 0xf0000000u)
 			continue;
 		if (esz == 24 && (vmk_fwmap__le32(p + off + 20) & ~3u) != 0)
 			continue;

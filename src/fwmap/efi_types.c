@@ -78,7 +78,7 @@ const char *vmk_efi_type_name(uint32_t type)
 {
 	if (type < VMK_EFI_MAX_TYPE)
 		return uefi_names[type];
-	if (type >= VMK_EFI_OS_FIRST)
+	if (type >= (uint32_t)VMK_EFI_OS_FIRST)
 		return "EfiOsType";
 	if (type >= VMK_EFI_OEM_FIRST)
 		return "EfiOemType";

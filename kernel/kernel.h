@@ -1,0 +1,128 @@
+/*
+ * The demo kernel's internal interface: what the portable boot and
+ * self-test code (kernel/ *.c) needs from the architecture (x86_64/,
+ * arm64/), and what they share.
+ */
+#ifndef KERNEL_H
+#define KERNEL_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+
+#include <vmkit/lib.h>
+#include <vmkit/platform.h>
+#include <vmkit/pmap.h>
+
+#define KERNEL_MAX_CPUS		8
+#define KERNEL_MAX_DESC_BYTES	(64 * 1024)
+#define KERNEL_STACK_SIZE	(64 * 1024)
+#define KERNEL_EXIT_PASS	33
+#define KERNEL_EXIT_FAIL	35
+
+/* What the UEFI stage hands to the kernel proper (filled before EBS). */
+struct boot_info {
+	uint64_t image_pa, image_size;		/* where the firmware loaded us */
+	uint64_t image_kva;			/* where the kernel runs after going high */
+	uint64_t rsdp_pa, dtb_pa;		/* 0 when absent */
+	uint64_t map_size, desc_size;		/* the final (post-EBS) UEFI memory map */
+	uint32_t desc_version, ebs_tries;
+	unsigned int ncpus;			/* from the MADT (1 if none) */
+	uint32_t cpu_hwid[KERNEL_MAX_CPUS];	/* x86 APIC ID / arm64 MPIDR affinity */
+	uint64_t lapic_pa;			/* x86: from the MADT */
+	uint64_t module_pa, module_size;	/* the "preloaded module" the loader stage placed */
+	uint64_t high_tables_pa;		/* x86: pages for the early high-half map */
+	uint64_t trampoline_pa;			/* x86: the AP start page below 1 MiB */
+	uint64_t ap_pml4_pa;			/* x86: AP start tables below 4 GiB */
+	uint8_t map[KERNEL_MAX_DESC_BYTES] __attribute__((aligned(8)));
+};
+
+extern struct boot_info boot_info;
+
+/* ---- console (console.c): serial output through vmk_out ---- */
+void kputs(const char *s);
+void kprintf(const char *fmt, ...) VMK_PRINTF(1, 2);
+extern struct vmk_out kout;
+
+/* ---- ACPI (acpi.c) ---- */
+/* Read the MADT under rsdp (identity-mapped, before EBS): CPUs and the LAPIC. */
+void acpi_read_madt(struct boot_info *bi);
+
+/* ---- PE image (pe.c) ---- */
+struct pe_section {
+	uint64_t rva, size;		/* page-rounded */
+	uint32_t prot;			/* VMK_PROT_* */
+	char name[9];
+};
+extern char __ImageBase[];
+uint64_t pe_image_size(const void *base);
+unsigned int pe_sections(const void *base, struct pe_section *out, unsigned int max);
+/* Add delta to every DIR64 base relocation of the loaded image at base. Returns the count. */
+unsigned int pe_relocate(void *base, uint64_t delta);
+
+/* ---- the kernel proper (main.c), entered at its high address ---- */
+VMK_NORETURN void kernel_main(void);
+
+/* ---- self-tests (tests.c) ---- */
+void tests_run(void);
+void test_result(const char *name, bool ok, const char *fmt, ...) VMK_PRINTF(3, 4);
+extern unsigned int tests_passed, tests_failed;
+
+/* ---- what the architecture provides ---- */
+void arch_serial_putc(char c);
+VMK_NORETURN void arch_exit(int status);
+/* Before EBS: allocate what the architecture needs from the firmware. */
+int arch_pre_ebs(void *system_table, struct boot_info *bi);
+/* After EBS, still on the firmware's tables: go to the high half and call kernel_main there. */
+VMK_NORETURN void arch_go_high(struct boot_info *bi);
+/* On the high half, first thing: own exception vectors, descriptor tables, memory attributes. */
+void arch_cpu_init(void);
+/* The platform hooks (vmk_platform) with real instructions. */
+extern const struct vmk_platform arch_platform;
+/* Kernel virtual layout. */
+extern const uint64_t arch_dmap_base, arch_kmem_base, arch_kmem_size, arch_test_va;
+/* Fill the kernel pmap config from the CPU's ID registers. */
+void arch_pmap_config(struct vmk_pmap_config *pc);
+/* Map device registers into the kernel pmap; 0 or a vmkit error. */
+int arch_map_devices(void);
+/* Load vmkit's kernel root on this CPU. */
+void arch_switch_root(uint64_t root_pa);
+/* Start the other CPUs; returns how many answered. */
+unsigned int arch_start_cpus(void);
+/* Dump registers of the current state (panic). */
+void arch_dump_here(void);
+
+/* Probes: 0 if the access worked, 1 if it faulted (the fault is recorded). */
+int probe_read(const volatile void *p, uint64_t *out);
+int probe_write(volatile void *p, uint64_t v);
+int probe_exec(const void *fn);
+struct fault_record {
+	unsigned int count;
+	uint64_t vector, addr, code, ip;
+};
+extern volatile struct fault_record last_fault;
+/* The instruction bytes probe_exec runs from a test page ("return 0"). */
+extern const uint8_t arch_ret_insn_start[], arch_ret_insn_end[];
+/* Fault-code tests: was the fault a not-present / write / fetch fault? */
+bool arch_fault_not_present(uint64_t code);
+bool arch_fault_write(uint64_t code);
+bool arch_fault_fetch(uint64_t code);
+
+/* Fault injection for the self-tests: the n-th allocation at site (counting from 0) fails. */
+void fault_inject_arm(const char *site, unsigned int n);
+void fault_inject_disarm(void);
+
+/* What the boot did, for the self-tests. */
+struct boot_state {
+	uint64_t ram, bs_bytes, bs_freed_pages, kernel_root;
+	uint64_t free_before_bs, free_after_bs;
+	unsigned int nsect;
+	struct pe_section sect[8];
+	bool on_vmkit_tables;
+};
+extern struct boot_state boot_state;
+
+/* Per-CPU work for the SMP test: run on CPU cpu (called by the arch's AP entry). */
+void smp_ap_main(unsigned int cpu);
+
+#endif

@@ -1,0 +1,327 @@
+/*
+ * The kernel proper, running at its high address: the boot sequence an
+ * embedding kernel runs with vmkit (fwmap -> memblock -> phys -> pmap ->
+ * its own page tables -> kmem), then the self-tests.
+ */
+#include <vmkit/boot.h>
+#include <vmkit/fwmap.h>
+#include <vmkit/kmem.h>
+#include <vmkit/memblock.h>
+#include <vmkit/phys.h>
+#include <vmkit/pmap.h>
+#include <vmkit/version.h>
+
+#include "kernel.h"
+
+#define MAX_ENTRIES	1024
+#define MAX_REGIONS	256
+#define RW		(VMK_PROT_READ | VMK_PROT_WRITE)
+
+struct boot_state boot_state;
+static struct vmk_platform platform;
+static struct vmk_fwmap_entry map_storage[MAX_ENTRIES];
+static struct vmk_fwmap fwmap;
+static struct vmk_fwmap_msg diag_storage[32];
+static struct vmk_fwmap_diag diag;
+static struct vmk_memblock mb;
+static struct vmk_memblock_region mem[MAX_REGIONS];
+static size_t nmem;
+
+/* ---- hooks the kernel adds to the architecture's ---- */
+
+static const char *fi_site;
+static unsigned int fi_left;
+
+void fault_inject_arm(const char *site, unsigned int n)
+{
+	fi_left = n;
+	fi_site = site;
+}
+
+void fault_inject_disarm(void)
+{
+	fi_site = NULL;
+}
+
+static bool k_fault_inject(void *ctx, const char *site)
+{
+	(void)ctx;
+	if (!fi_site || vmk_strcmp(site, fi_site))
+		return false;
+	if (fi_left) {
+		fi_left--;
+		return false;
+	}
+	return true;
+}
+
+static void k_panic(void *ctx, const char *msg)
+{
+	(void)ctx;
+	kprintf("\nvmkit-kernel: PANIC on CPU %u: %s\n", vmk_cpu_id(), msg);
+	arch_dump_here();
+	kprintf("vmkit-kernel: %u passed, %u failed\n", tests_passed, tests_failed + 1);
+	arch_exit(KERNEL_EXIT_FAIL);
+}
+
+static void k_log(void *ctx, enum vmk_log_level level, const char *msg)
+{
+	(void)ctx;
+	if (level <= VMK_LOG_INFO)
+		kprintf("vmkit: %s\n", msg);
+}
+
+static VMK_NORETURN void die(const char *what, int err)
+{
+	kprintf("vmkit-kernel: boot failed: %s: %s\n", what, vmk_strerror(err));
+	kprintf("vmkit-kernel: %u passed, %u failed\n", tests_passed, tests_failed + 1);
+	arch_exit(KERNEL_EXIT_FAIL);
+}
+
+/* ---- the map the firmware gave us, in a form `vmkit` reads back ---- */
+
+static void dump_efi_map(const struct boot_info *bi)
+{
+	unsigned int n = (unsigned int)(bi->map_size / bi->desc_size);
+
+	kprintf("efi: memory map: %u descriptors of %llu bytes, version %u (after %u ExitBootServices tries)\n",
+		n, (unsigned long long)bi->desc_size, bi->desc_version, bi->ebs_tries);
+	for (unsigned int i = 0; i < n; i++) {
+		const uint8_t *d = bi->map + i * bi->desc_size;
+		uint32_t type;
+		uint64_t pa, pages, attr;
+
+		vmk_memcpy(&type, d, 4);
+		vmk_memcpy(&pa, d + 8, 8);
+		vmk_memcpy(&pages, d + 24, 8);
+		vmk_memcpy(&attr, d + 32, 8);
+		kprintf("efi: mem%02u: type=%u, attr=0x%llx, range=[0x%016llx-0x%016llx) (%lluMB)\n", i, type,
+			(unsigned long long)attr, (unsigned long long)pa,
+			(unsigned long long)(pa + pages * 4096), (unsigned long long)(pages >> 8));
+	}
+	kprintf("efi: end of memory map\n");
+}
+
+/* ---- page tables ---- */
+
+static int map_run(struct vmk_pmap *k, uint64_t va, uint64_t pa, uint64_t end, uint32_t prot,
+		   bool large_1g)
+{
+	int r = 0;
+
+	while (pa < end && !r) {
+		uint64_t left = end - pa;
+
+		if (large_1g && !(pa & (VMK_GiB - 1)) && !(va & (VMK_GiB - 1)) && left >= VMK_GiB) {
+			r = vmk_pmap_enter_large(k, va, pa, VMK_GiB, prot, VMK_PMAP_ENTER_NOREPLACE);
+			pa += VMK_GiB, va += VMK_GiB;
+		} else if (!(pa & (2 * VMK_MiB - 1)) && !(va & (2 * VMK_MiB - 1)) && left >= 2 * VMK_MiB) {
+			r = vmk_pmap_enter_large(k, va, pa, 2 * VMK_MiB, prot, VMK_PMAP_ENTER_NOREPLACE);
+			pa += 2 * VMK_MiB, va += 2 * VMK_MiB;
+		} else {
+			r = vmk_pmap_enter(k, va, pa, prot, VMK_PMAP_ENTER_NOREPLACE);
+			pa += VMK_PAGE_SIZE, va += VMK_PAGE_SIZE;
+		}
+	}
+	return r;
+}
+
+/* The direct map: every memblock memory region but NOMAP ones, RW, never executable. */
+static void map_direct(struct vmk_pmap *k, bool large_1g)
+{
+	for (size_t i = 0; i < nmem;) {
+		uint64_t base, end;
+		size_t j = i;
+		int r;
+
+		if (mem[i].flags & VMK_MEMBLOCK_NOMAP) {
+			i++;
+			continue;
+		}
+		end = mem[i].base + mem[i].size;
+		while (j + 1 < nmem && !(mem[j + 1].flags & VMK_MEMBLOCK_NOMAP) && mem[j + 1].base == end)
+			j++, end = mem[j].base + mem[j].size;
+		base = VMK_ALIGN_UP(mem[i].base, VMK_PAGE_SIZE);
+		end = VMK_ALIGN_DOWN(end, VMK_PAGE_SIZE);
+		i = j + 1;
+		if (base >= end)
+			continue;
+		r = map_run(k, arch_dmap_base + base, base, end, RW, large_1g);
+		if (r)
+			die("direct map", r);
+		kprintf("boot: direct map 0x%016llx-0x%016llx -> 0x%llx\n",
+			(unsigned long long)(arch_dmap_base + base), (unsigned long long)(arch_dmap_base + end),
+			(unsigned long long)base);
+	}
+}
+
+/* The image by section with its own protection: text RX, rodata R, data RW (W^X). */
+static void map_image(struct vmk_pmap *k)
+{
+	const struct boot_info *bi = &boot_info;
+	struct boot_state *bs = &boot_state;
+	uint64_t covered = 4096;	/* the headers */
+	int r;
+
+	r = vmk_pmap_enter(k, bi->image_kva, bi->image_pa, VMK_PROT_READ, VMK_PMAP_ENTER_NOREPLACE);
+	if (r)
+		die("image headers", r);
+	bs->nsect = pe_sections(__ImageBase, bs->sect, 8);
+	for (unsigned int s = 0; s < bs->nsect; s++) {
+		const struct pe_section *p = &bs->sect[s];
+
+		if ((p->prot & VMK_PROT_WRITE) && (p->prot & VMK_PROT_EXEC))
+			die("a writable and executable section (W^X)", -VMK_EINVAL);
+		r = map_run(k, bi->image_kva + p->rva, bi->image_pa + p->rva, bi->image_pa + p->rva + p->size,
+			    p->prot, false);
+		if (r)
+			die("image section", r);
+		kprintf("boot: image %-8s 0x%016llx-0x%016llx %c%c%c\n", p->name,
+			(unsigned long long)(bi->image_kva + p->rva),
+			(unsigned long long)(bi->image_kva + p->rva + p->size), 'r',
+			p->prot & VMK_PROT_WRITE ? 'w' : '-', p->prot & VMK_PROT_EXEC ? 'x' : '-');
+		covered = p->rva + p->size;
+	}
+	if (covered < bi->image_size)
+		die("the image has bytes outside its sections", -VMK_EINVAL);
+}
+
+/* ---- boot-services memory back to the allocator ---- */
+
+static void free_boot_services(void)
+{
+	struct vmk_phys_stats st;
+	uint64_t freed = 0;
+
+	vmk_phys_get_stats(&st);
+	boot_state.free_before_bs = st.free;
+	for (size_t i = 0; i < fwmap.n; i++) {
+		const struct vmk_fwmap_entry *e = &fwmap.e[i];
+		uint64_t base = e->base, end = e->base + e->size;
+		int r;
+
+		if (e->kind != VMK_MEM_BOOT_SERVICES)
+			continue;
+		if (base < VMK_MiB)
+			base = VMK_MiB;	/* the first MiB stays reserved (AP trampoline) */
+		if (base >= end)
+			continue;
+		r = vmk_phys_bootstrap_free(base, end);
+		if (r)
+			die("freeing boot-services memory", r);
+		freed += (end - base) / VMK_PAGE_SIZE;
+	}
+	vmk_phys_get_stats(&st);
+	boot_state.free_after_bs = st.free;
+	boot_state.bs_freed_pages = freed;
+	kprintf("boot: boot-services memory freed: %llu pages (free pages %llu -> %llu)\n",
+		(unsigned long long)freed, (unsigned long long)boot_state.free_before_bs,
+		(unsigned long long)boot_state.free_after_bs);
+}
+
+/* ---- the boot ---- */
+
+void kernel_main(void)
+{
+	struct boot_info *bi = &boot_info;
+	struct vmk_fwmap_sanitize_opts so = { 0 };
+	struct vmk_pmap_config pc;
+	struct vmk_kmem_config kc;
+	struct vmk_pmap_stats ps;
+	struct vmk_phys_stats st;
+	int r;
+
+	arch_cpu_init();
+	platform = arch_platform;
+	platform.panic = k_panic;
+	platform.log = k_log;
+	platform.fault_inject = k_fault_inject;
+	vmk_platform_set(&platform);
+	kprintf("\nvmkit-kernel: vmkit %s, image 0x%llx (%llu KiB) running at 0x%llx, %u CPU(s) in the MADT, "
+		"RSDP 0x%llx\n", vmk_version(), (unsigned long long)bi->image_pa,
+		(unsigned long long)(bi->image_size >> 10), (unsigned long long)bi->image_kva, bi->ncpus,
+		(unsigned long long)bi->rsdp_pa);
+	dump_efi_map(bi);
+
+	/* fwmap: the binary UEFI map, sanitized. */
+	vmk_fwmap_init(&fwmap, map_storage, MAX_ENTRIES);
+	vmk_fwmap_diag_init(&diag, diag_storage, 32);
+	r = vmk_fwmap_parse_efi(&fwmap, bi->map, bi->map_size, bi->desc_size, bi->desc_version, &diag);
+	if (!r)
+		r = vmk_fwmap_sanitize(&fwmap, &so, &diag);
+	vmk_fwmap_diag_print(&diag, &kout, "fwmap", VMK_FWMAP_WARN);
+	if (r)
+		die("fwmap", r);
+	kprintf("boot: fwmap: %llu descriptors, %zu entries after sanitizing\n",
+		(unsigned long long)(bi->map_size / bi->desc_size), fwmap.n);
+	vmk_fwmap_render_table(&fwmap, &kout);
+
+	/* memblock, per the boot policy; boot-services memory stays ours until we left it. */
+	vmk_memblock_init(&mb);
+	vmk_memblock_allow_resize(&mb, true);
+	r = vmk_boot_memblock_from_fwmap(&mb, &fwmap);
+	if (r)
+		die("memblock from the firmware map", r);
+	r = vmk_memblock_reserve(&mb, 0, VMK_MiB);
+	for (size_t i = 0; i < fwmap.n && !r; i++)
+		if (fwmap.e[i].kind == VMK_MEM_BOOT_SERVICES) {
+			boot_state.bs_bytes += fwmap.e[i].size;
+			r = vmk_memblock_reserve(&mb, fwmap.e[i].base, fwmap.e[i].size);
+		}
+	if (r)
+		die("memblock reservations", r);
+	if (!vmk_memblock_is_region_reserved(&mb, bi->image_pa, bi->image_size))
+		die("the kernel image is not reserved", -VMK_EINVAL);
+	boot_state.ram = vmk_memblock_phys_mem_size(&mb);
+	nmem = VMK_MIN(mb.memory.cnt, (size_t)MAX_REGIONS);
+	for (size_t i = 0; i < nmem; i++)
+		mem[i] = mb.memory.regions[i];
+	kprintf("boot: memblock: %zu memory regions (%llu MiB), %zu reserved\n", mb.memory.cnt,
+		(unsigned long long)(boot_state.ram >> 20), mb.reserved.cnt);
+
+	/* phys */
+	r = vmk_phys_init(&mb, NULL);
+	if (r)
+		die("vmk_phys_init", r);
+	vmk_phys_get_stats(&st);
+	kprintf("boot: phys: %llu free pages\n", (unsigned long long)st.free);
+
+	/* pmap: the kernel's own page tables, then switch to them. */
+	vmk_memset(&pc, 0, sizeof(pc));
+	arch_pmap_config(&pc);
+	r = vmk_pmap_bootstrap(&pc);
+	if (r)
+		die("vmk_pmap_bootstrap", r);
+	map_direct(vmk_pmap_kernel(), pc.large_1g);
+	map_image(vmk_pmap_kernel());
+	r = arch_map_devices();
+	if (r)
+		die("device mappings", r);
+	boot_state.kernel_root = vmk_pmap_root(vmk_pmap_kernel());
+	vmk_pmap_stats(vmk_pmap_kernel(), &ps);
+	kprintf("boot: kernel pmap: root 0x%llx, %llu page-table pages, %llu/%llu/%llu mappings of 4K/2M/1G\n",
+		(unsigned long long)boot_state.kernel_root, (unsigned long long)ps.ptps,
+		(unsigned long long)ps.mappings[0], (unsigned long long)ps.mappings[1],
+		(unsigned long long)ps.mappings[2]);
+	arch_switch_root(boot_state.kernel_root);
+	boot_state.on_vmkit_tables = true;
+	kprintf("boot: running on vmkit's page tables\n");
+
+	/* The firmware's tables and stack are no longer used: its memory goes to phys. */
+	free_boot_services();
+
+	/* kmem */
+	vmk_memset(&kc, 0, sizeof(kc));
+	kc.kva_start = arch_kmem_base;
+	kc.kva_end = arch_kmem_base + arch_kmem_size;
+	kc.ncpus = bi->ncpus;
+	r = vmk_kmem_init(&kc);
+	if (r)
+		die("vmk_kmem_init", r);
+	kprintf("boot: kmem: window 0x%016llx-0x%016llx\n", (unsigned long long)kc.kva_start,
+		(unsigned long long)kc.kva_end);
+
+	tests_run();
+	kprintf("vmkit-kernel: %u passed, %u failed\n", tests_passed, tests_failed);
+	arch_exit(tests_failed || !tests_passed ? KERNEL_EXIT_FAIL : KERNEL_EXIT_PASS);
+}
