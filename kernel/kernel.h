@@ -122,6 +122,10 @@ struct boot_state {
 };
 extern struct boot_state boot_state;
 
+/* The two-CPU test (smp_test.c), and shootdowns a CPU served (arch). */
+void test_smp(void);
+uint64_t smp_shootdowns_served(unsigned int cpu);
+
 /* Per-CPU work for the SMP test: run on CPU cpu (called by the arch's AP entry). */
 void smp_ap_main(unsigned int cpu);
 

@@ -321,6 +321,7 @@ void kernel_main(void)
 	kprintf("boot: kmem: window 0x%016llx-0x%016llx\n", (unsigned long long)kc.kva_start,
 		(unsigned long long)kc.kva_end);
 
+	kprintf("boot: %u CPU(s) online\n", arch_start_cpus());
 	tests_run();
 	kprintf("vmkit-kernel: %u passed, %u failed\n", tests_passed, tests_failed);
 	arch_exit(tests_failed || !tests_passed ? KERNEL_EXIT_FAIL : KERNEL_EXIT_PASS);

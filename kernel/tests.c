@@ -402,5 +402,6 @@ void tests_run(void)
 	t_nofree_rollback();
 	t_kmem_fail_rollback();
 	t_release_module();
+	test_smp();
 	t_checks();
 }
