@@ -81,6 +81,14 @@ void arch_cpu_init(void);
 extern const struct vmk_platform arch_platform;
 /* Kernel virtual layout. */
 extern const uint64_t arch_dmap_base, arch_kmem_base, arch_kmem_size, arch_test_va;
+/* Low memory the kernel keeps out of the allocator (x86: the first MiB). */
+extern const uint64_t arch_low_reserve;
+/* The boot policy of include/vmkit/boot.h (enum vmk_boot_arch). */
+extern const uint32_t arch_boot_policy;
+/* CPUs parked in the current rendezvous (the self-test reads it). */
+extern volatile unsigned int smp_rdv_parked_count;
+/* Rendezvous run so far. */
+extern volatile uint64_t smp_rendezvous_count;
 /* Fill the kernel pmap config from the CPU's ID registers. */
 void arch_pmap_config(struct vmk_pmap_config *pc);
 /* Map device registers into the kernel pmap; 0 or a vmkit error. */
@@ -125,6 +133,8 @@ extern struct boot_state boot_state;
 /* The two-CPU test (smp_test.c), and shootdowns a CPU served (arch). */
 void test_smp(void);
 uint64_t smp_shootdowns_served(unsigned int cpu);
+/* What smp_shootdowns_served() counts on this architecture. */
+extern const char arch_shootdown_what[];
 
 /* Per-CPU work for the SMP test: run on CPU cpu (called by the arch's AP entry). */
 void smp_ap_main(unsigned int cpu);

@@ -202,8 +202,8 @@ static void free_boot_services(void)
 
 		if (e->kind != VMK_MEM_BOOT_SERVICES)
 			continue;
-		if (base < VMK_MiB)
-			base = VMK_MiB;	/* the first MiB stays reserved (AP trampoline) */
+		if (base < arch_low_reserve)
+			base = arch_low_reserve;	/* stays reserved (x86: AP trampoline) */
 		if (base >= end)
 			continue;
 		r = vmk_phys_bootstrap_free(base, end);
@@ -259,10 +259,10 @@ void kernel_main(void)
 	/* memblock, per the boot policy; boot-services memory stays ours until we left it. */
 	vmk_memblock_init(&mb);
 	vmk_memblock_allow_resize(&mb, true);
-	r = vmk_boot_memblock_from_fwmap(&mb, &fwmap);
+	r = vmk_boot_memblock_from_fwmap_arch(&mb, &fwmap, arch_boot_policy);
 	if (r)
 		die("memblock from the firmware map", r);
-	r = vmk_memblock_reserve(&mb, 0, VMK_MiB);
+	r = arch_low_reserve ? vmk_memblock_reserve(&mb, 0, arch_low_reserve) : 0;
 	for (size_t i = 0; i < fwmap.n && !r; i++)
 		if (fwmap.e[i].kind == VMK_MEM_BOOT_SERVICES) {
 			boot_state.bs_bytes += fwmap.e[i].size;

@@ -84,13 +84,12 @@ static bool wait_phase(int ph)
 }
 
 static volatile unsigned int rdv_seen_cpu = 99, rdv_others_parked;
-extern volatile unsigned int x86_rdv_parked_count;
 
 static void rdv_fn(void *arg, unsigned int cpu)
 {
 	(void)arg;
 	rdv_seen_cpu = cpu;
-	rdv_others_parked = x86_rdv_parked_count;
+	rdv_others_parked = smp_rdv_parked_count;
 }
 
 void test_smp(void)
@@ -100,7 +99,7 @@ void test_smp(void)
 	struct vmk_page *blk;
 	struct vmk_pmap_mapping m;
 	struct vmk_pmap_stats s0, s1;
-	uint64_t served0, rounds_ok = 0, iters0;
+	uint64_t served0, rounds_ok = 0, iters0, rdv0 = smp_rendezvous_count;
 	bool live = true, shot;
 	int r = 0;
 
@@ -113,7 +112,12 @@ void test_smp(void)
 	spa = vmk_page_to_pa(vmk_page_alloc(0, VMK_POOL_DEFAULT, 0));
 	pa = vmk_page_to_pa(blk);
 	*(uint64_t *)vmk_phys_to_virt(spa) = 0x5c5c5c5c;
-	r = vmk_pmap_enter(k, va, pa, RW, 0);
+	/*
+	 * CPU 1 must never see its page unmapped: where a live change needs
+	 * break-before-make (arm64), it runs with CPU 1 parked.
+	 */
+	r = vmk_pmap_protect_bbm(k, va, 2 * VMK_MiB, VMK_PMAP_BBM_RENDEZVOUS);
+	r = r ? r : vmk_pmap_enter(k, va, pa, RW, 0);
 	r = r ? r : vmk_pmap_enter(k, sva, spa, RW, 0);
 	st.pcpu_va = va;
 	st.scratch_va = sva;
@@ -148,10 +152,11 @@ void test_smp(void)
 		    !r && live && rounds_ok == 8 && !st.errors && shot && smp_shootdowns_served(1) > served0 &&
 			    s1.promotions >= s0.promotions + 8,
 		    "CPU 1 made %llu accesses (%llu during the 8 promote/demote rounds, %llu errors), "
-		    "%llu promotions, %llu shootdowns served by CPU 1, CPU 1 %s on the removed page",
+		    "%llu promotions, %llu rendezvous, %llu %s, CPU 1 %s on the removed page",
 		    (unsigned long long)st.iters, (unsigned long long)(st.iters - iters0),
 		    (unsigned long long)st.errors, (unsigned long long)(s1.promotions - s0.promotions),
-		    (unsigned long long)(smp_shootdowns_served(1) - served0),
+		    (unsigned long long)(smp_rendezvous_count - rdv0),
+		    (unsigned long long)(smp_shootdowns_served(1) - served0), arch_shootdown_what,
 		    shot ? "faulted" : "did NOT fault");
 	vmk_pmap_remove(k, va, va + PG);
 	vmk_page_free_order(blk, 9);

@@ -29,7 +29,8 @@ static volatile uint64_t sd_served[KERNEL_MAX_CPUS];
 static volatile int rdv_lock;
 static volatile uint64_t rdv_gen, rdv_release;
 static volatile uint64_t rdv_parked[KERNEL_MAX_CPUS];
-volatile unsigned int x86_rdv_parked_count;
+volatile unsigned int smp_rdv_parked_count;
+volatile uint64_t smp_rendezvous_count;
 
 unsigned int x86_cpu_id(void *ctx)
 {
@@ -51,6 +52,8 @@ unsigned int x86_cpu_count(void *ctx)
 	(void)ctx;
 	return cpus_online;
 }
+
+const char arch_shootdown_what[] = "shootdown IPIs served by CPU 1";
 
 uint64_t smp_shootdowns_served(unsigned int cpu)
 {
@@ -79,10 +82,10 @@ static void smp_poll(void)
 	g = rdv_gen;
 	if (rdv_parked[me] != g) {
 		__atomic_store_n(&rdv_parked[me], g, __ATOMIC_RELEASE);
-		__atomic_fetch_add(&x86_rdv_parked_count, 1, __ATOMIC_ACQ_REL);
+		__atomic_fetch_add(&smp_rdv_parked_count, 1, __ATOMIC_ACQ_REL);
 		while (rdv_release != g)
 			cpu_pause();
-		__atomic_fetch_sub(&x86_rdv_parked_count, 1, __ATOMIC_ACQ_REL);
+		__atomic_fetch_sub(&smp_rdv_parked_count, 1, __ATOMIC_ACQ_REL);
 	}
 }
 
@@ -136,7 +139,7 @@ void x86_rendezvous(void *ctx, vmk_rendezvous_fn fn, void *arg)
 	for (unsigned int c = 0; c < n; c++)
 		if (c != me)
 			send_ipi(c, VEC_RENDEZVOUS);
-	while (__atomic_load_n(&x86_rdv_parked_count, __ATOMIC_ACQUIRE) != n - 1) {
+	while (__atomic_load_n(&smp_rdv_parked_count, __ATOMIC_ACQUIRE) != n - 1) {
 		/* A shootdown asked of us meanwhile is served; nobody else may start a rendezvous. */
 		uint64_t sg = sd_gen;
 
@@ -147,9 +150,10 @@ void x86_rendezvous(void *ctx, vmk_rendezvous_fn fn, void *arg)
 		}
 		cpu_pause();
 	}
+	smp_rendezvous_count++;
 	fn(arg, me);
 	__atomic_store_n(&rdv_release, g, __ATOMIC_RELEASE);
-	while (__atomic_load_n(&x86_rdv_parked_count, __ATOMIC_ACQUIRE) != 0)
+	while (__atomic_load_n(&smp_rdv_parked_count, __ATOMIC_ACQUIRE) != 0)
 		cpu_pause();
 	unlock(&rdv_lock);
 }
