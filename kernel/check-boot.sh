@@ -32,5 +32,20 @@ done
 got=$(grep -ac '^test: .*: ok' "$log")
 [ "$got" -eq "$want" ] || fail "$got self-tests passed, $want expected"
 grep -aq "^vmkit-kernel: $want passed, 0 failed" "$log" || fail "no final result line for $want tests"
+# The host side: vmkit reads the map the kernel printed and must reach the
+# same sanitized map and the same memblock, byte for byte.
+vmkit=${VMKIT_BIN:-$top/build/vmkit}
+[ -x "$vmkit" ] || fail "no $vmkit to compare with (make it first)"
+"$vmkit" memmap --efi "$log" --kernel-size 0 --reserve-low 0 --arch "$arch" >"$out/host.txt" 2>&1 ||
+	fail "vmkit memmap cannot read the map the kernel printed: $(tail -n 3 "$out/host.txt")"
+sed -n '/^boot: fwmap: /,/^boot: memblock from/p' "$log" | sed '1d;$d' >"$out/kernel.fwmap"
+sed -n '/^Firmware map (sanitized):/,/^memblock:/p' "$out/host.txt" | sed '1d;$d' | sed '/^$/d' >"$out/host.fwmap"
+[ -s "$out/kernel.fwmap" ] && cmp -s "$out/kernel.fwmap" "$out/host.fwmap" ||
+	fail "sanitized map differs from vmkit memmap's: $(diff "$out/kernel.fwmap" "$out/host.fwmap" | head -n 6)"
+sed -n '/^boot: memblock from the firmware map/,/^boot: end of memblock/p' "$log" | sed '1d;$d' >"$out/kernel.memblock"
+sed -n '/^MEMBLOCK configuration:/,/^$/p' "$out/host.txt" | sed '/^$/d' >"$out/host.memblock"
+[ -s "$out/kernel.memblock" ] && cmp -s "$out/kernel.memblock" "$out/host.memblock" ||
+	fail "memblock differs from vmkit memmap's: $(diff "$out/kernel.memblock" "$out/host.memblock" | head -n 6)"
+echo "[       OK ] $arch: vmkit memmap on the printed map: same sanitized map ($(wc -l <"$out/host.fwmap") entries) and memblock"
 echo "[       OK ] $arch boot: $got self-tests, $(grep -a "CPU(s) online" "$log")"
-echo "[  PASSED  ] 1 test(s)."
+echo "[  PASSED  ] 2 test(s)."

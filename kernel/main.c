@@ -224,7 +224,7 @@ static void free_boot_services(void)
 void kernel_main(void)
 {
 	struct boot_info *bi = &boot_info;
-	struct vmk_fwmap_sanitize_opts so = { 0 };
+	struct vmk_fwmap_sanitize_opts so = { .merge_ignores_attr = true };	/* as vmkit memmap/boot */
 	struct vmk_pmap_config pc;
 	struct vmk_kmem_config kc;
 	struct vmk_pmap_stats ps;
@@ -262,6 +262,15 @@ void kernel_main(void)
 	r = vmk_boot_memblock_from_fwmap_arch(&mb, &fwmap, arch_boot_policy);
 	if (r)
 		die("memblock from the firmware map", r);
+	/*
+	 * memblock exactly as the boot policy left it, before this kernel's
+	 * own reservations: `vmkit memmap --efi LOG --kernel-size 0
+	 * --reserve-low 0` on the host prints the same block from the map
+	 * printed above (kernel/check-boot.sh compares them).
+	 */
+	kprintf("boot: memblock from the firmware map (policy %s):\n", arch_boot_policy ? "arm64" : "x86_64");
+	vmk_memblock_dump(&mb, &kout);
+	kprintf("boot: end of memblock\n");
 	r = arch_low_reserve ? vmk_memblock_reserve(&mb, 0, arch_low_reserve) : 0;
 	for (size_t i = 0; i < fwmap.n && !r; i++)
 		if (fwmap.e[i].kind == VMK_MEM_BOOT_SERVICES) {
