@@ -83,6 +83,8 @@ extern const struct vmk_platform arch_platform;
 extern const uint64_t arch_dmap_base, arch_kmem_base, arch_kmem_size, arch_test_va;
 /* Low memory the kernel keeps out of the allocator (x86: the first MiB). */
 extern const uint64_t arch_low_reserve;
+/* Pages of the early high-half tables the loader stage allocated (freed after the switch). */
+extern const unsigned int arch_high_tables_pages;
 /* The boot policy of include/vmkit/boot.h (enum vmk_boot_arch). */
 extern const uint32_t arch_boot_policy;
 /* CPUs parked in the current rendezvous (the self-test reads it). */

@@ -5,6 +5,7 @@
  */
 #include <vmkit/boot.h>
 #include <vmkit/fwmap.h>
+#include <vmkit/kmap.h>
 #include <vmkit/kmem.h>
 #include <vmkit/memblock.h>
 #include <vmkit/phys.h>
@@ -14,7 +15,6 @@
 #include "kernel.h"
 
 #define MAX_ENTRIES	1024
-#define MAX_REGIONS	256
 #define RW		(VMK_PROT_READ | VMK_PROT_WRITE)
 
 struct boot_state boot_state;
@@ -24,8 +24,6 @@ static struct vmk_fwmap fwmap;
 static struct vmk_fwmap_msg diag_storage[32];
 static struct vmk_fwmap_diag diag;
 static struct vmk_memblock mb;
-static struct vmk_memblock_region mem[MAX_REGIONS];
-static size_t nmem;
 
 /* ---- hooks the kernel adds to the architecture's ---- */
 
@@ -102,88 +100,51 @@ static void dump_efi_map(const struct boot_info *bi)
 	kprintf("efi: end of memory map\n");
 }
 
-/* ---- page tables ---- */
+/* ---- page tables, through vmkit's kmap ---- */
 
-static int map_run(struct vmk_pmap *k, uint64_t va, uint64_t pa, uint64_t end, uint32_t prot,
-		   bool large_1g)
+/* The direct map: what the boot policy makes mapped memory, with the firmware's memory types. */
+static void map_direct(struct vmk_pmap *k)
 {
-	int r = 0;
+	struct vmk_kmap_direct_stats st;
+	int r = vmk_kmap_direct(k, arch_dmap_base, &fwmap, arch_boot_policy, &st);
 
-	while (pa < end && !r) {
-		uint64_t left = end - pa;
-
-		if (large_1g && !(pa & (VMK_GiB - 1)) && !(va & (VMK_GiB - 1)) && left >= VMK_GiB) {
-			r = vmk_pmap_enter_large(k, va, pa, VMK_GiB, prot, VMK_PMAP_ENTER_NOREPLACE);
-			pa += VMK_GiB, va += VMK_GiB;
-		} else if (!(pa & (2 * VMK_MiB - 1)) && !(va & (2 * VMK_MiB - 1)) && left >= 2 * VMK_MiB) {
-			r = vmk_pmap_enter_large(k, va, pa, 2 * VMK_MiB, prot, VMK_PMAP_ENTER_NOREPLACE);
-			pa += 2 * VMK_MiB, va += 2 * VMK_MiB;
-		} else {
-			r = vmk_pmap_enter(k, va, pa, prot, VMK_PMAP_ENTER_NOREPLACE);
-			pa += VMK_PAGE_SIZE, va += VMK_PAGE_SIZE;
-		}
-	}
-	return r;
+	if (r)
+		die("direct map", r);
+	kprintf("boot: direct map at 0x%016llx: %llu MiB in %llu runs, %llu/%llu/%llu leaves of 4K/2M/1G\n",
+		(unsigned long long)arch_dmap_base, (unsigned long long)(st.bytes >> 20),
+		(unsigned long long)st.runs, (unsigned long long)st.leaves[0],
+		(unsigned long long)st.leaves[1], (unsigned long long)st.leaves[2]);
 }
 
-/* The direct map: every memblock memory region but NOMAP ones, RW, never executable. */
-static void map_direct(struct vmk_pmap *k, bool large_1g)
-{
-	for (size_t i = 0; i < nmem;) {
-		uint64_t base, end;
-		size_t j = i;
-		int r;
-
-		if (mem[i].flags & VMK_MEMBLOCK_NOMAP) {
-			i++;
-			continue;
-		}
-		end = mem[i].base + mem[i].size;
-		while (j + 1 < nmem && !(mem[j + 1].flags & VMK_MEMBLOCK_NOMAP) && mem[j + 1].base == end)
-			j++, end = mem[j].base + mem[j].size;
-		base = VMK_ALIGN_UP(mem[i].base, VMK_PAGE_SIZE);
-		end = VMK_ALIGN_DOWN(end, VMK_PAGE_SIZE);
-		i = j + 1;
-		if (base >= end)
-			continue;
-		r = map_run(k, arch_dmap_base + base, base, end, RW, large_1g);
-		if (r)
-			die("direct map", r);
-		kprintf("boot: direct map 0x%016llx-0x%016llx -> 0x%llx\n",
-			(unsigned long long)(arch_dmap_base + base), (unsigned long long)(arch_dmap_base + end),
-			(unsigned long long)base);
-	}
-}
-
-/* The image by section with its own protection: text RX, rodata R, data RW (W^X). */
+/*
+ * The image by section with its own protection, from the PE headers:
+ * headers r--, text r-x, rdata r--, data (and bss) rw-, relocations r--.
+ */
 static void map_image(struct vmk_pmap *k)
 {
 	const struct boot_info *bi = &boot_info;
 	struct boot_state *bs = &boot_state;
-	uint64_t covered = 4096;	/* the headers */
+	struct vmk_kmap_section ks[9] = { { 4096, VMK_PROT_READ, 0 } };
+	uint64_t next = 4096;
 	int r;
 
-	r = vmk_pmap_enter(k, bi->image_kva, bi->image_pa, VMK_PROT_READ, VMK_PMAP_ENTER_NOREPLACE);
-	if (r)
-		die("image headers", r);
 	bs->nsect = pe_sections(__ImageBase, bs->sect, 8);
 	for (unsigned int s = 0; s < bs->nsect; s++) {
 		const struct pe_section *p = &bs->sect[s];
 
-		if ((p->prot & VMK_PROT_WRITE) && (p->prot & VMK_PROT_EXEC))
-			die("a writable and executable section (W^X)", -VMK_EINVAL);
-		r = map_run(k, bi->image_kva + p->rva, bi->image_pa + p->rva, bi->image_pa + p->rva + p->size,
-			    p->prot, false);
-		if (r)
-			die("image section", r);
+		if (p->rva != next)
+			die("image sections are not back to back", -VMK_EINVAL);
+		ks[1 + s] = (struct vmk_kmap_section){ p->size, p->prot, 0 };
+		next = p->rva + p->size;
 		kprintf("boot: image %-8s 0x%016llx-0x%016llx %c%c%c\n", p->name,
-			(unsigned long long)(bi->image_kva + p->rva),
-			(unsigned long long)(bi->image_kva + p->rva + p->size), 'r',
-			p->prot & VMK_PROT_WRITE ? 'w' : '-', p->prot & VMK_PROT_EXEC ? 'x' : '-');
-		covered = p->rva + p->size;
+			(unsigned long long)(bi->image_kva + p->rva), (unsigned long long)(bi->image_kva + next),
+			'r', p->prot & VMK_PROT_WRITE ? 'w' : '-', p->prot & VMK_PROT_EXEC ? 'x' : '-');
 	}
-	if (covered < bi->image_size)
+	if (next != VMK_ALIGN_UP(bi->image_size, VMK_PAGE_SIZE))
 		die("the image has bytes outside its sections", -VMK_EINVAL);
+	r = vmk_kmap_image(k, bi->image_kva, bi->image_pa, ks, 1 + bs->nsect);
+	if (r)
+		die("image (W^X refused or mapping failed)", r);
 }
 
 /* ---- boot-services memory back to the allocator ---- */
@@ -282,9 +243,6 @@ void kernel_main(void)
 	if (!vmk_memblock_is_region_reserved(&mb, bi->image_pa, bi->image_size))
 		die("the kernel image is not reserved", -VMK_EINVAL);
 	boot_state.ram = vmk_memblock_phys_mem_size(&mb);
-	nmem = VMK_MIN(mb.memory.cnt, (size_t)MAX_REGIONS);
-	for (size_t i = 0; i < nmem; i++)
-		mem[i] = mb.memory.regions[i];
 	kprintf("boot: memblock: %zu memory regions (%llu MiB), %zu reserved\n", mb.memory.cnt,
 		(unsigned long long)(boot_state.ram >> 20), mb.reserved.cnt);
 
@@ -301,7 +259,7 @@ void kernel_main(void)
 	r = vmk_pmap_bootstrap(&pc);
 	if (r)
 		die("vmk_pmap_bootstrap", r);
-	map_direct(vmk_pmap_kernel(), pc.large_1g);
+	map_direct(vmk_pmap_kernel());
 	map_image(vmk_pmap_kernel());
 	r = arch_map_devices();
 	if (r)

@@ -6,6 +6,7 @@
  */
 #include <stdarg.h>
 
+#include <vmkit/kmap.h>
 #include <vmkit/kmem.h>
 #include <vmkit/phys.h>
 #include <vmkit/pmap.h>
@@ -377,6 +378,30 @@ static void t_boot_services(void)
 		    (unsigned long long)bs->free_before_bs, (unsigned long long)bs->free_after_bs);
 }
 
+/* The page tables as the MMU walks them: no leaf both writable and executable, none user. */
+static void t_wx_report(void)
+{
+	static struct vmk_kmap_report rep;
+	int r = vmk_kmap_report(kp(), 0, 0, &rep);
+
+	test_result("page_table_wx_report", r == 0 && rep.wx_leaves == 0 && rep.user_leaves == 0 && rep.leaves > 0,
+		    "%llu leaves, %llu MiB mapped, %llu writable+executable, %llu user",
+		    (unsigned long long)rep.leaves, (unsigned long long)(rep.bytes >> 20),
+		    (unsigned long long)rep.wx_leaves, (unsigned long long)rep.user_leaves);
+}
+
+/* The loader's early high-half tables are dead once vmkit's tables run: their pages go back. */
+static void t_release_loader_tables(void)
+{
+	uint64_t f0 = free_pages(), f1, n = arch_high_tables_pages;
+	int r = vmk_phys_bootstrap_free(boot_info.high_tables_pa, boot_info.high_tables_pa + n * PG);
+
+	f1 = free_pages();
+	test_result("release_loader_tables", !r && f1 == f0 + n, "%llu pages at 0x%llx: free pages %llu -> %llu",
+		    (unsigned long long)n, (unsigned long long)boot_info.high_tables_pa, (unsigned long long)f0,
+		    (unsigned long long)f1);
+}
+
 static void t_checks(void)
 {
 	char msg[160] = "";
@@ -402,6 +427,8 @@ void tests_run(void)
 	t_nofree_rollback();
 	t_kmem_fail_rollback();
 	t_release_module();
+	t_release_loader_tables();
+	t_wx_report();
 	test_smp();
 	t_checks();
 }

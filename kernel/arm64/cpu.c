@@ -14,6 +14,7 @@ const uint64_t arch_dmap_base = 0xffff000000000000ull;
 const uint64_t arch_kmem_base = 0xffff800100000000ull;
 const uint64_t arch_kmem_size = 1ull << 30;
 const uint64_t arch_test_va = 0xffff800200000000ull;
+const unsigned int arch_high_tables_pages = 6;
 const uint64_t arch_low_reserve = 0;
 const uint32_t arch_boot_policy = 1;	/* VMK_BOOT_ARCH_ARM64 */
 #define KIMG_BASE	0xffff800008000000ull	/* KIMAGE_VADDR */

@@ -13,6 +13,7 @@ const uint64_t arch_dmap_base = 0xffff888000000000ull;	/* Linux's direct map */
 const uint64_t arch_kmem_base = 0xffffc90000000000ull;	/* Linux's vmalloc area */
 const uint64_t arch_kmem_size = 1ull << 30;
 const uint64_t arch_test_va = 0xffffc88000000000ull;	/* the self-tests' own window */
+const unsigned int arch_high_tables_pages = 4;
 const uint64_t arch_low_reserve = 1ull << 20;
 const uint32_t arch_boot_policy = 0;	/* VMK_BOOT_ARCH_X86_64 */
 #define KIMG_BASE	0xffffffff80000000ull		/* __START_KERNEL_map */
