@@ -3,9 +3,9 @@
 #
 # Set before `include path/to/vmkit/vmkit.mk` (all optional):
 #   VMKIT_DIR     where vmkit is                 (default: this file's folder)
-#   VMKIT_ARCHS   page-table formats compiled in: x86_64 arm64
+#   VMKIT_ARCHS   page-table formats compiled in: x86_64 arm64 riscv64
 #                                                (default: all of them)
-#   VMKIT_TARGET  the CPU the kernel runs on: x86_64 or arm64
+#   VMKIT_TARGET  the CPU the kernel runs on: x86_64, arm64 or riscv64
 #                                                (default: the first of VMKIT_ARCHS)
 #   VMKIT_CC_KIND gcc or clang                   (default: guessed from $(CC))
 #   VMKIT_CONFIG  your config header, a file name the compiler can find
@@ -31,7 +31,7 @@ VMKIT_DIR := $(strip $(VMKIT_DIR))
 ifeq ($(VMKIT_DIR),)
 VMKIT_DIR := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 endif
-VMKIT_ALL_ARCHS := x86_64 arm64
+VMKIT_ALL_ARCHS := x86_64 arm64 riscv64
 VMKIT_ARCHS ?= $(VMKIT_ALL_ARCHS)
 VMKIT_TARGET ?= $(firstword $(VMKIT_ARCHS))
 VMKIT_CC_KIND ?= $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null | head -n 1)),clang,gcc)
@@ -62,8 +62,13 @@ vmkit_flags_gcc_x86_64 := -mno-red-zone -mgeneral-regs-only
 vmkit_flags_clang_x86_64 := -mno-red-zone -mgeneral-regs-only
 vmkit_flags_gcc_arm64 := -mgeneral-regs-only -mno-outline-atomics
 vmkit_flags_clang_arm64 := -mgeneral-regs-only -mno-outline-atomics
+# riscv64: no F/D (the kernel's FP state is the user's), code and data
+# anywhere in the address space (medany: a kernel linked high).
+vmkit_flags_gcc_riscv64 := -march=rv64imac -mabi=lp64 -mcmodel=medany
+vmkit_flags_clang_riscv64 := -march=rv64imac -mabi=lp64 -mcmodel=medany
 vmkit_macro_x86_64 := X86_64
 vmkit_macro_arm64 := ARM64
+vmkit_macro_riscv64 := RISCV64
 vmkit_arch_cflags = $(if $(filter undefined,$(origin vmkit_flags_$(1)_$(2))),$(error vmkit.mk: no flags for compiler '$(1)' and architecture '$(2)'),$(vmkit_flags_$(1)_$(2)))
 
 VMKIT_CFLAGS := -ffreestanding -fno-strict-aliasing \

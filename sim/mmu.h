@@ -51,10 +51,12 @@ enum vmk_mmu_fault {
 
 struct vmk_mmu_cfg {
 	enum vmk_pmap_arch_id arch;
-	unsigned int levels;		/* 4 or 5 (x86), 3 or 4 (arm64) */
+	unsigned int levels;		/* 4 or 5 (x86), 3 or 4 (arm64), 3-5 (riscv64 Sv39/48/57) */
 	bool nxe;			/* x86 EFER.NXE (else bit 63 is reserved) */
 	bool smep;			/* x86 CR4.SMEP */
-	bool hw_af, hw_dbm;		/* arm64 TCR_EL1.HA / HD */
+	bool hw_af, hw_dbm;		/* arm64 TCR_EL1.HA / HD; riscv64 Svadu for A / D
+					   (both off: Svade, A = 0 or a store with D = 0 faults) */
+	bool no_svpbmt;			/* riscv64 without Svpbmt: PBMT bits are reserved */
 	unsigned int tlb_entries;	/* per CPU; 0: 64 */
 	unsigned int pa_bits;		/* x86 MAXPHYADDR / arm64 PA size; 0: 52. Address
 					   bits above it: x86 reserved-bit fault, arm64
@@ -82,6 +84,7 @@ enum {
 	VMK_MMU_ACC_RO = 1u << 1,	/* x86 R/W=0 above / arm64 APTable[1] */
 	VMK_MMU_ACC_PXN = 1u << 2,	/* x86 XD above / arm64 PXNTable */
 	VMK_MMU_ACC_UXN = 1u << 3,	/* arm64 UXNTable */
+	VMK_MMU_ACC_GLOBAL = 1u << 4,	/* riscv64 G in a pointer above */
 };
 
 /*

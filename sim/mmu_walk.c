@@ -10,6 +10,16 @@
  * the top VA bits, descriptor types per level, APTable/XNTable
  * hierarchical controls, AP[2:1]/UXN/PXN (EL0-writable implies PXN),
  * hardware AF (TCR.HA) and DBM dirty state (TCR.HD).
+ * riscv64: RISC-V Privileged Specification 4.3.2 "Virtual Address
+ * Translation Process" for Sv39/Sv48/Sv57 (one root, satp; a leaf at any
+ * level when R or X is set; W without R, reserved bits 63:54 (PBMT 62:61
+ * without Svpbmt or = 3) and a superpage with non-zero low PPN bits
+ * page-fault; U pages are never executable in S-mode; S-mode loads and
+ * stores of U pages are allowed (sstatus.SUM = 1)). A and D: Svade (the
+ * default) faults on an access with A = 0 and a store with D = 0; with
+ * cfg.hw_af / cfg.hw_dbm (Svadu, menvcfg.ADUE) the walker sets them
+ * atomically. Non-leaf A, D, U (reserved, must be zero) fault here too,
+ * stricter than hardware, to catch an encoder that sets them.
  */
 #include "mmu.h"
 
@@ -42,6 +52,18 @@
 #define R_APT_NOEL0 (1ull << 61)
 #define R_APT_RO (1ull << 62)
 #define R_ADDR	0x0000fffffffff000ull
+
+#define V_V	(1ull << 0)
+#define V_R	(1ull << 1)
+#define V_W	(1ull << 2)
+#define V_X	(1ull << 3)
+#define V_U	(1ull << 4)
+#define V_G	(1ull << 5)
+#define V_A	(1ull << 6)
+#define V_D	(1ull << 7)
+#define V_PPN	0x003ffffffffffc00ull	/* bits 53:10 */
+#define V_PBMT	(3ull << 61)
+#define V_RSVD	0xffc0000000000000ull	/* bits 63:54 */
 
 #define MAX_RETRY 64
 
@@ -352,6 +374,113 @@ static int a64_walk_once(const struct vmk_mmu_cfg *cfg, vmk_paddr_t ttbr0, vmk_p
 	return 0;
 }
 
+static int rv_walk_once(const struct vmk_mmu_cfg *cfg, vmk_paddr_t satp_root, vmk_vaddr_t va,
+			uint32_t acc, bool update, struct vmk_mmu_walk *w, bool *retry,
+			struct vmk_mmu_walk_path *path)
+{
+	unsigned int vabits = 12 + 9 * cfg->levels, shift = 64 - vabits;
+	uint64_t e = 0, table = satp_root & ~0xfffull, rsvd = V_RSVD;
+	uint64_t *p = NULL;
+	bool global = false;
+	int lvl = (int)cfg->levels - 1;
+	uint64_t owner = 0;
+
+	/* Svpbmt makes bits 62:61 meaningful; without it they are reserved like the rest. */
+	if (!cfg->no_svpbmt)
+		rsvd &= ~V_PBMT;
+	/* Bits 63:vabits must all equal bit vabits - 1. */
+	if ((vmk_vaddr_t)((int64_t)(va << shift) >> shift) != va)
+		return fail(w, VMK_MMU_FAULT_ADDRESS, cfg->levels - 1);
+	if (path && path->start_table) {
+		/* A walk-cache hit: start below the cached entry (G is the only inherited control). */
+		lvl = (int)path->start_level;
+		table = path->start_table;
+		global = (path->start_acc & VMK_MMU_ACC_GLOBAL) != 0;
+	}
+	for (; lvl >= 0; lvl--) {
+		unsigned int s = 12 + 9 * (unsigned int)lvl;
+
+		p = entry_ptr(table, (unsigned int)(va >> s) & 511);
+		if (!p)
+			return fail(w, VMK_MMU_FAULT_BUS, (unsigned int)lvl);
+		if (table_dead(cfg, table))
+			return fail_dead(w, table, (unsigned int)lvl);
+		if (table_foreign(cfg, table, lvl, va, path, &owner))
+			return fail_foreign(w, table, (unsigned int)lvl, owner);
+		path_note(path, lvl, table, global ? VMK_MMU_ACC_GLOBAL : 0);
+		e = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+		if (!(e & V_V))
+			return fail(w, VMK_MMU_FAULT_TRANSLATION, (unsigned int)lvl);
+		if ((e & V_W) && !(e & V_R))
+			return fail(w, VMK_MMU_FAULT_RESERVED, (unsigned int)lvl);
+		if ((e & rsvd) || (e & V_PBMT) == V_PBMT)
+			return fail(w, VMK_MMU_FAULT_RESERVED, (unsigned int)lvl);
+		/* The PPN above the physical address width reaches no memory: an access fault. */
+		if (above_maxphys(cfg, (e & V_PPN) << 2, 0x00fffffffffff000ull))
+			return fail(w, VMK_MMU_FAULT_BUS, (unsigned int)lvl);
+		global = global || (e & V_G);
+		if (e & (V_R | V_X))
+			break;		/* a leaf at this level */
+		/* A pointer: A, D, U and PBMT are reserved in it. */
+		if (e & (V_A | V_D | V_U | V_PBMT))
+			return fail(w, VMK_MMU_FAULT_RESERVED, (unsigned int)lvl);
+		if (lvl == 0)	/* a pointer at the last level */
+			return fail(w, VMK_MMU_FAULT_TRANSLATION, 0);
+		table = (e & V_PPN) << 2;
+	}
+	w->level = (unsigned int)lvl;
+	{
+		unsigned int s = 12 + 9 * (unsigned int)lvl;
+		uint64_t pa = (e & V_PPN) << 2;
+
+		/* A superpage whose low PPN bits are not zero is misaligned: page fault. */
+		if (pa & ((1ull << s) - 1))
+			return fail(w, VMK_MMU_FAULT_RESERVED, (unsigned int)lvl);
+		w->pa = pa | (va & ((1ull << s) - 1));
+	}
+	w->user = (e & V_U) != 0;
+	w->writable = (e & V_W) != 0;
+	w->uexec = w->user && (e & V_X);
+	w->kexec = !w->user && (e & V_X);
+	w->global = global;
+	w->memattr = (unsigned int)((e & V_PBMT) >> 61);
+	if (acc) {
+		bool user = acc & VMK_MMU_USER;
+
+		if (user != w->user && (user || (acc & VMK_MMU_EXEC)))
+			return fail(w, VMK_MMU_FAULT_PERMISSION, w->level);
+		if ((acc & VMK_MMU_WRITE) && !w->writable)
+			return fail(w, VMK_MMU_FAULT_PERMISSION, w->level);
+		if ((acc & VMK_MMU_EXEC) && !(e & V_X))
+			return fail(w, VMK_MMU_FAULT_PERMISSION, w->level);
+		if (!(acc & VMK_MMU_EXEC) && !(e & V_R))
+			return fail(w, VMK_MMU_FAULT_PERMISSION, w->level);
+	}
+	if (acc || update) {
+		uint64_t want = e | V_A | ((acc & VMK_MMU_WRITE) ? V_D : 0);
+
+		/* Svade: software sets A and D; the access page-faults until it has. */
+		if (!(e & V_A) && !cfg->hw_af)
+			return fail(w, VMK_MMU_FAULT_ACCESS_FLAG, w->level);
+		if ((acc & VMK_MMU_WRITE) && !(e & V_D) && !cfg->hw_dbm)
+			return fail(w, VMK_MMU_FAULT_ACCESS_FLAG, w->level);
+		if (update && want != e) {
+			uint64_t old = e;
+
+			/* Svadu: the update is atomic with the check that the PTE did not change. */
+			if (!__atomic_compare_exchange_n(p, &old, want, false, __ATOMIC_ACQ_REL,
+							 __ATOMIC_RELAXED)) {
+				*retry = true;
+				return 0;
+			}
+			e = want;
+		}
+	}
+	w->pte = e;
+	w->fault = 0;
+	return 0;
+}
+
 int vmk_mmu_walk_path(const struct vmk_mmu_cfg *cfg, vmk_paddr_t user_root, vmk_paddr_t kernel_root,
 		      vmk_vaddr_t va, uint32_t access, bool update, struct vmk_mmu_walk *w,
 		      struct vmk_mmu_walk_path *path)
@@ -367,6 +496,8 @@ int vmk_mmu_walk_path(const struct vmk_mmu_cfg *cfg, vmk_paddr_t user_root, vmk_
 		}
 		if (cfg->arch == VMK_PMAP_ARCH_X86_64)
 			r = x86_walk_once(cfg, user_root, va, access, update, w, &retry, path);
+		else if (cfg->arch == VMK_PMAP_ARCH_RISCV64)
+			r = rv_walk_once(cfg, user_root, va, access, update, w, &retry, path);
 		else
 			r = a64_walk_once(cfg, user_root, kernel_root, va, access, update, w, &retry, path);
 		if (!retry)

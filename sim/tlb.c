@@ -248,7 +248,7 @@ static void ent_roots(const struct tlb_cpu *c, vmk_vaddr_t va, vmk_paddr_t *ru, 
 {
 	*ru = c->root_user;
 	*rk = c->root_kernel;
-	if (mmu_cfg.arch == VMK_PMAP_ARCH_X86_64 && va_kern(va) && c->root_kernel)
+	if (mmu_cfg.arch != VMK_PMAP_ARCH_ARM64 && va_kern(va) && c->root_kernel)
 		*ru = c->root_kernel;
 }
 
@@ -507,6 +507,8 @@ static bool ent_stale(const struct tlb_ent *t, char *msg, size_t len, unsigned i
 		why = "dirty cached, clean in table";
 	else if (t->dirty && mmu_cfg.arch == VMK_PMAP_ARCH_ARM64 && (w.pte & (1ull << 7)))
 		why = "dirty cached, clean in table";
+	else if (t->dirty && mmu_cfg.arch == VMK_PMAP_ARCH_RISCV64 && !(w.pte & (1ull << 7)))
+		why = "dirty cached, clean in table";
 	if (why && msg && len)
 		snprintf(msg, len, "cpu %u: stale TLB entry va %#llx level %u pa %#llx: %s", cpu,
 			 (unsigned long long)t->va, t->level, (unsigned long long)t->w.pa, why);
@@ -675,6 +677,13 @@ static bool wc_kill(const struct wc_ent *e, const struct vmk_tlb_req *req)
 	switch (req->kind) {
 	case VMK_TLB_PAGE:
 	case VMK_TLB_RANGE:
+		/*
+		 * riscv64 SFENCE.VMA by address orders leaf PTEs only: a request
+		 * that may cover a table entry is done as SFENCE.VMA x0, asid
+		 * (x0, x0 for ASID 0), which drops every cached table entry of it.
+		 */
+		if (mmu_cfg.arch == VMK_PMAP_ARCH_RISCV64)
+			return !req->last_level && (req->asid == 0 || (!e->kern && e->asid == req->asid));
 		if (x86)
 			return e->kern || e->asid == req->asid;
 		if (req->last_level || (!e->kern && e->asid != req->asid))
@@ -722,6 +731,13 @@ static void inval_cpu(struct tlb_cpu *c, const struct vmk_tlb_req *req)
 		case VMK_TLB_NONGLOBAL:
 			kill = !t->w.global;
 			break;
+		}
+		/* riscv64: a non-leaf request is SFENCE.VMA x0, asid (see wc_kill). */
+		if (mmu_cfg.arch == VMK_PMAP_ARCH_RISCV64 && !req->last_level &&
+		    (req->kind == VMK_TLB_PAGE || req->kind == VMK_TLB_RANGE)) {
+			if (req->asid == 0 || (!t->w.global && t->asid == req->asid))
+				t->valid = false;
+			continue;
 		}
 		/* By-VA invalidation hits global entries and the given ASID only. */
 		if (kill && (req->kind == VMK_TLB_PAGE || req->kind == VMK_TLB_RANGE) &&
@@ -863,14 +879,24 @@ static uint64_t spec_rand(void)
 
 static bool desc_valid(uint64_t e)
 {
-	return e & 1;	/* x86 P, arm64 valid */
+	return e & 1;	/* x86 P, arm64 valid, riscv64 V */
 }
 
 static bool desc_leaf(uint64_t e, unsigned int lvl)
 {
 	if (lvl == 0)
 		return true;
+	if (mmu_cfg.arch == VMK_PMAP_ARCH_RISCV64)
+		return (e & 0xa) != 0;	/* R or X */
 	return mmu_cfg.arch == VMK_PMAP_ARCH_X86_64 ? (e & (1ull << 7)) != 0 : !(e & 2);
+}
+
+/* The next table of a table entry. */
+static vmk_paddr_t desc_table(uint64_t e)
+{
+	if (mmu_cfg.arch == VMK_PMAP_ARCH_RISCV64)
+		return (e & 0x003ffffffffffc00ull) << 2;	/* PPN 53:10 */
+	return e & 0x000ffffffffff000ull;
 }
 
 /*
@@ -907,9 +933,9 @@ static vmk_vaddr_t spec_descend(const struct tlb_cpu *c)
 		va |= (vmk_vaddr_t)idx << (12 + 9 * l);
 		if (k == 32 || desc_leaf(e, (unsigned int)l))
 			break;
-		table = e & 0x000ffffffffff000ull;
+		table = desc_table(e);
 	}
-	if (mmu_cfg.arch == VMK_PMAP_ARCH_X86_64)
+	if (mmu_cfg.arch != VMK_PMAP_ARCH_ARM64)
 		kern = (va >> (vabits - 1)) & 1;
 	if (kern)
 		va |= ~0ull << vabits;
@@ -920,7 +946,8 @@ static vmk_vaddr_t spec_descend(const struct tlb_cpu *c)
 static void spec_one(struct tlb_cpu *c, unsigned int cpu, vmk_vaddr_t va)
 {
 	struct vmk_mmu_walk w;
-	uint64_t af = mmu_cfg.arch == VMK_PMAP_ARCH_X86_64 ? (1ull << 5) : (1ull << 10);
+	uint64_t af = mmu_cfg.arch == VMK_PMAP_ARCH_X86_64 ? (1ull << 5) :
+		      mmu_cfg.arch == VMK_PMAP_ARCH_RISCV64 ? (1ull << 6) : (1ull << 10);
 
 	for (unsigned int i = 0; i < tlb_cap(); i++)
 		if (ent_hit(&c->e[i], va, c->asid))

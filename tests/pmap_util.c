@@ -6,6 +6,8 @@ static struct pmt_opts pmt_cur;
 
 vmk_vaddr_t pmt_kva(void)
 {
+	if (pmt_cur.arch == VMK_PMAP_ARCH_RISCV64 && pmt_cur.levels == 3)
+		return PMT_KVA_SV39;
 	return (pmt_cur.arch == VMK_PMAP_ARCH_ARM64 && pmt_cur.levels == 3) ? PMT_KVA3 : PMT_KVA;
 }
 
@@ -56,7 +58,7 @@ void pmt_boot(const struct pmt_opts *o)
 	pc.nx = true;
 	pc.asid_bits = o->asid_bits;
 	pc.kva_start = pmt_kva();
-	pc.kva_end = pmt_kva() == PMT_KVA ? PMT_KVA_END : PMT_KVA3 + (16ull << 30);
+	pc.kva_end = pmt_kva() == PMT_KVA ? PMT_KVA_END : pmt_kva() + (16ull << 30);
 	pc.load_root = vmk_sim_mmu_load_root_hook;
 	pc.dmap_base = o->dmap_base;
 	pc.dmap_end = o->dmap_end;
@@ -143,5 +145,5 @@ uint64_t pmt_rand(uint64_t *s)
 
 const char *pmt_arch_name(enum vmk_pmap_arch_id a)
 {
-	return a == VMK_PMAP_ARCH_X86_64 ? "x86_64" : "arm64";
+	return a == VMK_PMAP_ARCH_X86_64 ? "x86_64" : a == VMK_PMAP_ARCH_ARM64 ? "arm64" : "riscv64";
 }

@@ -27,6 +27,7 @@
 #define PMT_KVA		0xffff800000000000ull
 #define PMT_KVA_END	0xffff810000000000ull
 #define PMT_KVA3	0xffffff8000000000ull	/* arm64 with 3 levels */
+#define PMT_KVA_SV39	0xffffffc000000000ull	/* riscv64 Sv39: the top 256 GiB */
 
 struct pmt_opts {
 	enum vmk_pmap_arch_id arch;

@@ -12,6 +12,7 @@ freestanding)
 	command -v gcc >/dev/null 2>&1 || need="$need gcc"
 	command -v clang >/dev/null 2>&1 || need="$need clang"
 	command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need="$need gcc-aarch64-linux-gnu"
+	command -v riscv64-linux-gnu-gcc >/dev/null 2>&1 || need="$need gcc-riscv64-linux-gnu"
 	;;
 check)
 	# install/pkg-config and the example embedder (tests/test_*.sh)

@@ -45,6 +45,7 @@
 enum vmk_pmap_arch_id {
 	VMK_PMAP_ARCH_X86_64 = 0,
 	VMK_PMAP_ARCH_ARM64 = 1,
+	VMK_PMAP_ARCH_RISCV64 = 2,	/* Sv39 / Sv48 / Sv57 */
 };
 
 /* Memory types, mapped to PAT (x86-64) or MAIR (arm64) indexes. */
@@ -124,6 +125,13 @@ int vmk_mmu_features_x86(const struct vmk_x86_cpuid *c, struct vmk_mmu_features 
 /* Value to load into IA32_PAT (x86-64) or MAIR_EL1 (arm64) for vmkit's memory types. */
 uint64_t vmk_pmap_memattr_reg(enum vmk_pmap_arch_id arch);
 
+/*
+ * riscv64: the satp value selecting the table at root (page aligned)
+ * with asid (16 bits) in mode Sv39 (levels 3), Sv48 (4) or Sv57 (5).
+ * Returns 0 (Bare) for any other level count. Pure; any context.
+ */
+uint64_t vmk_pmap_riscv_satp(unsigned int levels, uint32_t asid, vmk_paddr_t root);
+
 /* Number of levels used when a configuration asks for 0. */
 unsigned int vmk_pmap_default_levels(enum vmk_pmap_arch_id arch);
 
@@ -132,7 +140,10 @@ struct vmk_pmap;
 /* Bootstrap configuration of the kernel pmap. */
 struct vmk_pmap_config {
 	enum vmk_pmap_arch_id arch;
-	/* x86-64: 4 or 5; arm64: 4 (48-bit VA, start level 0) or 3 (39-bit, start level 1). 0: default. */
+	/*
+	 * x86-64: 4 or 5; arm64: 4 (48-bit VA, start level 0) or 3 (39-bit, start
+	 * level 1); riscv64: 3 (Sv39), 4 (Sv48) or 5 (Sv57). 0: default (4).
+	 */
 	unsigned int levels;
 	bool large_1g;		/* allow 1 GiB leaves (x86: CPUID Page1GB) */
 	bool no_promote;	/* disable automatic promotion */
@@ -143,6 +154,7 @@ struct vmk_pmap_config {
 	 */
 	bool promote_kernel_1g;
 	bool nx;		/* x86: NX available (arm64 always has XN) */
+	bool no_svpbmt;		/* riscv64 without Svpbmt: every memory type is the PMA's */
 	unsigned int asid_bits;	/* 0: no ASIDs/PCIDs; else tag user pmaps (x86 PCID: up to 12) */
 	/* Kernel virtual window; its top-level entries are created now and never change. */
 	vmk_vaddr_t kva_start, kva_end;

@@ -13,13 +13,17 @@ const struct vmk_pmap_arch *vmk_pmap__arch(enum vmk_pmap_arch_id id)
 	case VMK_PMAP_ARCH_ARM64:
 		return &vmk_pmap_arch_arm64;
 #endif
+#if !VMK_PMAP_NO_RISCV64
+	case VMK_PMAP_ARCH_RISCV64:
+		return &vmk_pmap_arch_riscv64;
+#endif
 	default:
 		break;
 	}
 	return NULL;
 }
 
-/* Value for IA32_PAT / MAIR_EL1 matching the memory types vmkit writes. */
+/* Value for IA32_PAT / MAIR_EL1 matching the memory types vmkit writes (riscv64: 0). */
 uint64_t vmk_pmap_memattr_reg(enum vmk_pmap_arch_id arch)
 {
 	const struct vmk_pmap_arch *a = vmk_pmap__arch(arch);

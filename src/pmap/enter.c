@@ -101,7 +101,7 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 	vmk_pmap__lock(pm);
 	if (vmk_pmap__in_np(pm, va, VMK_PAGE_SIZE))
 		flags |= VMK_PMAP_ENTER_NOPROMOTE;
-	new_pte = vmk_pmap__leaf_tmpl(pm, prot, flags, &a) | pa;
+	new_pte = vmk_pmap__leaf_tmpl(pm, prot, flags, &a) | vmk_pmap__pte_pa(pa);
 	/*
 	 * A block over va (never with the leaf table at hand) is demoted
 	 * first, and no failure may follow a demotion: the PV entry is had
@@ -211,6 +211,7 @@ static size_t fill_run(struct vmk_pmap *pm, vmk_pte_t *tbl, unsigned int idx, si
 {
 	vmk_pte_t *p = tbl + idx;
 	uint64_t bad = 0;
+	unsigned int sh = vmk_pmap__g.arch->pte_pa_shift;
 	size_t k;
 
 	if (fresh && !managed) {
@@ -225,7 +226,7 @@ static size_t fill_run(struct vmk_pmap *pm, vmk_pte_t *tbl, unsigned int idx, si
 			vmk_paddr_t pa = pas[k];
 
 			bad |= pa;
-			vmk_pmap__pte_store_relaxed(&p[k], tmpl | pa);
+			vmk_pmap__pte_store_relaxed(&p[k], tmpl | (pa >> sh));
 		}
 		if (!(bad & ~vmk_pmap__g.arch->page_pa_mask))
 			return cnt;
@@ -239,7 +240,7 @@ static size_t fill_run(struct vmk_pmap *pm, vmk_pte_t *tbl, unsigned int idx, si
 	}
 	if (!managed) {
 		for (k = 0; k < cnt; k++)
-			vmk_pmap__pte_store(&p[k], tmpl | pas[k]);
+			vmk_pmap__pte_store(&p[k], tmpl | (pas[k] >> sh));
 		return cnt;
 	}
 	for (k = 0; k < cnt; k++) {
@@ -257,7 +258,7 @@ static size_t fill_run(struct vmk_pmap *pm, vmk_pte_t *tbl, unsigned int idx, si
 		}
 		pv->va_lvl = v + k * VMK_PAGE_SIZE;
 		vmk_pmap__pv_link(pg, pv);
-		vmk_pmap__pte_store(&p[k], tmpl | pas[k]);
+		vmk_pmap__pte_store(&p[k], tmpl | (pas[k] >> sh));
 	}
 	return k;
 }

@@ -73,6 +73,10 @@ int vmk_pmap_bootstrap(const struct vmk_pmap_config *cfg)
 	vmk_pmap__g.attr_mask = ~0u;
 	if (cfg->arch == VMK_PMAP_ARCH_X86_64 && !cfg->nx)
 		vmk_pmap__g.attr_mask &= ~(uint32_t)(VMK_PTE_A_UXN | VMK_PTE_A_PXN);
+	vmk_pmap__g.attr_mask &= ~a->no_attrs;
+	/* riscv64 without Svpbmt: PBMT bits are reserved, every mapping takes the PMA's type. */
+	if (cfg->arch == VMK_PMAP_ARCH_RISCV64 && cfg->no_svpbmt)
+		vmk_pmap__g.attr_mask &= ~(uint32_t)VMK_PTE_A_MT_MASK;
 	vmk_pmap__g.promote = !cfg->no_promote;
 	k->kernel = true;
 	k->id = ++vmk_pmap__g.last_id;

@@ -68,6 +68,10 @@ struct vmk_pmap_arch {
 	bool split_roots;		/* separate user (TTBR0) and kernel (TTBR1) roots */
 	uint64_t memattr_reg;		/* value to load into IA32_PAT / MAIR_EL1 */
 	uint64_t page_pa_mask;		/* output-address bits of a level-0 leaf */
+	/* A page-aligned pa sits in a leaf as pa >> pte_pa_shift (riscv64 PPN: 2). */
+	unsigned int pte_pa_shift;
+	/* Software attributes (VMK_PTE_A_*) the format has no bits for: masked off. */
+	uint32_t no_attrs;
 	/*
 	 * The raw descriptor bits of the software attributes WIRED and
 	 * MANAGED, the same in a leaf at every level. The hardware never
@@ -100,6 +104,7 @@ static inline bool vmk_pmap_arch_is_leaf(const struct vmk_pmap_arch *a, vmk_pte_
 
 extern const struct vmk_pmap_arch vmk_pmap_arch_x86_64;
 extern const struct vmk_pmap_arch vmk_pmap_arch_arm64;
+extern const struct vmk_pmap_arch vmk_pmap_arch_riscv64;
 
 /* The descriptor layer for id, or NULL if vmkit has none. */
 const struct vmk_pmap_arch *vmk_pmap__arch(enum vmk_pmap_arch_id id);

@@ -82,6 +82,12 @@ struct vmk_pmap_global {
 extern struct vmk_pmap_global vmk_pmap__g;
 
 /* ---- PTE access: always atomic, the MMU updates A/D concurrently ---- */
+/* The output-address bits of a page-aligned pa in a leaf (riscv64 holds the PPN at bit 10). */
+static inline vmk_pte_t vmk_pmap__pte_pa(vmk_paddr_t pa)
+{
+	return pa >> vmk_pmap__g.arch->pte_pa_shift;
+}
+
 static inline vmk_pte_t vmk_pmap__pte_load(const vmk_pte_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
