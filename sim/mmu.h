@@ -250,6 +250,21 @@ unsigned long vmk_sim_mmu_rendezvous_count(void);
  */
 void vmk_sim_mmu_speculate(unsigned int pct, unsigned int walks, uint64_t seed);
 
+/*
+ * The background speculator: with on, a walker thread besides the
+ * speculation points (kicked by every barrier and TLB invalidation hook,
+ * it walks while the kicking CPU runs on: the hint ranges on every CPU,
+ * then `walks` of vmk_sim_mmu_speculate, 2 if 0, live addresses on one
+ * CPU chosen by its generator seeded with the speculation seed). Set the
+ * hints before starting it. Off: the thread is joined (uninstall does
+ * it too). Returns 0 or -VMK_ENOMEM.
+ */
+int vmk_sim_mmu_spec_thread(bool on);
+/* Wait until the background speculator has done a whole round begun after this call (no-op when off). */
+void vmk_sim_mmu_spec_thread_sync(void);
+/* Rounds the background speculator has done since it was started first. */
+unsigned long vmk_sim_mmu_spec_thread_rounds(void);
+
 /* Add [va, va + size) to the ranges every speculation point walks (up to 8). 0 or -VMK_ENOSPC. */
 int vmk_sim_mmu_spec_hint(vmk_vaddr_t va, vmk_size_t size);
 void vmk_sim_mmu_spec_hints_clear(void);

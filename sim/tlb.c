@@ -131,6 +131,7 @@ static void cpu_leave(void)
 }
 
 static void speculate(void);
+static void bg_kick(void);
 
 static void (*prev_tlb)(void *, const struct vmk_tlb_req *);
 static void (*prev_barrier)(void *, enum vmk_barrier);
@@ -777,6 +778,7 @@ static void hook_tlb(void *ctx, const struct vmk_tlb_req *req)
 		record_va(req->va);
 	/* Just before the invalidation: fills it must remove. */
 	speculate();
+	bg_kick();
 	if (req->shootdown) {
 		for (unsigned int i = 0; i < ncpus(); i++)
 			inval_cpu(&tlbs[i], req);
@@ -812,6 +814,7 @@ static void hook_barrier(void *ctx, enum vmk_barrier kind)
 		check_msv();
 	}
 	speculate();
+	bg_kick();
 	cpu_leave();
 }
 
@@ -1029,6 +1032,129 @@ unsigned long vmk_sim_mmu_spec_walks(void)
 	return __atomic_load_n(&n_spec, __ATOMIC_RELAXED);
 }
 
+/*
+ * ---- the background speculator (vmk_sim_mmu_spec_thread) ----
+ *
+ * A walker thread besides the speculation points: the hardware walks
+ * while vmkit runs, not only at its hooks. Each barrier and TLB
+ * invalidation hook kicks it; per kick it does one round while the
+ * kicking CPU runs on: the hint ranges on every CPU, then `walks` live
+ * addresses on one CPU chosen at random (its own seeded generator, so
+ * the choices are the seed's; when they happen depends on the threads).
+ * It holds one CPU's TLB lock at a time, as a walk on that CPU would,
+ * so a TLB invalidation of that CPU waits for a walk in flight.
+ */
+static pthread_t bg_th;
+static pthread_mutex_t bg_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t bg_cond = PTHREAD_COND_INITIALIZER;
+static bool bg_run, bg_started;		/* bg_lock */
+static unsigned long bg_kicks, bg_rounds;	/* bg_lock */
+static bool bg_enabled;			/* atomic: kicks are wanted */
+
+static void bg_kick(void)
+{
+	if (!__atomic_load_n(&bg_enabled, __ATOMIC_RELAXED))
+		return;
+	pthread_mutex_lock(&bg_lock);
+	bg_kicks++;
+	pthread_cond_broadcast(&bg_cond);
+	pthread_mutex_unlock(&bg_lock);
+}
+
+static void bg_round(void)
+{
+	unsigned int n = ncpus(), pick = (unsigned int)(spec_rand() % n);
+	unsigned int walks = __atomic_load_n(&spec_walks, __ATOMIC_RELAXED);
+
+	for (unsigned int cpu = 0; cpu < n; cpu++) {
+		struct tlb_cpu *c = &tlbs[cpu];
+
+		if (cpu != pick && !n_hints)
+			continue;
+		pthread_mutex_lock(&c->lock);
+		spec_cpu(c, cpu, cpu == pick ? (walks ? walks : 2) : 0);
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
+static void *bg_main(void *arg)
+{
+	unsigned long seen = 0;
+
+	spec_rng_gen = __atomic_load_n(&spec_gen, __ATOMIC_RELAXED);
+	spec_rng = ((uint64_t)(uintptr_t)arg + 1) * 0xd1b54a32d192ed03ull | 1;
+	pthread_mutex_lock(&bg_lock);
+	for (;;) {
+		while (bg_run && bg_kicks == seen)
+			pthread_cond_wait(&bg_cond, &bg_lock);
+		if (!bg_run)
+			break;
+		seen = bg_kicks;
+		pthread_mutex_unlock(&bg_lock);
+		bg_round();
+		pthread_mutex_lock(&bg_lock);
+		bg_rounds++;
+		pthread_cond_broadcast(&bg_cond);
+	}
+	pthread_mutex_unlock(&bg_lock);
+	return NULL;
+}
+
+int vmk_sim_mmu_spec_thread(bool on)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&bg_lock);
+	if (on && !bg_started) {
+		bg_run = true;
+		r = pthread_create(&bg_th, NULL, bg_main,
+				   (void *)(uintptr_t)__atomic_load_n(&spec_seed, __ATOMIC_RELAXED));
+		bg_started = r == 0;
+		bg_run = bg_started;
+		__atomic_store_n(&bg_enabled, bg_started, __ATOMIC_RELAXED);
+	} else if (!on && bg_started) {
+		__atomic_store_n(&bg_enabled, false, __ATOMIC_RELAXED);
+		bg_run = false;
+		pthread_cond_broadcast(&bg_cond);
+		pthread_mutex_unlock(&bg_lock);
+		pthread_join(bg_th, NULL);
+		pthread_mutex_lock(&bg_lock);
+		bg_started = false;
+	}
+	pthread_mutex_unlock(&bg_lock);
+	return r ? -VMK_ENOMEM : 0;
+}
+
+void vmk_sim_mmu_spec_thread_sync(void)
+{
+	unsigned long want;
+
+	pthread_mutex_lock(&bg_lock);
+	if (bg_started) {
+		want = bg_rounds + 2;	/* a round that began after this call */
+		bg_kicks++;
+		pthread_cond_broadcast(&bg_cond);
+		while (bg_run && bg_rounds < want) {
+			pthread_cond_wait(&bg_cond, &bg_lock);
+			if (bg_rounds < want) {
+				bg_kicks++;
+				pthread_cond_broadcast(&bg_cond);
+			}
+		}
+	}
+	pthread_mutex_unlock(&bg_lock);
+}
+
+unsigned long vmk_sim_mmu_spec_thread_rounds(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&bg_lock);
+	n = bg_rounds;
+	pthread_mutex_unlock(&bg_lock);
+	return n;
+}
+
 /* ---- phys_to_virt through the direct map ---- */
 
 static void *hook_p2v(void *ctx, vmk_paddr_t pa)
@@ -1185,6 +1311,7 @@ void vmk_sim_mmu_uninstall(void)
 
 	if (!mmu_installed)
 		return;
+	vmk_sim_mmu_spec_thread(false);
 	vmk_sim_mmu_direct_map(0, 0, 0);
 	vmk_sim_mmu_speculate(0, 0, 0);
 	vmk_sim_mmu_rendezvous_anywhere(false);

@@ -377,6 +377,50 @@ static void test_walk_reads_other_address_space(void **state)
 	}
 }
 
+/*
+ * The background speculator: the speculation points are off, so only the
+ * walker thread can have cached the untouched page before the mutant
+ * changes its output address in place. Off (model 0): nothing is cached,
+ * nothing seen; on (model 1): the next barrier sees the changed cached
+ * translation; on without the mutant (model 2): a proper update is clean
+ * while the thread walks.
+ */
+static void test_spec_thread_sees_untouched_bbm(void **state)
+{
+	(void)state;
+	for (int model = 0; model < 3; model++) {
+		struct pmt_opts o = { 0 };
+		struct vmk_pmap *k;
+		vmk_vaddr_t va;
+		unsigned int lvl;
+		vmk_pte_t *p;
+
+		boot(VMK_PMAP_ARCH_ARM64, model, 2, &o);
+		vmk_sim_mmu_speculate(0, 2, th_seed());	/* no speculation at the hooks */
+		k = vmk_pmap_kernel();
+		va = pmt_kva() + 9 * S2M + 0x5000;
+		assert_int_equal(vmk_pmap_enter(k, va, PMT_DATA, RW, 0), 0);
+		assert_int_equal(vmk_sim_mmu_spec_hint(va, VMK_PAGE_SIZE), 0);
+		if (model != 0) {
+			assert_int_equal(vmk_sim_mmu_spec_thread(true), 0);
+			vmk_sim_mmu_spec_thread_sync();
+			assert_true(vmk_sim_mmu_spec_thread_rounds() > 0);
+		}
+		p = vmk_pmap__walk(k, va, &lvl, NULL);
+		assert_int_equal(lvl, 0);
+		if (model == 1)
+			__atomic_store_n(p, vmk_pmap_arch_arm64.make_leaf(PMT_DATA + 0x1000, 0,
+					 VMK_PTE_A_WRITE | VMK_PTE_A_UXN | VMK_PTE_A_PXN | VMK_PTE_A_GLOBAL |
+					 VMK_PTE_A_ACCESSED | VMK_PTE_A_DIRTY), __ATOMIC_RELEASE);
+		else
+			assert_int_equal(vmk_pmap_enter(k, va, PMT_DATA + 0x1000, RW, 0), 0);
+		vmk_barrier(VMK_BARRIER_PTE_STORE);
+		vmk_sim_mmu_spec_thread(false);
+		expect(model, "valid->valid change seen by the background speculator", "without break-before-make");
+		unhook();
+	}
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm)
 
 int main(void)
@@ -385,6 +429,7 @@ int main(void)
 		T(test_walk_cache_drop_ptp_tlbi),
 		cmocka_unit_test(test_walk_cache_last_level_tlbi),
 		cmocka_unit_test(test_spec_fill_sees_untouched_bbm),
+		cmocka_unit_test(test_spec_thread_sees_untouched_bbm),
 		T(test_asid_flush_dropped),
 		cmocka_unit_test(test_x86_size_change_without_invalidation),
 		cmocka_unit_test(test_x86_reserved_bits),

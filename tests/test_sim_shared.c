@@ -9,6 +9,8 @@
  *    other's kernel pages, so every change needs a shootdown to reach the
  *    other CPU's TLB and walk caches;
  *  - both read a shared kernel range, and map/unmap kernel pages;
+ *  - the background speculator walks live addresses of every CPU while
+ *    they run (not only at the hooks);
  *  - a prober on CPU 3 keeps reading the per-CPU area (must stay valid),
  *    which the main CPU keeps demoting and re-promoting with the
  *    rendezvous strategy: the other CPUs are parked wherever they are.
@@ -199,6 +201,8 @@ static unsigned int run(enum vmk_pmap_arch_id arch, bool mutant)
 	}
 	assert_int_equal(vmk_sim_mmu_must_stay_valid(pcpu_va, S2M), 0);
 	assert_int_equal(vmk_pmap_create(&shared), 0);
+	/* The hardware walks while vmkit runs, not only at its hooks. */
+	assert_int_equal(vmk_sim_mmu_spec_thread(true), 0);
 	stop_flag = 0;
 	side_err[0] = '\0';
 	for (unsigned int i = 0; i < NW; i++) {
@@ -222,8 +226,10 @@ static unsigned int run(enum vmk_pmap_arch_id arch, bool mutant)
 	pthread_join(probe_th, NULL);
 	vmk_sim_rdv_stats(&rs);
 	shoot = vmk_sim_mmu_shootdowns();
-	printf("sim shared: %lu shootdown requests, %lu rendezvous, %lu CPU parks, %lu speculative walks\n",
-	       shoot, rs.rendezvous, rs.parked, vmk_sim_mmu_spec_walks());
+	vmk_sim_mmu_spec_thread(false);
+	printf("sim shared: %lu shootdown requests, %lu rendezvous, %lu CPU parks, %lu speculative walks "
+	       "(%lu background rounds)\n", shoot, rs.rendezvous, rs.parked, vmk_sim_mmu_spec_walks(),
+	       vmk_sim_mmu_spec_thread_rounds());
 	for (unsigned int i = 0; i < NW; i++)
 		if (w[i].err[0] && !mutant)
 			fail_msg("%s", w[i].err);
