@@ -46,6 +46,10 @@ sed -n '/^boot: memblock from the firmware map/,/^boot: end of memblock/p' "$log
 sed -n '/^MEMBLOCK configuration:/,/^$/p' "$out/host.txt" | sed '/^$/d' >"$out/host.memblock"
 [ -s "$out/kernel.memblock" ] && cmp -s "$out/kernel.memblock" "$out/host.memblock" ||
 	fail "memblock differs from vmkit memmap's: $(diff "$out/kernel.memblock" "$out/host.memblock" | head -n 6)"
-echo "[       OK ] $arch: vmkit memmap on the printed map: same sanitized map ($(wc -l <"$out/host.fwmap") entries) and memblock"
+sed -n '/^boot: \/proc\/iomem:/,/^boot: end of \/proc\/iomem/p' "$log" | sed '1d;$d' >"$out/kernel.iomem"
+sed -n '/^\/proc\/iomem:/,/^$/p' "$out/host.txt" | sed '1d' | sed '/^$/d' >"$out/host.iomem"
+[ -s "$out/kernel.iomem" ] && cmp -s "$out/kernel.iomem" "$out/host.iomem" ||
+	fail "/proc/iomem differs from vmkit memmap's: $(diff "$out/kernel.iomem" "$out/host.iomem" | head -n 6)"
+echo "[       OK ] $arch: vmkit memmap on the printed map: same sanitized map ($(wc -l <"$out/host.fwmap") entries), memblock and /proc/iomem ($(wc -l <"$out/host.iomem") lines)"
 echo "[       OK ] $arch boot: $got self-tests, $(grep -a "CPU(s) online" "$log")"
 echo "[  PASSED  ] 2 test(s)."

@@ -10,6 +10,7 @@
 #include <vmkit/memblock.h>
 #include <vmkit/phys.h>
 #include <vmkit/pmap.h>
+#include <vmkit/resource.h>
 #include <vmkit/version.h>
 
 #include "kernel.h"
@@ -24,6 +25,9 @@ static struct vmk_fwmap fwmap;
 static struct vmk_fwmap_msg diag_storage[32];
 static struct vmk_fwmap_diag diag;
 static struct vmk_memblock mb;
+static struct vmk_resource iomem_nodes[1024], iomem_root;
+static char iomem_names[8192];
+static struct vmk_resource_pool iomem_pool;
 
 /* ---- hooks the kernel adds to the architecture's ---- */
 
@@ -232,6 +236,19 @@ void kernel_main(void)
 	kprintf("boot: memblock from the firmware map (policy %s):\n", arch_boot_policy ? "arm64" : "x86_64");
 	vmk_memblock_dump(&mb, &kout);
 	kprintf("boot: end of memblock\n");
+	/* /proc/iomem as Linux would show it at this point (the arch's way), for the same comparison. */
+	vmk_resource_pool_init(&iomem_pool, iomem_nodes, VMK_ARRAY_SIZE(iomem_nodes), iomem_names,
+			       sizeof(iomem_names));
+	vmk_iomem_root_init(&iomem_root);
+	r = arch_boot_policy ? vmk_boot_resources_from_memblock(&iomem_root, &iomem_pool, &mb)
+			     : vmk_boot_resources_from_fwmap(&iomem_root, &iomem_pool, &fwmap);
+	if (!r)
+		r = vmk_boot_resources_add_reserved(&iomem_root, &iomem_pool, &mb, 0, 0);
+	if (r)
+		die("resource tree", r);
+	kprintf("boot: /proc/iomem:\n");
+	vmk_resource_render(&iomem_root, &kout);
+	kprintf("boot: end of /proc/iomem\n");
 	r = arch_low_reserve ? vmk_memblock_reserve(&mb, 0, arch_low_reserve) : 0;
 	for (size_t i = 0; i < fwmap.n && !r; i++)
 		if (fwmap.e[i].kind == VMK_MEM_BOOT_SERVICES) {
