@@ -12,7 +12,7 @@ efi=$out/$([ "$arch" = x86_64 ] && echo BOOTX64.EFI || echo BOOTAA64.EFI)
 fail() { echo "check-boot $arch: FAILED: $*"; [ -f "$out/boot.log" ] && tail -n 40 "$out/boot.log"; exit 1; }
 mkdir -p "$out"
 sh "$top/tools/deps.sh" qemu || fail "qemu, OVMF, clang or lld-link missing"
-make -s -C "$top/kernel" ARCH="$arch" OUT="$out" >"$out.build.log" 2>&1 ||
+make -s -j2 -C "$top/kernel" ARCH="$arch" OUT="$out" >"$out.build.log" 2>&1 ||
 	{ cat "$out.build.log"; fail "the kernel did not build"; }
 VMKIT_QEMU_LOG="$out/boot.log" VMKIT_QEMU_TIMEOUT=${VMKIT_QEMU_TIMEOUT:-90} \
 	sh "$top/kernel/run-qemu.sh" "$arch" "$efi" 2 >/dev/null 2>"$out/run.err"
