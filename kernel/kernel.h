@@ -17,6 +17,13 @@
 #define KERNEL_MAX_CPUS		8
 #define KERNEL_MAX_DESC_BYTES	(64 * 1024)
 #define KERNEL_STACK_SIZE	(64 * 1024)
+/*
+ * How long a CPU waits for another before it reports a failure, in spin
+ * iterations: far beyond any slowness of a loaded host (QEMU runs each CPU
+ * as a host thread that may be starved for seconds), so a slow run is
+ * never reported as a failure; a real hang ends at the boot's time-out.
+ */
+#define KERNEL_SPIN_LIMIT	(1ull << 34)
 #define KERNEL_EXIT_PASS	33
 #define KERNEL_EXIT_FAIL	35
 

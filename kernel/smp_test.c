@@ -65,7 +65,7 @@ static bool wait_iters(uint64_t n)
 {
 	uint64_t start = st.iters;
 
-	for (unsigned long spin = 0; spin < 400000000ul; spin++) {
+	for (uint64_t spin = 0; spin < KERNEL_SPIN_LIMIT; spin++) {
 		if (st.iters >= start + n)
 			return true;
 		vmk_cpu_relax();
@@ -75,7 +75,7 @@ static bool wait_iters(uint64_t n)
 
 static bool wait_phase(int ph)
 {
-	for (unsigned long spin = 0; spin < 400000000ul; spin++) {
+	for (uint64_t spin = 0; spin < KERNEL_SPIN_LIMIT; spin++) {
 		if (st.phase == ph)
 			return true;
 		vmk_cpu_relax();

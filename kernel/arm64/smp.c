@@ -126,7 +126,7 @@ unsigned int arch_start_cpus(void)
 		__asm__ volatile("dsb sy" : : : "memory");
 		r = (int64_t)a64_hvc(0xc4000003ull, bi->cpu_hwid[cpu], image_pa_of(a64_ap_start),
 				     image_pa_of(&ap_ctx));
-		for (unsigned long spin = 0; !r && cpus_online == before && spin < 200000000ul; spin++)
+		for (uint64_t spin = 0; !r && cpus_online == before && spin < KERNEL_SPIN_LIMIT; spin++)
 			__asm__ volatile("yield");
 		if (cpus_online == before)
 			kprintf("smp: CPU %u (MPIDR 0x%x) did not start (PSCI CPU_ON returned %lld)\n", cpu,

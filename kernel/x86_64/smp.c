@@ -251,7 +251,7 @@ unsigned int arch_start_cpus(void)
 			send_ipi(cpu, 0x4600 | (uint32_t)(bi->trampoline_pa >> 12));	/* STARTUP */
 			delay(10000);
 		}
-		for (unsigned long spin = 0; cpus_online == before && spin < 200000000ul; spin++)
+		for (uint64_t spin = 0; cpus_online == before && spin < KERNEL_SPIN_LIMIT; spin++)
 			cpu_pause();
 		if (cpus_online == before)
 			kprintf("smp: CPU %u (APIC ID %u) did not start\n", cpu, bi->cpu_hwid[cpu]);
