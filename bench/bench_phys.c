@@ -135,7 +135,7 @@ static void lifo_destroy(void)
 static struct vmk_page *vbuf[MAXBATCH];
 
 /* Out-of-line LIFO: the reference (what any allocator call costs at least). */
-static double run_lifo(int batch)
+__attribute__((noinline)) static double run_lifo(int batch)
 {
 	int iters = PAIRS / batch;
 	double t0 = bench_now_ns();
@@ -151,7 +151,7 @@ static double run_lifo(int batch)
 }
 
 /* Inline LIFO: the floor (the same list operations, no call). */
-static double run_lifo_inline(int batch)
+__attribute__((noinline)) static double run_lifo_inline(int batch)
 {
 	int iters = PAIRS / batch;
 	double t0 = bench_now_ns();
@@ -170,7 +170,7 @@ static double run_lifo_inline(int batch)
 	return (bench_now_ns() - t0) / ((double)iters * batch);
 }
 
-static double run_pcpu(int batch)
+__attribute__((noinline)) static double run_pcpu(int batch)
 {
 	int iters = PAIRS / batch;
 	double t0 = bench_now_ns();
@@ -186,7 +186,7 @@ static double run_pcpu(int batch)
 }
 
 /* Both directions bypass the cache: NOCACHE allocation, a one-page run freed to the lists. */
-static double run_buddy(int batch)
+__attribute__((noinline)) static double run_buddy(int batch)
 {
 	int iters = PAIRS / batch / 4;	/* slower path: fewer pairs */
 	double t0 = bench_now_ns();
@@ -201,7 +201,7 @@ static double run_buddy(int batch)
 	return (bench_now_ns() - t0) / ((double)iters * batch);
 }
 
-static double run_bulk(int batch)
+__attribute__((noinline)) static double run_bulk(int batch)
 {
 	int iters = PAIRS / batch;
 	double t0 = bench_now_ns();
@@ -227,6 +227,16 @@ static void order0_rep(struct order0_runs *o, int r, int batch, bool bulk)
 	o->pc[r] = run_pcpu(batch);
 	o->bd[r] = run_buddy(batch);
 	o->bk[r] = bulk ? run_bulk(batch) : 0;
+}
+
+/*
+ * Every repetition at one batch size. Out of line so that callgrind can cut
+ * its profile at each batch (--dump-before/--dump-after=order0_batch).
+ */
+__attribute__((noinline)) static void order0_batch(struct order0_runs *o, int n, int batch, bool bulk)
+{
+	for (int r = 0; r < n; r++)
+		order0_rep(o, r, batch, bulk);
 }
 
 /* Report the order-0 figures of one batch size under prefix (e.g. "phys_order0_b32"). */
@@ -289,8 +299,7 @@ BENCH(phys_order0)
 	machine(size);
 	lifo_build();
 	/* The historical figures: batch 64, out-of-line reference kept under its old key. */
-	for (int r = 0; r < n; r++)
-		order0_rep(&b64, r, 64, true);
+	order0_batch(&b64, n, 64, true);
 	{
 		struct bench_stat inl = bench_stat(b64.inl, n), ool = bench_stat(b64.ool, n);
 
@@ -306,8 +315,7 @@ BENCH(phys_order0)
 				  "vmk_page_alloc_bulk + vmk_page_free_bulk of 64, per page");
 	}
 	for (size_t b = 0; b < VMK_ARRAY_SIZE(batches); b++) {
-		for (int r = 0; r < n; r++)
-			order0_rep(&o, r, batches[b], false);
+		order0_batch(&o, n, batches[b], false);
 		snprintf(prefix, sizeof(prefix), "phys_order0_b%d", batches[b]);
 		snprintf(what, sizeof(what), "batch %d", batches[b]);
 		order0_report(&o, n, prefix, what);
@@ -320,8 +328,7 @@ BENCH(phys_order0)
 	for (int bb = 0; bb < 2; bb++) {
 		int batch = bb ? 1024 : 32;
 
-		for (int r = 0; r < n; r++)
-			order0_rep(&o, r, batch, false);
+		order0_batch(&o, n, batch, false);
 		snprintf(prefix, sizeof(prefix), "phys_order0_50pct_b%d", batch);
 		snprintf(what, sizeof(what), "batch %d, 50%% of frames allocated", batch);
 		order0_report(&o, n, prefix, what);
