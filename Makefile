@@ -246,4 +246,4 @@ uninstall:
 clean:
 	rm -rf build build-san build-tsan build-rel examples/embed/build
 
--include $(shell find build build-san build-tsan -name '*.d' 2>/dev/null)
+-include $(shell find build build-san build-tsan build-rel -name '*.d' 2>/dev/null)
