@@ -10,7 +10,7 @@
 #define RW (VMK_PROT_READ | VMK_PROT_WRITE)
 #define M VMK_PMAP_ENTER_MANAGED
 
-static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64;
+static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64, rv = VMK_PMAP_ARCH_RISCV64;
 
 static int acc(unsigned int cpu, vmk_vaddr_t va, uint32_t a)
 {
@@ -298,11 +298,13 @@ static void test_protect_exec_memtype(void **state)
 	/* Memory types as the walker sees them: PAT index (x86) / AttrIndx (arm64). */
 	for (unsigned int mt = 0; mt < VMK_MEMTYPE_COUNT; mt++) {
 		static const unsigned int x86_idx[] = { 0, 3, 6, 3 }, arm_idx[] = { 0, 1, 2, 3 };
+		static const unsigned int rv_pbmt[] = { 0, 2, 1, 2 };	/* PMA, IO, NC, IO */
 
 		assert_int_equal(vmk_pmap_enter(k, kva + mt * 4096ull, PMT_DATA + mt * 4096ull, RW,
 						VMK_PMAP_MEMTYPE(mt)), 0);
 		assert_int_equal(vmk_sim_mmu_access(0, kva + mt * 4096ull, VMK_MMU_READ, &w), 0);
-		assert_int_equal(w.memattr, ARCH_OF(state) == VMK_PMAP_ARCH_X86_64 ? x86_idx[mt] : arm_idx[mt]);
+		assert_int_equal(w.memattr, ARCH_OF(state) == VMK_PMAP_ARCH_X86_64 ? x86_idx[mt] :
+					    ARCH_OF(state) == VMK_PMAP_ARCH_ARM64 ? arm_idx[mt] : rv_pbmt[mt]);
 		assert_int_equal(acc(0, kva + mt * 4096ull, VMK_MMU_EXEC), VMK_MMU_FAULT_PERMISSION);
 	}
 	assert_int_equal(vmk_pmap_protect(k, kva, kva + 4096, VMK_PROT_READ | VMK_PROT_EXEC), 0);
@@ -447,11 +449,12 @@ static void test_asid_activate(void **state)
 static void test_levels(void **state)
 {
 	enum vmk_pmap_arch_id arch = ARCH_OF(state);
-	struct pmt_opts o = { .arch = arch, .levels = arch == VMK_PMAP_ARCH_X86_64 ? 5 : 3 };
+	/* x86 5-level, riscv64 Sv57; arm64 3 levels. */
+	struct pmt_opts o = { .arch = arch, .levels = arch == VMK_PMAP_ARCH_ARM64 ? 3 : 5 };
 	struct vmk_pmap *pm, *k;
 	struct vmk_mmu_walk w;
 	struct vmk_pmap_stats st;
-	vmk_vaddr_t high = arch == VMK_PMAP_ARCH_X86_64 ? 0x00ff000000000000ull : 0x0000007f00000000ull;
+	vmk_vaddr_t high = arch != VMK_PMAP_ARCH_ARM64 ? 0x00ff000000000000ull : 0x0000007f00000000ull;
 
 	pmt_boot(&o);
 	k = vmk_pmap_kernel();
@@ -561,7 +564,7 @@ static void test_enter_pages(void **state)
 	pmt_shutdown();
 }
 
-#define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm)
+#define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
 
 int main(void)
 {

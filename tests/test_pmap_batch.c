@@ -24,7 +24,7 @@
 #define RW	(VMK_PROT_READ | VMK_PROT_WRITE)
 #define M	VMK_PMAP_ENTER_MANAGED
 
-static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64;
+static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64, rv = VMK_PMAP_ARCH_RISCV64;
 static vmk_paddr_t pas[WPAGES];
 
 /* The entry mapping va and its level, read through the pmap's own walk. */
@@ -227,7 +227,8 @@ static void test_all_or_nothing(void **state)
 {
 	struct vmk_pmap *pm;
 	struct snap s;
-	vmk_paddr_t huge = ARCH_OF(state) == VMK_PMAP_ARCH_X86_64 ? 1ull << 52 : 1ull << 48;
+	vmk_paddr_t huge = ARCH_OF(state) == VMK_PMAP_ARCH_X86_64 ? 1ull << 52 :
+			   ARCH_OF(state) == VMK_PMAP_ARCH_ARM64 ? 1ull << 48 : 1ull << 56;
 	unsigned int nfail = 0;
 	int r;
 
@@ -371,7 +372,8 @@ static void test_pa_out_of_field(void **state)
 {
 	struct vmk_pmap *pm;
 	struct vmk_pmap_mapping m;
-	vmk_paddr_t huge = ARCH_OF(state) == VMK_PMAP_ARCH_X86_64 ? 1ull << 52 : 1ull << 48;
+	vmk_paddr_t huge = ARCH_OF(state) == VMK_PMAP_ARCH_X86_64 ? 1ull << 52 :
+			   ARCH_OF(state) == VMK_PMAP_ARCH_ARM64 ? 1ull << 48 : 1ull << 56;
 	struct snap s;
 
 	pmt_boot_arch(ARCH_OF(state));
@@ -390,7 +392,7 @@ static void test_pa_out_of_field(void **state)
 	pmt_shutdown();
 }
 
-#define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm)
+#define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
 
 int main(void)
 {

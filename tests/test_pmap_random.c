@@ -24,7 +24,7 @@
 #define RW	(VMK_PROT_READ | VMK_PROT_WRITE)
 #define M	VMK_PMAP_ENTER_MANAGED
 
-static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64;
+static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64, rv = VMK_PMAP_ARCH_RISCV64;
 static enum vmk_pmap_arch_id cur_arch;
 
 struct ment {
@@ -45,7 +45,7 @@ static const uint32_t prots[] = { VMK_PROT_READ, RW, VMK_PROT_READ | VMK_PROT_EX
 
 static unsigned int norm_mt(unsigned int mt)
 {
-	return (cur_arch == VMK_PMAP_ARCH_X86_64 && mt == VMK_MEMTYPE_DEVICE) ? VMK_MEMTYPE_UC : mt;
+	return (cur_arch != VMK_PMAP_ARCH_ARM64 && mt == VMK_MEMTYPE_DEVICE) ? VMK_MEMTYPE_UC : mt;
 }
 
 static uint64_t rnd(struct model *md, uint64_t n)
@@ -421,7 +421,7 @@ static void test_fault_sweep(void **state)
 	pmt_shutdown();
 }
 
-#define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm)
+#define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
 
 int main(void)
 {

@@ -21,7 +21,7 @@
 #define S2M PT_SIZE(1)
 #define S1G PT_SIZE(2)
 
-static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64;
+static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64, rv = VMK_PMAP_ARCH_RISCV64;
 
 /* Everything observable about a pmap and the allocator, for "nothing changed". */
 struct snap {
@@ -444,7 +444,9 @@ static void test_sim_catches_bugs(void **state)
 	pmt_shutdown();
 }
 
-#define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm)
+#define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
+/* The per-entry no-promote mark: riscv64's PTE has no room for it (docs/pmap.md). */
+#define T_NP(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm)
 
 int main(void)
 {
@@ -453,8 +455,8 @@ int main(void)
 		T(test_seed_kernel_noreplace_2m),
 		T(test_seed_copy_pv_failure_frees_ptp),
 		T(test_seed_demote_kernel_2m_without_alloc),
-		T(test_seed_nopromote_refuses_promotion),
-		T(test_seed_nopromote_demotion_asserts),
+		T_NP(test_seed_nopromote_refuses_promotion),
+		T_NP(test_seed_nopromote_demotion_asserts),
 		T(test_seed_rendezvous_strategy),
 		cmocka_unit_test(test_bbm_sequence),
 		cmocka_unit_test(test_sim_catches_bugs),

@@ -16,7 +16,7 @@
 #define S4K PT_SIZE(0)
 #define S2M PT_SIZE(1)
 
-static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64;
+static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64, rv = VMK_PMAP_ARCH_RISCV64;
 
 /* Requests of one operation: per kind, not-last-level ones, and what the simulator saw. */
 struct tlbi {
@@ -441,7 +441,7 @@ static void test_sim_checks_window(void **state)
 	demote_with(false, true, "before its TLB invalidation");
 }
 
-#define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm)
+#define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
 
 int main(void)
 {

@@ -19,7 +19,7 @@
 #define RW	(VMK_PROT_READ | VMK_PROT_WRITE)
 #define ARCH_OF(state) (*(enum vmk_pmap_arch_id *)*(state))
 
-static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64;
+static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64, rv = VMK_PMAP_ARCH_RISCV64;
 
 /* ---- the TLB-hook mutants ---- */
 enum mutant {
@@ -421,7 +421,7 @@ static void test_spec_thread_sees_untouched_bbm(void **state)
 	}
 }
 
-#define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm)
+#define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
 
 int main(void)
 {

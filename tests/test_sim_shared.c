@@ -30,7 +30,7 @@
 #define RW	(VMK_PROT_READ | VMK_PROT_WRITE)
 #define M	VMK_PMAP_ENTER_MANAGED
 
-static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64;
+static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64, rv = VMK_PMAP_ARCH_RISCV64;
 
 struct worker {
 	pthread_t th;
@@ -285,7 +285,7 @@ static void test_shared_mutant_no_shootdown(void **state)
 	assert_true(run(ARCH_OF(state), true) > 0);
 }
 
-#define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm)
+#define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
 
 int main(void)
 {

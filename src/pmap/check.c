@@ -133,7 +133,10 @@ static void check_spare(void *arg, struct vmk_page *pg, vmk_vaddr_t sva, unsigne
 		bad(c, "spare PTP for %#llx is not a PTP page", (unsigned long long)sva);
 	if (!vmk_pmap__g.arch->is_block(se, l) || l < slvl)
 		bad(c, "spare PTP for %#llx level %u but no block maps it", (unsigned long long)sva, slvl);
-	else if (reserved && (!c->pm->kernel || !(vmk_pmap__g.arch->attrs_of(se, l) & VMK_PTE_A_KEEPSPARE)))
+	else if (reserved && (!c->pm->kernel ||
+			      /* riscv64 has no bit for the mark: the spare itself is the record */
+			      (!(vmk_pmap__g.arch->no_attrs & VMK_PTE_A_KEEPSPARE) &&
+			       !(vmk_pmap__g.arch->attrs_of(se, l) & VMK_PTE_A_KEEPSPARE))))
 		bad(c, "spare PTP allocated for %#llx level %u, a block not entered with KEEP_SPARE",
 		    (unsigned long long)sva, slvl);
 }
