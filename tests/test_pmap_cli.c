@@ -82,9 +82,46 @@ static void test_arm64_json(void **state)
 	pmt_shutdown();
 }
 
+/* riscv64: Sv39 with Linux's layout and a user space below 2^38; Sv57 as JSON. */
+static void test_riscv64(void **state)
+{
+	char *a3[] = { "ptdump", "--arch", "riscv64", "--levels", "3", "--ram", "1G", "--user", NULL };
+	char *a5[] = { "ptdump", "--arch", "riscv64", "--levels", "5", "--ram", "1G", "--json", NULL };
+
+	(void)state;
+	vmk_sim_install();
+	assert_int_equal(run(a3), 0);
+	assert_non_null(strstr(outbuf, "riscv64 kernel address space, 3 levels"));
+	/* RAM at 2 GiB, one 1 GiB leaf at the Sv39 root level. */
+	assert_non_null(strstr(outbuf, "0xffffffd880000000-0xffffffd8c0000000     1 GiB pud RW      NX GLB WB"));
+	assert_non_null(strstr(outbuf, "---[ Kernel image ]---\n0xffffffff80000000-0xffffffff80400000     4 MiB pmd ro      x  GLB WB"));
+	assert_non_null(strstr(outbuf, "8 KiB pte RW      NX GLB UC"));	/* MMIO: PBMT IO */
+	assert_non_null(strstr(outbuf, "0x0000003ffffe0000-0x0000003ffffe4000    16 KiB pte RW  USR NX     WB  managed"));
+	check_kernel();
+	assert_int_equal(run(a5), 0);
+	assert_non_null(strstr(outbuf, "\"arch\": \"riscv64\", \"levels\": 5"));
+	assert_non_null(strstr(outbuf, "\"1G\": 1"));
+	check_kernel();
+	pmt_shutdown();
+}
+
+/* arm64 with 3 levels has a 39-bit user half: the user stack goes below it. */
+static void test_arm64_3_user(void **state)
+{
+	char *a[] = { "ptdump", "--arch", "arm64", "--levels", "3", "--ram", "1G", "--user", NULL };
+
+	(void)state;
+	vmk_sim_install();
+	assert_int_equal(run(a), 0);
+	assert_non_null(strstr(outbuf, "0x0000007ffffe0000-0x0000007ffffe4000    16 KiB pte RW  USR NX     WB  managed"));
+	check_kernel();
+	pmt_shutdown();
+}
+
 static void test_bad_usage(void **state)
 {
-	char *a1[] = { "ptdump", "--arch", "riscv64", NULL };
+	char *a1[] = { "ptdump", "--arch", "mips", NULL };
+	char *a6[] = { "ptdump", "--arch", "riscv64", "--levels", "6", NULL };
 	char *a2[] = { "ptdump", "--levels", "3", NULL };
 	char *a3[] = { "ptdump", "--ram", "100M", NULL };
 	char *a4[] = { "ptdump", "--frobnicate", NULL };
@@ -96,6 +133,7 @@ static void test_bad_usage(void **state)
 	assert_int_equal(run(a2), 2);
 	assert_int_equal(run(a3), 2);
 	assert_int_equal(run(a4), 2);
+	assert_int_equal(run(a6), 2);
 	assert_int_equal(run(a5), 0);
 	assert_non_null(strstr(outbuf, "usage: vmkit ptdump"));
 }
@@ -105,6 +143,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_x86),
 		cmocka_unit_test(test_arm64_json),
+		cmocka_unit_test(test_riscv64),
+		cmocka_unit_test(test_arm64_3_user),
 		cmocka_unit_test(test_bad_usage),
 	};
 

@@ -27,13 +27,14 @@ struct layout {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vmkit ptdump [--arch x86_64|arm64] [--levels N] [--ram SIZE] [--cpus N] [--user] [--json]\n"
+		"usage: vmkit ptdump [--arch x86_64|arm64|riscv64] [--levels N] [--ram SIZE] [--cpus N] [--user] [--json]\n"
 		"\n"
 		"Boot a simulated machine and dump its page tables: one line per run of\n"
 		"mappings with the same level and attributes, then counts of 4K/2M/1G\n"
 		"mappings and page-table pages.\n"
 		"  --arch     descriptor format (default x86_64)\n"
-		"  --levels   x86_64: 4 or 5; arm64: 4 (48-bit) or 3 (39-bit). Default 4\n"
+		"  --levels   x86_64: 4 or 5; arm64: 4 (48-bit) or 3 (39-bit);\n"
+		"             riscv64: 3 (Sv39), 4 (Sv48) or 5 (Sv57). Default 4\n"
 		"  --ram      RAM size (default 4G, at least 256M)\n"
 		"  --cpus     CPUs with a per-CPU area (default 4, at most 64)\n"
 		"  --user     also dump a small user address space\n"
@@ -54,6 +55,27 @@ static void make_layout(enum vmk_pmap_arch_id arch, unsigned int levels, struct 
 		l->image = 0xffffffff80000000ull;
 		l->modules = 0xffffffffa0000000ull;
 		l->mmio_pa = 0xfee00000ull;	/* local APIC */
+	} else if (arch == VMK_PMAP_ARCH_RISCV64) {
+		/*
+		 * Linux riscv64's layout (Documentation/arch/riscv/vm-layout.rst):
+		 * vmalloc/ioremap below the direct map, modules and the kernel
+		 * in the top 4 GiB; QEMU virt's RAM at 2 GiB, its UART at 0x10000000.
+		 */
+		static const vmk_vaddr_t vmalloc[] = { 0xffffffc800000000ull, 0xffff8f0000000000ull,
+						       0xff20000000000000ull };
+		static const vmk_vaddr_t dmap[] = { 0xffffffd800000000ull, 0xffffaf8000000000ull,
+						    0xff60000000000000ull };
+
+		l->ram_base = 0x80000000ull;
+		l->vmalloc = vmalloc[levels - 3];
+		l->dmap = dmap[levels - 3];
+		l->pcpu = l->vmalloc + 16 * GiB;
+		l->mmio = l->vmalloc + 32 * GiB;
+		l->image = 0xffffffff80000000ull;
+		l->modules = 0xffffffff00000000ull;
+		l->mmio_pa = 0x10000000ull;	/* QEMU virt NS16550A */
+		l->kva_start = l->vmalloc;
+		return;
 	} else if (levels == 3) {
 		l->ram_base = 0x40000000ull;
 		l->dmap = 0xffffff8000000000ull;
@@ -144,6 +166,8 @@ int vmkit_cmd_ptdump(int argc, char **argv)
 				arch = VMK_PMAP_ARCH_X86_64;
 			else if (!strcmp(a, "arm64") || !strcmp(a, "aarch64"))
 				arch = VMK_PMAP_ARCH_ARM64;
+			else if (!strcmp(a, "riscv64"))
+				arch = VMK_PMAP_ARCH_RISCV64;
 			else {
 				tool_error(NULL, 0, "--arch: unknown architecture '%s'", a);
 				return 2;
@@ -168,9 +192,11 @@ int vmkit_cmd_ptdump(int argc, char **argv)
 		}
 	}
 	if ((arch == VMK_PMAP_ARCH_X86_64 && levels != 4 && levels != 5) ||
-	    (arch == VMK_PMAP_ARCH_ARM64 && levels != 4 && levels != 3)) {
+	    (arch == VMK_PMAP_ARCH_ARM64 && levels != 4 && levels != 3) ||
+	    (arch == VMK_PMAP_ARCH_RISCV64 && (levels < 3 || levels > 5))) {
 		tool_error(NULL, 0, "--levels: %s supports %s",
-			arch == VMK_PMAP_ARCH_X86_64 ? "x86_64" : "arm64", arch == VMK_PMAP_ARCH_X86_64 ? "4 or 5" : "3 or 4");
+			arch == VMK_PMAP_ARCH_X86_64 ? "x86_64" : arch == VMK_PMAP_ARCH_ARM64 ? "arm64" : "riscv64",
+			arch == VMK_PMAP_ARCH_X86_64 ? "4 or 5" : arch == VMK_PMAP_ARCH_ARM64 ? "3 or 4" : "3, 4 or 5");
 		return 2;
 	}
 	if (ram < 256 * MiB || ram > 64 * GiB || (ram & (2 * MiB - 1))) {
@@ -255,6 +281,10 @@ int vmkit_cmd_ptdump(int argc, char **argv)
 		return ptd_fail("per-CPU", r);
 	if (user) {
 		/* A process: text RX, data RW, a 2 MiB heap block, a stack. */
+		/* The stack below the top of the user half (Sv39 / arm64 3 levels: 2^38 / 2^39). */
+		unsigned int ubits = 12 + 9 * levels - (arch == VMK_PMAP_ARCH_ARM64 ? 0 : 1);
+		vmk_vaddr_t stack = ubits >= 47 ? 0x7ffffffe0000ull : (1ull << ubits) - 0x20000;
+
 		if ((r = vmk_pmap_create(&u)))
 			return ptd_fail("user pmap", r);
 		for (unsigned int i = 0; i < 16 && !r; i++) {
@@ -269,7 +299,7 @@ int vmkit_cmd_ptdump(int argc, char **argv)
 		for (unsigned int i = 0; i < 4 && !r; i++) {
 			struct vmk_page *pg = vmk_page_alloc(VMK_DOMAIN_LOCAL, VMK_POOL_DEFAULT, 0);
 
-			r = pg ? vmk_pmap_enter(u, 0x7ffffffe0000ull + i * 4096ull, vmk_page_to_pa(pg), RW,
+			r = pg ? vmk_pmap_enter(u, stack + i * 4096ull, vmk_page_to_pa(pg), RW,
 						VMK_PMAP_ENTER_MANAGED)
 			       : -VMK_ENOMEM;
 		}
