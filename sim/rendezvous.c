@@ -11,6 +11,11 @@
  * Under ThreadSanitizer a signal is delivered at the thread's next
  * atomic operation or intercepted call rather than at any instruction;
  * the code under test is full of both, so parks still land mid-operation.
+ * A thread asleep in a blocking host lock (pthread_mutex_lock) is at no
+ * such point and never takes its park: so the simulator's own host locks
+ * are held with the rendezvous masked (vmk_sim_rdv_mask), or a CPU
+ * parked while holding one would leave the others asleep on it and the
+ * initiator waiting for their acknowledgments for ever.
  */
 #include "sim.h"
 
@@ -158,6 +163,16 @@ static unsigned long hook_disable(void *ctx)
 static void hook_restore(void *ctx, unsigned long state)
 {
 	(void)ctx;
+	vmk_sim_rdv_unmask(state);
+}
+
+unsigned long vmk_sim_rdv_mask(void)
+{
+	return hook_disable(NULL);
+}
+
+void vmk_sim_rdv_unmask(unsigned long state)
+{
 	if (my_depth != state + 1) {
 		fprintf(stderr, "sim rendezvous: vmk_intr_restore(%lu) at depth %lu (unbalanced)\n",
 			state, (unsigned long)my_depth);

@@ -24,6 +24,22 @@ static _Thread_local char sim_panic_buf[512];
 
 static pthread_mutex_t sim_fault_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool sim_fault_on;
+
+/* The simulator's host locks are held with the rendezvous masked (vmk_sim_rdv_mask). */
+static unsigned long host_lock(pthread_mutex_t *m)
+{
+	unsigned long s = vmk_sim_rdv_mask();
+
+	pthread_mutex_lock(m);
+	return s;
+}
+
+static void host_unlock(pthread_mutex_t *m, unsigned long s)
+{
+	pthread_mutex_unlock(m);
+	vmk_sim_rdv_unmask(s);
+}
+
 static bool sim_fault_sticky;
 static unsigned long sim_fault_n;
 static char sim_fault_prefix[64];
@@ -192,17 +208,23 @@ static void sim_log(void *ctx, enum vmk_log_level level, const char *msg)
 	sim_hooks++;
 	if (level <= VMK_LOG_WARN)
 		__atomic_add_fetch(&sim_warn_count, 1, __ATOMIC_RELAXED);
-	if (sim_log_stderr)
+	if (sim_log_stderr) {
+		/* stdio's stream lock is a host lock too. */
+		unsigned long hs = vmk_sim_rdv_mask();
+
 		fprintf(stderr, "vmkit %s: %s\n", names[level], msg);
+		vmk_sim_rdv_unmask(hs);
+	}
 }
 
 static bool sim_fault_inject(void *ctx, const char *site)
 {
 	bool fail = false;
+	unsigned long hs;
 
 	(void)ctx;
 	sim_hooks++;
-	pthread_mutex_lock(&sim_fault_lock);
+	hs = host_lock(&sim_fault_lock);
 	if (sim_fault_prefix[0] == '\0' ||
 	    strncmp(site, sim_fault_prefix, strlen(sim_fault_prefix)) == 0) {
 		unsigned long k = sim_fault_calls++;
@@ -212,7 +234,7 @@ static bool sim_fault_inject(void *ctx, const char *site)
 			sim_fault_injected++;
 		}
 	}
-	pthread_mutex_unlock(&sim_fault_lock);
+	host_unlock(&sim_fault_lock, hs);
 	return fail;
 }
 
@@ -274,24 +296,26 @@ const char *vmk_sim_panic_msg(void)
 
 void vmk_sim_fail_nth(unsigned long n, const char *prefix, bool sticky)
 {
-	pthread_mutex_lock(&sim_fault_lock);
+	unsigned long hs = host_lock(&sim_fault_lock);
+
 	sim_fault_on = true;
 	sim_fault_sticky = sticky;
 	sim_fault_n = n;
 	snprintf(sim_fault_prefix, sizeof(sim_fault_prefix), "%s", prefix ? prefix : "");
 	sim_fault_calls = 0;
 	sim_fault_injected = 0;
-	pthread_mutex_unlock(&sim_fault_lock);
+	host_unlock(&sim_fault_lock, hs);
 }
 
 void vmk_sim_fail_off(void)
 {
-	pthread_mutex_lock(&sim_fault_lock);
+	unsigned long hs = host_lock(&sim_fault_lock);
+
 	sim_fault_on = false;
 	sim_fault_prefix[0] = '\0';
 	sim_fault_calls = 0;
 	sim_fault_injected = 0;
-	pthread_mutex_unlock(&sim_fault_lock);
+	host_unlock(&sim_fault_lock, hs);
 }
 
 unsigned long vmk_sim_fault_calls(void)

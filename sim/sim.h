@@ -127,6 +127,20 @@ void vmk_sim_rdv_cpu_exit(void);
 /* The rendezvous itself (also reachable through the platform hook once installed). */
 void vmk_sim_rendezvous(vmk_rendezvous_fn fn, void *arg);
 
+/*
+ * Mask and unmask the rendezvous on the calling thread without going
+ * through the platform's intr hooks (so the break-before-make bookkeeping
+ * of sim.c is untouched): the simulator's own host locks (fault
+ * injection, logging) are held inside such a section. A thread parked
+ * while it held one would block every other CPU that waits for it in the
+ * host's blocking lock, where ThreadSanitizer does not deliver the park
+ * signal (it defers signals to its interceptors' return points, and a
+ * thread asleep in pthread_mutex_lock is in none), so the rendezvous
+ * would wait for its acknowledgment for ever. Nests; any thread.
+ */
+unsigned long vmk_sim_rdv_mask(void);
+void vmk_sim_rdv_unmask(unsigned long state);
+
 /* True if the calling thread is inside vmk_intr_disable() (the hooks above). */
 bool vmk_sim_intr_disabled(void);
 

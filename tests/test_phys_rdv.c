@@ -164,20 +164,6 @@ static void test_drain_while_busy(void **state)
 	struct vmk_sim_rdv_stats rs;
 	uint64_t total;
 
-#if defined(__SANITIZE_THREAD__)
-	/*
-	 * Open defect: under ThreadSanitizer this stress test deadlocks in
-	 * about half the runs (a CPU never acknowledges the rendezvous
-	 * signal; watchdog after 120 s), while the debug and ASan builds pass
-	 * every run. Not yet known whether it is TSan's deferred signal
-	 * delivery or a real lost park; tracked in issue 9's notes. Run it
-	 * with VMK_PHYS_RDV_TSAN=1 to reproduce.
-	 */
-	if (!getenv("VMK_PHYS_RDV_TSAN")) {
-		print_message("skipped under TSan: open deadlock, see the comment in the test\n");
-		skip();
-	}
-#endif
 	unsigned long nd = 0;
 
 	(void)state;
