@@ -55,6 +55,15 @@ struct vmk_memblock;
 #ifndef VMK_PHYS_PCPU_BATCH
 #define VMK_PHYS_PCPU_BATCH	32
 #endif
+/*
+ * Lazy initialisation runs in steps of at most this many 4 MiB chunks
+ * (records of 1024 frames each) per hold of a domain lock, so a failing
+ * contiguous request or vmk_phys_lazy_init_all() on a large machine does
+ * not hold the lock, with interrupts disabled, for a whole segment.
+ */
+#ifndef VMK_PHYS_LAZY_STEP
+#define VMK_PHYS_LAZY_STEP	16
+#endif
 /* Order of the blocks the NOFREE pool imports (9: 2 MiB with 4 KiB pages). */
 #ifndef VMK_PHYS_NOFREE_ORDER
 #define VMK_PHYS_NOFREE_ORDER	9
@@ -65,6 +74,7 @@ struct vmk_memblock;
 #endif
 
 VMK_STATIC_ASSERT(VMK_MAX_ORDER >= 2 && VMK_MAX_ORDER <= 20, "VMK_MAX_ORDER out of range");
+VMK_STATIC_ASSERT(VMK_PHYS_LAZY_STEP >= 1, "lazy initialisation makes progress");
 VMK_STATIC_ASSERT(VMK_PHYS_NOFREE_ORDER < VMK_MAX_ORDER, "NOFREE import order must be a buddy order");
 VMK_STATIC_ASSERT(VMK_PHYS_MAX_SEGS <= 64,
 		  "a pool's segments are a 64-bit mask (and a segment index fits a byte)");
@@ -149,7 +159,9 @@ void vmk_phys_reset(void);
 /*
  * Initialise every record still waiting for lazy initialisation (free
  * chunks enter the buddy lists as max-order blocks). Returns the number of
- * frames initialised. May be called at any time.
+ * frames initialised. May be called at any time where the allocator may
+ * be; takes each domain lock for at most VMK_PHYS_LAZY_STEP chunks at a
+ * time.
  */
 uint64_t vmk_phys_lazy_init_all(void);
 

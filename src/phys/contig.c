@@ -117,7 +117,10 @@ static void carve(struct vmk_phys_seg *s, uint64_t st, uint64_t n, unsigned int 
 	vmk_phys__free_range(s, e, last);
 }
 
-/* Initialise up to max lazy free chunks of pool (d, q) meeting [lo, hi). Lock held. */
+/*
+ * Initialise up to max lazy free chunks of pool (d, q) meeting [lo, hi).
+ * Lock held. Returns the chunks initialised.
+ */
 static uint64_t lazy_in_range(unsigned int d, unsigned int q, uint64_t lo, uint64_t hi,
 			      uint64_t max)
 {
@@ -126,18 +129,48 @@ static uint64_t lazy_in_range(unsigned int d, unsigned int q, uint64_t lo, uint6
 
 	for (unsigned int i = 0; i < G.nsegs && done < max && pl->lazy_free; i++) {
 		struct vmk_phys_seg *s = &G.segs[i];
+		uint64_t a = VMK_MAX(lo, s->start_pfn), b = VMK_MIN(hi, s->end_pfn), c0, c1;
 
-		if (!(pl->segmask & ((uint64_t)1 << i)) || s->lazy_count == 0)
+		if (!(pl->segmask & ((uint64_t)1 << i)) || s->lazy_count == 0 || a >= b)
 			continue;
-		for (uint64_t c = 0; c < s->nchunks && done < max; c++) {
-			uint64_t cp = (s->first_chunk + c) * PHYS_CHUNK_PAGES;
+		c0 = a / PHYS_CHUNK_PAGES - s->first_chunk;
+		c1 = (b - 1) / PHYS_CHUNK_PAGES - s->first_chunk;
+		for (uint64_t c = c0; c <= c1 && done < max; c++) {
+			uint64_t w = s->lazy_free[c / 64] >> (c % 64), cp;
 
-			if (cp + PHYS_CHUNK_PAGES <= lo || cp >= hi)
+			if (w == 0) {	/* the rest of this bitmap word */
+				c |= 63;
 				continue;
-			if ((s->lazy_free[c / 64] >> (c % 64)) & 1) {
-				vmk_phys__materialise(s, cp, cp + 1);
-				done++;
 			}
+			c += vmk_ffs64(w);
+			if (c > c1)
+				break;
+			cp = (s->first_chunk + c) * PHYS_CHUNK_PAGES;
+			vmk_phys__materialise(s, cp, cp + 1);
+			done++;
+		}
+	}
+	return done;
+}
+
+/*
+ * Initialise up to want lazy free chunks for request r in pool (d, q),
+ * at most VMK_PHYS_LAZY_STEP per hold of the domain lock (held on entry
+ * and on return; dropped between steps). Returns the chunks initialised.
+ */
+static uint64_t lazy_for_request(struct vmk_phys_domain *dm, unsigned int d, unsigned int q,
+				 const struct contig_req *r, uint64_t want)
+{
+	uint64_t done = 0, n;
+
+	while (done < want) {
+		n = lazy_in_range(d, q, r->lo, r->hi, VMK_MIN(want - done, VMK_PHYS_LAZY_STEP));
+		if (n == 0)
+			break;
+		done += n;
+		if (done < want) {
+			dom_unlock(dm);
+			dom_lock(dm);
 		}
 	}
 	return done;
@@ -197,7 +230,7 @@ struct vmk_page *vmk_page_alloc_contig(int domain, size_t npages, vmk_paddr_t lo
 					for (;;) {
 						st = search(d, q, &r, &s);
 						if (st != UINT64_MAX ||
-						    !lazy_in_range(d, q, r.lo, r.hi, batch))
+						    !lazy_for_request(dm, d, q, &r, batch))
 							break;
 						batch *= 2;
 					}

@@ -360,11 +360,16 @@ uint64_t vmk_phys_lazy_init_all(void)
 		struct vmk_phys_seg *s = &G.segs[i];
 		struct vmk_phys_domain *dm = &G.dom[s->domain];
 
-		if (__atomic_load_n(&s->lazy_count, __ATOMIC_ACQUIRE) == 0)
-			continue;
-		dom_lock(dm);
-		done += vmk_phys__materialise(s, s->start_pfn, s->end_pfn);
-		dom_unlock(dm);
+		/* VMK_PHYS_LAZY_STEP chunks per lock hold: bounded time with interrupts off. */
+		for (uint64_t c = 0; c < s->nchunks; c += VMK_PHYS_LAZY_STEP) {
+			uint64_t lo = (s->first_chunk + c) * PHYS_CHUNK_PAGES;
+
+			if (__atomic_load_n(&s->lazy_count, __ATOMIC_ACQUIRE) == 0)
+				break;
+			dom_lock(dm);
+			done += vmk_phys__materialise(s, lo, lo + VMK_PHYS_LAZY_STEP * PHYS_CHUNK_PAGES);
+			dom_unlock(dm);
+		}
 	}
 	return done;
 }
