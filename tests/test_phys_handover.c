@@ -400,6 +400,114 @@ static void test_q35_4g(void **state)
 	tp_check();
 }
 
+/*
+ * The boot report is computed before memblock's grown arrays are freed:
+ * freeing them ends memblock (debug builds poison freed ranges, so a read
+ * after the free sees 0xcc bytes and the report's byte count breaks).
+ * Sub-page memory regions (not managed, counted as partial) make the
+ * memory array itself grow.
+ */
+static void test_account_before_arrays_freed(void **state)
+{
+	const struct vmk_phys_boot_report *r;
+	struct vmk_range own[2];
+	volatile uint64_t total = 128 * MiB;
+	size_t n;
+	volatile int err = -1;
+
+	(void)state;
+	build_machine();
+	vmk_memblock_allow_resize(&mb, true);
+	for (int i = 0; i < VMK_MEMBLOCK_INIT_REGIONS + 40; i++) {
+		assert_int_equal(vmk_memblock_add(&mb, 6 * GiB + (uint64_t)i * 2 * PG, 1024), 0);
+		total += 1024;
+	}
+	n = vmk_memblock_own_arrays(&mb, own);
+	assert_true(n >= 1);
+	assert_false(VMK_SIM_TRY_PANIC(err = vmk_phys_init(&mb, NULL)));
+	assert_int_equal(err, 0);
+	r = vmk_phys_boot_report();
+	assert_true(r->total == total);
+	assert_true(r->partial == (uint64_t)(VMK_MEMBLOCK_INIT_REGIONS + 40) * 1024);
+	assert_true(r->memblock_arrays > 0);
+	/* The arrays were released (and poisoned: their old contents are gone). */
+	for (size_t i = 0; i < n; i++) {
+		vmk_paddr_t a = VMK_ALIGN_UP(own[i].base, PG);
+
+		if (a + PG > own[i].end)
+			continue;
+		assert_int_equal(vmk_page_state(vmk_pa_to_page(a)), VMK_PAGE_FREE);
+		assert_int_equal(*(unsigned char *)vmk_sim_phys_to_virt(a), 0xcc);
+	}
+	tp_check();
+}
+
+/*
+ * Two overlapping vmk_phys_bootstrap_free() calls: the second runs at the
+ * end of the first one's first interrupt-disabled section (as another CPU
+ * could, between the check and the free). Exactly one frees the range.
+ */
+static unsigned long (*ov_prev_disable)(void *);
+static void (*ov_prev_restore)(void *, unsigned long);
+static unsigned long ov_depth;
+static bool ov_armed;
+static int ov_inner = 1;
+static vmk_paddr_t ov_base, ov_end;
+
+static unsigned long ov_disable(void *ctx)
+{
+	ov_depth++;
+	return ov_prev_disable ? ov_prev_disable(ctx) : 0;
+}
+
+static void ov_restore(void *ctx, unsigned long s)
+{
+	if (ov_prev_restore)
+		ov_prev_restore(ctx, s);
+	if (--ov_depth == 0 && ov_armed) {
+		ov_armed = false;
+		ov_inner = vmk_phys_bootstrap_free(ov_base, ov_end);
+	}
+}
+
+static void test_bootstrap_free_overlapping_calls(void **state)
+{
+	static char meta[65536] __attribute__((aligned(64)));
+	struct vmk_platform *pl = vmk_sim_platform();
+	vmk_paddr_t kb = 4 * GiB + 16 * MiB, ke = kb + 4 * MiB;
+	uint64_t free0;
+	int outer = 1;
+	bool panicked;
+
+	(void)state;
+	assert_int_equal(vmk_sim_ram_add(4 * GiB, 64 * MiB), 0);
+	assert_int_equal(vmk_memblock_add(&mb, 4 * GiB, 64 * MiB), 0);
+	assert_int_equal(vmk_memblock_remove(&mb, kb, ke - kb), 0);
+	assert_int_equal(vmk_phys_init(&mb, NULL), 0);
+	assert_int_equal(vmk_phys_seg_add(kb, ke, 0, meta), 0);
+	free0 = tp_free();
+	ov_base = kb + 1 * MiB;
+	ov_end = kb + 3 * MiB;
+	ov_prev_disable = pl->intr_disable;
+	ov_prev_restore = pl->intr_restore;
+	pl->intr_disable = ov_disable;
+	pl->intr_restore = ov_restore;
+	ov_depth = 0;
+	ov_inner = 1;
+	ov_armed = true;
+	panicked = VMK_SIM_TRY_PANIC(outer = vmk_phys_bootstrap_free(kb, kb + 2 * MiB));
+	pl->intr_disable = ov_prev_disable;
+	pl->intr_restore = ov_prev_restore;
+	assert_false(panicked);
+	assert_false(ov_armed);
+	assert_int_equal(outer, 0);
+	/* The overlapping call saw frames already free: nothing changed. */
+	assert_int_equal(ov_inner, -VMK_EINVAL);
+	tp_check();
+	assert_int_equal(tp_free(), free0 + 2 * MiB / PG);
+	assert_int_equal(vmk_page_state(vmk_pa_to_page(kb + 2 * MiB)), VMK_PAGE_RESERVED);
+}
+
 static void test_big_lazy(void **state)
 {
 	struct vmk_phys_stats st;
@@ -430,6 +538,8 @@ int main(void)
 		cmocka_unit_test_setup(test_init_fault_sweep, setup),
 		cmocka_unit_test_setup(test_q35_4g, setup),
 		cmocka_unit_test_setup(test_big_lazy, setup),
+		cmocka_unit_test_setup(test_account_before_arrays_freed, setup),
+		cmocka_unit_test_setup(test_bootstrap_free_overlapping_calls, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

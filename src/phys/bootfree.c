@@ -1,12 +1,19 @@
 /*
  * Bootstrap free: give a physical range that was never on the free lists
  * (kernel image slack, preloaded modules, boot-loader data) to the
- * allocator. The range may span segments; it is checked whole before
- * anything changes.
+ * allocator. The range may span segments and domains; it is checked and
+ * freed under one hold of every domain lock it touches (taken in domain
+ * order, and nothing else holds two), so two overlapping calls cannot
+ * both pass the check and free the same frames twice.
  */
 #include "phys_internal.h"
 
-/* Apply fn to each segment piece of [lo, hi) (pfns); returns pfns covered. */
+#define PHYS_BOOTFREE_POISON	0xcc	/* Linux's POISON_FREE_INITMEM */
+
+/*
+ * Each segment piece of [lo, hi) (pfns): count it, or (apply) free it.
+ * Returns the pfns covered. The domain locks are held.
+ */
 static uint64_t pieces(uint64_t lo, uint64_t hi, bool apply)
 {
 	uint64_t covered = 0;
@@ -21,7 +28,6 @@ static uint64_t pieces(uint64_t lo, uint64_t hi, bool apply)
 		covered += b - a;
 		if (!apply)
 			continue;
-		dom_lock(dm);
 		vmk_phys__materialise(s, a, b);
 		for (uint64_t pfn = a; pfn <= b; pfn++) {
 			struct vmk_page *p = pfn < b ? seg_page(s, pfn) : NULL;
@@ -40,27 +46,23 @@ static uint64_t pieces(uint64_t lo, uint64_t hi, bool apply)
 				vmk_phys__free_range(s, pfn - run, pfn);
 			run = 0;
 		}
-		dom_unlock(dm);
 	}
 	return covered;
 }
 
-/* True if every frame of [lo, hi) is RESERVED (initialising lazy records). */
+/* True if every frame of [lo, hi) is RESERVED (initialising lazy records). Locks held. */
 static bool all_reserved(uint64_t lo, uint64_t hi)
 {
 	for (unsigned int i = 0; i < G.nsegs; i++) {
 		struct vmk_phys_seg *s = &G.segs[i];
-		struct vmk_phys_domain *dm = &G.dom[s->domain];
 		uint64_t a = VMK_MAX(lo, s->start_pfn), b = VMK_MIN(hi, s->end_pfn);
 		bool ok = true;
 
 		if (a >= b)
 			continue;
-		dom_lock(dm);
 		vmk_phys__materialise(s, a, b);
 		for (uint64_t pfn = a; pfn < b && ok; pfn++)
 			ok = pg_state(seg_page(s, pfn)) == VMK_PAGE_RESERVED;
-		dom_unlock(dm);
 		if (!ok) {
 			vmk_log(VMK_LOG_ERR, "phys: bootstrap free of a range with frames not reserved");
 			return false;
@@ -69,16 +71,56 @@ static bool all_reserved(uint64_t lo, uint64_t hi)
 	return true;
 }
 
+/*
+ * Debug builds fill the frames of a checked range with a pattern before
+ * they join the free lists (as Linux's free_reserved_area() poisons freed
+ * init memory), so a read of the old contents after the free (memblock's
+ * arrays after the hand-over, preloaded data) shows as garbage instead of
+ * passing unnoticed. Bad frames are not touched. Locks held.
+ */
+static void poison(uint64_t lo, uint64_t hi)
+{
+#if VMK_DEBUG
+	for (uint64_t pfn = lo; pfn < hi; pfn++) {
+		struct vmk_phys_seg *s = vmk_phys__pfn_seg(pfn);
+		void *v;
+
+		if (!s || (pg_flags(seg_page(s, pfn)) & VMK_PGF_BADPEND))
+			continue;
+		v = vmk_phys_to_virt(pfn << VMK_PAGE_SHIFT);
+		if (v)
+			vmk_memset(v, PHYS_BOOTFREE_POISON, VMK_PAGE_SIZE);
+	}
+#else
+	(void)lo;
+	(void)hi;
+#endif
+}
+
 int vmk_phys_bootstrap_free(vmk_paddr_t base, vmk_paddr_t end)
 {
 	uint64_t lo = base >> VMK_PAGE_SHIFT, hi = end >> VMK_PAGE_SHIFT;
+	bool dom[VMK_MAX_DOMAINS] = { false };
+	int err = 0;
 
 	if (base >= end || (base & VMK_PAGE_MASK) || (end & VMK_PAGE_MASK))
 		return -VMK_EINVAL;
-	if (pieces(lo, hi, false) != hi - lo)
-		return -VMK_ENOENT;
-	if (!all_reserved(lo, hi))
-		return -VMK_EINVAL;
-	pieces(lo, hi, true);
-	return 0;
+	for (unsigned int i = 0; i < G.nsegs; i++)
+		if (lo < G.segs[i].end_pfn && G.segs[i].start_pfn < hi)
+			dom[G.segs[i].domain] = true;
+	for (unsigned int d = 0; d < VMK_MAX_DOMAINS; d++)
+		if (dom[d])
+			dom_lock(&G.dom[d]);
+	if (pieces(lo, hi, false) != hi - lo) {
+		err = -VMK_ENOENT;
+	} else if (!all_reserved(lo, hi)) {
+		err = -VMK_EINVAL;
+	} else {
+		poison(lo, hi);
+		pieces(lo, hi, true);
+	}
+	for (unsigned int d = VMK_MAX_DOMAINS; d-- > 0;)
+		if (dom[d])
+			dom_unlock(&G.dom[d]);
+	return err;
 }

@@ -21,7 +21,7 @@ void vmk_phys__fl_insert(struct vmk_phys_pool *pl, struct vmk_page *head, unsign
 
 void vmk_phys__fl_remove(struct vmk_phys_pool *pl, struct vmk_page *head, unsigned int order)
 {
-	VMK_ASSERT(head->order == order, "free block head has order %u, list says %u",
+	VMK_VERIFY(head->order == order, "free block head has order %u, list says %u",
 		   head->order, order);
 	vmk_list_del(&head->plinks);
 	if (vmk_list_empty(&pl->fl[order]))
@@ -35,7 +35,7 @@ void vmk_phys__free_block(struct vmk_phys_seg *s, uint64_t pfn, unsigned int ord
 {
 	struct vmk_phys_pool *pl = seg_pool(s);
 
-	VMK_ASSERT((pfn & (pow2(order) - 1)) == 0, "freed block of order %u is aligned", order);
+	VMK_VERIFY((pfn & (pow2(order) - 1)) == 0, "freed block of order %u is aligned", order);
 	seg_page(s, pfn)->order = VMK_ORDER_NONE;
 	/*
 	 * A buddy below the top order lies in the same max-order chunk as the
@@ -136,7 +136,7 @@ struct vmk_page *vmk_phys__free_head(const struct vmk_phys_seg *s, uint64_t pfn)
 			break;
 		r = seg_page(s, h);
 		if (r->order != VMK_ORDER_NONE) {
-			VMK_ASSERT(pg_state(r) == VMK_PAGE_FREE && pfn < h + pow2(r->order),
+			VMK_VERIFY(pg_state(r) == VMK_PAGE_FREE && pfn < h + pow2(r->order),
 				   "free frame %llx lies inside the block headed at %llx",
 				   (unsigned long long)pfn, (unsigned long long)h);
 			return r;

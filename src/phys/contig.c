@@ -49,7 +49,7 @@ static uint64_t try_run(const struct vmk_phys_seg *s, uint64_t h, const struct c
 	if (st + r->npages > hi || st + r->npages < st)
 		return UINT64_MAX;
 	while (end < st + r->npages && frame_free(s, end)) {
-		VMK_ASSERT(seg_page(s, end)->order != VMK_ORDER_NONE,
+		VMK_VERIFY(seg_page(s, end)->order != VMK_ORDER_NONE,
 			   "a free frame right after a free block heads a block");
 		end += pow2(seg_page(s, end)->order);
 	}

@@ -255,7 +255,12 @@ static void walk(int pass)
 	}
 }
 
-static void account(uint64_t arrays)
+/*
+ * The boot report, from memblock's memory regions: called while memblock's
+ * arrays are still valid (before they are freed), with their bytes counted
+ * reserved; vmk_phys_init() then moves the bytes it freed to free.
+ */
+static void account(void)
 {
 	struct vmk_phys_boot_report *r = &G.boot;
 	const struct vmk_memblock_type *m = &H.mb->memory;
@@ -279,9 +284,8 @@ static void account(uint64_t arrays)
 	}
 	for (unsigned int i = 0; i < H.nplan; i++)
 		r->page_array += H.plan[i].meta_size;
-	r->free = H.free_frames * VMK_PAGE_SIZE + arrays;
-	r->memblock_arrays = arrays;
-	r->reserved = H.resv_frames * VMK_PAGE_SIZE - r->page_array - arrays;
+	r->free = H.free_frames * VMK_PAGE_SIZE;
+	r->reserved = H.resv_frames * VMK_PAGE_SIZE - r->page_array;
 	r->bad = H.bad_frames * VMK_PAGE_SIZE;
 	r->bad_reserved = H.bad_resv;
 	r->lazy_frames = H.lazy_frames;
@@ -326,7 +330,8 @@ int vmk_phys_init(struct vmk_memblock *mb, const struct vmk_phys_init_args *args
 				(unsigned long long)args->bad[i]);
 	walk(1);
 	walk(2);
-	/* memblock's own arrays go last: memblock is dead from here on. */
+	/* Account first: freeing memblock's own arrays ends memblock. */
+	account();
 	nown = vmk_memblock_own_arrays(mb, own);
 	for (size_t i = 0; i < nown; i++) {
 		vmk_paddr_t b = VMK_ALIGN_UP(own[i].base, VMK_PAGE_SIZE);
@@ -338,6 +343,8 @@ int vmk_phys_init(struct vmk_memblock *mb, const struct vmk_phys_init_args *args
 			vmk_log(VMK_LOG_WARN, "phys: memblock array [%llx, %llx) not released",
 				(unsigned long long)b, (unsigned long long)e);
 	}
-	account(arrays);
+	G.boot.free += arrays;
+	G.boot.reserved -= arrays;
+	G.boot.memblock_arrays = arrays;
 	return 0;
 }

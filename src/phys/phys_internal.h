@@ -155,11 +155,17 @@ static const uint16_t vmk_phys__moves[VMK_PAGE_NSTATES] = {
 static inline void vmk_phys__set_state(struct vmk_page *p, uint64_t n, unsigned int from,
 				       unsigned int to, int64_t *cnt)
 {
-	VMK_ASSERT(vmk_phys__moves[from] & (1u << to),
+	/*
+	 * Always checked: a wrong transition (a double free, a page freed from
+	 * a cache it is not in) corrupts the lists silently otherwise. The
+	 * move check folds away where from and to are constants; the state
+	 * check is a load of the record about to be written.
+	 */
+	VMK_VERIFY(vmk_phys__moves[from] & (1u << to),
 		   "page state change %s -> %s is not allowed",
 		   vmk_page_state_name(from), vmk_page_state_name(to));
 	for (uint64_t i = 0; i < n; i++) {
-		VMK_ASSERT(pg_state(&p[i]) == from,
+		VMK_VERIFY(pg_state(&p[i]) == from,
 			   "page %p expected in state %s, found %s", (void *)&p[i],
 			   vmk_page_state_name(from), vmk_page_state_name(pg_state(&p[i])));
 		__atomic_store_n(&p[i].state, (uint8_t)to, __ATOMIC_RELAXED);
