@@ -287,6 +287,13 @@ static void test_firmware_relative(void **state)
 	assert_non_null(strstr(r.out, "\"arch\":\"arm64\""));
 	assert_non_null(strstr(r.out, "\"consistent\":true"));
 	assert_true(field_in(r.out, "\"categories\"", "early_reserved") == 0);
+	/*
+	 * arm64's boot policy (Linux arm64 reserve_regions): the 64 MiB flash
+	 * (MMIO, WC) and the runtime code/data (0x2f0000 + 0x3e0000 bytes in
+	 * the listing) are NOMAP memory; x86's policy counted only the latter.
+	 */
+	assert_true(field_in(r.out, "\"categories\"", "nomap") == 64 * VMK_MiB + 0x2f0000 + 0x3e0000);
+	assert_true(field_in(r.out, "\"accounting\"", "ram") == 0x44000000);
 	cli_free(&r);
 }
 

@@ -111,6 +111,50 @@ static void test_synthetic(void **state)
 	cli_free(&r);
 }
 
+/*
+ * An arm64 UEFI map goes through arm64's boot policy (Linux arm64
+ * reserve_regions()): every region mapped WB, WT or WC is memblock memory,
+ * and those that are not usable RAM (usable: loader, boot services,
+ * conventional, ACPI reclaim, persistent, with WB) are NOMAP, such as
+ * QEMU virt's 64 MiB flash. Figures from the text listing of the same map.
+ * Under x86's policy the flash and the runtime regions were not memory.
+ */
+static void test_arm64_map_arm64_policy(void **state)
+{
+	char *text = th_read_data("memmaps/qemu-virt-aavmf-aarch64-1G.txt", NULL);
+	char *save = NULL;
+	uint64_t total = 0, nomap = 0;
+	struct cli_result r;
+
+	(void)state;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned type;
+		char name[64];
+		unsigned long long first, last, pages, attr;
+		bool usable;
+
+		if (line[0] == '#')
+			continue;
+		assert_int_equal(sscanf(line, "%u %63s phys %llx-%llx pages %llu attr %llx", &type, name,
+					&first, &last, &pages, &attr), 6);
+		if (!(attr & (0x2 | 0x4 | 0x8)))
+			continue;
+		usable = (attr & 0x8) && (type == 1 || type == 2 || type == 3 || type == 4 ||
+					  type == 7 || type == 9 || type == 14);
+		total += last - first + 1;
+		if (!usable)
+			nomap += last - first + 1;
+	}
+	free(text);
+	assert_true(nomap >= 64 * VMK_MiB);	/* the flash */
+	r = cli_run(ARGS("phys", "--machine", th_data_path("memmaps/qemu-virt-aavmf-aarch64-1G.efimap"),
+			 "--json"));
+	assert_int_equal(r.status, 0);
+	assert_true(json_u64_field(r.out, "total") == total);
+	assert_true(json_u64_field(r.out, "nomap") == nomap);
+	cli_free(&r);
+}
+
 static void test_usage_errors(void **state)
 {
 	const char *const *bad[] = {
@@ -145,6 +189,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_machine),
 		cmocka_unit_test(test_synthetic),
+		cmocka_unit_test(test_arm64_map_arm64_policy),
 		cmocka_unit_test(test_usage_errors),
 	};
 

@@ -291,6 +291,44 @@ static void test_cpu_dead_returns_cache(void **state)
 	vmk_sim_set_cpu_count(1);
 }
 
+static void *cpu1_alloc_free(void *arg)
+{
+	struct vmk_page *p;
+
+	(void)arg;
+	vmk_sim_set_cpu(1);
+	p = vmk_page_alloc(0, VMK_POOL_DEFAULT, 0);	/* a pop: requests are not looked at */
+	assert_non_null(p);
+	vmk_page_free(p);				/* the push honours the drain request */
+	return NULL;
+}
+
+/*
+ * Without a rendezvous, the failing request posts a drain request to CPU
+ * 1; CPU 1's next free returns its whole cache, and the request then
+ * succeeds.
+ */
+static void test_stranded_request_honoured(void **state)
+{
+	pthread_t t;
+	struct vmk_page *run;
+
+	(void)state;
+	stranded_setup();
+	assert_int_equal(pthread_create(&t, NULL, filler, NULL), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_null(vmk_page_alloc_contig(0, 1024, 0, ~(vmk_paddr_t)0, 0, 0, VMK_MEMATTR_WB, 0));
+	assert_int_equal(tp_state(VMK_PAGE_PCPU), 96);
+	assert_int_equal(pthread_create(&t, NULL, cpu1_alloc_free, NULL), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(tp_state(VMK_PAGE_PCPU), 0);
+	run = vmk_page_alloc_contig(0, 1024, 0, ~(vmk_paddr_t)0, 0, 0, VMK_MEMATTR_WB, 0);
+	assert_non_null(run);
+	vmk_page_free_contig(run, 1024);
+	tp_check();
+	vmk_sim_set_cpu_count(1);
+}
+
 
 /* ---- a CPU holding a domain lock when the rendezvous comes ---- */
 
@@ -386,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_drain_waits_for_lock_holder),
 		cmocka_unit_test(test_stranded_reclaimed_by_rendezvous),
 		cmocka_unit_test(test_cpu_dead_returns_cache),
+		cmocka_unit_test(test_stranded_request_honoured),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -243,7 +243,7 @@ uint64_t vmk_phys__seg_meta_bytes(vmk_paddr_t start, vmk_paddr_t end);
 /* Rebuild the section table and the per-pool reserves after segments changed. */
 void vmk_phys__segs_changed(void);
 
-/* Is chunk c (absolute) of s lazy (free or reserved)? Lock held or acquire read. */
+/* Is chunk (absolute index) of s lazy (free or reserved)? Lock held or acquire read. */
 bool vmk_phys__chunk_lazy(const struct vmk_phys_seg *s, uint64_t chunk);
 
 /*
@@ -255,12 +255,12 @@ uint64_t vmk_phys__materialise(struct vmk_phys_seg *s, uint64_t lo, uint64_t hi)
 /* Initialise one lazy free chunk of pool (in domain d, lock held); false if none. */
 bool vmk_phys__materialise_one(unsigned int d, unsigned int pool);
 
-/* Mark chunk c (absolute) of s lazy free / reserved at set-up. Lock held. */
+/* Mark chunk (absolute index) of s lazy, free or reserved, at set-up. Lock held. */
 void vmk_phys__set_lazy(struct vmk_phys_seg *s, uint64_t chunk, bool free);
 
 /* ---- buddy lists (buddy.c), domain lock held ---- */
 
-/* Insert the free block at head (records FREE, tails order NONE) with coalescing. */
+/* List the free block of 2^order frames at pfn of s (records FREE), coalescing. */
 void vmk_phys__free_block(struct vmk_phys_seg *s, uint64_t pfn, unsigned int order);
 
 /* Free [lo, hi) (records FREE) in maximal aligned blocks, coalescing. */

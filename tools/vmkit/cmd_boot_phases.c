@@ -123,13 +123,19 @@ static int crashkernel(struct boot *b)
 	return 0;
 }
 
+/* The boot policy of the machine's architecture (arm64 UEFI maps differ from x86's). */
+static uint32_t boot_policy_arch(const struct boot *b)
+{
+	return b->d->arch == MD_ARCH_X86_64 ? VMK_BOOT_ARCH_X86_64 : VMK_BOOT_ARCH_ARM64;
+}
+
 static int phase_memblock(struct boot *b)
 {
 	int err;
 
 	vmk_memblock_init(&b->mb);
 	vmk_memblock_allow_resize(&b->mb, machine_back_ram(&b->mc.map));
-	err = vmk_boot_memblock_from_fwmap(&b->mb, &b->mc.map);
+	err = vmk_boot_memblock_from_fwmap_arch(&b->mb, &b->mc.map, boot_policy_arch(b));
 	if (err)
 		return fail(b, "memblock", "from the firmware map", err);
 	if (!vmk_memblock_phys_mem_size(&b->mb))
@@ -248,15 +254,15 @@ static void add_vrange(struct boot *b, uint64_t va, uint64_t size, const char *w
  * The direct map (include/vmkit/kmap.h): every range of the firmware map
  * the boot policy makes memory, NOMAP excluded, with the firmware's
  * memory type, never executable. The policy is the one the memblock
- * phase used (vmk_boot_memblock_from_fwmap: x86-64's table), so the
- * direct map covers exactly memblock's mapped memory.
+ * phase used (the machine's architecture's), so the direct map covers
+ * exactly memblock's mapped memory.
  */
 static int map_direct(struct boot *b, struct vmk_pmap *k)
 {
 	uint64_t top = 0;
 	int r;
 
-	r = vmk_kmap_direct(k, b->dmap, &b->mc.map, VMK_BOOT_ARCH_X86_64, &b->dstats);
+	r = vmk_kmap_direct(k, b->dmap, &b->mc.map, boot_policy_arch(b), &b->dstats);
 	if (r)
 		return fail(b, "pagetables", "direct map", r);
 	for (size_t i = 0; i < b->mc.map.n; i++)

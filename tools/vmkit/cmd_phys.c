@@ -311,7 +311,8 @@ int vmkit_cmd_phys(int argc, char **argv)
 			name = o.path;
 		machine_print_diag(&mc, VMK_FWMAP_WARN);
 		vmk_memblock_allow_resize(&mb, machine_back_ram(&mc.map));
-		err = vmk_boot_memblock_from_fwmap(&mb, &mc.map);
+		/* The boot policy of the map's architecture (arm64 UEFI maps differ from x86's). */
+		err = vmk_boot_memblock_from_fwmap_arch(&mb, &mc.map, vmk_boot_guess_arch(&mc.map));
 		if (err) {
 			tool_error(name, 0, "memblock: %s", vmk_strerror(err));
 			goto out;
