@@ -402,7 +402,7 @@ static void test_q35_4g(void **state)
 
 /*
  * The boot report is computed before memblock's grown arrays are freed:
- * freeing them ends memblock (debug builds poison freed ranges, so a read
+ * freeing them ends memblock (debug builds poison the arrays first, so a read
  * after the free sees 0xcc bytes and the report's byte count breaks).
  * Sub-page memory regions (not managed, counted as partial) make the
  * memory array itself grow.

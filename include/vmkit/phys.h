@@ -305,9 +305,9 @@ int vmk_phys_add_bad(vmk_paddr_t pa);
  * (unaligned or empty range, or a frame not RESERVED: nothing changed)
  * or -VMK_ENOENT (part of the range is in no segment: nothing changed).
  * The check and the free happen under one hold of the domain locks the
- * range touches, so of two overlapping calls only one frees. Debug builds
- * fill the freed frames with 0xcc first. Any context where the allocator
- * may be called; the range's lazy records are initialised in that hold.
+ * range touches, so of two overlapping calls only one frees. Any context
+ * where the allocator may be called; the range's lazy records are
+ * initialised in that hold.
  */
 int vmk_phys_bootstrap_free(vmk_paddr_t base, vmk_paddr_t end);
 

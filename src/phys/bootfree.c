@@ -8,8 +8,6 @@
  */
 #include "phys_internal.h"
 
-#define PHYS_BOOTFREE_POISON	0xcc	/* Linux's POISON_FREE_INITMEM */
-
 /*
  * Each segment piece of [lo, hi) (pfns): count it, or (apply) free it.
  * Returns the pfns covered. The domain locks are held.
@@ -71,32 +69,6 @@ static bool all_reserved(uint64_t lo, uint64_t hi)
 	return true;
 }
 
-/*
- * Debug builds fill the frames of a checked range with a pattern before
- * they join the free lists (as Linux's free_reserved_area() poisons freed
- * init memory), so a read of the old contents after the free (memblock's
- * arrays after the hand-over, preloaded data) shows as garbage instead of
- * passing unnoticed. Bad frames are not touched. Locks held.
- */
-static void poison(uint64_t lo, uint64_t hi)
-{
-#if VMK_DEBUG
-	for (uint64_t pfn = lo; pfn < hi; pfn++) {
-		struct vmk_phys_seg *s = vmk_phys__pfn_seg(pfn);
-		void *v;
-
-		if (!s || (pg_flags(seg_page(s, pfn)) & VMK_PGF_BADPEND))
-			continue;
-		v = vmk_phys_to_virt(pfn << VMK_PAGE_SHIFT);
-		if (v)
-			vmk_memset(v, PHYS_BOOTFREE_POISON, VMK_PAGE_SIZE);
-	}
-#else
-	(void)lo;
-	(void)hi;
-#endif
-}
-
 int vmk_phys_bootstrap_free(vmk_paddr_t base, vmk_paddr_t end)
 {
 	uint64_t lo = base >> VMK_PAGE_SHIFT, hi = end >> VMK_PAGE_SHIFT;
@@ -116,7 +88,6 @@ int vmk_phys_bootstrap_free(vmk_paddr_t base, vmk_paddr_t end)
 	} else if (!all_reserved(lo, hi)) {
 		err = -VMK_EINVAL;
 	} else {
-		poison(lo, hi);
 		pieces(lo, hi, true);
 	}
 	for (unsigned int d = VMK_MAX_DOMAINS; d-- > 0;)

@@ -294,6 +294,26 @@ static void account(void)
 		   (unsigned long long)sum, (unsigned long long)r->total);
 }
 
+/*
+ * Debug builds fill memblock's arrays with a pattern (Linux's
+ * POISON_FREE_INITMEM) before freeing them, so a read of memblock after
+ * the hand-over shows as garbage instead of passing unnoticed.
+ */
+static void poison_dead(vmk_paddr_t b, vmk_paddr_t e)
+{
+#if VMK_DEBUG
+	for (vmk_paddr_t a = b; a < e; a += VMK_PAGE_SIZE) {
+		void *v = vmk_phys_to_virt(a);
+
+		if (v)
+			vmk_memset(v, 0xcc, VMK_PAGE_SIZE);
+	}
+#else
+	(void)b;
+	(void)e;
+#endif
+}
+
 int vmk_phys_init(struct vmk_memblock *mb, const struct vmk_phys_init_args *args)
 {
 	struct vmk_range own[2];
@@ -337,6 +357,8 @@ int vmk_phys_init(struct vmk_memblock *mb, const struct vmk_phys_init_args *args
 		vmk_paddr_t b = VMK_ALIGN_UP(own[i].base, VMK_PAGE_SIZE);
 		vmk_paddr_t e = VMK_ALIGN_DOWN(own[i].end, VMK_PAGE_SIZE);
 
+		if (b < e)
+			poison_dead(b, e);
 		if (b < e && vmk_phys_bootstrap_free(b, e) == 0)
 			arrays += e - b;
 		else if (b < e)
