@@ -39,7 +39,7 @@ void pmt_boot(const struct pmt_opts *o)
 	mc.nxe = true;
 	mc.smep = true;
 	mc.hw_af = !o->hw_af_off;
-	mc.hw_dbm = true;
+	mc.hw_dbm = !o->hw_dbm_off;
 	mc.tlb_entries = 64;
 	mc.check_ptp = !o->sim_old_model;
 	mc.no_page_1g = o->no_1g || o->sim_no_page_1g;

@@ -38,6 +38,7 @@ struct pmt_opts {
 	bool promote_kernel_1g;		/* let promotion make kernel 1 GiB blocks */
 	bool no_1g;
 	bool hw_af_off;			/* arm64: no hardware access flag */
+	bool hw_dbm_off;		/* no hardware dirty update (arm64 DBM, riscv64 Svadu) */
 	unsigned int sim_pa_bits;	/* the simulated CPU's MAXPHYADDR / PA size; 0: 52 */
 	bool sim_no_page_1g;		/* the simulated CPU lacks 1 GiB pages (whatever the pmap is told) */
 	bool sim_old_model;		/* no walk caches, no speculation, no freed-PTP check */

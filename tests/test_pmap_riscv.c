@@ -272,6 +272,56 @@ static void test_rv_pmap_sv39(void **state) { (void)state; pmap_smoke(3); }
 static void test_rv_pmap_sv48(void **state) { (void)state; pmap_smoke(4); }
 static void test_rv_pmap_sv57(void **state) { (void)state; pmap_smoke(5); }
 
+/*
+ * The fault-time A/D entry point: with Svade (riscv64) and without
+ * AF/DBM hardware (arm64) a store to a clean managed page faults;
+ * vmk_pmap_fault_ad sets dirty on that leaf and the retried store goes
+ * through. A cleared accessed state (ts_referenced) faults a read until
+ * the entry point sets it. Real faults stay faults.
+ */
+static void fault_ad(enum vmk_pmap_arch_id arch)
+{
+	struct pmt_opts o = { .arch = arch, .hw_af_off = true, .hw_dbm_off = true };
+	struct vmk_pmap *pm;
+	struct vmk_mmu_walk w;
+	vmk_paddr_t pa = PMT_DATA;	/* RAM the allocator does not hand out, with page records */
+	vmk_vaddr_t va = 0x40000000ull;
+	int store_fault = arch == VMK_PMAP_ARCH_RISCV64 ? VMK_MMU_FAULT_ACCESS_FLAG : VMK_MMU_FAULT_PERMISSION;
+
+	pmt_boot(&o);
+	assert_int_equal(vmk_pmap_create(&pm), 0);
+	vmk_pmap_activate(pm, 0);
+	assert_int_equal(vmk_pmap_enter(pm, va, pa, VMK_PROT_READ | VMK_PROT_WRITE, VMK_PMAP_ENTER_MANAGED), 0);
+	assert_int_equal(vmk_pmap_enter(pm, va + 0x1000, pa, VMK_PROT_READ, 0), 0);
+	/* Clean: the store faults, the load does not. */
+	assert_int_equal(vmk_sim_mmu_access(0, va, VMK_MMU_READ | VMK_MMU_USER, &w), 0);
+	assert_int_equal(vmk_sim_mmu_access(0, va, VMK_MMU_WRITE | VMK_MMU_USER, &w), store_fault);
+	assert_false(vmk_pmap_is_modified(pa));
+	assert_int_equal(vmk_pmap_fault_ad(pm, va + 0x10, VMK_PROT_WRITE, true), 0);
+	assert_int_equal(vmk_sim_mmu_access(0, va, VMK_MMU_WRITE | VMK_MMU_USER, &w), 0);
+	assert_true(vmk_pmap_is_modified(pa));
+	/* Accessed cleared by the page daemon: a load faults until the entry point runs. */
+	assert_true(vmk_pmap_ts_referenced(pa) >= 1);
+	vmk_sim_tlb_flush_all();
+	assert_int_equal(vmk_sim_mmu_access(0, va, VMK_MMU_READ | VMK_MMU_USER, &w), VMK_MMU_FAULT_ACCESS_FLAG);
+	assert_int_equal(vmk_pmap_fault_ad(pm, va, VMK_PROT_READ, true), 0);
+	assert_int_equal(vmk_sim_mmu_access(0, va, VMK_MMU_READ | VMK_MMU_USER, &w), 0);
+	/* Real faults: nothing mapped, a store to a read-only page, a user access to the kernel. */
+	assert_int_equal(vmk_pmap_fault_ad(pm, va + 0x5000, VMK_PROT_READ, true), -VMK_ENOENT);
+	assert_int_equal(vmk_pmap_fault_ad(pm, va + 0x1000, VMK_PROT_WRITE, true), -VMK_EACCES);
+	assert_int_equal(vmk_pmap_fault_ad(pm, va, VMK_PROT_EXEC, true), -VMK_EACCES);
+	assert_int_equal(vmk_pmap_fault_ad(vmk_pmap_kernel(), pmt_kva(), VMK_PROT_READ, false), -VMK_ENOENT);
+	assert_int_equal(vmk_pmap_fault_ad(pm, va, 1u << 7, true), -VMK_EINVAL);
+	pmt_check(pm);
+	vmk_pmap_remove(pm, va, va + 0x2000);
+	vmk_pmap_activate(vmk_pmap_kernel(), 0);
+	vmk_pmap_destroy(pm);
+	pmt_shutdown();
+}
+
+static void test_fault_ad_riscv64(void **state) { (void)state; fault_ad(VMK_PMAP_ARCH_RISCV64); }
+static void test_fault_ad_arm64(void **state) { (void)state; fault_ad(VMK_PMAP_ARCH_ARM64); }
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +333,8 @@ int main(void)
 		cmocka_unit_test(test_rv_pmap_sv39),
 		cmocka_unit_test(test_rv_pmap_sv48),
 		cmocka_unit_test(test_rv_pmap_sv57),
+		cmocka_unit_test(test_fault_ad_riscv64),
+		cmocka_unit_test(test_fault_ad_arm64),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

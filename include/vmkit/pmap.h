@@ -387,6 +387,19 @@ int vmk_pmap_check(struct vmk_pmap *pmap, char *msg, size_t msglen);
 /* Physical address of pmap's root table. */
 vmk_paddr_t vmk_pmap_root(struct vmk_pmap *pmap);
 
+/*
+ * Page-fault entry point for MMUs without hardware accessed/dirty update
+ * (riscv64 Svade, arm64 without FEAT_HAFDBS): the access prot (one of
+ * VMK_PROT_READ/WRITE/EXEC; user: from user mode) to va faulted because
+ * the leaf's accessed or, for a write, dirty state was clear. Sets it on
+ * that leaf alone (no re-enter) and invalidates its translation. Returns 0
+ * (retry the access), -VMK_ENOENT if nothing maps va, -VMK_EACCES if the
+ * mapping does not allow the access (a real fault), -VMK_EINVAL for bad
+ * arguments. Takes pm's spin lock: any context where vmk_pmap_enter may
+ * run, never with pm's lock held.
+ */
+int vmk_pmap_fault_ad(struct vmk_pmap *pm, vmk_vaddr_t va, uint32_t prot, bool user);
+
 /* The ASID/PCID of a user pmap (0 when untagged). */
 uint32_t vmk_pmap_asid(struct vmk_pmap *pmap);
 

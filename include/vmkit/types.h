@@ -34,6 +34,7 @@ enum {
 	VMK_EPARSE = 9,		/* malformed input text or table */
 	VMK_ENOTSUP = 10,	/* not supported in this configuration */
 	VMK_EOVERFLOW = 11,	/* arithmetic overflow */
+	VMK_EACCES = 12,	/* the mapping does not allow the access */
 };
 
 /* Human-readable name of an error code (positive or negative). */

@@ -140,6 +140,7 @@ const char *vmk_strerror(int err)
 		[VMK_EPARSE] = "malformed input",
 		[VMK_ENOTSUP] = "not supported",
 		[VMK_EOVERFLOW] = "arithmetic overflow",
+		[VMK_EACCES] = "access not allowed",
 	};
 
 	if (err < 0)
