@@ -302,7 +302,7 @@ static struct fm *load_map(const struct realmap *k)
 /* The memory type the firmware allows, restated from the UEFI cacheability bits. */
 static enum vmk_memtype want_mt(const struct vmk_fwmap_entry *e, uint32_t format)
 {
-	if (format != VMK_FWMAP_FMT_EFI || !(e->attr & 0xf) || (e->attr & 0x8))
+	if (format != VMK_FWMAP_FMT_EFI || (e->attr & 0x8))
 		return VMK_MEMTYPE_WB;
 	return (e->attr & 0x2) ? VMK_MEMTYPE_WC : VMK_MEMTYPE_UC;
 }

@@ -74,7 +74,9 @@ struct vmk_kmap_direct_stats {
  * with the memory type the firmware gives it: write-back when a UEFI
  * entry allows WB (and for E820, device-tree and other maps, which only
  * describe write-back RAM), else write-combining when it allows WC, else
- * uncached. No-map memory, device (MMIO) ranges, reserved and holes are
+ * uncached (a map sanitized with merge_ignores_attr keeps entries of
+ * different cacheability apart, so each keeps its own). No-map memory,
+ * device (MMIO) ranges, reserved and holes are
  * never mapped, not even as the tail of a large leaf. Entries are trimmed
  * inward to 4 KiB. st may be NULL. Returns 0; -VMK_EINVAL (dmap_base not
  * 1 GiB aligned, an address beyond the window), -VMK_EEXIST or
@@ -84,7 +86,12 @@ struct vmk_kmap_direct_stats {
 int vmk_kmap_direct(struct vmk_pmap *kernel, vmk_vaddr_t dmap_base, const struct vmk_fwmap *m,
 		    uint32_t boot_arch, struct vmk_kmap_direct_stats *st);
 
-/* The memory type vmk_kmap_direct() gives an entry of a map of format (enum vmk_fwmap_format). */
+/*
+ * The memory type vmk_kmap_direct() gives an entry of a map of format
+ * (enum vmk_fwmap_format): WB for non-UEFI formats and UEFI entries with
+ * the WB bit, else WC with the WC bit, else UC (no cacheability bit
+ * allows no caching). Any context: it only reads e.
+ */
 enum vmk_memtype vmk_kmap_memtype(const struct vmk_fwmap_entry *e, uint32_t format);
 
 /* One class of the mapping report: leaves of one size, protection and memory type. */

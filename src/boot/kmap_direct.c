@@ -13,12 +13,13 @@
 
 enum vmk_memtype vmk_kmap_memtype(const struct vmk_fwmap_entry *e, uint32_t format)
 {
-	const uint64_t cache = VMK_EFI_MEMORY_UC | VMK_EFI_MEMORY_WC | VMK_EFI_MEMORY_WT | VMK_EFI_MEMORY_WB;
-
 	/* Only UEFI says how a range may be cached; the other formats describe write-back RAM. */
-	if (format != VMK_FWMAP_FMT_EFI || !(e->attr & cache) || (e->attr & VMK_EFI_MEMORY_WB))
+	if (format != VMK_FWMAP_FMT_EFI || (e->attr & VMK_EFI_MEMORY_WB))
 		return VMK_MEMTYPE_WB;
-	/* No WT memory type in the pmap: WT-only memory is mapped uncached, never cached. */
+	/*
+	 * No WT memory type in the pmap: WT-only memory is mapped uncached,
+	 * never cached; an entry with no cacheability bit allows no caching.
+	 */
 	return (e->attr & VMK_EFI_MEMORY_WC) ? VMK_MEMTYPE_WC : VMK_MEMTYPE_UC;
 }
 

@@ -61,12 +61,25 @@ static int label_cmp(const struct vmk_fwmap_entry *a, const struct vmk_fwmap_ent
 	return 0;
 }
 
+/*
+ * The UEFI attribute bits that decide what a range becomes: the boot
+ * policy's is-memory and usable tests (WB/WT/WC, SP) and the direct map's
+ * memory type (vmk_kmap_memtype: WB, WC, else UC). Merging across them
+ * would give one range the other's caching (WC-only RAM mapped WB, or WB
+ * RAM dropped with a UC-only neighbour), so even merge_ignores_attr keeps
+ * them apart.
+ */
+#define SAN_ATTR_KEPT	(VMK_EFI_MEMORY_UC | VMK_EFI_MEMORY_WC | VMK_EFI_MEMORY_WT | VMK_EFI_MEMORY_WB | \
+			 VMK_EFI_MEMORY_SP)
+
 static bool same_label(const struct san *s, const struct vmk_fwmap_entry *a,
 		       const struct vmk_fwmap_entry *b)
 {
 	if (a->kind != b->kind || a->flags != b->flags)
 		return false;
-	return s->ignore_attr || (a->attr == b->attr && a->fw_type == b->fw_type);
+	if (s->ignore_attr)
+		return !((a->attr ^ b->attr) & SAN_ATTR_KEPT);
+	return a->attr == b->attr && a->fw_type == b->fw_type;
 }
 
 /* ---- effective ranges ---- */
