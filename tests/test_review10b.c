@@ -128,12 +128,43 @@ static void test_report_wx_1g(void **st)
 	}
 }
 
+/*
+ * A user address space: a W+X user page is reported (and counted as a
+ * user leaf), and the kernel's mappings (x86 shares the root's top half)
+ * are not this pmap's.
+ */
+static void test_report_wx_user(void **st)
+{
+	(void)st;
+	for (unsigned int a = 0; a < 2; a++) {
+		struct vmk_kmap_report r;
+		struct vmk_pmap *u;
+
+		pmt_boot_arch(arches[a]);
+		assert_int_equal(vmk_pmap_enter(vmk_pmap_kernel(), pmt_kva(), PMT_DATA, RWX, 0), 0);
+		assert_int_equal(vmk_pmap_create(&u), 0);
+		assert_int_equal(vmk_pmap_enter(u, 0x400000, PMT_DATA + 4096, RWX, 0), 0);
+		assert_int_equal(vmk_pmap_enter(u, 0x600000, PMT_DATA + 8192, RW, 0), 0);
+		assert_int_equal(vmk_kmap_report(u, 0, 0, &r), 1);
+		assert_int_equal(r.leaves, 2);
+		assert_int_equal(r.user_leaves, 2);
+		assert_int_equal(r.wx_leaves, 1);
+		assert_true(r.wx_first == 0x400000);
+		assert_int_equal(vmk_pmap_remove(u, 0x400000, 0x401000), 0);
+		assert_int_equal(vmk_kmap_report(u, 0, 0, &r), 0);
+		assert_int_equal(r.leaves, 1);
+		vmk_pmap_destroy(u);
+		pmt_shutdown();
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_direct_map_types_survive_merge),
 		cmocka_unit_test(test_memtype_no_cache_bits),
 		cmocka_unit_test(test_report_wx_1g),
+		cmocka_unit_test(test_report_wx_user),
 	};
 
 	vmk_sim_install();

@@ -496,7 +496,7 @@ struct vmk_fwmap_sanitize_opts {
 	unsigned int phys_bits;		/* address width; 0: VMK_PHYS_ADDR_BITS; 64: no limit */
 	uint32_t beyond;		/* enum vmk_fwmap_beyond */
 	vmk_size_t page_size;		/* power of two; 0: VMK_PAGE_SIZE; 1: no alignment */
-	bool merge_ignores_attr;	/* merge same-kind neighbours even if fw_type or attr differ (not UEFI caching/SP bits) */
+	bool merge_ignores_attr;	/* merge same-kind neighbours even if attr/fw_type differ (UEFI: same best caching and SP) */
 };
 
 /*
@@ -509,9 +509,9 @@ struct vmk_fwmap_sanitize_opts {
  * it; trim usable-class entries inward and widen reserved-class entries
  * outward to page_size boundaries and resolve the overlaps that creates;
  * merge adjacent entries with the same kind, flags (and attr/fw_type
- * unless merge_ignores_attr; even then the UEFI cacheability bits UC, WC,
- * WT, WB and the SP bit must agree, as memory type and boot policy read
- * them). Afterwards the map is sorted by base,
+ * unless merge_ignores_attr; even then, in a UEFI map, the best caching
+ * the attributes allow (WB, WC, WT, else none) and the SP bit must agree,
+ * as the direct map's memory type and the boot policy read them). Afterwards the map is sorted by base,
  * entries do not overlap, every entry is page-aligned and non-empty.
  * What changed is reported to diag (INFO for overlaps resolved, WARN for
  * clipped/dropped entries).

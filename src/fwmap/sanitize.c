@@ -36,6 +36,7 @@ struct san {
 	uint32_t beyond;
 	uint64_t page;		/* page size; 1: no alignment */
 	bool ignore_attr;
+	bool efi;		/* the attributes are UEFI's (VMK_FWMAP_FMT_EFI) */
 	struct vmk_fwmap_diag *diag;
 	uint32_t src_where;
 };
@@ -62,15 +63,20 @@ static int label_cmp(const struct vmk_fwmap_entry *a, const struct vmk_fwmap_ent
 }
 
 /*
- * The UEFI attribute bits that decide what a range becomes: the boot
- * policy's is-memory and usable tests (WB/WT/WC, SP) and the direct map's
- * memory type (vmk_kmap_memtype: WB, WC, else UC). Merging across them
- * would give one range the other's caching (WC-only RAM mapped WB, or WB
- * RAM dropped with a UC-only neighbour), so even merge_ignores_attr keeps
- * them apart.
+ * What a UEFI entry's attributes decide, in one number: the best caching
+ * allowed (WB 3, WC 2, WT 1, UC or none 0: the direct map's memory type
+ * and the boot policy's is-memory test both follow from it) and the
+ * soft-reserved bit (4). Merging entries that differ in it would give one
+ * range the other's caching (WC-only RAM mapped write-back, or WB RAM
+ * dropped with a UC-only neighbour), so even merge_ignores_attr keeps
+ * them apart. Other formats' attribute bits mean something else.
  */
-#define SAN_ATTR_KEPT	(VMK_EFI_MEMORY_UC | VMK_EFI_MEMORY_WC | VMK_EFI_MEMORY_WT | VMK_EFI_MEMORY_WB | \
-			 VMK_EFI_MEMORY_SP)
+static uint32_t efi_class(uint64_t attr)
+{
+	uint32_t c = (attr & VMK_EFI_MEMORY_WB) ? 3 : (attr & VMK_EFI_MEMORY_WC) ? 2 : (attr & VMK_EFI_MEMORY_WT) ? 1 : 0;
+
+	return c | ((attr & VMK_EFI_MEMORY_SP) ? 4 : 0);
+}
 
 static bool same_label(const struct san *s, const struct vmk_fwmap_entry *a,
 		       const struct vmk_fwmap_entry *b)
@@ -78,7 +84,7 @@ static bool same_label(const struct san *s, const struct vmk_fwmap_entry *a,
 	if (a->kind != b->kind || a->flags != b->flags)
 		return false;
 	if (s->ignore_attr)
-		return !((a->attr ^ b->attr) & SAN_ATTR_KEPT);
+		return !s->efi || efi_class(a->attr) == efi_class(b->attr);
 	return a->attr == b->attr && a->fw_type == b->fw_type;
 }
 
@@ -572,6 +578,7 @@ int vmk_fwmap_sanitize(struct vmk_fwmap *m, const struct vmk_fwmap_sanitize_opts
 	s.limit = bits == 64 ? VMK_PADDR_MAX : ((uint64_t)1 << bits) - 1;
 	s.beyond = opts->beyond;
 	s.ignore_attr = opts->merge_ignores_attr;
+	s.efi = m->format == VMK_FWMAP_FMT_EFI;
 	s.diag = diag;
 	s.src_where = m->src_where;
 
