@@ -58,7 +58,7 @@ void pmt_boot(const struct pmt_opts *o)
 	pc.nx = true;
 	pc.asid_bits = o->asid_bits;
 	pc.kva_start = pmt_kva();
-	pc.kva_end = pmt_kva() == PMT_KVA ? PMT_KVA_END : pmt_kva() + (16ull << 30);
+	pc.kva_end = o->kva_top ? 0 : pmt_kva() == PMT_KVA ? PMT_KVA_END : pmt_kva() + (16ull << 30);
 	pc.load_root = vmk_sim_mmu_load_root_hook;
 	pc.dmap_base = o->dmap_base;
 	pc.dmap_end = o->dmap_end;

@@ -37,6 +37,7 @@ struct pmt_opts {
 	bool no_promote;
 	bool promote_kernel_1g;		/* let promotion make kernel 1 GiB blocks */
 	bool no_1g;
+	bool kva_top;			/* the kernel window ends at 2^64 (kva_end 0) */
 	bool hw_af_off;			/* arm64: no hardware access flag */
 	bool hw_dbm_off;		/* no hardware dirty update (arm64 DBM, riscv64 Svadu) */
 	unsigned int sim_pa_bits;	/* the simulated CPU's MAXPHYADDR / PA size; 0: 52 */

@@ -158,6 +158,50 @@ static void test_report_wx_user(void **st)
 	}
 }
 
+/*
+ * An image ending at the top of the address space (a kernel window
+ * ending at 2^64, which the pmap and vmk_kmap_image's checks allow) is
+ * mapped, section by section. The pmap cannot take a block ending at
+ * 2^64, so the last 2 MiB is 4 KiB pages; the releasable section's other
+ * block keeps its spare.
+ */
+static void test_image_at_top(void **st)
+{
+	(void)st;
+	for (unsigned int a = 0; a < 2; a++) {
+		struct pmt_opts o = { .arch = arches[a], .kva_top = true };
+		struct vmk_kmap_section s[2] = {
+			{ 2 * MiB, VMK_PROT_READ | VMK_PROT_EXEC, 0 },
+			{ 4 * MiB, RW, VMK_KMAP_RELEASABLE },
+		};
+		vmk_vaddr_t va = (vmk_vaddr_t)0 - 6 * MiB;
+		struct vmk_pmap_stats before, after;
+		struct vmk_pmap_mapping m;
+		int r;
+
+		pmt_boot(&o);
+		vmk_pmap_stats(vmk_pmap_kernel(), &before);
+		r = vmk_kmap_image(vmk_pmap_kernel(), va, PMT_DATA, s, 2);
+		if (r)
+			fail_msg("%s: image ending at 2^64: %d", pmt_arch_name(arches[a]), r);
+		vmk_pmap_stats(vmk_pmap_kernel(), &after);
+		assert_int_equal(vmk_pmap_extract(vmk_pmap_kernel(), va, &m), 0);
+		assert_true(m.size == 2 * MiB && m.prot == (VMK_PROT_READ | VMK_PROT_EXEC));
+		assert_int_equal(vmk_pmap_extract(vmk_pmap_kernel(), va + 2 * MiB, &m), 0);
+		assert_true(m.size == 2 * MiB && m.prot == RW && m.pa == PMT_DATA + 2 * MiB);
+		assert_int_equal(vmk_pmap_extract(vmk_pmap_kernel(), (vmk_vaddr_t)0 - 4096, &m), 0);
+		/* (the pmap may promote the last 512 pages into a block itself) */
+		if (m.prot != RW || m.pa != PMT_DATA + 6 * MiB - 4096)
+			fail_msg("last page: pa %#llx size %#llx prot %u", (unsigned long long)m.pa,
+				 (unsigned long long)m.size, m.prot);
+		assert_true(after.resident - before.resident == 6 * MiB / 4096);
+		/* the releasable section's first block was entered with its spare */
+		assert_true(after.spare_ptps - before.spare_ptps >= 1);
+		pmt_check(vmk_pmap_kernel());
+		pmt_shutdown();
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +209,7 @@ int main(void)
 		cmocka_unit_test(test_memtype_no_cache_bits),
 		cmocka_unit_test(test_report_wx_1g),
 		cmocka_unit_test(test_report_wx_user),
+		cmocka_unit_test(test_image_at_top),
 	};
 
 	vmk_sim_install();

@@ -21,7 +21,9 @@ static bool releasable(const void *ctx, vmk_vaddr_t va, vmk_size_t len)
 	vmk_vaddr_t at = im->va;
 
 	for (size_t i = 0; i < im->n; at += im->s[i].size, i++)
-		if ((im->s[i].flags & VMK_KMAP_RELEASABLE) && im->s[i].size && at < va + len && va < at + im->s[i].size)
+		/* inclusive ends: a section or leaf may end at 2^64 */
+		if ((im->s[i].flags & VMK_KMAP_RELEASABLE) && im->s[i].size && at <= va + (len - 1) &&
+		    va <= at + (im->s[i].size - 1))
 			return true;
 	return false;
 }

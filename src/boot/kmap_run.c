@@ -7,9 +7,15 @@
 
 #define SZ_2M	(2 * VMK_MiB)
 
+/*
+ * A leaf of size at off: aligned, inside the run, and not ending at 2^64
+ * (the pmap takes a block's range as [va, va + size), which cannot end
+ * there: the last block of the address space is mapped with 4 KiB pages).
+ */
 static bool fits(const struct vmk_kmap__run *r, vmk_size_t off, vmk_size_t size)
 {
-	return !((r->va + off) & (size - 1)) && !((r->pa + off) & (size - 1)) && r->size - off >= size;
+	return !((r->va + off) & (size - 1)) && !((r->pa + off) & (size - 1)) && r->size - off >= size &&
+	       r->va + off + size != 0;
 }
 
 int vmk_kmap__map_run(struct vmk_pmap *k, struct vmk_kmap__run *r, vmk_size_t *done)
