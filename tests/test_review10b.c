@@ -202,6 +202,32 @@ static void test_image_at_top(void **st)
 	}
 }
 
+/*
+ * A direct map whose second run wraps past 2^64 (dmap_base 1 GiB below
+ * the top, RAM at 0 and 2 GiB): -VMK_EINVAL "with nothing of the direct
+ * map mapped" (kmap.h), not the first gigabyte left behind.
+ */
+static void test_direct_map_wrap_refused(void **st)
+{
+	struct pmt_opts o = { .arch = VMK_PMAP_ARCH_X86_64, .kva_top = true };
+	struct fm *f = fm_new(8);
+	struct vmk_pmap_stats ps;
+
+	(void)st;
+	f->m.format = VMK_FWMAP_FMT_E820;
+	assert_int_equal(vmk_fwmap_add(&f->m, 0, GiB, VMK_MEM_USABLE, 0), 0);
+	assert_int_equal(vmk_fwmap_add(&f->m, 2 * GiB, 4096, VMK_MEM_USABLE, 0), 0);
+	pmt_boot(&o);
+	assert_int_equal(vmk_kmap_direct(vmk_pmap_kernel(), (vmk_vaddr_t)0 - GiB, &f->m, VMK_BOOT_ARCH_X86_64, NULL),
+			 -VMK_EINVAL);
+	vmk_pmap_stats(vmk_pmap_kernel(), &ps);
+	if (ps.resident)
+		fail_msg("%llu pages left mapped after -VMK_EINVAL", (unsigned long long)ps.resident);
+	pmt_check(vmk_pmap_kernel());
+	pmt_shutdown();
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_report_wx_1g),
 		cmocka_unit_test(test_report_wx_user),
 		cmocka_unit_test(test_image_at_top),
+		cmocka_unit_test(test_direct_map_wrap_refused),
 	};
 
 	vmk_sim_install();

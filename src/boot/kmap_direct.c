@@ -99,6 +99,15 @@ int vmk_kmap_direct(struct vmk_pmap *kernel, vmk_vaddr_t dmap_base, const struct
 	vmk_memset(st, 0, sizeof(*st));
 	if (!kernel || !m || (dmap_base & (VMK_GiB - 1)))
 		return -VMK_EINVAL;
+	/*
+	 * Every address first: a run wrapping past 2^64 found after earlier
+	 * runs were mapped would leave them mapped, since a range ending at
+	 * 2^64 cannot be removed ([va, 0) is not a range to the pmap).
+	 */
+	while (next_run(&d, &i, &s, &t, &mt))
+		if (dmap_base + s < dmap_base || dmap_base + (t - 1) < dmap_base)
+			return -VMK_EINVAL;
+	i = 0;
 	while (next_run(&d, &i, &s, &t, &mt)) {
 		struct vmk_kmap__run r;
 		vmk_size_t done;
