@@ -91,23 +91,41 @@ void vmk_pmap_qremove(vmk_vaddr_t va, size_t n)
 		return;
 	vmk_pmap__lock(k);
 	/*
-	 * Only what qenter makes is removed: 4 KiB unmanaged leaves. A block
-	 * over a page (a no-promote range mapped with 2 MiB pages, say) would
-	 * stay mapped, and a managed leaf would leave its PV entry behind;
-	 * both are the caller's bug, refused before anything changes.
+	 * Only what qenter makes is removed: 4 KiB unmanaged leaves. qenter's
+	 * leaves are those of an unmanaged kernel enter, so a table of them
+	 * completed by vmk_pmap_enter may have been promoted: such a 2 MiB
+	 * block has its old table as its spare and is demoted back with it
+	 * (no allocation, cannot fail). Any other block over a page (a
+	 * no-promote range mapped with 2 MiB pages, say) would stay mapped,
+	 * and a managed leaf would leave its PV entry behind; both are the
+	 * caller's bug, refused before anything changes.
 	 */
 	for (size_t i = 0; i < n; i++) {
 		vmk_vaddr_t v = va + i * VMK_PAGE_SIZE;
 		unsigned int lvl;
 		vmk_pte_t e = vmk_pmap__pte_load(vmk_pmap__walk(k, v, &lvl, NULL));
+		uint32_t a;
 
 		if (!vmk_pmap__g.arch->is_valid(e, lvl))
 			continue;
-		if (lvl != 0 || (vmk_pmap__g.arch->attrs_of(e, 0) & VMK_PTE_A_MANAGED)) {
+		a = vmk_pmap__g.arch->attrs_of(e, lvl);
+		if (lvl == 1 && !(a & (VMK_PTE_A_MANAGED | VMK_PTE_A_NOPROMOTE | VMK_PTE_A_KEEPSPARE)) &&
+		    vmk_pmap__spare_has(k, v & ~(VMK_PT_SIZE(1) - 1), 1))
+			continue;
+		if (lvl != 0 || (a & VMK_PTE_A_MANAGED)) {
 			vmk_pmap__unlock(k);
 			vmk_panic("qremove of %#llx: %s, not a page entered with qenter", (unsigned long long)v,
 				  lvl ? "mapped by a block" : "a managed mapping");
 		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		vmk_vaddr_t v = va + i * VMK_PAGE_SIZE;
+		unsigned int lvl;
+		vmk_pte_t *p = vmk_pmap__walk(k, v, &lvl, NULL);
+
+		if (lvl == 1 && vmk_pmap__g.arch->is_valid(vmk_pmap__pte_load(p), 1))
+			VMK_VERIFY(vmk_pmap__demote(k, p, v, 1, NULL, false) == 0,
+				   "qremove of %#llx: demotion with its spare failed", (unsigned long long)v);
 	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned int lvl;
