@@ -8,6 +8,7 @@
 #define ARCH_OF(state) (*(enum vmk_pmap_arch_id *)*(state))
 #define RW (VMK_PROT_READ | VMK_PROT_WRITE)
 #define S2M PT_SIZE(1)
+#define S1G PT_SIZE(2)
 
 static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64, rv = VMK_PMAP_ARCH_RISCV64;
 
@@ -50,12 +51,74 @@ static void test_qremove_after_promotion_of_qentered_pages(void **state)
 	pmt_shutdown();
 }
 
+/*
+ * The spare accounting of a 1 GiB KEEP_SPARE block through a partial
+ * remove, a re-enter that re-promotes it, and a full remove: at every
+ * step the spares are exactly those the blocks can be demoted with, the
+ * checker passes, no cut takes the kernel reserve, and a full remove
+ * leaves no spare behind.
+ */
+static void test_keep_spare_1g_cut_repromote_remove(void **state)
+{
+	struct pmt_opts o = { .arch = ARCH_OF(state), .promote_kernel_1g = true };
+	const uint32_t ks = VMK_PMAP_ENTER_KEEP_SPARE;
+	struct vmk_pmap_mapping m;
+	struct vmk_pmap_stats st0, st;
+	struct vmk_pmap *k;
+	vmk_vaddr_t base;
+
+	pmt_boot(&o);
+	k = vmk_pmap_kernel();
+	base = pmt_kva() + S1G;
+	vmk_pmap_stats(k, &st0);
+	assert_int_equal(vmk_pmap_enter_large(k, base, PMT_DATA, S1G, RW, ks), 0);
+	vmk_pmap_stats(k, &st);
+	assert_int_equal(st.spare_ptps - st0.spare_ptps, 513);
+	pmt_check(k);
+	/* One 4 KiB page out: two demotions, two spares used. */
+	assert_int_equal(vmk_pmap_remove(k, base + 9 * S2M + 0x3000, base + 9 * S2M + 0x4000), 0);
+	vmk_pmap_stats(k, &st);
+	assert_int_equal(st.spare_ptps - st0.spare_ptps, 511);
+	pmt_check(k);
+	/* A whole 2 MiB piece out: its dormant spare goes with it. */
+	assert_int_equal(vmk_pmap_remove(k, base + 5 * S2M, base + 6 * S2M), 0);
+	vmk_pmap_stats(k, &st);
+	assert_int_equal(st.spare_ptps - st0.spare_ptps, 510);
+	pmt_check(k);
+	/* Put both back as they were: piece 9 is promoted, then the whole 1 GiB. */
+	assert_int_equal(vmk_pmap_enter_large(k, base + 5 * S2M, PMT_DATA + 5 * S2M, S2M, RW, ks), 0);
+	pmt_check(k);
+	assert_int_equal(vmk_pmap_enter(k, base + 9 * S2M + 0x3000, PMT_DATA + 9 * S2M + 0x3000, RW, ks), 0);
+	/*
+	 * Piece 9 is promoted back to 2 MiB (with its old table as spare);
+	 * the 1 GiB block may stay split (piece 9 no longer carries the
+	 * keep-spare mark on x86/arm64), but every piece can still be cut
+	 * from its own spare.
+	 */
+	assert_int_equal(vmk_pmap_extract(k, base + 9 * S2M, &m), 0);
+	assert_true(m.size == S2M || m.size == S1G);
+	pmt_check(k);
+	/* Cut again: the spares serve, the reserve is not touched. */
+	vmk_pmap_stats(k, &st0);
+	assert_int_equal(vmk_pmap_remove(k, base + 77 * S2M + 0x5000, base + 77 * S2M + 0x6000), 0);
+	vmk_pmap_stats(k, &st);
+	assert_int_equal(st0.spare_ptps - st.spare_ptps, m.size == S1G ? 2 : 1);
+	assert_int_equal(st.reserve_ptps, st0.reserve_ptps);
+	pmt_check(k);
+	assert_int_equal(vmk_pmap_remove(k, base, base + S1G), 0);
+	vmk_pmap_stats(k, &st);
+	assert_int_equal(st.spare_ptps, 0);
+	pmt_check(k);
+	pmt_shutdown();
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_qremove_after_promotion_of_qentered_pages),
+		T(test_keep_spare_1g_cut_repromote_remove),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
