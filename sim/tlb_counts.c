@@ -16,9 +16,10 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#define PM_MAX	256
+#define PM_MIN	256u
 
 struct pm_count {
 	const void *pm;
@@ -27,8 +28,15 @@ struct pm_count {
 	uint64_t kinds[VMK_PMAP_TLB_KINDS];
 };
 
+/*
+ * Every pmap address ever seen keeps its slot (a destroyed pmap's entry
+ * is what tells its successor at that address by the id), so the table
+ * grows: a full table would drop requests and report a pmap whose
+ * requests all arrived as having lost them.
+ */
 static pthread_mutex_t cnt_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct pm_count pms[PM_MAX];
+static struct pm_count *pms;
+static size_t pm_cap, pm_used;
 static unsigned long n_cviol;
 static char cviol_msg[256];
 
@@ -44,25 +52,52 @@ static void cviol(const char *fmt, ...)
 	}
 }
 
-/* The slot of pm (open addressing by address; a new one if absent; NULL if full). */
-static struct pm_count *slot(const void *pm, bool add)
+static struct pm_count *probe(struct pm_count *tab, size_t cap, const void *pm)
 {
-	size_t h = ((uintptr_t)pm >> 6) * 0x9e3779b97f4a7c15ull >> 56;
+	size_t h = (size_t)(((uintptr_t)pm >> 6) * 0x9e3779b97f4a7c15ull >> 32);
 
-	for (unsigned int i = 0; i < PM_MAX; i++) {
-		struct pm_count *e = &pms[(h + i) % PM_MAX];
+	for (size_t i = 0; i < cap; i++) {
+		struct pm_count *e = &tab[(h + i) % cap];
 
-		if (e->pm == pm)
+		if (e->pm == pm || !e->pm)
 			return e;
-		if (!e->pm) {
-			if (!add)
-				return NULL;
-			memset(e, 0, sizeof(*e));
-			e->pm = pm;
-			return e;
-		}
 	}
 	return NULL;
+}
+
+/* Double the table (cnt_lock held); false if the host is out of memory. */
+static bool grow(void)
+{
+	size_t cap = pm_cap ? 2 * pm_cap : PM_MIN;
+	struct pm_count *tab = calloc(cap, sizeof(*tab));
+
+	if (!tab)
+		return false;
+	for (size_t i = 0; i < pm_cap; i++)
+		if (pms[i].pm)
+			*probe(tab, cap, pms[i].pm) = pms[i];
+	free(pms);
+	pms = tab;
+	pm_cap = cap;
+	return true;
+}
+
+/* The slot of pm (open addressing by address; a new one if absent and add; NULL if absent). */
+static struct pm_count *slot(const void *pm, bool add)
+{
+	struct pm_count *e;
+
+	if (add && 2 * (pm_used + 1) > pm_cap && !grow())
+		return NULL;
+	e = pm_cap ? probe(pms, pm_cap, pm) : NULL;
+	if (!e || e->pm == pm)
+		return e;
+	if (!add)
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	e->pm = pm;
+	pm_used++;
+	return e;
 }
 
 void vmk_sim__tlb_count(const struct vmk_tlb_req *req)
@@ -73,7 +108,10 @@ void vmk_sim__tlb_count(const struct vmk_tlb_req *req)
 		return;		/* not a pmap's counted request (a test's own) */
 	pthread_mutex_lock(&cnt_lock);
 	e = slot(req->pmap, true);
-	if (e) {
+	if (!e)
+		cviol("TLB request %llu of pmap %p not followed: the simulator is out of memory",
+		      (unsigned long long)req->seq, req->pmap);
+	else {
 		if (e->id != req->pmap_id) {
 			/* A new pmap at this address (or the first seen). */
 			memset(e->kinds, 0, sizeof(e->kinds));
@@ -98,7 +136,9 @@ void vmk_sim__tlb_count(const struct vmk_tlb_req *req)
 void vmk_sim__tlb_counts_reset(void)
 {
 	pthread_mutex_lock(&cnt_lock);
-	memset(pms, 0, sizeof(pms));
+	if (pms)
+		memset(pms, 0, pm_cap * sizeof(*pms));
+	pm_used = 0;
 	n_cviol = 0;
 	cviol_msg[0] = '\0';
 	pthread_mutex_unlock(&cnt_lock);

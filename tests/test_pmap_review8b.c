@@ -112,6 +112,37 @@ static void test_keep_spare_1g_cut_repromote_remove(void **state)
 	pmt_shutdown();
 }
 
+/*
+ * The simulator's TLB invalidation counts follow every pmap that issued
+ * a request: a process count above its table size (many live address
+ * spaces, or many created and destroyed at distinct addresses) must not
+ * turn into "counted N, the last that reached the platform is 0" for a
+ * pmap whose requests all arrived.
+ */
+static void test_tlb_counts_many_pmaps(void **state)
+{
+	enum { N = 300 };
+	static struct vmk_pmap *pm[N];
+	const vmk_vaddr_t uva = 0x40000000ull;
+
+	pmt_boot_arch(ARCH_OF(state));
+	for (unsigned int i = 0; i < N; i++) {
+		assert_int_equal(vmk_pmap_create(&pm[i]), 0);
+		assert_int_equal(vmk_pmap_enter(pm[i], uva, PMT_DATA, RW, 0), 0);
+		assert_int_equal(vmk_pmap_remove(pm[i], uva, uva + 4096), 0);
+	}
+	for (unsigned int i = 0; i < N; i++) {
+		struct vmk_pmap_stats st;
+
+		vmk_pmap_stats(pm[i], &st);
+		assert_true(st.tlbi[VMK_TLB_PAGE] + st.tlbi[VMK_TLB_NONGLOBAL] + st.tlbi[VMK_TLB_ASID] > 0);
+		pmt_check(pm[i]);
+	}
+	for (unsigned int i = 0; i < N; i++)
+		vmk_pmap_destroy(pm[i]);
+	pmt_shutdown();
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
 
 int main(void)
@@ -119,6 +150,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_qremove_after_promotion_of_qentered_pages),
 		T(test_keep_spare_1g_cut_repromote_remove),
+		cmocka_unit_test_prestate(test_tlb_counts_many_pmaps, &x86),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
