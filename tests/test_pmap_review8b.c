@@ -143,6 +143,47 @@ static void test_tlb_counts_many_pmaps(void **state)
 	pmt_shutdown();
 }
 
+/*
+ * The same with kernel 1 GiB promotion asked for: 512 tables of
+ * qentered pages, each completed by an enter, are promoted to 2 MiB and
+ * then to 1 GiB; qremove of one qentered page demotes both levels with
+ * their spares.
+ */
+static void test_qremove_after_1g_promotion_of_qentered_pages(void **state)
+{
+	struct pmt_opts o = { .arch = ARCH_OF(state), .promote_kernel_1g = true };
+	static vmk_paddr_t pas[511];
+	struct vmk_pmap_mapping m;
+	struct vmk_pmap *k;
+	vmk_vaddr_t base;
+	uint64_t alloc0;
+
+	pmt_boot(&o);
+	k = vmk_pmap_kernel();
+	base = pmt_kva() + S1G;
+	assert_int_equal(vmk_pmap_growkernel(base, base + S1G), 0);
+	for (unsigned int j = 0; j < 512; j++) {
+		for (unsigned int i = 0; i < 511; i++)
+			pas[i] = PMT_DATA + j * S2M + i * 4096ull;
+		assert_int_equal(vmk_pmap_qenter(base + j * S2M, pas, 511), 0);
+		assert_int_equal(vmk_pmap_enter(k, base + j * S2M + 511 * 4096ull,
+						PMT_DATA + j * S2M + 511 * 4096ull, RW, 0), 0);
+	}
+	assert_int_equal(vmk_pmap_extract(k, base, &m), 0);
+	assert_true(m.size == S1G);
+	alloc0 = pmt_alloc_pages();
+	assert_false(VMK_SIM_TRY_PANIC(vmk_pmap_qremove(base + 7 * S2M + 0x5000, 2)));
+	assert_int_equal(vmk_pmap_extract(k, base + 7 * S2M + 0x5000, &m), -VMK_ENOENT);
+	assert_int_equal(vmk_pmap_extract(k, base + 7 * S2M + 0x6000, &m), -VMK_ENOENT);
+	assert_int_equal(vmk_pmap_extract(k, base + 7 * S2M + 0x7000, &m), 0);
+	assert_true(m.size == 4096 && m.pa == PMT_DATA + 7 * S2M + 0x7000);
+	assert_int_equal(vmk_pmap_extract(k, base + 8 * S2M, &m), 0);
+	assert_true(m.size == S2M);
+	assert_int_equal(pmt_alloc_pages(), alloc0);
+	pmt_check(k);
+	pmt_shutdown();
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
 
 int main(void)
@@ -150,6 +191,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_qremove_after_promotion_of_qentered_pages),
 		T(test_keep_spare_1g_cut_repromote_remove),
+		T(test_qremove_after_1g_promotion_of_qentered_pages),
 		cmocka_unit_test_prestate(test_tlb_counts_many_pmaps, &x86),
 	};
 

@@ -82,6 +82,15 @@ int vmk_pmap_qenter(vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n)
 	return 0;
 }
 
+/* The block over va at lvl came from promotion: a spare at every level down to 2 MiB. */
+static bool promoted(struct vmk_pmap *k, vmk_vaddr_t va, unsigned int lvl)
+{
+	for (; lvl > 0; lvl--)
+		if (!vmk_pmap__spare_has(k, va & ~(VMK_PT_SIZE(lvl) - 1), lvl))
+			return false;
+	return true;
+}
+
 void vmk_pmap_qremove(vmk_vaddr_t va, size_t n)
 {
 	struct vmk_pmap *k = vmk_pmap_kernel();
@@ -93,12 +102,13 @@ void vmk_pmap_qremove(vmk_vaddr_t va, size_t n)
 	/*
 	 * Only what qenter makes is removed: 4 KiB unmanaged leaves. qenter's
 	 * leaves are those of an unmanaged kernel enter, so a table of them
-	 * completed by vmk_pmap_enter may have been promoted: such a 2 MiB
-	 * block has its old table as its spare and is demoted back with it
-	 * (no allocation, cannot fail). Any other block over a page (a
-	 * no-promote range mapped with 2 MiB pages, say) would stay mapped,
-	 * and a managed leaf would leave its PV entry behind; both are the
-	 * caller's bug, refused before anything changes.
+	 * completed by vmk_pmap_enter may have been promoted: such a block
+	 * has its old table as its spare (a 1 GiB one, and each 2 MiB piece)
+	 * and is demoted back with them (no allocation, cannot fail). Any
+	 * other block over a page (a no-promote range mapped with 2 MiB
+	 * pages, say) would stay mapped, and a managed leaf would leave its
+	 * PV entry behind; both are the caller's bug, refused before anything
+	 * changes.
 	 */
 	for (size_t i = 0; i < n; i++) {
 		vmk_vaddr_t v = va + i * VMK_PAGE_SIZE;
@@ -109,8 +119,8 @@ void vmk_pmap_qremove(vmk_vaddr_t va, size_t n)
 		if (!vmk_pmap__g.arch->is_valid(e, lvl))
 			continue;
 		a = vmk_pmap__g.arch->attrs_of(e, lvl);
-		if (lvl == 1 && !(a & (VMK_PTE_A_MANAGED | VMK_PTE_A_NOPROMOTE | VMK_PTE_A_KEEPSPARE)) &&
-		    vmk_pmap__spare_has(k, v & ~(VMK_PT_SIZE(1) - 1), 1))
+		if (lvl > 0 && !(a & (VMK_PTE_A_MANAGED | VMK_PTE_A_NOPROMOTE | VMK_PTE_A_KEEPSPARE)) &&
+		    promoted(k, v, lvl))
 			continue;
 		if (lvl != 0 || (a & VMK_PTE_A_MANAGED)) {
 			vmk_pmap__unlock(k);
@@ -123,9 +133,12 @@ void vmk_pmap_qremove(vmk_vaddr_t va, size_t n)
 		unsigned int lvl;
 		vmk_pte_t *p = vmk_pmap__walk(k, v, &lvl, NULL);
 
-		if (lvl == 1 && vmk_pmap__g.arch->is_valid(vmk_pmap__pte_load(p), 1))
-			VMK_VERIFY(vmk_pmap__demote(k, p, v, 1, NULL, false) == 0,
+		/* A 1 GiB block promoted from promoted 2 MiB ones comes down two levels. */
+		while (lvl > 0 && vmk_pmap__g.arch->is_valid(vmk_pmap__pte_load(p), lvl)) {
+			VMK_VERIFY(vmk_pmap__demote(k, p, v, lvl, NULL, false) == 0,
 				   "qremove of %#llx: demotion with its spare failed", (unsigned long long)v);
+			p = vmk_pmap__walk(k, v, &lvl, NULL);
+		}
 	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned int lvl;
