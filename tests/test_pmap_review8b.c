@@ -184,6 +184,43 @@ static void test_qremove_after_1g_promotion_of_qentered_pages(void **state)
 	pmt_shutdown();
 }
 
+/*
+ * qenter over its own pages again (replacing them, as FreeBSD's
+ * pmap_qenter allows) after they were promoted with a neighbour's enter:
+ * the tables were grown, so -VMK_ENOENT ("grow the kernel first") is
+ * wrong and vmk_pmap_growkernel cannot help (a block maps the range).
+ * The promoted block is demoted with its spare.
+ */
+static void test_qenter_again_after_promotion(void **state)
+{
+	struct vmk_pmap *k;
+	struct vmk_pmap_mapping m;
+	vmk_paddr_t pas[511];
+	vmk_vaddr_t kva;
+	uint64_t alloc0;
+
+	pmt_boot_arch(ARCH_OF(state));
+	k = vmk_pmap_kernel();
+	kva = pmt_kva() + 14 * S2M;
+	assert_int_equal(vmk_pmap_growkernel(kva, kva + S2M), 0);
+	for (unsigned int i = 0; i < 511; i++)
+		pas[i] = PMT_DATA + i * 4096ull;
+	assert_int_equal(vmk_pmap_qenter(kva, pas, 511), 0);
+	assert_int_equal(vmk_pmap_enter(k, kva + 511 * 4096ull, PMT_DATA + 511 * 4096ull, RW, 0), 0);
+	assert_int_equal(vmk_pmap_extract(k, kva, &m), 0);
+	assert_true(m.size == S2M);
+	alloc0 = pmt_alloc_pages();
+	pas[0] = PMT_DATA + S2M;
+	assert_int_equal(vmk_pmap_qenter(kva, pas, 1), 0);
+	assert_int_equal(vmk_pmap_extract(k, kva, &m), 0);
+	assert_true(m.pa == PMT_DATA + S2M && m.size == 4096);
+	assert_int_equal(vmk_pmap_extract(k, kva + 0x1000, &m), 0);
+	assert_true(m.pa == PMT_DATA + 0x1000 && m.size == 4096);
+	assert_int_equal(pmt_alloc_pages(), alloc0);
+	pmt_check(k);
+	pmt_shutdown();
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
 
 int main(void)
@@ -191,6 +228,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_qremove_after_promotion_of_qentered_pages),
 		T(test_keep_spare_1g_cut_repromote_remove),
+		T(test_qenter_again_after_promotion),
 		T(test_qremove_after_1g_promotion_of_qentered_pages),
 		cmocka_unit_test_prestate(test_tlb_counts_many_pmaps, &x86),
 	};

@@ -314,6 +314,8 @@ int vmk_pmap_growkernel(vmk_vaddr_t start, vmk_vaddr_t end);
 /*
  * Kernel quick enter: map n pages pas[] at va (global, read/write, WB,
  * unmanaged; no-promote inside a no-promote range) without allocating.
+ * A block promoted over the range (qenter's leaves are promotable like an
+ * unmanaged enter's) is demoted with its spare PTP first.
  * Returns -VMK_ENOENT if a PTP is missing (grow the kernel first) or
  * -VMK_EINVAL for a physical address that is not page aligned or beyond
  * the leaf's address field, with nothing changed, or 0.
@@ -322,8 +324,10 @@ int vmk_pmap_qenter(vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n);
 
 /*
  * Kernel quick remove: unmap n pages at va entered with vmk_pmap_qenter().
- * Pages already unmapped are skipped; a page mapped by a block or by a
- * managed mapping (not qenter's) panics before anything changes. Pmap
+ * Pages already unmapped are skipped; a promoted block over a page is
+ * demoted with its spare PTP(s) (no allocation); a page mapped by any
+ * other block or by a managed mapping (not qenter's) panics before
+ * anything changes. Pmap
  * lock taken inside; any context a spinlock may be taken in.
  */
 void vmk_pmap_qremove(vmk_vaddr_t va, size_t n);

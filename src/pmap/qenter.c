@@ -28,6 +28,34 @@ int vmk_pmap_growkernel(vmk_vaddr_t start, vmk_vaddr_t end)
 	return err;
 }
 
+/* The block over va at lvl came from promotion: a spare at every level down to 2 MiB. */
+static bool promoted(struct vmk_pmap *k, vmk_vaddr_t va, unsigned int lvl, vmk_pte_t e)
+{
+	if (vmk_pmap__g.arch->attrs_of(e, lvl) & (VMK_PTE_A_MANAGED | VMK_PTE_A_NOPROMOTE | VMK_PTE_A_KEEPSPARE))
+		return false;
+	for (; lvl > 0; lvl--)
+		if (!vmk_pmap__spare_has(k, va & ~(VMK_PT_SIZE(lvl) - 1), lvl))
+			return false;
+	return true;
+}
+
+/* Demote the promoted blocks over [va, va + n pages) with their spares (checked by promoted()). */
+static void demote_promoted(struct vmk_pmap *k, vmk_vaddr_t va, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		vmk_vaddr_t v = va + i * VMK_PAGE_SIZE;
+		unsigned int lvl;
+		vmk_pte_t *p = vmk_pmap__walk(k, v, &lvl, NULL);
+
+		/* A 1 GiB block promoted from promoted 2 MiB ones comes down two levels. */
+		while (lvl > 0 && vmk_pmap__g.arch->is_valid(vmk_pmap__pte_load(p), lvl)) {
+			VMK_VERIFY(vmk_pmap__demote(k, p, v, lvl, NULL, false) == 0,
+				   "demotion of %#llx with its spare failed", (unsigned long long)v);
+			p = vmk_pmap__walk(k, v, &lvl, NULL);
+		}
+	}
+}
+
 int vmk_pmap_qenter(vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n)
 {
 	struct vmk_pmap *k = vmk_pmap_kernel();
@@ -39,15 +67,23 @@ int vmk_pmap_qenter(vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n)
 	a = vmk_pmap__attrs(k, VMK_PROT_READ | VMK_PROT_WRITE, 0);
 	anp = vmk_pmap__attrs(k, VMK_PROT_READ | VMK_PROT_WRITE, VMK_PMAP_ENTER_NOPROMOTE);
 	vmk_pmap__lock(k);
+	/*
+	 * A block over a page is an error (no table to enter into) unless it
+	 * was promoted from a full table (of qenter's pages, say): that one is
+	 * demoted back with its spare, without allocating.
+	 */
 	for (size_t i = 0; i < n; i++) {
+		vmk_vaddr_t v = va + i * VMK_PAGE_SIZE;
 		unsigned int lvl;
+		vmk_pte_t e = vmk_pmap__pte_load(vmk_pmap__walk(k, v, &lvl, NULL));
+		bool ok = lvl == 0 || (vmk_pmap__g.arch->is_valid(e, lvl) && promoted(k, v, lvl, e));
 
-		vmk_pmap__walk(k, va + i * VMK_PAGE_SIZE, &lvl, NULL);
-		if (lvl != 0 || (pas[i] & ~vmk_pmap__g.arch->page_pa_mask)) {
+		if (!ok || (pas[i] & ~vmk_pmap__g.arch->page_pa_mask)) {
 			vmk_pmap__unlock(k);
-			return lvl != 0 ? -VMK_ENOENT : -VMK_EINVAL;
+			return !ok ? -VMK_ENOENT : -VMK_EINVAL;
 		}
 	}
+	demote_promoted(k, va, n);
 	/* Live entries are broken first (one invalidation), then all are made. */
 	for (size_t i = 0; i < n; i++) {
 		unsigned int lvl;
@@ -82,15 +118,6 @@ int vmk_pmap_qenter(vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n)
 	return 0;
 }
 
-/* The block over va at lvl came from promotion: a spare at every level down to 2 MiB. */
-static bool promoted(struct vmk_pmap *k, vmk_vaddr_t va, unsigned int lvl)
-{
-	for (; lvl > 0; lvl--)
-		if (!vmk_pmap__spare_has(k, va & ~(VMK_PT_SIZE(lvl) - 1), lvl))
-			return false;
-	return true;
-}
-
 void vmk_pmap_qremove(vmk_vaddr_t va, size_t n)
 {
 	struct vmk_pmap *k = vmk_pmap_kernel();
@@ -119,8 +146,7 @@ void vmk_pmap_qremove(vmk_vaddr_t va, size_t n)
 		if (!vmk_pmap__g.arch->is_valid(e, lvl))
 			continue;
 		a = vmk_pmap__g.arch->attrs_of(e, lvl);
-		if (lvl > 0 && !(a & (VMK_PTE_A_MANAGED | VMK_PTE_A_NOPROMOTE | VMK_PTE_A_KEEPSPARE)) &&
-		    promoted(k, v, lvl))
+		if (lvl > 0 && promoted(k, v, lvl, e))
 			continue;
 		if (lvl != 0 || (a & VMK_PTE_A_MANAGED)) {
 			vmk_pmap__unlock(k);
@@ -128,18 +154,7 @@ void vmk_pmap_qremove(vmk_vaddr_t va, size_t n)
 				  lvl ? "mapped by a block" : "a managed mapping");
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		vmk_vaddr_t v = va + i * VMK_PAGE_SIZE;
-		unsigned int lvl;
-		vmk_pte_t *p = vmk_pmap__walk(k, v, &lvl, NULL);
-
-		/* A 1 GiB block promoted from promoted 2 MiB ones comes down two levels. */
-		while (lvl > 0 && vmk_pmap__g.arch->is_valid(vmk_pmap__pte_load(p), lvl)) {
-			VMK_VERIFY(vmk_pmap__demote(k, p, v, lvl, NULL, false) == 0,
-				   "qremove of %#llx: demotion with its spare failed", (unsigned long long)v);
-			p = vmk_pmap__walk(k, v, &lvl, NULL);
-		}
-	}
+	demote_promoted(k, va, n);
 	for (size_t i = 0; i < n; i++) {
 		unsigned int lvl;
 		vmk_pte_t *p = vmk_pmap__walk(k, va + i * VMK_PAGE_SIZE, &lvl, NULL);
