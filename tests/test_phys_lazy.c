@@ -1,7 +1,7 @@
 /*
- * Lazy initialisation in bounded steps: vmk_phys_lazy_init_all() and a
- * failing contiguous request initialise at most VMK_PHYS_LAZY_STEP chunks
- * per hold of a domain lock. The domain lock is taken inside
+ * Lazy initialisation in bounded steps: vmk_phys_lazy_init_all(), a
+ * failing contiguous request and a bootstrap free initialise at most
+ * VMK_PHYS_LAZY_STEP chunks per hold of a domain lock. The domain lock is taken inside
  * vmk_intr_disable(), so the test wraps the platform's interrupt hooks and
  * measures, for each outermost critical section, how many frames left
  * the lazy state (vmk_phys_get_stats() reads only atomics, so it may be
@@ -126,11 +126,49 @@ static void test_failing_contig_bounded(void **state)
 	tp_check();
 }
 
+/*
+ * A bootstrap free of a large reserved range (a 256 MiB preload whose
+ * chunks were left lazy) initialises its records in bounded steps too.
+ */
+static void test_bootstrap_free_bounded(void **state)
+{
+	uint64_t lazy0, resv0;
+	struct vmk_phys_stats st;
+
+	(void)state;
+	tp_reset();
+	vmk_memblock_init(&mb);
+	assert_int_equal(vmk_sim_ram_add(4 * GiB, 1 * GiB), 0);
+	assert_int_equal(vmk_memblock_add(&mb, 4 * GiB, 1 * GiB), 0);
+	assert_int_equal(vmk_memblock_reserve(&mb, 4 * GiB + 256 * MiB, 256 * MiB), 0);
+	assert_int_equal(vmk_phys_init(&mb, NULL), 0);
+	lazy0 = lazy_now();
+	vmk_phys_get_stats(&st);
+	resv0 = st.state[VMK_PAGE_RESERVED];
+	measure(true);
+	/* A range whose last steps are free fails and drops the claims of its first steps. */
+	assert_int_equal(vmk_phys_bootstrap_free(4 * GiB + 256 * MiB, 4 * GiB + 768 * MiB), -VMK_EINVAL);
+	assert_int_equal(vmk_phys_bootstrap_free(4 * GiB + 256 * MiB, 4 * GiB + 512 * MiB), 0);
+	measure(false);
+	print_message("bootstrap free of 256 MiB: %llu chunks initialised in %llu lock holds, at most %llu per hold\n",
+		      (unsigned long long)((lazy0 - lazy_now()) / CHUNK_PAGES),
+		      (unsigned long long)holds_with_init, (unsigned long long)max_chunks_per_hold);
+	assert_true(lazy0 - lazy_now() >= 64 * CHUNK_PAGES);
+	assert_true(max_chunks_per_hold <= VMK_PHYS_LAZY_STEP);
+	vmk_phys_get_stats(&st);
+	assert_int_equal(resv0 - st.state[VMK_PAGE_RESERVED], 256 * MiB / VMK_PAGE_SIZE);
+	tp_check();
+	/* Freed twice: nothing changes the second time. */
+	assert_int_equal(vmk_phys_bootstrap_free(4 * GiB + 256 * MiB, 4 * GiB + 512 * MiB), -VMK_EINVAL);
+	tp_check();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_lazy_init_all_bounded, setup),
 		cmocka_unit_test_setup(test_failing_contig_bounded, setup),
+		cmocka_unit_test(test_bootstrap_free_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -46,6 +46,7 @@ enum vmk_memattr {
 /* Phys-owned flag bits in struct vmk_page.flags. */
 enum {
 	VMK_PGF_BADPEND = 1u << 0,	/* marked bad while in use: becomes BAD when freed */
+	VMK_PGF_BOOTFREE = 1u << 1,	/* RESERVED, claimed by a bootstrap free in progress */
 };
 
 /* order value of a record that does not head a block. */

@@ -304,10 +304,11 @@ int vmk_phys_add_bad(vmk_paddr_t pa);
  * lists coalescing with their neighbours. Returns 0, -VMK_EINVAL
  * (unaligned or empty range, or a frame not RESERVED: nothing changed)
  * or -VMK_ENOENT (part of the range is in no segment: nothing changed).
- * The check and the free happen under one hold of the domain locks the
- * range touches, so of two overlapping calls only one frees. Any context
- * where the allocator may be called; the range's lazy records are
- * initialised in that hold.
+ * The range is claimed whole before any of it is freed, so of two
+ * overlapping calls only one frees (the other fails, -VMK_EINVAL). Any
+ * context where the allocator may be called; the range's lazy records are
+ * initialised, and its frames checked and freed, in steps of at most
+ * VMK_PHYS_LAZY_STEP chunks' worth per domain-lock hold.
  */
 int vmk_phys_bootstrap_free(vmk_paddr_t base, vmk_paddr_t end);
 

@@ -1,69 +1,133 @@
 /*
  * Bootstrap free: give a physical range that was never on the free lists
  * (kernel image slack, preloaded modules, boot-loader data) to the
- * allocator. The range may span segments and domains; it is checked and
- * freed under one hold of every domain lock it touches (taken in domain
- * order, and nothing else holds two), so two overlapping calls cannot
- * both pass the check and free the same frames twice.
+ * allocator. The range may span segments and domains; it is claimed
+ * whole before any of it is freed, so two overlapping calls cannot both
+ * free the same frames, and no step holds a domain lock (interrupts
+ * disabled) for more than VMK_PHYS_LAZY_STEP chunks' worth of frames.
  */
 #include "phys_internal.h"
 
 /*
- * Each segment piece of [lo, hi) (pfns): count it, or (apply) free it.
- * Returns the pfns covered. The domain locks are held.
+ * A call first claims every frame of its range (VMK_PGF_BOOTFREE on a
+ * RESERVED frame), then frees them; a frame already claimed or not
+ * RESERVED fails the call, which drops its own claims. Nothing else
+ * changes a RESERVED frame's state (the allocator never takes one; a bad
+ * mark only sets BADPEND, which the free honours), so both passes run in
+ * bounded steps, one domain lock held at a time, and of two overlapping
+ * calls (on other CPUs, or one in an interrupt handler) only one frees.
  */
-static uint64_t pieces(uint64_t lo, uint64_t hi, bool apply)
-{
-	uint64_t covered = 0;
 
+/* Frames per domain-lock hold: VMK_PHYS_LAZY_STEP chunks' worth. */
+#define BOOTFREE_STEP	((uint64_t)VMK_PHYS_LAZY_STEP * PHYS_CHUNK_PAGES)
+
+enum walk_op { CLAIM, UNCLAIM, FREE };
+
+/* The pfns of [lo, hi) in segments. */
+static uint64_t covered(uint64_t lo, uint64_t hi)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < G.nsegs; i++) {
+		uint64_t a = VMK_MAX(lo, G.segs[i].start_pfn), b = VMK_MIN(hi, G.segs[i].end_pfn);
+
+		if (a < b)
+			n += b - a;
+	}
+	return n;
+}
+
+/*
+ * Claim every frame of [a, b) in s if all are RESERVED and unclaimed
+ * (initialising lazy records); nothing if not. Returns true if claimed. Lock held.
+ */
+static bool step_claim(struct vmk_phys_seg *s, uint64_t a, uint64_t b)
+{
+	vmk_phys__materialise(s, a, b);
+	for (uint64_t pfn = a; pfn < b; pfn++) {
+		struct vmk_page *p = seg_page(s, pfn);
+
+		if (pg_state(p) != VMK_PAGE_RESERVED || (pg_flags(p) & VMK_PGF_BOOTFREE))
+			return false;
+	}
+	for (uint64_t pfn = a; pfn < b; pfn++) {
+		struct vmk_page *p = seg_page(s, pfn);
+
+		pg_set_flags(p, pg_flags(p) | VMK_PGF_BOOTFREE);
+	}
+	return true;
+}
+
+/* Drop this call's claims on [a, b) of s. Lock held. */
+static void step_unclaim(struct vmk_phys_seg *s, uint64_t a, uint64_t b)
+{
+	for (uint64_t pfn = a; pfn < b; pfn++) {
+		struct vmk_page *p = seg_page(s, pfn);
+
+		pg_set_flags(p, pg_flags(p) & ~VMK_PGF_BOOTFREE);
+	}
+}
+
+/* Free [a, b) of s: bad (pending) frames become BAD, runs of the rest join the buddy lists. Lock held. */
+static void step_free(struct vmk_phys_seg *s, uint64_t a, uint64_t b)
+{
+	struct vmk_phys_domain *dm = &G.dom[s->domain];
+	uint64_t run = 0;
+
+	for (uint64_t pfn = a; pfn <= b; pfn++) {
+		struct vmk_page *p = pfn < b ? seg_page(s, pfn) : NULL;
+
+		if (p) {
+			VMK_VERIFY(pg_flags(p) & VMK_PGF_BOOTFREE,
+				   "bootstrap free frees only frames it claimed (pfn %llx)",
+				   (unsigned long long)pfn);
+			pg_set_flags(p, pg_flags(p) & ~VMK_PGF_BOOTFREE);
+		}
+		if (p && !(pg_flags(p) & VMK_PGF_BADPEND)) {
+			vmk_phys__set_state(p, 1, VMK_PAGE_RESERVED, VMK_PAGE_FREE, dm->count);
+			p->order = VMK_ORDER_NONE;
+			run++;
+			continue;
+		}
+		if (p) {
+			pg_set_flags(p, pg_flags(p) & ~VMK_PGF_BADPEND);
+			vmk_phys__set_state(p, 1, VMK_PAGE_RESERVED, VMK_PAGE_BAD, dm->count);
+		}
+		if (run)
+			vmk_phys__free_range(s, pfn - run, pfn);
+		run = 0;
+	}
+}
+
+/*
+ * Apply op to [lo, hi) in steps, stopping at stop_pfn (UNCLAIM: where the
+ * claim failed). Returns false if a CLAIM step failed; *fail is its start.
+ */
+static bool walk(uint64_t lo, uint64_t hi, enum walk_op op, uint64_t stop_pfn, uint64_t *fail)
+{
 	for (unsigned int i = 0; i < G.nsegs; i++) {
 		struct vmk_phys_seg *s = &G.segs[i];
 		struct vmk_phys_domain *dm = &G.dom[s->domain];
-		uint64_t a = VMK_MAX(lo, s->start_pfn), b = VMK_MIN(hi, s->end_pfn), run = 0;
-
-		if (a >= b)
-			continue;
-		covered += b - a;
-		if (!apply)
-			continue;
-		vmk_phys__materialise(s, a, b);
-		for (uint64_t pfn = a; pfn <= b; pfn++) {
-			struct vmk_page *p = pfn < b ? seg_page(s, pfn) : NULL;
-
-			if (p && !(pg_flags(p) & VMK_PGF_BADPEND)) {
-				vmk_phys__set_state(p, 1, VMK_PAGE_RESERVED, VMK_PAGE_FREE, dm->count);
-				p->order = VMK_ORDER_NONE;
-				run++;
-				continue;
-			}
-			if (p) {
-				pg_set_flags(p, pg_flags(p) & ~VMK_PGF_BADPEND);
-				vmk_phys__set_state(p, 1, VMK_PAGE_RESERVED, VMK_PAGE_BAD, dm->count);
-			}
-			if (run)
-				vmk_phys__free_range(s, pfn - run, pfn);
-			run = 0;
-		}
-	}
-	return covered;
-}
-
-/* True if every frame of [lo, hi) is RESERVED (initialising lazy records). Locks held. */
-static bool all_reserved(uint64_t lo, uint64_t hi)
-{
-	for (unsigned int i = 0; i < G.nsegs; i++) {
-		struct vmk_phys_seg *s = &G.segs[i];
 		uint64_t a = VMK_MAX(lo, s->start_pfn), b = VMK_MIN(hi, s->end_pfn);
-		bool ok = true;
 
-		if (a >= b)
-			continue;
-		vmk_phys__materialise(s, a, b);
-		for (uint64_t pfn = a; pfn < b && ok; pfn++)
-			ok = pg_state(seg_page(s, pfn)) == VMK_PAGE_RESERVED;
-		if (!ok) {
-			vmk_log(VMK_LOG_ERR, "phys: bootstrap free of a range with frames not reserved");
-			return false;
+		for (uint64_t x = a; x < b; x += BOOTFREE_STEP) {
+			uint64_t y = VMK_MIN(b, x + BOOTFREE_STEP);
+			bool ok = true;
+
+			if (op == UNCLAIM && x == stop_pfn)
+				return true;
+			dom_lock(dm);
+			if (op == CLAIM)
+				ok = step_claim(s, x, y);
+			else if (op == UNCLAIM)
+				step_unclaim(s, x, y);
+			else
+				step_free(s, x, y);
+			dom_unlock(dm);
+			if (!ok) {
+				*fail = x;
+				return false;
+			}
 		}
 	}
 	return true;
@@ -71,27 +135,17 @@ static bool all_reserved(uint64_t lo, uint64_t hi)
 
 int vmk_phys_bootstrap_free(vmk_paddr_t base, vmk_paddr_t end)
 {
-	uint64_t lo = base >> VMK_PAGE_SHIFT, hi = end >> VMK_PAGE_SHIFT;
-	bool dom[VMK_MAX_DOMAINS] = { false };
-	int err = 0;
+	uint64_t lo = base >> VMK_PAGE_SHIFT, hi = end >> VMK_PAGE_SHIFT, fail = 0;
 
 	if (base >= end || (base & VMK_PAGE_MASK) || (end & VMK_PAGE_MASK))
 		return -VMK_EINVAL;
-	for (unsigned int i = 0; i < G.nsegs; i++)
-		if (lo < G.segs[i].end_pfn && G.segs[i].start_pfn < hi)
-			dom[G.segs[i].domain] = true;
-	for (unsigned int d = 0; d < VMK_MAX_DOMAINS; d++)
-		if (dom[d])
-			dom_lock(&G.dom[d]);
-	if (pieces(lo, hi, false) != hi - lo) {
-		err = -VMK_ENOENT;
-	} else if (!all_reserved(lo, hi)) {
-		err = -VMK_EINVAL;
-	} else {
-		pieces(lo, hi, true);
+	if (covered(lo, hi) != hi - lo)
+		return -VMK_ENOENT;
+	if (!walk(lo, hi, CLAIM, 0, &fail)) {
+		walk(lo, hi, UNCLAIM, fail, &fail);
+		vmk_log(VMK_LOG_ERR, "phys: bootstrap free of a range with frames not reserved");
+		return -VMK_EINVAL;
 	}
-	for (unsigned int d = VMK_MAX_DOMAINS; d-- > 0;)
-		if (dom[d])
-			dom_unlock(&G.dom[d]);
-	return err;
+	walk(lo, hi, FREE, 0, &fail);
+	return 0;
 }
