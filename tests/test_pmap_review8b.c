@@ -221,6 +221,38 @@ static void test_qenter_again_after_promotion(void **state)
 	pmt_shutdown();
 }
 
+/*
+ * vmk_pmap_fault_ad on a 2 MiB block leaf (riscv64 Svade, arm64 without
+ * AF/DBM hardware): a store anywhere in a clean managed block faults, the
+ * entry point sets dirty on the block (so every page of it reports
+ * modified, as a block has one dirty bit), the store then goes through,
+ * and the tables and TLB stay consistent.
+ */
+static void test_fault_ad_block(void **state)
+{
+	struct pmt_opts o = { .arch = ARCH_OF(state), .hw_af_off = true, .hw_dbm_off = true };
+	const vmk_vaddr_t va = 0x40000000ull;
+	struct vmk_mmu_walk w;
+	struct vmk_pmap *pm;
+
+	pmt_boot(&o);
+	assert_int_equal(vmk_pmap_create(&pm), 0);
+	vmk_pmap_activate(pm, 0);
+	assert_int_equal(vmk_pmap_enter_large(pm, va, PMT_DATA, S2M, RW, VMK_PMAP_ENTER_MANAGED), 0);
+	assert_int_equal(vmk_sim_mmu_access(0, va + 0x5000, VMK_MMU_READ | VMK_MMU_USER, &w), 0);
+	assert_true(vmk_sim_mmu_access(0, va + 0x5000, VMK_MMU_WRITE | VMK_MMU_USER, &w) != 0);
+	assert_false(vmk_pmap_is_modified(PMT_DATA + 0x5000));
+	assert_int_equal(vmk_pmap_fault_ad(pm, va + 0x5008, VMK_PROT_WRITE, true), 0);
+	assert_int_equal(vmk_sim_mmu_access(0, va + 0x5000, VMK_MMU_WRITE | VMK_MMU_USER, &w), 0);
+	assert_int_equal(vmk_sim_mmu_access(0, va + 0x1ff000, VMK_MMU_WRITE | VMK_MMU_USER, &w), 0);
+	assert_true(vmk_pmap_is_modified(PMT_DATA + 0x5000));
+	pmt_check(pm);
+	assert_int_equal(vmk_pmap_remove(pm, va, va + S2M), 0);
+	vmk_pmap_activate(vmk_pmap_kernel(), 0);
+	vmk_pmap_destroy(pm);
+	pmt_shutdown();
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
 
 int main(void)
@@ -228,6 +260,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_qremove_after_promotion_of_qentered_pages),
 		T(test_keep_spare_1g_cut_repromote_remove),
+		cmocka_unit_test_prestate(test_fault_ad_block, &arm),
+		cmocka_unit_test_prestate(test_fault_ad_block, &rv),
 		T(test_qenter_again_after_promotion),
 		T(test_qremove_after_1g_promotion_of_qentered_pages),
 		cmocka_unit_test_prestate(test_tlb_counts_many_pmaps, &x86),
