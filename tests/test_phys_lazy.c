@@ -148,6 +148,8 @@ static void test_bootstrap_free_bounded(void **state)
 	measure(true);
 	/* A range whose last steps are free fails and drops the claims of its first steps. */
 	assert_int_equal(vmk_phys_bootstrap_free(4 * GiB + 256 * MiB, 4 * GiB + 768 * MiB), -VMK_EINVAL);
+	/* ... and one that fails in the middle of a step drops that step's claims too. */
+	assert_int_equal(vmk_phys_bootstrap_free(4 * GiB + 316 * MiB, 4 * GiB + 516 * MiB), -VMK_EINVAL);
 	assert_int_equal(vmk_phys_bootstrap_free(4 * GiB + 256 * MiB, 4 * GiB + 512 * MiB), 0);
 	measure(false);
 	print_message("bootstrap free of 256 MiB: %llu chunks initialised in %llu lock holds, at most %llu per hold\n",

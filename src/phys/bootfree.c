@@ -37,6 +37,16 @@ static uint64_t covered(uint64_t lo, uint64_t hi)
 	return n;
 }
 
+/* Drop this call's claims on [a, b) of s. Lock held. */
+static void step_unclaim(struct vmk_phys_seg *s, uint64_t a, uint64_t b)
+{
+	for (uint64_t pfn = a; pfn < b; pfn++) {
+		struct vmk_page *p = seg_page(s, pfn);
+
+		pg_set_flags(p, pg_flags(p) & ~VMK_PGF_BOOTFREE);
+	}
+}
+
 /*
  * Claim every frame of [a, b) in s if all are RESERVED and unclaimed
  * (initialising lazy records); nothing if not. Returns true if claimed. Lock held.
@@ -46,26 +56,15 @@ static bool step_claim(struct vmk_phys_seg *s, uint64_t a, uint64_t b)
 	vmk_phys__materialise(s, a, b);
 	for (uint64_t pfn = a; pfn < b; pfn++) {
 		struct vmk_page *p = seg_page(s, pfn);
+		unsigned int f = pg_flags(p);
 
-		if (pg_state(p) != VMK_PAGE_RESERVED || (pg_flags(p) & VMK_PGF_BOOTFREE))
+		if (pg_state(p) != VMK_PAGE_RESERVED || (f & VMK_PGF_BOOTFREE)) {
+			step_unclaim(s, a, pfn);
 			return false;
-	}
-	for (uint64_t pfn = a; pfn < b; pfn++) {
-		struct vmk_page *p = seg_page(s, pfn);
-
-		pg_set_flags(p, pg_flags(p) | VMK_PGF_BOOTFREE);
+		}
+		pg_set_flags(p, f | VMK_PGF_BOOTFREE);
 	}
 	return true;
-}
-
-/* Drop this call's claims on [a, b) of s. Lock held. */
-static void step_unclaim(struct vmk_phys_seg *s, uint64_t a, uint64_t b)
-{
-	for (uint64_t pfn = a; pfn < b; pfn++) {
-		struct vmk_page *p = seg_page(s, pfn);
-
-		pg_set_flags(p, pg_flags(p) & ~VMK_PGF_BOOTFREE);
-	}
 }
 
 /* Free [a, b) of s: bad (pending) frames become BAD, runs of the rest join the buddy lists. Lock held. */
