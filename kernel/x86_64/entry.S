@@ -66,10 +66,10 @@ arch_ret_insn_start:
 	ret
 arch_ret_insn_end:
 
-/* Exception and interrupt stubs: a uniform frame (vector, error code) for trap_handler. */
-	.macro	STUB v
+/* Exception and interrupt entry points: a uniform frame (vector, error code) for trap_handler. */
+	.macro	VECTOR_ENTRY v
 	.balign	16
-stub_\v:
+vector_\v:
 	.if (\v == 8 || (\v >= 10 && \v <= 14) || \v == 17 || \v == 21 || \v == 29 || \v == 30)
 	.else
 	pushq	$0
@@ -81,7 +81,7 @@ stub_\v:
 	.altmacro
 	.set	vec, 0
 	.rept	256
-	STUB	%vec
+	VECTOR_ENTRY	%vec
 	.set	vec, vec + 1
 	.endr
 
@@ -125,13 +125,13 @@ trap_common:
 	addq	$16, %rsp
 	iretq
 
-/* The stubs' addresses, for the IDT (absolute: relocated with the image). */
+/* The entry points' addresses, for the IDT (absolute: relocated with the image). */
 	.section .rdata,"dr"
 	.balign	8
 	.globl	isr_table
 isr_table:
 	.macro	ENT v
-	.quad	stub_\v
+	.quad	vector_\v
 	.endm
 	.set	vec, 0
 	.rept	256

@@ -21,7 +21,7 @@
 #define LAPIC_ICR_LO	0x300
 #define LAPIC_ICR_HI	0x310
 
-/* What the stubs in entry.S push, lowest address first. */
+/* What the vector entry points in entry.S push, lowest address first. */
 struct trap_frame {
 	uint64_t gpr[15];	/* r15 .. rax */
 	uint64_t vec, err, rip, cs, rflags, rsp, ss;
