@@ -81,6 +81,9 @@ struct vmk_pmap_global {
 
 extern struct vmk_pmap_global vmk_pmap__g;
 
+/* A leaf entry at level lvl as the public mapping record (pa of the leaf's start). */
+void vmk_pmap__mapping_of(vmk_pte_t e, unsigned int lvl, struct vmk_pmap_mapping *m);
+
 /* ---- PTE access: always atomic, the MMU updates A/D concurrently ---- */
 /* The output-address bits of a page-aligned pa in a leaf (riscv64 holds the PPN at bit 10). */
 static inline vmk_pte_t vmk_pmap__pte_pa(vmk_paddr_t pa)

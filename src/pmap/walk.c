@@ -13,26 +13,6 @@ struct walk {
 	void *ctx;
 };
 
-static void mapping_of(vmk_pte_t e, unsigned int lvl, struct vmk_pmap_mapping *m)
-{
-	uint32_t a = vmk_pmap__g.arch->attrs_of(e, lvl);
-
-	vmk_memset(m, 0, sizeof(*m));
-	m->size = VMK_PT_SIZE(lvl);
-	m->pa = vmk_pmap__g.arch->pa_of(e, lvl);
-	m->prot = VMK_PROT_READ | ((a & VMK_PTE_A_WRITE) ? VMK_PROT_WRITE : 0);
-	if (!(a & ((a & VMK_PTE_A_USER) ? VMK_PTE_A_UXN : VMK_PTE_A_PXN)))
-		m->prot |= VMK_PROT_EXEC;
-	m->memtype = VMK_PTE_A_MT_OF(a);
-	m->user = a & VMK_PTE_A_USER;
-	m->global = a & VMK_PTE_A_GLOBAL;
-	m->wired = a & VMK_PTE_A_WIRED;
-	m->managed = a & VMK_PTE_A_MANAGED;
-	m->nopromote = a & VMK_PTE_A_NOPROMOTE;
-	m->accessed = a & VMK_PTE_A_ACCESSED;
-	m->dirty = a & VMK_PTE_A_DIRTY;
-}
-
 static int walk(struct walk *w, vmk_paddr_t t, unsigned int lvl, vmk_vaddr_t base)
 {
 	vmk_pte_t *tbl = vmk_pmap__table(t);
@@ -61,7 +41,7 @@ static int walk(struct walk *w, vmk_paddr_t t, unsigned int lvl, vmk_vaddr_t bas
 		} else {
 			struct vmk_pmap_mapping m;
 
-			mapping_of(e, lvl, &m);
+			vmk_pmap__mapping_of(e, lvl, &m);
 			r = w->fn(w->ctx, va, &m);
 		}
 		if (r)
