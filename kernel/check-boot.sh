@@ -50,6 +50,21 @@ sed -n '/^boot: \/proc\/iomem:/,/^boot: end of \/proc\/iomem/p' "$log" | sed '1d
 sed -n '/^\/proc\/iomem:/,/^$/p' "$out/host.txt" | sed '1d' | sed '/^$/d' >"$out/host.iomem"
 [ -s "$out/kernel.iomem" ] && cmp -s "$out/kernel.iomem" "$out/host.iomem" ||
 	fail "/proc/iomem differs from vmkit memmap's: $(diff "$out/kernel.iomem" "$out/host.iomem" | head -n 6)"
+# The whole boot: the kernel printed its layout as machine-description
+# lines and then the report `vmkit boot` prints (buddyinfo, mappings,
+# accounting); the simulator boots the same layout from the same UEFI map
+# and must print the same report, byte for byte.
+sed -n 's/^boot: machine: //p' "$log" >"$out/kernel.machine"
+echo "firmware $(basename "$log") efi" >>"$out/kernel.machine"
+grep -q '^image ' "$out/kernel.machine" || fail "the boot log lacks the kernel's layout (boot: machine: lines)"
+"$vmkit" boot "$out/kernel.machine" >"$out/host.boot" 2>&1 ||
+	fail "vmkit boot cannot boot the kernel's layout: $(tail -n 3 "$out/host.boot")"
+sed -n '/^boot: report (as vmkit boot prints it):/,/^boot: end of report/p' "$log" | sed '1d;$d' >"$out/kernel.report"
+sed -n '/^\/proc\/buddyinfo:/,$p' "$out/host.boot" >"$out/host.report"
+grep -q '^  RAM .*(equal)$' "$out/kernel.report" || fail "the kernel's accounting does not add up to RAM"
+[ -s "$out/kernel.report" ] && cmp -s "$out/kernel.report" "$out/host.report" ||
+	fail "vmkit boot's report differs from the kernel's: $(diff "$out/kernel.report" "$out/host.report" | head -n 8)"
+echo "[       OK ] $arch: vmkit boot on the printed map and layout: same buddyinfo, mappings and accounting ($(wc -l <"$out/host.report") lines)"
 echo "[       OK ] $arch: vmkit memmap on the printed map: same sanitized map ($(wc -l <"$out/host.fwmap") entries), memblock and /proc/iomem ($(wc -l <"$out/host.iomem") lines)"
 echo "[       OK ] $arch boot: $got self-tests, $(grep -a "CPU(s) online" "$log")"
-echo "[  PASSED  ] 2 test(s)."
+echo "[  PASSED  ] 3 test(s)."

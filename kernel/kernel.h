@@ -129,8 +129,20 @@ bool arch_fault_fetch(uint64_t code);
 void fault_inject_arm(const char *site, unsigned int n);
 void fault_inject_disarm(void);
 
+#define KERNEL_MAX_FWMAP	1024
+#define KERNEL_MAX_DEVICES	4
+/* Bytes of each CPU's area (vmk_kmem_pcpu_alloc). */
+#define KERNEL_PCPU_SIZE	(64 * 1024)
+
 /* What the boot did, for the self-tests. */
 struct boot_state {
+	/* Device registers the architecture mapped (arch_map_devices): the report lists them. */
+	struct {
+		uint64_t va, pa, size;
+		unsigned int memtype;
+	} dev[KERNEL_MAX_DEVICES];
+	unsigned int ndev;
+	uint64_t pcpu_va[KERNEL_MAX_CPUS];	/* each CPU's per-CPU area (kmem VA) */
 	uint64_t ram, bs_bytes, bs_freed_pages, kernel_root;
 	uint64_t free_before_bs, free_after_bs;
 	unsigned int nsect;
@@ -138,6 +150,25 @@ struct boot_state {
 	bool on_vmkit_tables;
 };
 extern struct boot_state boot_state;
+
+struct vmk_fwmap;
+
+/* The boot's layout, as the report (report.c) describes it to `vmkit boot`. */
+struct kernel_layout {
+	const struct vmk_fwmap *fwmap;		/* sanitized */
+	const struct vmk_pmap_config *pc;
+	uint64_t image_pa, image_va, image_size;	/* image_size: the sections' sum */
+	unsigned int nsect;
+	struct { uint64_t size; uint32_t prot; } sect[9];	/* headers first */
+	uint64_t kmem_base, kmem_size;
+	uint64_t ram;				/* memblock memory */
+	unsigned int ncpus;
+	uint64_t percpu_size, percpu_bytes;
+};
+/* Print the layout as machine-description lines, then the `vmkit boot` report. */
+void boot_report(const struct kernel_layout *l);
+/* Record a device mapping arch_map_devices() made. */
+void boot_note_device(uint64_t va, uint64_t pa, uint64_t size, unsigned int memtype);
 
 /* The two-CPU test (smp_test.c), and shootdowns a CPU served (arch). */
 void test_smp(void);

@@ -15,7 +15,7 @@
 
 #include "kernel.h"
 
-#define MAX_ENTRIES	1024
+#define MAX_ENTRIES	KERNEL_MAX_FWMAP
 #define RW		(VMK_PROT_READ | VMK_PROT_WRITE)
 
 struct boot_state boot_state;
@@ -151,6 +151,12 @@ static void map_image(struct vmk_pmap *k)
 		die("image (W^X refused or mapping failed)", r);
 }
 
+void boot_note_device(uint64_t va, uint64_t pa, uint64_t size, unsigned int memtype)
+{
+	if (boot_state.ndev < KERNEL_MAX_DEVICES)
+		boot_state.dev[boot_state.ndev++] = (typeof(boot_state.dev[0])){ va, pa, size, memtype };
+}
+
 /* ---- boot-services memory back to the allocator ---- */
 
 static void free_boot_services(void)
@@ -182,6 +188,34 @@ static void free_boot_services(void)
 	kprintf("boot: boot-services memory freed: %llu pages (free pages %llu -> %llu)\n",
 		(unsigned long long)freed, (unsigned long long)boot_state.free_before_bs,
 		(unsigned long long)boot_state.free_after_bs);
+}
+
+/* ---- the report `vmkit boot` prints, from this boot ---- */
+
+static void print_report(const struct vmk_pmap_config *pc, const struct vmk_kmem_config *kc)
+{
+	static struct kernel_layout l;
+	const struct boot_state *bs = &boot_state;
+
+	l.fwmap = &fwmap;
+	l.pc = pc;
+	l.image_pa = boot_info.image_pa;
+	l.image_va = boot_info.image_kva;
+	l.sect[0].size = VMK_PAGE_SIZE;		/* the PE headers */
+	l.sect[0].prot = VMK_PROT_READ;
+	for (unsigned int s = 0; s < bs->nsect; s++) {
+		l.sect[1 + s].size = bs->sect[s].size;
+		l.sect[1 + s].prot = bs->sect[s].prot;
+	}
+	l.nsect = 1 + bs->nsect;
+	l.image_size = VMK_ALIGN_UP(boot_info.image_size, VMK_PAGE_SIZE);
+	l.kmem_base = kc->kva_start;
+	l.kmem_size = kc->kva_end - kc->kva_start;
+	l.ram = bs->ram;
+	l.ncpus = boot_info.ncpus;
+	l.percpu_size = KERNEL_PCPU_SIZE;
+	l.percpu_bytes = (uint64_t)boot_info.ncpus * KERNEL_PCPU_SIZE;
+	boot_report(&l);
 }
 
 /* ---- the boot ---- */
@@ -304,6 +338,17 @@ void kernel_main(void)
 		die("vmk_kmem_init", r);
 	kprintf("boot: kmem: window 0x%016llx-0x%016llx\n", (unsigned long long)kc.kva_start,
 		(unsigned long long)kc.kva_end);
+
+	/* Per-CPU areas, each alone in a no-promote 2 MiB unit (as `vmkit boot` places them). */
+	for (unsigned int c = 0; c < bi->ncpus; c++) {
+		boot_state.pcpu_va[c] = vmk_kmem_pcpu_alloc(0, KERNEL_PCPU_SIZE, VMK_KMEM_PCPU_ALONE);
+		if (!boot_state.pcpu_va[c])
+			die("per-CPU area", -VMK_ENOMEM);
+	}
+	kprintf("boot: per-CPU areas: %u of %u KiB, CPU 0's at 0x%llx\n", bi->ncpus, KERNEL_PCPU_SIZE >> 10,
+		(unsigned long long)boot_state.pcpu_va[0]);
+
+	print_report(&pc, &kc);
 
 	kprintf("boot: %u CPU(s) online\n", arch_start_cpus());
 	tests_run();

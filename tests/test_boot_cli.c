@@ -452,6 +452,57 @@ static void test_unload_preload(void **state)
 	cli_free(&r);
 }
 
+/*
+ * A real kernel's layout (the lines the demo kernel prints, docs/kernel.md):
+ * the image where the loader put it (not 2 MiB aligned) by section, a
+ * device page, the pmap's features, the kmem window, boot-services memory
+ * kept until the page tables are built. Keeping it only moves the page
+ * tables: the same bytes end up free.
+ */
+static void test_real_kernel_layout(void **state)
+{
+	static const char layout[] =
+		"arch x86_64\ncpus 2\n"
+		"image 0xe3a0000 0xffffffff801a0000 r--:4K r-x:0x3a000 r--:0xb000 rw-:0xc9000 r--:4K\n"
+		"device 0xffffffffc0000000 0xfee00000 4K uc\n"
+		"pmap 1g=no\nkmem 0xffffc90000000000 1G\n";
+	char cwd[512], desc[1200];
+	struct cli_result late, early;
+	const char *dev;
+
+	(void)state;
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(desc, sizeof(desc), "%sfirmware %s/examples/machines/qemu-q35-ovmf-x86_64-256M.efimap efi\n"
+		 "boot-services late\n", layout, cwd);
+	late = cli_run(ARGS("boot", write_tmp("late.machine", desc), "--json"));
+	assert_int_equal(late.status, 0);
+	snprintf(desc, sizeof(desc), "%sfirmware %s/examples/machines/qemu-q35-ovmf-x86_64-256M.efimap efi\n",
+		 layout, cwd);
+	early = cli_run(ARGS("boot", write_tmp("early.machine", desc), "--json"));
+	assert_int_equal(early.status, 0);
+	assert_non_null(strstr(late.out, "\"consistent\":true"));
+	assert_true(field_in(late.out, "\"kernel\"", "base") == 0xe3a0000);
+	assert_true(field_in(late.out, "\"categories\"", "kernel_image") == 0x110000);
+	assert_true(mapped(late.out, 4096, "r-x") == 0x3a000);
+	assert_true(mapped(late.out, VMK_GiB, "rw-") == 0);
+	dev = strstr(late.out, "\"name\":\"device registers\"");
+	assert_non_null(dev);
+	assert_true(json_u64_field(dev, "mapped_bytes") == 4096);
+	assert_non_null(strstr(late.out, "{\"page_size\":4096,\"prot\":\"rw-\",\"memtype\":\"UC\",\"count\":1,"));
+	assert_true(json_u64_field(strstr(late.out, "\"name\":\"kmem window\""), "size") == VMK_GiB);
+	assert_true(field_in(late.out, "\"categories\"", "free") == field_in(early.out, "\"categories\"", "free"));
+	assert_true(field_in(late.out, "\"categories\"", "reserved_other") == 0);
+	cli_free(&late);
+	cli_free(&early);
+	expect_error("memory 0 1G\nimage 0x1000 0x2000 r-y:4K\n", 1, ":2: image: 'r-y' is not r--, r-x or rw-");
+	expect_error("memory 0 1G\nimage 0x1000 0x2000 r--:100\n", 1, ":2: image: section sizes");
+	expect_error("memory 0 1G\nimage 0x1000 0x2000 r--:4K\nmodule /a elf 4K\n", 1, "no 'module'");
+	expect_error("memory 0 1G\ndevice 0x1000 0x2000 4K mmio\n", 1, ":2: device: type 'mmio'");
+	expect_error("memory 0 1G\npmap tmp=0x1000\n", 1, ":2: pmap: tmp= (4K aligned) and dmap= go together");
+	expect_error("memory 0 1G\nkmem 0x1000 1G\n", 1, ":2: kmem: BASE and SIZE must be multiples of 2M");
+	expect_error("memory 0 1G\nboot-services early\n", 1, ":2: boot-services: want 'boot-services late'");
+}
+
 static int cleanup(void **state)
 {
 	char cmd[128];
@@ -479,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_bad_frames_eager),
 		cmocka_unit_test(test_unload_preload),
+		cmocka_unit_test(test_real_kernel_layout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, cleanup);

@@ -218,9 +218,13 @@ void arch_pmap_config(struct vmk_pmap_config *pc)
 
 int arch_map_devices(void)
 {
-	return vmk_pmap_enter(vmk_pmap_kernel(), DEV_VA, PL011_PA, VMK_PROT_READ | VMK_PROT_WRITE,
-			      VMK_PMAP_ENTER_NOREPLACE | VMK_PMAP_ENTER_NOPROMOTE |
-				      VMK_PMAP_MEMTYPE(VMK_MEMTYPE_DEVICE));
+	int r = vmk_pmap_enter(vmk_pmap_kernel(), DEV_VA, PL011_PA, VMK_PROT_READ | VMK_PROT_WRITE,
+			       VMK_PMAP_ENTER_NOREPLACE | VMK_PMAP_ENTER_NOPROMOTE |
+				       VMK_PMAP_MEMTYPE(VMK_MEMTYPE_DEVICE));
+
+	if (!r)
+		boot_note_device(DEV_VA, PL011_PA, VMK_PAGE_SIZE, VMK_MEMTYPE_DEVICE);
+	return r;
 }
 
 void a64_switch(uint64_t ttbr1, uint64_t ttbr0, uint64_t mair, uint64_t tcr);

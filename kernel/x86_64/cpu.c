@@ -179,8 +179,10 @@ int arch_map_devices(void)
 	r = vmk_pmap_enter(vmk_pmap_kernel(), LAPIC_VA, boot_info.lapic_pa & PTE_ADDR,
 			   VMK_PROT_READ | VMK_PROT_WRITE,
 			   VMK_PMAP_ENTER_NOREPLACE | VMK_PMAP_ENTER_NOPROMOTE | VMK_PMAP_MEMTYPE(VMK_MEMTYPE_UC));
-	if (!r)
+	if (!r) {
 		x86_lapic_va = LAPIC_VA;
+		boot_note_device(LAPIC_VA, boot_info.lapic_pa & PTE_ADDR, VMK_PAGE_SIZE, VMK_MEMTYPE_UC);
+	}
 	return r;
 }
 

@@ -29,6 +29,10 @@ int boot_phase_kmem(struct boot *b)
 	size = VMK_MIN(VMK_MAX(size, 16 * VMK_GiB), 256 * VMK_GiB);
 	memset(&kc, 0, sizeof(kc));
 	kc.kva_start = b->d->arch == MD_ARCH_X86_64 ? KVA_X86_64 : KVA_ARM64;
+	if (b->d->kmem_size) {
+		kc.kva_start = b->d->kmem_base;
+		size = b->d->kmem_size;
+	}
 	kc.kva_end = kc.kva_start + size;
 	kc.cpu_domain = b->d->cpu_node;
 	kc.ncpus = b->d->cpus;

@@ -64,11 +64,39 @@ static int set_nodes(struct boot *b)
 }
 
 /* Kernel image and the preloaded files after it, page by page, as a loader lays them out. */
+/*
+ * An "image" line: the kernel is where a loader (a real kernel's UEFI
+ * stage) already put it, at its virtual base; it is reserved there.
+ * The report's text/rodata/data sizes sum the sections by protection.
+ */
+static int place_image(struct boot *b)
+{
+	const struct machine_desc *d = b->d;
+	int err;
+
+	b->kbase = d->image_pa;
+	b->kva = d->image_va;
+	b->ksize = 0;
+	for (size_t i = 0; i < d->nsect; i++) {
+		int k = d->sect[i].prot & VMK_PROT_EXEC ? 0 : d->sect[i].prot & VMK_PROT_WRITE ? 2 : 1;
+
+		b->sect_size[k] += d->sect[i].size;
+		b->ksize += d->sect[i].size;
+	}
+	b->npre = 0;
+	b->preload_end = b->kbase + b->ksize;
+	err = vmk_memblock_reserve(&b->mb, b->kbase, b->ksize);
+	return err ? fail(b, "memblock", "reserving the kernel image", err) : 0;
+}
+
 static int place_kernel(struct boot *b)
 {
 	const struct machine_desc *d = b->d;
 	uint64_t img = machine_desc_image_size(d), off = img, total, min;
 	int err;
+
+	if (d->have_image)
+		return place_image(b);
 
 	b->sect_size[0] = VMK_ALIGN_UP(d->text, VMK_PAGE_SIZE);
 	b->sect_size[1] = VMK_ALIGN_UP(d->rodata, VMK_PAGE_SIZE);
@@ -150,6 +178,12 @@ static int phase_memblock(struct boot *b)
 		if (err)
 			return fail(b, "memblock", "reserving the first MiB", err);
 	}
+	/* A real kernel still runs on the firmware's tables and stack until its own are loaded. */
+	for (size_t i = 0; i < b->mc.map.n && b->d->bs_late && !err; i++)
+		if (b->mc.map.e[i].kind == VMK_MEM_BOOT_SERVICES)
+			err = vmk_memblock_reserve(&b->mb, b->mc.map.e[i].base, b->mc.map.e[i].size);
+	if (err)
+		return fail(b, "memblock", "keeping boot-services memory", err);
 	if (place_kernel(b) || crashkernel(b))
 		return -1;
 	vmk_memblock_check(&b->mb);
@@ -286,13 +320,73 @@ static int map_image(struct boot *b, struct vmk_pmap *k)
 		{ b->sect_size[3], RW, 0 },
 		{ b->preload_end - b->kbase - b->ksize, RW, VMK_KMAP_RELEASABLE },
 	};
-	int r = vmk_kmap_image(k, b->kva, b->kbase, s, 5);
+	struct vmk_kmap_section is[MD_MAX_SECTIONS];
+	int r;
 
+	for (size_t i = 0; i < b->d->nsect; i++)
+		is[i] = (struct vmk_kmap_section){ b->d->sect[i].size, b->d->sect[i].prot, 0 };
+	if (b->d->have_image)
+		r = vmk_kmap_image(k, b->kva, b->kbase, is, b->d->nsect);
+	else
+		r = vmk_kmap_image(k, b->kva, b->kbase, s, 5);
 	if (r)
 		return fail(b, "pagetables", "kernel image", r);
 	/* One range: the image's last 2 MiB leaf may also hold preloaded files. */
 	add_vrange(b, b->kva, b->preload_end - b->kbase, "kernel image and preloaded files");
 	return 0;
+}
+
+/* The "device" lines: registers mapped rw-, 4 KiB pages, never promoted, as a kernel maps them. */
+static int map_devices(struct boot *b, struct vmk_pmap *k)
+{
+	for (size_t i = 0; i < b->d->ndev; i++) {
+		const struct md_device *dv = &b->d->dev[i];
+
+		for (uint64_t off = 0; off < dv->size; off += VMK_PAGE_SIZE) {
+			int r = vmk_pmap_enter(k, dv->va + off, dv->pa + off, RW,
+					       VMK_PMAP_ENTER_NOREPLACE | VMK_PMAP_ENTER_NOPROMOTE |
+						       VMK_PMAP_MEMTYPE(dv->memtype));
+
+			if (r)
+				return fail(b, "pagetables", "device mapping", r);
+		}
+		add_vrange(b, dv->va, dv->size, "device registers");
+	}
+	return 0;
+}
+
+/*
+ * "boot-services late": the kernel runs on its own tables now, so the
+ * firmware's (and its stack) go to the allocator, above the early
+ * reservation.
+ */
+static int free_boot_services(struct boot *b)
+{
+	uint64_t floor = b->early_base + b->early_size;
+
+	for (size_t i = 0; i < b->mc.map.n && b->d->bs_late; i++) {
+		const struct vmk_fwmap_entry *e = &b->mc.map.e[i];
+		uint64_t base = VMK_MAX(e->base, floor), end = e->base + e->size;
+		int r;
+
+		if (e->kind != VMK_MEM_BOOT_SERVICES || base >= end)
+			continue;
+		r = vmk_phys_bootstrap_free(base, end);
+		if (r)
+			return fail(b, "pagetables", "freeing boot-services memory", r);
+	}
+	return 0;
+}
+
+/* The kernel's pointer for a kernel VA: through the kernel page tables to simulated RAM. */
+static void *kva_ptr(void *ctx, vmk_vaddr_t va)
+{
+	struct vmk_pmap_mapping m;
+
+	(void)ctx;
+	if (vmk_pmap_extract(vmk_pmap_kernel(), va, &m))
+		return NULL;
+	return vmk_sim_phys_to_virt(m.pa);
 }
 
 static int phase_pagetables(struct boot *b)
@@ -310,14 +404,21 @@ static int phase_pagetables(struct boot *b)
 		b->dmap = 0xffff000000000000ull;
 	}
 	pc.levels = 4;
-	pc.large_1g = true;
+	pc.large_1g = !b->d->pmap_no_1g;
 	pc.nx = true;
 	pc.kva_start = b->dmap;
 	pc.kva_end = 0xfffffffffffff000ull;
+	if (b->d->pmap_tmp_va) {
+		pc.dmap_base = b->dmap;
+		pc.dmap_end = b->dmap + b->d->pmap_dmap_size;
+		pc.tmp_va = b->d->pmap_tmp_va;
+		pc.kva_ptr = kva_ptr;
+	}
 	r = vmk_pmap_bootstrap(&pc);
 	if (r)
 		return fail(b, "pagetables", "kernel pmap", r);
-	if (map_direct(b, vmk_pmap_kernel()) || map_image(b, vmk_pmap_kernel()))
+	if (map_direct(b, vmk_pmap_kernel()) || map_image(b, vmk_pmap_kernel()) ||
+	    map_devices(b, vmk_pmap_kernel()) || free_boot_services(b))
 		return -1;
 	vmk_pmap_stats(vmk_pmap_kernel(), &st);
 	snprintf(b->ph[PH_PAGETABLES].note, sizeof(b->ph[PH_PAGETABLES].note),

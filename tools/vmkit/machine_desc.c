@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <vmkit/lib.h>
+#include <vmkit/pmap.h>
 
 #define MAX_TOK 16
 
@@ -339,6 +340,96 @@ static int p_bad(struct machine_desc *d, const struct pctx *c, char **t, int n)
 	return n > 1 ? 0 : perr(c, "bad: want 'bad ADDR...'");
 }
 
+/* "r--", "r-x", "rw-": the protection of an image section (W^X is the pmap's to refuse). */
+static bool prot_word(const char *w, uint32_t *prot)
+{
+	if (strlen(w) != 3 || w[0] != 'r' || (w[1] != 'w' && w[1] != '-') || (w[2] != 'x' && w[2] != '-'))
+		return false;
+	*prot = VMK_PROT_READ | (w[1] == 'w' ? VMK_PROT_WRITE : 0) | (w[2] == 'x' ? VMK_PROT_EXEC : 0);
+	return true;
+}
+
+/* image PA VA PROT:SIZE...: the kernel image where a loader placed it, by section. */
+static int p_image(struct machine_desc *d, const struct pctx *c, char **t, int n)
+{
+	if (n < 4)
+		return perr(c, "image: want 'image PA VA PROT:SIZE...'");
+	if (d->have_image)
+		return perr(c, "image: given twice");
+	if (want_num(c, "image PA", t[1], &d->image_pa) || want_num(c, "image VA", t[2], &d->image_va))
+		return -1;
+	if ((d->image_pa | d->image_va) % VMK_PAGE_SIZE)
+		return perr(c, "image: PA and VA must be 4K aligned");
+	for (int i = 3; i < n; i++) {
+		char w[8];
+		const char *colon = strchr(t[i], ':');
+		struct md_section *sc = &d->sect[d->nsect];
+
+		if (d->nsect == MD_MAX_SECTIONS)
+			return perr(c, "image: more than %d sections", MD_MAX_SECTIONS);
+		if (!colon || colon - t[i] >= (long)sizeof(w))
+			return perr(c, "image: '%s' is not PROT:SIZE", t[i]);
+		snprintf(w, sizeof(w), "%.*s", (int)(colon - t[i]), t[i]);
+		if (!prot_word(w, &sc->prot))
+			return perr(c, "image: '%s' is not r--, r-x or rw-", w);
+		if (want_num(c, "image section", colon + 1, &sc->size))
+			return -1;
+		if (!sc->size || sc->size % VMK_PAGE_SIZE)
+			return perr(c, "image: section sizes are non-zero multiples of 4K");
+		d->nsect++;
+	}
+	d->have_image = true;
+	return 0;
+}
+
+/* device VA PA SIZE uc|wc|wb|device */
+static int p_device(struct machine_desc *d, const struct pctx *c, char **t, int n)
+{
+	static const char *const types[] = { "wb", "uc", "wc", "device" };
+	struct md_device *dv = &d->dev[d->ndev];
+	unsigned int k;
+
+	if (n != 5)
+		return perr(c, "device: want 'device VA PA SIZE uc|wc|wb|device'");
+	if (d->ndev == MD_MAX_DEVICES)
+		return perr(c, "device: more than %d", MD_MAX_DEVICES);
+	if (want_num(c, "device VA", t[1], &dv->va) || want_num(c, "device PA", t[2], &dv->pa) ||
+	    want_num(c, "device size", t[3], &dv->size))
+		return -1;
+	if ((dv->va | dv->pa | dv->size) % VMK_PAGE_SIZE || !dv->size)
+		return perr(c, "device: VA, PA and SIZE must be 4K aligned, SIZE not 0");
+	for (k = 0; k < 4 && strcmp(t[4], types[k]); k++)
+		;
+	if (k == 4)
+		return perr(c, "device: type '%s' is not uc, wc, wb or device", t[4]);
+	dv->memtype = k;	/* VMK_MEMTYPE_WB, _UC, _WC, _DEVICE */
+	d->ndev++;
+	return 0;
+}
+
+/* pmap [1g=yes|no] [tmp=VA dmap=SIZE] */
+static int p_pmap(struct machine_desc *d, const struct pctx *c, char **t, int n)
+{
+	const char *v;
+
+	for (int i = 1; i < n; i++) {
+		if ((v = kv(t[i], "1g")) && (!strcmp(v, "yes") || !strcmp(v, "no"))) {
+			d->pmap_no_1g = !strcmp(v, "no");
+		} else if ((v = kv(t[i], "tmp"))) {
+			if (want_num(c, "pmap tmp", v, &d->pmap_tmp_va))
+				return -1;
+		} else if ((v = kv(t[i], "dmap"))) {
+			if (want_num(c, "pmap dmap", v, &d->pmap_dmap_size))
+				return -1;
+		} else {
+			return perr(c, "pmap: unknown field '%s' (1g=yes|no, tmp=VA, dmap=SIZE)", t[i]);
+		}
+	}
+	if (!d->pmap_tmp_va != !d->pmap_dmap_size || d->pmap_tmp_va % VMK_PAGE_SIZE)
+		return perr(c, "pmap: tmp= (4K aligned) and dmap= go together");
+	return 0;
+}
+
 static int directive(struct machine_desc *d, const struct pctx *c, char **t, int n,
 		     const char *rest)
 {
@@ -387,6 +478,26 @@ static int directive(struct machine_desc *d, const struct pctx *c, char **t, int
 		return copy_str(c, "cmdline", d->cmdline, sizeof(d->cmdline), rest);
 	if (!strcmp(k, "bad"))
 		return p_bad(d, c, t, n);
+	if (!strcmp(k, "image"))
+		return p_image(d, c, t, n);
+	if (!strcmp(k, "device"))
+		return p_device(d, c, t, n);
+	if (!strcmp(k, "pmap"))
+		return p_pmap(d, c, t, n);
+	if (!strcmp(k, "boot-services")) {
+		if (n != 2 || strcmp(t[1], "late"))
+			return perr(c, "boot-services: want 'boot-services late'");
+		d->bs_late = true;
+		return 0;
+	}
+	if (!strcmp(k, "kmem")) {
+		if (n != 3 || want_num(c, "kmem base", t[1], &d->kmem_base) ||
+		    want_num(c, "kmem size", t[2], &d->kmem_size))
+			return n != 3 ? perr(c, "kmem: want 'kmem BASE SIZE'") : -1;
+		if (!d->kmem_size || (d->kmem_base | d->kmem_size) % (2 * VMK_MiB))
+			return perr(c, "kmem: BASE and SIZE must be multiples of 2M, SIZE not 0");
+		return 0;
+	}
 	if (!strcmp(k, "percpu")) {
 		if (n != 2 || want_num(c, "percpu", t[1], &v))
 			return n != 2 ? perr(c, "percpu: want 'percpu SIZE'") : -1;
@@ -458,6 +569,11 @@ int machine_desc_parse(struct machine_desc *d, const char *name, const char *tex
 			fprintf(stderr, "vmkit boot: %s: 'microcode' without any 'ucode' line\n", name);
 			return -1;
 		}
+	if (d->have_image && d->nmod) {
+		fprintf(stderr, "vmkit boot: %s: 'image' places the kernel alone: no 'module' or 'microcode' lines\n",
+			name);
+		return -1;
+	}
 	if (d->nucode) {
 		bool have = false;
 

@@ -22,6 +22,8 @@
 #define MD_MAX_UCODE	32
 #define MD_MAX_BAD	64
 #define MD_PATH_MAX	256
+#define MD_MAX_SECTIONS	12
+#define MD_MAX_DEVICES	8
 
 enum md_arch { MD_ARCH_X86_64 = 0, MD_ARCH_ARM64 = 1 };
 
@@ -50,6 +52,18 @@ struct md_ucode {
 	uint64_t size;		/* total size of the update, a multiple of 16 */
 	bool ext;		/* carries an extended signature table */
 	bool corrupt;		/* wrong checksum: the scan must stop at it */
+};
+
+/* An "image" section: size (multiple of 4 KiB) and protection (VMK_PROT_*). */
+struct md_section {
+	uint64_t size;
+	uint32_t prot;
+};
+
+/* A "device VA PA SIZE TYPE" line: device registers the kernel maps rw-, 4 KiB pages. */
+struct md_device {
+	uint64_t va, pa, size;
+	unsigned int memtype;	/* VMK_MEMTYPE_* */
 };
 
 struct machine_desc {
@@ -81,6 +95,22 @@ struct machine_desc {
 	uint64_t bad[MD_MAX_BAD];
 	size_t nbad;
 	uint64_t percpu_size;	/* bytes of each CPU's area (default 64 KiB) */
+	/*
+	 * A real kernel's layout (the demo kernel prints these lines, see
+	 * docs/kernel.md): an image a loader already placed ("image"),
+	 * device mappings, boot-services memory kept until the page tables
+	 * are built, the pmap's features and the kmem window.
+	 */
+	bool have_image;
+	uint64_t image_pa, image_va;
+	struct md_section sect[MD_MAX_SECTIONS];
+	size_t nsect;
+	struct md_device dev[MD_MAX_DEVICES];
+	size_t ndev;
+	bool bs_late;		/* "boot-services late" */
+	bool pmap_no_1g;	/* "pmap 1g=no" */
+	uint64_t pmap_tmp_va, pmap_dmap_size;	/* "pmap tmp=VA dmap=SIZE" (arm64 BBM on the direct map) */
+	uint64_t kmem_base, kmem_size;	/* "kmem BASE SIZE" (0: the tool's window) */
 };
 
 /*
