@@ -339,14 +339,19 @@ void kernel_main(void)
 	kprintf("boot: kmem: window 0x%016llx-0x%016llx\n", (unsigned long long)kc.kva_start,
 		(unsigned long long)kc.kva_end);
 
-	/* Per-CPU areas, each alone in a no-promote 2 MiB unit (as `vmkit boot` places them). */
+	/*
+	 * Per-CPU areas in ordinary kmem memory, their 2 MiB blocks promoted
+	 * and demoted only with the other CPUs parked (the SMP self-test
+	 * promotes and demotes the block around CPU 1's area while CPU 1
+	 * uses it).
+	 */
 	for (unsigned int c = 0; c < bi->ncpus; c++) {
-		boot_state.pcpu_va[c] = vmk_kmem_pcpu_alloc(0, KERNEL_PCPU_SIZE, VMK_KMEM_PCPU_ALONE);
+		boot_state.pcpu_va[c] = vmk_kmem_pcpu_alloc(0, KERNEL_PCPU_SIZE, VMK_KMEM_PCPU_RENDEZVOUS);
 		if (!boot_state.pcpu_va[c])
 			die("per-CPU area", -VMK_ENOMEM);
+		kprintf("boot: per-CPU area of CPU %u: 0x%llx, %u KiB\n", c, (unsigned long long)boot_state.pcpu_va[c],
+			KERNEL_PCPU_SIZE >> 10);
 	}
-	kprintf("boot: per-CPU areas: %u of %u KiB, CPU 0's at 0x%llx\n", bi->ncpus, KERNEL_PCPU_SIZE >> 10,
-		(unsigned long long)boot_state.pcpu_va[0]);
 
 	print_report(&pc, &kc);
 

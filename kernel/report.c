@@ -172,7 +172,7 @@ static void print_machine(const struct kernel_layout *l)
 	kprintf("boot: machine: name vmkit-kernel\n");
 	kprintf("boot: machine: arch %s\n", arch_boot_policy ? "arm64" : "x86_64");
 	kprintf("boot: machine: cpus %u\n", l->ncpus);
-	kprintf("boot: machine: percpu 0x%llx\n", (unsigned long long)l->percpu_size);
+	kprintf("boot: machine: percpu 0x%llx rendezvous\n", (unsigned long long)l->percpu_size);
 	kprintf("boot: machine: image 0x%llx 0x%llx", (unsigned long long)l->image_pa,
 		(unsigned long long)l->image_va);
 	for (unsigned int i = 0; i < l->nsect; i++)

@@ -1,17 +1,23 @@
 /*
- * The two-CPU self-test: CPU 1 keeps writing and reading its per-CPU page
- * while CPU 0 promotes and demotes the 2 MiB run around that page (the
- * translation CPU 1 is using changes under it and must stay right), then
- * CPU 0 removes a page CPU 1 has been reading, and CPU 1 must fault on it:
- * the TLB shootdown reached it. Also a rendezvous with CPU 1 parked.
+ * The two-CPU self-test: CPU 1 keeps writing and reading its per-CPU area
+ * (from vmk_kmem_pcpu_alloc, VMK_KMEM_PCPU_RENDEZVOUS, at boot) while
+ * CPU 0 backs and unbacks the rest of that area's 2 MiB kmem unit through
+ * kmem, so the unit promotes to one 2 MiB leaf and demotes again under
+ * CPU 1's feet (each change runs with CPU 1 parked: the rendezvous
+ * strategy), and the translation CPU 1 uses must stay right. Then CPU 0
+ * removes a page CPU 1 has been reading, and CPU 1 must fault on it: the
+ * TLB shootdown reached it. Also a rendezvous with CPU 1 parked.
  */
+#include <vmkit/kmem.h>
 #include <vmkit/phys.h>
 #include <vmkit/pmap.h>
+#include <vmkit/vmem.h>
 
 #include "kernel.h"
 
 #define RW	(VMK_PROT_READ | VMK_PROT_WRITE)
 #define PG	VMK_PAGE_SIZE
+#define MAX_RUNS	32
 
 enum { PH_IDLE, PH_RUN, PH_PAUSE, PH_PAUSED, PH_PROBE, PH_PROBED, PH_DONE };
 
@@ -30,7 +36,8 @@ void smp_ap_main(unsigned int cpu)
 	while (st.phase != PH_DONE) {
 		switch (st.phase) {
 		case PH_RUN: {
-			uint64_t i = st.iters + 1, v = 0, slot = st.pcpu_va + (i % 512) * 8;
+			/* A different page of the area each time, all of it in turn. */
+			uint64_t i = st.iters + 1, v = 0, slot = st.pcpu_va + (i * (PG + 8)) % KERNEL_PCPU_SIZE;
 
 			if (probe_write((void *)(uintptr_t)slot, i ^ 0x5a5a) || probe_read((void *)(uintptr_t)slot, &v) ||
 			    v != (i ^ 0x5a5a))
@@ -92,50 +99,86 @@ static void rdv_fn(void *arg, unsigned int cpu)
 	rdv_others_parked = smp_rdv_parked_count;
 }
 
+struct run {
+	uint64_t va, size;
+};
+
+/*
+ * Take every free page of kmem's arena inside [unit, unit + 2 MiB) as
+ * runs of KVA (the neighbours of the per-CPU areas; at most MAX_RUNS
+ * runs). Returns how many.
+ */
+static unsigned int take_neighbours(struct vmk_vmem *arena, uint64_t unit, struct run *runs)
+{
+	uint64_t a = unit, end = unit + VMK_KMEM_UNIT, e, got;
+	unsigned int n = 0;
+
+	while (a < end && n < MAX_RUNS) {
+		if (vmk_vmem_xalloc(arena, PG, 0, 0, 0, a, a + PG, VMK_VMEM_INSTANTFIT, &got)) {
+			a += PG;
+			continue;
+		}
+		vmk_vmem_xfree(arena, got, PG);
+		for (e = a + PG; e < end; e += PG) {
+			if (vmk_vmem_xalloc(arena, PG, 0, 0, 0, e, e + PG, VMK_VMEM_INSTANTFIT, &got))
+				break;
+			vmk_vmem_xfree(arena, got, PG);
+		}
+		if (vmk_vmem_xalloc(arena, e - a, 0, 0, 0, a, e, VMK_VMEM_INSTANTFIT, &got))
+			break;
+		runs[n++] = (struct run){ a, e - a };
+		a = e;
+	}
+	return n;
+}
+
 void test_smp(void)
 {
 	struct vmk_pmap *k = vmk_pmap_kernel();
-	uint64_t va = arch_test_va + 0x80000000ull, sva = va + 0x400000, pa, spa;
-	struct vmk_page *blk;
+	struct vmk_vmem *arena = vmk_kmem_arena(0, false);
+	uint64_t area = boot_state.pcpu_va[1], unit = VMK_ALIGN_DOWN(area, VMK_KMEM_UNIT);
+	uint64_t sva = arch_test_va + 0x80000000ull + 0x400000, spa, neighbours = 0;
+	struct run runs[MAX_RUNS];
+	unsigned int nrun, nbacked = 0;
 	struct vmk_pmap_mapping m;
 	struct vmk_pmap_stats s0, s1;
 	uint64_t served0, rounds_ok = 0, iters0, rdv0 = smp_rendezvous_count;
 	bool live = true, shot;
 	int r = 0;
 
-	if (vmk_cpu_count() < 2) {
+	if (vmk_cpu_count() < 2 || !area) {
 		test_result("smp_pcpu_shootdown", false, "%u CPU(s) online, the MADT lists %u", vmk_cpu_count(),
 			    boot_info.ncpus);
 		return;
 	}
-	blk = vmk_page_alloc_order(0, VMK_POOL_DEFAULT, 9, 0);
+	vmk_vmem_qcache_drain(arena);		/* freed small KVA back in the arena, where xalloc sees it */
+	nrun = take_neighbours(arena, unit, runs);
+	for (unsigned int i = 0; i < nrun; i++)
+		neighbours += runs[i].size / PG;
 	spa = vmk_page_to_pa(vmk_page_alloc(0, VMK_POOL_DEFAULT, 0));
-	pa = vmk_page_to_pa(blk);
 	*(uint64_t *)vmk_phys_to_virt(spa) = 0x5c5c5c5c;
-	/*
-	 * CPU 1 must never see its page unmapped: where a live change needs
-	 * break-before-make (arm64), it runs with CPU 1 parked.
-	 */
-	r = vmk_pmap_protect_bbm(k, va, 2 * VMK_MiB, VMK_PMAP_BBM_RENDEZVOUS);
-	r = r ? r : vmk_pmap_enter(k, va, pa, RW, 0);
-	r = r ? r : vmk_pmap_enter(k, sva, spa, RW, 0);
-	st.pcpu_va = va;
+	r = nrun ? vmk_pmap_enter(k, sva, spa, RW, 0) : -VMK_ENOENT;
+	st.pcpu_va = area;
 	st.scratch_va = sva;
 	served0 = smp_shootdowns_served(1);
 	vmk_pmap_stats(k, &s0);
 	st.phase = PH_RUN;
 	live = !r && wait_iters(200);
 	iters0 = st.iters;
-	/* Promote and demote the run around CPU 1's page, 8 times, with CPU 1 running throughout. */
+	/*
+	 * Back the rest of the unit (kmem maps it from the unit's 2 MiB
+	 * physical reservation, so it promotes), then unback it (demoted),
+	 * 8 times, with CPU 1 running throughout.
+	 */
 	for (int round = 0; round < 8 && live; round++) {
-		for (unsigned int i = 1; i < 512 && !r; i++)
-			r = vmk_pmap_enter(k, va + i * PG, pa + i * PG, RW, 0);
-		if (r || vmk_pmap_extract(k, va, &m) || m.size != 2 * VMK_MiB)
+		for (nbacked = 0; nbacked < nrun && !r; nbacked += !r)
+			r = vmk_kmem_back(0, runs[nbacked].va, runs[nbacked].size, VMK_KM_ZERO);
+		if (r || vmk_pmap_extract(k, area, &m) || m.size != 2 * VMK_MiB)
 			break;
 		live = wait_iters(50);
-		r = vmk_pmap_demote(k, va);
-		r = r ? r : vmk_pmap_remove(k, va + PG, va + 2 * VMK_MiB);
-		if (r || vmk_pmap_extract(k, va, &m) || m.size != PG)
+		for (; nbacked > 0; nbacked--)
+			vmk_kmem_unback(runs[nbacked - 1].va, runs[nbacked - 1].size);
+		if (vmk_pmap_extract(k, area, &m) || m.size != PG)
 			break;
 		live = live && wait_iters(50);
 		rounds_ok++;
@@ -151,15 +194,19 @@ void test_smp(void)
 	test_result("smp_pcpu_shootdown",
 		    !r && live && rounds_ok == 8 && !st.errors && shot && smp_shootdowns_served(1) > served0 &&
 			    s1.promotions >= s0.promotions + 8,
-		    "CPU 1 made %llu accesses (%llu during the 8 promote/demote rounds, %llu errors), "
-		    "%llu promotions, %llu rendezvous, %llu %s, CPU 1 %s on the removed page",
-		    (unsigned long long)st.iters, (unsigned long long)(st.iters - iters0),
-		    (unsigned long long)st.errors, (unsigned long long)(s1.promotions - s0.promotions),
+		    "CPU 1 made %llu accesses to its per-CPU area at 0x%llx (%llu during the 8 rounds of backing "
+		    "and unbacking its %llu neighbouring pages, %llu errors), %llu promotions, %llu rendezvous, "
+		    "%llu %s, CPU 1 %s on the removed page",
+		    (unsigned long long)st.iters, (unsigned long long)area, (unsigned long long)(st.iters - iters0),
+		    (unsigned long long)neighbours, (unsigned long long)st.errors,
+		    (unsigned long long)(s1.promotions - s0.promotions),
 		    (unsigned long long)(smp_rendezvous_count - rdv0),
 		    (unsigned long long)(smp_shootdowns_served(1) - served0), arch_shootdown_what,
 		    shot ? "faulted" : "did NOT fault");
-	vmk_pmap_remove(k, va, va + PG);
-	vmk_page_free_order(blk, 9);
+	for (; nbacked > 0; nbacked--)		/* a round that stopped half-way */
+		vmk_kmem_unback(runs[nbacked - 1].va, runs[nbacked - 1].size);
+	for (unsigned int i = 0; i < nrun; i++)
+		vmk_vmem_xfree(arena, runs[i].va, runs[i].size);
 	vmk_page_free(vmk_pa_to_page(spa));
 
 	vmk_rendezvous(rdv_fn, NULL);

@@ -465,7 +465,7 @@ static void test_real_kernel_layout(void **state)
 		"arch x86_64\ncpus 2\n"
 		"image 0xe3a0000 0xffffffff801a0000 r--:4K r-x:0x3a000 r--:0xb000 rw-:0xc9000 r--:4K\n"
 		"device 0xffffffffc0000000 0xfee00000 4K uc\n"
-		"pmap 1g=no\nkmem 0xffffc90000000000 1G\n";
+		"pmap 1g=no\nkmem 0xffffc90000000000 1G\npercpu 64K rendezvous\n";
 	char cwd[512], desc[1200];
 	struct cli_result late, early;
 	const char *dev;
@@ -492,6 +492,9 @@ static void test_real_kernel_layout(void **state)
 	assert_true(json_u64_field(strstr(late.out, "\"name\":\"kmem window\""), "size") == VMK_GiB);
 	assert_true(field_in(late.out, "\"categories\"", "free") == field_in(early.out, "\"categories\"", "free"));
 	assert_true(field_in(late.out, "\"categories\"", "reserved_other") == 0);
+	/* Rendezvous per-CPU areas: ordinary kmem memory, counted as per-CPU all the same. */
+	assert_true(field_in(late.out, "\"categories\"", "percpu") == 2 * 64 * VMK_KiB);
+	assert_non_null(strstr(late.out, "2 areas of 64 KiB (rendezvous)"));
 	cli_free(&late);
 	cli_free(&early);
 	expect_error("memory 0 1G\nimage 0x1000 0x2000 r-y:4K\n", 1, ":2: image: 'r-y' is not r--, r-x or rw-");
@@ -500,6 +503,7 @@ static void test_real_kernel_layout(void **state)
 	expect_error("memory 0 1G\ndevice 0x1000 0x2000 4K mmio\n", 1, ":2: device: type 'mmio'");
 	expect_error("memory 0 1G\npmap tmp=0x1000\n", 1, ":2: pmap: tmp= (4K aligned) and dmap= go together");
 	expect_error("memory 0 1G\nkmem 0x1000 1G\n", 1, ":2: kmem: BASE and SIZE must be multiples of 2M");
+	expect_error("memory 0 1G\npercpu 64K nearby\n", 1, ":2: percpu: want 'percpu SIZE [alone|rendezvous]'");
 	expect_error("memory 0 1G\nboot-services early\n", 1, ":2: boot-services: want 'boot-services late'");
 }
 

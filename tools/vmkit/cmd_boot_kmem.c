@@ -69,11 +69,17 @@ int boot_preload_records(struct boot *b)
 	return 0;
 }
 
-/* Each CPU's area in its node, alone in a no-promote 2 MiB unit. */
+/*
+ * Each CPU's area in its node, alone in a no-promote 2 MiB unit, or
+ * ("percpu SIZE rendezvous") in ordinary kmem memory whose 2 MiB blocks
+ * promote and demote only under a rendezvous.
+ */
 int boot_phase_percpu(struct boot *b)
 {
+	enum vmk_kmem_pcpu_strategy s = b->d->percpu_rendezvous ? VMK_KMEM_PCPU_RENDEZVOUS : VMK_KMEM_PCPU_ALONE;
+
 	for (unsigned int c = 0; c < b->d->cpus; c++) {
-		vmk_vaddr_t va = vmk_kmem_pcpu_alloc(b->d->cpu_node[c], b->d->percpu_size, VMK_KMEM_PCPU_ALONE);
+		vmk_vaddr_t va = vmk_kmem_pcpu_alloc(b->d->cpu_node[c], b->d->percpu_size, s);
 
 		if (!va) {
 			fprintf(stderr, "vmkit boot: %s: percpu: no area for CPU %u\n", b->name, c);
@@ -82,8 +88,9 @@ int boot_phase_percpu(struct boot *b)
 		b->percpu_va[c] = va;
 		b->percpu_bytes += VMK_ALIGN_UP(b->d->percpu_size, VMK_PAGE_SIZE);
 	}
-	snprintf(b->ph[PH_PERCPU].note, sizeof(b->ph[PH_PERCPU].note), "%u areas of %llu KiB",
-		 b->d->cpus, (unsigned long long)b->d->percpu_size >> 10);
+	snprintf(b->ph[PH_PERCPU].note, sizeof(b->ph[PH_PERCPU].note), "%u areas of %llu KiB (%s)",
+		 b->d->cpus, (unsigned long long)b->d->percpu_size >> 10,
+		 b->d->percpu_rendezvous ? "rendezvous" : "alone");
 	return 0;
 }
 
@@ -187,10 +194,15 @@ int boot_phase_preloads(struct boot *b)
 
 void boot_kmem_free(struct boot *b)
 {
-	/* kmem is forgotten only with its allocations freed: the kept microcode copy. */
+	/* kmem is forgotten only with its allocations freed: the kept microcode copy, per-CPU areas. */
 	if (b->ucode_copy)
 		vmk_kmem_free(b->ucode_copy, b->ucode_copy_size);
 	b->ucode_copy = 0;
+	/* Rendezvous per-CPU areas are ordinary kmem memory (ALONE units are the root arena's). */
+	for (unsigned int c = 0; c < MD_MAX_CPUS && b->d && b->d->percpu_rendezvous; c++)
+		if (b->percpu_va[c])
+			vmk_kmem_free(b->percpu_va[c], b->d->percpu_size);
+	memset(b->percpu_va, 0, sizeof(b->percpu_va));
 	if (b->kmem_ready)
 		vmk_kmem_reset();
 	b->kmem_ready = false;

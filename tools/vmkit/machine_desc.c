@@ -499,8 +499,11 @@ static int directive(struct machine_desc *d, const struct pctx *c, char **t, int
 		return 0;
 	}
 	if (!strcmp(k, "percpu")) {
-		if (n != 2 || want_num(c, "percpu", t[1], &v))
-			return n != 2 ? perr(c, "percpu: want 'percpu SIZE'") : -1;
+		bool strat = n == 3 && (!strcmp(t[2], "alone") || !strcmp(t[2], "rendezvous"));
+
+		if ((n != 2 && !strat) || want_num(c, "percpu", t[1], &v))
+			return n != 2 && !strat ? perr(c, "percpu: want 'percpu SIZE [alone|rendezvous]'") : -1;
+		d->percpu_rendezvous = strat && !strcmp(t[2], "rendezvous");
 		if (!v || v % VMK_PAGE_SIZE || v > 2 * VMK_MiB)
 			return perr(c, "percpu: want a multiple of 4K up to 2M");
 		d->percpu_size = v;

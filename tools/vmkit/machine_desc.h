@@ -95,6 +95,7 @@ struct machine_desc {
 	uint64_t bad[MD_MAX_BAD];
 	size_t nbad;
 	uint64_t percpu_size;	/* bytes of each CPU's area (default 64 KiB) */
+	bool percpu_rendezvous;	/* "percpu SIZE rendezvous": VMK_KMEM_PCPU_RENDEZVOUS, else ALONE */
 	/*
 	 * A real kernel's layout (the demo kernel prints these lines, see
 	 * docs/kernel.md): an image a loader already placed ("image"),
