@@ -43,14 +43,12 @@ TOOL_SRC  := $(sort $(wildcard tools/vmkit/*.c))
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 TEST_COMMON := $(sort $(filter-out $(TEST_SRC),$(wildcard tests/*.c)))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
-FUZZ_SRC  := $(sort $(wildcard fuzz/fuzz_*.c))
 
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
 SIM_OBJ   := $(SIM_SRC:%.c=$(BUILD)/%.o)
 TOOL_OBJ  := $(TOOL_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/default_machine.o $(BUILD)/gen/default_boot.o
 TEST_COMMON_OBJ := $(TEST_COMMON:%.c=$(BUILD)/%.o)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-FUZZ_REPLAY := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
 LIB       := $(BUILD)/libvmkit.a
 SIMLIB    := $(BUILD)/libvmksim.a
@@ -118,28 +116,8 @@ BENCH_TOOL_OBJ := $(filter-out $(BUILD)/tools/vmkit/main.o,$(TOOL_OBJ))
 $(BUILD)/bench/vmkit-bench: $(BENCH_SRC:%.c=$(BUILD)/%.o) $(BENCH_TOOL_OBJ) $(SIMLIB) $(LIB)
 	$(CC) $(SANFLAGS) -o $@ $(filter %.o,$^) $(SIMLIB) $(LIB) $(LDLIBS_HOST)
 
-# The fuzz targets replayed over their corpus (part of make check).
-$(BUILD)/fuzz/%-replay: fuzz/%.c fuzz/replay_main.c $(SIMLIB) $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_HOST) -DFUZZ_NAME='"$*"' -o $@ fuzz/$*.c fuzz/replay_main.c $(SIMLIB) $(LIB) $(LDLIBS_HOST)
-
-# libFuzzer builds (clang), run for FUZZ_SECONDS each from the corpus.
-FUZZ_SECONDS ?= 30
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -Iinclude -Isim -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
-build/fuzz/%-fuzzer: fuzz/%.c $(CORE_SRC) $(SIM_SRC) | fuzz-deps
-	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ fuzz/$*.c $(CORE_SRC) $(SIM_SRC) $(LDLIBS_HOST)
-fuzz-deps:
-	@sh tools/deps.sh fuzz
-fuzz: fuzz-deps $(FUZZ_SRC:fuzz/%.c=build/fuzz/%-fuzzer)
-	@set -e; for f in $(FUZZ_SRC:fuzz/%.c=%); do \
-	  mkdir -p build/fuzz/corpus-$$f fuzz/corpus/$$f; \
-	  echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
-	  st=0; build/fuzz/$$f-fuzzer -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	    build/fuzz/corpus-$$f fuzz/corpus/$$f tests/data/memmaps > build/fuzz/$$f.log 2>&1 || st=$$?; \
-	  tail -n 12 build/fuzz/$$f.log; \
-	  [ $$st -eq 0 ] || { echo "fuzz: $$f failed (status $$st), see build/fuzz/$$f.log"; exit 1; }; \
-	done
+# The fuzz targets: corpus replays (make check) and libFuzzer runs (make fuzz).
+include fuzz/fuzz.mk
 
 run: all
 	$(VMKIT) boot
@@ -244,6 +222,6 @@ uninstall:
 	-rmdir $(DESTDIR)$(includedir)/vmkit 2>/dev/null
 
 clean:
-	rm -rf build build-san build-tsan build-rel examples/embed/build
+	rm -rf build build-san build-tsan build-rel build-fuzz build-cov examples/embed/build
 
 -include $(shell find build build-san build-tsan build-rel -name '*.d' 2>/dev/null)

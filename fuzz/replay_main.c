@@ -1,8 +1,8 @@
 /*
  * Runs a libFuzzer target over a corpus without libFuzzer, so `make check`
  * replays every stored input (real maps and past crashers) on every build.
- * Arguments: files or directories; default: tests/data/memmaps and
- * fuzz/corpus/<target>.
+ * Arguments: files or directories; default: fuzz/corpus/<target> (and
+ * tests/data/memmaps for the map parsers, built with FUZZ_MEMMAPS).
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -77,7 +77,9 @@ int main(int argc, char **argv)
 		for (int i = 1; i < argc; i++)
 			err |= run_path(argv[i]);
 	} else {
+#ifdef FUZZ_MEMMAPS
 		err |= run_path("tests/data/memmaps");
+#endif
 		err |= run_path("fuzz/corpus/" FUZZ_NAME);
 	}
 	if (err || ran == 0) {
