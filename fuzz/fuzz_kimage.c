@@ -1,0 +1,163 @@
+/*
+ * libFuzzer target: kernel image headers (x86 bzImage setup header, arm64
+ * Image header) and the loader that turns them into placed segments.
+ * Byte 0: bit 0 picks the architecture, bit 1 a kdump load, bit 2 the
+ * placement direction, bits 3-4 the RAM layout; the rest is the image
+ * (header only; the file size is the input's). Properties:
+ *  - a parse that succeeds agrees with an independent reading of the
+ *    header fields (magic, setup size, alignment rules, flags, sizes); a
+ *    failure has a message;
+ *  - a load that succeeds places every segment inside RAM, outside the
+ *    excluded ranges, not overlapping another, aligned as requested,
+ *    inside its window and not crossing its boundary; a failure leaves
+ *    a message in the plan.
+ */
+#include "fuzz_util.h"
+
+#include <vmkit/kexec.h>
+#include "sim.h"
+
+static struct vmk_kexec_store st;
+static struct vmk_kexec_plan plan;
+
+static uint64_t le(const uint8_t *p, size_t off, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = n - 1; i >= 0; i--)
+		v = v << 8 | p[off + i];
+	return v;
+}
+
+static void check_bz(const uint8_t *b, size_t n, int r, const struct vmk_bzimage_info *bi, const char *err)
+{
+	unsigned int sects;
+
+	if (r) {
+		FZ_CHECK(r == -VMK_EPARSE && err[0], "error %d without a message", r);
+		return;
+	}
+	FZ_CHECK(n >= 0x268 && le(b, 0x202, 4) == 0x53726448u && le(b, 0x1fe, 2) == 0xaa55, "no header");
+	sects = b[0x1f1] ? b[0x1f1] : 4;
+	FZ_CHECK(bi->setup_size == (sects + 1) * 512ull && bi->setup_size <= n &&
+		 bi->kernel_size == n - bi->setup_size, "setup size");
+	FZ_CHECK(bi->version == le(b, 0x206, 2), "version");
+	if (bi->version >= 0x205 && bi->relocatable)
+		FZ_CHECK(bi->kernel_alignment && !(bi->kernel_alignment & (bi->kernel_alignment - 1)),
+			 "kernel_alignment %#x", bi->kernel_alignment);
+	if (bi->version >= 0x20a)
+		FZ_CHECK(bi->init_size == le(b, 0x260, 4) && bi->init_size && bi->min_alignment < 64 &&
+			 bi->pref_address == le(b, 0x258, 8), "2.10 fields");
+}
+
+static void check_arm64(const uint8_t *b, size_t n, int r, const struct vmk_arm64_image_info *ai,
+			const char *err)
+{
+	if (r) {
+		FZ_CHECK(r == -VMK_EPARSE && err[0], "error %d without a message", r);
+		return;
+	}
+	FZ_CHECK(n >= 64 && le(b, 0x38, 4) == VMK_ARM64_IMAGE_MAGIC && ai->file_size == n, "header");
+	if (le(b, 0x10, 8) == 0) {
+		FZ_CHECK(ai->legacy && ai->text_offset == 0x80000, "legacy image");
+		return;
+	}
+	FZ_CHECK(!ai->legacy && ai->text_offset == le(b, 8, 8) && ai->image_size == le(b, 0x10, 8) &&
+		 ai->flags == le(b, 0x18, 8), "fields");
+	FZ_CHECK(ai->flags < 16 && ai->text_offset < VMK_ARM64_KERNEL_ALIGN && ai->text_offset % 4096 == 0 &&
+		 ai->image_size <= (1ull << 48), "limits");
+	FZ_CHECK(ai->big_endian == (ai->flags & 1) && ai->place_anywhere == ((ai->flags >> 3) & 1),
+		 "flag bits");
+}
+
+static bool in_ram(const struct vmk_range *ram, size_t n, uint64_t b, uint64_t e)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b >= ram[i].base && e <= ram[i].end)
+			return true;
+	return false;
+}
+
+static void check_plan(const struct vmk_range *ram, size_t nram, const struct vmk_range *ex, size_t nex)
+{
+	for (size_t i = 0; i < plan.nseg; i++) {
+		const struct vmk_kexec_seg *s = &plan.seg[i];
+		const struct vmk_kexec_req *q = &s->req;
+		uint64_t b = s->base, e = s->base + s->memsz, align = q->align ? q->align : 4096;
+
+		FZ_CHECK(e > b && s->memsz >= q->memsz && s->memsz % 4096 == 0 && b % 4096 == 0,
+			 "segment %s size", q->name);
+		FZ_CHECK(in_ram(ram, nram, b, e), "segment %s [%#llx, %#llx) outside RAM", q->name,
+			 (unsigned long long)b, (unsigned long long)e);
+		for (size_t k = 0; k < nex; k++)
+			FZ_CHECK(e <= ex[k].base || b >= ex[k].end, "segment %s in an excluded range", q->name);
+		for (size_t k = 0; k < i; k++)
+			FZ_CHECK(e <= plan.seg[k].base || b >= plan.seg[k].base + plan.seg[k].memsz,
+				 "segments %s and %s overlap", q->name, plan.seg[k].req.name);
+		FZ_CHECK((b - q->phase) % align == 0, "segment %s misaligned", q->name);
+		FZ_CHECK(b >= q->min && (!q->max || e <= q->max), "segment %s outside its window", q->name);
+		if (q->boundary)
+			FZ_CHECK(b / q->boundary == (e - 1) / q->boundary, "segment %s crosses its boundary",
+				 q->name);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct vmk_range layouts[4][3] = {
+		{ { 0x100000, 0xc0000000 }, { 0x100000000, 0x180000000 } },
+		{ { 0x40000000, 0x140000000 } },
+		{ { 0x1000, 0x9f000 }, { 0x100000, 0x8000000 } },
+		{ { 0x80000000, 0x80400000 }, { 0x880000000, 0x1000000000 } },
+	};
+	static const struct vmk_range excl[2] = { { 0x1000000, 0x2000000 }, { 0x100000000, 0x100200000 } };
+	struct vmk_bzimage_info bi;
+	struct vmk_arm64_image_info ai;
+	struct vmk_kexec_load ld;
+	struct vmk_range dump[1] = { { 0x100000, 0x8000000 } };
+	const struct vmk_range *ram;
+	size_t nram;
+	char err[160];
+	uint8_t sel;
+	int r;
+
+	if (size < 1)
+		return 0;
+	sel = data[0];
+	data++;
+	size--;
+	err[0] = 0;
+	r = vmk_bzimage_parse(data, size, &bi, err, sizeof(err));
+	check_bz(data, size, r, &bi, err);
+	err[0] = 0;
+	r = vmk_arm64_image_parse(data, size, &ai, err, sizeof(err));
+	check_arm64(data, size, r, &ai, err);
+
+	ram = layouts[(sel >> 3) & 3];
+	nram = ram[1].end ? 2 : 1;
+	vmk_kexec_plan_init_store(&plan, &st);
+	vmk_kexec_set_dir(&plan, sel & 4 ? VMK_KEXEC_BOTTOM_UP : VMK_KEXEC_TOP_DOWN);
+	for (size_t i = 0; i < nram; i++)
+		FZ_CHECK(vmk_kexec_add_ram(&plan, ram[i].base, ram[i].end) == 0, "add_ram");
+	for (size_t i = 0; i < 2; i++)
+		FZ_CHECK(vmk_kexec_exclude(&plan, excl[i].base, excl[i].end, VMK_KEXEC_EXCL_RESERVED, "fw") == 0,
+			 "exclude");
+	memset(&ld, 0, sizeof(ld));
+	ld.arch = sel & 1 ? VMK_KEXEC_ARCH_ARM64 : VMK_KEXEC_ARCH_X86_64;
+	ld.mode = sel & 2 ? VMK_KEXEC_CRASH : VMK_KEXEC_NORMAL;
+	ld.kernel = data;
+	ld.kernel_len = size;
+	ld.initrd_size = sel & 0x20 ? 0 : 0x1000000;
+	ld.dtb_size = sel & 0x40 ? 0 : 0x10000;
+	ld.cmdline = sel & 0x80 ? "console=ttyS0 root=/dev/vda" : NULL;
+	ld.ncpus = 4;
+	ld.dump = dump;
+	ld.ndump = 1;
+	r = vmk_kexec_load_image(&plan, &ld);
+	if (r) {
+		FZ_CHECK(plan.err[0], "load failed (%d) without a message", r);
+		return 0;
+	}
+	check_plan(ram, nram, excl, 2);
+	return 0;
+}
