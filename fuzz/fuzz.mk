@@ -19,7 +19,7 @@ FUZZ_MEMMAPS := fuzz_fwmap fuzz_boot fuzz_iomem
 
 FUZZ_TOOL_OBJ = $(filter-out $(BUILD)/tools/vmkit/main.o,$(TOOL_OBJ))
 
-$(BUILD)/fuzz/%-replay: fuzz/%.c fuzz/replay_main.c $(FUZZ_TOOL_OBJ) $(TEST_COMMON_OBJ) $(SIMLIB) $(LIB)
+$(BUILD)/fuzz/%-replay: fuzz/%.c fuzz/replay_main.c fuzz/fuzz_util.h $(FUZZ_TOOL_OBJ) $(TEST_COMMON_OBJ) $(SIMLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_HOST) -Itools/vmkit -DFUZZ_NAME='"$*"' \
 		$(if $(filter $*,$(FUZZ_MEMMAPS)),-DFUZZ_MEMMAPS) -o $@ fuzz/$*.c fuzz/replay_main.c \
@@ -45,7 +45,7 @@ $(FZ)/gen/%.o: $(BUILD)/gen/%.c | fuzz-deps
 $(FZ)/libfuzzlib.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
-$(FZ)/fuzz_%: fuzz/fuzz_%.c $(FZ)/libfuzzlib.a | fuzz-deps
+$(FZ)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.h $(FZ)/libfuzzlib.a | fuzz-deps
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FZ)/libfuzzlib.a $(TEST_LIBS) $(LDLIBS_HOST)
 
 fuzz-deps:
