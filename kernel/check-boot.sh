@@ -66,5 +66,9 @@ grep -q '^  RAM .*(equal)$' "$out/kernel.report" || fail "the kernel's accountin
 	fail "vmkit boot's report differs from the kernel's: $(diff "$out/kernel.report" "$out/host.report" | head -n 8)"
 echo "[       OK ] $arch: vmkit boot on the printed map and layout: same buddyinfo, mappings and accounting ($(wc -l <"$out/host.report") lines)"
 echo "[       OK ] $arch: vmkit memmap on the printed map: same sanitized map ($(wc -l <"$out/host.fwmap") entries), memblock and /proc/iomem ($(wc -l <"$out/host.iomem") lines)"
+if [ "$arch" = x86_64 ]; then
+	tags=$(grep -a '^boot: x86-64 TLB tags: ' "$log") || fail "the boot log does not say which TLB-tag path ran"
+	echo "[       OK ] $arch: ${tags#boot: }"
+fi
 echo "[       OK ] $arch boot: $got self-tests, $(grep -a "CPU(s) online" "$log")"
-echo "[  PASSED  ] 3 test(s)."
+echo "[  PASSED  ] $([ "$arch" = x86_64 ] && echo 4 || echo 3) test(s)."

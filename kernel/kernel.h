@@ -106,6 +106,13 @@ int arch_map_devices(void);
 void arch_switch_root(uint64_t root_pa);
 /* Start the other CPUs; returns how many answered. */
 unsigned int arch_start_cpus(void);
+/*
+ * The TLB-tag path in use, checked on every CPU online: x86-64 PCID
+ * (CR4.PCIDE, the kernel's PCID in CR3) and INVPCID when CPUID has them,
+ * else the INVLPG/CR3 fallback; arm64 global kernel mappings in TTBR1.
+ * Writes what it found to buf; returns true if the registers agree.
+ */
+bool arch_tlb_tags_check(char *buf, size_t n);
 /* Dump registers of the current state (panic). */
 void arch_dump_here(void);
 

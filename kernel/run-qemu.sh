@@ -12,7 +12,12 @@ case $arch in
 x86_64)
 	code=/usr/share/OVMF/OVMF_CODE_4M.fd
 	cp /usr/share/OVMF/OVMF_VARS_4M.fd "$dir/OVMF_VARS_4M.fd" || exit 2
-	set -- qemu-system-x86_64 -M q35 -accel tcg -m "$mem" -smp "$smp" \
+	# PCID and INVPCID asked for: a QEMU whose TCG has them runs the kernel's
+	# PCID path; QEMU 7.2's TCG has neither (it warns and drops them), so
+	# the kernel sees no PCID in CPUID and runs its fallback path.
+	# VMKIT_QEMU_CPU picks another model.
+	set -- qemu-system-x86_64 -M q35 -accel tcg -cpu "${VMKIT_QEMU_CPU:-qemu64,+pcid,+invpcid}" \
+		-m "$mem" -smp "$smp" \
 		-nodefaults -no-reboot -display none -serial stdio \
 		-drive if=pflash,format=raw,unit=0,readonly=on,file=$code \
 		-drive if=pflash,format=raw,unit=1,file="$dir/OVMF_VARS_4M.fd" \

@@ -129,6 +129,38 @@ static void t_map_unmap(void)
 	free_pa(pa);
 }
 
+/*
+ * The TLB-tag path this machine runs with (arch_tlb_tags_check: x86-64
+ * PCID and INVPCID when CPUID has them, on every CPU, or the fallback;
+ * arm64 global kernel mappings in TTBR1), and a page remapped in place to
+ * another frame, through that path's invalidation, reads the new frame.
+ */
+static void t_tlb_tags(void)
+{
+	char what[320];
+	bool tags = arch_tlb_tags_check(what, sizeof(what));
+	uint64_t va = arch_test_va + 0x40000, a = alloc_pa(), b = alloc_pa(), v1 = 0, v2 = 0;
+	int r = a && b ? 0 : -VMK_ENOMEM;
+
+	if (!r) {
+		*dmap(a) = 0xaaaa0000aaaa0000ull;
+		*dmap(b) = 0xbbbb0000bbbb0000ull;
+		r = vmk_pmap_enter(kp(), va, a, RW, 0);
+	}
+	if (!r && !probe_read((void *)(uintptr_t)va, &v1))
+		r = vmk_pmap_enter(kp(), va, b, RW, 0);
+	if (!r && probe_read((void *)(uintptr_t)va, &v2))
+		v2 = 0;
+	vmk_pmap_remove(kp(), va, va + PG);
+	test_result("tlb_tags", tags && !r && v1 == 0xaaaa0000aaaa0000ull && v2 == 0xbbbb0000bbbb0000ull,
+		    "%s; a page remapped in place read 0x%llx then 0x%llx", what, (unsigned long long)v1,
+		    (unsigned long long)v2);
+	if (a)
+		free_pa(a);
+	if (b)
+		free_pa(b);
+}
+
 static void t_unmapped_fault(void)
 {
 	uint64_t va = arch_test_va + 0x123000, v;
@@ -419,6 +451,7 @@ void tests_run(void)
 	t_image_wx();
 	t_map_unmap();
 	t_unmapped_fault();
+	t_tlb_tags();
 	t_readonly_fault();
 	t_nx();
 	t_promote_demote();

@@ -216,6 +216,19 @@ void arch_pmap_config(struct vmk_pmap_config *pc)
 	pc->tmp_va = TMP_VA;
 }
 
+bool arch_tlb_tags_check(char *buf, size_t n)
+{
+	uint64_t ttbr1 = read_ttbr1_el1(), root = ttbr1 & 0x0000fffffffff000ull, asid = ttbr1 >> 48;
+	bool ok = root == boot_state.kernel_root && asid == 0;
+
+	/* The kernel's mappings are global (nG clear), so a kernel TLBI needs no ASID: VAAE1IS. */
+	vmk_snprintf(buf, n, "arm64: TTBR1 0x%llx holds vmkit's root 0x%llx%s, ASID %llu, kernel mappings global "
+		     "(TLBI VAAE1IS / VMALLE1IS, no ASID)", (unsigned long long)ttbr1,
+		     (unsigned long long)boot_state.kernel_root, root == boot_state.kernel_root ? "" : " (NOT)",
+		     (unsigned long long)asid);
+	return ok;
+}
+
 int arch_map_devices(void)
 {
 	int r = vmk_pmap_enter(vmk_pmap_kernel(), DEV_VA, PL011_PA, VMK_PROT_READ | VMK_PROT_WRITE,

@@ -138,6 +138,55 @@ void x86_load_tables(void)
 	__asm__ volatile("lidt %0" : : "m"(i) : "memory");
 }
 
+bool x86_has_pcid, x86_has_invpcid;
+volatile uint64_t x86_flushes[3];
+static uint64_t kernel_pcid;	/* set once CR4.PCIDE is on (INVPCID needs 0 before) */
+
+/* PCID: CPUID.1:ECX[17]; INVPCID: CPUID.(7,0):EBX[10]. */
+static void detect_tlb_tags(void)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(1, &a, &b, &c, &d);
+	x86_has_pcid = (c >> 17) & 1;
+	cpuid(0, &a, &b, &c, &d);
+	if (a >= 7) {
+		cpuid_sub(7, 0, &a, &b, &c, &d);
+		x86_has_invpcid = (b >> 10) & 1;
+	}
+}
+
+void x86_load_root(uint64_t root)
+{
+	write_cr3(root);
+	if (!x86_has_pcid)
+		return;
+	/* Setting CR4.PCIDE needs CR3[11:0] == 0, which the plain load above made so. */
+	write_cr4(read_cr4() | CR4_PCIDE);
+	write_cr3(root | KERNEL_PCID);
+	kernel_pcid = KERNEL_PCID;
+}
+
+bool arch_tlb_tags_check(char *buf, size_t n)
+{
+	uint64_t want_pcid = x86_has_pcid ? KERNEL_PCID : 0, want_cr4 = x86_has_pcid ? CR4_PCIDE : 0;
+	bool ok = (read_cr4() & CR4_PCIDE) == want_cr4 && (read_cr3() & 0xfff) == want_pcid;
+	uint64_t invlpgs = x86_flushes[0], invpcids = x86_flushes[1], reloads = x86_flushes[2];
+
+	for (unsigned int c = 1; c < vmk_cpu_count(); c++)
+		ok = ok && (x86_ap_cr4[c] & CR4_PCIDE) == want_cr4 && (x86_ap_cr3[c] & 0xfff) == want_pcid;
+	/* Only the path CPUID allows was taken. */
+	ok = ok && (x86_has_invpcid ? invpcids > 0 && !invlpgs && !reloads : invlpgs > 0 && !invpcids);
+	vmk_snprintf(buf, n,
+		     "CPUID: PCID %s, INVPCID %s; CR4.PCIDE %s and CR3 PCID %llu on CPU 0, %s on the other %u CPU(s); "
+		     "invalidations so far: %llu INVPCID, %llu INVLPG, %llu CR3 reloads",
+		     x86_has_pcid ? "yes" : "no", x86_has_invpcid ? "yes" : "no",
+		     read_cr4() & CR4_PCIDE ? "set" : "clear", (unsigned long long)(read_cr3() & 0xfff),
+		     ok ? "the same" : "NOT the same", vmk_cpu_count() - 1, (unsigned long long)invpcids,
+		     (unsigned long long)invlpgs, (unsigned long long)reloads);
+	return ok;
+}
+
 void arch_cpu_init(void)
 {
 	for (int v = 0; v < 256; v++) {
@@ -148,6 +197,7 @@ void arch_cpu_init(void)
 	}
 	x86_load_tables();
 	x86_cpu_regs_init();
+	detect_tlb_tags();
 }
 
 /* The same MMU-related registers on every CPU: PAT for vmkit's memory types, NX on. */
@@ -188,7 +238,10 @@ int arch_map_devices(void)
 
 void arch_switch_root(uint64_t root_pa)
 {
-	write_cr3(root_pa);
+	x86_load_root(root_pa);
+	kprintf("boot: x86-64 TLB tags: %s; invalidation by %s\n",
+		x86_has_pcid ? "PCID (CR4.PCIDE set, the kernel runs as PCID 1)" : "no PCID (CR4.PCIDE clear)",
+		x86_has_invpcid ? "INVPCID (one address / all contexts)" : "INVLPG and CR3 reloads");
 }
 
 /* ---- exceptions ---- */
@@ -286,22 +339,45 @@ static void *x_phys_to_virt(void *ctx, vmk_paddr_t pa)
 	return pa < (1ull << 39) ? (void *)(uintptr_t)(arch_dmap_base + pa) : NULL;
 }
 
+static void flush_page(uint64_t va)
+{
+	if (x86_has_invpcid) {
+		invpcid(INVPCID_ADDR, kernel_pcid, va);
+		__atomic_fetch_add(&x86_flushes[1], 1, __ATOMIC_RELAXED);
+	} else {
+		invlpg(va);
+		__atomic_fetch_add(&x86_flushes[0], 1, __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * The kernel runs in one address space (one PCID): a page is INVPCID of
+ * that address in the kernel's PCID (INVLPG without INVPCID: the current
+ * PCID, which is the kernel's); everything is INVPCID of all contexts, or
+ * a CR3 reload without the no-flush bit (it drops the current PCID's
+ * entries; CR4.PGE is off, so there are no global ones).
+ */
 void x86_flush_local(const struct vmk_tlb_req *req)
 {
 	switch (req->kind) {
 	case VMK_TLB_PAGE:
-		invlpg(req->va);
+		flush_page(req->va);
 		break;
 	case VMK_TLB_RANGE:
 		if (req->size <= 64 * 4096) {
 			for (uint64_t o = 0; o < req->size; o += 4096)
-				invlpg(req->va + o);
+				flush_page(req->va + o);
 			break;
 		}
 		/* fall through */
 	default:
-		/* CR4.PGE is off: a CR3 write drops every translation. */
-		write_cr3(read_cr3());
+		if (x86_has_invpcid) {
+			invpcid(INVPCID_ALL_GLOBAL, 0, 0);
+			__atomic_fetch_add(&x86_flushes[1], 1, __ATOMIC_RELAXED);
+		} else {
+			write_cr3(read_cr3() & ~CR3_NOFLUSH);
+			__atomic_fetch_add(&x86_flushes[2], 1, __ATOMIC_RELAXED);
+		}
 		break;
 	}
 }

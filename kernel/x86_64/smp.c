@@ -13,7 +13,6 @@
 #define VEC_SHOOTDOWN	0xf0
 #define VEC_RENDEZVOUS	0xf1
 #define AP_STACK	(32 * 1024)
-#define CR4_PCIDE	(1ull << 17)
 
 static volatile unsigned int cpus_online = 1;
 static uint8_t ap_stacks[KERNEL_MAX_CPUS][AP_STACK] __attribute__((aligned(16)));
@@ -176,9 +175,13 @@ static uint64_t kernel_root;
 
 static void ap_entry(unsigned int cpu);
 
+volatile uint64_t x86_ap_cr3[KERNEL_MAX_CPUS], x86_ap_cr4[KERNEL_MAX_CPUS];
+
 static void ap_entry(unsigned int cpu)
 {
-	write_cr3(kernel_root);
+	x86_load_root(kernel_root);
+	x86_ap_cr3[cpu] = read_cr3();
+	x86_ap_cr4[cpu] = read_cr4();
 	x86_load_tables();
 	x86_cpu_regs_init();
 	lapic_write(LAPIC_SVR, 0x1ff);		/* software-enabled, spurious vector 0xff */

@@ -66,7 +66,33 @@ static inline void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, u
 {
 	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
 }
+static inline void cpuid_sub(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
+{
+	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
+}
 static inline void invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory"); }
+/* INVPCID types: one address in one PCID, one PCID, every PCID with global entries. */
+enum { INVPCID_ADDR = 0, INVPCID_SINGLE = 1, INVPCID_ALL_GLOBAL = 2 };
+static inline void invpcid(uint64_t type, uint64_t pcid, uint64_t va)
+{
+	struct { uint64_t pcid, va; } desc = { pcid, va };
+
+	__asm__ volatile("invpcid %0, %1" : : "m"(desc), "r"(type) : "memory");
+}
+
+#define CR4_PCIDE	(1ull << 17)
+#define CR3_NOFLUSH	(1ull << 63)
+/* The kernel address space's PCID when the CPU has PCIDs (not 0, so the tag is visibly live). */
+#define KERNEL_PCID	1
+
+/* What CPUID said (cpu.c), and the PCID this CPU's CR3 carries (0 without PCIDE). */
+extern bool x86_has_pcid, x86_has_invpcid;
+/* Invalidations done by INVLPG, by INVPCID, by a CR3 reload (all CPUs). */
+extern volatile uint64_t x86_flushes[3];
+/* Load root into CR3: with CR4.PCIDE and the kernel's PCID when the CPU has PCIDs. */
+void x86_load_root(uint64_t root);
+/* CR3 and CR4 as each AP left its start-up (smp.c), for the self-test. */
+extern volatile uint64_t x86_ap_cr3[], x86_ap_cr4[];
 
 extern uint64_t x86_lapic_va;
 static inline uint32_t lapic_read(uint32_t reg) { return *(volatile uint32_t *)(uintptr_t)(x86_lapic_va + reg); }
