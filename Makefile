@@ -5,6 +5,7 @@
 #   make check        every test (SAN=1: ASan+UBSan build, TSAN=1: ThreadSanitizer)
 #   make bench        benchmarks of the release build (VMK_DEBUG=0); figures in bench/out/latest.json
 #   make freestanding compile the core for x86_64 and aarch64 with gcc and clang
+#   make linux-oracle boot Debian's Linux under QEMU, store what it shows (tests/data/linux)
 #   make install      headers, libvmkit.a, vmkit, vmkit(1), vmkit.pc
 #                     under $(DESTDIR)$(PREFIX) (default /usr/local); make uninstall
 #
@@ -58,7 +59,7 @@ DEFAULT_MACHINE := examples/machines/qemu-q35-ovmf-x86_64-4G.efimap
 DEFAULT_BOOT    := examples/machines/q35-4G.machine
 
 .SECONDARY:
-.PHONY: all run qemu-x86_64 qemu-aarch64 check check-deps test-bin bench freestanding fuzz deps fuzz-deps clean install uninstall
+.PHONY: all run qemu-x86_64 qemu-aarch64 linux-oracle check check-deps test-bin bench freestanding fuzz deps fuzz-deps clean install uninstall
 all: deps $(LIB) $(VMKIT) $(BUILD)/vmkit.1
 
 include vmkit.mk
@@ -126,6 +127,11 @@ run: all
 qemu-x86_64 qemu-aarch64:
 	@sh tools/deps.sh qemu
 	@$(MAKE) --no-print-directory -C kernel ARCH=$(if $(filter qemu-x86_64,$@),x86_64,arm64) run
+
+# Linux itself under QEMU as the oracle: boots the matrix and stores the runs
+# in tests/data/linux/ (docs/linux-oracle.md); make check uses the stored runs.
+linux-oracle:
+	@sh tools/linux-oracle/oracle.sh
 
 # The benchmark program is built with the tests (and smoke-run by
 # tests/test_bench.sh) so it cannot rot between `make bench` runs.
