@@ -30,7 +30,7 @@ struct cli_result cli_run(const char *const *args)
 	char outname[] = "/tmp/vmkit-cli-out-XXXXXX", errname[] = "/tmp/vmkit-cli-err-XXXXXX";
 	int ofd = mkstemp(outname), efd = mkstemp(errname);
 	struct cli_result res;
-	const char *argv[64];
+	const char *argv[1024];
 	size_t n = 0;
 	pid_t pid;
 	int st;
@@ -41,7 +41,7 @@ struct cli_result cli_run(const char *const *args)
 	if (!bin)
 		bin = "build/vmkit";
 	argv[n++] = bin;
-	for (; args[n - 1] && n < 63; n++)
+	for (; args[n - 1] && n < 1023; n++)
 		argv[n] = args[n - 1];
 	argv[n] = NULL;
 	pid = fork();

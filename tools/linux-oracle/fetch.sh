@@ -25,7 +25,7 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 	apt-get update -qq
 fi
 apt-cache show linux-image-arm64:arm64 >/dev/null 2>&1 || apt-get update -qq
-need_host qemu-system-x86 qemu-system-arm ovmf qemu-efi-aarch64 seabios cpio binutils
+need_host qemu-system-x86 qemu-system-arm ovmf qemu-efi-aarch64 seabios cpio binutils device-tree-compiler
 
 # The real image package behind the meta package (linux-image-6.x-<flavour>).
 kernel_pkg() {

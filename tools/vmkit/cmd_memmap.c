@@ -21,6 +21,9 @@
 /* Resource nodes: at least this many, more for big maps (sized from the map). */
 #define POOL_NODES	8192
 
+/* --reserve ranges at most (a memblock dump of a whole early boot fits). */
+#define MEMMAP_MAX_RESERVE	1024
+
 enum arch { ARCH_AUTO, ARCH_X86_64, ARCH_ARM64 };
 
 struct memmap_opts {
@@ -38,6 +41,8 @@ struct memmap_opts {
 	size_t desc_size;
 	size_t e820_size;	/* --e820-entry-size: 20 or 24, 0 guessed */
 	char crashkernel[512];	/* "crashkernel=A crashkernel=B", or "" */
+	size_t nreserve;	/* --reserve START-END, inclusive, in order */
+	uint64_t reserve[MEMMAP_MAX_RESERVE][2];
 };
 
 struct summary {
@@ -70,6 +75,9 @@ static void usage(FILE *f)
 "  --kernel-addr ADDR place the kernel image here (default: lowest 2 MiB-aligned\n"
 "                     free address at or above 16 MiB on x86_64, DRAM start on arm64)\n"
 "  --reserve-low SIZE reserve [0, SIZE) (default 64K on x86_64, as Linux does)\n"
+"  --reserve START-END  memblock_reserve [START, END] (inclusive, as Linux's\n"
+"                     memblock debug lines print it) before the crash kernel is\n"
+"                     placed: what else the kernel had reserved by then; repeatable\n"
 "  --crashkernel SPEC reserve crashkernel=SPEC (forms: SIZE, SIZE@OFFSET,\n"
 "                     RANGE:SIZE,..., SIZE,high, SIZE,low; repeat for ,high + ,low)\n"
 "                     and show it as \"Crash kernel\" in /proc/iomem\n"
@@ -77,6 +85,29 @@ static void usage(FILE *f)
 "  --desc-size N      UEFI descriptor size (default: guessed)\n"
 "  --e820-entry-size N  binary E820 entry size, 20 or 24 (default: guessed)\n"
 "  --help             this text\n");
+}
+
+/* "START-END" (inclusive, hex with 0x or decimal) into o->reserve. */
+static bool parse_range(const char *v, struct memmap_opts *o)
+{
+	char *dash, *end1, *end2;
+	unsigned long long b, e;
+
+	if (o->nreserve == MEMMAP_MAX_RESERVE) {
+		tool_error(NULL, 0, "--reserve: more than %d ranges", MEMMAP_MAX_RESERVE);
+		return false;
+	}
+	dash = strchr(v, '-');
+	b = strtoull(v, &end1, 0);
+	e = dash ? strtoull(dash + 1, &end2, 0) : 0;
+	if (!dash || end1 != dash || dash[1] == 0 || *end2 || b > e || v[0] == '-' || dash[1] == '-') {
+		tool_error(NULL, 0, "--reserve: '%s' is not START-END (inclusive, START <= END)", v);
+		return false;
+	}
+	o->reserve[o->nreserve][0] = b;
+	o->reserve[o->nreserve][1] = e;
+	o->nreserve++;
+	return true;
 }
 
 static int parse_args(int argc, char **argv, struct memmap_opts *o)
@@ -96,7 +127,7 @@ static int parse_args(int argc, char **argv, struct memmap_opts *o)
 			exit(0);
 		}
 		/* Every option once, except --crashkernel (,high + ,low); sources below. */
-		if (strcmp(a, "--crashkernel") && !machine_src_from_option(a, &src) &&
+		if (strcmp(a, "--crashkernel") && strcmp(a, "--reserve") && !machine_src_from_option(a, &src) &&
 		    !tool_seen_once(&seen, a))
 			return -1;
 		if (!strcmp(a, "--json")) {
@@ -152,6 +183,9 @@ static int parse_args(int argc, char **argv, struct memmap_opts *o)
 				tool_error(NULL, 0, "--crashkernel: too long");
 				return -1;
 			}
+		} else if (!strcmp(a, "--reserve")) {
+			if (!parse_range(v, o))
+				return -1;
 		} else if (!strcmp(a, "--phys-bits")) {
 			if (!tool_parse_size(a, v, &n) || n < 32 || n > 64) {
 				tool_error(NULL, 0, "--phys-bits: '%s' is not a width from 32 to 64", v);
@@ -405,6 +439,17 @@ int vmkit_cmd_memmap(int argc, char **argv)
 			kbase = 0;
 		}
 	}
+	for (size_t i = 0; i < o.nreserve; i++) {
+		uint64_t b = o.reserve[i][0], e = o.reserve[i][1];
+
+		/* memblock_reserve() of a range ending at 2^64 - 1 is not representable. */
+		err = e == UINT64_MAX ? -VMK_EINVAL : vmk_memblock_reserve(&mb, b, e - b + 1);
+		if (err) {
+			tool_error(NULL, 0, "--reserve 0x%llx-0x%llx: %s", (unsigned long long)b,
+				   (unsigned long long)e, vmk_strerror(err));
+			goto out;
+		}
+	}
 	if (o.crashkernel[0]) {
 		struct vmk_crash_arch ca;
 		struct vmk_crashkernel ck;
@@ -437,7 +482,8 @@ int vmkit_cmd_memmap(int argc, char **argv)
 	}
 	vmk_resource_pool_init(&pool, nodes, npool, names, npool * 8);
 	vmk_iomem_root_init(&root);
-	err = o.arch == ARCH_X86_64 ? vmk_boot_resources_from_fwmap(&root, &pool, &mc.map)
+	/* x86: Linux's /proc/iomem shows its E820 table byte for byte (mc.exact). */
+	err = o.arch == ARCH_X86_64 ? vmk_boot_resources_from_fwmap(&root, &pool, &mc.exact)
 				    : vmk_boot_resources_from_memblock(&root, &pool, &mb);
 	if (!err && crash.main.end > crash.main.base)
 		err = vmk_crashkernel_insert_resources(&root, &crash, &crash_res[0], &crash_res[1]);

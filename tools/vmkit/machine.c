@@ -178,6 +178,29 @@ static int parse_src(struct machine *mc, const void *buf, size_t len, enum machi
 	}
 }
 
+/*
+ * mc->exact: a copy of the parsed entries sanitized with no page alignment.
+ * Its messages repeat the main sanitize's, so they go to a scratch sink.
+ */
+static int sanitize_exact(struct machine *mc, const struct vmk_fwmap_sanitize_opts *opts)
+{
+	struct vmk_fwmap_sanitize_opts o = *opts;
+	struct vmk_fwmap_msg scratch[4];
+	struct vmk_fwmap_diag d;
+	struct vmk_fwmap_entry *e = calloc(mc->map.cap, sizeof(*e));
+
+	if (!e)
+		return -VMK_ENOMEM;
+	memcpy(e, mc->map.e, mc->map.n * sizeof(*e));
+	mc->exact = mc->map;
+	mc->exact.e = e;
+	o.page_size = 1;
+	vmk_fwmap_diag_init(&d, scratch, 4);
+	/* A failure is the main sanitize's too, which reports it. */
+	(void)vmk_fwmap_sanitize(&mc->exact, &o, &d);
+	return 0;
+}
+
 int machine_parse(struct machine *mc, const char *path, const void *buf, size_t len,
 		  enum machine_src src, unsigned int phys_bits, size_t efi_desc_size)
 {
@@ -234,6 +257,8 @@ int machine_parse(struct machine *mc, const char *path, const void *buf, size_t 
 				   "more than %zu map entries (the limit, VMKIT_TOOL_MAX_MAP_ENTRIES)",
 				   parsed);
 	mc->map.cap = vmk_fwmap_sanitize_cap(parsed);
+	if (!ret)
+		ret = sanitize_exact(mc, &opts);
 	if (!ret)
 		ret = vmk_fwmap_sanitize(&mc->map, &opts, &mc->diag);
 	if (ret) {
@@ -313,7 +338,9 @@ bool machine_back_ram(const struct vmk_fwmap *m)
 void machine_free(struct machine *mc)
 {
 	free(mc->map.e);
+	free(mc->exact.e);
 	free(mc->diag.msg);
 	mc->map.e = NULL;
+	mc->exact.e = NULL;
 	mc->diag.msg = NULL;
 }

@@ -22,6 +22,12 @@ enum machine_src {
 
 struct machine {
 	struct vmk_fwmap map;		/* sanitized */
+	/*
+	 * The same entries sanitized without page alignment (page_size 1):
+	 * byte-exact, as Linux x86 keeps its E820 table and shows it in
+	 * /proc/iomem (00001000-0009fbff : System RAM).
+	 */
+	struct vmk_fwmap exact;
 	struct vmk_fwmap_diag diag;	/* parse and sanitize messages */
 	size_t entries_read;		/* entries before sanitizing */
 	const char *format_name;	/* "efi", "e820", "e820-text", ... */

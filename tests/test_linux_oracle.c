@@ -1,0 +1,466 @@
+/*
+ * Agreement with Linux on the same machine (issue 15, docs/linux-oracle.md).
+ * For every run `make linux-oracle` stored under tests/data/linux/<run>/,
+ * `vmkit memmap --dmesg console.log` (with the run's crashkernel= and the
+ * kernel where Linux had it) is compared with what Linux itself showed:
+ *   - /proc/iomem: the entries that come from firmware and memblock, top
+ *     level and nested, names included (linux_oracle.h says which);
+ *   - memblock.memory: the regions of Linux's first memblock=debug dump;
+ *   - crashkernel=: the "Crash kernel" entries (part of the iomem lines),
+ *     with vmkit given the memblock reservations Linux had made by then.
+ * Every line on which they differ goes into a report; the test passes when
+ * the report equals the run's agree.expected, whose every line is a
+ * difference docs/linux-oracle.md explains ("Differences from Linux"). An
+ * empty agree.expected means full agreement. VMKIT_ORACLE_UPDATE=1 rewrites
+ * the expected files (after a new `make linux-oracle`; review the diff).
+ */
+#include "harness.h"
+#include "cli_util.h"
+#include "linux_oracle.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_ARGS	1000
+
+struct counts {
+	size_t runs, top, top_eq, iomem, iomem_eq, memblock, memblock_eq, crash, crash_eq;
+};
+
+static struct counts total;
+
+static char *read_opt(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Where Linux had its image: "Kernel code" start to the end of the last "Kernel ..." entry. */
+static bool kernel_of(const char *iomem, unsigned long long *base, unsigned long long *size)
+{
+	unsigned long long lo = ~0ULL, hi = 0, s, e;
+	const char *p = iomem;
+
+	while (p && *p) {
+		int pos = 0;
+		const char *l = p;
+
+		while (*l == ' ')
+			l++;
+		if (sscanf(l, "%llx-%llx : %n", &s, &e, &pos) == 2 && pos &&
+		    !strncmp(l + pos, "Kernel ", 7)) {
+			lo = s < lo ? s : lo;
+			hi = e > hi ? e : hi;
+		}
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	if (lo > hi)
+		return false;
+	*base = lo & ~0xfffULL;
+	*size = ((hi | 0xfffULL) + 1) - *base;
+	return true;
+}
+
+/* Linux lines missing from vmkit's and the other way round, into rep. */
+static bool skipped(const char *s, const char *only, const char *skip)
+{
+	return (only && !strstr(s, only)) || (skip && strstr(s, skip));
+}
+
+static void compare(const char *what, const struct lo_lines *linux_l, const struct lo_lines *vmkit_l,
+		    struct lo_lines *rep, size_t *n, size_t *eq, const char *only, const char *skip)
+{
+	for (size_t i = 0; i < linux_l->n; i++) {
+		if (skipped(linux_l->s[i], only, skip))
+			continue;
+		(*n)++;
+		if (lo_lines_has(vmkit_l, linux_l->s[i]))
+			(*eq)++;
+		else
+			lo_lines_add(rep, "%s: linux only: %s", what, linux_l->s[i]);
+	}
+	for (size_t i = 0; i < vmkit_l->n; i++) {
+		if (skipped(vmkit_l->s[i], only, skip))
+			continue;
+		if (!lo_lines_has(linux_l, vmkit_l->s[i]))
+			lo_lines_add(rep, "%s: vmkit only: %s", what, vmkit_l->s[i]);
+	}
+}
+
+/* Run vmkit with args[0..n); a failure goes into the report. */
+static struct cli_result run_vmkit(const char *name, const char **args, size_t n, struct lo_lines *rep)
+{
+	struct cli_result r;
+
+	if (getenv("VMKIT_ORACLE_VERBOSE")) {
+		print_message("%s: vmkit", name);
+		for (size_t i = 0; i < n; i++)
+			print_message(" %s", args[i]);
+		print_message("\n");
+	}
+	r = cli_run(args);
+	if (r.status != 0)
+		lo_lines_add(rep, "vmkit %s: exit status %d: %.*s", args[0], r.status,
+			     (int)strcspn(r.err, "\n"), r.err);
+	return r;
+}
+
+static void run_one(const char *dir, const char *name, bool update, int *failed)
+{
+	char path[4096], dtb[4096], kaddr[32], ksize[32];
+	struct stat st;
+	char *prov, *iomem, *log, *arch, *crash, *expected, *section;
+	const char *args[MAX_ARGS];
+	struct lo_lines res = { 0 }, rep = { 0 }, l_io = { 0 }, v_io = { 0 }, l_mb = { 0 }, v_mb = { 0 };
+	struct lo_lines specs = { 0 }, crash_l = { 0 }, v_crash = { 0 };
+	unsigned long long kb, ks;
+	struct cli_result r;
+	size_t top_n = 0, top_eq = 0, na = 0, crash_n = 0, crash_eq = 0, io_n = 0, io_eq = 0, mb_n = 0, mb_eq = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/provenance.txt", dir, name);
+	prov = read_opt(path);
+	snprintf(path, sizeof(path), "%s/%s/iomem", dir, name);
+	iomem = read_opt(path);
+	snprintf(path, sizeof(path), "%s/%s/console.log", dir, name);
+	log = read_opt(path);
+	if (!prov || !iomem || !log)
+		fail_msg("%s: provenance.txt, iomem and console.log are needed", name);
+	arch = lo_prov(prov, "arch");
+	crash = lo_prov(prov, "crashkernel");
+	assert_non_null(arch);
+	assert_non_null(crash);
+
+	args[na++] = "memmap";
+	snprintf(dtb, sizeof(dtb), "%s/%s/machine.dtb", dir, name);
+	if (stat(dtb, &st) == 0) {
+		/* A device-tree boot: the log has no map, the blob QEMU handed over has. */
+		args[na++] = "--dtb";
+		args[na++] = dtb;
+	} else {
+		args[na++] = "--dmesg";
+		args[na++] = path;
+	}
+	args[na++] = "--arch";
+	args[na++] = !strncmp(arch, "amd64", 5) ? "x86_64" : "arm64";
+	if (strstr(prov, "firmware: aavmf")) {
+		/* The EFI stub loaded the image into Loader memory vmkit keeps reserved. */
+		args[na++] = "--kernel-size";
+		args[na++] = "0";
+	} else if (kernel_of(iomem, &kb, &ks)) {
+		snprintf(kaddr, sizeof(kaddr), "0x%llx", kb);
+		snprintf(ksize, sizeof(ksize), "0x%llx", ks);
+		args[na++] = "--kernel-addr";
+		args[na++] = kaddr;
+		args[na++] = "--kernel-size";
+		args[na++] = ksize;
+	}
+
+	/* vmkit's own model of the boot: the map, the kernel, nothing else. */
+	args[na] = NULL;
+	lo_iomem_scope(iomem, &l_io);
+	r = run_vmkit(name, args, na, &rep);
+	if (r.status == 0) {
+		section = lo_section(r.out, "/proc/iomem:");
+		lo_iomem_scope(section, &v_io);
+		free(section);
+		compare("iomem", &l_io, &v_io, &rep, &io_n, &io_eq, NULL, "Crash kernel");
+		lo_memblock_memory(log, &l_mb);
+		lo_memblock_memory(r.out, &v_mb);
+		compare("memblock.memory", &l_mb, &v_mb, &rep, &mb_n, &mb_eq, NULL, NULL);
+	}
+	cli_free(&r);
+
+	/*
+	 * crashkernel=: vmkit places it in the memblock Linux had when it placed
+	 * its own (every reservation made by then, from the memblock=debug log).
+	 */
+	for (size_t i = 0; i < l_io.n; i++) {
+		unsigned long long a, b;
+
+		if (strstr(l_io.s[i], "Crash kernel") && sscanf(l_io.s[i], " %llx-%llx", &a, &b) == 2)
+			lo_lines_add(&crash_l, "0x%llx-0x%llx", a, b);
+	}
+	lo_reserved_before_crash(log, &crash_l, &res);
+	assert_true(res.n < (MAX_ARGS - 40) / 2);
+	for (size_t i = 0; i < res.n; i++) {
+		args[na++] = "--reserve";
+		args[na++] = res.s[i];
+	}
+	for (char *t = strtok(crash, " "); t; t = strtok(NULL, " ")) {
+		if (strncmp(t, "crashkernel=", 12))
+			continue;
+		lo_lines_add(&specs, "%s", t + 12);
+	}
+	assert_true(na + 2 * specs.n < MAX_ARGS);
+	for (size_t i = 0; i < specs.n; i++) {
+		args[na++] = "--crashkernel";
+		args[na++] = specs.s[i];
+	}
+	args[na] = NULL;
+	if (specs.n) {
+		r = run_vmkit(name, args, na, &rep);
+		if (r.status == 0) {
+			section = lo_section(r.out, "/proc/iomem:");
+			lo_iomem_scope(section, &v_crash);
+			free(section);
+			compare("crash", &l_io, &v_crash, &rep, &crash_n, &crash_eq, "Crash kernel", NULL);
+		}
+	}
+	cli_free(&r);
+	for (size_t i = 0; i < l_io.n; i++) {
+		if (l_io.s[i][0] == ' ' || strstr(l_io.s[i], "Crash kernel"))
+			continue;
+		top_n++;
+		top_eq += lo_lines_has(&v_io, l_io.s[i]);
+	}
+	print_message("linux-oracle %-18s iomem top level %2zu/%2zu equal, all %2zu/%2zu, crash kernel %zu/%zu, "
+		      "memblock.memory %zu/%zu\n", name, top_eq, top_n, io_eq, io_n, crash_eq, crash_n, mb_eq, mb_n);
+	total.top += top_n;
+	total.top_eq += top_eq;
+	total.runs++;
+	total.iomem += io_n;
+	total.iomem_eq += io_eq;
+	total.crash += crash_n;
+	total.crash_eq += crash_eq;
+	total.memblock += mb_n;
+	total.memblock_eq += mb_eq;
+
+	snprintf(path, sizeof(path), "%s/%s/agree.expected", dir, name);
+	if (update) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		for (size_t i = 0; i < rep.n; i++)
+			fprintf(f, "%s\n", rep.s[i]);
+		fclose(f);
+	} else {
+		struct lo_lines exp = { 0 };
+
+		expected = read_opt(path);
+		if (!expected)
+			expected = strdup("");
+		for (char *t = strtok(expected, "\n"); t; t = strtok(NULL, "\n"))
+			lo_lines_add(&exp, "%s", t);
+		for (size_t i = 0; i < rep.n; i++)
+			if (!lo_lines_has(&exp, rep.s[i])) {
+				print_message("%s: new difference: %s\n", name, rep.s[i]);
+				(*failed)++;
+			}
+		for (size_t i = 0; i < exp.n; i++)
+			if (!lo_lines_has(&rep, exp.s[i])) {
+				print_message("%s: listed difference gone (update agree.expected): %s\n",
+					      name, exp.s[i]);
+				(*failed)++;
+			}
+		lo_lines_free(&exp);
+		free(expected);
+	}
+	lo_lines_free(&res);
+	lo_lines_free(&rep);
+	lo_lines_free(&l_io);
+	lo_lines_free(&v_io);
+	lo_lines_free(&l_mb);
+	lo_lines_free(&v_mb);
+	lo_lines_free(&specs);
+	lo_lines_free(&crash_l);
+	lo_lines_free(&v_crash);
+	free(prov);
+	free(iomem);
+	free(log);
+	free(arch);
+	free(crash);
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Every stored run agrees with Linux except for its listed differences. */
+static void test_every_run(void **state)
+{
+	const char *dir = th_data_path("linux");
+	bool update = getenv("VMKIT_ORACLE_UPDATE") && !strcmp(getenv("VMKIT_ORACLE_UPDATE"), "1");
+	struct dirent **ents;
+	int n, failed = 0;
+
+	(void)state;
+	n = scandir(dir, &ents, NULL, by_name);
+	assert_true(n > 0);
+	for (int i = 0; i < n; i++) {
+		char p[4096];
+		struct stat st;
+
+		snprintf(p, sizeof(p), "%s/%s/console.log", dir, ents[i]->d_name);
+		if (ents[i]->d_name[0] != '.' && stat(p, &st) == 0)
+			run_one(dir, ents[i]->d_name, update, &failed);
+		free(ents[i]);
+	}
+	free(ents);
+	print_message("linux-oracle: %zu runs: iomem top level %zu/%zu entries equal, all %zu/%zu, crash kernel "
+		      "%zu/%zu, memblock.memory %zu/%zu\n", total.runs, total.top_eq, total.top, total.iomem_eq, total.iomem,
+		      total.crash_eq, total.crash, total.memblock_eq, total.memblock);
+	assert_true(total.runs >= 10);
+	assert_int_equal(failed, 0);
+}
+
+/* The scope filter: device windows go, firmware entries inside them move up. */
+static void test_scope(void **state)
+{
+	struct lo_lines l = { 0 };
+
+	(void)state;
+	lo_iomem_scope("00000000-00000fff : Reserved\n"
+		       "000a0000-000bffff : PCI Bus 0000:00\n"
+		       "00100000-3ffdffff : System RAM\n"
+		       "  01000000-01e01d31 : Kernel code\n"
+		       "  3a000000-3dffffff : Crash kernel\n"
+		       "b0000000-bfffffff : PCI MMCONFIG 0000 [bus 00-ff]\n"
+		       "  b0000000-bfffffff : Reserved\n"
+		       "    b0000000-bfffffff : pnp 00:04\n"
+		       "fd00000000-ffffffffff : Reserved\n", &l);
+	assert_int_equal(l.n, 5);
+	assert_string_equal(l.s[0], "00000000-00000fff : Reserved");
+	assert_string_equal(l.s[1], "00100000-3ffdffff : System RAM");
+	assert_string_equal(l.s[2], "  3a000000-3dffffff : Crash kernel");
+	assert_string_equal(l.s[3], "b0000000-bfffffff : Reserved");
+	assert_string_equal(l.s[4], "fd00000000-ffffffffff : Reserved");
+	lo_lines_free(&l);
+}
+
+/* The reservations handed to vmkit: the last dump, then reserve/free lines, not the crash kernel's. */
+static void test_reserved_before_crash(void **state)
+{
+	struct lo_lines l = { 0 };
+
+	(void)state;
+	struct lo_lines crash = { 0 };
+
+	lo_lines_add(&crash, "0x3a000000-0x3dffffff");
+	lo_reserved_before_crash(
+		"[    0.000000] Command line: crashkernel=64M\n"
+		"[    0.000000] MEMBLOCK configuration:\n"
+		"[    0.000000]  reserved[0x0]\t[0x0000000000000000-0x000000000000ffff], 0x10000 bytes flags: 0x0\n"
+		"[    0.000000] MEMBLOCK configuration:\n"
+		"[    0.000000]  reserved[0x0]\t[0x0000000000000000-0x00000000000fffff], 0x100000 bytes on node 0 flags: 0x0\n"
+		"[    0.000000]  reserved[0x1]\t[0x0000000001000000-0x0000000004410fff], 0x3411000 bytes flags: 0x0\n"
+		"[    0.100000] memblock_reserve: [0x0000000005000000-0x0000000005000fff] x+0x1/0x2\n"
+		"[    0.100000] memblock_reserve: [0x0000000005001000-0x0000000005001fff] x+0x1/0x2\n"
+		"[    0.100000] memblock_phys_free: [0x0000000005000800-0x00000000050017ff] x+0x1/0x2\n"
+		"[    0.177921] memblock_phys_alloc_range: 67108864 bytes reserve_crashkernel+0x1/0x2\n"
+		"[    0.177957] memblock_reserve: [0x000000003a000000-0x000000003dffffff] memblock_alloc_range_nid+0xb0/0x13d\n"
+		"[    0.178001] Reserving 64MB of memory at 928MB for crashkernel (System RAM: 1023MB)\n"
+		"[    0.178000] MEMBLOCK configuration:\n"
+		"[    0.178000]  reserved[0x0]\t[0x0000000000000000-0x0000000000000fff], 0x1000 bytes flags: 0x0\n",
+		&crash, &l);
+	assert_int_equal(l.n, 4);
+	assert_string_equal(l.s[0], "0x0-0xfffff");
+	assert_string_equal(l.s[1], "0x1000000-0x4410fff");
+	assert_string_equal(l.s[2], "0x5000000-0x50007ff");
+	assert_string_equal(l.s[3], "0x5001800-0x5001fff");
+	lo_lines_free(&l);
+	lo_lines_free(&crash);
+}
+
+/* A log with SeaBIOS's E820 map and the kernel's first-page edit, as a file. */
+static const char *seabios_log(void)
+{
+	static char path[] = "/tmp/vmkit-oracle-XXXXXX";
+	static const char text[] =
+		"[    0.000000] BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable\n"
+		"[    0.000000] BIOS-e820: [mem 0x000000000009fc00-0x000000000009ffff] reserved\n"
+		"[    0.000000] BIOS-e820: [mem 0x00000000000f0000-0x00000000000fffff] reserved\n"
+		"[    0.000000] BIOS-e820: [mem 0x0000000000100000-0x000000001ffdffff] usable\n"
+		"[    0.000000] BIOS-e820: [mem 0x000000001ffe0000-0x000000001fffffff] reserved\n"
+		"[    0.000000] e820: update [mem 0x00000000-0x00000fff] usable ==> reserved\n"
+		"[    0.000000] e820: remove [mem 0x000a0000-0x000fffff] usable\n";
+	int fd;
+
+	if (path[sizeof(path) - 2] != 'X')
+		return path;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	return path;
+}
+
+/* x86 /proc/iomem shows the E820 table byte for byte, as Linux does (it was page-rounded). */
+static void test_x86_iomem_byte_exact(void **state)
+{
+	const char *args[] = { "memmap", "--dmesg", seabios_log(), "--kernel-size", "0", NULL };
+	struct cli_result r = cli_run(args);
+	char *io;
+
+	(void)state;
+	assert_int_equal(r.status, 0);
+	io = lo_section(r.out, "/proc/iomem:");
+	assert_non_null(strstr(io, "00000000-00000fff : Reserved\n"
+				   "00001000-0009fbff : System RAM\n"));
+	assert_non_null(strstr(io, "0009fc00-0009ffff : Reserved\n"
+				   "000f0000-000fffff : Reserved\n"
+				   "00100000-1ffdffff : System RAM\n"));
+	/* memblock stays page-granular (Linux trims it: memblock_trim_memory). */
+	assert_non_null(strstr(r.out, "[0x0000000000001000-0x000000000009efff]"));
+	free(io);
+	cli_free(&r);
+}
+
+/* --reserve: memblock_reserve before the crash kernel, which then goes below it. */
+static void test_reserve_option(void **state)
+{
+	const char *ok[] = { "memmap", "--dmesg", seabios_log(), "--kernel-size", "0",
+			     "--reserve", "0x1e000000-0x1fdfffff", "--crashkernel", "64M", NULL };
+	const char *bad[][8] = {
+		{ "memmap", "--reserve", "0x2000-0x1000", NULL },
+		{ "memmap", "--reserve", "0x1000", NULL },
+		{ "memmap", "--reserve", "0x1000-", NULL },
+		{ "memmap", "--reserve", "-0x1000", NULL },
+		{ "memmap", "--reserve", "1x-2", NULL },
+	};
+	struct cli_result r = cli_run(ok);
+
+	(void)state;
+	assert_int_equal(r.status, 0);
+	/* Top-down, 16 MiB aligned, below the reservation (without it: 0x1b000000). */
+	assert_non_null(strstr(r.out, "  1a000000-1dffffff : Crash kernel\n"
+				      "  1e000000-1fdfffff : reserved\n"));
+	cli_free(&r);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = cli_run(bad[i]);
+		assert_int_equal(r.status, 2);
+		assert_non_null(strstr(r.err, "--reserve"));
+		cli_free(&r);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_x86_iomem_byte_exact),
+		cmocka_unit_test(test_reserve_option),
+		cmocka_unit_test(test_scope),
+		cmocka_unit_test(test_reserved_before_crash),
+		cmocka_unit_test(test_every_run),
+	};
+
+	int ret = cmocka_run_group_tests(tests, NULL, NULL);
+
+	unlink(seabios_log());
+	return ret;
+}
