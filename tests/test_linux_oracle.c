@@ -25,6 +25,7 @@
 #define MAX_ARGS	1000
 
 struct counts {
+	size_t kx, kx_eq, kx_in, kx_vn;
 	size_t runs, top, top_eq, iomem, iomem_eq, memblock, memblock_eq, crash, crash_eq;
 };
 
@@ -102,6 +103,138 @@ static void compare(const char *what, const struct lo_lines *linux_l, const stru
 	}
 }
 
+static struct cli_result run_vmkit(const char *name, const char **args, size_t n, struct lo_lines *rep);
+
+/* The first number after key in text (hex with base 16 unless it starts 0x). */
+static bool num_after(const char *text, const char *key, int base, unsigned long long *v)
+{
+	const char *p = strstr(text, key);
+
+	if (!p)
+		return false;
+	*v = strtoull(p + strlen(key), NULL, base);
+	return true;
+}
+
+/*
+ * kexec: vmkit plans the same load (kernel of the same size, the 1 MiB
+ * initrd, the command line) on the run's /proc/iomem and is compared with
+ * the segments kexec-tools chose (kexec -l -d in the guest): every vmkit
+ * segment must lie in memory kexec-tools would also accept (its MEMORY
+ * RANGES of type 0 / "System RAM ranges"), and each segment base vmkit
+ * and kexec-tools do not share is listed.
+ */
+static void compare_kexec(const char *dir, const char *name, bool x86, struct lo_lines *rep,
+			  size_t *n, size_t *eq, size_t *inside, size_t *vn)
+{
+	char path[4096], ksz[32], dsz[32];
+	unsigned long long ram[64][2], seg[16][2], v;
+	size_t nram = 0, nseg = 0;
+	char *kx, line[256];
+	const char *p, *args[24];
+	size_t na = 0;
+	struct cli_result r;
+	bool in_ranges = false;
+
+	snprintf(path, sizeof(path), "%s/%s/kexec-l", dir, name);
+	kx = read_opt(path);
+	if (!kx)
+		return;
+	for (p = kx; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+		unsigned long long a, b;
+		int t;
+
+		snprintf(line, sizeof(line), "%.*s", (int)strcspn(p, "\n"), p);
+		if (!strcmp(line, "MEMORY RANGES") || !strcmp(line, "System RAM ranges;")) {
+			in_ranges = true;
+			continue;
+		}
+		if (in_ranges && sscanf(line, "%llx-%llx (%d)", &a, &b, &t) == 3) {
+			if (t == 0 && nram < 64) {
+				ram[nram][0] = a;
+				ram[nram++][1] = b;
+			}
+			continue;
+		}
+		in_ranges = false;
+		if (sscanf(line, "segment[%*u].mem = %llx", &a) == 1 && nseg < 16)
+			seg[nseg][0] = a;
+		if (sscanf(line, "segment[%*u].memsz = %llx", &a) == 1 && nseg < 16)
+			seg[nseg++][1] = a;
+	}
+	if (!strstr(kx, "# exit status 0"))
+		lo_lines_add(rep, "kexec: kexec-tools failed: %.*s", (int)strcspn(strstr(kx, "kexec: ") ?
+			     strstr(kx, "kexec: ") : "?", "\n"), strstr(kx, "kexec: ") ? strstr(kx, "kexec: ") : "?");
+	if (!(x86 ? num_after(kx, "kernel init_size ", 0, &v) : num_after(kx, "image_size:", 16, &v))) {
+		free(kx);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/%s/iomem", dir, name);
+	snprintf(ksz, sizeof(ksz), "0x%llx", v);
+	args[na++] = "kexec-plan";
+	args[na++] = "--iomem";
+	args[na++] = path;
+	args[na++] = "--arch";
+	args[na++] = x86 ? "x86_64" : "arm64";
+	args[na++] = "--kernel";
+	args[na++] = ksz;
+	args[na++] = "--initrd";
+	args[na++] = "1048576";
+	args[na++] = "--cmdline";
+	args[na++] = "console=null";
+	if (!x86) {
+		/* kexec-tools arm64 puts the kernel at the lowest free address, the rest after it. */
+		args[na++] = "--bottom-up";
+		args[na++] = "--dtb";
+		snprintf(dsz, sizeof(dsz), "%llu", num_after(kx, "dtb:    base ", 16, &v) &&
+			 num_after(strstr(kx, "dtb:    base "), "size ", 16, &v) ? v : 4096ULL);
+		args[na++] = dsz;
+	}
+	args[na++] = "--json";
+	args[na] = NULL;
+	r = run_vmkit(name, args, na, rep);
+	if (r.status == 0) {
+		const char *o = strstr(r.out, "\"segments\":[");
+
+		for (o = o ? strstr(o, "{\"name\":\"") : NULL; o; o = strstr(o + 1, "{\"name\":\"")) {
+			char nm[32];
+			unsigned long long b = 0, m = 0;
+			bool in = false, same = false;
+
+			if (sscanf(o, "{\"name\":\"%31[^\"]\",\"base\":%llu", nm, &b) != 2 ||
+			    !num_after(o, "\"memsz\":", 10, &m) || strstr(o, "\"excluded\"") == o)
+				break;
+			(*vn)++;
+			for (size_t i = 0; i < nram; i++)
+				in |= b >= ram[i][0] && b + m - 1 <= ram[i][1];
+			*inside += in;
+			if (!in)
+				lo_lines_add(rep, "kexec: vmkit %s 0x%llx-0x%llx is outside kexec-tools' memory", nm,
+					     b, b + m - 1);
+			for (size_t i = 0; i < nseg; i++)
+				same |= seg[i][0] == b;
+			if (!same)
+				lo_lines_add(rep, "kexec: vmkit %s at 0x%llx (memsz 0x%llx), kexec-tools has no segment there",
+					     nm, b, m);
+			if (strstr(o, "],\"excluded\"") && strstr(o, "],\"excluded\"") < strstr(o, "}"))
+				break;
+		}
+		for (size_t i = 0; i < nseg; i++) {
+			char at[40];
+
+			(*n)++;
+			snprintf(at, sizeof(at), "\"base\":%llu,", seg[i][0]);
+			if (strstr(r.out, at))
+				(*eq)++;
+			else
+				lo_lines_add(rep, "kexec: kexec-tools segment 0x%llx (memsz 0x%llx), vmkit has none there",
+					     seg[i][0], seg[i][1]);
+		}
+	}
+	cli_free(&r);
+	free(kx);
+}
+
 /* Run vmkit with args[0..n); a failure goes into the report. */
 static struct cli_result run_vmkit(const char *name, const char **args, size_t n, struct lo_lines *rep)
 {
@@ -130,6 +263,7 @@ static void run_one(const char *dir, const char *name, bool update, int *failed)
 	struct lo_lines specs = { 0 }, crash_l = { 0 }, v_crash = { 0 };
 	unsigned long long kb, ks;
 	struct cli_result r;
+	size_t kx_n = 0, kx_eq = 0, kx_in = 0, kx_vn = 0;
 	size_t top_n = 0, top_eq = 0, na = 0, crash_n = 0, crash_eq = 0, io_n = 0, io_eq = 0, mb_n = 0, mb_eq = 0;
 	FILE *f;
 
@@ -223,6 +357,7 @@ static void run_one(const char *dir, const char *name, bool update, int *failed)
 		}
 	}
 	cli_free(&r);
+	compare_kexec(dir, name, !strncmp(arch, "amd64", 5), &rep, &kx_n, &kx_eq, &kx_in, &kx_vn);
 	for (size_t i = 0; i < l_io.n; i++) {
 		if (l_io.s[i][0] == ' ' || strstr(l_io.s[i], "Crash kernel"))
 			continue;
@@ -230,7 +365,12 @@ static void run_one(const char *dir, const char *name, bool update, int *failed)
 		top_eq += lo_lines_has(&v_io, l_io.s[i]);
 	}
 	print_message("linux-oracle %-18s iomem top level %2zu/%2zu equal, all %2zu/%2zu, crash kernel %zu/%zu, "
-		      "memblock.memory %zu/%zu\n", name, top_eq, top_n, io_eq, io_n, crash_eq, crash_n, mb_eq, mb_n);
+		      "memblock.memory %zu/%zu, kexec segments equal %zu/%zu, vmkit's in kexec-tools' memory %zu/%zu\n",
+		      name, top_eq, top_n, io_eq, io_n, crash_eq, crash_n, mb_eq, mb_n, kx_eq, kx_n, kx_in, kx_vn);
+	total.kx += kx_n;
+	total.kx_eq += kx_eq;
+	total.kx_in += kx_in;
+	total.kx_vn += kx_vn;
 	total.top += top_n;
 	total.top_eq += top_eq;
 	total.runs++;
@@ -313,8 +453,10 @@ static void test_every_run(void **state)
 	}
 	free(ents);
 	print_message("linux-oracle: %zu runs: iomem top level %zu/%zu entries equal, all %zu/%zu, crash kernel "
-		      "%zu/%zu, memblock.memory %zu/%zu\n", total.runs, total.top_eq, total.top, total.iomem_eq, total.iomem,
-		      total.crash_eq, total.crash, total.memblock_eq, total.memblock);
+		      "%zu/%zu, memblock.memory %zu/%zu, kexec segments %zu/%zu, vmkit's in kexec-tools' memory %zu/%zu\n",
+		      total.runs, total.top_eq, total.top, total.iomem_eq, total.iomem,
+		      total.crash_eq, total.crash, total.memblock_eq, total.memblock, total.kx_eq, total.kx,
+		      total.kx_in, total.kx_vn);
 	assert_true(total.runs >= 10);
 	assert_int_equal(failed, 0);
 }
