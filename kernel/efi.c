@@ -62,6 +62,15 @@ efi_status efi_main(efi_handle image, struct efi_system_table *st)
 	bi->image_size = pe_image_size(__ImageBase);
 	find_tables(st, bi);
 	acpi_read_madt(bi);
+	/* A device tree (AAVMF installs one when QEMU gives no ACPI tables): read now, while mapped. */
+	if (bi->dtb_pa && !dt_read(&bi->dt, (const void *)(uintptr_t)bi->dtb_pa) && !bi->rsdp_pa &&
+	    bi->dt.ncpus) {
+		bi->ncpus = bi->dt.ncpus;
+		for (unsigned int i = 0; i < bi->ncpus; i++)
+			bi->cpu_hwid[i] = bi->dt.mpidr[i];
+		bi->cpus_from_dt = true;
+	}
+	bi->dt.pa = bi->dtb_pa;
 	if (bs->allocate_pages(EFI_ALLOCATE_ANY, EFI_LOADER_DATA, MODULE_PAGES, &addr) != EFI_SUCCESS) {
 		efi_puts(st, "vmkit-kernel: cannot allocate the module\n");
 		return EFI_ERR(9);

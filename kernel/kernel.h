@@ -27,6 +27,24 @@
 #define KERNEL_EXIT_PASS	33
 #define KERNEL_EXIT_FAIL	35
 
+/* What the device tree said (fdt.c), read before EBS. */
+#define DT_MAX_MEM	8
+struct dt_range {
+	uint64_t base, size;
+};
+struct dt_info {
+	uint64_t pa;				/* where the blob was */
+	uint32_t size, version;
+	bool valid;
+	unsigned int nmem, nrsv, ncpus;
+	struct dt_range mem[DT_MAX_MEM];	/* memory nodes' reg */
+	struct dt_range rsv[DT_MAX_MEM];	/* the /memreserve/ block */
+	uint32_t mpidr[KERNEL_MAX_CPUS];	/* /cpus/cpu@... reg */
+	char psci[8];				/* /psci method: "hvc" or "smc" */
+};
+/* Read a flattened device tree (identity-mapped); 0 or -VMK_EPARSE (dt->valid says). */
+int dt_read(struct dt_info *dt, const void *blob);
+
 /* What the UEFI stage hands to the kernel proper (filled before EBS). */
 struct boot_info {
 	uint64_t image_pa, image_size;		/* where the firmware loaded us */
@@ -41,6 +59,8 @@ struct boot_info {
 	uint64_t high_tables_pa;		/* x86: pages for the early high-half map */
 	uint64_t trampoline_pa;			/* x86: the AP start page below 1 MiB */
 	uint64_t ap_pml4_pa;			/* x86: AP start tables below 4 GiB */
+	struct dt_info dt;			/* the configuration table's DTB (dt.pa 0: none) */
+	bool cpus_from_dt;			/* no ACPI: the CPUs came from the DT */
 	uint8_t map[KERNEL_MAX_DESC_BYTES] __attribute__((aligned(8)));
 };
 

@@ -104,6 +104,56 @@ static void dump_efi_map(const struct boot_info *bi)
 	kprintf("efi: end of memory map\n");
 }
 
+/* Bytes of memblock memory inside [base, base + size). */
+static uint64_t memblock_bytes_in(uint64_t base, uint64_t size)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < mb.memory.cnt; i++) {
+		const struct vmk_memblock_region *g = &mb.memory.regions[i];
+		uint64_t lo = VMK_MAX(g->base, base), hi = VMK_MIN(g->base + g->size, base + size);
+
+		if (hi > lo)
+			n += hi - lo;
+	}
+	return n;
+}
+
+/*
+ * The device tree from the UEFI configuration table, when there is one:
+ * what it says, and whether its memory nodes agree with memblock (built
+ * from the UEFI map, which is what the kernel trusts for memory).
+ */
+static void dt_report(const struct boot_info *bi)
+{
+	const struct dt_info *dt = &bi->dt;
+	uint64_t dt_mem = 0, in_mb = 0;
+
+	if (!dt->pa) {
+		kprintf("boot: device tree: none in the UEFI configuration table (%s)\n",
+			bi->rsdp_pa ? "the firmware gives ACPI" : "and no ACPI either");
+		return;
+	}
+	if (!dt->valid) {
+		kprintf("boot: device tree at 0x%llx: not a valid FDT (ignored)\n", (unsigned long long)dt->pa);
+		return;
+	}
+	kprintf("boot: device tree at 0x%llx: %u bytes, version %u, %u memory range(s), %u /memreserve/, "
+		"%u CPU(s)%s, PSCI %s\n", (unsigned long long)dt->pa, dt->size, dt->version, dt->nmem, dt->nrsv,
+		dt->ncpus, bi->cpus_from_dt ? " (used: no ACPI)" : "", dt->psci[0] ? dt->psci : "none");
+	for (unsigned int i = 0; i < dt->nmem; i++) {
+		kprintf("boot: device tree: memory [0x%llx-0x%llx)\n", (unsigned long long)dt->mem[i].base,
+			(unsigned long long)(dt->mem[i].base + dt->mem[i].size));
+		dt_mem += dt->mem[i].size;
+		in_mb += memblock_bytes_in(dt->mem[i].base, dt->mem[i].size);
+	}
+	for (unsigned int i = 0; i < dt->ncpus; i++)
+		kprintf("boot: device tree: cpu %u MPIDR 0x%x\n", i, dt->mpidr[i]);
+	kprintf("boot: device tree: memory %s memblock (%llu of the DT's %llu bytes are memblock memory)\n",
+		dt_mem && in_mb == dt_mem ? "matches" : "DIFFERS from", (unsigned long long)in_mb,
+		(unsigned long long)dt_mem);
+}
+
 /* ---- page tables, through vmkit's kmap ---- */
 
 /* The direct map: what the boot policy makes mapped memory, with the firmware's memory types. */
@@ -236,10 +286,10 @@ void kernel_main(void)
 	platform.log = k_log;
 	platform.fault_inject = k_fault_inject;
 	vmk_platform_set(&platform);
-	kprintf("\nvmkit-kernel: vmkit %s, image 0x%llx (%llu KiB) running at 0x%llx, %u CPU(s) in the MADT, "
+	kprintf("\nvmkit-kernel: vmkit %s, image 0x%llx (%llu KiB) running at 0x%llx, %u CPU(s) in the %s, "
 		"RSDP 0x%llx\n", vmk_version(), (unsigned long long)bi->image_pa,
 		(unsigned long long)(bi->image_size >> 10), (unsigned long long)bi->image_kva, bi->ncpus,
-		(unsigned long long)bi->rsdp_pa);
+		bi->cpus_from_dt ? "device tree" : "MADT", (unsigned long long)bi->rsdp_pa);
 	dump_efi_map(bi);
 
 	/* fwmap: the binary UEFI map, sanitized. */
@@ -296,6 +346,8 @@ void kernel_main(void)
 	boot_state.ram = vmk_memblock_phys_mem_size(&mb);
 	kprintf("boot: memblock: %zu memory regions (%llu MiB), %zu reserved\n", mb.memory.cnt,
 		(unsigned long long)(boot_state.ram >> 20), mb.reserved.cnt);
+
+	dt_report(bi);
 
 	/* phys */
 	r = vmk_phys_init(&mb, NULL);

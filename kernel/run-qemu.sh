@@ -23,7 +23,8 @@ x86_64)
 		-drive if=pflash,format=raw,unit=1,file="$dir/OVMF_VARS_4M.fd" \
 		-kernel "$efi" -device isa-debug-exit,iobase=0xf4,iosize=0x04 ;;
 arm64)
-	set -- qemu-system-aarch64 -M virt -cpu cortex-a57 -accel tcg -m "$mem" -smp "$smp" \
+	# VMKIT_QEMU_MACHINE=virt,acpi=off: no ACPI tables, so AAVMF hands over a device tree.
+	set -- qemu-system-aarch64 -M "${VMKIT_QEMU_MACHINE:-virt}" -cpu cortex-a57 -accel tcg -m "$mem" -smp "$smp" \
 		-nodefaults -no-reboot -display none -serial stdio \
 		-bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd -kernel "$efi" \
 		-semihosting-config enable=on,target=native ;;
