@@ -306,6 +306,12 @@ void vmk_pmap__pv_free(struct vmk_pmap *pm, struct vmk_pv *pv);
 struct vmk_pmap *vmk_pmap__pv_pmap(const struct vmk_pv *pv);
 /* PV list of the page at pa for a level-lvl mapping: the head page of the block. */
 struct vmk_page *vmk_pmap__pv_head(vmk_paddr_t pa, unsigned int lvl);
+/*
+ * vmk_pmap__pv_head() for the walks that start from a page (remove_all,
+ * is_modified, ...): NULL when the first frame of the level-lvl block
+ * around pa is free or a page-table page, so no mapping can hang there.
+ */
+struct vmk_page *vmk_pmap__pv_walk_head(vmk_paddr_t pa, unsigned int lvl);
 /* With the PV lock held. */
 void vmk_pmap__pv_link(struct vmk_page *head, struct vmk_pv *pv);
 void vmk_pmap__pv_unlink(struct vmk_page *head, struct vmk_pv *pv);

@@ -155,6 +155,30 @@ struct vmk_page *vmk_pmap__pv_head(vmk_paddr_t pa, unsigned int lvl)
 	return vmk_pa_to_page(pa & ~(VMK_PT_SIZE(lvl) - 1));
 }
 
+struct vmk_page *vmk_pmap__pv_walk_head(vmk_paddr_t pa, unsigned int lvl)
+{
+	struct vmk_page *h = vmk_pmap__pv_head(pa, lvl);
+
+	if (!h)
+		return NULL;
+	/*
+	 * A block's first frame is a mapped page while the block is mapped,
+	 * so its state cannot change under the walk then. In any other
+	 * state its md_pv is no list: phys's links while free, the pmap's id
+	 * in a page-table page.
+	 */
+	switch (vmk_page_state(h)) {
+	case VMK_PAGE_NONE:
+	case VMK_PAGE_FREE:
+	case VMK_PAGE_PCPU:
+	case VMK_PAGE_NOFREE_POOL:
+	case VMK_PAGE_PTP:
+		return NULL;
+	default:
+		return h;
+	}
+}
+
 void vmk_pmap__pv_link(struct vmk_page *head, struct vmk_pv *pv)
 {
 	struct vmk_pv *first = (struct vmk_pv *)(uintptr_t)head->md_pv;

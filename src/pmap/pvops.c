@@ -19,7 +19,7 @@ static void pv_foreach(vmk_paddr_t pa, pv_visit_fn fn, void *arg)
 	vmk_pmap__pv_lock();
 restart:
 	for (unsigned int l = 0; l <= 2; l++) {
-		struct vmk_page *head = vmk_pmap__pv_head(pa, l);
+		struct vmk_page *head = vmk_pmap__pv_walk_head(pa, l);
 
 		if (!head)
 			continue;
@@ -192,7 +192,7 @@ unsigned int vmk_pmap_remove_all(vmk_paddr_t pa)
 	vmk_pmap__pv_lock();
 restart:
 	for (unsigned int l = 0; l <= 2; l++) {
-		struct vmk_page *head = vmk_pmap__pv_head(pa, l);
+		struct vmk_page *head = vmk_pmap__pv_walk_head(pa, l);
 
 		if (!head)
 			continue;
