@@ -41,7 +41,11 @@ for arch in amd64 arm64; do
 	kp=$(kernel_pkg $arch)
 	[ -n "$kp" ] || { echo "linux-oracle: no kernel package behind linux-image-$arch" >&2; exit 1; }
 	d="$OUT/$arch"
-	rm -rf "$d" && mkdir -p "$d/x" "$d/lib"
+	# Packages unpack outside the build tree: the Makefile includes every *.d
+	# under build/, and packages have directories named so (ld.so.conf.d).
+	x=$(mktemp -d "${TMPDIR:-/tmp}/vmkit-oracle-$arch.XXXXXX")
+	trap 'rm -rf "$x"' EXIT
+	rm -rf "$d" && mkdir -p "$d/lib"
 	pkgs="$kp busybox-static kexec-tools"
 	for p in $LIBPKGS; do
 		apt-cache show "$p:$arch" >/dev/null 2>&1 && pkgs="$pkgs $p"
@@ -58,18 +62,18 @@ for arch in amd64 arm64; do
 		echo "$p:$arch=$v" >> "$d/versions.txt"
 		case $p in
 		linux-image-*)
-			dpkg-deb --fsys-tarfile "$f" | tar -x -C "$d/x" --wildcards './boot/*' ;;
-		*)	dpkg-deb -x "$f" "$d/x" ;;
+			dpkg-deb --fsys-tarfile "$f" | tar -x -C "$x" --wildcards './boot/*' ;;
+		*)	dpkg-deb -x "$f" "$x" ;;
 		esac
 	done
-	cp "$d/x/boot/vmlinuz-"* "$d/vmlinuz"
-	cp "$d/x/boot/config-"* "$d/config"
-	cp "$d/x/bin/busybox" "$d/busybox"
-	cp "$d/x/sbin/kexec" "$d/kexec"
+	cp "$x/boot/vmlinuz-"* "$d/vmlinuz"
+	cp "$x/boot/config-"* "$d/config"
+	cp "$x/bin/busybox" "$d/busybox"
+	cp "$x/sbin/kexec" "$d/kexec"
 	# The NEEDED closure of kexec (and the dynamic loader), from the unpacked packages.
 	todo="kexec"
 	interp=$(readelf -l "$d/kexec" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
-	cp -L "$d/x$interp" "$d/lib/$(basename "$interp")" 2>/dev/null || cp -L "$d/x/usr$interp" "$d/lib/$(basename "$interp")"
+	cp -L "$x$interp" "$d/lib/$(basename "$interp")" 2>/dev/null || cp -L "$x/usr$interp" "$d/lib/$(basename "$interp")"
 	echo "$interp" > "$d/interp"
 	while [ -n "$todo" ]; do
 		next=""
@@ -77,7 +81,7 @@ for arch in amd64 arm64; do
 			[ "$f" = kexec ] && path="$d/kexec" || path="$d/lib/$f"
 			for n in $(readelf -d "$path" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
 				[ -e "$d/lib/$n" ] && continue
-				src=$(find "$d/x/lib" "$d/x/usr/lib" -name "$n" 2>/dev/null | head -n 1)
+				src=$(find "$x/lib" "$x/usr/lib" -name "$n" 2>/dev/null | head -n 1)
 				[ -n "$src" ] || { echo "linux-oracle: $arch: $n (needed by $f) is in none of: $pkgs" >&2; exit 1; }
 				cp -L "$src" "$d/lib/$n"
 				next="$next $n"
@@ -85,7 +89,7 @@ for arch in amd64 arm64; do
 		done
 		todo=$next
 	done
-	rm -rf "$d/x"
+	rm -rf "$x"
 	echo "linux-oracle: $arch: $(head -n 1 "$d/versions.txt"), $(ls "$d/lib" | wc -l) libraries for kexec"
 done
 for p in qemu-system-x86 qemu-system-arm ovmf qemu-efi-aarch64 seabios; do
