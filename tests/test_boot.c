@@ -212,6 +212,28 @@ static void test_resources_around_existing_child(void **state)
 	vmk_resource_check(&root);
 }
 
+/*
+ * Reservations nest page-rounded, each filling only what earlier ones left,
+ * as Linux's reserve_memblock_reserved_regions() (PFN_DOWN/PFN_UP, then
+ * reserve_region_with_split) does: the numbers are the virt-dt-1G oracle
+ * run's (tests/data/linux), where Linux shows exactly these two entries.
+ */
+static void test_resources_reserved_page_rounded(void **state)
+{
+	(void)state;
+	add(0x40000000, 0x40000000, VMK_MEM_USABLE);
+	assert_int_equal(vmk_boot_memblock_from_fwmap(&mb, &map), 0);
+	assert_int_equal(vmk_memblock_reserve(&mb, 0x7fdce380, 0x7fdf2100 - 0x7fdce380), 0);
+	assert_int_equal(vmk_memblock_reserve(&mb, 0x7fdf2c80, 0x7fdfcffc - 0x7fdf2c80), 0);
+	assert_int_equal(vmk_boot_resources_from_fwmap(&root, &pool, &map), 0);
+	assert_int_equal(vmk_boot_resources_add_reserved(&root, &pool, &mb, 0, 0), 0);
+	assert_string_equal(render(),
+		"40000000-7fffffff : System RAM\n"
+		"  7fdce000-7fdf2fff : reserved\n"
+		"  7fdf3000-7fdfcfff : reserved\n");
+	vmk_resource_check(&root);
+}
+
 /* Running out of resource nodes is an error, never a crash. */
 static void test_resources_pool_exhausted(void **state)
 {
@@ -241,6 +263,7 @@ int main(void)
 		cmocka_unit_test_setup(test_resources, setup),
 		cmocka_unit_test_setup(test_resources_around_existing_child, setup),
 		cmocka_unit_test_setup(test_resources_pool_exhausted, setup),
+		cmocka_unit_test_setup(test_resources_reserved_page_rounded, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -148,7 +148,8 @@ int vmk_boot_reserve_kernel(struct vmk_memblock *mb, vmk_size_t size, vmk_size_t
  * image" (skipped if kernel_size is 0) and every other reserved piece as
  * "reserved" (as arm64 kernels show firmware reservations), so that a
  * reader of /proc/iomem that honours nested entries never places anything
- * there. What existing children already describe (a "Crash kernel"
+ * there. Each reservation is widened to whole pages first, as Linux's
+ * reserve_memblock_reserved_regions() does. What existing children already describe (a "Crash kernel"
  * inserted before this call) is left as it is; only the gaps between
  * them get "reserved" children. Returns 0 or -VMK_ENOMEM when the pool
  * runs out (the children added so far stay).

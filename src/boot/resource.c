@@ -133,7 +133,17 @@ int vmk_boot_resources_add_reserved(struct vmk_resource *root, struct vmk_resour
 	}
 	for (size_t i = 0; i < mb->reserved.cnt; i++) {
 		const struct vmk_memblock_region *r = &mb->reserved.regions[i];
-		vmk_paddr_t b = r->base, e = r->base + r->size;
+		/*
+		 * Whole pages, as Linux (PFN_DOWN/PFN_UP): a page partly reserved
+		 * is not free for a loader. An earlier reservation's rounded end
+		 * may cover this one's first page: nest_reserved() fills only gaps.
+		 */
+		vmk_paddr_t b = VMK_ALIGN_DOWN(r->base, VMK_PAGE_SIZE);
+		vmk_paddr_t e = r->base + r->size;
+
+		/* Rounding up would wrap only inside the last page: keep that end exact. */
+		if (e <= VMK_PADDR_MAX - (VMK_PAGE_SIZE - 1))
+			e = VMK_ALIGN_UP(e, VMK_PAGE_SIZE);
 
 		/* A reservation may span several resources: nest each piece. */
 		while (b < e) {
