@@ -10,10 +10,17 @@ mkdir -p "$out"
 fail() { echo "test_embed: FAILED: $*"; exit 1; }
 jobs=$(nproc 2>/dev/null || echo 2)
 
+# Every architecture with both compilers vmkit.mk knows (gcc is the cross
+# compiler where the host is another architecture).
 # arch | compiler | how to run it here (empty: link only)
-for combo in "x86_64|gcc|" "arm64|clang|qemu-aarch64"; do
+for combo in "x86_64|gcc|" "x86_64|clang|" \
+	"arm64|aarch64-linux-gnu-gcc|qemu-aarch64" "arm64|clang|qemu-aarch64" \
+	"riscv64|riscv64-linux-gnu-gcc|qemu-riscv64" "riscv64|clang|qemu-riscv64"; do
 	arch=${combo%%|*}; rest=${combo#*|}; cc=${rest%%|*}; runner=${rest#*|}
 	dir="$out/$arch-$cc"
+	case "$cc:$(uname -m)" in
+	aarch64-linux-gnu-gcc:aarch64 | riscv64-linux-gnu-gcc:riscv64) cc=gcc ;;
+	esac
 	make -s -j"$jobs" -C "$top/examples/embed" ARCH="$arch" CC="$cc" OUT="$dir" >"$dir.log" 2>&1 ||
 		{ cat "$dir.log"; fail "$arch with $cc did not build through vmkit.mk"; }
 	bin="$dir/embed"
@@ -22,7 +29,7 @@ for combo in "x86_64|gcc|" "arm64|clang|qemu-aarch64"; do
 	[ -z "$undef" ] || fail "$arch/$cc: undefined symbols: $undef"
 	case "$arch:$(uname -m)" in
 	x86_64:x86_64) runner=""; run=yes ;;
-	arm64:aarch64) runner=""; run=yes ;;
+	arm64:aarch64 | riscv64:riscv64) runner=""; run=yes ;;
 	*) run=no; [ -n "$runner" ] && command -v "$runner" >/dev/null 2>&1 && run=yes ;;
 	esac
 	if [ $run = yes ]; then

@@ -15,11 +15,14 @@ freestanding)
 	command -v riscv64-linux-gnu-gcc >/dev/null 2>&1 || need="$need gcc-riscv64-linux-gnu"
 	;;
 check)
-	# install/pkg-config and the example embedder (tests/test_*.sh)
+	# install/pkg-config and the example embedder on every architecture
+	# (tests/test_install.sh, tests/test_embed.sh)
 	command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 	command -v clang >/dev/null 2>&1 || need="$need clang"
 	command -v ld.lld >/dev/null 2>&1 || need="$need lld"
-	command -v qemu-aarch64 >/dev/null 2>&1 || need="$need qemu-user"
+	command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need="$need gcc-aarch64-linux-gnu"
+	command -v riscv64-linux-gnu-gcc >/dev/null 2>&1 || need="$need gcc-riscv64-linux-gnu"
+	{ command -v qemu-aarch64 && command -v qemu-riscv64; } >/dev/null 2>&1 || need="$need qemu-user"
 	;;
 qemu)
 	# the demo kernel (kernel/): a UEFI application booted on OVMF / AAVMF

@@ -33,10 +33,36 @@ static inline bool vmk_isxdigit(int c)
 static inline int vmk_tolower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
 /* ---- bit operations ---- */
+/*
+ * fls64 and ffs64 in plain C (a binary search, six steps), for CPUs with no
+ * count-zeros instruction: there gcc turns __builtin_clzll/ctzll into calls
+ * to libgcc's __clzdi2/__ctzdi2, which a kernel does not link (riscv64
+ * without Zbb). x must be non-zero. Any context.
+ */
+static inline unsigned int vmk_fls64_soft(uint64_t x)
+{
+	unsigned int r = 0;
+
+	if (x >> 32) { x >>= 32; r += 32; }
+	if (x >> 16) { x >>= 16; r += 16; }
+	if (x >> 8) { x >>= 8; r += 8; }
+	if (x >> 4) { x >>= 4; r += 4; }
+	if (x >> 2) { x >>= 2; r += 2; }
+	return r + (unsigned int)(x >> 1);
+}
+static inline unsigned int vmk_ffs64_soft(uint64_t x) { return vmk_fls64_soft(x & (0 - x)); }
+
+#if defined(__riscv) && !defined(__riscv_zbb)
+/* Index of the most significant set bit (0..63); x must be non-zero. */
+static inline unsigned int vmk_fls64(uint64_t x) { return vmk_fls64_soft(x); }
+/* Index of the least significant set bit (0..63); x must be non-zero. */
+static inline unsigned int vmk_ffs64(uint64_t x) { return vmk_ffs64_soft(x); }
+#else
 /* Index of the most significant set bit (0..63); x must be non-zero. */
 static inline unsigned int vmk_fls64(uint64_t x) { return 63u - (unsigned int)__builtin_clzll(x); }
 /* Index of the least significant set bit (0..63); x must be non-zero. */
 static inline unsigned int vmk_ffs64(uint64_t x) { return (unsigned int)__builtin_ctzll(x); }
+#endif
 /*
  * Bits set in x. Not __builtin_popcountll: without a popcount instruction
  * (x86-64 baseline) the compiler calls libgcc's __popcountdi2, which a
@@ -51,6 +77,56 @@ static inline unsigned int vmk_popcount64(uint64_t x)
 }
 /* floor(log2(x)); x must be non-zero. */
 static inline unsigned int vmk_ilog2(uint64_t x) { return vmk_fls64(x); }
+
+/* ---- byte atomics ---- */
+/*
+ * Relaxed atomic fetch-or / fetch-and of a byte through a compare-and-swap
+ * loop on the aligned 32-bit word that holds it (little-endian), the way
+ * clang and Linux do byte atomics on riscv64 (masked LR/SC): the A
+ * extension has word and doubleword AMOs only, and gcc before 13 turns a
+ * byte RMW into a call to libatomic's __atomic_fetch_or_1, which a kernel
+ * does not link. The other bytes of the word are never written. Returns the
+ * byte's old value. Any context.
+ */
+static inline uint8_t vmk_atomic_fetch_or_u8_word(uint8_t *p, uint8_t v)
+{
+	uint32_t *w = (uint32_t *)((uintptr_t)p & ~(uintptr_t)3);
+	unsigned int sh = (unsigned int)((uintptr_t)p & 3) * 8;
+	uint32_t old = __atomic_load_n(w, __ATOMIC_RELAXED);
+
+	while (!__atomic_compare_exchange_n(w, &old, old | ((uint32_t)v << sh), true,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	return (uint8_t)(old >> sh);
+}
+static inline uint8_t vmk_atomic_fetch_and_u8_word(uint8_t *p, uint8_t v)
+{
+	uint32_t *w = (uint32_t *)((uintptr_t)p & ~(uintptr_t)3);
+	unsigned int sh = (unsigned int)((uintptr_t)p & 3) * 8;
+	uint32_t old = __atomic_load_n(w, __ATOMIC_RELAXED);
+
+	while (!__atomic_compare_exchange_n(w, &old, old & ~((uint32_t)(uint8_t)~v << sh), true,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	return (uint8_t)(old >> sh);
+}
+#if defined(__riscv) && !defined(__clang__)
+/* Relaxed *p |= v on a byte; returns the old value. Any context. */
+static inline uint8_t vmk_atomic_fetch_or_u8(uint8_t *p, uint8_t v) { return vmk_atomic_fetch_or_u8_word(p, v); }
+/* Relaxed *p &= v on a byte; returns the old value. Any context. */
+static inline uint8_t vmk_atomic_fetch_and_u8(uint8_t *p, uint8_t v) { return vmk_atomic_fetch_and_u8_word(p, v); }
+#else
+/* Relaxed *p |= v on a byte; returns the old value. Any context. */
+static inline uint8_t vmk_atomic_fetch_or_u8(uint8_t *p, uint8_t v)
+{
+	return __atomic_fetch_or(p, v, __ATOMIC_RELAXED);
+}
+/* Relaxed *p &= v on a byte; returns the old value. Any context. */
+static inline uint8_t vmk_atomic_fetch_and_u8(uint8_t *p, uint8_t v)
+{
+	return __atomic_fetch_and(p, v, __ATOMIC_RELAXED);
+}
+#endif
 
 /* ---- overflow-checked arithmetic: return true on overflow ---- */
 static inline bool vmk_add_overflow(uint64_t a, uint64_t b, uint64_t *r)

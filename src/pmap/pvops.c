@@ -57,7 +57,7 @@ static void mark_block(vmk_pte_t e, unsigned int lvl, vmk_paddr_t except, uint8_
 		struct vmk_page *pg = pa == (except & ~VMK_PAGE_MASK) ? NULL : vmk_pa_to_page(pa);
 
 		if (pg)
-			__atomic_or_fetch(&pg->md_flags, f, __ATOMIC_RELAXED);
+			vmk_atomic_fetch_or_u8(&pg->md_flags, f);
 	}
 }
 
@@ -94,7 +94,7 @@ unsigned int vmk_pmap_ts_referenced(vmk_paddr_t pa)
 	if (!pg || !vmk_pmap__g.ready)
 		return 0;
 	pv_foreach(pa, visit_ref, &n);
-	if (__atomic_fetch_and(&pg->md_flags, (uint8_t)~VMK_PMAP_PAGE_REFERENCED, __ATOMIC_RELAXED) &
+	if (vmk_atomic_fetch_and_u8(&pg->md_flags, (uint8_t)~VMK_PMAP_PAGE_REFERENCED) &
 	    VMK_PMAP_PAGE_REFERENCED)
 		n++;
 	return n;
@@ -159,7 +159,7 @@ void vmk_pmap_clear_modify(vmk_paddr_t pa)
 
 	if (!pg || !vmk_pmap__g.ready)
 		return;
-	__atomic_and_fetch(&pg->md_flags, (uint8_t)~VMK_PMAP_PAGE_MODIFIED, __ATOMIC_RELAXED);
+	vmk_atomic_fetch_and_u8(&pg->md_flags, (uint8_t)~VMK_PMAP_PAGE_MODIFIED);
 	pv_foreach(pa, visit_clear_mod, NULL);
 }
 

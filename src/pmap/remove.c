@@ -27,7 +27,7 @@ void vmk_pmap__note_removed(vmk_pte_t old, unsigned int lvl)
 		struct vmk_page *pg = vmk_pa_to_page(pa + i * VMK_PAGE_SIZE);
 
 		if (pg)
-			__atomic_or_fetch(&pg->md_flags, f, __ATOMIC_RELAXED);
+			vmk_atomic_fetch_or_u8(&pg->md_flags, f);
 	}
 }
 
