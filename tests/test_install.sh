@@ -81,13 +81,36 @@ ok "pkg-config --cflags --libs vmkit builds and links a program"
 [ "$("$p/bin/vmkit" --version)" = "vmkit $hv" ] || fail "vmkit --version is not $hv"
 man="$p/share/man/man1/vmkit.1"
 grep -q "^\.TH VMKIT 1 .*vmkit $hv" "$man" || fail "man page header lacks the version"
-for c in $("$p/bin/vmkit" --help | sed -n '/^commands:/,$p' | sed -n 's/^  \([a-z][a-z0-9-]*\) .*/\1/p'); do
+ncmd=0
+for c in $("$p/bin/vmkit" --help | sed -n '/^commands:$/,/^$/p' | sed -n 's/^  \([a-z][a-z0-9-]*\) .*/\1/p'); do
+	ncmd=$((ncmd + 1))
 	grep -qx ".SS $c" "$man" || fail "man page lacks command $c"
 	for o in $("$p/bin/vmkit" "$c" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
 		grep -qF -- "$(printf '%s' "$o" | sed 's/-/\\-/g')" "$man" || fail "man page lacks $c $o"
 	done
 done
+[ $ncmd -ge 6 ] || fail "only $ncmd commands found in vmkit --help"
 for s in "EXIT STATUS" JSON; do grep -qx ".SH $s" "$man" || fail "man page lacks section $s"; done
+# The sections a man page must have, with the statuses 0, 1 and 2 and the
+# JSON interface, and made from the tool's --help (one text): the template
+# has only placeholders there, and every line of them is in --help.
+section() { sed -n "/^\.SH $1\$/,/^\.SH /p" "$2" | sed -e '1d' -e '$d'; }
+[ "$(section "EXIT STATUS" "$top/docs/vmkit.1.in")" = "@EXIT_STATUS@" ] ||
+	fail "docs/vmkit.1.in writes EXIT STATUS itself instead of taking it from --help"
+[ "$(section JSON "$top/docs/vmkit.1.in")" = "@JSON@" ] ||
+	fail "docs/vmkit.1.in writes JSON itself instead of taking it from --help"
+for st in 0 1 2; do
+	section "EXIT STATUS" "$man" | grep -qx "\.B $st" || fail "man page EXIT STATUS lacks status $st"
+done
+section "EXIT STATUS" "$man" | grep -q "bad input data" || fail "EXIT STATUS does not say what 1 is"
+section "EXIT STATUS" "$man" | grep -q "bad usage" || fail "EXIT STATUS does not say what 2 is"
+section JSON "$man" | grep -q "stable interface" || fail "man page JSON section lacks the interface"
+help=$("$p/bin/vmkit" --help)
+for s in "EXIT STATUS" JSON; do
+	section "$s" "$man" | grep -v '^\.' | sed 's/\\-/-/g' | while IFS= read -r l; do
+		printf '%s\n' "$help" | grep -qF -- "$l" || { echo "$l"; break; }
+	done | grep -q . && fail "man page $s has text that is not in vmkit --help"
+done
 if command -v groff >/dev/null 2>&1; then
 	w=$(groff -man -Tutf8 -ww -z "$man" 2>&1) || fail "groff failed on the man page"
 	[ -z "$w" ] || fail "groff warns on the man page: $w"
@@ -100,7 +123,7 @@ cat > "$tmp/fakevmkit" <<'SH'
 #!/bin/sh
 case "$*" in
 --version) echo "vmkit 9.9.9" ;;
---help) printf 'usage: vmkit <command>\n\ncommands:\n  good   works\n  bad    broken\n' ;;
+--help) printf 'usage: vmkit <command>\n\ncommands:\n  good   works\n  bad    broken\n\nexit status:\n  0  ok\n\njson:\n  stable\n' ;;
 "good --help") echo "usage: vmkit good [--x]" ;;
 *) echo "vmkit: crashed" >&2; exit 1 ;;
 esac
@@ -109,7 +132,15 @@ chmod +x "$tmp/fakevmkit"
 if sh "$top/tools/mkman.sh" "$tmp/fakevmkit" "$top/docs/vmkit.1.in" >"$tmp/fake.1" 2>/dev/null; then
 	fail "mkman.sh wrote a page although 'vmkit bad --help' failed"
 fi
-ok "mkman.sh fails when a command's --help fails"
+sed -i 's/bad    broken/good2  works/; s/^"good --help")/"good --help" | "good2 --help")/' "$tmp/fakevmkit"
+sh "$top/tools/mkman.sh" "$tmp/fakevmkit" "$top/docs/vmkit.1.in" >"$tmp/fake.1" ||
+	fail "mkman.sh failed on a good --help"
+grep -qx '\.B 0' "$tmp/fake.1" || fail "mkman.sh did not take EXIT STATUS from --help"
+sed -i 's/exit status:/exit codes:/' "$tmp/fakevmkit"
+if sh "$top/tools/mkman.sh" "$tmp/fakevmkit" "$top/docs/vmkit.1.in" >"$tmp/fake.1" 2>/dev/null; then
+	fail "mkman.sh wrote a page without an exit status block in --help"
+fi
+ok "mkman.sh fails when a command's --help fails or --help lacks a section"
 
 # 4. uninstall removes every file it installed.
 make -s -C "$top" uninstall PREFIX="$p" >/dev/null

@@ -84,7 +84,11 @@ static void usage(FILE *f)
 "  --phys-bits N      physical address width for sanitizing (default 52)\n"
 "  --desc-size N      UEFI descriptor size (default: guessed)\n"
 "  --e820-entry-size N  binary E820 entry size, 20 or 24 (default: guessed)\n"
-"  --help             this text\n");
+"  --help             this text\n"
+"\n"
+"Exit status: 0 done; 1 bad input data, a kernel image asked for (--kernel-size,\n"
+"--kernel-addr) that does not fit, or a crash kernel this machine cannot hold;\n"
+"2 bad usage.\n");
 }
 
 /* "START-END" (inclusive, hex with 0x or decimal) into o->reserve. */

@@ -38,7 +38,9 @@ static void usage(FILE *f)
 		"  --ram      RAM size (default 4G, at least 256M)\n"
 		"  --cpus     CPUs with a per-CPU area (default 4, at most 64)\n"
 		"  --user     also dump a small user address space\n"
-		"  --json     JSON output\n"
+		"  --json     one JSON document: kernel (and user with --user), each with\n"
+		"             arch, levels, space, runs (start and end as hex strings, end\n"
+		"             exclusive; size, level, permissions, memtype) and counts\n"
 		"Options may be given once. Exit status: 0 done, 1 failure, 2 bad usage.\n");
 }
 

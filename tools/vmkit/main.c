@@ -32,6 +32,27 @@ static void usage(FILE *f)
 		"       vmkit --version\n\ncommands:\n");
 	for (const struct vmkit_cmd *c = commands; c->name; c++)
 		fprintf(f, "  %-12s %s\n", c->name, c->summary);
+	/*
+	 * The one text of the exit statuses and the JSON conventions: the
+	 * manual's EXIT STATUS and JSON sections are made from it
+	 * (tools/mkman.sh), the docs point here.
+	 */
+	fprintf(f, "\nexit status:\n"
+		"  0  success\n"
+		"  1  bad input data: the message names the file and the line or entry\n"
+		"     (FILE:LINE: error: ...); also the cases a command's --help adds\n"
+		"  2  bad usage: an unknown option, a missing or malformed value, an option\n"
+		"     given twice, two options that contradict each other\n"
+		"\njson:\n"
+		"  With --json a command prints one JSON document on standard output\n"
+		"  instead of text; its --help names the keys (docs/tool.md has the\n"
+		"  schemas). The keys are a stable interface: new keys may be added,\n"
+		"  existing keys keep their names and meanings. Numbers are decimal\n"
+		"  integers, addresses and sizes in bytes, unless the command's --help\n"
+		"  says otherwise. A range is base and size, or start and end: the end\n"
+		"  of a /proc/iomem entry is inclusive (as in /proc/iomem), any other\n"
+		"  end exclusive. Strings read from the input are escaped so that the\n"
+		"  output is valid JSON whatever bytes the input held.\n");
 }
 
 int main(int argc, char **argv)
