@@ -99,7 +99,7 @@ static void test_bad_arguments(void **state)
 	expect(ARGS("kexec-plan", "--iomem", iomem(), "--kernel", "30M", "--bogus"), 2,
 	       "unknown option '--bogus'");
 	expect(ARGS("kexec-plan", "--iomem", iomem(), "--kernel", "30M", "--arch", "mips"), 2,
-	       "--arch mips");
+	       "--arch mips: use x86_64, arm64 or riscv64");
 	expect(ARGS("kexec-plan", "--iomem", iomem(), "--kernel", "lots"), 2, "not a size");
 	expect(ARGS("kexec-plan", "--iomem", iomem(), "--kernel", "30M", "--crashkernel", "1G-:"), 2,
 	       "crashkernel=1G-:");
@@ -195,12 +195,112 @@ static void test_device_files(void **state)
 	free(r.err);
 }
 
+/* A file with these bytes; returns its path (static buffer per slot). */
+static const char *tmpfile_with(int slot, const void *data, size_t len)
+{
+	static char paths[4][64];
+	int fd;
+
+	snprintf(paths[slot], sizeof(paths[slot]), "/tmp/vmkit-kexec-rv-XXXXXX");
+	fd = mkstemp(paths[slot]);
+	assert_true(fd >= 0);
+	assert_true(write(fd, data, len) == (ssize_t)len);
+	close(fd);
+	return paths[slot];
+}
+
+static void put_le(uint8_t *b, size_t off, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		b[off + i] = (uint8_t)(v >> (8 * i));
+}
+
+/*
+ * kexec-plan --arch riscv64 on a QEMU-virt-like /proc/iomem (RAM from
+ * 2 GiB, OpenSBI's range reserved): the kernel 2 MiB aligned as low as
+ * possible, a real header read from a file, malformed headers refused
+ * with status 1 and a message naming the kernel file and the field.
+ */
+static void test_riscv64(void **state)
+{
+	static const char iomem_rv[] =
+		"10000000-100000ff : serial\n"
+		"80000000-8003ffff : Reserved\n"
+		"80040000-bfffffff : System RAM\n"
+		"  80200000-80ffffff : Kernel image\n"
+		"  bf000000-bf00ffff : reserved\n";
+	uint8_t hdr[4096] = { 0 };
+	const char *map, *img;
+	struct cli_result r;
+	char want[256];
+
+	(void)state;
+	map = tmpfile_with(0, iomem_rv, sizeof(iomem_rv) - 1);
+	r = cli_run(ARGS("kexec-plan", "--iomem", map, "--arch", "riscv64", "--kernel", "30M",
+			 "--initrd", "8M", "--dtb", "64K", "--json"));
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "\"arch\":\"riscv64\""));
+	/* 0x80200000: the first 2 MiB boundary in RAM. */
+	assert_non_null(strstr(r.out, "{\"name\":\"kernel\",\"base\":2149580800,"));
+	cli_free(&r);
+
+	/* A header version 0.2 file: image_size 40 MiB, text_offset 4 MiB (the alignment). */
+	put_le(hdr, 0x08, 0x400000, 8);
+	put_le(hdr, 0x10, 40 * VMK_MiB, 8);
+	put_le(hdr, 0x20, 2, 4);
+	memcpy(hdr + 0x38, "RSC\x05", 4);
+	img = tmpfile_with(1, hdr, sizeof(hdr));
+	r = cli_run(ARGS("kexec-plan", "--iomem", map, "--arch", "riscv", "--kernel", img,
+			 "--dtb", "64K", "--json"));
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "{\"name\":\"kernel\",\"base\":2151677952,\"size\":4096,"
+				"\"memsz\":41943040,\"align\":4194304"));
+	cli_free(&r);
+	unlink(img);
+
+	/* Malformed: no magic, reserved flags, image_size 0, a file too short. */
+	hdr[0x38] = 'X';
+	img = tmpfile_with(1, hdr, sizeof(hdr));
+	snprintf(want, sizeof(want), "%s: error: riscv64 Image: no \"RSC\\x05\" magic at 0x38", img);
+	expect(ARGS("kexec-plan", "--iomem", map, "--arch", "riscv64", "--kernel", img, "--dtb", "64K"),
+	       1, want);
+	unlink(img);
+	hdr[0x38] = 'R';
+	put_le(hdr, 0x18, 0x80, 8);
+	img = tmpfile_with(1, hdr, sizeof(hdr));
+	expect(ARGS("kexec-plan", "--iomem", map, "--arch", "riscv64", "--kernel", img, "--dtb", "64K"),
+	       1, "flags 0x80 set reserved bits 1-63");
+	unlink(img);
+	put_le(hdr, 0x18, 0, 8);
+	put_le(hdr, 0x10, 0, 8);
+	img = tmpfile_with(1, hdr, sizeof(hdr));
+	expect(ARGS("kexec-plan", "--iomem", map, "--arch", "riscv64", "--kernel", img, "--dtb", "64K"),
+	       1, "image_size is 0");
+	unlink(img);
+	img = tmpfile_with(1, hdr, 40);
+	expect(ARGS("kexec-plan", "--iomem", map, "--arch", "riscv64", "--kernel", img, "--dtb", "64K"),
+	       1, "40 bytes is too short");
+	unlink(img);
+	/* Not a riscv64 Image: the magic says what was found. */
+	memset(hdr, 0, sizeof(hdr));
+	put_le(hdr, 0x10, 40 * VMK_MiB, 8);
+	put_le(hdr, 0x38, 0x644d5241, 4);
+	img = tmpfile_with(1, hdr, sizeof(hdr));
+	expect(ARGS("kexec-plan", "--iomem", map, "--arch", "riscv64", "--kernel", img, "--dtb", "64K"),
+	       1, "(found 0x644d5241): not a riscv64 Image");
+	unlink(img);
+	expect(ARGS("kexec-plan", "--iomem", map, "--arch", "riscv64", "--kernel", "30M"), 1,
+	       "riscv64: a device tree is required");
+	unlink(map);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_keys),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_device_files),
+		cmocka_unit_test(test_riscv64),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,4 @@
-/* Tests of the image header parsers and the x86-64 / arm64 loaders. */
+/* Tests of the image header parsers and the x86-64 / arm64 / riscv64 loaders. */
 #include "harness.h"
 #include <vmkit/kexec.h>
 
@@ -41,6 +41,19 @@ static void make_arm64(uint64_t text_offset, uint64_t image_size, uint64_t flags
 	put(img, 0x10, image_size, 8);
 	put(img, 0x18, flags, 8);
 	put(img, 0x38, 0x644d5241, 4);
+}
+
+/* A riscv64 Image header as boot-image-header.rst lays it out (version 0.2). */
+static void make_riscv64(uint64_t text_offset, uint64_t image_size, uint64_t flags)
+{
+	memset(img, 0, sizeof(img));
+	put(img, 0x00, 0x0000006f, 4);		/* code0: j . (never run here) */
+	put(img, 0x08, text_offset, 8);
+	put(img, 0x10, image_size, 8);
+	put(img, 0x18, flags, 8);
+	put(img, 0x20, 0x2, 4);			/* version 0.2 */
+	memcpy(img + 0x30, "RISCV\0\0\0", 8);
+	memcpy(img + 0x38, "RSC\x05", 4);
 }
 
 static struct vmk_kexec_plan *fresh(void)
@@ -338,6 +351,180 @@ static void test_arm64_loader(void **state)
 	assert_int_equal(p->nseg, 0);
 }
 
+static void riscv64_parse_fails(size_t len, const char *want)
+{
+	struct vmk_riscv64_image_info ri;
+	char err[200] = "";
+
+	assert_int_equal(vmk_riscv64_image_parse(img, len, &ri, err, sizeof(err)), -VMK_EPARSE);
+	if (!strstr(err, want))
+		fail_msg("riscv64 header: error \"%s\" does not say \"%s\"", err, want);
+}
+
+static void test_riscv64_parse(void **state)
+{
+	struct vmk_riscv64_image_info ri;
+	char err[200];
+
+	(void)state;
+	/* Linux's RV64 head.S: text_offset 2 MiB; a relocatable kernel has 0. */
+	make_riscv64(0x200000, 24 * MiB, 0);
+	assert_int_equal(vmk_riscv64_image_parse(img, sizeof(img), &ri, err, sizeof(err)), 0);
+	assert_true(ri.text_offset == 0x200000 && ri.image_size == 24 * MiB);
+	assert_true(ri.version == 2 && !ri.legacy_magic && !ri.big_endian);
+	make_riscv64(0, 24 * MiB, 0);
+	assert_int_equal(vmk_riscv64_image_parse(img, 64, &ri, err, sizeof(err)), 0);
+	assert_true(ri.text_offset == 0 && ri.file_size == 64);
+	/* Header 0.1: "RISCV" at 0x30 is its only magic. */
+	make_riscv64(0x200000, 24 * MiB, 0);
+	put(img, 0x20, 0x1, 4);
+	memset(img + 0x38, 0, 4);
+	assert_int_equal(vmk_riscv64_image_parse(img, sizeof(img), &ri, err, sizeof(err)), 0);
+	assert_true(ri.legacy_magic);
+
+	/* Malformed headers: each names what is wrong. */
+	riscv64_parse_fails(63, "too short for the 64-byte header");
+	make_riscv64(0x200000, 24 * MiB, 0);
+	img[0x3b] = 0x06;
+	riscv64_parse_fails(sizeof(img), "no \"RSC\\x05\" magic at 0x38");
+	/* From 0.2 on, the old magic alone is not enough. */
+	make_riscv64(0x200000, 24 * MiB, 0);
+	memset(img + 0x38, 0, 4);
+	riscv64_parse_fails(sizeof(img), "magic at 0x38");
+	/* An arm64 Image is not a riscv64 one. */
+	make_arm64(0, 32 * MiB, 0xa);
+	riscv64_parse_fails(sizeof(img), "found 0x644d5241");
+	make_riscv64(0x200000, 0, 0);
+	riscv64_parse_fails(sizeof(img), "image_size is 0");
+	make_riscv64(0x200000, 1ull << 57, 0);
+	riscv64_parse_fails(sizeof(img), "56-bit");
+	make_riscv64(0x200000, 24 * MiB, 1);
+	riscv64_parse_fails(sizeof(img), "big-endian");
+	make_riscv64(0x200000, 24 * MiB, 0x4);
+	riscv64_parse_fails(sizeof(img), "reserved bits 1-63");
+	make_riscv64(0x300000, 24 * MiB, 0);
+	riscv64_parse_fails(sizeof(img), "text_offset 0x300000");
+	make_riscv64(0x800, 24 * MiB, 0);
+	riscv64_parse_fails(sizeof(img), "text_offset 0x800");
+	make_riscv64(2 * GiB, 24 * MiB, 0);
+	riscv64_parse_fails(sizeof(img), "text_offset 0x80000000");
+	make_riscv64(0x200000, 24 * MiB, 0);
+	assert_int_equal(vmk_riscv64_image_parse(NULL, 64, &ri, NULL, 0), -VMK_EPARSE);
+}
+
+/* QEMU virt riscv64: RAM from 2 GiB, OpenSBI's first 512 KiB no-map. */
+static struct vmk_kexec_plan *rv_virt(void)
+{
+	struct vmk_kexec_plan *p = fresh();
+
+	vmk_kexec_add_ram(p, 0x80000000, 0xc0000000);
+	vmk_kexec_exclude(p, 0x80000000, 0x80080000, VMK_KEXEC_EXCL_NOMAP, "reserved");
+	return p;
+}
+
+static void test_riscv64_loader(void **state)
+{
+	static const struct vmk_range dumped[] = { { 0x80080000, 0xb0000000 } };
+	struct vmk_kexec_load ld = { 0 };
+	struct vmk_kexec_plan *p;
+	const struct vmk_kexec_seg *k, *i, *d;
+	struct vmk_range crash = { 0xb0000000, 0xc0000000 };
+
+	(void)state;
+	ld.arch = VMK_KEXEC_ARCH_RISCV64;
+	ld.kernel = img;
+	ld.kernel_len = sizeof(img);
+	ld.kernel_size = 20 * MiB;
+	ld.initrd_size = 16 * MiB - 0x8000;
+	ld.dtb_size = 64 * 1024;
+	ld.cmdline = "console=ttyS0";
+
+	/* As low as possible on a 2 MiB boundary: past OpenSBI's range, at 0x80200000. */
+	make_riscv64(0x200000, 24 * MiB + 0x1000, 0);
+	p = rv_virt();
+	assert_int_equal(vmk_kexec_load_image(p, &ld), 0);
+	k = vmk_kexec_find_seg(p, "kernel");
+	assert_true(k->base == 0x80200000);
+	assert_true(k->memsz == 24 * MiB + 0x1000 && k->req.bufsz == 20 * MiB);
+	/* initrd and dtb above the kernel, top-down (the plan's direction). */
+	i = vmk_kexec_find_seg(p, "initrd");
+	d = vmk_kexec_find_seg(p, "dtb");
+	assert_true(i->base == 0xc0000000 - 16 * MiB + 0x8000);
+	assert_true(d->base + d->memsz == i->base && VMK_IS_ALIGNED(d->base, 4096));
+	assert_true(d->memsz == VMK_ALIGN_UP(64 * 1024 + 14 + 1 + 0x1000, 4096));
+	assert_int_equal(vmk_kexec_verify(p), 0);
+
+	/* --bottom-up: initrd and dtb right after the kernel's end, not below it. */
+	p = rv_virt();
+	vmk_kexec_set_dir(p, VMK_KEXEC_BOTTOM_UP);
+	assert_int_equal(vmk_kexec_load_image(p, &ld), 0);
+	k = vmk_kexec_find_seg(p, "kernel");
+	assert_true(vmk_kexec_find_seg(p, "initrd")->base == k->base + k->memsz);
+	assert_int_equal(vmk_kexec_verify(p), 0);
+
+	/* A relocatable kernel (text_offset 0) still gets 2 MiB alignment. */
+	make_riscv64(0, 24 * MiB, 0);
+	p = rv_virt();
+	assert_int_equal(vmk_kexec_load_image(p, &ld), 0);
+	assert_true(vmk_kexec_find_seg(p, "kernel")->base == 0x80200000);
+	/* A text_offset above 2 MiB is the alignment (Linux's kexec_file). */
+	make_riscv64(0x1000000, 24 * MiB, 0);
+	p = rv_virt();
+	assert_int_equal(vmk_kexec_load_image(p, &ld), 0);
+	assert_true(vmk_kexec_find_seg(p, "kernel")->base == 0x81000000);
+
+	/* The kernel's 2 MiB base must be free: a hole of 0x1ff000 bytes below does not do. */
+	make_riscv64(0x200000, 24 * MiB, 0);
+	p = fresh();
+	vmk_kexec_add_ram(p, 0x80001000, 0x80200000);
+	vmk_kexec_add_ram(p, 0x84000000, 0x90000000);
+	assert_int_equal(vmk_kexec_load_image(p, &ld), 0);
+	assert_true(vmk_kexec_find_seg(p, "kernel")->base == 0x84000000);
+
+	/* kdump: everything in the crash region, the core header above the kernel. */
+	p = fresh();
+	assert_int_equal(vmk_kexec_plan_crash(p, &crash, 1), 0);
+	ld.mode = VMK_KEXEC_CRASH;
+	ld.dump = dumped;
+	ld.ndump = 1;
+	assert_int_equal(vmk_kexec_load_image(p, &ld), 0);
+	k = vmk_kexec_find_seg(p, "kernel");
+	assert_true(k->base == 0xb0000000);
+	assert_true(vmk_kexec_find_seg(p, "elfcorehdr")->base >= k->base + k->memsz);
+	assert_true(vmk_kexec_find_seg(p, "elfcorehdr")->base + 4096 <= 0xc0000000);
+	assert_int_equal(vmk_kexec_verify(p), 0);
+	ld.mode = VMK_KEXEC_NORMAL;
+	ld.dump = NULL;
+	ld.ndump = 0;
+
+	/* Errors: status and message, nothing placed. */
+	p = rv_virt();
+	ld.dtb_size = 0;
+	assert_int_equal(vmk_kexec_load_image(p, &ld), -VMK_EINVAL);
+	assert_non_null(strstr(p->err, "device tree is required"));
+	ld.dtb_size = 2 * MiB;
+	assert_int_equal(vmk_kexec_load_image(p, &ld), -VMK_EINVAL);
+	assert_non_null(strstr(p->err, "at most 2 MiB"));
+	ld.dtb_size = 4096;
+	ld.kernel_size = 64 * MiB;
+	assert_int_equal(vmk_kexec_load_image(p, &ld), -VMK_EPARSE);
+	assert_non_null(strstr(p->err, "larger than image_size"));
+	ld.kernel_size = 0;
+	make_riscv64(0x200000, 0, 0);
+	assert_int_equal(vmk_kexec_load_image(p, &ld), -VMK_EPARSE);
+	assert_non_null(strstr(p->err, "image_size is 0"));
+	make_bzimage(0x020f, 1, 1, 0);
+	assert_int_equal(vmk_kexec_load_image(p, &ld), -VMK_EPARSE);
+	assert_non_null(strstr(p->err, "RSC\\x05"));
+	/* RAM too small for the kernel: the placement error names the segment. */
+	make_riscv64(0x200000, 24 * MiB, 0);
+	p = fresh();
+	vmk_kexec_add_ram(p, 0x80000000, 0x81000000);
+	assert_int_equal(vmk_kexec_load_image(p, &ld), -VMK_ENOMEM);
+	assert_non_null(strstr(p->err, "segment 'kernel'"));
+	assert_int_equal(p->nseg, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +533,8 @@ int main(void)
 		cmocka_unit_test(test_x86_kdump_load),
 		cmocka_unit_test(test_arm64_parse),
 		cmocka_unit_test(test_arm64_loader),
+		cmocka_unit_test(test_riscv64_parse),
+		cmocka_unit_test(test_riscv64_loader),
 	};
 
 	vmk_sim_install();

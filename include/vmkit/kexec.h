@@ -310,11 +310,12 @@ int vmk_kexec_plan_to_memblock(const struct vmk_kexec_plan *p, struct vmk_memblo
  */
 int vmk_kexec_plan_crash(struct vmk_kexec_plan *p, const struct vmk_range *regions, size_t n);
 
-/* ---- architecture conventions (bzimage.c, arm64_image.c, load.c) ---- */
+/* ---- architecture conventions (bzimage.c, arm64_image.c, riscv64_image.c, load.c) ---- */
 
 enum vmk_kexec_arch {
 	VMK_KEXEC_ARCH_X86_64,
 	VMK_KEXEC_ARCH_ARM64,
+	VMK_KEXEC_ARCH_RISCV64,
 };
 
 /* Fields of an x86 bzImage setup header (Documentation/arch/x86/boot.rst). */
@@ -371,6 +372,34 @@ struct vmk_arm64_image_info {
 int vmk_arm64_image_parse(const void *img, size_t len, struct vmk_arm64_image_info *ai,
 			  char *err, size_t errlen);
 
+/* Fields of a riscv64 Image header (Documentation/arch/riscv/boot-image-header.rst). */
+struct vmk_riscv64_image_info {
+	uint64_t text_offset;		/* load offset from the start of RAM; 0: relocatable */
+	uint64_t image_size;		/* effective size, bss included */
+	uint64_t flags;			/* bit 0: big-endian; the rest reserved */
+	uint32_t version;		/* major << 16 | minor */
+	bool big_endian;
+	bool legacy_magic;		/* header before 0.2: only "RISCV" at 0x30 */
+	uint64_t file_size;
+};
+
+#define VMK_RISCV64_IMAGE_MAGIC2	0x05435352u	/* "RSC\x05" little endian, at 0x38 */
+/* The kernel maps itself with 2 MiB pages: its physical base must be 2 MiB aligned. */
+#define VMK_RISCV64_KERNEL_ALIGN	(2 * VMK_MiB)
+#define VMK_RISCV64_MAX_FDT_SIZE	(2 * VMK_MiB)
+#define VMK_RISCV64_MAX_TEXT_OFFSET	VMK_GiB
+#define VMK_RISCV64_MAX_PA		(1ull << 56)
+
+/*
+ * Parse a riscv64 Image header. Returns 0 or -VMK_EPARSE with err naming
+ * the field: short file, no "RSC\x05" at 0x38 (a header older than 0.2 may
+ * have only "RISCV" at 0x30), reserved or big-endian flags, image_size 0 or
+ * beyond 56 bits, text_offset not 0 or a power of two from 4 KiB to 1 GiB.
+ * Any context.
+ */
+int vmk_riscv64_image_parse(const void *img, size_t len, struct vmk_riscv64_image_info *ri,
+			    char *err, size_t errlen);
+
 /* What a loader is asked to load. Sizes only: no data is copied. */
 struct vmk_kexec_load {
 	enum vmk_kexec_arch arch;
@@ -379,7 +408,7 @@ struct vmk_kexec_load {
 	size_t kernel_len;		/* bytes at kernel */
 	uint64_t kernel_size;		/* total image size (file size); 0 = kernel_len */
 	uint64_t initrd_size;		/* 0 = none */
-	uint64_t dtb_size;		/* 0 = none (required on arm64) */
+	uint64_t dtb_size;		/* 0 = none (required on arm64 and riscv64) */
 	const char *cmdline;		/* may be NULL */
 	uint32_t ncpus;			/* for the kdump ELF header; 0 = 1 */
 	const struct vmk_range *dump;	/* kdump: ranges the ELF core header lists */
@@ -394,10 +423,13 @@ struct vmk_kexec_load {
  * optional "dtb" (setup_data). arm64: "kernel" (2 MiB aligned base +
  * text_offset, image_size bytes), "initrd" (in a 1 GiB aligned window of
  * at most 32 GiB covering the kernel), "dtb" (8-byte aligned, <= 2 MiB,
- * not crossing a 2 MiB boundary; the command line goes inside it). A
+ * not crossing a 2 MiB boundary; the command line goes inside it).
+ * riscv64 (Linux's kexec_file): "kernel" (as low as possible, base aligned
+ * to 2 MiB and to text_offset, image_size bytes), then "initrd" and "dtb"
+ * (page aligned, <= 2 MiB, holds bootargs) above the kernel's end. A
  * kdump load adds "elfcorehdr". Returns 0, -VMK_EPARSE for a bad header,
  * -VMK_EINVAL for an impossible request (command line too long, missing
- * dtb on arm64) or the placement error of the first segment that does not
+ * dtb on arm64 or riscv64) or the placement error of the first segment that does not
  * fit; p->err says which.
  */
 int vmk_kexec_load_image(struct vmk_kexec_plan *p, const struct vmk_kexec_load *ld);
@@ -414,7 +446,7 @@ struct vmk_crash_arch {
 	vmk_size_t default_low;		/* low part of a ",high" reservation by default */
 };
 
-/* The rules of arch (Linux defaults; arm64 low_max assumes a 4 GiB DMA zone). */
+/* The rules of arch (Linux defaults; arm64 and riscv64 low_max assume a 4 GiB DMA zone). */
 void vmk_crash_arch_defaults(enum vmk_kexec_arch arch, struct vmk_crash_arch *ca);
 
 /* Syntax a crashkernel= value was written in. */

@@ -15,7 +15,8 @@
 void vmk_crash_arch_defaults(enum vmk_kexec_arch arch, struct vmk_crash_arch *ca)
 {
 	vmk_memset(ca, 0, sizeof(*ca));
-	if (arch == VMK_KEXEC_ARCH_ARM64) {
+	/* riscv64 (asm/crash_reserve.h): PMD_SIZE, the DMA32 limit, end of DRAM, as arm64. */
+	if (arch == VMK_KEXEC_ARCH_ARM64 || arch == VMK_KEXEC_ARCH_RISCV64) {
 		ca->align = 2 * VMK_MiB;
 		ca->fixed_align = 2 * VMK_MiB;
 		ca->low_min = 0;

@@ -242,6 +242,81 @@ static int load_arm64(struct vmk_kexec_plan *p, const struct vmk_kexec_load *ld)
 	return vmk_kexec_place(p, &r, NULL);
 }
 
+/*
+ * riscv64, as Linux's kexec_file loads an Image: the kernel as low as
+ * possible, then the kdump header, initrd and device tree above its end.
+ */
+static int load_riscv64(struct vmk_kexec_plan *p, const struct vmk_kexec_load *ld)
+{
+	struct vmk_riscv64_image_info ri;
+	struct vmk_kexec_req r;
+	uint64_t fsize = ld->kernel_size ? ld->kernel_size : ld->kernel_len;
+	vmk_paddr_t kbase, kend;
+	uint64_t dtbsz;
+	int ret;
+
+	ret = vmk_riscv64_image_parse(ld->kernel, ld->kernel_len, &ri, p->err, sizeof(p->err));
+	if (ret)
+		return ret;
+	if (fsize > ri.image_size)
+		return err(p, -VMK_EPARSE, "riscv64 Image: the file (%llu bytes) is larger than "
+			   "image_size (%llu)", (unsigned long long)fsize,
+			   (unsigned long long)ri.image_size);
+	if (!ld->dtb_size)
+		return err(p, -VMK_EINVAL, "riscv64: a device tree is required (the kernel is "
+			   "entered with its address in a1)");
+	dtbsz = ld->dtb_size + cmdline_len(ld) + 1 + DTB_EXTRA_SPACE;
+	if (dtbsz > VMK_RISCV64_MAX_FDT_SIZE)
+		return err(p, -VMK_EINVAL, "riscv64: the device tree with its command line is %llu "
+			   "bytes; the kernel maps at most 2 MiB of it", (unsigned long long)dtbsz);
+
+	vmk_memset(&r, 0, sizeof(r));
+	r.name = "kernel";
+	r.bufsz = fsize;
+	r.memsz = ri.image_size;
+	/*
+	 * Linux aligns to text_offset; the kernel maps itself with 2 MiB
+	 * pages, so a relocatable one (text_offset 0) still needs 2 MiB.
+	 */
+	r.align = VMK_MAX((uint64_t)VMK_RISCV64_KERNEL_ALIGN, ri.text_offset);
+	r.dir = VMK_KEXEC_BOTTOM_UP;
+	r.note = ri.text_offset > VMK_RISCV64_KERNEL_ALIGN
+		 ? "as low as possible, aligned to text_offset (Linux kexec_file)"
+		 : "as low as possible, 2 MiB aligned (the kernel maps itself with 2 MiB pages)";
+	ret = vmk_kexec_place(p, &r, &kbase);
+	if (ret)
+		return ret;
+	kend = kbase + VMK_ALIGN_UP(ri.image_size, VMK_PAGE_SIZE);
+
+	if (ld->mode == VMK_KEXEC_CRASH) {
+		vmk_memset(&r, 0, sizeof(r));
+		r.name = "elfcorehdr";
+		r.bufsz = r.memsz = vmk_kdump_elfcorehdr_size(ld->ndump, ld->ncpus ? ld->ncpus : 1);
+		r.min = kend;
+		r.note = "ELF core header of the crashed kernel's memory, above the kernel";
+		ret = vmk_kexec_place(p, &r, NULL);
+		if (ret)
+			return ret;
+	}
+	if (ld->initrd_size) {
+		vmk_memset(&r, 0, sizeof(r));
+		r.name = "initrd";
+		r.bufsz = r.memsz = ld->initrd_size;
+		r.min = kend;
+		r.note = "above the kernel's end (Linux kexec_file)";
+		ret = vmk_kexec_place(p, &r, NULL);
+		if (ret)
+			return ret;
+	}
+	vmk_memset(&r, 0, sizeof(r));
+	r.name = "dtb";
+	r.bufsz = ld->dtb_size;
+	r.memsz = dtbsz;
+	r.min = kend;
+	r.note = "page aligned, <= 2 MiB, above the kernel's end; holds bootargs";
+	return vmk_kexec_place(p, &r, NULL);
+}
+
 int vmk_kexec_load_image(struct vmk_kexec_plan *p, const struct vmk_kexec_load *ld)
 {
 	if (!ld->kernel)
@@ -251,6 +326,8 @@ int vmk_kexec_load_image(struct vmk_kexec_plan *p, const struct vmk_kexec_load *
 		return load_x86_64(p, ld);
 	case VMK_KEXEC_ARCH_ARM64:
 		return load_arm64(p, ld);
+	case VMK_KEXEC_ARCH_RISCV64:
+		return load_riscv64(p, ld);
 	}
 	return err(p, -VMK_EINVAL, "unknown architecture %d", (int)ld->arch);
 }

@@ -28,7 +28,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vmkit kexec-plan (--iomem FILE | --machine FILE) --kernel FILE|SIZE\n"
-		"                        [--arch x86_64|arm64] [--initrd FILE|SIZE] [--dtb FILE|SIZE]\n"
+		"                        [--arch x86_64|arm64|riscv64] [--initrd FILE|SIZE] [--dtb FILE|SIZE]\n"
 		"                        [--cmdline STRING] [--crashkernel SPEC]... [--kdump]\n"
 		"                        [--keep-kernel] [--top-down | --bottom-up] [--json]\n"
 		"\n"
@@ -40,12 +40,14 @@ static void usage(FILE *f)
 		"  --iomem FILE        a /proc/iomem text (nested entries are honoured; - is stdin)\n"
 		"  --machine FILE      a firmware map: a raw UEFI memory map (.efimap) or a\n"
 		"                      dmesg/journal text with BIOS-e820 or efi: mem lines (- is stdin)\n"
-		"  --arch A            x86_64 (bzImage rules, default) or arm64 (Image rules)\n"
+		"  --arch A            x86_64 (bzImage rules, default), arm64 or riscv64 (their\n"
+		"                      Image rules)\n"
 		"  --kernel FILE|SIZE  the image (its header is parsed) or a size such as 30M\n"
 		"                      for a synthetic image (x86_64: relocatable, init_size =\n"
-		"                      SIZE, 2 MiB alignment; arm64: image_size = SIZE, anywhere)\n"
+		"                      SIZE, 2 MiB alignment; arm64: image_size = SIZE, anywhere;\n"
+		"                      riscv64: image_size = SIZE, text_offset 2 MiB)\n"
 		"  --initrd FILE|SIZE  initramfs (file or size)\n"
-		"  --dtb FILE|SIZE     device tree (required for arm64)\n"
+		"  --dtb FILE|SIZE     device tree (required for arm64 and riscv64)\n"
 		"  --cmdline STRING    the next kernel's command line\n"
 		"  --crashkernel SPEC  reserve crashkernel=SPEC (repeat for ,high and ,low) and\n"
 		"                      plan a kdump load into the crash kernel region; an --iomem\n"
@@ -108,10 +110,23 @@ static int input_ok(const char *opt, const char *path)
 	return 0;
 }
 
+static const char *arch_name(enum vmk_kexec_arch arch)
+{
+	return arch == VMK_KEXEC_ARCH_ARM64 ? "arm64" : arch == VMK_KEXEC_ARCH_RISCV64 ? "riscv64" : "x86_64";
+}
+
 /* A header for a kernel given only by its size. */
 static void synth_kernel(enum vmk_kexec_arch arch, uint64_t size, uint8_t *img, size_t len)
 {
 	memset(img, 0, len);
+	if (arch == VMK_KEXEC_ARCH_RISCV64) {
+		put(img, 0x08, 2 * VMK_MiB, 8);		/* text_offset, as Linux's RV64 head.S */
+		put(img, 0x10, size, 8);		/* image_size */
+		put(img, 0x20, 0x2, 4);			/* header version 0.2 */
+		memcpy(img + 0x30, "RISCV\0\0\0", 8);
+		put(img, 0x38, VMK_RISCV64_IMAGE_MAGIC2, 4);
+		return;
+	}
 	if (arch == VMK_KEXEC_ARCH_ARM64) {
 		put(img, 0x10, size, 8);		/* image_size */
 		put(img, 0x18, 0xa, 8);			/* LE, 4K pages, anywhere */
@@ -365,8 +380,10 @@ int vmkit_cmd_kexec_plan(int argc, char **argv)
 				arch = VMK_KEXEC_ARCH_X86_64;
 			} else if (!strcmp(v, "arm64") || !strcmp(v, "aarch64")) {
 				arch = VMK_KEXEC_ARCH_ARM64;
+			} else if (!strcmp(v, "riscv64") || !strcmp(v, "riscv")) {
+				arch = VMK_KEXEC_ARCH_RISCV64;
 			} else {
-				tool_error(NULL, 0, "--arch %s: use x86_64 or arm64", v);
+				tool_error(NULL, 0, "--arch %s: use x86_64, arm64 or riscv64", v);
 				return 2;
 			}
 		} else {
@@ -467,7 +484,8 @@ int vmkit_cmd_kexec_plan(int argc, char **argv)
 	}
 	ret = vmk_kexec_load_image(p, &ld);
 	if (ret) {
-		tool_error(iomem ? iomem : machine, 0, "%s", p->err);
+		/* A bad header is the kernel file's fault; anything else the map's. */
+		tool_error(ret == -VMK_EPARSE && kbuf ? kernel : iomem ? iomem : machine, 0, "%s", p->err);
 		ret = 1;
 		goto out;
 	}
@@ -475,7 +493,7 @@ int vmkit_cmd_kexec_plan(int argc, char **argv)
 
 	if (json) {
 		vmk_out_printf(&o, "{\"arch\":\"%s\",\"mode\":\"%s\",\"crash_region\":\"%s\",",
-			       arch == VMK_KEXEC_ARCH_ARM64 ? "arm64" : "x86_64",
+			       arch_name(arch),
 			       p == &cplan ? "kdump" : "kexec",
 			       p != &cplan ? "none" : existing ? "existing" : "reserved");
 		vmk_kexec_render_json_fields(p, &o);
@@ -496,7 +514,7 @@ int vmkit_cmd_kexec_plan(int argc, char **argv)
 	} else {
 		char s[24];
 
-		printf("%s %s load from %s\n", arch == VMK_KEXEC_ARCH_ARM64 ? "arm64" : "x86_64",
+		printf("%s %s load from %s\n", arch_name(arch),
 		       p == &cplan ? "kdump" : "kexec", iomem ? iomem : machine);
 		if (p == &cplan) {
 			printf("crash kernel (%s): 0x%016llx-0x%016llx (%s)",
