@@ -98,6 +98,10 @@ struct vmk_mmu_features {
 	unsigned int pa_bits;	/* physical address width */
 	unsigned int va_bits;	/* largest virtual address width */
 	unsigned int asid_bits;	/* arm64 ASID width, x86 PCID width (0 if none) */
+	bool svpbmt;		/* riscv64: page-based memory types */
+	bool svnapot;		/* riscv64: NAPOT 64 KiB leaves */
+	bool svadu;		/* riscv64: hardware A/D updating can be on */
+	bool svade;		/* riscv64: A/D faults (with svadu: until the OS turns Svadu on) */
 };
 
 /*
@@ -121,6 +125,45 @@ struct vmk_x86_cpuid {
  * long-mode paging prerequisites (PAE).
  */
 int vmk_mmu_features_x86(const struct vmk_x86_cpuid *c, struct vmk_mmu_features *f);
+
+/*
+ * What the riscv64 decoder reads: properties of a hart's device-tree node
+ * as stored (string bytes with their NULs; NUL-terminated or not; len 0:
+ * absent).
+ */
+struct vmk_riscv_dt {
+	const char *isa;		/* riscv,isa: "rv64imafdc_zicsr_svpbmt_svnapot" */
+	size_t isa_len;
+	const char *isa_extensions;	/* riscv,isa-extensions: "i\0m\0a\0svnapot\0" */
+	size_t isa_extensions_len;
+	const char *mmu_type;		/* mmu-type: "riscv,sv39", "riscv,sv48", "riscv,sv57" */
+	size_t mmu_type_len;
+};
+
+/*
+ * Decode a riscv64 hart's MMU features: svpbmt, svnapot, svadu, svade
+ * from riscv,isa-extensions when present, else from riscv,isa (versions
+ * such as "svnapot1p0", upper case and a first multi-letter name without
+ * '_' accepted; "g" is imafd); va_bits 39/48/57 from mmu-type (39 when
+ * absent); hw_af/hw_dbm only for Svadu without Svade (the DT binding's
+ * rule); pa_bits 56, 1 GiB leaves, NX and global always. Returns 0;
+ * -VMK_ENOTSUP for a hart vmkit cannot page (RV32, RV64E, mmu-type
+ * riscv,none/sv32); -VMK_EINVAL for a malformed property. On error *f is
+ * zeroed and err (errlen bytes, may be NULL) says what and at which column.
+ * Pure; any context.
+ */
+int vmk_mmu_features_riscv(const struct vmk_riscv_dt *dt, struct vmk_mmu_features *f,
+			   char *err, size_t errlen);
+
+struct vmk_pmap_config;
+
+/*
+ * Set a riscv64 pmap configuration from decoded features: arch, levels
+ * (3/4/5 from va_bits 39/48/57: the largest mode the hart has; a caller
+ * may choose fewer), no_svpbmt, large_1g, nx. Other fields are left as
+ * they are. Returns 0, or -VMK_EINVAL for another va_bits. Any context.
+ */
+int vmk_pmap_config_riscv(const struct vmk_mmu_features *f, struct vmk_pmap_config *cfg);
 
 /* Value to load into IA32_PAT (x86-64) or MAIR_EL1 (arm64) for vmkit's memory types. */
 uint64_t vmk_pmap_memattr_reg(enum vmk_pmap_arch_id arch);
