@@ -177,7 +177,8 @@ static void rset_sub(struct rset *s, unsigned long long a, unsigned long long b)
 
 	if (!old)
 		abort();
-	memcpy(old, s->r, n * sizeof(*old));
+	if (n)
+		memcpy(old, s->r, n * sizeof(*old));
 	s->n = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned long long x = old[i][0], y = old[i][1];
