@@ -336,45 +336,55 @@ static VMK_NOINLINE struct vmk_page *alloc_nocache(int domain, unsigned int pool
 	return p;
 }
 
+/* vmk_page_alloc() off the cache's fast path: NOCACHE, round-robin, bad arguments. */
+static VMK_NOINLINE struct vmk_page *alloc_other(int domain, unsigned int pool,
+						 unsigned int flags)
+{
+	if (flags & VMK_ALLOC_NOCACHE)
+		return alloc_nocache(domain, pool, flags);
+	return vmk_phys__alloc_slow(domain, pool, 0, flags);
+}
+
 /*
- * The fast path is a pop from the calling CPU's cache; everything else
- * (NOCACHE, a remote or invalid domain, an empty cache) is out of line.
+ * The fast path is a pop from the calling CPU's cache, with only what the
+ * pop needs live across the platform's hooks (so few registers to save);
+ * everything else (NOCACHE, round-robin, a remote or invalid domain, an
+ * empty cache) is out of line.
  */
 struct vmk_page *vmk_page_alloc(int domain, unsigned int pool, unsigned int flags)
 {
+	struct vmk_phys_pcpu *pc;
+	struct vmk_phys_pcache *c;
+	struct vmk_page *p;
+	unsigned long irq;
+	unsigned int cpu, d;
+
 	if (vmk_fault_fast("phys.alloc"))
 		return NULL;
-	if (VMK_LIKELY(!(flags & VMK_ALLOC_NOCACHE) && pool < VMK_NPOOLS)) {
-		unsigned long irq = vmk_intr_disable_fast();
-		unsigned int cpu = phys_cpu();
-		struct vmk_phys_pcpu *pc = &G.pcpu[cpu];
-		unsigned int d = domain >= 0 ? (unsigned int)domain :
-				 domain == VMK_DOMAIN_LOCAL ? G.cpu_domain[cpu] : VMK_MAX_DOMAINS;
-
-		/* A pending drain request is honoured at the next free or refill. */
-		if (VMK_LIKELY(d < VMK_MAX_DOMAINS)) {
-			struct vmk_phys_pcache *c = &pc->cache[d][pool];
-			struct vmk_page *p = c->head;
-
-			/* A bad-pending page is retired by the refill in the slow path. */
-			if (VMK_LIKELY(p != NULL && !(pg_flags(p) & VMK_PGF_BADPEND))) {
-				pc_enter(pc);
-				c->head = p->pcpu_next;
-				pc_count(c, c->count - 1);
-				vmk_phys__set_state(p, 1, VMK_PAGE_PCPU,
-						    (flags & VMK_ALLOC_PTP) ? VMK_PAGE_PTP :
-						    VMK_PAGE_ALLOC, pc->delta[d]);
-				pc_exit(pc);
-				vmk_intr_restore_fast(irq);
-				prep_one(p, flags);
-				return p;
-			}
-		}
+	if (VMK_UNLIKELY((flags & VMK_ALLOC_NOCACHE) || pool >= VMK_NPOOLS ||
+			 domain < VMK_DOMAIN_LOCAL || domain >= VMK_MAX_DOMAINS))
+		return alloc_other(domain, pool, flags);
+	irq = vmk_intr_disable_fast();
+	cpu = phys_cpu();
+	d = domain >= 0 ? (unsigned int)domain : G.cpu_domain[cpu];
+	pc = &G.pcpu[cpu];
+	c = &pc->cache[d][pool];
+	p = c->head;
+	/* A bad-pending page is retired by the refill in the slow path. */
+	if (VMK_UNLIKELY(p == NULL || (pg_flags(p) & VMK_PGF_BADPEND))) {
 		vmk_intr_restore_fast(irq);
-	} else if (flags & VMK_ALLOC_NOCACHE) {
-		return alloc_nocache(domain, pool, flags);
+		return vmk_phys__alloc_slow(domain, pool, 0, flags);
 	}
-	return vmk_phys__alloc_slow(domain, pool, 0, flags);
+	/* A pending drain request is honoured at the next free or refill. */
+	pc_enter(pc);
+	c->head = p->pcpu_next;
+	pc_count(c, c->count - 1);
+	vmk_phys__set_state(p, 1, VMK_PAGE_PCPU,
+			    (flags & VMK_ALLOC_PTP) ? VMK_PAGE_PTP : VMK_PAGE_ALLOC, pc->delta[d]);
+	pc_exit(pc);
+	vmk_intr_restore_fast(irq);
+	prep_one(p, flags);
+	return p;
 }
 
 /* The rare cases of vmk_page_free(), out of line to keep the fast path lean. */
@@ -398,22 +408,24 @@ void vmk_page_free(struct vmk_page *p)
 {
 	/* Always on: refuses a double free, a NOFREE page, a mapped page. */
 	unsigned int st = vmk_phys__free_check(p);
-	const struct vmk_phys_seg *s = pg_seg(p);
-	unsigned int d = s->domain, q = s->pool, cpu;
+	const struct vmk_phys_seg *s;
 	struct vmk_phys_pcpu *pc;
 	struct vmk_phys_pcache *c;
-	struct vmk_page *head;
 	unsigned long irq;
+	unsigned int cpu, d;
 	uint32_t n;
 
 	if (VMK_UNLIKELY(p->order != 0 || (pg_flags(p) & VMK_PGF_BADPEND))) {
 		free_slow(p);
 		return;
 	}
+	/* Only p, st and irq live across the hooks: the rest is derived after them. */
 	irq = vmk_intr_disable_fast();
 	cpu = phys_cpu();
+	s = pg_seg(p);
+	d = s->domain;
 	pc = &G.pcpu[cpu];
-	c = &pc->cache[d][q];
+	c = &pc->cache[d][s->pool];
 	pc_enter(pc);
 	p->ref_count = 0;
 	p->order = VMK_ORDER_NONE;
@@ -423,9 +435,8 @@ void vmk_page_free(struct vmk_page *p)
 	 * would test the same thing again.
 	 */
 	vmk_phys__set_state_owned(p, st, VMK_PAGE_PCPU, pc->delta[d]);
-	head = c->head;
 	n = c->count + 1;
-	p->pcpu_next = head;
+	p->pcpu_next = c->head;
 	c->head = p;
 	pc_count(c, n);
 	if (VMK_UNLIKELY(n > VMK_PHYS_PCPU_HIGH ||
