@@ -76,16 +76,40 @@ static VMK_NOINLINE void cache_retire_bad_head(struct vmk_phys_pcache *c, unsign
 	dom_unlock(dm);
 }
 
-/* Give n pages from the top of cache c (of domain d) back to the buddy lists. */
+/*
+ * Give the run [lo, hi) of segment s (pages just taken from a cache, still
+ * PCPU) to the buddy lists: as maximal aligned blocks, so a run that was
+ * one block when the cache took it is one list insertion, not one
+ * insertion and a merge per page. Domain lock held.
+ */
+static void drain_run(struct vmk_phys_seg *s, uint64_t lo, uint64_t hi,
+		      struct vmk_phys_domain *dm)
+{
+	if (s == NULL)
+		return;
+	vmk_phys__set_state(seg_page(s, lo), hi - lo, VMK_PAGE_PCPU, VMK_PAGE_FREE, dm->count);
+	vmk_phys__free_range(s, lo, hi);
+}
+
+/*
+ * Give n pages from the top of cache c (of domain d) back to the buddy
+ * lists. Pages adjacent in the stack and in the frame numbers (either
+ * direction: a refill stacks a block in ascending order, frees in reverse
+ * allocation order stack it descending) are gathered into runs first.
+ */
 static void cache_drain(struct vmk_phys_pcache *c, unsigned int d, uint32_t n)
 {
 	struct vmk_phys_domain *dm = &G.dom[d];
+	struct vmk_phys_seg *rs = NULL;
+	uint64_t lo = 0, hi = 0;
 
 	if (n == 0 || c->head == NULL)
 		return;
 	dom_lock(dm);
 	while (n-- > 0 && c->head) {
 		struct vmk_page *p = c->head;
+		struct vmk_phys_seg *s;
+		uint64_t pfn;
 
 		c->head = p->pcpu_next;
 		pc_count(c, c->count - 1);
@@ -93,9 +117,20 @@ static void cache_drain(struct vmk_phys_pcache *c, unsigned int d, uint32_t n)
 			retire_bad(c, p, dm);
 			continue;
 		}
-		vmk_phys__set_state(p, 1, VMK_PAGE_PCPU, VMK_PAGE_FREE, dm->count);
-		vmk_phys__free_block(pg_seg(p), pg_pfn(p), 0);
+		s = pg_seg(p);
+		pfn = s->start_pfn + (uint64_t)(p - s->pages);
+		if (s == rs && pfn == hi) {
+			hi++;
+		} else if (s == rs && pfn + 1 == lo) {
+			lo--;
+		} else {
+			drain_run(rs, lo, hi, dm);
+			rs = s;
+			lo = pfn;
+			hi = pfn + 1;
+		}
 	}
+	drain_run(rs, lo, hi, dm);
 	dom_unlock(dm);
 }
 
