@@ -24,6 +24,13 @@ ifeq ($(TSAN),1)
 BUILD   := build-tsan
 SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
 endif
+# COV=1: gcov instrumentation (make coverage, tools/coverage.mk).
+COV     ?= 0
+ifeq ($(COV),1)
+BUILD   := build-cov
+SANFLAGS := --coverage
+OPT     := -O1 -g
+endif
 # REL=1: the release build benchmarks measure (invariant assertions out).
 REL     ?= 0
 ifeq ($(REL),1)
@@ -146,6 +153,8 @@ check-deps:
 check: test-bin $(if $(TEST_SH),check-deps)
 	@VMKIT_BIN=$(abspath $(VMKIT)) VMKIT_BUILD_DIR=$(abspath $(BUILD)) \
 		sh tests/run-tests.sh $(TEST_BIN) $(FUZZ_REPLAY) $(TEST_SH)
+
+include tools/coverage.mk
 
 # Benchmarks measure the release build (VMK_DEBUG=0, -O2); BENCH_DEBUG=1
 # measures the debug build instead, into bench/out/debug.json.
