@@ -130,6 +130,7 @@ void pmt_map_stats(struct vmk_pmap *pm, struct vmk_pmap_stats *st)
 	vmk_pmap_stats(pm, st);
 	memset(st->tlbi, 0, sizeof(st->tlbi));
 	st->tlbi_nonleaf = 0;
+	st->folds = st->unfolds = 0;
 }
 
 uint64_t pmt_rand(uint64_t *s)

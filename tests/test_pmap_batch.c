@@ -43,6 +43,11 @@ static void same_tables(struct vmk_pmap *a, vmk_vaddr_t ua, struct vmk_pmap *b, 
 		vmk_pte_t ea = leaf_of(a, ua + p * 4096ull, &la, &ta);
 		vmk_pte_t eb = leaf_of(b, ub + p * 4096ull, &lb, &tb);
 
+		/* enter_pages folds 64 KiB runs (arm64, riscv64 Svnapot) where enter never does: compare their leaves. */
+		if (la == 0 && vmk_pmap__is_cont(ea, 0))
+			ea = vmk_pmap__g.arch->unfold(ea, (unsigned int)(((ua >> 12) + p) % 16));
+		if (lb == 0 && vmk_pmap__is_cont(eb, 0))
+			eb = vmk_pmap__g.arch->unfold(eb, (unsigned int)(((ub >> 12) + p) % 16));
 		if (la != lb || ea != eb)
 			fail_msg("%s: page %u: level %u entry %#llx vs level %u entry %#llx", what, p, la,
 				 (unsigned long long)ea, lb, (unsigned long long)eb);

@@ -198,6 +198,15 @@ struct vmk_pmap_config {
 	bool promote_kernel_1g;
 	bool nx;		/* x86: NX available (arm64 always has XN) */
 	bool no_svpbmt;		/* riscv64 without Svpbmt: every memory type is the PMA's */
+	/*
+	 * 64 KiB contiguous runs: arm64 folds 16 aligned, physically
+	 * contiguous 4 KiB leaves with one set of attributes into a
+	 * contiguous-bit run unless no_cont; riscv64 makes Svnapot runs only
+	 * with svnapot (the extension is optional) and not no_cont. x86-64
+	 * has no such mapping. See docs/pmap.md "64 KiB contiguous runs".
+	 */
+	bool no_cont;
+	bool svnapot;		/* riscv64: Svnapot is implemented (N bit, 64 KiB) */
 	unsigned int asid_bits;	/* 0: no ASIDs/PCIDs; else tag user pmaps (x86 PCID: up to 12) */
 	/* Kernel virtual window; its top-level entries are created now and never change. */
 	vmk_vaddr_t kva_start, kva_end;
@@ -308,6 +317,8 @@ struct vmk_pmap_mapping {
 	uint32_t prot;			/* VMK_PROT_* */
 	enum vmk_memtype memtype;
 	bool user, global, wired, managed, nopromote, accessed, dirty;
+	/* Part of a 64 KiB contiguous run (size stays 4 KiB; accessed/dirty are the run's). */
+	bool contiguous;
 };
 
 /* Translate va. Returns 0 with *m filled, or -VMK_ENOENT if unmapped. */
@@ -419,6 +430,8 @@ struct vmk_pmap_stats {
 	/* TLB invalidation requests issued for this pmap, by enum vmk_tlb_kind. */
 	uint64_t tlbi[VMK_PMAP_TLB_KINDS];
 	uint64_t tlbi_nonleaf;		/* of those, not last-level (walk caches too) */
+	/* 64 KiB contiguous runs written, and unfolded back to 16 plain leaves (arm64, riscv64 Svnapot). */
+	uint64_t folds, unfolds;
 };
 
 /* Current counters of pmap. */

@@ -143,3 +143,90 @@ vmk_pte_t vmk_pmap__update_entry(struct vmk_pmap *pm, vmk_pte_t *p, vmk_pte_t ne
 	}
 	return w.old;
 }
+
+/*
+ * Unfolding a 64 KiB run (cont.c): the same window over all 16 entries,
+ * because a walker must never see contiguous and plain entries for one
+ * run (Arm ARM D8.6.1, "misprogramming of the Contiguous bit", and the
+ * TLB conflict it allows). The accessed/dirty state the hardware left in
+ * any entry is read by the break itself and given to every new entry.
+ */
+struct run_window {
+	vmk_pte_t *slot;		/* the run's first entry */
+	vmk_pte_t new_pte[VMK_PMAP_CONT_PAGES];
+	vmk_pte_t ad_or, ad_clean;
+	void (*tlbi)(void *ctx, const struct vmk_tlb_req *req);
+	void *ctx;
+	struct vmk_tlb_req req;
+};
+
+static void run_window(struct run_window *w)
+{
+	unsigned long intr = vmk_intr_disable();
+	vmk_pte_t any = 0, all = ~(vmk_pte_t)0;
+
+	for (unsigned int i = 0; i < VMK_PMAP_CONT_PAGES; i++) {
+		vmk_pte_t old = __atomic_exchange_n(&w->slot[i], 0, __ATOMIC_ACQ_REL);
+
+		any |= old;
+		if (old)
+			all &= old;
+	}
+	vmk_arch_barrier(VMK_BARRIER_PTE_STORE);
+	if (w->tlbi)
+		w->tlbi(w->ctx, &w->req);
+	vmk_arch_barrier(VMK_BARRIER_TLB_SYNC);
+	for (unsigned int i = 0; i < VMK_PMAP_CONT_PAGES; i++) {
+		vmk_pte_t n = w->new_pte[i] | (any & w->ad_or);
+
+		if (!(all & w->ad_clean))
+			n &= ~w->ad_clean;	/* one entry was made dirty: all are */
+		__atomic_store_n(&w->slot[i], n, __ATOMIC_RELEASE);
+	}
+	vmk_arch_barrier(VMK_BARRIER_PTE_STORE);
+	vmk_arch_barrier(VMK_BARRIER_ISB);
+	vmk_intr_restore(intr);
+}
+
+static void run_rendezvous_fn(void *arg, unsigned int cpu)
+{
+	(void)cpu;
+	run_window(arg);
+}
+
+void vmk_pmap__unfold(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va)
+{
+	const struct vmk_pmap_arch *arch = vmk_pmap__g.arch;
+	const struct vmk_platform *plat = vmk_platform_get();
+	struct run_window w;
+	vmk_vaddr_t base = va & ~(VMK_PMAP_CONT_SIZE - 1);
+	vmk_pte_t *run = p - VMK_PT_INDEX(va, 0) % VMK_PMAP_CONT_PAGES, *tmp;
+
+	if (!vmk_pmap__is_cont(vmk_pmap__pte_load(p), 0))
+		return;
+	for (unsigned int i = 0; i < VMK_PMAP_CONT_PAGES; i++) {
+		vmk_pte_t e = vmk_pmap__pte_load(&run[i]);
+
+		VMK_VERIFY(vmk_pmap__is_cont(e, 0) && !(arch->attrs_of(e, 0) & VMK_PTE_A_NOPROMOTE),
+			   "broken 64 KiB run at %#llx: entry %u is %#llx", (unsigned long long)base, i,
+			   (unsigned long long)e);
+		w.new_pte[i] = arch->unfold(e, i);
+	}
+	w.ad_or = arch->pte_ad_or;
+	w.ad_clean = arch->pte_ad_clean;
+	/* One TLB entry may cover the run, or 16 may: invalidate all 64 KiB. */
+	vmk_pmap__tlb_req(pm, &w.req, VMK_TLB_RANGE, base, VMK_PMAP_CONT_SIZE, true);
+	w.req.in_bbm = true;
+	w.tlbi = plat ? plat->tlb_invalidate : NULL;
+	w.ctx = plat ? plat->ctx : NULL;
+	w.slot = bbm_slot(pm, run, base, VMK_PMAP_CONT_SIZE, 0, &tmp);
+	if (vmk_pmap__in_rdv(pm, base, VMK_PMAP_CONT_SIZE))
+		vmk_rendezvous(run_rendezvous_fn, &w);
+	else
+		run_window(&w);
+	if (tmp) {
+		vmk_pmap__pte_clear(tmp);
+		vmk_pmap__tlb_page(pm, vmk_pmap__g.cfg.tmp_va, VMK_PAGE_SIZE, true);
+	}
+	pm->st.unfolds++;
+}

@@ -50,14 +50,16 @@ int vmk_pmap_protect_bbm(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size,
 			if (lvl > 0 && vmk_pmap__is_leaf(vmk_pmap__pte_load(p), lvl))
 				r = -VMK_EBUSY;
 		}
+		/* Runs are never no-promote: unfolding one needs the break this range forbids. */
+		if (!r)
+			vmk_pmap__unfold_range(pm, va, end);
 		for (vmk_vaddr_t v = va; v < end && !r; v += VMK_PAGE_SIZE) {
 			unsigned int lvl;
 			vmk_pte_t *p = vmk_pmap__walk(pm, v, &lvl, NULL);
 			vmk_pte_t e = vmk_pmap__pte_load(p);
 
 			while (vmk_pmap__is_leaf(e, 0) &&
-			       !vmk_pmap__pte_cas(p, &e, vmk_pmap__g.arch->make_leaf(
-					vmk_pmap__g.arch->pa_of(e, 0), 0,
+			       !vmk_pmap__pte_cas(p, &e, vmk_pmap__leaf_rebuild(e, 0,
 					vmk_pmap__g.arch->attrs_of(e, 0) | VMK_PTE_A_NOPROMOTE)))
 				;
 		}

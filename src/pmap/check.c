@@ -42,6 +42,31 @@ static vmk_vaddr_t va_of(struct chk *c, vmk_vaddr_t base, unsigned int i, unsign
 	return va;
 }
 
+/*
+ * A 64 KiB run starting at run (va): all 16 entries contiguous leaves of
+ * consecutive pages from a 64 KiB-aligned one, with one set of
+ * attributes but for accessed/dirty (the hardware sets those per entry).
+ */
+static void check_run(struct chk *c, const vmk_pte_t *run, vmk_vaddr_t va)
+{
+	vmk_pte_t e0 = vmk_pmap__pte_load(&run[0]);
+	uint32_t a0 = vmk_pmap__g.arch->attrs_of(e0, 0) & ~(uint32_t)(VMK_PTE_A_ACCESSED | VMK_PTE_A_DIRTY);
+	vmk_paddr_t pa0 = vmk_pmap__leaf_pa(e0, 0, va);
+
+	if ((pa0 & (VMK_PMAP_CONT_SIZE - 1)) || (a0 & VMK_PTE_A_NOPROMOTE))
+		bad(c, "64 KiB run at %#llx: output %#llx misaligned or no-promote", (unsigned long long)va,
+		    (unsigned long long)pa0);
+	for (unsigned int j = 1; j < VMK_PMAP_CONT_PAGES && !c->err; j++) {
+		vmk_pte_t e = vmk_pmap__pte_load(&run[j]);
+		vmk_vaddr_t v = va + ((vmk_vaddr_t)j << VMK_PAGE_SHIFT);
+
+		if (!vmk_pmap__is_cont(e, 0) || vmk_pmap__leaf_pa(e, 0, v) != pa0 + ((vmk_paddr_t)j << VMK_PAGE_SHIFT) ||
+		    (vmk_pmap__g.arch->attrs_of(e, 0) & ~(uint32_t)(VMK_PTE_A_ACCESSED | VMK_PTE_A_DIRTY)) != a0)
+			bad(c, "64 KiB run at %#llx: entry %u (%#llx) does not match entry 0 (%#llx)",
+			    (unsigned long long)va, j, (unsigned long long)e, (unsigned long long)e0);
+	}
+}
+
 static void walk(struct chk *c, vmk_paddr_t t, unsigned int lvl, vmk_vaddr_t base)
 {
 	vmk_pte_t *tbl = vmk_pmap__table(t);
@@ -84,7 +109,13 @@ static void walk(struct chk *c, vmk_paddr_t t, unsigned int lvl, vmk_vaddr_t bas
 		}
 		{
 			uint32_t a = vmk_pmap__g.arch->attrs_of(e, lvl);
-			vmk_paddr_t pa = vmk_pmap__g.arch->pa_of(e, lvl);
+			vmk_paddr_t pa = vmk_pmap__leaf_pa(e, lvl, va);
+
+			if (lvl == 0 && vmk_pmap__is_cont(e, 0) && i % VMK_PMAP_CONT_PAGES == 0)
+				check_run(c, &tbl[i], va);
+			else if (lvl == 0 && vmk_pmap__is_cont(e, 0) && !vmk_pmap__is_cont(
+					 vmk_pmap__pte_load(&tbl[i & ~(VMK_PMAP_CONT_PAGES - 1)]), 0))
+				bad(c, "64 KiB run at %#llx: entry 0 is not part of it", (unsigned long long)va);
 
 			/*
 			 * Spares only where flagged: a kernel block entered with

@@ -11,7 +11,7 @@
 static int copy_leaf(struct vmk_pmap *dst, vmk_pte_t e, vmk_vaddr_t va, unsigned int lvl)
 {
 	uint32_t a = vmk_pmap__g.arch->attrs_of(e, lvl);
-	vmk_paddr_t pa = vmk_pmap__g.arch->pa_of(e, lvl);
+	vmk_paddr_t pa = vmk_pmap__leaf_pa(e, lvl, va);	/* the copy is a plain leaf */
 	struct vmk_page *head = vmk_pmap__pv_head(pa, lvl);
 	struct vmk_pv *pv;
 	vmk_paddr_t t;

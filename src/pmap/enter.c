@@ -54,7 +54,7 @@ static void same_page(struct vmk_pmap *pm, vmk_pte_t *p, vmk_pte_t old, vmk_vadd
 		if (late) {
 			vmk_pte_t now = vmk_pmap__pte_load(p);
 
-			while (!vmk_pmap__pte_cas(p, &now, arch->make_leaf(pa, 0, arch->attrs_of(now, 0) | late)))
+			while (!vmk_pmap__pte_cas(p, &now, vmk_pmap__leaf_rebuild(now, 0, arch->attrs_of(now, 0) | late)))
 				;
 		}
 	}
@@ -134,13 +134,19 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 	p = &pm->leaf.tbl[VMK_PT_INDEX(va, 0)];
 	old = vmk_pmap__pte_load(p);
 	if (vmk_pmap__g.arch->is_valid(old, 0)) {
-		uint32_t oa = vmk_pmap__g.arch->attrs_of(old, 0);
+		uint32_t oa;
 
 		if (flags & VMK_PMAP_ENTER_NOREPLACE) {
 			vmk_pmap__abort_ptp(pm, va, 0, t);
 			err = -VMK_EEXIST;
 			goto fail;
 		}
+		/* One entry of a run changes: the run becomes 16 plain leaves first. */
+		if (vmk_pmap__is_cont(old, 0)) {
+			vmk_pmap__unfold(pm, p, va);
+			old = vmk_pmap__pte_load(p);
+		}
+		oa = vmk_pmap__g.arch->attrs_of(old, 0);
 		if (vmk_pmap__g.arch->pa_of(old, 0) == pa && (oa & VMK_PTE_A_MANAGED) == (a & VMK_PTE_A_MANAGED)) {
 			same_page(pm, p, old, va, pa, a);
 			vmk_pmap__abort_ptp(pm, va, 0, t);	/* drop the hold: the entry was counted */
@@ -200,18 +206,53 @@ static bool pas_bad(const vmk_paddr_t *pas, size_t n)
 	return (bad & ~vmk_pmap__g.arch->page_pa_mask) != 0;
 }
 
+/* True if the run of 16 entries at k (of cnt, the first at va v) may fold. */
+static bool fold_at(bool fold, vmk_vaddr_t v, size_t k, size_t cnt, const vmk_paddr_t *pas)
+{
+	return fold && k + VMK_PMAP_CONT_PAGES <= cnt &&
+	       vmk_pmap__run_foldable(v + k * VMK_PAGE_SIZE, pas + k);
+}
+
+/*
+ * A managed run of 16 pages about to fold: every page must be a live
+ * page and every PV entry had before the first entry is written, so
+ * that a run is never left half written. Returns 0, or -VMK_EINVAL for
+ * a bad page (nothing taken), -VMK_ENOMEM (nothing taken).
+ */
+static int run_pvs(struct vmk_pmap *pm, const vmk_paddr_t *pas, struct vmk_pv **pv)
+{
+	for (unsigned int j = 0; j < VMK_PMAP_CONT_PAGES; j++) {
+		struct vmk_page *pg = vmk_pa_to_page(pas[j]);
+
+		if (!pg || vmk_page_is_free(pg))
+			return -VMK_EINVAL;
+	}
+	for (unsigned int j = 0; j < VMK_PMAP_CONT_PAGES; j++) {
+		pv[j] = vmk_pmap__pv_alloc(pm);
+		if (!pv[j]) {
+			while (j--)
+				vmk_pmap__pv_free(pm, pv[j]);
+			return -VMK_ENOMEM;
+		}
+	}
+	return 0;
+}
+
 /*
  * Fill entries [idx, idx + cnt) of the level-0 table tbl for the batch
- * (managed: one PV entry each, PV lock held). Returns how many went in;
- * fewer than cnt only with *err set.
+ * (managed: one PV entry each, PV lock held); fold: make 64 KiB runs
+ * where the pages allow. Returns how many went in; fewer than cnt only
+ * with *err set. A run is written whole or not at all, and only over
+ * entries that were invalid, so no walker sees a run change kind.
  */
 static size_t fill_run(struct vmk_pmap *pm, vmk_pte_t *tbl, unsigned int idx, size_t cnt,
 		       vmk_vaddr_t v, const vmk_paddr_t *pas, vmk_pte_t tmpl, bool managed, bool fresh,
-		       int *err)
+		       bool fold, int *err)
 {
+	const struct vmk_pmap_arch *arch = vmk_pmap__g.arch;
 	vmk_pte_t *p = tbl + idx;
 	uint64_t bad = 0;
-	unsigned int sh = vmk_pmap__g.arch->pte_pa_shift;
+	unsigned int sh = arch->pte_pa_shift;
 	size_t k;
 
 	if (fresh && !managed) {
@@ -219,8 +260,8 @@ static size_t fill_run(struct vmk_pmap *pm, vmk_pte_t *tbl, unsigned int idx, si
 		 * The hot loop: one load and one store per page, the addresses
 		 * checked on the way. The table is unreachable until linked (a
 		 * release store of its table entry after a barrier), so a bad
-		 * address is simply never published, and these stores need no
-		 * ordering of their own.
+		 * address is simply never published, these stores need no
+		 * ordering of their own, and runs fold in a second pass.
 		 */
 		for (k = 0; k < cnt; k++) {
 			vmk_paddr_t pa = pas[k];
@@ -228,37 +269,65 @@ static size_t fill_run(struct vmk_pmap *pm, vmk_pte_t *tbl, unsigned int idx, si
 			bad |= pa;
 			vmk_pmap__pte_store_relaxed(&p[k], tmpl | (pa >> sh));
 		}
-		if (!(bad & ~vmk_pmap__g.arch->page_pa_mask))
-			return cnt;
-		*err = -VMK_EINVAL;
-		return 0;
+		if (bad & ~arch->page_pa_mask) {
+			*err = -VMK_EINVAL;
+			return 0;
+		}
+		for (k = (size_t)(-(size_t)idx & (VMK_PMAP_CONT_PAGES - 1)); fold && k < cnt; k += VMK_PMAP_CONT_PAGES) {
+			if (!fold_at(fold, v, k, cnt, pas))
+				continue;
+			for (unsigned int j = 0; j < VMK_PMAP_CONT_PAGES; j++)
+				vmk_pmap__pte_store_relaxed(&p[k + j], arch->fold(tmpl | (pas[k + j] >> sh)));
+			pm->st.folds++;
+		}
+		return cnt;
 	}
 	/* A live table: nothing may be written before every address is known good. */
 	if (pas_bad(pas, cnt)) {
 		*err = -VMK_EINVAL;
 		return 0;
 	}
-	if (!managed) {
-		for (k = 0; k < cnt; k++)
-			vmk_pmap__pte_store(&p[k], tmpl | (pas[k] >> sh));
-		return cnt;
-	}
-	for (k = 0; k < cnt; k++) {
-		struct vmk_page *pg = vmk_pa_to_page(pas[k]);
-		struct vmk_pv *pv;
+	for (k = 0; k < cnt;) {
+		if (((idx + k) & (VMK_PMAP_CONT_PAGES - 1)) == 0 && fold_at(fold, v, k, cnt, pas)) {
+			struct vmk_pv *pv[VMK_PMAP_CONT_PAGES];
 
-		if (!pg || vmk_page_is_free(pg)) {
-			*err = -VMK_EINVAL;
-			break;
+			if (managed && (*err = run_pvs(pm, pas + k, pv)) != 0) {
+				if (*err == -VMK_EINVAL) {
+					*err = 0;	/* the page-by-page path names the bad page */
+					goto one;
+				}
+				break;
+			}
+			for (unsigned int j = 0; j < VMK_PMAP_CONT_PAGES; j++) {
+				if (managed) {
+					pv[j]->va_lvl = v + (k + j) * VMK_PAGE_SIZE;
+					vmk_pmap__pv_link(vmk_pa_to_page(pas[k + j]), pv[j]);
+				}
+				vmk_pmap__pte_store(&p[k + j], arch->fold(tmpl | (pas[k + j] >> sh)));
+			}
+			pm->st.folds++;
+			k += VMK_PMAP_CONT_PAGES;
+			continue;
 		}
-		pv = vmk_pmap__pv_alloc(pm);
-		if (!pv) {
-			*err = -VMK_ENOMEM;
-			break;
+one:
+		if (managed) {
+			struct vmk_page *pg = vmk_pa_to_page(pas[k]);
+			struct vmk_pv *pv;
+
+			if (!pg || vmk_page_is_free(pg)) {
+				*err = -VMK_EINVAL;
+				break;
+			}
+			pv = vmk_pmap__pv_alloc(pm);
+			if (!pv) {
+				*err = -VMK_ENOMEM;
+				break;
+			}
+			pv->va_lvl = v + k * VMK_PAGE_SIZE;
+			vmk_pmap__pv_link(pg, pv);
 		}
-		pv->va_lvl = v + k * VMK_PAGE_SIZE;
-		vmk_pmap__pv_link(pg, pv);
 		vmk_pmap__pte_store(&p[k], tmpl | (pas[k] >> sh));
+		k++;
 	}
 	return k;
 }
@@ -269,7 +338,7 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 	struct vmk_pmap_batch b = { .free = NULL };
 	size_t done = 0;
 	uint32_t a;
-	bool managed;
+	bool managed, fold;
 	vmk_pte_t tmpl;
 	int err = 0;
 
@@ -283,6 +352,11 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 	/* Every leaf is the same descriptor but for the output address. */
 	tmpl = vmk_pmap__leaf_tmpl(pm, prot, flags, &a);
 	managed = (a & VMK_PTE_A_MANAGED) != 0;
+	/*
+	 * Unfolding a run breaks it: never for no-promote (must-stay-valid)
+	 * leaves, nor in a rendezvous range (each unfold would park every CPU).
+	 */
+	fold = vmk_pmap__g.cont && !(a & VMK_PTE_A_NOPROMOTE) && !vmk_pmap__in_rdv(pm, va, n * VMK_PAGE_SIZE);
 	/* One level-0 table per round: the bookkeeping is per table, the loop per page. */
 	while (done < n) {
 		vmk_vaddr_t v = va + done * VMK_PAGE_SIZE;
@@ -313,7 +387,7 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 		}
 		if (managed)
 			vmk_pmap__pv_lock();
-		k = fill_run(pm, tbl, idx, cnt, v, pas + done, tmpl, managed, f.pg != NULL, &err);
+		k = fill_run(pm, tbl, idx, cnt, v, pas + done, tmpl, managed, f.pg != NULL, fold, &err);
 		if (managed)
 			vmk_pmap__pv_unlock();
 		if (f.pg) {
@@ -335,6 +409,7 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 	vmk_pmap__tlb_made(pm);
 	if (err) {
 		/* Undo: everything in [va, va + done) was created by this call. */
+		vmk_pmap__unfold_range(pm, va, va + done * VMK_PAGE_SIZE);
 		for (size_t i = 0; i < done; i++) {
 			vmk_vaddr_t v = va + i * VMK_PAGE_SIZE;
 			unsigned int lvl;

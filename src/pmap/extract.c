@@ -21,18 +21,33 @@ void vmk_pmap__mapping_of(vmk_pte_t e, unsigned int lvl, struct vmk_pmap_mapping
 	m->dirty = a & VMK_PTE_A_DIRTY;
 }
 
+void vmk_pmap__mapping_at(const vmk_pte_t *p, vmk_pte_t e, unsigned int lvl, vmk_vaddr_t va,
+			  struct vmk_pmap_mapping *m)
+{
+	vmk_pmap__mapping_of(e, lvl, m);
+	if (vmk_pmap__is_cont(e, lvl)) {
+		uint32_t a = vmk_pmap__leaf_attrs(p, e, lvl);
+
+		m->pa = vmk_pmap__leaf_pa(e, lvl, va);
+		m->contiguous = true;
+		m->accessed = a & VMK_PTE_A_ACCESSED;
+		m->dirty = a & VMK_PTE_A_DIRTY;
+	}
+}
+
 int vmk_pmap_extract(struct vmk_pmap *pm, vmk_vaddr_t va, struct vmk_pmap_mapping *m)
 {
 	unsigned int lvl;
-	vmk_pte_t e;
+	vmk_pte_t e, *p;
 	int r = -VMK_ENOENT;
 
 	if (!pm || !m || !vmk_pmap__va_ok(pm, va))
 		return -VMK_EINVAL;
 	vmk_pmap__lock(pm);
-	e = vmk_pmap__pte_load(vmk_pmap__walk(pm, va, &lvl, NULL));
+	p = vmk_pmap__walk(pm, va, &lvl, NULL);
+	e = vmk_pmap__pte_load(p);
 	if (vmk_pmap__is_leaf(e, lvl)) {
-		vmk_pmap__mapping_of(e, lvl, m);
+		vmk_pmap__mapping_at(p, e, lvl, va, m);
 		m->pa += va & (m->size - 1);
 		r = 0;
 	}

@@ -93,7 +93,35 @@ struct vmk_pmap_arch {
 	vmk_paddr_t (*pa_of)(vmk_pte_t pte, unsigned int lvl);
 	/* Canonical attributes of a leaf at lvl. */
 	uint32_t (*attrs_of)(vmk_pte_t pte, unsigned int lvl);
+
+	/*
+	 * 64 KiB contiguous runs of VMK_PMAP_CONT_PAGES level-0 leaves
+	 * (arm64 contiguous bit, riscv64 Svnapot); fold NULL: none.
+	 * fold: the entry of such a run made from the run's leaf pte;
+	 * unfold: the plain leaf for entry i of a run made of pte;
+	 * is_cont: pte is a valid leaf of a run at lvl. pa_of() of a run's
+	 * entry is inside the run's 64 KiB (vmk_pmap__leaf_pa has the page).
+	 */
+	vmk_pte_t (*fold)(vmk_pte_t pte);
+	vmk_pte_t (*unfold)(vmk_pte_t pte, unsigned int i);
+	bool (*is_cont)(vmk_pte_t pte, unsigned int lvl);
+	/*
+	 * Raw leaf bits that no canonical attribute stands for and that a
+	 * leaf rebuilt from pa_of() and attrs_of() must keep (the run bits).
+	 */
+	vmk_pte_t pte_keep;
+	/*
+	 * The accessed/dirty state of a run is the OR over its entries (the
+	 * hardware updates the one entry it used): bits to OR (arm64 AF,
+	 * riscv64 A D), and a bit whose clearing in any entry means dirty
+	 * (arm64 AP[2] of a DBM entry; 0: none).
+	 */
+	vmk_pte_t pte_ad_or, pte_ad_clean;
 };
+
+/* Level-0 leaves in one contiguous run, and the run's size (64 KiB on both arm64 and riscv64). */
+#define VMK_PMAP_CONT_PAGES	16u
+#define VMK_PMAP_CONT_SIZE	((uint64_t)VMK_PMAP_CONT_PAGES << VMK_PAGE_SHIFT)
 
 /* True if pte is a valid leaf (page or block) at lvl. */
 static inline bool vmk_pmap_arch_is_leaf(const struct vmk_pmap_arch *a, vmk_pte_t pte,

@@ -65,6 +65,7 @@ struct vmk_pmap_global {
 	uint32_t block_levels;		/* levels allowed to hold a leaf block */
 	uint32_t attr_mask;		/* attribute bits the hardware supports */
 	bool promote;
+	bool cont;			/* fold 64 KiB runs (arch has them and the config allows) */
 	uint64_t last_id;		/* the last pmap id given */
 	struct vmk_pmap kpmap;
 	struct vmk_spinlock pv_lock;	/* every page's PV list; pv_gen */
@@ -83,6 +84,9 @@ extern struct vmk_pmap_global vmk_pmap__g;
 
 /* A leaf entry at level lvl as the public mapping record (pa of the leaf's start). */
 void vmk_pmap__mapping_of(vmk_pte_t e, unsigned int lvl, struct vmk_pmap_mapping *m);
+/* The same for the leaf e read at p mapping va: a run's entry gives va's page and the run's A/D. */
+void vmk_pmap__mapping_at(const vmk_pte_t *p, vmk_pte_t e, unsigned int lvl, vmk_vaddr_t va,
+			  struct vmk_pmap_mapping *m);
 
 /* ---- PTE access: always atomic, the MMU updates A/D concurrently ---- */
 /* The output-address bits of a page-aligned pa in a leaf (riscv64 holds the PPN at bit 10). */
@@ -346,6 +350,55 @@ vmk_pte_t vmk_pmap__update_entry(struct vmk_pmap *pm, vmk_pte_t *p, vmk_pte_t ne
 bool vmk_pmap__in_rdv(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size);
 /* True if [va, va + size) overlaps a range marked no-promote. */
 bool vmk_pmap__in_np(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size);
+
+/* ---- 64 KiB contiguous runs (cont.c, the unfold window in bbm.c) ---- */
+static inline bool vmk_pmap__is_cont(vmk_pte_t e, unsigned int lvl)
+{
+	return vmk_pmap__g.arch->is_cont && vmk_pmap__g.arch->is_cont(e, lvl);
+}
+/* The page a leaf e at lvl maps at va (a run's entry: va's page inside the run's 64 KiB). */
+static inline vmk_paddr_t vmk_pmap__leaf_pa(vmk_pte_t e, unsigned int lvl, vmk_vaddr_t va)
+{
+	vmk_paddr_t pa = vmk_pmap__g.arch->pa_of(e, lvl);
+
+	if (vmk_pmap__is_cont(e, lvl))
+		pa = (pa & ~(VMK_PMAP_CONT_SIZE - 1)) | (va & (VMK_PMAP_CONT_SIZE - 1) & ~(vmk_vaddr_t)VMK_PAGE_MASK);
+	return pa;
+}
+/*
+ * The leaf e with attributes a: every raw bit that no canonical
+ * attribute stands for (a run's bits) is kept, so an atomic update of
+ * permission or accessed/dirty bits never turns one entry of a run into
+ * a plain leaf behind the others' backs.
+ */
+static inline vmk_pte_t vmk_pmap__leaf_rebuild(vmk_pte_t e, unsigned int lvl, uint32_t a)
+{
+	return vmk_pmap__g.arch->make_leaf(vmk_pmap__g.arch->pa_of(e, lvl), lvl, a) |
+	       (e & vmk_pmap__g.arch->pte_keep);
+}
+/* Attributes of the leaf e read at p (level lvl); a run's accessed/dirty are the OR over its entries. */
+uint32_t vmk_pmap__leaf_attrs(const vmk_pte_t *p, vmk_pte_t e, unsigned int lvl);
+/*
+ * If the level-0 entry p (mapping va) belongs to a run, rewrite the run
+ * as 16 plain leaves (the accessed/dirty OR in each) with break-before-
+ * make across all 16: all made invalid, the 64 KiB invalidated, then the
+ * new entries written. Pmap lock held; never allocates.
+ */
+void vmk_pmap__unfold(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va);
+/* vmk_pmap__unfold for every run overlapping [sva, eva) (eva 0: the top of the address space). */
+void vmk_pmap__unfold_range(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva);
+/* True if pas[0..16) may fold at the 64 KiB-aligned va: contiguous from a 64 KiB-aligned page. */
+static inline bool vmk_pmap__run_foldable(vmk_vaddr_t va, const vmk_paddr_t *pas)
+{
+	vmk_paddr_t pa0 = pas[0];
+
+	if ((va | pa0) & (VMK_PMAP_CONT_SIZE - 1))
+		return false;
+	for (unsigned int j = 1; j < VMK_PMAP_CONT_PAGES; j++)
+		if (pas[j] != pa0 + ((vmk_paddr_t)j << VMK_PAGE_SHIFT))
+			return false;
+	return true;
+}
 
 /* ---- leaf attributes (leafattr.c) and mappings (enter.c, remove.c, promote.c) ---- */
 uint32_t vmk_pmap__attrs(struct vmk_pmap *pm, uint32_t prot, uint32_t flags);

@@ -31,8 +31,9 @@ int vmk_pmap__demote(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned
 	struct vmk_page *pg;
 	bool from_spare = true, reserved = false;
 	vmk_paddr_t t, pa0;
-	vmk_pte_t *tbl;
+	vmk_pte_t *tbl, leaf;
 	uint32_t a, late;
+	bool fold;
 
 	va &= ~(VMK_PT_SIZE(lvl) - 1);
 	VMK_ASSERT(lvl >= 1 && vmk_pmap__g.arch->is_block(old, lvl), "demoting a non-block at %#llx",
@@ -66,6 +67,8 @@ int vmk_pmap__demote(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned
 	t = vmk_page_to_pa(pg);
 	tbl = vmk_pmap__table(t);
 	pa0 = vmk_pmap__g.arch->pa_of(old, lvl);
+	/* Not in a rendezvous range: each later unfold there would park every CPU. */
+	fold = sub == 0 && vmk_pmap__g.cont && !vmk_pmap__in_rdv(pm, va, VMK_PT_SIZE(lvl));
 	for (unsigned int i = 0; i < VMK_PT_ENTRIES; i++) {
 		/*
 		 * A piece keeps the keep-spare mark only if it has its spare:
@@ -77,9 +80,14 @@ int vmk_pmap__demote(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned
 		if ((a & VMK_PTE_A_KEEPSPARE) && sub > 0 &&
 		    vmk_pmap__spare_has(pm, va + (vmk_vaddr_t)i * VMK_PT_SIZE(sub), sub))
 			piece_a = a;
-		vmk_pmap__pte_store(&tbl[i], vmk_pmap__g.arch->make_leaf(pa0 + (vmk_paddr_t)i * VMK_PT_SIZE(sub),
-									 sub, piece_a));
+		leaf = vmk_pmap__g.arch->make_leaf(pa0 + (vmk_paddr_t)i * VMK_PT_SIZE(sub), sub, piece_a);
+		/* 4 KiB pieces of a block are aligned and contiguous: whole 64 KiB runs. */
+		if (fold)
+			leaf = vmk_pmap__g.arch->fold(leaf);
+		vmk_pmap__pte_store(&tbl[i], leaf);
 	}
+	if (fold)
+		pm->st.folds += VMK_PT_ENTRIES / VMK_PMAP_CONT_PAGES;
 	a &= ~(uint32_t)VMK_PTE_A_KEEPSPARE;
 	pg->ref_count = pm->kernel ? VMK_PMAP_KPTP_REF : VMK_PT_ENTRIES;
 	vmk_barrier(VMK_BARRIER_PTE_STORE);
@@ -90,8 +98,7 @@ int vmk_pmap__demote(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned
 	for (unsigned int i = 0; late && i < VMK_PT_ENTRIES; i++) {
 		vmk_pte_t cur = vmk_pmap__pte_load(&tbl[i]);
 
-		while (!vmk_pmap__pte_cas(&tbl[i], &cur, vmk_pmap__g.arch->make_leaf(
-				vmk_pmap__g.arch->pa_of(cur, sub), sub,
+		while (!vmk_pmap__pte_cas(&tbl[i], &cur, vmk_pmap__leaf_rebuild(cur, sub,
 				vmk_pmap__g.arch->attrs_of(cur, sub) | late)))
 			;
 	}
@@ -214,17 +221,18 @@ int vmk_pmap__split_edges(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva)
 }
 
 /* A page of the promoted table had bits set after it was read: they are its own, not the block's. */
-static void note_late(vmk_pte_t *tbl, unsigned int sub, uint32_t a0)
+static void note_late(vmk_pte_t *tbl, vmk_vaddr_t base, unsigned int sub, uint32_t a0)
 {
 	const struct vmk_pmap_arch *arch = vmk_pmap__g.arch;
 
 	for (unsigned int i = 0; i < VMK_PT_ENTRIES; i++) {
 		vmk_pte_t cur = vmk_pmap__pte_load(&tbl[i]);
-		uint32_t late = arch->attrs_of(cur, sub) & AD_BITS & ~a0;
+		/* A run's state is the OR over its entries: a late bit in one is every page's. */
+		uint32_t late = vmk_pmap__leaf_attrs(&tbl[i], cur, sub) & AD_BITS & ~a0;
+		vmk_paddr_t pa = vmk_pmap__leaf_pa(cur, sub, base + (vmk_vaddr_t)i * VMK_PT_SIZE(sub));
 
 		if (late)
-			vmk_pmap__note_removed(arch->make_leaf(arch->pa_of(cur, sub), sub, (a0 & ~AD_BITS) | late),
-					       sub);
+			vmk_pmap__note_removed(arch->make_leaf(pa, sub, (a0 & ~AD_BITS) | late), sub);
 	}
 }
 
@@ -264,20 +272,23 @@ void vmk_pmap__try_promote(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl
 	f = vmk_pmap__pte_load(&tbl[0]);
 	if (!vmk_pmap__is_leaf(f, sub) || vmk_pmap__in_np(pm, base, VMK_PT_SIZE(lvl)))
 		goto refused;
-	a0 = arch->attrs_of(f, sub);
-	pa0 = arch->pa_of(f, sub);
+	/* Runs (if any) count as their OR: the hardware marks one entry of a run. */
+	a0 = vmk_pmap__leaf_attrs(&tbl[0], f, sub);
+	pa0 = vmk_pmap__leaf_pa(f, sub, base);
 	if ((pa0 & (VMK_PT_SIZE(lvl) - 1)) || (a0 & VMK_PTE_A_NOPROMOTE))
 		goto refused;
 	/* Identical attributes, accessed and dirty included: a block's state is every page's. */
 	for (unsigned int i = VMK_PT_ENTRIES - 1; i > 0; i--) {
 		vmk_pte_t x = vmk_pmap__pte_load(&tbl[i]);
 
-		if (!vmk_pmap__is_leaf(x, sub) || arch->pa_of(x, sub) != pa0 + (vmk_paddr_t)i * VMK_PT_SIZE(sub) ||
-		    arch->attrs_of(x, sub) != a0)
+		if (!vmk_pmap__is_leaf(x, sub) ||
+		    vmk_pmap__leaf_pa(x, sub, base + (vmk_vaddr_t)i * VMK_PT_SIZE(sub)) !=
+		    pa0 + (vmk_paddr_t)i * VMK_PT_SIZE(sub) ||
+		    vmk_pmap__leaf_attrs(&tbl[i], x, sub) != a0)
 			goto refused;
 	}
 	vmk_pmap__update_entry(pm, pp, arch->make_leaf(pa0, lvl, a0), base, VMK_PT_SIZE(lvl), lvl, false);
-	note_late(tbl, sub, a0);
+	note_late(tbl, base, sub, a0);
 	vmk_pmap__spare_insert(pm, base, lvl, pg, false);
 	pm->st.ptps--;
 	pm->st.promotions++;

@@ -51,16 +51,15 @@ int vmk_pmap_protect(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva, uint
 	vmk_pmap__lock(pm);
 	r = vmk_pmap__split_edges(pm, sva, eva);
 	if (r == 0) {
+		vmk_pmap__unfold_range(pm, sva, eva);
 		FOR_EACH_LEAF(pm, sva, eva, p, va, lvl, t, {
 			vmk_pte_t cur = vmk_pmap__pte_load(p);
 			uint32_t oa = vmk_pmap__g.arch->attrs_of(cur, lvl);
 			uint32_t na = protect_attrs(pm, oa, prot);
-			vmk_paddr_t pa = vmk_pmap__g.arch->pa_of(cur, lvl);
-
 			(void)t;
 			if (na != oa) {
 				/* Permission-only change: allowed in place (no break-before-make). */
-				while (!vmk_pmap__pte_cas(p, &cur, vmk_pmap__g.arch->make_leaf(pa, lvl,
+				while (!vmk_pmap__pte_cas(p, &cur, vmk_pmap__leaf_rebuild(cur, lvl,
 						protect_attrs(pm, vmk_pmap__g.arch->attrs_of(cur, lvl), prot))))
 					;
 				if ((vmk_pmap__g.arch->attrs_of(cur, lvl) & VMK_PTE_A_DIRTY) &&

@@ -14,7 +14,7 @@ typedef void (*pv_visit_fn)(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, u
 			    vmk_paddr_t pa, void *arg);
 
 /* Visit every managed mapping of the page at pa (4 KiB ones and blocks covering it). */
-static void pv_foreach(vmk_paddr_t pa, pv_visit_fn fn, void *arg)
+static void pv_foreach(vmk_paddr_t pa, pv_visit_fn fn, void *arg, bool changes)
 {
 	vmk_pmap__pv_lock();
 restart:
@@ -40,6 +40,9 @@ restart:
 			p = vmk_pmap__walk(pm, va, &lvl, NULL);
 			VMK_ASSERT(lvl == l && vmk_pmap__is_leaf(vmk_pmap__pte_load(p), lvl),
 				   "PV entry %#llx level %u has no matching mapping", (unsigned long long)va, l);
+			/* A visitor that changes the entry works on a plain leaf. */
+			if (changes && lvl == 0)
+				vmk_pmap__unfold(pm, p, va);
 			fn(pm, p, va, lvl, pa, arg);
 			vmk_pmap__unlock(pm);
 		}
@@ -67,8 +70,7 @@ static vmk_pte_t leaf_clear(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, u
 {
 	vmk_pte_t cur = vmk_pmap__pte_load(p);
 
-	while (!vmk_pmap__pte_cas(p, &cur, vmk_pmap__g.arch->make_leaf(vmk_pmap__g.arch->pa_of(cur, lvl), lvl,
-						  vmk_pmap__g.arch->attrs_of(cur, lvl) & ~clr)))
+	while (!vmk_pmap__pte_cas(p, &cur, vmk_pmap__leaf_rebuild(cur, lvl, vmk_pmap__g.arch->attrs_of(cur, lvl) & ~clr)))
 		;
 	vmk_pmap__tlb_page(pm, va, VMK_PT_SIZE(lvl), true);
 	return cur;
@@ -93,7 +95,7 @@ unsigned int vmk_pmap_ts_referenced(vmk_paddr_t pa)
 
 	if (!pg || !vmk_pmap__g.ready)
 		return 0;
-	pv_foreach(pa, visit_ref, &n);
+	pv_foreach(pa, visit_ref, &n, true);
 	if (vmk_atomic_fetch_and_u8(&pg->md_flags, (uint8_t)~VMK_PMAP_PAGE_REFERENCED) &
 	    VMK_PMAP_PAGE_REFERENCED)
 		n++;
@@ -111,7 +113,8 @@ static void visit_test(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsign
 	struct test_arg *t = arg;
 
 	(void)pm; (void)va; (void)pa;
-	if (vmk_pmap__g.arch->attrs_of(vmk_pmap__pte_load(p), lvl) & t->bit)
+	/* A run's accessed/dirty state is the OR over its 16 entries. */
+	if (vmk_pmap__leaf_attrs(p, vmk_pmap__pte_load(p), lvl) & t->bit)
 		t->found = true;
 }
 
@@ -124,7 +127,7 @@ bool vmk_pmap_is_modified(vmk_paddr_t pa)
 		return false;
 	if (__atomic_load_n(&pg->md_flags, __ATOMIC_RELAXED) & VMK_PMAP_PAGE_MODIFIED)
 		return true;
-	pv_foreach(pa, visit_test, &t);
+	pv_foreach(pa, visit_test, &t, false);
 	return t.found;
 }
 
@@ -137,7 +140,7 @@ bool vmk_pmap_is_referenced(vmk_paddr_t pa)
 		return false;
 	if (__atomic_load_n(&pg->md_flags, __ATOMIC_RELAXED) & VMK_PMAP_PAGE_REFERENCED)
 		return true;
-	pv_foreach(pa, visit_test, &t);
+	pv_foreach(pa, visit_test, &t, false);
 	return t.found;
 }
 
@@ -160,7 +163,7 @@ void vmk_pmap_clear_modify(vmk_paddr_t pa)
 	if (!pg || !vmk_pmap__g.ready)
 		return;
 	vmk_atomic_fetch_and_u8(&pg->md_flags, (uint8_t)~VMK_PMAP_PAGE_MODIFIED);
-	pv_foreach(pa, visit_clear_mod, NULL);
+	pv_foreach(pa, visit_clear_mod, NULL, true);
 }
 
 static void visit_remove_write(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned int lvl,
@@ -180,7 +183,7 @@ void vmk_pmap_remove_write(vmk_paddr_t pa)
 {
 	if (!vmk_pa_to_page(pa) || !vmk_pmap__g.ready)
 		return;
-	pv_foreach(pa, visit_remove_write, NULL);
+	pv_foreach(pa, visit_remove_write, NULL, true);
 }
 
 unsigned int vmk_pmap_remove_all(vmk_paddr_t pa)
@@ -214,6 +217,8 @@ restart:
 			p = vmk_pmap__walk(pm, va, &lvl, &t);
 			VMK_ASSERT(lvl == l, "PV entry %#llx level %u has no matching mapping",
 				   (unsigned long long)va, l);
+			if (l == 0)
+				vmk_pmap__unfold(pm, p, va);
 			if (l == 0 || vmk_pmap__demote(pm, p, va, l, NULL, true) != 0) {
 				/* A 4 KiB mapping, or a block we could not demote: it goes whole. */
 				vmk_pmap__remove_leaf(pm, p, va, l, t, true, NULL);

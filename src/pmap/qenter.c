@@ -84,6 +84,7 @@ int vmk_pmap_qenter(vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n)
 		}
 	}
 	demote_promoted(k, va, n);
+	vmk_pmap__unfold_range(k, va, va + n * VMK_PAGE_SIZE);
 	/* Live entries are broken first (one invalidation), then all are made. */
 	for (size_t i = 0; i < n; i++) {
 		unsigned int lvl;
@@ -155,6 +156,7 @@ void vmk_pmap_qremove(vmk_vaddr_t va, size_t n)
 		}
 	}
 	demote_promoted(k, va, n);
+	vmk_pmap__unfold_range(k, va, va + n * VMK_PAGE_SIZE);
 	for (size_t i = 0; i < n; i++) {
 		unsigned int lvl;
 		vmk_pte_t *p = vmk_pmap__walk(k, va + i * VMK_PAGE_SIZE, &lvl, NULL);

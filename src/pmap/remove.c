@@ -186,6 +186,8 @@ int vmk_pmap_remove(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva)
 	vmk_pmap__lock(pm);
 	r = vmk_pmap__split_edges(pm, sva, eva);
 	if (r == 0) {
+		/* A run's accessed/dirty state is its entries' OR: spread it before any goes. */
+		vmk_pmap__unfold_range(pm, sva, eva);
 		for (vmk_vaddr_t va = sva; va < eva;) {
 			unsigned int lvl;
 			vmk_paddr_t t;

@@ -41,7 +41,7 @@ static int walk(struct walk *w, vmk_paddr_t t, unsigned int lvl, vmk_vaddr_t bas
 		} else {
 			struct vmk_pmap_mapping m;
 
-			vmk_pmap__mapping_of(e, lvl, &m);
+			vmk_pmap__mapping_at(&tbl[i], e, lvl, va, &m);
 			r = w->fn(w->ctx, va, &m);
 		}
 		if (r)

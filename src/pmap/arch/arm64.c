@@ -169,6 +169,28 @@ static uint32_t a64_attrs_of(vmk_pte_t pte, unsigned int lvl)
 	return a;
 }
 
+/*
+ * Contiguous hint (D8.6.1 "The Contiguous bit"): 16 adjacent level 3
+ * entries, 64 KiB-aligned in VA and OA, identical but for the output
+ * address and AF / dirty state, may be cached as one TLB entry. Each
+ * entry keeps its own output address.
+ */
+static vmk_pte_t a64_fold(vmk_pte_t pte)
+{
+	return pte | A64_CONT;
+}
+
+static vmk_pte_t a64_unfold(vmk_pte_t pte, unsigned int i)
+{
+	(void)i;
+	return pte & ~A64_CONT;
+}
+
+static bool a64_is_cont(vmk_pte_t pte, unsigned int lvl)
+{
+	return lvl == 0 && (pte & (A64_VALID | A64_TABLE | A64_CONT)) == (A64_VALID | A64_TABLE | A64_CONT);
+}
+
 const struct vmk_pmap_arch vmk_pmap_arch_arm64 = {
 	.name = "arm64",
 	.id = VMK_PMAP_ARCH_ARM64,
@@ -189,6 +211,12 @@ const struct vmk_pmap_arch vmk_pmap_arch_arm64 = {
 	.is_block = a64_is_block,
 	.pa_of = a64_pa_of,
 	.attrs_of = a64_attrs_of,
+	.fold = a64_fold,
+	.unfold = a64_unfold,
+	.is_cont = a64_is_cont,
+	.pte_keep = A64_CONT,
+	.pte_ad_or = A64_AF,
+	.pte_ad_clean = A64_AP_RO,
 };
 
 /* ID_AA64MMFR0_EL1 fields. */

@@ -16,6 +16,12 @@
  * NOPROMOTE and KEEPSPARE have no room; the pmap masks them off
  * (no_attrs) and keeps no-promote ranges by address (vmk_pmap__in_np).
  *
+ * Svnapot (chapter "Svnapot"): a level-0 leaf with N = 1 and
+ * ppn[0][3:0] = 0b1000 maps the naturally aligned 64 KiB range holding
+ * the page; all 16 entries of the range are written identical, and the
+ * walker takes the page from the low VA bits. Only the pmap's
+ * configuration turns it on (the N bit is reserved without it).
+ *
  * Accessed and dirty are plain bits: with Svadu the walker sets them,
  * with Svade (the default) an access with A = 0 or a store with D = 0
  * page-faults and software sets them.
@@ -36,6 +42,9 @@
 #define RV_PPN_MASK	0x003ffffffffffc00ull	/* bits 53:10 */
 #define RV_PBMT_SHIFT	61
 #define RV_PBMT_MASK	(3ull << 61)
+#define RV_N		(1ull << 63)	/* Svnapot */
+#define RV_NAPOT_PPN	(0xfull << RV_PPN_SHIFT)	/* ppn[0][3:0] */
+#define RV_NAPOT_64K	(0x8ull << RV_PPN_SHIFT)	/* 0b1000: a 64 KiB range */
 
 /* Svpbmt: 0 PMA (the platform's attributes: normal memory is WB), 1 NC, 2 IO. */
 enum { PBMT_PMA = 0, PBMT_NC = 1, PBMT_IO = 2 };
@@ -152,6 +161,21 @@ static uint32_t rv_attrs_of(vmk_pte_t pte, unsigned int lvl)
 	return a;
 }
 
+static vmk_pte_t rv_fold(vmk_pte_t pte)
+{
+	return (pte & ~RV_NAPOT_PPN) | RV_NAPOT_64K | RV_N;
+}
+
+static vmk_pte_t rv_unfold(vmk_pte_t pte, unsigned int i)
+{
+	return (pte & ~(RV_NAPOT_PPN | RV_N)) | ((vmk_pte_t)(i & 0xf) << RV_PPN_SHIFT);
+}
+
+static bool rv_is_cont(vmk_pte_t pte, unsigned int lvl)
+{
+	return lvl == 0 && (pte & RV_N) && (pte & RV_V) && (pte & (RV_R | RV_X));
+}
+
 const struct vmk_pmap_arch vmk_pmap_arch_riscv64 = {
 	.name = "riscv64",
 	.id = VMK_PMAP_ARCH_RISCV64,
@@ -175,6 +199,12 @@ const struct vmk_pmap_arch vmk_pmap_arch_riscv64 = {
 	.is_block = rv_is_block,
 	.pa_of = rv_pa_of,
 	.attrs_of = rv_attrs_of,
+	.fold = rv_fold,
+	.unfold = rv_unfold,
+	.is_cont = rv_is_cont,
+	.pte_keep = RV_N,
+	.pte_ad_or = RV_A | RV_D,
+	.pte_ad_clean = 0,
 };
 
 /* satp.MODE values (4.1.11, table "encoding of satp MODE field"). */
