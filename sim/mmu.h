@@ -17,6 +17,12 @@
  *    a valid->valid change without the invalid + TLBI step, and filling a
  *    translation that overlaps a cached one of another size or output is a
  *    TLB conflict (a block and a table for the same address);
+ *  - 64 KiB contiguous runs (arm64 contiguous bit, riscv64 Svnapot): a
+ *    fill from any entry of a run caches the whole 64 KiB as one TLB
+ *    entry; a walk that finds the run's 16 entries inconsistent (plain
+ *    and contiguous mixed, misaligned output, attributes differing) is a
+ *    violation, and a cached run whose entries changed kind without the
+ *    break + TLBI is caught by the checks above;
  *  - a range registered as must-stay-valid that is found invalid at a
  *    barrier or by another CPU's access outside a rendezvous.
  */
@@ -57,6 +63,7 @@ struct vmk_mmu_cfg {
 	bool hw_af, hw_dbm;		/* arm64 TCR_EL1.HA / HD; riscv64 Svadu for A / D
 					   (both off: Svade, A = 0 or a store with D = 0 faults) */
 	bool no_svpbmt;			/* riscv64 without Svpbmt: PBMT bits are reserved */
+	bool svnapot;			/* riscv64 Svnapot: N (bit 63) makes 64 KiB runs (else reserved) */
 	unsigned int tlb_entries;	/* per CPU; 0: 64 */
 	unsigned int pa_bits;		/* x86 MAXPHYADDR / arm64 PA size; 0: 52. Address
 					   bits above it: x86 reserved-bit fault, arm64
@@ -76,6 +83,19 @@ struct vmk_mmu_walk {
 	uint64_t pte;			/* the leaf descriptor (after A/D update) */
 	bool writable, user, uexec, kexec, global;
 	unsigned int memattr;		/* PAT index (x86) / AttrIndx (arm64) */
+	/*
+	 * A level-0 leaf of a 64 KiB contiguous run (arm64 contiguous bit,
+	 * riscv64 Svnapot): the TLB may hold the whole run as one entry.
+	 */
+	bool cont;
+	/*
+	 * The walk found the run holding va (its 16 entries) broken: plain
+	 * and contiguous entries mixed, a misaligned or non-contiguous
+	 * output address, attributes that differ (Arm ARM "misprogramming
+	 * of the Contiguous bit"; Svnapot entries not identical). NULL: fine.
+	 * The simulated CPUs report it as a violation.
+	 */
+	const char *cont_bad;
 };
 
 /* Hierarchical controls accumulated above a table (x86: U/S, R/W, XD; arm64: APTable, PXNTable, UXNTable). */
@@ -163,6 +183,13 @@ int vmk_sim_mmu_probe(unsigned int cpu, vmk_vaddr_t va, uint32_t access, struct 
  * permissions). The first one is described in msg.
  */
 unsigned int vmk_sim_tlb_audit(char *msg, size_t len);
+
+/*
+ * TLB entries it takes to cover [va, va + size) on cpu's current roots:
+ * one per translation (a block, a 64 KiB run and a page count one each);
+ * unmapped pages need none. Walks without touching TLBs or A/D bits.
+ */
+uint64_t vmk_sim_mmu_cover(unsigned int cpu, vmk_vaddr_t va, vmk_size_t size);
 
 /* Drop every cached translation of every CPU (a test reset, not a hook). */
 void vmk_sim_tlb_flush_all(void);

@@ -20,6 +20,11 @@
  * cfg.hw_af / cfg.hw_dbm (Svadu, menvcfg.ADUE) the walker sets them
  * atomically. Non-leaf A, D, U (reserved, must be zero) fault here too,
  * stricter than hardware, to catch an encoder that sets them.
+ * 64 KiB runs: arm64 D8.6.1 "The Contiguous bit" (16 level 3 entries,
+ * 64 KiB-aligned VA and OA, identical but for the OA and AF/dirty state;
+ * otherwise "misprogramming of the Contiguous bit"); riscv64 chapter
+ * "Svnapot" (N = 1 with ppn[0][3:0] = 0b1000 on a level-0 leaf, any other
+ * N encoding page-faults; the walker takes ppn[0][3:0] from the VA).
  */
 #include "mmu.h"
 
@@ -45,6 +50,8 @@
 #define R_AF	(1ull << 10)
 #define R_NG	(1ull << 11)
 #define R_DBM	(1ull << 51)
+#define R_CONT	(1ull << 52)
+#define R_SW	(0xfull << 55)
 #define R_PXN	(1ull << 53)
 #define R_UXN	(1ull << 54)
 #define R_PXNT	(1ull << 59)
@@ -64,6 +71,9 @@
 #define V_PPN	0x003ffffffffffc00ull	/* bits 53:10 */
 #define V_PBMT	(3ull << 61)
 #define V_RSVD	0xffc0000000000000ull	/* bits 63:54 */
+#define V_N	(1ull << 63)		/* Svnapot */
+#define V_RSW	(3ull << 8)
+#define RUN	16u			/* entries in a 64 KiB run */
 
 #define MAX_RETRY 64
 
@@ -152,6 +162,58 @@ static void path_note(struct vmk_mmu_walk_path *path, int lvl, vmk_paddr_t table
 		path->table[lvl] = table;
 		path->acc[lvl] = acc;
 	}
+}
+
+/*
+ * The 16 entries of the run holding the level-0 entry e (index idx9 of
+ * table): a contiguous (cont) entry needs all valid ones contiguous and
+ * consistent (same(f, j) says whether entry j, f, matches); a plain one
+ * needs no valid contiguous entry beside it. Invalid entries are allowed:
+ * a run is written entry by entry over invalid ones, and broken whole.
+ */
+static const char *run_check(uint64_t table, unsigned int idx9, bool cont, uint64_t cont_bit, uint64_t valid_bit,
+			     const char *(*same)(uint64_t e, uint64_t f, unsigned int i, unsigned int j), uint64_t e)
+{
+	const uint64_t *run = entry_ptr(table, idx9 & ~(RUN - 1));
+
+	if (!run)
+		return NULL;
+	for (unsigned int j = 0; j < RUN; j++) {
+		uint64_t f = __atomic_load_n(&run[j], __ATOMIC_RELAXED);
+		const char *why;
+
+		if (!(f & valid_bit))
+			continue;
+		if (!!(f & cont_bit) != cont)
+			return "contiguous and plain entries mixed in one 64 KiB run";
+		if (cont && (why = same(e, f, idx9 & (RUN - 1), j)) != NULL)
+			return why;
+	}
+	return NULL;
+}
+
+static const char *a64_same(uint64_t e, uint64_t f, unsigned int i, unsigned int j)
+{
+	/* Each entry keeps its own OA; AF and the DBM dirty state are per entry; bits 58:55 are software's. */
+	const uint64_t ign = R_ADDR | R_AF | R_APRO | R_SW;
+	uint64_t base = (e & R_ADDR) - ((uint64_t)i << 12);
+
+	if (base & 0xffff)
+		return "contiguous run with a misaligned output address";
+	if ((f & R_ADDR) != base + ((uint64_t)j << 12))
+		return "contiguous run whose output addresses are not contiguous";
+	if ((f & ~ign) != (e & ~ign))
+		return "attributes differ within a contiguous run (misprogramming of the Contiguous bit)";
+	return NULL;
+}
+
+static const char *rv_same(uint64_t e, uint64_t f, unsigned int i, unsigned int j)
+{
+	(void)i; (void)j;
+	/* One translation for the whole range: the entries are identical but for A/D (set per entry). */
+	if ((f ^ e) & ~(V_A | V_D | V_RSW))
+		return "Svnapot entries of one 64 KiB run differ";
+	return NULL;
 }
 
 static int x86_walk_once(const struct vmk_mmu_cfg *cfg, vmk_paddr_t cr3, vmk_vaddr_t va,
@@ -311,6 +373,9 @@ static int a64_walk_once(const struct vmk_mmu_cfg *cfg, vmk_paddr_t ttbr0, vmk_p
 		if (lvl == 0) {
 			if (!(e & R_TABLE))	/* 0b01 at level 3: reserved, faults */
 				return fail(w, VMK_MMU_FAULT_TRANSLATION, 0);
+			w->cont = (e & R_CONT) != 0;
+			w->cont_bad = run_check(table, (unsigned int)(va >> 12) & 511, w->cont, R_CONT,
+						R_VALID, a64_same, e);
 			break;
 		}
 		if (!(e & R_TABLE)) {
@@ -388,6 +453,8 @@ static int rv_walk_once(const struct vmk_mmu_cfg *cfg, vmk_paddr_t satp_root, vm
 	/* Svpbmt makes bits 62:61 meaningful; without it they are reserved like the rest. */
 	if (!cfg->no_svpbmt)
 		rsvd &= ~V_PBMT;
+	if (cfg->svnapot)
+		rsvd &= ~V_N;
 	/* Bits 63:vabits must all equal bit vabits - 1. */
 	if ((vmk_vaddr_t)((int64_t)(va << shift) >> shift) != va)
 		return fail(w, VMK_MMU_FAULT_ADDRESS, cfg->levels - 1);
@@ -419,6 +486,14 @@ static int rv_walk_once(const struct vmk_mmu_cfg *cfg, vmk_paddr_t satp_root, vm
 		if (above_maxphys(cfg, (e & V_PPN) << 2, 0x00fffffffffff000ull))
 			return fail(w, VMK_MMU_FAULT_BUS, (unsigned int)lvl);
 		global = global || (e & V_G);
+		if ((e & V_N) && (!(e & (V_R | V_X)) || lvl > 0 || ((e >> 10) & 0xf) != 0x8))
+			return fail(w, VMK_MMU_FAULT_RESERVED, (unsigned int)lvl);	/* reserved N encoding */
+		if (lvl == 0 && (e & (V_R | V_X))) {
+			w->cont = (e & V_N) != 0;
+			if (cfg->svnapot)
+				w->cont_bad = run_check(table, (unsigned int)(va >> 12) & 511, w->cont, V_N, V_V,
+							rv_same, e);
+		}
 		if (e & (V_R | V_X))
 			break;		/* a leaf at this level */
 		/* A pointer: A, D, U and PBMT are reserved in it. */
@@ -436,6 +511,9 @@ static int rv_walk_once(const struct vmk_mmu_cfg *cfg, vmk_paddr_t satp_root, vm
 		/* A superpage whose low PPN bits are not zero is misaligned: page fault. */
 		if (pa & ((1ull << s) - 1))
 			return fail(w, VMK_MMU_FAULT_RESERVED, (unsigned int)lvl);
+		/* Svnapot: ppn[0][3:0] comes from the VA. */
+		if (w->cont)
+			pa = (pa & ~0xffffull) | (va & 0xf000);
 		w->pa = pa | (va & ((1ull << s) - 1));
 	}
 	w->user = (e & V_U) != 0;

@@ -304,6 +304,9 @@ int vmk_sim__cpu_walk(struct tlb_cpu *c, unsigned int cpu, vmk_vaddr_t va, uint3
 	walk_reads_ignored(ign);
 	r = vmk_mmu_walk_path(&vmk_sim__mmu_cfg, c->root_user, c->root_kernel, va, access, update, w, &path);
 	walk_reads_recorded(ign);
+	if (r == VMK_MMU_OK && w->cont_bad)
+		vmk_sim__violation("cpu %u: walk of va %#llx: %s (entry %#llx)", cpu, (unsigned long long)va,
+				   w->cont_bad, (unsigned long long)w->pte);
 	if (r == VMK_MMU_FAULT_FREED_PTP)
 		vmk_sim__violation("cpu %u: walk of va %#llx read page %#llx, which is not a live page-table page (%s)",
 			  cpu, (unsigned long long)va, (unsigned long long)w->pa,
@@ -323,22 +326,22 @@ int vmk_sim__cpu_walk(struct tlb_cpu *c, unsigned int cpu, vmk_vaddr_t va, uint3
 /* True if cached entry t matches a lookup of va in address space asid. */
 bool vmk_sim__ent_hit(const struct tlb_ent *t, vmk_vaddr_t va, uint32_t asid)
 {
-	return t->valid && va - t->va < vmk_sim__lvl_size(t->level) && (t->w.global || t->asid == asid);
+	return t->valid && va - t->va < vmk_sim__ent_size(t) && (t->w.global || t->asid == asid);
 }
 
 /* Same translation for the purposes of break-before-make (permissions may differ). */
 bool vmk_sim__same_output(const struct vmk_mmu_walk *a, vmk_vaddr_t va_a, const struct vmk_mmu_walk *b,
 			vmk_vaddr_t va_b)
 {
-	return a->level == b->level && a->pa - (va_a & (vmk_sim__lvl_size(a->level) - 1)) ==
-	       b->pa - (va_b & (vmk_sim__lvl_size(b->level) - 1)) &&
+	return a->level == b->level && a->cont == b->cont &&
+	       a->pa - (va_a & (vmk_sim__walk_size(a) - 1)) == b->pa - (va_b & (vmk_sim__walk_size(b) - 1)) &&
 	       a->memattr == b->memattr && a->global == b->global;
 }
 
 void vmk_sim__tlb_insert(struct tlb_cpu *c, unsigned int cpu, vmk_vaddr_t va,
 		       const struct vmk_mmu_walk *w, uint32_t access)
 {
-	vmk_size_t sz = vmk_sim__lvl_size(w->level);
+	vmk_size_t sz = vmk_sim__walk_size(w);
 	vmk_vaddr_t base = va & ~(sz - 1);
 	unsigned int cap = vmk_sim__tlb_cap(), slot = cap;
 
@@ -352,8 +355,8 @@ void vmk_sim__tlb_insert(struct tlb_cpu *c, unsigned int cpu, vmk_vaddr_t va,
 		}
 		if (!(t->w.global || w->global || t->asid == c->asid))
 			continue;
-		if (t->va < base + sz && base < t->va + vmk_sim__lvl_size(t->level)) {
-			if (t->va == base && t->level == w->level) {
+		if (t->va < base + sz && base < t->va + vmk_sim__ent_size(t)) {
+			if (t->va == base && t->level == w->level && t->w.cont == w->cont) {
 				slot = i;	/* refresh (e.g. a dirtying write) */
 				continue;
 			}
@@ -641,4 +644,24 @@ unsigned long vmk_sim_mmu_shootdowns(void)
 unsigned long vmk_sim_mmu_rendezvous_count(void)
 {
 	return __atomic_load_n(&vmk_sim__n_rdv, __ATOMIC_RELAXED);
+}
+
+uint64_t vmk_sim_mmu_cover(unsigned int cpu, vmk_vaddr_t va, vmk_size_t size)
+{
+	struct tlb_cpu *c = &vmk_sim__tlbs[cpu % NCPU];
+	uint64_t n = 0;
+
+	for (vmk_vaddr_t v = va; v - va < size;) {
+		struct vmk_mmu_walk w;
+		vmk_size_t sz;
+
+		if (vmk_mmu_walk(&vmk_sim__mmu_cfg, c->root_user, c->root_kernel, v, 0, false, &w)) {
+			v += 0x1000;
+			continue;
+		}
+		n++;
+		sz = vmk_sim__walk_size(&w);
+		v = (v & ~(sz - 1)) + sz;
+	}
+	return n;
 }

@@ -102,6 +102,15 @@ void vmk_sim__violation(const char *fmt, ...);
 void vmk_sim__ev_add(enum vmk_sim_mmu_ev_kind k, unsigned int arg, vmk_vaddr_t va, vmk_size_t size,
 		   bool shoot);
 vmk_size_t vmk_sim__lvl_size(unsigned int lvl);
+/* What one cached translation covers: a 64 KiB run (arm64 contiguous bit, Svnapot) is one entry. */
+static inline vmk_size_t vmk_sim__walk_size(const struct vmk_mmu_walk *w)
+{
+	return w->cont ? (vmk_size_t)0x10000 : vmk_sim__lvl_size(w->level);
+}
+static inline vmk_size_t vmk_sim__ent_size(const struct tlb_ent *t)
+{
+	return vmk_sim__walk_size(&t->w);
+}
 void vmk_sim__record_va(vmk_vaddr_t va);
 int vmk_sim__cpu_walk(struct tlb_cpu *c, unsigned int cpu, vmk_vaddr_t va, uint32_t access, bool update,
 		    struct vmk_mmu_walk *w);

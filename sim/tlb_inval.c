@@ -39,7 +39,7 @@ static bool invlpg_kills(const struct tlb_ent *t, vmk_vaddr_t va, struct invlpg_
 {
 	unsigned int l;
 
-	if (va - t->va < vmk_sim__lvl_size(t->level))
+	if (va - t->va < vmk_sim__ent_size(t))
 		return true;
 	if (vmk_sim__mmu_cfg.arch != VMK_PMAP_ARCH_X86_64 || t->level >= 2 ||
 	    (va ^ t->va) >= vmk_sim__lvl_size(2))
@@ -97,7 +97,7 @@ void vmk_sim__inval_cpu(struct tlb_cpu *c, const struct vmk_tlb_req *req)
 			kill = invlpg_kills(t, req->va, &memo[0]);
 			break;
 		case VMK_TLB_RANGE:
-			kill = (t->va < req->va + req->size && req->va < t->va + vmk_sim__lvl_size(t->level)) ||
+			kill = (t->va < req->va + req->size && req->va < t->va + vmk_sim__ent_size(t)) ||
 			       invlpg_kills(t, req->va, &memo[0]) ||
 			       invlpg_kills(t, req->va + req->size - 1, &memo[1]);
 			break;

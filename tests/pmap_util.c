@@ -45,6 +45,7 @@ void pmt_boot(const struct pmt_opts *o)
 	mc.no_page_1g = o->no_1g || o->sim_no_page_1g;
 	mc.pa_bits = o->sim_pa_bits;
 	mc.no_walk_cache = o->sim_old_model;
+	mc.svnapot = !o->no_cont;
 	vmk_sim_mmu_install(&mc);
 	/* Every CPU may walk and cache any live translation at any barrier or TLBI. */
 	vmk_sim_mmu_speculate(o->sim_old_model ? 0 : o->spec_pct ? o->spec_pct : 10, 2, th_seed());
@@ -56,6 +57,8 @@ void pmt_boot(const struct pmt_opts *o)
 	pc.no_promote = o->no_promote;
 	pc.promote_kernel_1g = o->promote_kernel_1g;
 	pc.nx = true;
+	pc.no_cont = o->no_cont;
+	pc.svnapot = !o->no_cont;
 	pc.asid_bits = o->asid_bits;
 	pc.kva_start = pmt_kva();
 	pc.kva_end = o->kva_top ? 0 : pmt_kva() == PMT_KVA ? PMT_KVA_END : pmt_kva() + (16ull << 30);

@@ -40,6 +40,7 @@ struct pmt_opts {
 	bool kva_top;			/* the kernel window ends at 2^64 (kva_end 0) */
 	bool hw_af_off;			/* arm64: no hardware access flag */
 	bool hw_dbm_off;		/* no hardware dirty update (arm64 DBM, riscv64 Svadu) */
+	bool no_cont;			/* no 64 KiB runs (arm64 contiguous bit; riscv64: no Svnapot, else on) */
 	unsigned int sim_pa_bits;	/* the simulated CPU's MAXPHYADDR / PA size; 0: 52 */
 	bool sim_no_page_1g;		/* the simulated CPU lacks 1 GiB pages (whatever the pmap is told) */
 	bool sim_old_model;		/* no walk caches, no speculation, no freed-PTP check */
