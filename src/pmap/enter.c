@@ -356,7 +356,7 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 	 * Unfolding a run breaks it: never for no-promote (must-stay-valid)
 	 * leaves, nor in a rendezvous range (each unfold would park every CPU).
 	 */
-	fold = vmk_pmap__g.cont && !(a & VMK_PTE_A_NOPROMOTE) && !vmk_pmap__in_rdv(pm, va, n * VMK_PAGE_SIZE);
+	fold = vmk_pmap__g.cont && !(flags & VMK_PMAP_ENTER_NOPROMOTE) && !vmk_pmap__in_rdv(pm, va, n * VMK_PAGE_SIZE);
 	/* One level-0 table per round: the bookkeeping is per table, the loop per page. */
 	while (done < n) {
 		vmk_vaddr_t v = va + done * VMK_PAGE_SIZE;
