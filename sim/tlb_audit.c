@@ -49,7 +49,10 @@ static bool ent_stale(const struct tlb_ent *t, char *msg, size_t len, unsigned i
 
 	if (r)
 		why = vmk_mmu_fault_name(r);
-	else if (w.level != t->level || w.cont != t->w.cont)
+	else if (w.cont != t->w.cont)
+		why = t->w.cont ? "cached as a 64 KiB run, now plain entries (unfold without the run's invalidation)" :
+		      "cached as a page, now a 64 KiB run";
+	else if (w.level != t->level)
 		why = vmk_sim__mmu_cfg.arch == VMK_PMAP_ARCH_X86_64 ?
 		      "other page size: size changed without invalidation (SDM 4.10.2.3)" :
 		      "other page size (block/table change without break-before-make)";
@@ -153,9 +156,10 @@ void vmk_sim__check_bbm(void)
 			if (vmk_mmu_walk(&vmk_sim__mmu_cfg, t->root_user, t->root_kernel, t->va, 0, false, &w))
 				continue;	/* invalid: the break step, fine */
 			if (!vmk_sim__same_output(&t->w, t->va, &w, t->va))
-				vmk_sim__violation("cpu %u: valid entry for va %#llx changed to another valid entry without break-before-make (level %u pa %#llx -> level %u pa %#llx)",
-					  cpu, (unsigned long long)t->va, t->level,
-					  (unsigned long long)t->w.pa, w.level, (unsigned long long)w.pa);
+				vmk_sim__violation("cpu %u: valid entry for va %#llx changed to another valid entry without break-before-make (level %u%s pa %#llx -> level %u%s pa %#llx)",
+					  cpu, (unsigned long long)t->va, t->level, t->w.cont ? " 64 KiB run" : "",
+					  (unsigned long long)t->w.pa, w.level, w.cont ? " 64 KiB run" : "",
+					  (unsigned long long)w.pa);
 		}
 		pthread_mutex_unlock(&c->lock);
 	}
