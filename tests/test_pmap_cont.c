@@ -12,6 +12,7 @@
 #include <pthread.h>
 
 #include "pmap_util.h"
+#include <vmkit/kmap.h>
 #include "../src/pmap/pmap_internal.h"
 
 #define ARCH_OF(state) (*(enum vmk_pmap_arch_id *)*(state))
@@ -227,7 +228,7 @@ static void test_unfold_on_change(void **state)
 /*
  * The hardware sets accessed/dirty in the one entry it walked: the run's
  * state is the OR. A write through page 3 makes every page of the run
- * modified for the queries, and the unfold (then the removal) hands that
+ * modified for the queries, and the removal of the whole run hands that
  * state to each page.
  */
 static void test_ad_is_or_over_run(void **state)
@@ -251,9 +252,9 @@ static void test_ad_is_or_over_run(void **state)
 		assert_int_equal(vmk_pmap_extract(u, UVA + i * 4096ull, &m), 0);
 		assert_true(m.dirty && m.contiguous);
 	}
-	/* The removal unfolds first: the state reaches each page. */
+	/* The whole run goes without unfolding, and the state still reaches each page. */
 	assert_int_equal(vmk_pmap_remove(u, UVA, UVA + 16 * 4096ull), 0);
-	assert_int_equal(unfolds(u), 1);
+	assert_int_equal(unfolds(u), 0);
 	for (unsigned int i = 0; i < 16; i++)
 		assert_true(vmk_pmap_is_modified(PMT_DATA + i * 4096ull));
 	pmt_check(u);
@@ -342,6 +343,38 @@ static void test_kernel_and_protected_ranges(void **state)
 	assert_int_equal(vmk_pmap_protect_bbm(k, kva, S64K, VMK_PMAP_BBM_NOPROMOTE), 0);
 	assert_int_equal(unfolds(k), 1);
 	assert_true(is_cont_at(k, kva + S64K));
+	pmt_check(k);
+	pmt_shutdown();
+}
+
+/*
+ * The kernel bootstrap: kmap maps what 2 MiB leaves cannot cover in 64 KiB
+ * steps, so the image folds where the MMU has runs (x86-64: plain pages,
+ * the same leaves as before).
+ */
+static void test_kmap_image_folds(void **state)
+{
+	struct pmt_opts o = { .arch = ARCH_OF(state), .ncpus = 2, .no_promote = true };
+	/* 1 MiB + 64 KiB + 8 KiB r-x, 448 KiB rw-: 64 KiB-aligned, never 2 MiB-aligned. */
+	static const struct vmk_kmap_section img[2] = {
+		{ 1024 * 1024 + S64K + 8192, VMK_PROT_READ | VMK_PROT_EXEC, 0 },
+		{ 448 * 1024 - 8192, RW, 0 },
+	};
+	bool runs = ARCH_OF(state) != VMK_PMAP_ARCH_X86_64;
+	struct vmk_pmap *k;
+	vmk_vaddr_t va;
+
+	pmt_boot(&o);
+	k = vmk_pmap_kernel();
+	va = pmt_kva() + 64 * S2M + S64K;
+	assert_int_equal(vmk_kmap_image(k, va, PMT_DATA + S64K, img, 2), 0);
+	/* text: 17 runs and 2 pages; data: 14 pages (to the next 64 KiB), then 6 runs. */
+	assert_int_equal(folds(k), runs ? 17 + 6 : 0);
+	assert_int_equal(is_cont_at(k, va), runs);
+	assert_false(is_cont_at(k, va + 17 * S64K));
+	assert_int_equal(is_cont_at(k, va + 18 * S64K), runs);
+	vmk_sim_tlb_flush_all();
+	assert_int_equal(vmk_sim_mmu_cover(0, va, 24 * S64K), runs ? 17 + 2 + 14 + 6 : 24 * 16);
 	pmt_check(k);
 	pmt_shutdown();
 }
@@ -533,6 +566,8 @@ int main(void)
 		T(test_ad_is_or_over_run),
 		T(test_promote_and_demote_runs),
 		T(test_kernel_and_protected_ranges),
+		T(test_kmap_image_folds),
+		cmocka_unit_test_prestate(test_kmap_image_folds, &x86),
 		T(test_alloc_failures),
 		T(test_rebuild_keeps_run_bits),
 		T(test_shared_cpus),

@@ -1,11 +1,13 @@
 /*
  * kmap: one run of the boot mappings with the largest leaves alignment
- * allows. A leaf never reaches outside the run, so whatever borders it
+ * allows (1 GiB, 2 MiB, then 64 KiB runs of 4 KiB pages, then pages). A leaf never reaches outside the run, so whatever borders it
  * (no-map memory, a device, another section's protection) stays out.
  */
 #include "kmap_internal.h"
 
 #define SZ_2M	(2 * VMK_MiB)
+#define SZ_64K	((vmk_size_t)64 * 1024)
+#define RUN	16u	/* 4 KiB pages in 64 KiB */
 
 /*
  * A leaf of size at off: aligned, inside the run, and not ending at 2^64
@@ -51,6 +53,20 @@ int vmk_kmap__map_run(struct vmk_pmap *k, struct vmk_kmap__run *r, vmk_size_t *d
 			err = vmk_pmap_enter_large(k, va, pa, SZ_2M, r->prot, fl);
 			step = SZ_2M;
 			lvl = 1;
+		} else if (fits(r, off, SZ_64K)) {
+			/*
+			 * 16 pages in one call: where the MMU has 64 KiB runs (arm64
+			 * contiguous bit, riscv64 Svnapot) the pmap folds them into
+			 * one, which the TLB holds as one entry. The range must be
+			 * unmapped, as NOREPLACE asks.
+			 */
+			vmk_paddr_t pas[RUN];
+
+			for (unsigned int i = 0; i < RUN; i++)
+				pas[i] = pa + (vmk_paddr_t)i * VMK_PAGE_SIZE;
+			err = vmk_pmap_enter_pages(k, va, pas, RUN, r->prot, fl & ~(uint32_t)VMK_PMAP_ENTER_NOREPLACE);
+			step = SZ_64K;
+			lvl = 0;
 		} else {
 			err = vmk_pmap_enter(k, va, pa, r->prot, fl);
 			step = VMK_PAGE_SIZE;
@@ -58,7 +74,7 @@ int vmk_kmap__map_run(struct vmk_pmap *k, struct vmk_kmap__run *r, vmk_size_t *d
 		}
 		if (err)
 			break;
-		r->leaves[lvl]++;
+		r->leaves[lvl] += lvl == 0 ? step / VMK_PAGE_SIZE : 1;
 		off += step;
 	}
 	*done = off;

@@ -63,3 +63,21 @@ void vmk_pmap__unfold_range(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t ev
 		v = next;
 	}
 }
+
+void vmk_pmap__unfold_edges(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva)
+{
+	vmk_vaddr_t edge[2] = { sva, eva };
+
+	if (!vmk_pmap__g.cont)
+		return;
+	for (unsigned int i = 0; i < 2; i++) {
+		unsigned int lvl;
+		vmk_pte_t *p;
+
+		if (!(edge[i] & (VMK_PMAP_CONT_SIZE - 1)) || (i == 1 && !vmk_pmap__va_ok(pm, edge[i])))
+			continue;
+		p = vmk_pmap__walk(pm, edge[i], &lvl, NULL);
+		if (lvl == 0)
+			vmk_pmap__unfold(pm, p, edge[i]);
+	}
+}

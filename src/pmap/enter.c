@@ -261,25 +261,32 @@ static size_t fill_run(struct vmk_pmap *pm, vmk_pte_t *tbl, unsigned int idx, si
 		 * checked on the way. The table is unreachable until linked (a
 		 * release store of its table entry after a barrier), so a bad
 		 * address is simply never published, these stores need no
-		 * ordering of their own, and runs fold in a second pass.
+		 * ordering of their own.
 		 */
-		for (k = 0; k < cnt; k++) {
-			vmk_paddr_t pa = pas[k];
+		uint64_t runs = 0;
 
-			bad |= pa;
-			vmk_pmap__pte_store_relaxed(&p[k], tmpl | (pa >> sh));
+		for (k = 0; k < cnt;) {
+			if (fold && ((idx + k) & (VMK_PMAP_CONT_PAGES - 1)) == 0 && fold_at(fold, v, k, cnt, pas)) {
+				/* A run's entries step by a constant (arm64: one page; riscv64: 0, all identical). */
+				vmk_pte_t e0 = arch->fold(tmpl | (pas[k] >> sh));
+				vmk_pte_t d = arch->fold(tmpl | (pas[k + 1] >> sh)) - e0;
+
+				bad |= pas[k] | pas[k + VMK_PMAP_CONT_PAGES - 1];	/* the others lie between */
+				for (unsigned int j = 0; j < VMK_PMAP_CONT_PAGES; j++)
+					vmk_pmap__pte_store_relaxed(&p[k + j], e0 + j * d);
+				runs++;
+				k += VMK_PMAP_CONT_PAGES;
+				continue;
+			}
+			bad |= pas[k];
+			vmk_pmap__pte_store_relaxed(&p[k], tmpl | (pas[k] >> sh));
+			k++;
 		}
 		if (bad & ~arch->page_pa_mask) {
 			*err = -VMK_EINVAL;
 			return 0;
 		}
-		for (k = (size_t)(-(size_t)idx & (VMK_PMAP_CONT_PAGES - 1)); fold && k < cnt; k += VMK_PMAP_CONT_PAGES) {
-			if (!fold_at(fold, v, k, cnt, pas))
-				continue;
-			for (unsigned int j = 0; j < VMK_PMAP_CONT_PAGES; j++)
-				vmk_pmap__pte_store_relaxed(&p[k + j], arch->fold(tmpl | (pas[k + j] >> sh)));
-			pm->st.folds++;
-		}
+		pm->st.folds += runs;
 		return cnt;
 	}
 	/* A live table: nothing may be written before every address is known good. */

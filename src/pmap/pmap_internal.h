@@ -387,6 +387,8 @@ uint32_t vmk_pmap__leaf_attrs(const vmk_pte_t *p, vmk_pte_t e, unsigned int lvl)
 void vmk_pmap__unfold(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va);
 /* vmk_pmap__unfold for every run overlapping [sva, eva) (eva 0: the top of the address space). */
 void vmk_pmap__unfold_range(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva);
+/* Only the runs that [sva, eva) cuts: those holding sva and eva when they are not run-aligned. */
+void vmk_pmap__unfold_edges(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva);
 /* True if pas[0..16) may fold at the 64 KiB-aligned va: contiguous from a 64 KiB-aligned page. */
 static inline bool vmk_pmap__run_foldable(vmk_vaddr_t va, const vmk_paddr_t *pas)
 {

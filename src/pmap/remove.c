@@ -111,6 +111,30 @@ void vmk_pmap__remove_leaf(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, un
 }
 
 /*
+ * Clear the 16 entries of the run at p into run[], as plain leaves each
+ * with the run's accessed/dirty state (the OR the hardware left over the entries). The
+ * entries still read as the run's until the caller's one invalidation of
+ * the range, which the whole run lies in.
+ */
+static void clear_run(vmk_pte_t *p, vmk_pte_t *run)
+{
+	const struct vmk_pmap_arch *arch = vmk_pmap__g.arch;
+	vmk_pte_t any = 0, all = ~(vmk_pte_t)0;
+
+	for (unsigned int j = 0; j < VMK_PMAP_CONT_PAGES; j++) {
+		run[j] = vmk_pmap__pte_clear(&p[j]);
+		any |= run[j];
+		all &= run[j];
+	}
+	/* As plain leaves, so that each names its own page (a riscv64 NAPOT entry names the run's). */
+	for (unsigned int j = 0; j < VMK_PMAP_CONT_PAGES; j++) {
+		run[j] = arch->unfold(run[j], j) | (any & arch->pte_ad_or);
+		if (!(all & arch->pte_ad_clean))
+			run[j] &= ~arch->pte_ad_clean;
+	}
+}
+
+/*
  * Remove the valid 4 KiB leaves of the level-0 table at t within
  * [sva, eva) (one table's worth): one page-record lookup and one count
  * update for the whole run instead of one per entry. An unmanaged leaf
@@ -127,8 +151,11 @@ static void remove_table_run(struct vmk_pmap *pm, vmk_paddr_t t, vmk_vaddr_t sva
 	unsigned int n = 0, nwired = 0, lo = end, hi = 0;
 	bool pv_held = false;
 
+	vmk_pte_t run[VMK_PMAP_CONT_PAGES];
+	unsigned int run_end = 0;	/* entries below it were cleared into run[] */
+
 	for (unsigned int i = first; i < end; i++) {
-		vmk_pte_t *p = &tbl[i], e = vmk_pmap__pte_load_relaxed(p), old;
+		vmk_pte_t *p = &tbl[i], e = i < run_end ? run[i % VMK_PMAP_CONT_PAGES] : vmk_pmap__pte_load_relaxed(p), old;
 		vmk_vaddr_t va;
 
 		if (e == 0 || !vmk_pmap__g.arch->is_valid(e, 0))
@@ -141,7 +168,19 @@ static void remove_table_run(struct vmk_pmap *pm, vmk_paddr_t t, vmk_vaddr_t sva
 			vmk_pmap__pte_store_relaxed(p, 0);
 			continue;
 		}
-		old = vmk_pmap__pte_clear(p);
+		/*
+		 * A managed run inside the range (the range's edges unfolded
+		 * theirs) goes whole, without unfolding: the entries cleared
+		 * first, then each page takes the run's accessed/dirty OR.
+		 */
+		if (i >= run_end && vmk_pmap__is_cont(e, 0)) {
+			/* Only a managed run gets here: it is read from run[] from now on. */
+			VMK_ASSERT(i % VMK_PMAP_CONT_PAGES == 0 && i + VMK_PMAP_CONT_PAGES <= end,
+				   "a 64 KiB run cut by the removal at index %u", i);
+			clear_run(p, run);
+			run_end = i + VMK_PMAP_CONT_PAGES;
+		}
+		old = i < run_end ? run[i % VMK_PMAP_CONT_PAGES] : vmk_pmap__pte_clear(p);
 		va = sva + ((vmk_vaddr_t)(i - first) << VMK_PAGE_SHIFT);
 		{
 			struct vmk_page *head = vmk_pmap__pv_head(vmk_pmap__g.arch->pa_of(old, 0), 0);
@@ -186,8 +225,8 @@ int vmk_pmap_remove(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva)
 	vmk_pmap__lock(pm);
 	r = vmk_pmap__split_edges(pm, sva, eva);
 	if (r == 0) {
-		/* A run's accessed/dirty state is its entries' OR: spread it before any goes. */
-		vmk_pmap__unfold_range(pm, sva, eva);
+		/* Runs cut by the range's ends become plain leaves; those inside go whole. */
+		vmk_pmap__unfold_edges(pm, sva, eva);
 		for (vmk_vaddr_t va = sva; va < eva;) {
 			unsigned int lvl;
 			vmk_paddr_t t;
