@@ -427,8 +427,14 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 		}
 		vmk_pmap__batch_flush(pm, &b);
 	} else if (vmk_pmap__g.promote) {
-		for (vmk_vaddr_t v = va & ~(VMK_PT_SIZE(1) - 1); v < va + n * VMK_PAGE_SIZE; v += VMK_PT_SIZE(1))
+		/* By count: the last 2 MiB of the address space ends at 2^64, where v wraps to 0. */
+		vmk_vaddr_t last = (va + n * VMK_PAGE_SIZE - 1) & ~(VMK_PT_SIZE(1) - 1);
+
+		for (vmk_vaddr_t v = va & ~(VMK_PT_SIZE(1) - 1);; v += VMK_PT_SIZE(1)) {
 			vmk_pmap__try_promote(pm, v, 1);
+			if (v == last)
+				break;
+		}
 	}
 	vmk_pmap__unlock(pm);
 	return err;
