@@ -6,7 +6,10 @@
  * CPU 1's feet (each change runs with CPU 1 parked: the rendezvous
  * strategy), and the translation CPU 1 uses must stay right. Then CPU 0
  * removes a page CPU 1 has been reading, and CPU 1 must fault on it: the
- * TLB shootdown reached it. Also a rendezvous with CPU 1 parked.
+ * TLB shootdown reached it. The other way round, CPU 1 removes a page CPU 0
+ * has read while CPU 0 waits in vmk_cpu_relax() (on x86 the boot CPU runs
+ * with interrupts off, so only its spin loops can answer the shootdown),
+ * and CPU 0 must fault on it. Also a rendezvous with CPU 1 parked.
  */
 #include <vmkit/kmem.h>
 #include <vmkit/phys.h>
@@ -19,7 +22,7 @@
 #define PG	VMK_PAGE_SIZE
 #define MAX_RUNS	32
 
-enum { PH_IDLE, PH_RUN, PH_PAUSE, PH_PAUSED, PH_PROBE, PH_PROBED, PH_DONE };
+enum { PH_IDLE, PH_RUN, PH_PAUSE, PH_PAUSED, PH_PROBE, PH_PROBED, PH_MAP, PH_MAPPED, PH_UNMAP, PH_UNMAPPED, PH_DONE };
 
 static struct {
 	volatile int phase;
@@ -27,6 +30,8 @@ static struct {
 	volatile uint64_t iters, errors, scratch_reads;
 	volatile int probe_result;
 	volatile uint64_t probe_addr;
+	volatile uint64_t remote_va, remote_pa;	/* CPU 1 maps and removes it */
+	volatile int remote_enter, remote_remove;
 } st;
 
 void smp_ap_main(unsigned int cpu)
@@ -61,6 +66,15 @@ void smp_ap_main(unsigned int cpu)
 			st.phase = PH_PROBED;
 			break;
 		}
+		case PH_MAP:
+			st.remote_enter = vmk_pmap_enter(vmk_pmap_kernel(), st.remote_va, st.remote_pa, RW, 0);
+			st.phase = PH_MAPPED;
+			break;
+		case PH_UNMAP:
+			/* Waits for CPU 0's acknowledgement where the shootdown needs one. */
+			st.remote_remove = vmk_pmap_remove(vmk_pmap_kernel(), st.remote_va, st.remote_va + PG);
+			st.phase = PH_UNMAPPED;
+			break;
 		default:
 			break;
 		}
@@ -132,6 +146,38 @@ static unsigned int take_neighbours(struct vmk_vmem *arena, uint64_t unit, struc
 	return n;
 }
 
+/*
+ * CPU 1 maps a page, CPU 0 reads it (its TLB now holds it), CPU 1 removes
+ * it while CPU 0 spins in vmk_cpu_relax(): the removal completes only if
+ * CPU 0's spin loop serves the shootdown, and CPU 0 must then fault on
+ * the page.
+ */
+static void test_remote_shootdown(uint64_t va)
+{
+	uint64_t pa = vmk_page_to_pa(vmk_page_alloc(0, VMK_POOL_DEFAULT, 0)), v = 0;
+	unsigned int n;
+	bool mapped, read_ok, done, faulted;
+
+	*(uint64_t *)vmk_phys_to_virt(pa) = 0x7e7e7e7e;
+	st.remote_va = va;
+	st.remote_pa = pa;
+	st.remote_enter = st.remote_remove = -1;
+	st.phase = PH_MAP;
+	mapped = wait_phase(PH_MAPPED) && !st.remote_enter;
+	read_ok = mapped && !probe_read((void *)(uintptr_t)va, &v) && v == 0x7e7e7e7e;
+	st.phase = PH_UNMAP;
+	done = wait_phase(PH_UNMAPPED) && !st.remote_remove;
+	n = last_fault.count;
+	faulted = done && probe_read((void *)(uintptr_t)va, &v) == 1 && last_fault.count == n + 1 &&
+		  last_fault.addr == va;
+	test_result("smp_remote_shootdown", mapped && read_ok && done && faulted,
+		    "CPU 1 mapped 0x%llx (%s), CPU 0 read it (%s), CPU 1 removed it while CPU 0 spun (%s), "
+		    "CPU 0 %s on it", (unsigned long long)va, mapped ? "yes" : "no", read_ok ? "yes" : "no",
+		    done ? "yes" : "no", faulted ? "faulted" : "did NOT fault");
+	if (done)	/* else CPU 1 may still hold the mapping (or the pmap's lock): keep the page */
+		vmk_page_free(vmk_pa_to_page(pa));
+}
+
 void test_smp(void)
 {
 	struct vmk_pmap *k = vmk_pmap_kernel();
@@ -190,6 +236,7 @@ void test_smp(void)
 	r = r ? r : vmk_pmap_remove(k, sva, sva + PG);
 	st.phase = PH_PROBE;
 	shot = wait_phase(PH_PROBED) && st.probe_result == 1 && st.probe_addr == sva;
+	test_remote_shootdown(sva + 2 * VMK_MiB);
 	st.phase = PH_DONE;
 	test_result("smp_pcpu_shootdown",
 		    !r && live && rounds_ok == 8 && !st.errors && shot && smp_shootdowns_served(1) > served0 &&

@@ -403,6 +403,7 @@ static void x_cpu_relax(void *ctx)
 {
 	(void)ctx;
 	cpu_pause();
+	x86_smp_relax();
 }
 
 static unsigned long x_intr_disable(void *ctx)

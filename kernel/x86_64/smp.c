@@ -67,17 +67,45 @@ static void send_ipi(unsigned int cpu, uint32_t icr_lo)
 		cpu_pause();
 }
 
-/* Serve what other CPUs asked of this one. Any context, interrupts on or off. */
-static void smp_poll(void)
+/* Serve a shootdown another CPU asked of CPU me, if one is pending. */
+static void serve_shootdown(unsigned int me)
 {
-	unsigned int me = x86_cpu_id(NULL);
-	uint64_t g = sd_gen;
+	uint64_t g = __atomic_load_n(&sd_gen, __ATOMIC_ACQUIRE);
 
 	if (sd_ack[me] != g) {
 		x86_flush_local(&sd_req);
 		sd_served[me]++;
 		__atomic_store_n(&sd_ack[me], g, __ATOMIC_RELEASE);
 	}
+}
+
+/*
+ * From vmk_cpu_relax(): every spin loop serves shootdowns, so a CPU
+ * spinning with interrupts off (the boot CPU always is) never leaves the
+ * CPU shooting down waiting for it (platform.h: an embedder spinning on a
+ * pmap lock with interrupts disabled must serve shootdowns). Rendezvous
+ * are not served here: the spinning CPU may hold a lock the rendezvous
+ * function needs.
+ */
+void x86_smp_relax(void)
+{
+	uint64_t g = __atomic_load_n(&sd_gen, __ATOMIC_ACQUIRE);
+	unsigned int n = cpus_online;
+
+	for (unsigned int c = 0; c < n; c++)
+		if (sd_ack[c] != g) {
+			serve_shootdown(x86_cpu_id(NULL));
+			return;
+		}
+}
+
+/* Serve what other CPUs asked of this one. Any context, interrupts on or off. */
+static void smp_poll(void)
+{
+	unsigned int me = x86_cpu_id(NULL);
+	uint64_t g;
+
+	serve_shootdown(me);
 	g = rdv_gen;
 	if (rdv_parked[me] != g) {
 		__atomic_store_n(&rdv_parked[me], g, __ATOMIC_RELEASE);
@@ -140,13 +168,7 @@ void x86_rendezvous(void *ctx, vmk_rendezvous_fn fn, void *arg)
 			send_ipi(c, VEC_RENDEZVOUS);
 	while (__atomic_load_n(&smp_rdv_parked_count, __ATOMIC_ACQUIRE) != n - 1) {
 		/* A shootdown asked of us meanwhile is served; nobody else may start a rendezvous. */
-		uint64_t sg = sd_gen;
-
-		if (sd_ack[me] != sg) {
-			x86_flush_local(&sd_req);
-			sd_served[me]++;
-			__atomic_store_n(&sd_ack[me], sg, __ATOMIC_RELEASE);
-		}
+		serve_shootdown(me);
 		cpu_pause();
 	}
 	smp_rendezvous_count++;

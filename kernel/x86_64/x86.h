@@ -108,6 +108,8 @@ unsigned int x86_cpu_id(void *ctx);
 unsigned int x86_cpu_count(void *ctx);
 void x86_rendezvous(void *ctx, vmk_rendezvous_fn fn, void *arg);
 void x86_shootdown(const struct vmk_tlb_req *req);
+/* vmk_cpu_relax(): serve a pending shootdown (any context, interrupts on or off). */
+void x86_smp_relax(void);
 /* An interrupt for smp.c (IPIs): handled and acknowledged, true; else false. */
 bool x86_smp_interrupt(struct trap_frame *f);
 
