@@ -507,6 +507,35 @@ static void test_real_kernel_layout(void **state)
 	expect_error("memory 0 1G\nboot-services early\n", 1, ":2: boot-services: want 'boot-services late'");
 }
 
+/*
+ * The regions of a layout must not overlap: a device page inside the
+ * kmem window, an image inside the direct map's range (where the machine
+ * has no RAM) or a kmem window over the image is refused with the two
+ * regions named. Accepted, the report counted the bytes in both regions
+ * and printed "elsewhere 15.9 EiB mapped" (all minus more than all).
+ */
+static void test_layout_overlaps(void **state)
+{
+	static const char head[] = "arch x86_64\ncpus 2\nmemory 0 512M\npmap 1g=no\npercpu 64K rendezvous\n"
+				   "image 0x1000000 0xffffffff81000000 r-x:2M rw-:2M\n";
+	char desc[1024];
+
+	(void)state;
+	snprintf(desc, sizeof(desc), "%sdevice 0xffffc90000200000 0xfee00000 2M uc\nkmem 0xffffc90000000000 1G\n", head);
+	expect_error(desc, 1, "kmem: the kmem window [0xffffc90000000000-0xffffc9003fffffff] overlaps the device "
+			      "registers [0xffffc90000200000-0xffffc900003fffff]");
+	snprintf(desc, sizeof(desc), "%skmem 0xffffffff80000000 1G\n", head);
+	expect_error(desc, 1, "kmem: the kmem window [0xffffffff80000000-0xffffffffbfffffff] overlaps the kernel "
+			      "image and preloaded files [0xffffffff81000000-0xffffffff813fffff]");
+	expect_error("arch x86_64\nmemory 0 512M\nimage 0x1000000 0xffff888030000000 r-x:2M\n", 1,
+		     "pagetables: the kernel image and preloaded files [0xffff888030000000-0xffff8880301fffff] "
+		     "overlap the direct map [0xffff888000000000-0xffff88803fffffff]");
+	snprintf(desc, sizeof(desc), "%sdevice 0xffffffffc0000000 0xfee00000 8K uc\n"
+		 "device 0xffffffffc0001000 0xfee01000 4K uc\n", head);
+	expect_error(desc, 1, "pagetables: the device registers [0xffffffffc0001000-0xffffffffc0001fff] overlap the "
+			      "device registers [0xffffffffc0000000-0xffffffffc0001fff]");
+}
+
 static int cleanup(void **state)
 {
 	char cmd[128];
@@ -535,6 +564,7 @@ int main(void)
 		cmocka_unit_test(test_bad_frames_eager),
 		cmocka_unit_test(test_unload_preload),
 		cmocka_unit_test(test_real_kernel_layout),
+		cmocka_unit_test(test_layout_overlaps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, cleanup);

@@ -116,6 +116,13 @@ int boot_run(struct boot *b, const struct machine_desc *d, const char *dir, bool
 void boot_free(struct boot *b);
 
 /* The kmem phases (cmd_boot_kmem.c): 0 or -1 after printing why. */
+/*
+ * A kernel VA range [va, va + size) about to be mapped as what must not
+ * overlap a range the boot already mapped (the report counts every
+ * mapped byte in one region). Returns 0, or -1 after printing which two
+ * regions overlap, in phase.
+ */
+int boot_vrange_free(const struct boot *b, const char *phase, uint64_t va, uint64_t size, const char *what);
 int boot_phase_kmem(struct boot *b);
 int boot_phase_preloads(struct boot *b);
 int boot_phase_percpu(struct boot *b);

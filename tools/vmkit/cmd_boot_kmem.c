@@ -34,6 +34,8 @@ int boot_phase_kmem(struct boot *b)
 		size = b->d->kmem_size;
 	}
 	kc.kva_end = kc.kva_start + size;
+	if (boot_vrange_free(b, "kmem", kc.kva_start, size, "kmem window"))
+		return -1;
 	kc.cpu_domain = b->d->cpu_node;
 	kc.ncpus = b->d->cpus;
 	vmk_kmem_reset();

@@ -278,6 +278,25 @@ static int phase_handover(struct boot *b, bool eager)
 
 /* ---- kernel page tables ---- */
 
+int boot_vrange_free(const struct boot *b, const char *phase, uint64_t va, uint64_t size, const char *what)
+{
+	uint64_t last = va + size - 1;
+
+	for (size_t i = 0; i < b->nvr && size; i++) {
+		const struct boot_vrange *o = &b->vr[i];
+		size_t n = strlen(what);
+
+		if (!o->size || va > o->va + o->size - 1 || o->va > last)
+			continue;
+		fprintf(stderr, "vmkit boot: %s: %s: the %s [0x%016llx-0x%016llx] %s the %s [0x%016llx-0x%016llx]\n",
+			b->name, phase, what, (unsigned long long)va, (unsigned long long)last,
+			n && what[n - 1] == 's' ? "overlap" : "overlaps", o->what, (unsigned long long)o->va,
+			(unsigned long long)(o->va + o->size - 1));
+		return -1;
+	}
+	return 0;
+}
+
 static void add_vrange(struct boot *b, uint64_t va, uint64_t size, const char *what)
 {
 	if (b->nvr < BOOT_MAX_VRANGES)
@@ -325,6 +344,8 @@ static int map_image(struct boot *b, struct vmk_pmap *k)
 
 	for (size_t i = 0; i < b->d->nsect; i++)
 		is[i] = (struct vmk_kmap_section){ b->d->sect[i].size, b->d->sect[i].prot, 0 };
+	if (boot_vrange_free(b, "pagetables", b->kva, b->preload_end - b->kbase, "kernel image and preloaded files"))
+		return -1;
 	if (b->d->have_image)
 		r = vmk_kmap_image(k, b->kva, b->kbase, is, b->d->nsect);
 	else
@@ -342,6 +363,8 @@ static int map_devices(struct boot *b, struct vmk_pmap *k)
 	for (size_t i = 0; i < b->d->ndev; i++) {
 		const struct md_device *dv = &b->d->dev[i];
 
+		if (boot_vrange_free(b, "pagetables", dv->va, dv->size, "device registers"))
+			return -1;
 		for (uint64_t off = 0; off < dv->size; off += VMK_PAGE_SIZE) {
 			int r = vmk_pmap_enter(k, dv->va + off, dv->pa + off, RW,
 					       VMK_PMAP_ENTER_NOREPLACE | VMK_PMAP_ENTER_NOPROMOTE |
