@@ -513,6 +513,7 @@ static void test_real_kernel_layout(void **state)
  * has no RAM) or a kmem window over the image is refused with the two
  * regions named. Accepted, the report counted the bytes in both regions
  * and printed "elsewhere 15.9 EiB mapped" (all minus more than all).
+ * An image placed outside RAM is refused too.
  */
 static void test_layout_overlaps(void **state)
 {
@@ -530,6 +531,11 @@ static void test_layout_overlaps(void **state)
 	expect_error("arch x86_64\nmemory 0 512M\nimage 0x1000000 0xffff888030000000 r-x:2M\n", 1,
 		     "pagetables: the kernel image and preloaded files [0xffff888030000000-0xffff8880301fffff] "
 		     "overlap the direct map [0xffff888000000000-0xffff88803fffffff]");
+	/* An image where the machine has no RAM: its bytes were in no category ("kernel_image 0 B"). */
+	expect_error("arch x86_64\nmemory 0 512M\nimage 0x200000000 0xffffffff81000000 r-x:2M\n", 1,
+		     "memblock: the kernel image [0x0000000200000000-0x00000002001fffff] is not all RAM");
+	expect_error("arch x86_64\nmemory 0 512M\nimage 0x1ff00000 0xffffffff81000000 r-x:2M\n", 1,
+		     "memblock: the kernel image [0x000000001ff00000-0x00000000200fffff] is not all RAM");
 	snprintf(desc, sizeof(desc), "%sdevice 0xffffffffc0000000 0xfee00000 8K uc\n"
 		 "device 0xffffffffc0001000 0xfee01000 4K uc\n", head);
 	expect_error(desc, 1, "pagetables: the device registers [0xffffffffc0001000-0xffffffffc0001fff] overlap the "

@@ -85,6 +85,12 @@ static int place_image(struct boot *b)
 	}
 	b->npre = 0;
 	b->preload_end = b->kbase + b->ksize;
+	/* Outside RAM its bytes would be in no accounting category. */
+	if (!vmk_memblock_is_region_memory(&b->mb, b->kbase, b->ksize)) {
+		fprintf(stderr, "vmkit boot: %s: memblock: the kernel image [0x%016llx-0x%016llx] is not all RAM\n",
+			b->name, (unsigned long long)b->kbase, (unsigned long long)(b->kbase + b->ksize - 1));
+		return -1;
+	}
 	err = vmk_memblock_reserve(&b->mb, b->kbase, b->ksize);
 	return err ? fail(b, "memblock", "reserving the kernel image", err) : 0;
 }
