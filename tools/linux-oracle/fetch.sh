@@ -71,13 +71,13 @@ for arch in amd64 arm64; do
 	cp "$x/bin/busybox" "$d/busybox"
 	cp "$x/sbin/kexec" "$d/kexec"
 	# The NEEDED closure of kexec (and the dynamic loader), from the unpacked packages.
-	todo="kexec"
+	pending="kexec"
 	interp=$(readelf -l "$d/kexec" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
 	cp -L "$x$interp" "$d/lib/$(basename "$interp")" 2>/dev/null || cp -L "$x/usr$interp" "$d/lib/$(basename "$interp")"
 	echo "$interp" > "$d/interp"
-	while [ -n "$todo" ]; do
+	while [ -n "$pending" ]; do
 		next=""
-		for f in $todo; do
+		for f in $pending; do
 			[ "$f" = kexec ] && path="$d/kexec" || path="$d/lib/$f"
 			for n in $(readelf -d "$path" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
 				[ -e "$d/lib/$n" ] && continue
@@ -87,7 +87,7 @@ for arch in amd64 arm64; do
 				next="$next $n"
 			done
 		done
-		todo=$next
+		pending=$next
 	done
 	rm -rf "$x"
 	echo "linux-oracle: $arch: $(head -n 1 "$d/versions.txt"), $(ls "$d/lib" | wc -l) libraries for kexec"
