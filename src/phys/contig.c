@@ -92,8 +92,12 @@ static uint64_t search(unsigned int d, unsigned int q, const struct contig_req *
 	return UINT64_MAX;
 }
 
-/* Take [st, st + n) of s off the free lists as ALLOC/PTP. Lock held. */
-static void carve(struct vmk_phys_seg *s, uint64_t st, uint64_t n, unsigned int state)
+/*
+ * Take [st, st + n) of s off the free lists as ALLOC/PTP, every record
+ * prepared as an order-0 page for flags and memattr. Lock held.
+ */
+static void carve(struct vmk_phys_seg *s, uint64_t st, uint64_t n, unsigned int state,
+		  unsigned int flags, unsigned int memattr)
 {
 	struct vmk_phys_domain *dm = &G.dom[s->domain];
 	struct vmk_phys_pool *pl = seg_pool(s);
@@ -111,7 +115,7 @@ static void carve(struct vmk_phys_seg *s, uint64_t st, uint64_t n, unsigned int 
 		pfn = hp + pow2((unsigned int)k);
 		last = pfn;
 	}
-	vmk_phys__set_state(seg_page(s, st), n, VMK_PAGE_FREE, state, dm->count);
+	vmk_phys__take_records(seg_page(s, st), n, state, 0, 0, flags, memattr, dm->count);
 	/* The parts of the first and last blocks outside the run go back. */
 	vmk_phys__free_range(s, first, st);
 	vmk_phys__free_range(s, e, last);
@@ -236,14 +240,11 @@ struct vmk_page *vmk_page_alloc_contig(int domain, size_t npages, vmk_paddr_t lo
 					}
 				}
 				if (st != UINT64_MAX)
-					carve(s, st, npages, state);
+					carve(s, st, npages, state, flags, memattr);
 				dom_unlock(dm);
 				if (st != UINT64_MAX) {
 					struct vmk_page *p = seg_page(s, st);
 
-					for (size_t k = 0; k < npages; k++)
-						vmk_phys__prep_alloc(&p[k], 1, 0,
-								     flags & ~VMK_ALLOC_ZERO, memattr);
 					if (flags & VMK_ALLOC_ZERO)
 						vmk_phys__zero(p, npages);
 					return p;

@@ -320,6 +320,16 @@ static inline void vmk_phys__prep_alloc(struct vmk_page *p, uint64_t n, unsigned
 		vmk_phys__zero(p, n);
 }
 
+/*
+ * Take the n FREE frames at p (off the lists, domain lock held) as state
+ * 'to' with their records prepared as vmk_phys__prep_alloc() prepares
+ * them, in one pass: every record gets tail_order, the head head_order.
+ * No zeroing. cnt is the domain's count[].
+ */
+void vmk_phys__take_records(struct vmk_page *p, uint64_t n, unsigned int to, unsigned int head_order,
+			    unsigned int tail_order, unsigned int flags, unsigned int memattr,
+			    int64_t *cnt);
+
 /* Panic naming why p may not be freed (out of line: the fast path only tests). */
 VMK_NORETURN void vmk_phys__free_refused(const struct vmk_page *p);
 

@@ -125,11 +125,62 @@ static void free_locked(struct vmk_phys_domain *dm, struct vmk_page *p, uint64_t
 	}
 }
 
+/*
+ * The common case of a free of n > 1 frames, checked before the lock:
+ * every frame in the head's state (ALLOC or PTP) and off every reverse
+ * map. One pass with no branch per frame; false sends the caller to the
+ * per-frame checks, which name the frame at fault.
+ */
+static bool free_uniform(const struct vmk_page *p, uint64_t n, unsigned int st)
+{
+	uint64_t diff = 0;
+
+	if (st != VMK_PAGE_ALLOC && st != VMK_PAGE_PTP)
+		return false;
+	for (uint64_t i = 0; i < n; i++)
+		diff |= (uint64_t)(pg_state(&p[i]) ^ st) | p[i].md_pv;
+	return diff == 0;
+}
+
+/*
+ * Free n frames at p, all in state st (free_uniform()), to the lists as
+ * the run [pfn, pfn + n) of their segment. Lock held. A frame marked bad
+ * meanwhile (vmk_phys_add_bad() flags allocated frames under this lock,
+ * so the flags are stable here) sends the run through free_locked().
+ */
+static void free_uniform_locked(struct vmk_phys_domain *dm, struct vmk_page *p, uint64_t n,
+				unsigned int st)
+{
+	unsigned int fl = 0;
+
+	for (uint64_t i = 0; i < n; i++)
+		fl |= pg_flags(&p[i]);
+	if (VMK_UNLIKELY(fl & VMK_PGF_BADPEND)) {
+		free_locked(dm, p, n);
+		return;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		p[i].ref_count = 0;
+		p[i].order = VMK_ORDER_NONE;
+		__atomic_store_n(&p[i].state, (uint8_t)VMK_PAGE_FREE, __ATOMIC_RELAXED);
+	}
+	cnt_add(&dm->count[st], -(int64_t)n);
+	cnt_add(&dm->count[VMK_PAGE_FREE], (int64_t)n);
+	vmk_phys__free_range(pg_seg(p), pg_pfn(p), pg_pfn(p) + n);
+}
+
 void vmk_phys__free_pages(struct vmk_page *p, unsigned int order)
 {
 	struct vmk_phys_domain *dm = pg_dom(p);
 	uint64_t n = pow2(order);
+	unsigned int st = pg_state(p);
 
+	if (VMK_LIKELY(free_uniform(p, n, st))) {
+		dom_lock(dm);
+		free_uniform_locked(dm, p, n, st);
+		dom_unlock(dm);
+		return;
+	}
 	for (uint64_t i = 0; i < n; i++)
 		vmk_phys__free_check(&p[i]);
 	dom_lock(dm);
@@ -153,16 +204,25 @@ void vmk_page_free_contig(struct vmk_page *p, size_t npages)
 {
 	struct vmk_phys_seg *s;
 	struct vmk_phys_domain *dm;
+	unsigned int st;
+	uint64_t orders = 0;
+	bool uniform;
 
 	if (npages == 0)
 		return;
 	s = pg_seg(p);
 	dm = &G.dom[s->domain];
+	st = pg_state(p);
 	VMK_VERIFY(pg_pfn(p) + npages <= s->end_pfn, "contiguous run of %zu pages stays in its segment",
 		   npages);
-	for (size_t i = 0; i < npages; i++) {
-		vmk_phys__free_check(&p[i]);
-		VMK_VERIFY(p[i].order == 0, "page %zu of a contiguous run is order 0", i);
+	for (size_t i = 0; i < npages; i++)
+		orders |= p[i].order;
+	uniform = orders == 0 && free_uniform(p, npages, st);
+	if (!uniform) {
+		for (size_t i = 0; i < npages; i++) {
+			vmk_phys__free_check(&p[i]);
+			VMK_VERIFY(p[i].order == 0, "page %zu of a contiguous run is order 0", i);
+		}
 	}
 	dom_lock(dm);
 	if (npages == 1 && !(pg_flags(p) & VMK_PGF_BADPEND)) {
@@ -170,10 +230,38 @@ void vmk_page_free_contig(struct vmk_page *p, size_t npages)
 		p->ref_count = 0;
 		vmk_phys__set_state(p, 1, pg_state(p), VMK_PAGE_FREE, dm->count);
 		vmk_phys__free_block(s, pg_pfn(p), 0);
+	} else if (uniform) {
+		free_uniform_locked(dm, p, npages, st);
 	} else {
 		free_locked(dm, p, npages);
 	}
 	dom_unlock(dm);
+}
+
+/* One pass per frame under the lock instead of a state pass and a preparation pass after it. */
+void vmk_phys__take_records(struct vmk_page *p, uint64_t n, unsigned int to, unsigned int head_order,
+			    unsigned int tail_order, unsigned int flags, unsigned int memattr,
+			    int64_t *cnt)
+{
+	uint32_t rc = (flags & VMK_ALLOC_WIRED) ? 1 : 0;
+
+	VMK_VERIFY(vmk_phys__moves[VMK_PAGE_FREE] & (1u << to),
+		   "page state change free -> %s is not allowed", vmk_page_state_name(to));
+	for (uint64_t i = 0; i < n; i++) {
+		VMK_VERIFY(pg_state(&p[i]) == VMK_PAGE_FREE,
+			   "page %p expected in state free, found %s", (void *)&p[i],
+			   vmk_page_state_name(pg_state(&p[i])));
+		__atomic_store_n(&p[i].state, (uint8_t)to, __ATOMIC_RELAXED);
+		p[i].md_pv = 0;
+		p[i].owner = 0;
+		p[i].ref_count = rc;
+		p[i].order = (uint8_t)tail_order;
+		p[i].md_flags = 0;
+		p[i].memattr = (uint8_t)memattr;
+	}
+	p->order = (uint8_t)head_order;
+	cnt_add(&cnt[VMK_PAGE_FREE], -(int64_t)n);
+	cnt_add(&cnt[to], (int64_t)n);
 }
 
 /*
@@ -223,12 +311,13 @@ struct vmk_page *vmk_phys__alloc_slow(int domain, unsigned int pool, unsigned in
 				if (vmk_phys__fallback_ok(pl, pool, q, order, flags))
 					p = vmk_phys__take_block(d, q, order);
 				if (p)
-					vmk_phys__set_state(p, pow2(order), VMK_PAGE_FREE, state,
-							    dm->count);
+					vmk_phys__take_records(p, pow2(order), state, order,
+							       VMK_ORDER_NONE, flags,
+							       VMK_MEMATTR_WB, dm->count);
 				dom_unlock(dm);
 				if (p) {
-					vmk_phys__prep_alloc(p, pow2(order), order, flags,
-							     VMK_MEMATTR_WB);
+					if (flags & VMK_ALLOC_ZERO)
+						vmk_phys__zero(p, pow2(order));
 					return p;
 				}
 			}
