@@ -53,7 +53,9 @@ static void check_run(struct chk *c, const vmk_pte_t *run, vmk_vaddr_t va)
 	uint32_t a0 = vmk_pmap__g.arch->attrs_of(e0, 0) & ~(uint32_t)(VMK_PTE_A_ACCESSED | VMK_PTE_A_DIRTY);
 	vmk_paddr_t pa0 = vmk_pmap__leaf_pa(e0, 0, va);
 
-	if ((pa0 & (VMK_PMAP_CONT_SIZE - 1)) || (a0 & VMK_PTE_A_NOPROMOTE))
+	/* No-promote by bit (arm64) or by range (riscv64 has no bit): an unfold would break it. */
+	if ((pa0 & (VMK_PMAP_CONT_SIZE - 1)) || (a0 & VMK_PTE_A_NOPROMOTE) ||
+	    vmk_pmap__in_np(c->pm, va, VMK_PMAP_CONT_SIZE))
 		bad(c, "64 KiB run at %#llx: output %#llx misaligned or no-promote", (unsigned long long)va,
 		    (unsigned long long)pa0);
 	for (unsigned int j = 1; j < VMK_PMAP_CONT_PAGES && !c->err; j++) {

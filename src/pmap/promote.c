@@ -67,8 +67,13 @@ int vmk_pmap__demote(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned
 	t = vmk_page_to_pa(pg);
 	tbl = vmk_pmap__table(t);
 	pa0 = vmk_pmap__g.arch->pa_of(old, lvl);
-	/* Not in a rendezvous range: each later unfold there would park every CPU. */
-	fold = sub == 0 && vmk_pmap__g.cont && !vmk_pmap__in_rdv(pm, va, VMK_PT_SIZE(lvl));
+	/*
+	 * Not in a rendezvous range (each later unfold there would park every
+	 * CPU) nor a no-promote one (an unfold breaks the run, and riscv64,
+	 * with no PTE bit for the mark, demotes such blocks in place).
+	 */
+	fold = sub == 0 && vmk_pmap__g.cont && !vmk_pmap__in_rdv(pm, va, VMK_PT_SIZE(lvl)) &&
+	       !vmk_pmap__in_np(pm, va, VMK_PT_SIZE(lvl));
 	for (unsigned int i = 0; i < VMK_PT_ENTRIES; i++) {
 		/*
 		 * A piece keeps the keep-spare mark only if it has its spare:
