@@ -40,6 +40,29 @@ static bool run_dirty(const struct tlb_ent *t, const struct vmk_mmu_walk *w)
 	return false;
 }
 
+/*
+ * A cached 64 KiB run translates all 16 pages, whichever entry filled
+ * it: each page must still be a run entry with the same output and no
+ * fewer permissions. An entry of the run cleared or changed alone (not
+ * unfolded first) leaves the one TLB entry translating it, and a fill
+ * from any other entry of the run brings it back.
+ */
+static const char *run_page_stale(const struct tlb_ent *t)
+{
+	for (unsigned int j = 1; j < 16; j++) {
+		vmk_vaddr_t va = t->va + j * 0x1000ull;
+		struct vmk_mmu_walk w;
+
+		if (vmk_mmu_walk(&vmk_sim__mmu_cfg, t->root_user, t->root_kernel, va, 0, false, &w))
+			return "a cached 64 KiB run covers a page the tables no longer map (one entry changed without unfolding the run)";
+		if (!w.cont || w.pa != t->w.pa + j * 0x1000ull || w.memattr != t->w.memattr ||
+		    (t->w.writable && !w.writable) || (t->w.user && !w.user) ||
+		    (t->w.uexec && !w.uexec) || (t->w.kexec && !w.kexec))
+			return "a cached 64 KiB run covers a page the tables now map otherwise (one entry changed without unfolding the run)";
+	}
+	return NULL;
+}
+
 /* Is cached entry t still granted by the tables? */
 static bool ent_stale(const struct tlb_ent *t, char *msg, size_t len, unsigned int cpu)
 {
@@ -65,6 +88,8 @@ static bool ent_stale(const struct tlb_ent *t, char *msg, size_t len, unsigned i
 		why = "fewer permissions";
 	else if (t->dirty && !run_dirty(t, &w))
 		why = "dirty cached, clean in table";
+	else if (t->w.cont)
+		why = run_page_stale(t);
 	if (why && msg && len)
 		snprintf(msg, len, "cpu %u: stale TLB entry va %#llx level %u pa %#llx: %s", cpu,
 			 (unsigned long long)t->va, t->level, (unsigned long long)t->w.pa, why);

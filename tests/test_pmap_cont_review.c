@@ -4,7 +4,10 @@
  *  - riscv64 keeps no-promote ranges by address only (no PTE bit): a
  *    2 MiB block there demoted (in place: riscv64 needs no
  *    break-before-make) must give plain leaves, since unfolding a run
- *    breaks it and a no-promote range must never be invalid.
+ *    breaks it and a no-promote range must never be invalid;
+ *  - the simulator must report a 64 KiB TLB entry that covers a page
+ *    the tables no longer map (one entry of a run cleared without
+ *    unfolding: a fill from any other entry covers the cleared page).
  */
 #include "pmap_util.h"
 #include "../src/pmap/pmap_internal.h"
@@ -15,7 +18,7 @@
 #define S2M	PT_SIZE(1)
 #define RW	(VMK_PROT_READ | VMK_PROT_WRITE)
 
-static enum vmk_pmap_arch_id rv = VMK_PMAP_ARCH_RISCV64;
+static enum vmk_pmap_arch_id arm = VMK_PMAP_ARCH_ARM64, rv = VMK_PMAP_ARCH_RISCV64;
 
 static bool is_cont_at(struct vmk_pmap *pm, vmk_vaddr_t va)
 {
@@ -69,10 +72,69 @@ static void test_np_demotion_does_not_fold(void **state)
 	pmt_shutdown();
 }
 
+/*
+ * Mutant: one page of a run removed without unfolding (its entry cleared,
+ * its 4 KiB invalidated). A walk of another page of the run refills the
+ * 64 KiB TLB entry, which still translates the removed page: the
+ * simulator must report it (control: the pmap's own removal).
+ */
+static void remove_one(enum vmk_pmap_arch_id arch, bool mutant)
+{
+	struct pmt_opts o = { .arch = arch, .ncpus = 2, .no_promote = true };
+	struct vmk_pmap *u;
+	vmk_paddr_t pas[16];
+	char msg[300];
+	unsigned int n, lvl;
+
+	pmt_boot(&o);
+	assert_int_equal(vmk_pmap_create(&u), 0);
+	vmk_pmap_activate(u, 0);
+	vmk_pmap_activate(u, 1);
+	for (unsigned int i = 0; i < 16; i++)
+		pas[i] = PMT_DATA + i * 4096ull;
+	assert_int_equal(vmk_pmap_enter_pages(u, UVA, pas, 16, RW, 0), 0);
+	assert_true(is_cont_at(u, UVA));
+	vmk_sim_tlb_flush_all();
+	if (mutant) {
+		vmk_pmap__lock(u);
+		vmk_pmap__pte_clear(vmk_pmap__walk(u, UVA + 7 * 4096, &lvl, NULL));
+		vmk_pmap__tlb_page(u, UVA + 7 * 4096, 4096, true);
+		vmk_pmap__unlock(u);
+	} else {
+		assert_int_equal(vmk_pmap_remove(u, UVA + 7 * 4096, UVA + 8 * 4096), 0);
+	}
+	/* Another page of the run is read: its fill covers the whole 64 KiB. */
+	assert_int_equal(vmk_sim_mmu_access(1, UVA + 3 * 4096, VMK_MMU_READ | VMK_MMU_USER, NULL), 0);
+	n = reported(msg, sizeof(msg));
+	if (mutant && !n)
+		fail_msg("%s: a 64 KiB TLB entry over a removed page was not reported", pmt_arch_name(arch));
+	if (!mutant && n)
+		fail_msg("%s: control reported: %s", pmt_arch_name(arch), msg);
+	if (mutant)
+		printf("  %s: caught: %s\n", pmt_arch_name(arch), msg);
+	vmk_pmap_activate(vmk_pmap_kernel(), 0);
+	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	pmt_shutdown();
+}
+
+static void test_remove_one_control(void **state)
+{
+	remove_one(ARCH_OF(state), false);
+}
+
+static void test_remove_one_without_unfold_reported(void **state)
+{
+	remove_one(ARCH_OF(state), true);
+}
+
+#define T(f) cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_prestate(test_np_demotion_does_not_fold, &rv),
+		T(test_remove_one_control),
+		T(test_remove_one_without_unfold_reported),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
