@@ -194,8 +194,12 @@ static const char *run_check(uint64_t table, unsigned int idx9, bool cont, uint6
 
 static const char *a64_same(uint64_t e, uint64_t f, unsigned int i, unsigned int j)
 {
-	/* Each entry keeps its own OA; AF and the DBM dirty state are per entry; bits 58:55 are software's. */
-	const uint64_t ign = R_ADDR | R_AF | R_APRO | R_SW;
+	/*
+	 * Each entry keeps its own OA; AF and the dirty state are per entry;
+	 * bits 58:55 are software's. AP[2] is the dirty state of a DBM entry
+	 * only: without DBM it is the write permission, which must match.
+	 */
+	const uint64_t ign = R_ADDR | R_AF | R_SW | ((e & f & R_DBM) ? R_APRO : 0);
 	uint64_t base = (e & R_ADDR) - ((uint64_t)i << 12);
 
 	if (base & 0xffff)

@@ -7,7 +7,9 @@
  *    breaks it and a no-promote range must never be invalid;
  *  - the simulator must report a 64 KiB TLB entry that covers a page
  *    the tables no longer map (one entry of a run cleared without
- *    unfolding: a fill from any other entry covers the cleared page).
+ *    unfolding: a fill from any other entry covers the cleared page);
+ *  - arm64 run entries may differ in AF and the dirty state only: AP[2]
+ *    of an entry without DBM is its write permission.
  */
 #include "pmap_util.h"
 #include "../src/pmap/pmap_internal.h"
@@ -127,6 +129,51 @@ static void test_remove_one_without_unfold_reported(void **state)
 	remove_one(ARCH_OF(state), true);
 }
 
+/*
+ * arm64: the entries of a run may differ only in AF and dirty state
+ * (D8.6.1); AP[2] is the dirty state only of a DBM entry, of any other
+ * it is the write permission. A read-only run (no DBM) with one entry
+ * made writable in place is misprogrammed: a fill from that entry would
+ * make all 64 KiB writable. The walker must report it.
+ */
+static void test_a64_run_permission_differs_reported(void **state)
+{
+	struct pmt_opts o = { .arch = VMK_PMAP_ARCH_ARM64, .ncpus = 2, .no_promote = true };
+	struct vmk_pmap *u;
+	vmk_paddr_t pas[16];
+	vmk_pte_t *p;
+	char msg[300];
+	unsigned int lvl;
+
+	(void)state;
+	pmt_boot(&o);
+	assert_int_equal(vmk_pmap_create(&u), 0);
+	vmk_pmap_activate(u, 0);
+	vmk_pmap_activate(u, 1);
+	for (unsigned int i = 0; i < 16; i++)
+		pas[i] = PMT_DATA + i * 4096ull;
+	assert_int_equal(vmk_pmap_enter_pages(u, UVA, pas, 16, VMK_PROT_READ, 0), 0);
+	assert_true(is_cont_at(u, UVA));
+	/* The control: the read-only run is consistent. */
+	assert_int_equal(vmk_sim_mmu_access(1, UVA + 2 * 4096, VMK_MMU_READ | VMK_MMU_USER, NULL), 0);
+	if (reported(msg, sizeof(msg)))
+		fail_msg("control reported: %s", msg);
+	/* Entry 5: AP[2] cleared (EL0/EL1 writable), no DBM, contiguous bit kept. */
+	vmk_pmap__lock(u);
+	p = vmk_pmap__walk(u, UVA + 5 * 4096, &lvl, NULL);
+	vmk_pmap__pte_store(p, vmk_pmap__pte_load(p) & ~(1ull << 7));
+	vmk_pmap__unlock(u);
+	vmk_sim_tlb_flush_all();
+	/* A walk of another entry of the run (which is read-only, as it should be). */
+	(void)vmk_sim_mmu_access(1, UVA + 9 * 4096, VMK_MMU_READ | VMK_MMU_USER, NULL);
+	if (!reported(msg, sizeof(msg)))
+		fail_msg("a contiguous run with one writable entry among read-only ones was not reported");
+	printf("  caught: %s\n", msg);
+	vmk_pmap_activate(vmk_pmap_kernel(), 0);
+	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	pmt_shutdown();
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
 
 int main(void)
@@ -135,6 +182,7 @@ int main(void)
 		cmocka_unit_test_prestate(test_np_demotion_does_not_fold, &rv),
 		T(test_remove_one_control),
 		T(test_remove_one_without_unfold_reported),
+		cmocka_unit_test(test_a64_run_permission_differs_reported),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
