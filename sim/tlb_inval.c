@@ -128,15 +128,32 @@ void vmk_sim__inval_cpu(struct tlb_cpu *c, const struct vmk_tlb_req *req)
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* A window's invalidation: the entry must be broken already (arm64 D8.16.1). */
+/*
+ * A window's invalidation: what it names must be broken already (arm64
+ * D8.16.1). One entry (a page request) is broken at its address; a range
+ * (a run's 16 entries, a table's span) must be broken over all of it, or
+ * a walk between the invalidation and the make refills what was not.
+ */
 static void check_window(const struct vmk_tlb_req *req)
 {
 	vmk_paddr_t root = vmk_pmap_root(req->pmap);
+	vmk_size_t size = req->kind == VMK_TLB_RANGE ? req->size : 1;
 	struct vmk_mmu_walk w;
 
-	if (!vmk_mmu_walk(&vmk_sim__mmu_cfg, root, root, req->va, 0, false, &w))
-		vmk_sim__violation("TLB invalidation of a break-before-make window while va %#llx still translates",
-			  (unsigned long long)req->va);
+	for (vmk_vaddr_t va = req->va; va - req->va < size;) {
+		vmk_vaddr_t next;
+
+		if (!vmk_mmu_walk(&vmk_sim__mmu_cfg, root, root, va, 0, false, &w)) {
+			vmk_sim__violation("TLB invalidation of a break-before-make window while va %#llx still translates",
+				  (unsigned long long)va);
+			return;
+		}
+		/* Past the invalid entry the walk stopped at. */
+		next = (va & ~(vmk_sim__lvl_size(w.fault_level) - 1)) + vmk_sim__lvl_size(w.fault_level);
+		if (next <= va)
+			break;
+		va = next;
+	}
 }
 
 void vmk_sim__hook_tlb(void *ctx, const struct vmk_tlb_req *req)

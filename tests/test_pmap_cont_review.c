@@ -9,7 +9,12 @@
  *    the tables no longer map (one entry of a run cleared without
  *    unfolding: a fill from any other entry covers the cleared page);
  *  - arm64 run entries may differ in AF and the dirty state only: AP[2]
- *    of an entry without DBM is its write permission.
+ *    of an entry without DBM is its write permission;
+ *  - a break-before-make window's range invalidation must find the whole
+ *    range broken (an unfold that breaks half the run is reported).
+ * And paths the first suites left untested (passing): a direct-map run
+ * holding its own table unfolds through tmp_va; managed runs keep their
+ * PV entries and A/D through promotion, demotion and reverse-map calls.
  */
 #include "pmap_util.h"
 #include "../src/pmap/pmap_internal.h"
@@ -174,6 +179,210 @@ static void test_a64_run_permission_differs_reported(void **state)
 	pmt_shutdown();
 }
 
+/*
+ * Managed runs through promotion and demotion: the PV entries follow
+ * (512 -> one 2 MiB entry -> 512), the page states keep the run's A/D
+ * OR, and the reverse-map operations on one page unfold only its run.
+ */
+static void test_managed_runs_promote_demote(void **state)
+{
+	struct pmt_opts o = { .arch = ARCH_OF(state), .ncpus = 2, .no_promote = false };
+	static vmk_paddr_t pas[512];
+	struct vmk_pmap_mapping m;
+	struct vmk_pmap_stats st;
+	struct vmk_pmap *u;
+
+	pmt_boot(&o);
+	assert_int_equal(vmk_pmap_create(&u), 0);
+	vmk_pmap_activate(u, 0);
+	vmk_pmap_activate(u, 1);
+	for (unsigned int i = 0; i < 512; i++)
+		pas[i] = PMT_DATA + i * 4096ull;
+	assert_int_equal(vmk_pmap_enter_pages(u, UVA, pas, 512, RW, VMK_PMAP_ENTER_MANAGED), 0);
+	assert_int_equal(vmk_pmap_extract(u, UVA, &m), 0);
+	assert_int_equal(m.size, S2M);
+	pmt_check(u);
+	/* A write through page 40 dirties the block; demotion gives 32 runs, each dirty. */
+	assert_int_equal(vmk_sim_mmu_access(0, UVA + 40 * 4096, VMK_MMU_WRITE | VMK_MMU_USER, NULL), 0);
+	assert_int_equal(vmk_pmap_demote(u, UVA), 0);
+	vmk_pmap_stats(u, &st);
+	assert_int_equal(st.pv_entries, 512);
+	assert_true(is_cont_at(u, UVA + 40 * 4096));
+	pmt_check(u);
+	for (unsigned int i = 0; i < 512; i += 37)
+		assert_true(vmk_pmap_is_modified(pas[i]));
+	/* Clean one page: its run unfolds, the others stay runs, the others' state stays. */
+	vmk_pmap_clear_modify(pas[40]);
+	assert_false(vmk_pmap_is_modified(pas[40]));
+	assert_true(vmk_pmap_is_modified(pas[41]) && vmk_pmap_is_modified(pas[200]));
+	assert_false(is_cont_at(u, UVA + 40 * 4096));
+	assert_true(is_cont_at(u, UVA + 48 * 4096));
+	vmk_pmap_stats(u, &st);
+	assert_int_equal(st.unfolds, 1);
+	/* remove_all of a page in another run. */
+	assert_int_equal(vmk_pmap_remove_all(pas[300]), 1);
+	assert_int_equal(vmk_pmap_extract(u, UVA + 300 * 4096, &m), -VMK_ENOENT);
+	assert_true(vmk_pmap_is_modified(pas[300]) && vmk_pmap_is_modified(pas[301]));
+	vmk_pmap_stats(u, &st);
+	assert_int_equal(st.unfolds, 2);
+	assert_int_equal(st.pv_entries, 511);
+	pmt_check(u);
+	/* Everything goes; every page keeps its modified state. */
+	assert_int_equal(vmk_pmap_remove(u, UVA, UVA + S2M), 0);
+	vmk_pmap_stats(u, &st);
+	assert_int_equal(st.pv_entries, 0);
+	for (unsigned int i = 0; i < 512; i++)
+		if (i != 40 && !vmk_pmap_is_modified(pas[i]))
+			fail_msg("page %u lost its modified state", i);
+	pmt_check(u);
+	vmk_pmap_activate(vmk_pmap_kernel(), 0);
+	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	vmk_pmap_destroy(u);
+	pmt_shutdown();
+}
+
+/*
+ * Mutant: an unfold whose break covers only half the run (entries 0-7
+ * made invalid, the run's 64 KiB invalidated, then all 16 rewritten as
+ * plain leaves): entries 8-15 go from contiguous to plain while valid,
+ * and a walk of them between the invalidation and the rewrite refills
+ * the 64 KiB entry. The window's invalidation must find the whole range
+ * broken, not only its first page. No speculative walks here: the
+ * report must not depend on one happening.
+ */
+static void half_break(enum vmk_pmap_arch_id arch, bool mutant)
+{
+	struct pmt_opts o = { .arch = arch, .ncpus = 2, .no_promote = true };
+	const struct vmk_pmap_arch *a;
+	struct vmk_pmap *u;
+	struct vmk_tlb_req r;
+	vmk_paddr_t pas[16];
+	vmk_pte_t *run, e[16];
+	char msg[300];
+	unsigned int n, lvl;
+
+	pmt_boot(&o);
+	vmk_sim_mmu_speculate(0, 2, 1);
+	a = vmk_pmap__g.arch;
+	assert_int_equal(vmk_pmap_create(&u), 0);
+	vmk_pmap_activate(u, 0);
+	vmk_pmap_activate(u, 1);
+	for (unsigned int i = 0; i < 16; i++)
+		pas[i] = PMT_DATA + i * 4096ull;
+	assert_int_equal(vmk_pmap_enter_pages(u, UVA, pas, 16, RW, 0), 0);
+	assert_int_equal(vmk_sim_mmu_access(0, UVA + 3 * 4096, VMK_MMU_READ | VMK_MMU_USER, NULL), 0);
+	vmk_pmap__lock(u);
+	run = vmk_pmap__walk(u, UVA, &lvl, NULL);
+	assert_int_equal(lvl, 0);
+	if (mutant) {
+		for (unsigned int i = 0; i < 16; i++)
+			e[i] = i < 8 ? vmk_pmap__pte_clear(&run[i]) : vmk_pmap__pte_load(&run[i]);
+		vmk_barrier(VMK_BARRIER_PTE_STORE);
+		vmk_pmap__tlb_req(u, &r, VMK_TLB_RANGE, UVA, S64K, true);
+		r.in_bbm = true;
+		vmk_tlb_invalidate(&r);
+		vmk_barrier(VMK_BARRIER_TLB_SYNC);
+		for (unsigned int i = 0; i < 16; i++)
+			vmk_pmap__pte_store(&run[i], a->unfold(e[i], i));
+		vmk_barrier(VMK_BARRIER_PTE_STORE);
+	} else {
+		vmk_pmap__unfold(u, run, UVA);
+	}
+	vmk_pmap__unlock(u);
+	n = reported(msg, sizeof(msg));
+	if (mutant && !n)
+		fail_msg("%s: an unfold breaking half the run was not reported", pmt_arch_name(arch));
+	if (!mutant && n)
+		fail_msg("%s: control reported: %s", pmt_arch_name(arch), msg);
+	if (mutant)
+		printf("  %s: caught: %s\n", pmt_arch_name(arch), msg);
+	vmk_pmap_activate(vmk_pmap_kernel(), 0);
+	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	pmt_shutdown();
+}
+
+static void test_half_break_control(void **state)
+{
+	half_break(ARCH_OF(state), false);
+}
+
+static void test_half_break_reported(void **state)
+{
+	half_break(ARCH_OF(state), true);
+}
+
+#define DMAP	(PMT_KVA + (512ull << 30))
+#define TMPVA	(PMT_KVA + (1ull << 30))
+
+static unsigned int kva_calls;
+static vmk_vaddr_t kva_last;
+static vmk_paddr_t kva_pa;
+
+/* cfg.kva_ptr: the host pointer of a kernel address, found through the MMU as a CPU would. */
+static void *kva_through_mmu(void *ctx, vmk_vaddr_t va)
+{
+	struct vmk_mmu_walk w;
+
+	(void)ctx;
+	kva_calls++;
+	kva_last = va;
+	if (vmk_sim_mmu_probe(0, va, VMK_MMU_READ | VMK_MMU_WRITE, &w) != 0)
+		return NULL;
+	kva_pa = w.pa;
+	return vmk_sim_phys_to_virt(w.pa);
+}
+
+/*
+ * A direct-map run that holds the very table of its own 16 entries:
+ * the unfold's window unmaps that table's direct-map address, so the
+ * 16 entries must be written through the temporary mapping (tmp_va), as
+ * a 2 MiB demotion of the block holding its own table is.
+ */
+static void test_dmap_unfolds_run_holding_own_table(void **state)
+{
+	struct pmt_opts o = { .arch = ARCH_OF(state), .no_promote = true, .dmap_base = DMAP,
+			      .dmap_end = DMAP + PMT_RAM_END, .tmp_va = TMPVA, .kva_ptr = kva_through_mmu };
+	struct vmk_pmap *k;
+	struct vmk_pmap_mapping m;
+	struct vmk_mmu_walk w;
+	vmk_paddr_t t1, t0, x;
+
+	pmt_boot(&o);
+	k = vmk_pmap_kernel();
+	/* The table of 2 MiB entries for [DMAP + 1 GiB, DMAP + 2 GiB), where RAM starts. */
+	assert_int_equal(vmk_pmap_growkernel(DMAP + PMT_RAM_BASE, DMAP + PMT_RAM_BASE + S2M), 0);
+	assert_non_null(vmk_pmap__entry_at(k, DMAP + PMT_RAM_BASE, 1, &t1));
+	x = t1 & ~(S2M - 1);
+	/* The 2 MiB around it as 32 runs; its level-0 table comes from the same region. */
+	for (unsigned int r = 0; r < 32; r++) {
+		vmk_paddr_t pas[16];
+
+		for (unsigned int i = 0; i < 16; i++)
+			pas[i] = x + r * S64K + i * 4096ull;
+		assert_int_equal(vmk_pmap_enter_pages(k, DMAP + x + r * S64K, pas, 16, RW, 0), 0);
+	}
+	assert_non_null(vmk_pmap__entry_at(k, DMAP + x, 0, &t0));
+	if ((t0 & ~(S2M - 1)) != x)
+		fail_msg("the level-0 table %#llx is not in [%#llx, +2 MiB): the scene needs another region",
+			 (unsigned long long)t0, (unsigned long long)x);
+	assert_true(is_cont_at(k, DMAP + t0));
+	assert_int_equal(vmk_sim_mmu_access(0, DMAP + t0, VMK_MMU_READ, NULL), 0);
+	kva_calls = 0;
+	assert_int_equal(vmk_pmap_protect(k, DMAP + t0 + 4096 * ((t0 >> 12) % 16 == 15 ? -1 : 1),
+					  DMAP + t0 + 4096 * ((t0 >> 12) % 16 == 15 ? 0 : 2), VMK_PROT_READ), 0);
+	assert_false(is_cont_at(k, DMAP + t0));
+	if (kva_calls != 1 || kva_last != TMPVA || kva_pa != t0)
+		fail_msg("%s: the run's entries were not written through tmp_va (%u calls, last %#llx -> %#llx)",
+			 pmt_arch_name(o.arch), kva_calls, (unsigned long long)kva_last, (unsigned long long)kva_pa);
+	assert_int_equal(vmk_pmap_extract(k, DMAP + t0, &m), 0);
+	assert_true(m.size == 4096 && m.pa == t0);
+	assert_int_equal(vmk_sim_mmu_access(0, DMAP + t0, VMK_MMU_READ | VMK_MMU_WRITE, &w), 0);
+	assert_true(w.pa == t0);
+	assert_int_equal(vmk_sim_mmu_probe(0, TMPVA, VMK_MMU_READ, &w), VMK_MMU_FAULT_TRANSLATION);
+	pmt_check(k);
+	pmt_shutdown();
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
 
 int main(void)
@@ -183,6 +392,10 @@ int main(void)
 		T(test_remove_one_control),
 		T(test_remove_one_without_unfold_reported),
 		cmocka_unit_test(test_a64_run_permission_differs_reported),
+		T(test_dmap_unfolds_run_holding_own_table),
+		T(test_managed_runs_promote_demote),
+		T(test_half_break_control),
+		T(test_half_break_reported),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
