@@ -142,7 +142,8 @@ static int parse_isa(const char *s, size_t len, struct vmk_mmu_features *f, bool
 	if (n < 2 || at(s, 0) != 'r' || at(s, 1) != 'v')
 		return fail(err, errlen, -VMK_EINVAL, "riscv,isa '%.*s': does not start with rv64",
 			    shown, s);
-	while (pos < n && vmk_isdigit(s[pos]) && xlen < 1000)
+	/* XLEN is written as is: "rv064" is no ISA name. */
+	while (pos < n && vmk_isdigit(s[pos]) && xlen < 1000 && !(pos > 2 && xlen == 0))
 		xlen = xlen * 10 + (size_t)(s[pos++] - '0');
 	if (xlen == 32 || xlen == 128)
 		return fail(err, errlen, -VMK_ENOTSUP, "riscv,isa '%.*s': an RV%zu hart, not RV64",
