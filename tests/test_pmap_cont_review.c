@@ -311,6 +311,47 @@ static void test_half_break_reported(void **state)
 	half_break(ARCH_OF(state), true);
 }
 
+/*
+ * vmk_pmap_fault_ad on a real protection fault (a store to a read-only
+ * run, a user access to a kernel run) fails with -VMK_EACCES and must
+ * change nothing: the run stays folded, nothing is broken or invalidated.
+ */
+static void test_fault_ad_eacces_keeps_run(void **state)
+{
+	struct pmt_opts o = { .arch = ARCH_OF(state), .ncpus = 2, .no_promote = true, .hw_dbm_off = true };
+	struct vmk_pmap_stats st;
+	struct vmk_pmap *u;
+	vmk_paddr_t pas[16];
+	uint64_t tlbi0;
+
+	pmt_boot(&o);
+	assert_int_equal(vmk_pmap_create(&u), 0);
+	vmk_pmap_activate(u, 0);
+	vmk_pmap_activate(u, 1);
+	for (unsigned int i = 0; i < 16; i++)
+		pas[i] = PMT_DATA + i * 4096ull;
+	assert_int_equal(vmk_pmap_enter_pages(u, UVA, pas, 16, VMK_PROT_READ, VMK_PMAP_ENTER_MANAGED), 0);
+	assert_true(is_cont_at(u, UVA));
+	vmk_pmap_stats(u, &st);
+	tlbi0 = st.tlbi[VMK_TLB_PAGE] + st.tlbi[VMK_TLB_RANGE];
+	assert_int_equal(vmk_pmap_fault_ad(u, UVA + 5 * 4096, VMK_PROT_WRITE, true), -VMK_EACCES);
+	assert_int_equal(vmk_pmap_fault_ad(u, UVA + 6 * 4096, VMK_PROT_EXEC, true), -VMK_EACCES);
+	vmk_pmap_stats(u, &st);
+	if (st.unfolds || st.tlbi[VMK_TLB_PAGE] + st.tlbi[VMK_TLB_RANGE] != tlbi0)
+		fail_msg("%s: a refused fault_ad changed the run (%llu unfolds, %llu invalidations)",
+			 pmt_arch_name(o.arch), (unsigned long long)st.unfolds,
+			 (unsigned long long)(st.tlbi[VMK_TLB_PAGE] + st.tlbi[VMK_TLB_RANGE] - tlbi0));
+	assert_true(is_cont_at(u, UVA + 5 * 4096));
+	/* A read is the fault it can serve (accessed is set already: nothing to do but the invalidation). */
+	assert_int_equal(vmk_pmap_fault_ad(u, UVA + 5 * 4096, VMK_PROT_READ, true), 0);
+	pmt_check(u);
+	assert_int_equal(vmk_pmap_remove(u, UVA, UVA + S64K), 0);
+	vmk_pmap_activate(vmk_pmap_kernel(), 0);
+	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	vmk_pmap_destroy(u);
+	pmt_shutdown();
+}
+
 #define DMAP	(PMT_KVA + (512ull << 30))
 #define TMPVA	(PMT_KVA + (1ull << 30))
 
@@ -396,6 +437,7 @@ int main(void)
 		T(test_managed_runs_promote_demote),
 		T(test_half_break_control),
 		T(test_half_break_reported),
+		T(test_fault_ad_eacces_keeps_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

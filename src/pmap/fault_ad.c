@@ -27,17 +27,20 @@ int vmk_pmap_fault_ad(struct vmk_pmap *pm, vmk_vaddr_t va, uint32_t prot, bool u
 		r = -VMK_ENOENT;
 		goto out;
 	}
-	/* Setting A/D in one entry of a run is a change to the run: it becomes plain leaves. */
-	if (vmk_pmap__is_cont(cur, lvl)) {
-		vmk_pmap__unfold(pm, p, va);
-		cur = vmk_pmap__pte_load(p);
-	}
 	a = arch->attrs_of(cur, lvl);
-	/* A real protection fault is the caller's, not ours to hide. */
+	/*
+	 * A real protection fault is the caller's, not ours to hide; refused
+	 * before anything changes (a run's entries share their permissions).
+	 */
 	if ((user && !(a & VMK_PTE_A_USER)) || ((prot & VMK_PROT_WRITE) && !(a & VMK_PTE_A_WRITE)) ||
 	    ((prot & VMK_PROT_EXEC) && (a & (user ? VMK_PTE_A_UXN : VMK_PTE_A_PXN)))) {
 		r = -VMK_EACCES;
 		goto out;
+	}
+	/* Setting A/D in one entry of a run is a change to the run: it becomes plain leaves. */
+	if (vmk_pmap__is_cont(cur, lvl)) {
+		vmk_pmap__unfold(pm, p, va);
+		cur = vmk_pmap__pte_load(p);
 	}
 	want = VMK_PTE_A_ACCESSED | ((prot & VMK_PROT_WRITE) ? VMK_PTE_A_DIRTY : 0);
 	/* Keep what the other CPUs (or a hardware updater) set meanwhile: CAS on the attributes read. */
