@@ -352,6 +352,52 @@ static void test_fault_ad_eacces_keeps_run(void **state)
 	pmt_shutdown();
 }
 
+/*
+ * vmk_pmap_protect that changes nothing (the run already has the
+ * protection asked for) leaves the run folded: an unfold is a
+ * break-before-make over 16 live pages, owed only to a change.
+ */
+static void test_noop_protect_keeps_run(void **state)
+{
+	struct pmt_opts o = { .arch = ARCH_OF(state), .ncpus = 2, .no_promote = true };
+	struct vmk_pmap_stats st;
+	struct vmk_pmap *u;
+	vmk_paddr_t pas[32];
+
+	pmt_boot(&o);
+	assert_int_equal(vmk_pmap_create(&u), 0);
+	vmk_pmap_activate(u, 0);
+	vmk_pmap_activate(u, 1);
+	for (unsigned int i = 0; i < 32; i++)
+		pas[i] = PMT_DATA + i * 4096ull;
+	assert_int_equal(vmk_pmap_enter_pages(u, UVA, pas, 16, RW, VMK_PMAP_ENTER_MANAGED), 0);
+	assert_int_equal(vmk_pmap_enter_pages(u, UVA + S64K, pas + 16, 16, VMK_PROT_READ, 0), 0);
+	/* Dirty one page of the writable run: the others stay clean, as the hardware leaves them. */
+	assert_int_equal(vmk_sim_mmu_access(0, UVA + 3 * 4096, VMK_MMU_WRITE | VMK_MMU_USER, NULL), 0);
+	assert_int_equal(vmk_pmap_protect(u, UVA, UVA + S64K, RW), 0);
+	assert_int_equal(vmk_pmap_protect(u, UVA + 4096, UVA + 2 * 4096, RW), 0);
+	assert_int_equal(vmk_pmap_protect(u, UVA + S64K, UVA + 2 * S64K, VMK_PROT_READ), 0);
+	vmk_pmap_stats(u, &st);
+	if (st.unfolds)
+		fail_msg("%s: a protect that changes nothing unfolded %llu runs", pmt_arch_name(o.arch),
+			 (unsigned long long)st.unfolds);
+	assert_true(is_cont_at(u, UVA) && is_cont_at(u, UVA + S64K));
+	/* A real change unfolds the run it touches, and only it. */
+	assert_int_equal(vmk_pmap_protect(u, UVA + 4096, UVA + 2 * 4096, VMK_PROT_READ), 0);
+	vmk_pmap_stats(u, &st);
+	assert_int_equal(st.unfolds, 1);
+	assert_false(is_cont_at(u, UVA));
+	assert_true(is_cont_at(u, UVA + S64K));
+	/* The run's dirty state reached the page that lost write access. */
+	assert_true(vmk_pmap_is_modified(pas[1]));
+	pmt_check(u);
+	assert_int_equal(vmk_pmap_remove(u, UVA, UVA + 2 * S64K), 0);
+	vmk_pmap_activate(vmk_pmap_kernel(), 0);
+	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	vmk_pmap_destroy(u);
+	pmt_shutdown();
+}
+
 #define DMAP	(PMT_KVA + (512ull << 30))
 #define TMPVA	(PMT_KVA + (1ull << 30))
 
@@ -438,6 +484,7 @@ int main(void)
 		T(test_half_break_control),
 		T(test_half_break_reported),
 		T(test_fault_ad_eacces_keeps_run),
+		T(test_noop_protect_keeps_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

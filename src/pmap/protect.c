@@ -51,12 +51,22 @@ int vmk_pmap_protect(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva, uint
 	vmk_pmap__lock(pm);
 	r = vmk_pmap__split_edges(pm, sva, eva);
 	if (r == 0) {
-		vmk_pmap__unfold_range(pm, sva, eva);
 		FOR_EACH_LEAF(pm, sva, eva, p, va, lvl, t, {
 			vmk_pte_t cur = vmk_pmap__pte_load(p);
 			uint32_t oa = vmk_pmap__g.arch->attrs_of(cur, lvl);
 			uint32_t na = protect_attrs(pm, oa, prot);
 			(void)t;
+			/*
+			 * A change to an entry of a run: the run becomes plain
+			 * leaves first (its entries differ only in A/D, so a run
+			 * that keeps its protection stays folded).
+			 */
+			if (na != oa && vmk_pmap__is_cont(cur, lvl)) {
+				vmk_pmap__unfold(pm, p, va);
+				cur = vmk_pmap__pte_load(p);
+				oa = vmk_pmap__g.arch->attrs_of(cur, lvl);
+				na = protect_attrs(pm, oa, prot);
+			}
 			if (na != oa) {
 				/* Permission-only change: allowed in place (no break-before-make). */
 				while (!vmk_pmap__pte_cas(p, &cur, vmk_pmap__leaf_rebuild(cur, lvl,
