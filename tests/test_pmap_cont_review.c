@@ -398,6 +398,53 @@ static void test_noop_protect_keeps_run(void **state)
 	pmt_shutdown();
 }
 
+/*
+ * The reverse-map calls unfold a run only when they change an entry of
+ * it: clear_modify of a clean run, remove_write of a read-only run (the
+ * page daemon's everyday calls) must leave it folded.
+ */
+static void test_pv_noop_keeps_run(void **state)
+{
+	struct pmt_opts o = { .arch = ARCH_OF(state), .ncpus = 2, .no_promote = true };
+	struct vmk_pmap_stats st;
+	struct vmk_pmap *u;
+	vmk_paddr_t pas[48];
+
+	pmt_boot(&o);
+	assert_int_equal(vmk_pmap_create(&u), 0);
+	vmk_pmap_activate(u, 0);
+	vmk_pmap_activate(u, 1);
+	for (unsigned int i = 0; i < 48; i++)
+		pas[i] = PMT_DATA + i * 4096ull;
+	assert_int_equal(vmk_pmap_enter_pages(u, UVA, pas, 16, RW, VMK_PMAP_ENTER_MANAGED), 0);
+	assert_int_equal(vmk_pmap_enter_pages(u, UVA + S64K, pas + 16, 16, VMK_PROT_READ, VMK_PMAP_ENTER_MANAGED), 0);
+	assert_int_equal(vmk_pmap_enter_pages(u, UVA + 2 * S64K, pas + 32, 16, RW, VMK_PMAP_ENTER_MANAGED), 0);
+	vmk_pmap_clear_modify(pas[5]);		/* clean run: nothing to clear */
+	vmk_pmap_remove_write(pas[16 + 5]);	/* read-only run: nothing to remove */
+	vmk_pmap_stats(u, &st);
+	if (st.unfolds)
+		fail_msg("%s: reverse-map calls that change nothing unfolded %llu runs", pmt_arch_name(o.arch),
+			 (unsigned long long)st.unfolds);
+	assert_true(is_cont_at(u, UVA) && is_cont_at(u, UVA + S64K));
+	/* The same calls with something to do unfold their run, and keep the OR semantics. */
+	assert_int_equal(vmk_sim_mmu_access(0, UVA + 9 * 4096, VMK_MMU_WRITE | VMK_MMU_USER, NULL), 0);
+	assert_true(vmk_pmap_is_modified(pas[5]));
+	vmk_pmap_clear_modify(pas[5]);
+	assert_false(vmk_pmap_is_modified(pas[5]));
+	assert_true(vmk_pmap_is_modified(pas[9]) && vmk_pmap_is_modified(pas[6]));
+	vmk_pmap_remove_write(pas[32 + 2]);
+	assert_true(vmk_pmap_ts_referenced(pas[16 + 3]) >= 1);
+	vmk_pmap_stats(u, &st);
+	assert_int_equal(st.unfolds, 3);
+	assert_false(is_cont_at(u, UVA) || is_cont_at(u, UVA + S64K) || is_cont_at(u, UVA + 2 * S64K));
+	pmt_check(u);
+	assert_int_equal(vmk_pmap_remove(u, UVA, UVA + 3 * S64K), 0);
+	vmk_pmap_activate(vmk_pmap_kernel(), 0);
+	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	vmk_pmap_destroy(u);
+	pmt_shutdown();
+}
+
 #define DMAP	(PMT_KVA + (512ull << 30))
 #define TMPVA	(PMT_KVA + (1ull << 30))
 
@@ -485,6 +532,7 @@ int main(void)
 		T(test_half_break_reported),
 		T(test_fault_ad_eacces_keeps_run),
 		T(test_noop_protect_keeps_run),
+		T(test_pv_noop_keeps_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,7 +14,7 @@ typedef void (*pv_visit_fn)(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, u
 			    vmk_paddr_t pa, void *arg);
 
 /* Visit every managed mapping of the page at pa (4 KiB ones and blocks covering it). */
-static void pv_foreach(vmk_paddr_t pa, pv_visit_fn fn, void *arg, bool changes)
+static void pv_foreach(vmk_paddr_t pa, pv_visit_fn fn, void *arg)
 {
 	vmk_pmap__pv_lock();
 restart:
@@ -40,9 +40,6 @@ restart:
 			p = vmk_pmap__walk(pm, va, &lvl, NULL);
 			VMK_ASSERT(lvl == l && vmk_pmap__is_leaf(vmk_pmap__pte_load(p), lvl),
 				   "PV entry %#llx level %u has no matching mapping", (unsigned long long)va, l);
-			/* A visitor that changes the entry works on a plain leaf. */
-			if (changes && lvl == 0)
-				vmk_pmap__unfold(pm, p, va);
 			fn(pm, p, va, lvl, pa, arg);
 			vmk_pmap__unlock(pm);
 		}
@@ -64,6 +61,17 @@ static void mark_block(vmk_pte_t e, unsigned int lvl, vmk_paddr_t except, uint8_
 	}
 }
 
+/*
+ * A visitor about to change the entry at p: if it is in a run, the run
+ * becomes plain leaves first (each with the run's A/D OR). Only then, so
+ * that a call with nothing to change leaves the run folded.
+ */
+static void plain_leaf(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned int lvl)
+{
+	if (lvl == 0)
+		vmk_pmap__unfold(pm, p, va);
+}
+
 /* Clear attribute bits clr of the leaf at p (a permission-only change), then invalidate. */
 static vmk_pte_t leaf_clear(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned int lvl,
 			    uint32_t clr)
@@ -81,8 +89,10 @@ static void visit_ref(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigne
 {
 	vmk_pte_t e = vmk_pmap__pte_load(p);
 
-	if (!(vmk_pmap__g.arch->attrs_of(e, lvl) & VMK_PTE_A_ACCESSED))
+	/* A run's accessed state is the OR over its 16 entries. */
+	if (!(vmk_pmap__leaf_attrs(p, e, lvl) & VMK_PTE_A_ACCESSED))
 		return;
+	plain_leaf(pm, p, va, lvl);
 	(*(unsigned int *)arg)++;
 	mark_block(e, lvl, pa, VMK_PMAP_PAGE_REFERENCED);
 	leaf_clear(pm, p, va, lvl, VMK_PTE_A_ACCESSED);
@@ -95,7 +105,7 @@ unsigned int vmk_pmap_ts_referenced(vmk_paddr_t pa)
 
 	if (!pg || !vmk_pmap__g.ready)
 		return 0;
-	pv_foreach(pa, visit_ref, &n, true);
+	pv_foreach(pa, visit_ref, &n);
 	if (vmk_atomic_fetch_and_u8(&pg->md_flags, (uint8_t)~VMK_PMAP_PAGE_REFERENCED) &
 	    VMK_PMAP_PAGE_REFERENCED)
 		n++;
@@ -127,7 +137,7 @@ bool vmk_pmap_is_modified(vmk_paddr_t pa)
 		return false;
 	if (__atomic_load_n(&pg->md_flags, __ATOMIC_RELAXED) & VMK_PMAP_PAGE_MODIFIED)
 		return true;
-	pv_foreach(pa, visit_test, &t, false);
+	pv_foreach(pa, visit_test, &t);
 	return t.found;
 }
 
@@ -140,7 +150,7 @@ bool vmk_pmap_is_referenced(vmk_paddr_t pa)
 		return false;
 	if (__atomic_load_n(&pg->md_flags, __ATOMIC_RELAXED) & VMK_PMAP_PAGE_REFERENCED)
 		return true;
-	pv_foreach(pa, visit_test, &t, false);
+	pv_foreach(pa, visit_test, &t);
 	return t.found;
 }
 
@@ -150,8 +160,10 @@ static void visit_clear_mod(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, u
 	vmk_pte_t e = vmk_pmap__pte_load(p);
 
 	(void)arg;
-	if (!(vmk_pmap__g.arch->attrs_of(e, lvl) & VMK_PTE_A_DIRTY))
+	/* A run's dirty state is the OR over its 16 entries. */
+	if (!(vmk_pmap__leaf_attrs(p, e, lvl) & VMK_PTE_A_DIRTY))
 		return;
+	plain_leaf(pm, p, va, lvl);
 	mark_block(e, lvl, pa, VMK_PMAP_PAGE_MODIFIED);
 	leaf_clear(pm, p, va, lvl, VMK_PTE_A_DIRTY);
 }
@@ -163,7 +175,7 @@ void vmk_pmap_clear_modify(vmk_paddr_t pa)
 	if (!pg || !vmk_pmap__g.ready)
 		return;
 	vmk_atomic_fetch_and_u8(&pg->md_flags, (uint8_t)~VMK_PMAP_PAGE_MODIFIED);
-	pv_foreach(pa, visit_clear_mod, NULL, true);
+	pv_foreach(pa, visit_clear_mod, NULL);
 }
 
 static void visit_remove_write(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned int lvl,
@@ -174,6 +186,7 @@ static void visit_remove_write(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va
 	(void)arg; (void)pa;
 	if (!(vmk_pmap__g.arch->attrs_of(vmk_pmap__pte_load(p), lvl) & VMK_PTE_A_WRITE))
 		return;
+	plain_leaf(pm, p, va, lvl);
 	old = leaf_clear(pm, p, va, lvl, VMK_PTE_A_WRITE | VMK_PTE_A_DIRTY);
 	if (vmk_pmap__g.arch->attrs_of(old, lvl) & VMK_PTE_A_DIRTY)
 		vmk_pmap__note_removed(old, lvl);
@@ -183,7 +196,7 @@ void vmk_pmap_remove_write(vmk_paddr_t pa)
 {
 	if (!vmk_pa_to_page(pa) || !vmk_pmap__g.ready)
 		return;
-	pv_foreach(pa, visit_remove_write, NULL, true);
+	pv_foreach(pa, visit_remove_write, NULL);
 }
 
 unsigned int vmk_pmap_remove_all(vmk_paddr_t pa)
