@@ -445,6 +445,51 @@ static void test_pv_noop_keeps_run(void **state)
 	pmt_shutdown();
 }
 
+/*
+ * vmk_pmap_enter of the page a run already maps there, with the run's
+ * attributes (a fault on a page another thread mapped, a prefault), is
+ * no change: the run stays folded and keeps its A/D. Another protection
+ * or another page still unfolds it.
+ */
+static void test_same_enter_keeps_run(void **state)
+{
+	struct pmt_opts o = { .arch = ARCH_OF(state), .ncpus = 2, .no_promote = true };
+	const uint32_t M = VMK_PMAP_ENTER_MANAGED;
+	struct vmk_pmap_stats st;
+	struct vmk_pmap *u;
+	vmk_paddr_t pas[16];
+
+	pmt_boot(&o);
+	assert_int_equal(vmk_pmap_create(&u), 0);
+	vmk_pmap_activate(u, 0);
+	vmk_pmap_activate(u, 1);
+	for (unsigned int i = 0; i < 16; i++)
+		pas[i] = PMT_DATA + i * 4096ull;
+	assert_int_equal(vmk_pmap_enter_pages(u, UVA, pas, 16, RW, M), 0);
+	assert_int_equal(vmk_sim_mmu_access(0, UVA + 5 * 4096, VMK_MMU_WRITE | VMK_MMU_USER, NULL), 0);
+	assert_int_equal(vmk_pmap_enter(u, UVA + 5 * 4096, pas[5], RW, M), 0);	/* the dirty entry */
+	assert_int_equal(vmk_pmap_enter(u, UVA + 6 * 4096, pas[6], RW, M), 0);	/* a clean one */
+	vmk_pmap_stats(u, &st);
+	if (st.unfolds)
+		fail_msg("%s: entering the page a run maps, as it maps it, unfolded the run", pmt_arch_name(o.arch));
+	assert_true(is_cont_at(u, UVA));
+	assert_int_equal(st.pv_entries, 16);
+	assert_true(vmk_pmap_is_modified(pas[6]));	/* the run's OR */
+	pmt_check(u);
+	/* Read-only now: a change. */
+	assert_int_equal(vmk_pmap_enter(u, UVA + 6 * 4096, pas[6], VMK_PROT_READ, M), 0);
+	vmk_pmap_stats(u, &st);
+	assert_int_equal(st.unfolds, 1);
+	assert_false(is_cont_at(u, UVA));
+	assert_true(vmk_pmap_is_modified(pas[6]) && vmk_pmap_is_modified(pas[5]));
+	pmt_check(u);
+	assert_int_equal(vmk_pmap_remove(u, UVA, UVA + S64K), 0);
+	vmk_pmap_activate(vmk_pmap_kernel(), 0);
+	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	vmk_pmap_destroy(u);
+	pmt_shutdown();
+}
+
 #define DMAP	(PMT_KVA + (512ull << 30))
 #define TMPVA	(PMT_KVA + (1ull << 30))
 
@@ -533,6 +578,7 @@ int main(void)
 		T(test_fault_ad_eacces_keeps_run),
 		T(test_noop_protect_keeps_run),
 		T(test_pv_noop_keeps_run),
+		T(test_same_enter_keeps_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

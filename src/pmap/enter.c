@@ -141,8 +141,20 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 			err = -VMK_EEXIST;
 			goto fail;
 		}
-		/* One entry of a run changes: the run becomes 16 plain leaves first. */
 		if (vmk_pmap__is_cont(old, 0)) {
+			uint32_t keep = (a & VMK_PTE_A_WRITE) ? AD_BITS : VMK_PTE_A_ACCESSED;
+
+			/* The page the run maps here, as it maps it (A/D its own): no change. */
+			if (vmk_pmap__leaf_pa(old, 0, va) == pa &&
+			    vmk_pmap__leaf_rebuild(old, 0, a | (vmk_pmap__g.arch->attrs_of(old, 0) & keep)) == old) {
+				vmk_pmap__abort_ptp(pm, va, 0, t);	/* drop the hold: the entry was counted */
+				if (pv) {
+					vmk_pmap__pv_free(pm, pv);
+					pv = NULL;
+				}
+				goto promote;
+			}
+			/* One entry of a run changes: the run becomes 16 plain leaves first. */
 			vmk_pmap__unfold(pm, p, va);
 			old = vmk_pmap__pte_load(p);
 		}
