@@ -490,6 +490,48 @@ static void test_same_enter_keeps_run(void **state)
 	pmt_shutdown();
 }
 
+/*
+ * Mutant: riscv64 run entries with N set but ppn[0][3:0] not 0b1000 (a
+ * reserved Svnapot encoding: every access page-faults). The frames,
+ * attributes and alignment all look right, so vmk_pmap_check must check
+ * the encoding itself.
+ */
+static void test_check_reports_bad_napot_encoding(void **state)
+{
+	struct pmt_opts o = { .arch = VMK_PMAP_ARCH_RISCV64, .no_promote = true };
+	struct vmk_pmap *u;
+	vmk_paddr_t pas[16];
+	vmk_pte_t *run;
+	struct vmk_mmu_walk w;
+	char msg[200];
+	unsigned int lvl;
+
+	(void)state;
+	pmt_boot(&o);
+	assert_int_equal(vmk_pmap_create(&u), 0);
+	vmk_pmap_activate(u, 0);
+	for (unsigned int i = 0; i < 16; i++)
+		pas[i] = PMT_DATA + i * 4096ull;
+	assert_int_equal(vmk_pmap_enter_pages(u, UVA, pas, 16, RW, 0), 0);
+	assert_int_equal(vmk_pmap_check(u, msg, sizeof(msg)), 0);
+	run = vmk_pmap__walk(u, UVA, &lvl, NULL);
+	assert_int_equal(lvl, 0);
+	for (unsigned int i = 0; i < 16; i++)	/* ppn[0][3:0] 0b1000 -> 0b0000 */
+		vmk_pmap__pte_store(&run[i], vmk_pmap__pte_load(&run[i]) & ~(0xfull << 10));
+	vmk_sim_tlb_flush_all();
+	assert_int_equal(vmk_sim_mmu_access(0, UVA, VMK_MMU_READ | VMK_MMU_USER, &w), VMK_MMU_FAULT_RESERVED);
+	if (vmk_pmap_check(u, msg, sizeof(msg)) == 0)
+		fail_msg("vmk_pmap_check passed a run in a reserved Svnapot encoding");
+	printf("  caught: %s\n", msg);
+	for (unsigned int i = 0; i < 16; i++)
+		vmk_pmap__pte_store(&run[i], vmk_pmap__pte_load(&run[i]) | (0x8ull << 10));
+	assert_int_equal(vmk_pmap_check(u, msg, sizeof(msg)), 0);
+	assert_int_equal(vmk_pmap_remove(u, UVA, UVA + S64K), 0);
+	vmk_pmap_activate(vmk_pmap_kernel(), 0);
+	vmk_pmap_destroy(u);
+	pmt_shutdown();
+}
+
 #define DMAP	(PMT_KVA + (512ull << 30))
 #define TMPVA	(PMT_KVA + (1ull << 30))
 
@@ -579,6 +621,7 @@ int main(void)
 		T(test_noop_protect_keeps_run),
 		T(test_pv_noop_keeps_run),
 		T(test_same_enter_keeps_run),
+		cmocka_unit_test(test_check_reports_bad_napot_encoding),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

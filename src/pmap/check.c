@@ -53,16 +53,23 @@ static void check_run(struct chk *c, const vmk_pte_t *run, vmk_vaddr_t va)
 	uint32_t a0 = vmk_pmap__g.arch->attrs_of(e0, 0) & ~(uint32_t)(VMK_PTE_A_ACCESSED | VMK_PTE_A_DIRTY);
 	vmk_paddr_t pa0 = vmk_pmap__leaf_pa(e0, 0, va);
 
-	/* No-promote by bit (arm64) or by range (riscv64 has no bit): an unfold would break it. */
+	/*
+	 * Never no-promote, by bit (arm64) or by range (riscv64 has no bit):
+	 * an unfold would break it. The encoding too (riscv64 ppn[0][3:0] =
+	 * 0b1000): every entry is what fold() makes of its plain leaf, or
+	 * the walk page-faults.
+	 */
 	if ((pa0 & (VMK_PMAP_CONT_SIZE - 1)) || (a0 & VMK_PTE_A_NOPROMOTE) ||
-	    vmk_pmap__in_np(c->pm, va, VMK_PMAP_CONT_SIZE))
-		bad(c, "64 KiB run at %#llx: output %#llx misaligned or no-promote", (unsigned long long)va,
+	    vmk_pmap__in_np(c->pm, va, VMK_PMAP_CONT_SIZE) ||
+	    vmk_pmap__g.arch->fold(vmk_pmap__g.arch->unfold(e0, 0)) != e0)
+		bad(c, "64 KiB run at %#llx: output %#llx misaligned, no-promote or misencoded", (unsigned long long)va,
 		    (unsigned long long)pa0);
 	for (unsigned int j = 1; j < VMK_PMAP_CONT_PAGES && !c->err; j++) {
 		vmk_pte_t e = vmk_pmap__pte_load(&run[j]);
 		vmk_vaddr_t v = va + ((vmk_vaddr_t)j << VMK_PAGE_SHIFT);
 
 		if (!vmk_pmap__is_cont(e, 0) || vmk_pmap__leaf_pa(e, 0, v) != pa0 + ((vmk_paddr_t)j << VMK_PAGE_SHIFT) ||
+		    vmk_pmap__g.arch->fold(vmk_pmap__g.arch->unfold(e, j)) != e ||
 		    (vmk_pmap__g.arch->attrs_of(e, 0) & ~(uint32_t)(VMK_PTE_A_ACCESSED | VMK_PTE_A_DIRTY)) != a0)
 			bad(c, "64 KiB run at %#llx: entry %u (%#llx) does not match entry 0 (%#llx)",
 			    (unsigned long long)va, j, (unsigned long long)e, (unsigned long long)e0);
