@@ -218,23 +218,34 @@ mandir  ?= $(datarootdir)/man
 man1dir ?= $(mandir)/man1
 pkgconfigdir ?= $(libdir)/pkgconfig
 INSTALL ?= install
+INSTALL_PROGRAM ?= $(INSTALL)
+INSTALL_DATA ?= $(INSTALL) -m 644
 # vmkit.pc names directories under the prefix as ${prefix}/... (relocatable).
 pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
-install: all
-	$(INSTALL) -d $(DESTDIR)$(includedir)/vmkit $(DESTDIR)$(libdir) $(DESTDIR)$(pkgconfigdir) \
-		$(DESTDIR)$(bindir) $(DESTDIR)$(man1dir)
-	$(INSTALL) -m 644 $(VMKIT_HDRS) $(DESTDIR)$(includedir)/vmkit/
-	$(INSTALL) -m 644 $(LIB) $(DESTDIR)$(libdir)/libvmkit.a
-	$(INSTALL) -m 755 $(VMKIT) $(DESTDIR)$(bindir)/vmkit
-	$(INSTALL) -m 644 $(BUILD)/vmkit.1 $(DESTDIR)$(man1dir)/vmkit.1
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCLUDEDIR@|$(call pc_dir,$(includedir))|' \
+# Built like any other file (then installed with INSTALL_DATA, so its mode
+# does not depend on the umask); remade when the directories change.
+$(BUILD)/vmkit.pc: vmkit.pc.in include/vmkit/version.h FORCE
+	@mkdir -p $(dir $@)
+	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCLUDEDIR@|$(call pc_dir,$(includedir))|' \
 		-e 's|@LIBDIR@|$(call pc_dir,$(libdir))|' \
-		-e 's|@VERSION@|$(VMKIT_VERSION)|' vmkit.pc.in > $(DESTDIR)$(pkgconfigdir)/vmkit.pc
+		-e 's|@VERSION@|$(VMKIT_VERSION)|' vmkit.pc.in > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+FORCE:
+.PHONY: FORCE
+# Destination paths are quoted: a DESTDIR or prefix may hold spaces.
+install: all $(BUILD)/vmkit.pc
+	$(INSTALL) -d "$(DESTDIR)$(includedir)/vmkit" "$(DESTDIR)$(libdir)" "$(DESTDIR)$(pkgconfigdir)" \
+		"$(DESTDIR)$(bindir)" "$(DESTDIR)$(man1dir)"
+	$(INSTALL_DATA) $(VMKIT_HDRS) "$(DESTDIR)$(includedir)/vmkit/"
+	$(INSTALL_DATA) $(LIB) "$(DESTDIR)$(libdir)/libvmkit.a"
+	$(INSTALL_PROGRAM) $(VMKIT) "$(DESTDIR)$(bindir)/vmkit"
+	$(INSTALL_DATA) $(BUILD)/vmkit.1 "$(DESTDIR)$(man1dir)/vmkit.1"
+	$(INSTALL_DATA) $(BUILD)/vmkit.pc "$(DESTDIR)$(pkgconfigdir)/vmkit.pc"
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(includedir)/vmkit/,$(notdir $(VMKIT_HDRS))) \
-		$(DESTDIR)$(libdir)/libvmkit.a $(DESTDIR)$(bindir)/vmkit \
-		$(DESTDIR)$(man1dir)/vmkit.1 $(DESTDIR)$(pkgconfigdir)/vmkit.pc
-	-rmdir $(DESTDIR)$(includedir)/vmkit 2>/dev/null
+	rm -f $(foreach h,$(notdir $(VMKIT_HDRS)),"$(DESTDIR)$(includedir)/vmkit/$(h)") \
+		"$(DESTDIR)$(libdir)/libvmkit.a" "$(DESTDIR)$(bindir)/vmkit" \
+		"$(DESTDIR)$(man1dir)/vmkit.1" "$(DESTDIR)$(pkgconfigdir)/vmkit.pc"
+	-rmdir "$(DESTDIR)$(includedir)/vmkit" 2>/dev/null
 
 clean:
 	rm -rf build build-san build-tsan build-rel build-fuzz build-cov examples/embed/build

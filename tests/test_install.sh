@@ -37,6 +37,41 @@ left=$(find "$g" -type f | head -5)
 [ -z "$left" ] || fail "uninstall prefix=/usr libdir=... left: $left"
 ok "GNU prefix and libdir"
 
+# 1c. What a distribution's packaging does: a DESTDIR with a space in it
+# (everything lands inside it, nothing next to it), a restrictive umask
+# (every installed file readable by all, vmkit.pc included: pkg-config runs
+# as the user), and the GNU INSTALL_PROGRAM / INSTALL_DATA commands (a
+# package strips or records what it installs through them).
+sp="$tmp/with space"
+mkdir -p "$sp"
+make -s -C "$top" install DESTDIR="$sp" prefix=/usr >"$tmp/sp.log" 2>&1 ||
+	{ rm -rf "$top/space"; fail "install with DESTDIR '$sp': $(cat "$tmp/sp.log")"; }
+[ -f "$sp/usr/lib/pkgconfig/vmkit.pc" ] && [ -f "$sp/usr/bin/vmkit" ] ||
+	fail "install with a space in DESTDIR did not install into it"
+make -s -C "$top" uninstall DESTDIR="$sp" prefix=/usr >/dev/null 2>&1 || fail "uninstall with a space in DESTDIR"
+left=$(find "$sp" -type f | head -3)
+[ -z "$left" ] || fail "uninstall with a space in DESTDIR left: $left"
+um="$tmp/umask"
+(umask 077 && make -s -C "$top" install DESTDIR="$um" >/dev/null) || fail "install under umask 077"
+unreadable=$(find "$um" -type f ! -perm -0444 | sed "s|^$um||")
+[ -z "$unreadable" ] || fail "installed under umask 077, not readable by all: $unreadable"
+cat > "$tmp/install-log" <<SH
+#!/bin/sh
+echo "\$0 \$*" >> "$tmp/install.log"
+exec install "\$@"
+SH
+chmod +x "$tmp/install-log"
+cp "$tmp/install-log" "$tmp/install-prog"
+cp "$tmp/install-log" "$tmp/install-data"
+make -s -C "$top" install DESTDIR="$tmp/gi" INSTALL="$tmp/install-log" \
+	INSTALL_PROGRAM="$tmp/install-prog" INSTALL_DATA="$tmp/install-data -m 644" >/dev/null ||
+	fail "install with INSTALL_PROGRAM and INSTALL_DATA"
+grep -q "install-prog .*/bin/vmkit\$" "$tmp/install.log" || fail "bin/vmkit not installed with INSTALL_PROGRAM"
+for f in include/vmkit/ lib/libvmkit.a man1/vmkit.1 pkgconfig/vmkit.pc; do
+	grep -q "install-data .*$f" "$tmp/install.log" || fail "$f not installed with INSTALL_DATA"
+done
+ok "DESTDIR with a space, umask 077, INSTALL_PROGRAM and INSTALL_DATA"
+
 # 2. Install to a prefix and build a program against it with pkg-config.
 p="$tmp/usr"
 make -s -C "$top" install PREFIX="$p" >/dev/null
