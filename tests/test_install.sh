@@ -112,6 +112,27 @@ ${CC:-cc} -std=c11 -Wall -Werror $(pkg-config --cflags vmkit) "$tmp/prog.c" -o "
 [ "$("$tmp/prog")" = "$hv 1" ] || fail "the program built with pkg-config did not run right"
 ok "pkg-config --cflags --libs vmkit builds and links a program"
 
+# 2b. Each installed header compiles alone, as strict ISO C11, with gcc and
+# clang (a user's project may build with -pedantic -Werror), and the
+# library defines no global symbol outside the vmk_ namespace (it links
+# into other programs and kernels).
+printf 'int vmkit_test_nonempty;\n' > "$tmp/tail.c"
+nhdr=0
+for h in "$p"/include/vmkit/*.h; do
+	printf '#include <vmkit/%s>\n' "${h##*/}" > "$tmp/hdr.c"
+	cat "$tmp/tail.c" >> "$tmp/hdr.c"
+	for c in gcc clang; do
+		command -v $c >/dev/null 2>&1 || continue
+		$c -std=c11 -pedantic -Wall -Wextra -Werror $(pkg-config --cflags vmkit) \
+			-fsyntax-only "$tmp/hdr.c" 2>"$tmp/hdr.log" ||
+			fail "<vmkit/${h##*/}> alone is not strict C11 for $c: $(head -3 "$tmp/hdr.log")"
+	done
+	nhdr=$((nhdr + 1))
+done
+foreign=$(nm -g --defined-only "$p/lib/libvmkit.a" | awk 'NF == 3 { print $3 }' | grep -v '^vmk_' | sort -u | head -5)
+[ -z "$foreign" ] || fail "libvmkit.a defines symbols outside vmk_: $foreign"
+ok "$nhdr installed headers compile alone as C11 -pedantic; every library symbol is vmk_"
+
 # 3. The installed tool and its man page.
 [ "$("$p/bin/vmkit" --version)" = "vmkit $hv" ] || fail "vmkit --version is not $hv"
 man="$p/share/man/man1/vmkit.1"

@@ -261,8 +261,9 @@ enum {
 	VMK_E820_DISABLED = 6,
 	VMK_E820_PMEM = 7,
 	VMK_E820_PRAM = 12,			/* legacy NVDIMM before ACPI 6 */
-	VMK_E820_SOFT_RESERVED = 0xefffffff,	/* Linux-internal: EFI_MEMORY_SP */
 };
+/* Beyond INT_MAX, which an ISO C11 enumeration constant cannot be. */
+#define VMK_E820_SOFT_RESERVED	0xefffffffu	/* Linux-internal: EFI_MEMORY_SP */
 
 /* ACPI 3.0 extended attributes (the 24-byte entry's last dword). */
 #define VMK_E820_XATTR_ENABLED		0x1u	/* clear: the OS must ignore the entry */
@@ -344,8 +345,9 @@ enum {
 	VMK_EFI_UNACCEPTED = 15,
 	VMK_EFI_MAX_TYPE = 16,			/* first undefined standard type */
 	VMK_EFI_OEM_FIRST = 0x70000000u,	/* 0x70000000..0x7fffffff: OEM */
-	VMK_EFI_OS_FIRST = 0x80000000u,		/* 0x80000000..0xffffffff: OS loaders */
 };
+/* Beyond INT_MAX, which an ISO C11 enumeration constant cannot be. */
+#define VMK_EFI_OS_FIRST	0x80000000u	/* 0x80000000..0xffffffff: OS loaders */
 
 /* EFI_MEMORY_* attribute bits */
 #define VMK_EFI_MEMORY_UC		((uint64_t)1 << 0)

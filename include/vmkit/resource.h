@@ -52,10 +52,11 @@ enum {
 	VMK_RES_DISABLED	= 0x10000000u,
 	VMK_RES_UNSET		= 0x20000000u,
 	VMK_RES_AUTO		= 0x40000000u,
-	VMK_RES_BUSY		= 0x80000000u,	/* claimed by a driver or the kernel */
 
 	VMK_RES_SYSTEM_RAM	= VMK_RES_MEM | VMK_RES_SYSRAM,
 };
+/* Beyond INT_MAX, which an ISO C11 enumeration constant cannot be. */
+#define VMK_RES_BUSY		0x80000000u	/* claimed by a driver or the kernel */
 
 /* Descriptors: what a range is, beyond its flags (Linux's IORES_DESC_*). */
 enum vmk_res_desc {

@@ -6,7 +6,7 @@
  */
 #include "kmem_internal.h"
 
-#define G kmem__g
+#define G vmk_kmem__g
 
 static unsigned long klock(void)
 {
@@ -26,7 +26,7 @@ static void kunlock(unsigned long s)
 static struct vmk_page *take_page(unsigned int d, vmk_vaddr_t va, unsigned int flags)
 {
 	unsigned int pf = (flags & VMK_KM_EXACT_DOMAIN) ? VMK_ALLOC_EXACT_DOMAIN : 0;
-	uint64_t u = kmem__unit(va);
+	uint64_t u = vmk_kmem__unit(va);
 	struct vmk_page *pg;
 	unsigned long s;
 
@@ -92,12 +92,12 @@ static void put_page(struct vmk_page *pg, vmk_vaddr_t va, bool unwinding)
 		struct vmk_page *head = vmk_pa_to_page(hpa);
 		unsigned long s = klock();
 
-		VMK_VERIFY(G.resv[kmem__unit(va)] == hpa, "kmem: frame %#llx at %#llx is not the unit's reservation",
+		VMK_VERIFY(G.resv[vmk_kmem__unit(va)] == hpa, "kmem: frame %#llx at %#llx is not the unit's reservation",
 			   (unsigned long long)vmk_page_to_pa(pg), (unsigned long long)va);
 		pg->owner = KMO_RESV_IDLE;
 		G.resv_idle++;
 		if (--head->ref_count == 0) {
-			G.resv[kmem__unit(va)] = 0;
+			G.resv[vmk_kmem__unit(va)] = 0;
 			G.resv_active--;
 			G.resv_idle -= KMEM_UNIT_PAGES;
 			for (uint64_t i = 0; i < KMEM_UNIT_PAGES; i++)
@@ -146,7 +146,7 @@ static void unback(vmk_vaddr_t va, uint64_t npages, bool unwinding)
 	}
 }
 
-void kmem__unback(vmk_vaddr_t va, uint64_t npages)
+void vmk_kmem__unback(vmk_vaddr_t va, uint64_t npages)
 {
 	unback(va, npages, false);
 }
@@ -161,9 +161,9 @@ int vmk_kmem_back(int domain, vmk_vaddr_t va, vmk_size_t size, unsigned int flag
 	int err = 0;
 
 	if (!G.ready || size == 0 || !VMK_IS_ALIGNED(va, VMK_PAGE_SIZE) || !VMK_IS_ALIGNED(size, VMK_PAGE_SIZE) ||
-	    !kmem__in_window(va) || va + size > G.end || va + size < va)
+	    !vmk_kmem__in_window(va) || va + size > G.end || va + size < va)
 		return -VMK_EINVAL;
-	d = kmem__resolve_domain(domain);
+	d = vmk_kmem__resolve_domain(domain);
 	for (i = 0; i < n; i++) {
 		vmk_vaddr_t v = va + i * VMK_PAGE_SIZE;
 		struct vmk_page *pg;
@@ -197,7 +197,7 @@ int vmk_kmem_back(int domain, vmk_vaddr_t va, vmk_size_t size, unsigned int flag
 
 void vmk_kmem_unback(vmk_vaddr_t va, vmk_size_t size)
 {
-	VMK_VERIFY(kmem__in_window(va) && VMK_IS_ALIGNED(va | size, VMK_PAGE_SIZE),
+	VMK_VERIFY(vmk_kmem__in_window(va) && VMK_IS_ALIGNED(va | size, VMK_PAGE_SIZE),
 		   "kmem: unback of %#llx+%#llx outside kmem", (unsigned long long)va, (unsigned long long)size);
 	unback(va, size / VMK_PAGE_SIZE, false);
 }

@@ -6,7 +6,7 @@
  */
 #include "kmem_internal.h"
 
-#define G kmem__g
+#define G vmk_kmem__g
 
 #define BF_CHUNK	64
 

@@ -5,8 +5,8 @@
  */
 #include "kmem_internal.h"
 
-struct kmem_state kmem__g;
-#define G kmem__g
+struct kmem_state vmk_kmem__g;
+#define G vmk_kmem__g
 
 static int unit_import(void *arg, vmk_size_t size, unsigned int flags, vmk_vaddr_t *addrp)
 {
@@ -28,8 +28,8 @@ static int unit_import(void *arg, vmk_size_t size, unsigned int flags, vmk_vaddr
 	s = vmk_intr_disable();
 	vmk_spin_lock(&G.lock);
 	for (vmk_vaddr_t u = va; u < va + size; u += VMK_KMEM_UNIT) {
-		VMK_ASSERT(G.owner[kmem__unit(u)] == 0, "kmem: unit %#llx imported twice", (unsigned long long)u);
-		G.owner[kmem__unit(u)] = (uint8_t)(a->nofree ? (KMU_NOFREE | a->domain) : (1 + a->domain));
+		VMK_ASSERT(G.owner[vmk_kmem__unit(u)] == 0, "kmem: unit %#llx imported twice", (unsigned long long)u);
+		G.owner[vmk_kmem__unit(u)] = (uint8_t)(a->nofree ? (KMU_NOFREE | a->domain) : (1 + a->domain));
 		G.units++;
 	}
 	vmk_spin_unlock(&G.lock);
@@ -45,9 +45,9 @@ static void unit_release(void *arg, vmk_vaddr_t va, vmk_size_t size)
 	VMK_UNUSED(arg);
 	vmk_spin_lock(&G.lock);
 	for (vmk_vaddr_t u = va; u < va + size; u += VMK_KMEM_UNIT) {
-		VMK_ASSERT(G.resv[kmem__unit(u)] == 0, "kmem: unit %#llx released with a reservation",
+		VMK_ASSERT(G.resv[vmk_kmem__unit(u)] == 0, "kmem: unit %#llx released with a reservation",
 			   (unsigned long long)u);
-		G.owner[kmem__unit(u)] = 0;
+		G.owner[vmk_kmem__unit(u)] = 0;
 		G.units--;
 	}
 	vmk_spin_unlock(&G.lock);
@@ -142,7 +142,7 @@ void vmk_kmem_reset(void)
 	vmk_memset(&G, 0, sizeof(G));
 }
 
-unsigned int kmem__resolve_domain(int domain)
+unsigned int vmk_kmem__resolve_domain(int domain)
 {
 	unsigned int cpu = vmk_cpu_id() % VMK_MAX_CPUS;
 
@@ -153,7 +153,7 @@ unsigned int kmem__resolve_domain(int domain)
 	return __atomic_fetch_add(&G.rr[cpu], 1, __ATOMIC_RELAXED) % G.ndomains;
 }
 
-int kmem__memtype(unsigned int memattr)
+int vmk_kmem__memtype(unsigned int memattr)
 {
 	switch (memattr) {
 	case VMK_MEMATTR_WB:

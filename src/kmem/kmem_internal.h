@@ -55,25 +55,25 @@ struct kmem_state {
 	uint64_t pages_backed, nofree_pages, resv_active, resv_idle, units, bootstrap_freed;
 };
 
-extern struct kmem_state kmem__g;
+extern struct kmem_state vmk_kmem__g;
 
-static inline bool kmem__in_window(vmk_vaddr_t va)
+static inline bool vmk_kmem__in_window(vmk_vaddr_t va)
 {
-	return kmem__g.ready && va >= kmem__g.start && va < kmem__g.end;
+	return vmk_kmem__g.ready && va >= vmk_kmem__g.start && va < vmk_kmem__g.end;
 }
 
-static inline uint64_t kmem__unit(vmk_vaddr_t va)
+static inline uint64_t vmk_kmem__unit(vmk_vaddr_t va)
 {
-	return (va - kmem__g.start) / VMK_KMEM_UNIT;
+	return (va - vmk_kmem__g.start) / VMK_KMEM_UNIT;
 }
 
 /* Domain number for a policy argument (LOCAL, RR, or a number). */
-unsigned int kmem__resolve_domain(int domain);
+unsigned int vmk_kmem__resolve_domain(int domain);
 
 /* pmap memory type for a memattr; -1 if unsupported. */
-int kmem__memtype(unsigned int memattr);
+int vmk_kmem__memtype(unsigned int memattr);
 
 /* Unmap [va, va + n pages) and free each frame by its owner word (back.c). */
-void kmem__unback(vmk_vaddr_t va, uint64_t npages);
+void vmk_kmem__unback(vmk_vaddr_t va, uint64_t npages);
 
 #endif /* VMKIT_KMEM_INTERNAL_H */

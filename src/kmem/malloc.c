@@ -1,7 +1,7 @@
 /* kmem_malloc, kmem_free, kmem_alloc_contig and kernel stacks. */
 #include "kmem_internal.h"
 
-#define G kmem__g
+#define G vmk_kmem__g
 
 vmk_vaddr_t vmk_kmem_malloc_domain(int domain, vmk_size_t size, unsigned int flags)
 {
@@ -10,7 +10,7 @@ vmk_vaddr_t vmk_kmem_malloc_domain(int domain, vmk_size_t size, unsigned int fla
 	if (!G.ready || size == 0 || size > G.end - G.start)
 		return 0;
 	size = VMK_ALIGN_UP(size, VMK_PAGE_SIZE);
-	d0 = kmem__resolve_domain(domain);
+	d0 = vmk_kmem__resolve_domain(domain);
 	for (unsigned int k = 0; k < G.ndomains; k++) {
 		unsigned int d = (d0 + k) % G.ndomains;
 		struct vmk_vmem *arena = (flags & VMK_KM_NOFREE) ? &G.nofree[d] : &G.arena[d];
@@ -38,9 +38,9 @@ static struct vmk_vmem *arena_of(vmk_vaddr_t va, vmk_size_t size)
 {
 	uint8_t o;
 
-	VMK_VERIFY(kmem__in_window(va) && va + size <= G.end && VMK_IS_ALIGNED(va, VMK_PAGE_SIZE),
+	VMK_VERIFY(vmk_kmem__in_window(va) && va + size <= G.end && VMK_IS_ALIGNED(va, VMK_PAGE_SIZE),
 		   "kmem: free of %#llx+%#llx outside kmem", (unsigned long long)va, (unsigned long long)size);
-	o = G.owner[kmem__unit(va)];
+	o = G.owner[vmk_kmem__unit(va)];
 	VMK_VERIFY(!(o & KMU_NOFREE), "kmem: free of NOFREE memory at %#llx", (unsigned long long)va);
 	VMK_VERIFY(o != 0, "kmem: free of %#llx, which no kmem arena holds", (unsigned long long)va);
 	return &G.arena[o - 1];
@@ -52,7 +52,7 @@ void vmk_kmem_free(vmk_vaddr_t va, vmk_size_t size)
 
 	size = VMK_ALIGN_UP(size, VMK_PAGE_SIZE);
 	arena = arena_of(va, size);
-	kmem__unback(va, size / VMK_PAGE_SIZE);
+	vmk_kmem__unback(va, size / VMK_PAGE_SIZE);
 	vmk_vmem_free(arena, va, size);
 }
 
@@ -61,7 +61,7 @@ vmk_vaddr_t vmk_kmem_alloc_contig(vmk_size_t size, vmk_paddr_t low, vmk_paddr_t 
 				  int domain, unsigned int flags)
 {
 	struct vmk_pmap *k = vmk_pmap_kernel();
-	int mt = kmem__memtype(memattr);
+	int mt = vmk_kmem__memtype(memattr);
 	uint64_t n;
 	unsigned int d0;
 
@@ -69,7 +69,7 @@ vmk_vaddr_t vmk_kmem_alloc_contig(vmk_size_t size, vmk_paddr_t low, vmk_paddr_t 
 		return 0;
 	size = VMK_ALIGN_UP(size, VMK_PAGE_SIZE);
 	n = size / VMK_PAGE_SIZE;
-	d0 = kmem__resolve_domain(domain);
+	d0 = vmk_kmem__resolve_domain(domain);
 	for (unsigned int t = 0; t < G.ndomains; t++) {
 		unsigned int d = (d0 + t) % G.ndomains;
 		struct vmk_page *head;
@@ -101,7 +101,7 @@ vmk_vaddr_t vmk_kmem_alloc_contig(vmk_size_t size, vmk_paddr_t low, vmk_paddr_t 
 		if (!err)
 			return va;
 		/* Unmap what was mapped, then every frame goes back, then the KVA. */
-		kmem__unback(va, i);
+		vmk_kmem__unback(va, i);
 		for (uint64_t j = i; j < n; j++)
 			vmk_page_free(&head[j]);
 		vmk_vmem_free(&G.arena[d], va, size);
@@ -117,7 +117,7 @@ vmk_vaddr_t vmk_kmem_alloc_stack(unsigned int pages, unsigned int guard, int dom
 
 	if (!G.ready || pages == 0)
 		return 0;
-	d = kmem__resolve_domain(domain);
+	d = vmk_kmem__resolve_domain(domain);
 	if (vmk_vmem_alloc(&G.arena[d], total, VMK_VMEM_INSTANTFIT, &va))
 		return 0;
 	/* Only the stack is backed: the guards stay unmapped, so running off either end faults. */
@@ -134,6 +134,6 @@ void vmk_kmem_free_stack(vmk_vaddr_t stack, unsigned int pages, unsigned int gua
 	vmk_vaddr_t va = stack - guard * VMK_PAGE_SIZE;
 	struct vmk_vmem *arena = arena_of(va, total);
 
-	kmem__unback(stack, pages);
+	vmk_kmem__unback(stack, pages);
 	vmk_vmem_free(arena, va, total);
 }

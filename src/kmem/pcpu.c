@@ -5,7 +5,7 @@
  */
 #include "kmem_internal.h"
 
-#define G kmem__g
+#define G vmk_kmem__g
 
 static vmk_vaddr_t pcpu_alone(unsigned int d, vmk_size_t size)
 {
@@ -42,7 +42,7 @@ static vmk_vaddr_t pcpu_alone(unsigned int d, vmk_size_t size)
 		}
 	}
 	if (err) {
-		kmem__unback(va, i);
+		vmk_kmem__unback(va, i);
 		vmk_vmem_xfree(&G.kva, va, VMK_KMEM_UNIT);
 		return 0;
 	}

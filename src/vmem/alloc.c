@@ -140,40 +140,40 @@ static struct vmk_vmem_bt *find(struct vmk_vmem *vm, const struct req *r, unsign
 /* Cut [a, a + size) out of free segment bt and mark it allocated (tags reserved). */
 static void split(struct vmk_vmem *vm, struct vmk_vmem_bt *bt, vmk_vaddr_t a, vmk_size_t size)
 {
-	vmem__free_remove(vm, bt);
+	vmk_vmem__free_remove(vm, bt);
 	if (a > bt->start) {
-		struct vmk_vmem_bt *f = vmem__bt_get(vm);
+		struct vmk_vmem_bt *f = vmk_vmem__bt_get(vm);
 
 		f->start = bt->start;
 		f->size = a - bt->start;
 		vmk_list__add(&f->seg, bt->seg.prev, &bt->seg);
-		vmem__free_insert(vm, f);
+		vmk_vmem__free_insert(vm, f);
 		bt->start = a;
 		bt->size -= f->size;
 	}
 	if (bt->size > size) {
-		struct vmk_vmem_bt *f = vmem__bt_get(vm);
+		struct vmk_vmem_bt *f = vmk_vmem__bt_get(vm);
 
 		f->start = a + size;
 		f->size = bt->size - size;
 		vmk_list__add(&f->seg, &bt->seg, bt->seg.next);
-		vmem__free_insert(vm, f);
+		vmk_vmem__free_insert(vm, f);
 		bt->size = size;
 	}
-	vmem__hash_insert(vm, bt);
+	vmk_vmem__hash_insert(vm, bt);
 }
 
 /* Remove an imported span whose only segment is free, and give it back. */
 static void span_release(struct vmk_vmem *vm, struct vmk_vmem_bt *span, struct vmk_vmem_bt *seg)
 {
-	vmem__free_remove(vm, seg);
+	vmk_vmem__free_remove(vm, seg);
 	vmk_list_del(&seg->seg);
 	vmk_list_del(&span->seg);
 	vm->total -= span->size;
 	vm->releases++;
 	vm->release(vm->import_arg, span->start, span->size);
-	vmem__bt_put(vm, seg);
-	vmem__bt_put(vm, span);
+	vmk_vmem__bt_put(vm, seg);
+	vmk_vmem__bt_put(vm, span);
 }
 
 static int import(struct vmk_vmem *vm, const struct req *r, unsigned int flags,
@@ -197,14 +197,14 @@ static int import(struct vmk_vmem *vm, const struct req *r, unsigned int flags,
 		return -VMK_ENOMEM;
 	VMK_VERIFY(VMK_IS_ALIGNED(addr, vm->quantum) && addr + size - 1 >= addr,
 		   "vmem %s: import returned a misaligned span %#llx", vm->name, (unsigned long long)addr);
-	err = vmem__span_add(vm, addr, size, BT_SPAN, spanp);
+	err = vmk_vmem__span_add(vm, addr, size, BT_SPAN, spanp);
 	VMK_VERIFY(err == 0, "vmem %s: imported span %#llx+%#llx overlaps a span", vm->name,
 		   (unsigned long long)addr, (unsigned long long)size);
 	vm->imports++;
 	return 0;
 }
 
-int vmem__xalloc_locked(struct vmk_vmem *vm, vmk_size_t size, vmk_size_t align, vmk_size_t phase,
+int vmk_vmem__xalloc_locked(struct vmk_vmem *vm, vmk_size_t size, vmk_size_t align, vmk_size_t phase,
 			vmk_size_t nocross, vmk_vaddr_t minaddr, vmk_vaddr_t maxaddr,
 			unsigned int flags, vmk_vaddr_t *addrp)
 {
@@ -216,7 +216,7 @@ int vmem__xalloc_locked(struct vmk_vmem *vm, vmk_size_t size, vmk_size_t align, 
 	struct vmk_vmem_bt *bt, *span = NULL;
 	vmk_vaddr_t a = 0;
 
-	if (vmem__bt_reserve(vm, VMK_VMEM_BT_MAXALLOC))
+	if (vmk_vmem__bt_reserve(vm, VMK_VMEM_BT_MAXALLOC))
 		return -VMK_ENOMEM;
 	bt = find(vm, &r, policy, &a);
 	if (!bt && vm->import) {
@@ -242,9 +242,9 @@ int vmem__xalloc_locked(struct vmk_vmem *vm, vmk_size_t size, vmk_size_t align, 
 	return 0;
 }
 
-bool vmem__xfree_locked(struct vmk_vmem *vm, vmk_vaddr_t addr, vmk_size_t size)
+bool vmk_vmem__xfree_locked(struct vmk_vmem *vm, vmk_vaddr_t addr, vmk_size_t size)
 {
-	struct vmk_vmem_bt *bt = vmem__hash_lookup(vm, addr), *n, *p;
+	struct vmk_vmem_bt *bt = vmk_vmem__hash_lookup(vm, addr), *n, *p;
 
 	if (!bt || bt->size != size)
 		return false;
@@ -254,22 +254,22 @@ bool vmem__xfree_locked(struct vmk_vmem *vm, vmk_vaddr_t addr, vmk_size_t size)
 	if (bt->seg.next != &vm->seglist) {
 		n = bt_of_seg(bt->seg.next);
 		if (n->type == BT_FREE) {
-			vmem__free_remove(vm, n);
+			vmk_vmem__free_remove(vm, n);
 			bt->size += n->size;
 			vmk_list_del(&n->seg);
-			vmem__bt_put(vm, n);
+			vmk_vmem__bt_put(vm, n);
 		}
 	}
 	p = bt_of_seg(bt->seg.prev);
 	if (p->type == BT_FREE) {
-		vmem__free_remove(vm, p);
+		vmk_vmem__free_remove(vm, p);
 		p->size += bt->size;
 		vmk_list_del(&bt->seg);
-		vmem__bt_put(vm, bt);
+		vmk_vmem__bt_put(vm, bt);
 		bt = p;
 		p = bt_of_seg(bt->seg.prev);
 	}
-	vmem__free_insert(vm, bt);
+	vmk_vmem__free_insert(vm, bt);
 	if (p->type == BT_SPAN && p->start == bt->start && p->size == bt->size && vm->release)
 		span_release(vm, p, bt);
 	return true;
@@ -314,9 +314,9 @@ int vmk_vmem_xalloc(struct vmk_vmem *vm, vmk_size_t size, vmk_size_t align, vmk_
 		return err;
 	if (vmk_fault_fast("vmem.alloc"))
 		return -VMK_ENOMEM;
-	s = vmem__lock(vm);
-	err = vmem__xalloc_locked(vm, size, align, phase, nocross, minaddr, maxaddr, flags, addrp);
-	vmem__unlock(vm, s);
+	s = vmk_vmem__lock(vm);
+	err = vmk_vmem__xalloc_locked(vm, size, align, phase, nocross, minaddr, maxaddr, flags, addrp);
+	vmk_vmem__unlock(vm, s);
 	return err;
 }
 
@@ -326,9 +326,9 @@ void vmk_vmem_xfree(struct vmk_vmem *vm, vmk_vaddr_t addr, vmk_size_t size)
 	bool ok;
 
 	size = VMK_ALIGN_UP(size, vm->quantum);
-	s = vmem__lock(vm);
-	ok = vmem__xfree_locked(vm, addr, size);
-	vmem__unlock(vm, s);
+	s = vmk_vmem__lock(vm);
+	ok = vmk_vmem__xfree_locked(vm, addr, size);
+	vmk_vmem__unlock(vm, s);
 	if (!ok)
 		bad_free(vm, addr, size);
 }
@@ -346,9 +346,9 @@ static int qc_alloc(struct vmk_vmem *vm, struct vmk_vmem_qc *qc, vmk_size_t size
 	} else {
 		/* Refill half the cache in one arena lock hold; the first one is the answer. */
 		vmk_spin_lock(&vm->lock);
-		err = vmem__xalloc_locked(vm, size, vm->quantum, 0, 0, 0, 0, VMK_VMEM_INSTANTFIT, addrp);
+		err = vmk_vmem__xalloc_locked(vm, size, vm->quantum, 0, 0, 0, 0, VMK_VMEM_INSTANTFIT, addrp);
 		for (unsigned int i = 1; !err && i < VMK_VMEM_QCACHE_DEPTH / 2; i++) {
-			if (vmem__xalloc_locked(vm, size, vm->quantum, 0, 0, 0, 0, VMK_VMEM_INSTANTFIT,
+			if (vmk_vmem__xalloc_locked(vm, size, vm->quantum, 0, 0, 0, 0, VMK_VMEM_INSTANTFIT,
 						&qc->a[qc->n]))
 				break;
 			qc->n++;
@@ -368,7 +368,7 @@ static void qc_free(struct vmk_vmem *vm, struct vmk_vmem_qc *qc, vmk_size_t size
 	if (qc->n == VMK_VMEM_QCACHE_DEPTH) {
 		vmk_spin_lock(&vm->lock);
 		while (qc->n > VMK_VMEM_QCACHE_DEPTH / 2)
-			VMK_VERIFY(vmem__xfree_locked(vm, qc->a[--qc->n], size), "vmem %s: cached segment lost",
+			VMK_VERIFY(vmk_vmem__xfree_locked(vm, qc->a[--qc->n], size), "vmem %s: cached segment lost",
 				   vm->name);
 		vmk_spin_unlock(&vm->lock);
 	}
@@ -387,7 +387,7 @@ void vmk_vmem_qcache_drain(struct vmk_vmem *vm)
 		vmk_spin_lock(&qc->lock);
 		vmk_spin_lock(&vm->lock);
 		while (qc->n > 0)
-			VMK_VERIFY(vmem__xfree_locked(vm, qc->a[--qc->n], size), "vmem %s: cached segment lost",
+			VMK_VERIFY(vmk_vmem__xfree_locked(vm, qc->a[--qc->n], size), "vmem %s: cached segment lost",
 				   vm->name);
 		vmk_spin_unlock(&vm->lock);
 		vmk_spin_unlock(&qc->lock);

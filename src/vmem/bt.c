@@ -45,7 +45,7 @@ const struct vmk_vmem_tag_source vmk_vmem_phys_tags = {
 	.ctx = NULL,
 };
 
-unsigned long vmem__lock(struct vmk_vmem *vm)
+unsigned long vmk_vmem__lock(struct vmk_vmem *vm)
 {
 	unsigned long s = vmk_intr_disable();
 
@@ -53,13 +53,13 @@ unsigned long vmem__lock(struct vmk_vmem *vm)
 	return s;
 }
 
-void vmem__unlock(struct vmk_vmem *vm, unsigned long s)
+void vmk_vmem__unlock(struct vmk_vmem *vm, unsigned long s)
 {
 	vmk_spin_unlock(&vm->lock);
 	vmk_intr_restore(s);
 }
 
-int vmem__bt_reserve(struct vmk_vmem *vm, unsigned int n)
+int vmk_vmem__bt_reserve(struct vmk_vmem *vm, unsigned int n)
 {
 	while (vm->nbt_free < n) {
 		void *page;
@@ -85,7 +85,7 @@ int vmem__bt_reserve(struct vmk_vmem *vm, unsigned int n)
 	return 0;
 }
 
-struct vmk_vmem_bt *vmem__bt_get(struct vmk_vmem *vm)
+struct vmk_vmem_bt *vmk_vmem__bt_get(struct vmk_vmem *vm)
 {
 	struct vmk_vmem_bt *bt;
 
@@ -96,7 +96,7 @@ struct vmk_vmem_bt *vmem__bt_get(struct vmk_vmem *vm)
 	return bt;
 }
 
-void vmem__bt_put(struct vmk_vmem *vm, struct vmk_vmem_bt *bt)
+void vmk_vmem__bt_put(struct vmk_vmem *vm, struct vmk_vmem_bt *bt)
 {
 	bt->type = BT_SPARE;
 	bt->start = 0;
@@ -105,7 +105,7 @@ void vmem__bt_put(struct vmk_vmem *vm, struct vmk_vmem_bt *bt)
 	vm->nbt_free++;
 }
 
-void vmem__bt_pages_free(struct vmk_vmem *vm)
+void vmk_vmem__bt_pages_free(struct vmk_vmem *vm)
 {
 	void *p = vm->tag_pages;
 
@@ -122,47 +122,47 @@ void vmem__bt_pages_free(struct vmk_vmem *vm)
 }
 
 /* List i holds free segments of [2^i, 2^(i+1)) quanta. */
-unsigned int vmem__freelist_index(struct vmk_vmem *vm, vmk_size_t size)
+unsigned int vmk_vmem__freelist_index(struct vmk_vmem *vm, vmk_size_t size)
 {
 	return vmk_fls64(size >> vm->quantum_shift);
 }
 
-void vmem__free_insert(struct vmk_vmem *vm, struct vmk_vmem_bt *bt)
+void vmk_vmem__free_insert(struct vmk_vmem *vm, struct vmk_vmem_bt *bt)
 {
-	unsigned int i = vmem__freelist_index(vm, bt->size);
+	unsigned int i = vmk_vmem__freelist_index(vm, bt->size);
 
 	bt->type = BT_FREE;
 	vmk_list_add(&vm->freelist[i], &bt->q);
 	vm->freemask |= 1ull << i;
 }
 
-void vmem__free_remove(struct vmk_vmem *vm, struct vmk_vmem_bt *bt)
+void vmk_vmem__free_remove(struct vmk_vmem *vm, struct vmk_vmem_bt *bt)
 {
-	unsigned int i = vmem__freelist_index(vm, bt->size);
+	unsigned int i = vmk_vmem__freelist_index(vm, bt->size);
 
 	vmk_list_del(&bt->q);
 	if (vmk_list_empty(&vm->freelist[i]))
 		vm->freemask &= ~(1ull << i);
 }
 
-unsigned int vmem__hash_index(struct vmk_vmem *vm, vmk_vaddr_t addr)
+unsigned int vmk_vmem__hash_index(struct vmk_vmem *vm, vmk_vaddr_t addr)
 {
 	uint64_t h = (addr >> vm->quantum_shift) * 0x9e3779b97f4a7c15ull;
 
 	return (unsigned int)(h >> 56) % VMK_VMEM_HASH_SIZE;
 }
 
-void vmem__hash_insert(struct vmk_vmem *vm, struct vmk_vmem_bt *bt)
+void vmk_vmem__hash_insert(struct vmk_vmem *vm, struct vmk_vmem_bt *bt)
 {
 	bt->type = BT_BUSY;
-	vmk_list_add(&vm->hash[vmem__hash_index(vm, bt->start)], &bt->q);
+	vmk_list_add(&vm->hash[vmk_vmem__hash_index(vm, bt->start)], &bt->q);
 	vm->nbusy++;
 	vm->inuse += bt->size;
 }
 
-struct vmk_vmem_bt *vmem__hash_lookup(struct vmk_vmem *vm, vmk_vaddr_t addr)
+struct vmk_vmem_bt *vmk_vmem__hash_lookup(struct vmk_vmem *vm, vmk_vaddr_t addr)
 {
-	struct vmk_list *h = &vm->hash[vmem__hash_index(vm, addr)];
+	struct vmk_list *h = &vm->hash[vmk_vmem__hash_index(vm, addr)];
 	struct vmk_list *it;
 
 	vmk_list_foreach(it, h) {

@@ -73,7 +73,7 @@ static void check_locked(struct vmk_vmem *vm, struct ck *c)
 			span_done = true;
 		next = bt->start + bt->size;
 		if (bt->type == BT_FREE) {
-			unsigned int i = vmem__freelist_index(vm, bt->size);
+			unsigned int i = vmk_vmem__freelist_index(vm, bt->size);
 
 			nfree++;
 			if (prev && prev->type == BT_FREE)
@@ -84,7 +84,7 @@ static void check_locked(struct vmk_vmem *vm, struct ck *c)
 		} else if (bt->type == BT_BUSY) {
 			nbusy++;
 			inuse += bt->size;
-			if (!on_list(&vm->hash[vmem__hash_index(vm, bt->start)], &bt->q))
+			if (!on_list(&vm->hash[vmk_vmem__hash_index(vm, bt->start)], &bt->q))
 				bad(c, "allocated segment %#llx not in its hash bucket", (unsigned long long)bt->start);
 		} else {
 			bad(c, "tag %#llx of type %u on the segment list", (unsigned long long)bt->start, bt->type);
@@ -105,7 +105,7 @@ static void check_locked(struct vmk_vmem *vm, struct ck *c)
 			struct vmk_vmem_bt *bt = vmk_list_entry(it, struct vmk_vmem_bt, q);
 
 			listed++;
-			if (bt->type != BT_FREE || vmem__freelist_index(vm, bt->size) != i)
+			if (bt->type != BT_FREE || vmk_vmem__freelist_index(vm, bt->size) != i)
 				bad(c, "free list %u holds %#llx+%#llx of type %u", i, (unsigned long long)bt->start,
 				    (unsigned long long)bt->size, bt->type);
 		}
@@ -130,9 +130,9 @@ static void check_locked(struct vmk_vmem *vm, struct ck *c)
 int vmk_vmem_check(struct vmk_vmem *vm, char *msg, size_t msglen)
 {
 	struct ck c = { msg, msglen, 0 };
-	unsigned long s = vmem__lock(vm);
+	unsigned long s = vmk_vmem__lock(vm);
 
 	check_locked(vm, &c);
-	vmem__unlock(vm, s);
+	vmk_vmem__unlock(vm, s);
 	return c.err;
 }

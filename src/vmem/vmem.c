@@ -34,7 +34,7 @@ int vmk_vmem_init(struct vmk_vmem *vm, const struct vmk_vmem_params *p)
 	if (p->size) {
 		err = vmk_vmem_add(vm, p->base, p->size);
 		if (err) {
-			vmem__bt_pages_free(vm);
+			vmk_vmem__bt_pages_free(vm);
 			vm->ready = false;
 		}
 	}
@@ -47,7 +47,7 @@ void vmk_vmem_destroy(struct vmk_vmem *vm)
 	unsigned long s;
 
 	vmk_vmem_qcache_drain(vm);
-	s = vmem__lock(vm);
+	s = vmk_vmem__lock(vm);
 	VMK_VERIFY(vm->nbusy == 0, "vmem %s destroyed with %llu allocations", vm->name,
 		   (unsigned long long)vm->nbusy);
 	vmk_list_foreach_safe(it, tmp, &vm->seglist) {
@@ -57,12 +57,12 @@ void vmk_vmem_destroy(struct vmk_vmem *vm)
 			vm->release(vm->import_arg, bt->start, bt->size);
 	}
 	vmk_list_init(&vm->seglist);
-	vmem__bt_pages_free(vm);
+	vmk_vmem__bt_pages_free(vm);
 	vm->ready = false;
-	vmem__unlock(vm, s);
+	vmk_vmem__unlock(vm, s);
 }
 
-int vmem__span_add(struct vmk_vmem *vm, vmk_vaddr_t addr, vmk_size_t size, uint32_t type,
+int vmk_vmem__span_add(struct vmk_vmem *vm, vmk_vaddr_t addr, vmk_size_t size, uint32_t type,
 		   struct vmk_vmem_bt **spanp)
 {
 	struct vmk_list *pos = &vm->seglist, *it;
@@ -82,8 +82,8 @@ int vmem__span_add(struct vmk_vmem *vm, vmk_vaddr_t addr, vmk_size_t size, uint3
 			break;
 		}
 	}
-	span = vmem__bt_get(vm);
-	seg = vmem__bt_get(vm);
+	span = vmk_vmem__bt_get(vm);
+	seg = vmk_vmem__bt_get(vm);
 	span->type = type;
 	span->start = addr;
 	span->size = size;
@@ -91,7 +91,7 @@ int vmem__span_add(struct vmk_vmem *vm, vmk_vaddr_t addr, vmk_size_t size, uint3
 	seg->size = size;
 	vmk_list__add(&span->seg, pos->prev, pos);
 	vmk_list__add(&seg->seg, &span->seg, pos);
-	vmem__free_insert(vm, seg);
+	vmk_vmem__free_insert(vm, seg);
 	vm->total += size;
 	if (spanp)
 		*spanp = span;
@@ -106,11 +106,11 @@ int vmk_vmem_add(struct vmk_vmem *vm, vmk_vaddr_t addr, vmk_size_t size)
 	if (size == 0 || !VMK_IS_ALIGNED(addr, vm->quantum) || !VMK_IS_ALIGNED(size, vm->quantum) ||
 	    addr + size - 1 < addr)
 		return -VMK_EINVAL;
-	s = vmem__lock(vm);
-	err = vmem__bt_reserve(vm, 2);
+	s = vmk_vmem__lock(vm);
+	err = vmk_vmem__bt_reserve(vm, 2);
 	if (!err)
-		err = vmem__span_add(vm, addr, size, BT_SPAN_STATIC, NULL);
-	vmem__unlock(vm, s);
+		err = vmk_vmem__span_add(vm, addr, size, BT_SPAN_STATIC, NULL);
+	vmk_vmem__unlock(vm, s);
 	return err;
 }
 
@@ -142,7 +142,7 @@ static const char *type_name(uint32_t t)
 void vmk_vmem_print(struct vmk_vmem *vm, struct vmk_out *out)
 {
 	struct vmk_list *it;
-	unsigned long s = vmem__lock(vm);
+	unsigned long s = vmk_vmem__lock(vm);
 
 	vmk_out_printf(out, "vmem %s: quantum %#llx, %llu of %llu bytes in use, %llu tag pages\n",
 		       vm->name, (unsigned long long)vm->quantum, (unsigned long long)vm->inuse,
@@ -154,5 +154,5 @@ void vmk_vmem_print(struct vmk_vmem *vm, struct vmk_out *out)
 			       (unsigned long long)bt->start, (unsigned long long)bt_last(bt),
 			       type_name(bt->type));
 	}
-	vmem__unlock(vm, s);
+	vmk_vmem__unlock(vm, s);
 }

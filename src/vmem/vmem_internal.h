@@ -44,32 +44,32 @@ static inline struct vmk_vmem_bt *bt_of_seg(struct vmk_list *l)
 }
 
 /* Lock / unlock with interrupts disabled. */
-unsigned long vmem__lock(struct vmk_vmem *vm);
-void vmem__unlock(struct vmk_vmem *vm, unsigned long s);
+unsigned long vmk_vmem__lock(struct vmk_vmem *vm);
+void vmk_vmem__unlock(struct vmk_vmem *vm, unsigned long s);
 
 /* Tag supply (bt.c). */
-int vmem__bt_reserve(struct vmk_vmem *vm, unsigned int n);
-struct vmk_vmem_bt *vmem__bt_get(struct vmk_vmem *vm);
-void vmem__bt_put(struct vmk_vmem *vm, struct vmk_vmem_bt *bt);
-void vmem__bt_pages_free(struct vmk_vmem *vm);
+int vmk_vmem__bt_reserve(struct vmk_vmem *vm, unsigned int n);
+struct vmk_vmem_bt *vmk_vmem__bt_get(struct vmk_vmem *vm);
+void vmk_vmem__bt_put(struct vmk_vmem *vm, struct vmk_vmem_bt *bt);
+void vmk_vmem__bt_pages_free(struct vmk_vmem *vm);
 
 /* Free lists and hash (bt.c). */
-unsigned int vmem__freelist_index(struct vmk_vmem *vm, vmk_size_t size);
-void vmem__free_insert(struct vmk_vmem *vm, struct vmk_vmem_bt *bt);
-void vmem__free_remove(struct vmk_vmem *vm, struct vmk_vmem_bt *bt);
-unsigned int vmem__hash_index(struct vmk_vmem *vm, vmk_vaddr_t addr);
-void vmem__hash_insert(struct vmk_vmem *vm, struct vmk_vmem_bt *bt);
-struct vmk_vmem_bt *vmem__hash_lookup(struct vmk_vmem *vm, vmk_vaddr_t addr);
+unsigned int vmk_vmem__freelist_index(struct vmk_vmem *vm, vmk_size_t size);
+void vmk_vmem__free_insert(struct vmk_vmem *vm, struct vmk_vmem_bt *bt);
+void vmk_vmem__free_remove(struct vmk_vmem *vm, struct vmk_vmem_bt *bt);
+unsigned int vmk_vmem__hash_index(struct vmk_vmem *vm, vmk_vaddr_t addr);
+void vmk_vmem__hash_insert(struct vmk_vmem *vm, struct vmk_vmem_bt *bt);
+struct vmk_vmem_bt *vmk_vmem__hash_lookup(struct vmk_vmem *vm, vmk_vaddr_t addr);
 
 /* Spans (vmem.c): insert a span and its free segment in address order
    (two reserved tags); -VMK_EEXIST if it overlaps a span. */
-int vmem__span_add(struct vmk_vmem *vm, vmk_vaddr_t addr, vmk_size_t size, uint32_t type,
+int vmk_vmem__span_add(struct vmk_vmem *vm, vmk_vaddr_t addr, vmk_size_t size, uint32_t type,
 		   struct vmk_vmem_bt **spanp);
 
 /* Allocation core (alloc.c), lock held. */
-int vmem__xalloc_locked(struct vmk_vmem *vm, vmk_size_t size, vmk_size_t align, vmk_size_t phase,
+int vmk_vmem__xalloc_locked(struct vmk_vmem *vm, vmk_size_t size, vmk_size_t align, vmk_size_t phase,
 			vmk_size_t nocross, vmk_vaddr_t minaddr, vmk_vaddr_t maxaddr,
 			unsigned int flags, vmk_vaddr_t *addrp);
-bool vmem__xfree_locked(struct vmk_vmem *vm, vmk_vaddr_t addr, vmk_size_t size);
+bool vmk_vmem__xfree_locked(struct vmk_vmem *vm, vmk_vaddr_t addr, vmk_size_t size);
 
 #endif /* VMKIT_VMEM_INTERNAL_H */
