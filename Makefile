@@ -178,12 +178,13 @@ $(BUILD)/bench/main.o: CFLAGS_HOST += -DBENCH_OPT='"$(OPT)"'
 # only the compiler's own freestanding headers reachable (-nostdinc). The
 # per-architecture flags are vmkit.mk's, as an embedder gets them.
 FS_FLAGS := -std=c11 -O2 -ffreestanding -nostdlib -nostdinc -fno-builtin -Wall -Wextra -Werror -Iinclude
-FS_COMBOS := "gcc|x86_64||$(call vmkit_arch_cflags,gcc,x86_64)" \
-	"aarch64-linux-gnu-gcc|arm64||$(call vmkit_arch_cflags,gcc,arm64)" \
-	"clang|x86_64|--target=x86_64-unknown-none|$(call vmkit_arch_cflags,clang,x86_64)" \
-	"clang|arm64|--target=aarch64-unknown-none|$(call vmkit_arch_cflags,clang,arm64)" \
-	"riscv64-linux-gnu-gcc|riscv64||$(call vmkit_arch_cflags,gcc,riscv64)" \
-	"clang|riscv64|--target=riscv64-unknown-elf|$(call vmkit_arch_cflags,clang,riscv64)"
+# Expanded when used: riscv64's -march is probed with the compiler itself.
+FS_COMBOS = "gcc|x86_64||$(call vmkit_arch_cflags,gcc,x86_64,gcc)" \
+	"aarch64-linux-gnu-gcc|arm64||$(call vmkit_arch_cflags,gcc,arm64,aarch64-linux-gnu-gcc)" \
+	"clang|x86_64|--target=x86_64-unknown-none|$(call vmkit_arch_cflags,clang,x86_64,clang)" \
+	"clang|arm64|--target=aarch64-unknown-none|$(call vmkit_arch_cflags,clang,arm64,clang)" \
+	"riscv64-linux-gnu-gcc|riscv64||$(call vmkit_arch_cflags,gcc,riscv64,riscv64-linux-gnu-gcc)" \
+	"clang|riscv64|--target=riscv64-unknown-elf|$(call vmkit_arch_cflags,clang,riscv64,clang)"
 freestanding:
 	@sh tools/deps.sh freestanding
 	@set -e; n=0; \

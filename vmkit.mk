@@ -22,8 +22,9 @@
 #                 GNU C needs asm and typeof). Add your own optimisation
 #                 and warning flags.
 #   VMKIT_VERSION the library version (include/vmkit/version.h)
-#   $(call vmkit_arch_cflags,KIND,ARCH) the per-compiler, per-architecture
-#                 part of VMKIT_CFLAGS for any pair (KIND gcc or clang).
+#   $(call vmkit_arch_cflags,KIND,ARCH[,CC]) the per-compiler,
+#                 per-architecture part of VMKIT_CFLAGS for any pair (KIND
+#                 gcc or clang; CC the compiler, default $(CC)).
 
 # Inputs are stripped: `VAR := value   # comment` keeps the spaces before
 # the comment in the value.
@@ -47,6 +48,12 @@ ifeq ($(filter $(VMKIT_TARGET),$(VMKIT_ARCHS)),)
 $(error vmkit.mk: VMKIT_TARGET '$(VMKIT_TARGET)' is not in VMKIT_ARCHS ($(VMKIT_ARCHS)))
 endif
 
+# make splits a path with a space into words, and a mistyped VMKIT_DIR finds
+# no sources: either would leave VMKIT_SRCS empty and fail at link time.
+ifeq ($(wildcard $(VMKIT_DIR)/include/vmkit/version.h),)
+$(error vmkit.mk: no vmkit in VMKIT_DIR '$(VMKIT_DIR)': set VMKIT_DIR to the folder of vmkit.mk (make cannot handle a path with a space in it))
+endif
+
 VMKIT_SRCS := $(sort $(wildcard $(VMKIT_DIR)/src/*/*.c)) \
 	$(foreach a,$(VMKIT_ARCHS),$(wildcard $(VMKIT_DIR)/src/*/arch/$(a).c))
 VMKIT_HDRS := $(sort $(wildcard $(VMKIT_DIR)/include/vmkit/*.h))
@@ -63,9 +70,15 @@ vmkit_flags_clang_x86_64 := -mno-red-zone -mgeneral-regs-only
 vmkit_flags_gcc_arm64 := -mgeneral-regs-only -mno-outline-atomics
 vmkit_flags_clang_arm64 := -mgeneral-regs-only -mno-outline-atomics
 # riscv64: no F/D (the kernel's FP state is the user's), code and data
-# anywhere in the address space (medany: a kernel linked high).
-vmkit_flags_gcc_riscv64 := -march=rv64imac -mabi=lp64 -mcmodel=medany
-vmkit_flags_clang_riscv64 := -march=rv64imac -mabi=lp64 -mcmodel=medany
+# anywhere in the address space (medany: a kernel linked high). The CSR
+# instructions and fence.i a kernel's own files use are the Zicsr and
+# Zifencei extensions since ISA spec 20191213 (gcc 12, binutils 2.38), so
+# -march names them where the compiler (the third argument of
+# vmkit_arch_cflags, default $(CC)) accepts them; older compilers, and
+# clang before 17, reject the names and imply the instructions.
+vmkit_rv_zicsr = $(shell $(1) $(2) -march=rv64imac_zicsr_zifencei -mabi=lp64 -x c -c -o /dev/null /dev/null >/dev/null 2>&1 && echo _zicsr_zifencei)
+vmkit_flags_gcc_riscv64 = -march=rv64imac$(call vmkit_rv_zicsr,$(or $(3),$(CC))) -mabi=lp64 -mcmodel=medany
+vmkit_flags_clang_riscv64 = -march=rv64imac$(call vmkit_rv_zicsr,$(or $(3),$(CC)),--target=riscv64-unknown-elf) -mabi=lp64 -mcmodel=medany
 vmkit_macro_x86_64 := X86_64
 vmkit_macro_arm64 := ARM64
 vmkit_macro_riscv64 := RISCV64

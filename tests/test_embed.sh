@@ -82,6 +82,55 @@ grep -q '^srcs=[1-9][0-9]* version=[0-9]*\.[0-9]*\.[0-9]*$' "$k.log" || fail "vm
 n=$((n + 1))
 echo "[       OK ] vmkit.mk inputs with trailing comments, VMKIT_CONFIG applied, out of tree, GNU C kernel files"
 
+# A riscv64 kernel's own GNU C files get VMKIT_CFLAGS too, and a kernel
+# reads and writes CSRs and runs fence.i: with gcc 12 and binutils 2.38 (ISA
+# spec 20191213) those are the Zicsr and Zifencei extensions, which
+# VMKIT_CFLAGS' -march must then name.
+rv="$out/rvkernel"
+mkdir -p "$rv"
+cat > "$rv/csr.c" <<'C'
+unsigned long read_satp(void);
+unsigned long read_satp(void)
+{
+	unsigned long v;
+
+	asm volatile("csrr %0, satp" : "=r"(v));
+	asm volatile("fence.i" ::: "memory");
+	return v;
+}
+C
+cat > "$rv/Makefile" <<MK
+VMKIT_ARCHS := riscv64
+include $top/vmkit.mk
+CFLAGS := -std=gnu11 -O2 -Wall -Werror \$(VMKIT_CFLAGS)
+all:
+	\$(CC) \$(TGT) \$(CFLAGS) -c csr.c -o csr.o
+MK
+for c in "riscv64-linux-gnu-gcc|" "clang|--target=riscv64-unknown-elf"; do
+	cc=${c%%|*}
+	command -v "$cc" >/dev/null 2>&1 || continue
+	make -s -C "$rv" CC="$cc" TGT="${c#*|}" >"$rv.log" 2>&1 ||
+		{ cat "$rv.log"; fail "riscv64 kernel file with CSR/fence.i asm and VMKIT_CFLAGS ($cc)"; }
+done
+n=$((n + 1))
+echo "[       OK ] riscv64 kernel files with CSR and fence.i instructions build with VMKIT_CFLAGS"
+
+# VMKIT_DIR not a vmkit tree (a typo, or vmkit.mk included through a path
+# with a space, which make splits into words): an error that says so, not
+# an empty VMKIT_SRCS and a link failure far away.
+mkdir -p "$out/sp ace"
+ln -sfn "$top" "$out/sp ace/vmkit"
+for how in "VMKIT_DIR := $out/nowhere|include $top/vmkit.mk" "|include $(printf '%s' "$out/sp ace" | sed 's/ /\\ /')/vmkit/vmkit.mk"; do
+	mkdir -p "$out/baddir"
+	printf '%s\n%s\nall:\n\t@echo srcs=$(words $(VMKIT_SRCS))\n' "${how%%|*}" "${how#*|}" > "$out/baddir/Makefile"
+	if make -s -C "$out/baddir" CC=gcc >"$out/baddir.log" 2>&1; then
+		fail "vmkit.mk accepted a VMKIT_DIR without vmkit ($how): $(cat "$out/baddir.log")"
+	fi
+	grep -q "vmkit.mk: no vmkit" "$out/baddir.log" || fail "vmkit.mk's error does not name VMKIT_DIR: $(cat "$out/baddir.log")"
+done
+n=$((n + 1))
+echo "[       OK ] vmkit.mk refuses a VMKIT_DIR that holds no vmkit"
+
 # The example's default output folder (inside the sources) is ignored by
 # git and nothing built is committed.
 if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
