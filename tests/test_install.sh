@@ -198,6 +198,35 @@ if sh "$top/tools/mkman.sh" "$tmp/fakevmkit" "$top/docs/vmkit.1.in" >"$tmp/fake.
 fi
 ok "mkman.sh fails when a command's --help fails or --help lacks a section"
 
+# 3c. --help text that roff would take for requests: a line of the EXIT
+# STATUS or JSON block whose text (after its indentation) starts with '.'
+# or a quote is text in the page, not a request that swallows it. The page
+# has a date (man-pages(7): .TH title section date), SOURCE_DATE_EPOCH's
+# when set (reproducible builds).
+cat > "$tmp/dotvmkit" <<'SH'
+#!/bin/sh
+case "$*" in
+--version) echo "vmkit 9.9.9" ;;
+--help) printf 'usage: vmkit <command>\n\ncommands:\n  good   works\n\nexit status:\n  0  ok\n  1  bad input, where\n     .5 of a page is refused\n\njson:\n  The keys\n  '"'"'quoted'"'"' stay as they are.\n  .key is a stable name\n' ;;
+"good --help") echo "usage: vmkit good" ;;
+*) exit 1 ;;
+esac
+SH
+chmod +x "$tmp/dotvmkit"
+SOURCE_DATE_EPOCH=1700000000 sh "$top/tools/mkman.sh" "$tmp/dotvmkit" "$top/docs/vmkit.1.in" >"$tmp/dot.1" ||
+	fail "mkman.sh failed on --help text starting with '.' or a quote"
+for l in '\&.5 of a page is refused' "\\&'quoted' stay as they are." '\&.key is a stable name'; do
+	grep -qxF -- "$l" "$tmp/dot.1" || fail "man page lost or misread the --help line '$l'"
+done
+grep -qx '^\.TH VMKIT 1 "2023-11-14" "vmkit 9\.9\.9" .*' "$tmp/dot.1" ||
+	fail "man page .TH lacks SOURCE_DATE_EPOCH's date: $(grep '^\.TH' "$tmp/dot.1")"
+grep -qx '^\.TH VMKIT 1 "[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]" .*' "$man" ||
+	fail "installed man page .TH has no date: $(grep '^\.TH' "$man")"
+if command -v mandoc >/dev/null 2>&1; then
+	w=$(mandoc -Tlint -W warning "$man" 2>&1) || fail "mandoc -Tlint: $w"
+fi
+ok "mkman.sh escapes --help lines starting with '.' or a quote; .TH has a date"
+
 # 4. uninstall removes every file it installed.
 make -s -C "$top" uninstall PREFIX="$p" >/dev/null
 left=$(find "$p" -type f | head -5)

@@ -6,6 +6,16 @@
 set -eu
 vmkit=$1; template=$2
 version=$("$vmkit" --version | sed 's/^vmkit //')
+# .TH's date (man-pages(7)): SOURCE_DATE_EPOCH's when set (reproducible
+# builds), else the last commit of what the page is made from, else the
+# template's modification time (a tree outside git).
+if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then
+	date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%d)
+else
+	date=$(cd "$(dirname "$template")/.." &&
+		git log -1 --format=%cs -- docs/vmkit.1.in tools/vmkit tools/mkman.sh 2>/dev/null) || date=
+	[ -n "$date" ] || date=$(date -u -r "$template" +%Y-%m-%d)
+fi
 # roff-escape a text block: backslashes, minus signs (so options copy and
 # paste as ASCII) and lines starting with . or '.
 esc() { sed -e 's/\\/\\e/g' -e 's/-/\\-/g' -e "s/^\\([.']\\)/\\\\\\&\\1/"; }
@@ -32,12 +42,15 @@ while IFS='	' read -r name summary; do
 done > "$tmp/COMMANDS"
 [ -s "$tmp/COMMANDS" ] || { echo "mkman.sh: no commands found in '$vmkit --help'" >&2; exit 1; }
 # Exit statuses: "  N  text" starts an entry, deeper-indented lines go on.
-esc < "$tmp/exit status" | sed -e 's/^  \([0-9][0-9]*\)  *\(.*\)$/.TP\n.B \1\n\2/' -e 's/^  *//' > "$tmp/EXIT_STATUS"
-esc < "$tmp/json" | sed 's/^  *//' > "$tmp/JSON"
+# The indentation goes before esc, which escapes a '.' or quote only at
+# the start of a line: text starting with one stays text.
+sed -e 's/^  \([0-9][0-9]*\)  *\(.*\)$/@TP@\1\n\2/' -e 's/^  *//' "$tmp/exit status" | esc |
+	sed 's/^@TP@\(.*\)$/.TP\n.B \1/' > "$tmp/EXIT_STATUS"
+sed 's/^  *//' "$tmp/json" | esc > "$tmp/JSON"
 while IFS= read -r line; do
 	case $line in
 	@COMMANDS@ | @EXIT_STATUS@ | @JSON@)
 		f=${line#@}; cat "$tmp/${f%@}" ;;
-	*) printf '%s\n' "$line" | sed "s/@VERSION@/$version/g" ;;
+	*) printf '%s\n' "$line" | sed -e "s/@VERSION@/$version/g" -e "s/@DATE@/$date/g" ;;
 	esac
 done < "$template"
