@@ -1,12 +1,18 @@
 /*
  * libFuzzer target: kernel image headers (x86 bzImage setup header, arm64
- * Image header) and the loader that turns them into placed segments.
- * Byte 0: bit 0 picks the architecture, bit 1 a kdump load, bit 2 the
- * placement direction, bits 3-4 the RAM layout; the rest is the image
- * (header only; the file size is the input's). Properties:
+ * and riscv64 Image headers) and the loader that turns them into placed
+ * segments. Every input goes through all three parsers. Byte 0: bit 0
+ * picks x86-64 (0) or an Image loader (1: riscv64 when the image carries
+ * a riscv64 magic, else arm64), bit 1 a kdump load, bit 2 the placement
+ * direction, bits 3-4 the RAM layout, bits 5-7 initrd, dtb and command
+ * line; the rest is the image (header only; the file size is the
+ * input's). Properties:
  *  - a parse that succeeds agrees with an independent reading of the
  *    header fields (magic, setup size, alignment rules, flags, sizes); a
- *    failure has a message;
+ *    failure has a message; the riscv64 parser accepts exactly the
+ *    headers the boot-image-header.rst rules allow;
+ *  - a riscv64 kernel segment is based on a multiple of 2 MiB and of
+ *    text_offset and spans image_size;
  *  - a load that succeeds places every segment inside RAM, outside the
  *    excluded ranges, not overlapping another, aligned as requested,
  *    inside its window and not crossing its boundary; a failure leaves
@@ -70,6 +76,45 @@ static void check_arm64(const uint8_t *b, size_t n, int r, const struct vmk_arm6
 		 "flag bits");
 }
 
+/*
+ * Documentation/arch/riscv/boot-image-header.rst, read byte by byte: magic2
+ * "RSC\x05" at 0x38, or (version before 0.2) "RISCV\0\0\0" at 0x30; flags
+ * 0 (bit 0 big-endian is refused, the rest reserved); an image_size that
+ * fits 56 physical address bits; text_offset 0 or a power of two in
+ * [4 KiB, 1 GiB].
+ */
+static bool rv_magic(const uint8_t *b, size_t n)
+{
+	return n >= 64 && (!memcmp(b + 0x38, "RSC\x05", 4) ||
+			   (le(b, 0x20, 4) < 2 && !memcmp(b + 0x30, "RISCV\0\0\0", 8)));
+}
+
+static void check_riscv64(const uint8_t *b, size_t n, int r, const struct vmk_riscv64_image_info *ri,
+			  const char *err)
+{
+	uint64_t to, isz;
+	bool ok;
+
+	if (n < 64) {
+		FZ_CHECK(r == -VMK_EPARSE && err[0], "short image accepted");
+		return;
+	}
+	to = le(b, 0x08, 8);
+	isz = le(b, 0x10, 8);
+	ok = rv_magic(b, n) && le(b, 0x18, 8) == 0 && isz && isz <= (1ull << 56) &&
+	     (to == 0 || (to >= 4096 && to <= (1ull << 30) && __builtin_popcountll(to) == 1));
+	if (r) {
+		FZ_CHECK(r == -VMK_EPARSE && err[0], "error %d without a message", r);
+		FZ_CHECK(!ok, "valid riscv64 header refused: %s", err);
+		return;
+	}
+	FZ_CHECK(ok, "invalid riscv64 header accepted (text_offset %#llx image_size %#llx flags %#llx)",
+		 (unsigned long long)to, (unsigned long long)isz, (unsigned long long)le(b, 0x18, 8));
+	FZ_CHECK(ri->text_offset == to && ri->image_size == isz && ri->flags == 0 && !ri->big_endian &&
+		 ri->version == le(b, 0x20, 4) && ri->file_size == n, "fields");
+	FZ_CHECK(ri->legacy_magic == !!memcmp(b + 0x38, "RSC\x05", 4), "legacy magic");
+}
+
 static bool in_ram(const struct vmk_range *ram, size_t n, uint64_t b, uint64_t e)
 {
 	for (size_t i = 0; i < n; i++)
@@ -113,6 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const struct vmk_range excl[2] = { { 0x1000000, 0x2000000 }, { 0x100000000, 0x100200000 } };
 	struct vmk_bzimage_info bi;
 	struct vmk_arm64_image_info ai;
+	struct vmk_riscv64_image_info ri;
 	struct vmk_kexec_load ld;
 	struct vmk_range dump[1] = { { 0x100000, 0x8000000 } };
 	const struct vmk_range *ram;
@@ -132,6 +178,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err[0] = 0;
 	r = vmk_arm64_image_parse(data, size, &ai, err, sizeof(err));
 	check_arm64(data, size, r, &ai, err);
+	err[0] = 0;
+	r = vmk_riscv64_image_parse(data, size, &ri, err, sizeof(err));
+	check_riscv64(data, size, r, &ri, err);
 
 	ram = layouts[(sel >> 3) & 3];
 	nram = ram[1].end ? 2 : 1;
@@ -143,7 +192,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_CHECK(vmk_kexec_exclude(&plan, excl[i].base, excl[i].end, VMK_KEXEC_EXCL_RESERVED, "fw") == 0,
 			 "exclude");
 	memset(&ld, 0, sizeof(ld));
-	ld.arch = sel & 1 ? VMK_KEXEC_ARCH_ARM64 : VMK_KEXEC_ARCH_X86_64;
+	ld.arch = !(sel & 1) ? VMK_KEXEC_ARCH_X86_64 : rv_magic(data, size) ? VMK_KEXEC_ARCH_RISCV64
+									 : VMK_KEXEC_ARCH_ARM64;
 	ld.mode = sel & 2 ? VMK_KEXEC_CRASH : VMK_KEXEC_NORMAL;
 	ld.kernel = data;
 	ld.kernel_len = size;
@@ -159,5 +209,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	check_plan(ram, nram, excl, 2);
+	if (ld.arch == VMK_KEXEC_ARCH_RISCV64) {
+		uint64_t al = ri.text_offset > (2u << 20) ? ri.text_offset : 2u << 20;
+
+		FZ_CHECK(plan.nseg >= 2 && !strcmp(plan.seg[0].req.name, "kernel") &&
+			 plan.seg[0].base % al == 0 && plan.seg[0].memsz >= ri.image_size,
+			 "riscv64 kernel segment at %#llx (text_offset %#llx)",
+			 (unsigned long long)plan.seg[0].base, (unsigned long long)ri.text_offset);
+	}
 	return 0;
 }
