@@ -45,6 +45,7 @@ static unsigned long sim_fault_n;
 static char sim_fault_prefix[64];
 static unsigned long sim_fault_calls;
 static unsigned long sim_fault_injected;
+static unsigned long sim_fault_total;
 
 /*
  * Interrupt state of each simulated CPU (thread), and the hooks vmkit
@@ -232,6 +233,7 @@ static bool sim_fault_inject(void *ctx, const char *site)
 		if (sim_fault_on && (k == sim_fault_n || (sim_fault_sticky && k > sim_fault_n))) {
 			fail = true;
 			sim_fault_injected++;
+			sim_fault_total++;
 		}
 	}
 	host_unlock(&sim_fault_lock, hs);
@@ -318,14 +320,29 @@ void vmk_sim_fail_off(void)
 	host_unlock(&sim_fault_lock, hs);
 }
 
+/* Under the lock: CPU threads may be counting while another thread asks. */
 unsigned long vmk_sim_fault_calls(void)
 {
-	return sim_fault_calls;
+	unsigned long hs = host_lock(&sim_fault_lock), n = sim_fault_calls;
+
+	host_unlock(&sim_fault_lock, hs);
+	return n;
 }
 
 unsigned long vmk_sim_faults_injected(void)
 {
-	return sim_fault_injected;
+	unsigned long hs = host_lock(&sim_fault_lock), n = sim_fault_injected;
+
+	host_unlock(&sim_fault_lock, hs);
+	return n;
+}
+
+unsigned long vmk_sim_faults_injected_total(void)
+{
+	unsigned long hs = host_lock(&sim_fault_lock), n = sim_fault_total;
+
+	host_unlock(&sim_fault_lock, hs);
+	return n;
 }
 
 void vmk_sim_log_to_stderr(bool on)

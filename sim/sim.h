@@ -76,6 +76,8 @@ void vmk_sim_fail_off(void);
 unsigned long vmk_sim_fault_calls(void);
 /* Failures injected since the last reset. */
 unsigned long vmk_sim_faults_injected(void);
+/* Failures injected since the process started (never reset). */
+unsigned long vmk_sim_faults_injected_total(void);
 
 /* ---- log ---- */
 /* Print log lines to stderr (default: only when VMK_SIM_LOG is set). */

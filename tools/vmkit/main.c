@@ -15,6 +15,7 @@ int vmkit_cmd_kexec_plan(int argc, char **argv);
 int vmkit_cmd_phys(int argc, char **argv);
 int vmkit_cmd_ptdump(int argc, char **argv);
 int vmkit_cmd_boot(int argc, char **argv);
+int vmkit_cmd_stress(int argc, char **argv);
 
 static const struct vmkit_cmd commands[] = {
 	{ "boot", vmkit_cmd_boot, "simulate a whole boot on a machine description: phases, /proc/iomem, buddyinfo, mappings, accounting, --svg" },
@@ -22,6 +23,7 @@ static const struct vmkit_cmd commands[] = {
 	{ "iomem", vmkit_cmd_iomem, "parse /proc/iomem text and render it back, as JSON or as usable RAM" },
 	{ "kexec-plan", vmkit_cmd_kexec_plan, "place kexec/kdump segments in memory the next kernel does not need" },
 	{ "phys", vmkit_cmd_phys, "boot a machine up to the page allocator: boot report, buddyinfo, frame states" },
+	{ "stress", vmkit_cmd_stress, "soak: a random workload over every layer on several simulated CPUs, checked and balanced" },
 	{ "ptdump", vmkit_cmd_ptdump, "boot a simulated machine and dump its page tables (ptdump style)" },
 	{ NULL, NULL, NULL },
 };
