@@ -34,8 +34,12 @@
  *
  * Locking: each arena has a spinlock, taken with interrupts disabled
  * (vmk_intr_disable), so arenas may be used from any context that may take
- * a spinlock. An importing arena calls its parent with its own lock held:
- * the parent must never call into the child.
+ * a spinlock. An importing arena calls its import function with its own
+ * lock dropped and interrupts as its caller had them (as FreeBSD's
+ * vmem_import does), since an import may take locks a CPU must wait for
+ * with interrupts enabled (kmem's grows the kernel page tables under the
+ * kernel pmap's lock); it calls its release function with its lock held,
+ * so the parent must never call into the child.
  */
 #ifndef VMKIT_VMEM_H
 #define VMKIT_VMEM_H

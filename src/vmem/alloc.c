@@ -176,7 +176,18 @@ static void span_release(struct vmk_vmem *vm, struct vmk_vmem_bt *span, struct v
 	vmk_vmem__bt_put(vm, span);
 }
 
-static int import(struct vmk_vmem *vm, const struct req *r, unsigned int flags,
+/*
+ * Import a span for r. The arena is unlocked around the import function,
+ * with interrupts as the caller had them (*s is the state vmk_vmem__lock
+ * saved; it is taken again after), as FreeBSD's vmem_import drops the
+ * arena lock: an import may take locks a CPU must wait for with
+ * interrupts enabled (kmem's grows the kernel page tables under the
+ * kernel pmap's lock, whose holder may be waiting for this CPU to answer
+ * a shootdown or a rendezvous). Others may use the arena meanwhile, so the
+ * tags are reserved again before the span is added; without them the
+ * span goes straight back.
+ */
+static int import(struct vmk_vmem *vm, const struct req *r, unsigned int flags, unsigned long *s,
 		  struct vmk_vmem_bt **spanp)
 {
 	vmk_size_t size = r->size;
@@ -192,11 +203,18 @@ static int import(struct vmk_vmem *vm, const struct req *r, unsigned int flags,
 	if (vmk_add_overflow(size, vm->import_quantum - 1, &size))
 		return -VMK_ENOMEM;
 	size -= size % vm->import_quantum;
+	vmk_vmem__unlock(vm, *s);
 	err = vm->import(vm->import_arg, size, flags, &addr);
+	*s = vmk_vmem__lock(vm);
 	if (err)
 		return -VMK_ENOMEM;
 	VMK_VERIFY(VMK_IS_ALIGNED(addr, vm->quantum) && addr + size - 1 >= addr,
 		   "vmem %s: import returned a misaligned span %#llx", vm->name, (unsigned long long)addr);
+	if (vmk_vmem__bt_reserve(vm, VMK_VMEM_BT_MAXALLOC)) {
+		if (vm->release)
+			vm->release(vm->import_arg, addr, size);
+		return -VMK_ENOMEM;
+	}
 	err = vmk_vmem__span_add(vm, addr, size, BT_SPAN, spanp);
 	VMK_VERIFY(err == 0, "vmem %s: imported span %#llx+%#llx overlaps a span", vm->name,
 		   (unsigned long long)addr, (unsigned long long)size);
@@ -206,7 +224,7 @@ static int import(struct vmk_vmem *vm, const struct req *r, unsigned int flags,
 
 int vmk_vmem__xalloc_locked(struct vmk_vmem *vm, vmk_size_t size, vmk_size_t align, vmk_size_t phase,
 			vmk_size_t nocross, vmk_vaddr_t minaddr, vmk_vaddr_t maxaddr,
-			unsigned int flags, vmk_vaddr_t *addrp)
+			unsigned int flags, unsigned long *s, vmk_vaddr_t *addrp)
 {
 	struct req r = {
 		.size = size, .align = align, .phase = phase, .nocross = nocross,
@@ -219,8 +237,8 @@ int vmk_vmem__xalloc_locked(struct vmk_vmem *vm, vmk_size_t size, vmk_size_t ali
 	if (vmk_vmem__bt_reserve(vm, VMK_VMEM_BT_MAXALLOC))
 		return -VMK_ENOMEM;
 	bt = find(vm, &r, policy, &a);
-	if (!bt && vm->import) {
-		if (import(vm, &r, flags, &span))
+	if (!bt && vm->import && s) {
+		if (import(vm, &r, flags, s, &span))
 			return -VMK_ENOMEM;
 		bt = find(vm, &r, policy, &a);
 		if (!bt) {
@@ -315,7 +333,7 @@ int vmk_vmem_xalloc(struct vmk_vmem *vm, vmk_size_t size, vmk_size_t align, vmk_
 	if (vmk_fault_fast("vmem.alloc"))
 		return -VMK_ENOMEM;
 	s = vmk_vmem__lock(vm);
-	err = vmk_vmem__xalloc_locked(vm, size, align, phase, nocross, minaddr, maxaddr, flags, addrp);
+	err = vmk_vmem__xalloc_locked(vm, size, align, phase, nocross, minaddr, maxaddr, flags, &s, addrp);
 	vmk_vmem__unlock(vm, s);
 	return err;
 }
@@ -344,11 +362,15 @@ static int qc_alloc(struct vmk_vmem *vm, struct vmk_vmem_qc *qc, vmk_size_t size
 	if (qc->n > 0) {
 		*addrp = qc->a[--qc->n];
 	} else {
-		/* Refill half the cache in one arena lock hold; the first one is the answer. */
+		/*
+		 * Refill half the cache in one arena lock hold; the first one
+		 * is the answer. No import with the cache locked and
+		 * interrupts off: that is done below, unlocked.
+		 */
 		vmk_spin_lock(&vm->lock);
-		err = vmk_vmem__xalloc_locked(vm, size, vm->quantum, 0, 0, 0, 0, VMK_VMEM_INSTANTFIT, addrp);
+		err = vmk_vmem__xalloc_locked(vm, size, vm->quantum, 0, 0, 0, 0, VMK_VMEM_INSTANTFIT, NULL, addrp);
 		for (unsigned int i = 1; !err && i < VMK_VMEM_QCACHE_DEPTH / 2; i++) {
-			if (vmk_vmem__xalloc_locked(vm, size, vm->quantum, 0, 0, 0, 0, VMK_VMEM_INSTANTFIT,
+			if (vmk_vmem__xalloc_locked(vm, size, vm->quantum, 0, 0, 0, 0, VMK_VMEM_INSTANTFIT, NULL,
 						&qc->a[qc->n]))
 				break;
 			qc->n++;
@@ -357,6 +379,11 @@ static int qc_alloc(struct vmk_vmem *vm, struct vmk_vmem_qc *qc, vmk_size_t size
 	}
 	vmk_spin_unlock(&qc->lock);
 	vmk_intr_restore(s);
+	if (err && vm->import) {
+		s = vmk_vmem__lock(vm);
+		err = vmk_vmem__xalloc_locked(vm, size, vm->quantum, 0, 0, 0, 0, VMK_VMEM_INSTANTFIT, &s, addrp);
+		vmk_vmem__unlock(vm, s);
+	}
 	return err;
 }
 

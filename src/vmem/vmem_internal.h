@@ -66,10 +66,15 @@ struct vmk_vmem_bt *vmk_vmem__hash_lookup(struct vmk_vmem *vm, vmk_vaddr_t addr)
 int vmk_vmem__span_add(struct vmk_vmem *vm, vmk_vaddr_t addr, vmk_size_t size, uint32_t type,
 		   struct vmk_vmem_bt **spanp);
 
-/* Allocation core (alloc.c), lock held. */
+/*
+ * Allocation core (alloc.c), lock held. s: the interrupt state
+ * vmk_vmem__lock() returned, so that an import can drop the lock around the
+ * import function (it is updated when the lock is taken again); NULL:
+ * no import (a caller that holds other locks with interrupts off).
+ */
 int vmk_vmem__xalloc_locked(struct vmk_vmem *vm, vmk_size_t size, vmk_size_t align, vmk_size_t phase,
 			vmk_size_t nocross, vmk_vaddr_t minaddr, vmk_vaddr_t maxaddr,
-			unsigned int flags, vmk_vaddr_t *addrp);
+			unsigned int flags, unsigned long *s, vmk_vaddr_t *addrp);
 bool vmk_vmem__xfree_locked(struct vmk_vmem *vm, vmk_vaddr_t addr, vmk_size_t size);
 
 #endif /* VMKIT_VMEM_INTERNAL_H */
