@@ -143,6 +143,43 @@ static void test_tags_after_import(void **state)
 	pmt_shutdown();
 }
 
+/*
+ * Two imports at once: while this CPU imports (arena unlocked), another
+ * (played by the import function) imports a span too and takes a page of
+ * it. The fit for this request is then in the other span (best fit), and
+ * the span this CPU imported must not stay wholly free: it goes back.
+ */
+static vmk_vaddr_t other_page;
+
+static int imp_race(void *arg, vmk_size_t size, unsigned int flags, vmk_vaddr_t *addrp)
+{
+	imports++;
+	if (imports == 1)
+		assert_int_equal(vmk_vmem_xalloc(&child, PG, 0, 0, 0, 0, 0, VMK_VMEM_INSTANTFIT, &other_page), 0);
+	return vmk_vmem_alloc(arg, size, flags | VMK_VMEM_INSTANTFIT, addrp);
+}
+
+static void test_concurrent_imports(void **state)
+{
+	vmk_vaddr_t a;
+	char msg[200];
+
+	pmt_boot_arch(VMK_PMAP_ARCH_X86_64);
+	arenas();
+	child.import = imp_race;
+	child.import_quantum = 256 * PG;
+	assert_int_equal(vmk_vmem_xalloc(&child, 100 * PG, 0, 0, 0, 0, 0, VMK_VMEM_BESTFIT, &a), 0);
+	assert_int_equal(imports, 2);
+	if (vmk_vmem_check(&child, msg, sizeof(msg)))
+		fail_msg("after two overlapping imports: %s", msg);
+	assert_int_equal(releases, 1);
+	assert_int_equal(vmk_vmem_size(&parent, VMK_VMEM_ALLOC), 256 * PG);
+	vmk_vmem_xfree(&child, a, 100 * PG);
+	vmk_vmem_xfree(&child, other_page, PG);
+	teardown();
+	pmt_shutdown();
+}
+
 /* kmem: a malloc that imports a 2 MiB unit (growing the kernel page tables) does it with interrupts on. */
 static vmk_vmem_import_fn kmem_import;
 static unsigned int kmem_imports, kmem_bad_imports;
@@ -182,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_import_unlocked),
 		cmocka_unit_test(test_qcache_refill_imports_unlocked),
 		cmocka_unit_test(test_tags_after_import),
+		cmocka_unit_test(test_concurrent_imports),
 		cmocka_unit_test(test_kmem_unit_import),
 	};
 

@@ -254,6 +254,17 @@ int vmk_vmem__xalloc_locked(struct vmk_vmem *vm, vmk_size_t size, vmk_size_t ali
 	if (!bt)
 		return -VMK_ENOMEM;
 	split(vm, bt, a, size);
+	/*
+	 * While the arena was unlocked for the import another CPU may have
+	 * imported too, and the fit found may lie in its span: this one must
+	 * not stay wholly free (it would never be released).
+	 */
+	if (span && vm->release) {
+		struct vmk_vmem_bt *seg = bt_of_seg(span->seg.next);
+
+		if (seg->type == BT_FREE && seg->start == span->start && seg->size == span->size)
+			span_release(vm, span, seg);
+	}
 	if (policy == VMK_VMEM_NEXTFIT)
 		vm->rotor = a + size;
 	*addrp = a;
