@@ -67,7 +67,8 @@ static void test_mutant_no_shootdown(void **state)
 	struct cli_result r = cli_run(args);
 
 	assert_int_equal(r.status, 1);
-	if (!strstr(r.err, "TLB audit") && !strstr(r.err, "the model says") && !strstr(r.err, "break-before-make"))
+	/* The TLB audit at a checkpoint, or a CPU whose access through its TLB disagreed with the tables. */
+	if (!strstr(r.err, "TLB") && !strstr(r.err, "break-before-make"))
 		fail_msg("the missing shootdowns were not reported as such:\n%s", r.err);
 	assert_null(strstr(r.out, "balanced       yes"));
 	cli_free(&r);

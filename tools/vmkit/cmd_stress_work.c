@@ -270,7 +270,7 @@ static void op_access(struct st_cpu *c)
 		bool ok = c->slot[s].valid && (!wr || (c->slot[s].prot & VMK_PROT_WRITE));
 
 		if ((f == 0) != ok || (f == 0 && w.pa != c->slot[s].pa))
-			FAIL(c, "cpu %u: user %s of slot %u (va %#llx): %s, the model says %s (pa %#llx, model %#llx)",
+			FAIL(c, "cpu %u: user %s of slot %u (va %#llx) through its TLB: %s, the model says %s (pa %#llx, model %#llx)",
 			     c->cpu, wr ? "write" : "read", s, (unsigned long long)st_slot_va(c, s),
 			     vmk_mmu_fault_name(f), ok ? "allowed" : "denied", (unsigned long long)w.pa,
 			     (unsigned long long)c->slot[s].pa);
@@ -423,7 +423,7 @@ static void op_nofree(struct st_cpu *c)
 			return;
 		}
 		if (vmk_sim_mmu_access(c->cpu, va + (n - 1) * 4096, VMK_MMU_WRITE, NULL))
-			FAIL(c, "cpu %u: NOFREE kmem %#llx + %zu pages not writable", c->cpu, (unsigned long long)va, n);
+			FAIL(c, "cpu %u: NOFREE kmem %#llx + %zu pages not writable through its TLB", c->cpu, (unsigned long long)va, n);
 		break;
 	}
 	}
@@ -488,7 +488,7 @@ static void op_kmem(struct st_cpu *c)
 		a.va = vmk_kmem_alloc_stack(4, 1, 0);
 		a.size = 4 * 4096;
 		if (a.va && vmk_sim_mmu_access(c->cpu, a.va - 4096, VMK_MMU_READ, NULL) == 0)
-			FAIL(c, "cpu %u: the guard page below stack %#llx is mapped", c->cpu, (unsigned long long)a.va);
+			FAIL(c, "cpu %u: the guard page below stack %#llx is readable through its TLB", c->cpu, (unsigned long long)a.va);
 	}
 	if (!a.va) {
 		c->failed++;
@@ -496,7 +496,7 @@ static void op_kmem(struct st_cpu *c)
 	}
 	if (vmk_sim_mmu_access(c->cpu, a.va, VMK_MMU_WRITE, NULL) ||
 	    vmk_sim_mmu_access(c->cpu, a.va + a.size - 4096, VMK_MMU_WRITE, NULL))
-		FAIL(c, "cpu %u: kmem %#llx (%llu bytes) not writable", c->cpu, (unsigned long long)a.va,
+		FAIL(c, "cpu %u: kmem %#llx (%llu bytes) not writable through its TLB", c->cpu, (unsigned long long)a.va,
 		     (unsigned long long)a.size);
 	if (k >= 7)
 		a.size |= 1;
@@ -544,7 +544,7 @@ static void op_kernel(struct st_cpu *c)
 
 	if (*pp) {
 		if (vmk_sim_mmu_access(c->cpu, va, VMK_MMU_WRITE, NULL))
-			FAIL(c, "cpu %u: kernel page %#llx faults", c->cpu, (unsigned long long)va);
+			FAIL(c, "cpu %u: kernel page %#llx faults through its TLB", c->cpu, (unsigned long long)va);
 		r = vmk_pmap_remove(vmk_pmap_kernel(), va, va + 4096);
 		if (r) {
 			c->failed++;
@@ -587,7 +587,7 @@ static void op_kblock(struct st_cpu *c)
 	}
 	if (vmk_pmap_extract(vmk_pmap_kernel(), va + 4096 * rnd(c, 512), &m) || m.size != S2M ||
 	    vmk_sim_mmu_access(c->cpu, va + 4096 * rnd(c, 512), VMK_MMU_WRITE, NULL))
-		FAIL(c, "cpu %u: kernel block %#llx not mapped as one", c->cpu, (unsigned long long)va);
+		FAIL(c, "cpu %u: kernel block %#llx not mapped as one, or faults through its TLB", c->cpu, (unsigned long long)va);
 	r = vmk_pmap_remove(vmk_pmap_kernel(), va, va + S2M);
 	if (r)
 		FAIL(c, "cpu %u: removing kernel block %#llx: %s", c->cpu, (unsigned long long)va, vmk_strerror(r));
@@ -620,7 +620,7 @@ static void op_private(struct st_cpu *c)
 			break;
 		}
 		if (vmk_sim_mmu_access(c->cpu, va, VMK_MMU_WRITE | VMK_MMU_USER, NULL))
-			FAIL(c, "cpu %u: private space page %#llx faults", c->cpu, (unsigned long long)va);
+			FAIL(c, "cpu %u: private space page %#llx faults through its TLB", c->cpu, (unsigned long long)va);
 	}
 	vmk_pmap_activate(st.shared, c->cpu);
 	vmk_pmap_destroy(pm);
