@@ -3,6 +3,7 @@
 #   make              libvmkit.a and the vmkit tool
 #   make run          the main job on the embedded default machine
 #   make check        every test (SAN=1: ASan+UBSan build, TSAN=1: ThreadSanitizer)
+#   make mutate       targeted mutations of the core, each must be killed (tools/mutate, docs/testing.md)
 #   make bench        benchmarks of the release build (VMK_DEBUG=0); figures in bench/out/latest.json
 #   make freestanding compile the core for x86_64 and aarch64 with gcc and clang
 #   make linux-oracle boot Debian's Linux under QEMU, store what it shows (tests/data/linux)
@@ -156,6 +157,13 @@ check: test-bin $(if $(TEST_SH),check-deps)
 
 include tools/coverage.mk
 
+# Targeted mutations of the core, each applied to a copy under build-mutate/
+# and killed by the tests it names (docs/testing.md). MUTATE_ALL=1 runs the
+# whole suite per mutation; MUTATE_IDS="a b" runs some.
+.PHONY: mutate
+mutate: test-bin
+	@sh tools/mutate/run.sh $(MUTATE_IDS)
+
 # Benchmarks measure the release build (VMK_DEBUG=0, -O2); BENCH_DEBUG=1
 # measures the debug build instead, into bench/out/debug.json.
 BENCH_DEBUG ?= 0
@@ -249,6 +257,6 @@ uninstall:
 	-rmdir "$(DESTDIR)$(includedir)/vmkit" 2>/dev/null
 
 clean:
-	rm -rf build build-san build-tsan build-rel build-fuzz build-cov examples/embed/build
+	rm -rf build build-san build-tsan build-rel build-fuzz build-cov build-mutate examples/embed/build
 
 -include $(shell find build build-san build-tsan build-rel -name '*.d' 2>/dev/null)

@@ -1,0 +1,25 @@
+#!/bin/sh
+# The mutation runner's self-test (make check; make mutate is the long form):
+#  - every mutation of tools/mutate/mutations.txt still applies (its
+#    original text is found exactly once), so the list follows the code;
+#  - on tools/mutate/selftest.txt the runner reports the real mutation
+#    killed by its test, the no-op one survived, and exits 1.
+# It copies the tree and the plain build into $VMKIT_BUILD_DIR/mutate-selftest.
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${VMKIT_BUILD_DIR:-$root/build}
+fail=0
+sh "$root/tools/mutate/run.sh" --check || { echo "test_mutate: the mutation list no longer applies"; exit 1; }
+out=$(MUTATE_LIST=tools/mutate/selftest.txt MUTATE_DIR="$build/mutate-selftest" MUTATE_JOBS=2 \
+	sh "$root/tools/mutate/run.sh" 2>&1)
+st=$?
+echo "$out"
+echo "$out" | grep -q '^selftest-killed  *killed by test_lib (' || { echo "test_mutate: selftest-killed not killed"; fail=1; }
+echo "$out" | grep -q '^selftest-noop  *survived' || { echo "test_mutate: selftest-noop not reported as survived"; fail=1; }
+echo "$out" | grep -q '^mutate: 2 mutations: 1 killed, 1 survived, 0 broken' || { echo "test_mutate: wrong summary"; fail=1; }
+[ "$st" -eq 1 ] || { echo "test_mutate: exit status $st, expected 1 (a survivor)"; fail=1; }
+# The working tree was not touched.
+grep -q '	if (n < 2)$' "$root/src/lib/sort.c" || { echo "test_mutate: the working tree was modified"; fail=1; }
+rm -rf "$build/mutate-selftest"
+[ "$fail" -eq 0 ] && echo "test_mutate: ok"
+exit "$fail"
