@@ -259,3 +259,34 @@ int vmk_fwmap_parse_fdt(struct vmk_fwmap *m, const void *blob, size_t len,
 	}
 	return 0;
 }
+
+size_t vmk_fwmap_fdt_numa(const void *blob, size_t len, struct vmk_numa_range *r, size_t cap)
+{
+	struct fdt_ctx c = { .fdt = blob };
+	size_t n = 0;
+	int ac, sc, node;
+
+	if (check_blob(blob, len, NULL) || !cells_of(&c, 0, &ac, &sc))
+		return 0;
+	/* of_numa_parse_memory_nodes(): memory nodes with numa-node-id, every reg tuple. */
+	fdt_for_each_subnode(node, blob, 0) {
+		const char *type = fdt_getprop(blob, node, "device_type", NULL);
+		const unsigned char *id, *reg;
+		int idlen, rlen, tuple = (ac + sc) * 4;
+
+		if (!type || strcmp(type, "memory") || disabled(&c, node))
+			continue;
+		id = fdt_getprop(blob, node, "numa-node-id", &idlen);
+		reg = fdt_getprop(blob, node, "reg", &rlen);
+		if (!id || idlen != 4 || !reg)
+			continue;
+		for (int i = 0; i + tuple <= rlen && n < cap; i += tuple) {
+			uint64_t b = read_cells(reg + i, ac), s = read_cells(reg + i + 4 * ac, sc);
+
+			if (s == 0 || b + s < b)
+				continue;
+			r[n++] = (struct vmk_numa_range){ .base = b, .end = b + s, .nid = (int)read_cells(id, 1) };
+		}
+	}
+	return n;
+}

@@ -6,6 +6,7 @@
 #ifndef VMKIT_SIM_FWMAP_FDT_H
 #define VMKIT_SIM_FWMAP_FDT_H
 
+#include <vmkit/boot.h>
 #include <vmkit/fwmap.h>
 
 /*
@@ -27,5 +28,13 @@
  */
 int vmk_fwmap_parse_fdt(struct vmk_fwmap *m, const void *blob, size_t len,
 			struct vmk_fwmap_diag *diag);
+
+/*
+ * The NUMA affinity of the DTB's memory: for every enabled device_type =
+ * "memory" node with a numa-node-id, each reg tuple as a range on that node
+ * (what Linux's of_numa_parse_memory_nodes() reads). Stores at most cap
+ * ranges in r; returns how many (0 for a blob without any, or malformed).
+ */
+size_t vmk_fwmap_fdt_numa(const void *blob, size_t len, struct vmk_numa_range *r, size_t cap);
 
 #endif /* VMKIT_SIM_FWMAP_FDT_H */

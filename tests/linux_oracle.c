@@ -112,12 +112,12 @@ void lo_iomem_scope(const char *text, struct lo_lines *out)
 	}
 }
 
-/* "memory[0x0]\t[0xA-0xB], 0xS bytes [on node N ]flags: 0xF" -> "[0xA-0xB] flags: 0xF" */
+/* "memory[0x0]\t[0xA-0xB], 0xS bytes [on node N ]flags: 0xF" -> "[0xA-0xB] node N flags: 0xF" */
 static bool memblock_line(const char *l, const char *list, struct lo_lines *out)
 {
 	unsigned long long a, b;
-	const char *f;
-	char pfx[32];
+	const char *f, *on;
+	char pfx[32], node[24] = "node -";
 
 	snprintf(pfx, sizeof(pfx), "%s[0x", list);
 	l = unstamp(l);
@@ -129,8 +129,11 @@ static bool memblock_line(const char *l, const char *list, struct lo_lines *out)
 	f = l ? strstr(l, "flags: ") : NULL;
 	if (!f || sscanf(l + 1, "[%llx-%llx]", &a, &b) != 2)
 		return false;
+	on = strstr(l, " on node ");
+	if (on && on < f)
+		snprintf(node, sizeof(node), "node %d", atoi(on + 9));
 	if (out)
-		lo_lines_add(out, "[0x%016llx-0x%016llx] %s", a, b, f);
+		lo_lines_add(out, "[0x%016llx-0x%016llx] %s %s", a, b, node, f);
 	return true;
 }
 
@@ -138,25 +141,30 @@ void lo_memblock_memory(const char *text, struct lo_lines *out)
 {
 	char line[512];
 	bool in = false, empty = false;
-	size_t first = out->n;
+	struct lo_lines cur = { 0 };
 
 	while (next_line(&text, line, sizeof(line))) {
 		if (strstr(line, "MEMBLOCK configuration:")) {
 			in = true;
+			empty = false;
+			lo_lines_free(&cur);
 			continue;
 		}
 		if (in && strstr(line, "memory size = 0x0000000000000000"))
 			empty = true;	/* only the dummy region [0x0-0xffffffffffffffff] */
 		if (in && strstr(line, "reserved.cnt")) {
-			if (!empty)
-				return;
-			while (out->n > first)
-				free(out->s[--out->n]);
-			in = empty = false;
+			in = false;
+			if (empty || !cur.n)
+				continue;
+			/* The latest dump with memory: out takes cur's lines. */
+			lo_lines_free(out);
+			*out = cur;
+			memset(&cur, 0, sizeof(cur));
 		}
 		if (in)
-			memblock_line(line, "memory", out);
+			memblock_line(line, "memory", &cur);
 	}
+	lo_lines_free(&cur);
 }
 
 static bool mentions_crash(const char *line)

@@ -35,10 +35,11 @@ void lo_iomem_scope(const char *text, struct lo_lines *out);
 bool lo_iomem_in_scope(const char *name);
 
 /*
- * The memory regions of the first "MEMBLOCK configuration:" dump that has
- * any (arm64 dumps an empty memblock before it adds the UEFI map) in a
- * memblock=debug log (or of vmk_memblock_dump() output) as
- * "[0xbase-0xlast] flags: 0xF" lines (the node is left out).
+ * The memory regions of the last "MEMBLOCK configuration:" dump that has
+ * any (x86 dumps before and after its NUMA init; arm64 first dumps an empty
+ * memblock) in a memblock=debug log (or of vmk_memblock_dump() output) as
+ * "[0xbase-0xlast] node N flags: 0xF" lines ("node -": none). out is
+ * replaced.
  */
 void lo_memblock_memory(const char *text, struct lo_lines *out);
 

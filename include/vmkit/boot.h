@@ -158,4 +158,30 @@ int vmk_boot_resources_add_reserved(struct vmk_resource *root, struct vmk_resour
 				    const struct vmk_memblock *mb, vmk_paddr_t kernel_base,
 				    vmk_size_t kernel_size);
 
+/* A memory affinity range from firmware: an ACPI SRAT memory entry, a DT numa-node-id. */
+struct vmk_numa_range {
+	vmk_paddr_t base;
+	vmk_paddr_t end;	/* exclusive */
+	int nid;
+};
+
+/*
+ * Give every memblock.memory region its NUMA node from the firmware's
+ * affinity ranges r[0 .. n), as Linux's NUMA init does for arch:
+ *  - x86-64 (arch/x86/mm/numa.c): ranges of one node merge across a gap
+ *    no other node's range touches (numa_cleanup_meminfo), each merged
+ *    range's memory gets its node, and if 1 MiB or more of memory is left
+ *    without a node the affinity is dropped (numa_meminfo_cover_memory);
+ *  - arm64 (drivers/base/arch_numa.c): each range's memory gets its node,
+ *    and a memory region left without a node drops the affinity
+ *    (numa_register_nodes: "invalid memblk node").
+ * Without affinity (n == 0, or dropped) all memory is node 0, as Linux's
+ * dummy_numa_init makes it. Returns the number of nodes memory ended up
+ * on (1 when dropped), -VMK_EINVAL for a node outside [0,
+ * VMK_MAX_DOMAINS) or a range with end < base (memblock unchanged), or a
+ * memblock error (-VMK_ENOMEM when its arrays cannot grow). Boot-only.
+ */
+int vmk_boot_numa_apply(struct vmk_memblock *mb, const struct vmk_numa_range *r, size_t n,
+			uint32_t arch);
+
 #endif /* VMKIT_BOOT_H */

@@ -317,6 +317,9 @@ int vmkit_cmd_phys(int argc, char **argv)
 			tool_error(name, 0, "memblock: %s", vmk_strerror(err));
 			goto out;
 		}
+		/* Domains: the map's NUMA affinity (SRAT lines, DT numa-node-id), else one. */
+		if (machine_numa_apply(&mc, &mb, vmk_boot_guess_arch(&mc.map) == VMK_BOOT_ARCH_X86_64))
+			goto out;
 	}
 	if (!fits_host(&mb, o.eager))
 		goto out;

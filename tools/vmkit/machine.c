@@ -179,6 +179,46 @@ static int parse_src(struct machine *mc, const void *buf, size_t len, enum machi
 }
 
 /*
+ * NUMA affinity out of a log: Linux prints every SRAT memory affinity entry
+ * it takes as "ACPI: SRAT: Node N PXM P [mem 0xA-0xB]" (x86 and arm64 alike;
+ * " hotplug" or " non-volatile" may follow).
+ */
+static void numa_from_log(struct machine *mc, const char *text, size_t len)
+{
+	static const char key[] = "ACPI: SRAT: Node ";
+	const char *p = text, *end = text + len;
+
+	while (p < end && mc->nnuma < MACHINE_MAX_NUMA) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl ? nl : end) - p);
+		char line[256];
+		const char *k;
+		unsigned int nid, pxm;
+		unsigned long long a, b;
+
+		snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) ? n : sizeof(line) - 1), p);
+		k = strstr(line, key);
+		if (k && sscanf(k + sizeof(key) - 1, "%u PXM %u [mem %llx-%llx]", &nid, &pxm, &a, &b) == 4 &&
+		    a <= b && b != ~0ULL)
+			mc->numa[mc->nnuma++] = (struct vmk_numa_range){ .base = a, .end = b + 1, .nid = (int)nid };
+		p = nl ? nl + 1 : end;
+	}
+}
+
+int machine_numa_apply(const struct machine *mc, struct vmk_memblock *mb, bool arch_x86)
+{
+	int r = vmk_boot_numa_apply(mb, mc->numa, mc->nnuma,
+				    arch_x86 ? VMK_BOOT_ARCH_X86_64 : VMK_BOOT_ARCH_ARM64);
+
+	if (r < 0) {
+		tool_error(mc->path, 0, "NUMA affinity: %s (nodes 0 to %d)", vmk_strerror(r),
+			   VMK_MAX_DOMAINS - 1);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * mc->exact: a copy of the parsed entries sanitized with no page alignment.
  * Its messages repeat the main sanitize's, so they go to a scratch sink.
  */
@@ -252,6 +292,10 @@ int machine_parse(struct machine *mc, const char *path, const void *buf, size_t 
 		parsed *= 2;
 	}
 	mc->entries_read = mc->map.n;
+	if (!ret && src == MACHINE_DTB)
+		mc->nnuma = vmk_fwmap_fdt_numa(buf, len, mc->numa, MACHINE_MAX_NUMA);
+	else if (!ret && src == MACHINE_DMESG)
+		numa_from_log(mc, buf, len);
 	if (ret == -VMK_ENOSPC)
 		vmk_fwmap_diag_add(&mc->diag, VMK_FWMAP_ERR, VMK_FWMAP_AT_NONE, 0,
 				   "more than %zu map entries (the limit, VMKIT_TOOL_MAX_MAP_ENTRIES)",

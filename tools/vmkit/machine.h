@@ -6,6 +6,7 @@
 #define VMKIT_TOOL_MACHINE_H
 
 #include <stdio.h>
+#include <vmkit/boot.h>
 #include <vmkit/fwmap.h>
 #include <vmkit/lib.h>
 
@@ -20,6 +21,8 @@ enum machine_src {
 	MACHINE_DMESG,		/* a whole dmesg/journal: E820 or EFI lines */
 };
 
+#define MACHINE_MAX_NUMA	64
+
 struct machine {
 	struct vmk_fwmap map;		/* sanitized */
 	/*
@@ -32,6 +35,12 @@ struct machine {
 	size_t entries_read;		/* entries before sanitizing */
 	const char *format_name;	/* "efi", "e820", "e820-text", ... */
 	const char *path;		/* the file, or "<embedded>" */
+	/*
+	 * NUMA affinity the source states: a log's "ACPI: SRAT: Node N PXM P
+	 * [mem A-B]" lines, a DTB's numa-node-id memory nodes (nnuma 0: none).
+	 */
+	struct vmk_numa_range numa[MACHINE_MAX_NUMA];
+	size_t nnuma;
 };
 
 /* The source kind an option names (--e820, --efi, --dtb, --iomem, --dmesg, --machine). */
@@ -70,6 +79,13 @@ int machine_load_default(struct machine *mc, unsigned int phys_bits);
  * host cannot map it.
  */
 bool machine_back_ram(const struct vmk_fwmap *m);
+
+/*
+ * Give mb's memory the NUMA nodes of mc's affinity, by Linux's rules for
+ * x86 (arch_x86 true) or arm64 (vmk_boot_numa_apply(); no affinity: all
+ * node 0). Returns 0, or -1 after an error message.
+ */
+int machine_numa_apply(const struct machine *mc, struct vmk_memblock *mb, bool arch_x86);
 
 /* Free what machine_parse() allocated. */
 void machine_free(struct machine *mc);
