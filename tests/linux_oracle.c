@@ -310,3 +310,139 @@ char *lo_prov(const char *prov, const char *key)
 	}
 	return NULL;
 }
+
+/* "... caller+0x1/0x2" -> "caller" (the last word, without its offset). */
+static void caller_of(const char *l, char *who, size_t cap)
+{
+	const char *w = strrchr(l, ' ');
+	size_t n;
+
+	w = w ? w + 1 : l;
+	n = strcspn(w, "+");
+	snprintf(who, cap, "%.*s", (int)n, w);
+}
+
+struct rec {
+	unsigned long long a, b;
+	char who[LO_WHO];
+	bool alloc;
+};
+
+void lo_reserved_pieces(const char *log, const char *debugfs, struct lo_pieces *out)
+{
+	struct rset set = { 0 };
+	struct rec *rec = NULL;
+	size_t nrec = 0, caprec = 0;
+	char line[512], pending[LO_WHO] = "";
+	bool done = false;
+
+	while (next_line(&log, line, sizeof(line))) {
+		const char *l = unstamp(line), *t;
+		unsigned long long a, b;
+
+		while (*l == ' ')
+			l++;
+		if (!strncmp(l, "Memory: ", 8) && strstr(l, "available"))
+			done = true;	/* memblock_free_all(): x86 keeps no memblock after it */
+		if (strstr(line, "MEMBLOCK configuration:")) {
+			if (!done)
+				set.n = 0;
+			continue;
+		}
+		if (!strncmp(l, "memblock_", 9) && strstr(l, " bytes ") && strstr(l, "+0x")) {
+			caller_of(l, pending, sizeof(pending));	/* an allocation: its reservation follows */
+			continue;
+		}
+		if (sscanf(l, "memblock_reserve: [%llx-%llx]", &a, &b) == 2) {
+			char who[LO_WHO];
+			bool alloc;
+
+			caller_of(l, who, sizeof(who));
+			alloc = !strncmp(who, "memblock_", 9);
+			if (nrec == caprec) {
+				caprec = caprec ? 2 * caprec : 256;
+				rec = realloc(rec, caprec * sizeof(*rec));
+				if (!rec)
+					abort();
+			}
+			rec[nrec] = (struct rec){ .a = a, .b = b, .alloc = alloc };
+			snprintf(rec[nrec++].who, LO_WHO, "%s", alloc ? pending : who);
+			if (!done)
+				rset_add(&set, a, b);
+		} else if (sscanf(l, "memblock_phys_free: [%llx-%llx]", &a, &b) == 2 ||
+			   sscanf(l, "memblock_free: [%llx-%llx]", &a, &b) == 2) {
+			if (!done)
+				rset_sub(&set, a, b);
+		} else if (!done && !strncmp(l, "reserved[0x", 11) && (t = strchr(l, '\t')) &&
+			   sscanf(t + 1, "[%llx-%llx]", &a, &b) == 2) {
+			rset_add(&set, a, b);
+		}
+	}
+	if (debugfs) {
+		/* arm64 keeps memblock: its debugfs list is the final word. */
+		set.n = 0;
+		while (next_line(&debugfs, line, sizeof(line))) {
+			unsigned long long a, b;
+
+			if (sscanf(line, " %*d: %llx..%llx", &a, &b) == 2)
+				rset_add(&set, a, b);
+		}
+	}
+	/* Each set range in pieces at record boundaries; a piece belongs to the latest record over it. */
+	for (size_t i = 0; i < set.n; i++) {
+		unsigned long long a = set.r[i][0];
+
+		while (a <= set.r[i][1]) {
+			unsigned long long b = set.r[i][1];
+			const struct rec *who = NULL;
+
+			for (size_t k = 0; k < nrec; k++) {
+				if (rec[k].a > a && rec[k].a - 1 < b)
+					b = rec[k].a - 1;
+				if (rec[k].a <= a && rec[k].b >= a && rec[k].b < b)
+					b = rec[k].b;
+			}
+			for (size_t k = 0; k < nrec; k++)
+				if (rec[k].a <= a && rec[k].b >= b)
+					who = &rec[k];
+			if (out->n && out->p[out->n - 1].b + 1 == a &&
+			    !strcmp(out->p[out->n - 1].who, who ? who->who : "") &&
+			    out->p[out->n - 1].alloc == (who && who->alloc)) {
+				out->p[out->n - 1].b = b;
+			} else {
+				if (out->n == out->cap) {
+					out->cap = out->cap ? 2 * out->cap : 64;
+					out->p = realloc(out->p, out->cap * sizeof(*out->p));
+					if (!out->p)
+						abort();
+				}
+				out->p[out->n] = (struct lo_piece){ .a = a, .b = b, .alloc = who && who->alloc };
+				snprintf(out->p[out->n++].who, LO_WHO, "%s", who ? who->who : "");
+			}
+			if (b == set.r[i][1])
+				break;
+			a = b + 1;
+		}
+	}
+	free(rec);
+	free(set.r);
+}
+
+void lo_pieces_free(struct lo_pieces *p)
+{
+	free(p->p);
+	p->p = NULL;
+	p->n = p->cap = 0;
+}
+
+void lo_memblock_reserved(const char *text, struct lo_lines *out)
+{
+	char line[512];
+
+	while (next_line(&text, line, sizeof(line))) {
+		if (strstr(line, "MEMBLOCK configuration:"))
+			lo_lines_free(out);	/* the last dump only */
+		else
+			memblock_line(line, "reserved", out);
+	}
+}

@@ -61,4 +61,33 @@ char *lo_section(const char *text, const char *header);
 /* Value of "key: value" in a provenance file (malloc'ed), or NULL. */
 char *lo_prov(const char *prov, const char *key);
 
+#define LO_WHO	64
+
+/* A piece of Linux's memblock.reserved and who reserved it. */
+struct lo_piece {
+	unsigned long long a, b;	/* inclusive */
+	char who[LO_WHO];		/* the function; "" if reserved before memblock=debug took effect */
+	bool alloc;			/* through memblock_alloc* (who called that), not memblock_reserve */
+};
+
+struct lo_pieces {
+	struct lo_piece *p;
+	size_t n, cap;
+};
+
+/*
+ * Linux's memblock.reserved at the end of early boot, in pieces by who
+ * reserved each byte (the latest memblock_reserve line over it; for one a
+ * memblock_alloc* made, the caller its debug line names). debugfs: the
+ * arm64 debugfs "reserved" list, the final state; NULL (x86 keeps no
+ * memblock): the log's last dump replayed with the reserve and free lines
+ * after it, up to "Memory: ... available" (memblock_free_all). Touching
+ * pieces of one owner are one.
+ */
+void lo_reserved_pieces(const char *log, const char *debugfs, struct lo_pieces *out);
+void lo_pieces_free(struct lo_pieces *p);
+
+/* The reserved regions of the last memblock dump in text as "[0xA-0xB] node - flags: 0xF"; out is replaced. */
+void lo_memblock_reserved(const char *text, struct lo_lines *out);
+
 #endif

@@ -26,6 +26,7 @@
 
 struct counts {
 	size_t kx, kx_eq, kx_in, kx_vn, kd, kd_eq, kd_in, kd_vn;
+	size_t res, res_pred, res_expl, res_unexpl;
 	size_t runs, top, top_eq, iomem, iomem_eq, memblock, memblock_eq, crash, crash_eq;
 };
 
@@ -263,6 +264,207 @@ static void compare_kexec(const char *dir, const char *name, bool x86, const str
 	free(kx);
 }
 
+/*
+ * Where a piece of Linux's memblock.reserved comes from, when vmkit does not
+ * predict it: the Linux internals vmkit does not model (docs/linux-oracle.md,
+ * "memblock.reserved"). A piece is matched by the function that reserved
+ * it (who); "alloc" categories take only pieces a memblock_alloc* made.
+ */
+struct res_cat {
+	const char *name;
+	bool alloc_only;
+	const char *const who[8];
+};
+
+static const struct res_cat res_cats[] = {
+	{ "page tables", false, { "init_mem_mapping", "alloc_low_pages", "spp_getpage", "early_pgtable_alloc" } },
+	{ "struct page arrays (sparse, vmemmap)", false,
+	  { "sparse_", "vmemmap_", "__earlyonly_bootmem_alloc", "memmap_alloc" } },
+	{ "NUMA node data", false, { "numa_", "alloc_node_data" } },
+	{ "per-CPU areas", false, { "pcpu_" } },
+	{ "swiotlb", false, { "swiotlb_" } },
+	{ "x86 real-mode trampoline", false, { "reserve_real_mode" } },
+	{ "ACPI table list", false, { "acpi_reserve_initial_tables" } },
+	{ "EFI boot services regions", false, { "efi_reserve_boot_services" } },
+	{ "EFI memory map and configuration tables", false,
+	  { "efi_memblock_x86_reserve_range", "efi_memattr_init", "efi_init", "efi_config_parse_tables",
+	    "reserve_regions" } },
+	{ "MP table", false, { "smp_scan_config" } },
+	{ "arm64 kernel image and initrd", false, { "arm64_memblock_init" } },
+	{ "kernel data allocated early", true, { "" } },
+};
+
+struct res_ctx {
+	bool x86;
+	unsigned long long kb, ke, rd_a, rd_b;	/* Linux's kernel image, x86 initrd (RAMDISK line) */
+	const struct lo_lines *crash;		/* "0xA-0xB" */
+	unsigned long long (*v)[2];		/* vmkit's reserved, sorted */
+	size_t nv;
+};
+
+static bool inside_lines(const struct lo_lines *l, unsigned long long a, unsigned long long b)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		unsigned long long x, y;
+
+		if (sscanf(l->s[i], "%llx-%llx", &x, &y) == 2 && x <= a && b <= y)
+			return true;
+	}
+	return false;
+}
+
+/* The category of piece p (a name), or NULL if nothing explains it. */
+static const char *res_category(const struct res_ctx *c, const struct lo_piece *p)
+{
+	if (inside_lines(c->crash, p->a, p->b))
+		return "crash kernel (compared as crash: above)";
+	if (p->a >= c->kb && p->b <= c->ke)
+		return "kernel image";
+	if (c->rd_b && p->a >= c->rd_a && p->b <= c->rd_b)
+		return "initrd";
+	if (c->x86 && p->b < 0x100000 && (!p->who[0] || !strcmp(p->who, "setup_arch")))
+		return "x86 first 1 MiB";
+	if (c->x86 && !strcmp(p->who, "setup_arch") && p->a == c->ke + 1)
+		return "x86 kernel brk area";
+	/* arm64 reserves only the blob before memblock=debug is parsed (setup_machine_fdt). */
+	if (!c->x86 && !p->who[0])
+		return "arm64 device tree blob";
+	for (size_t i = 0; i < sizeof(res_cats) / sizeof(res_cats[0]); i++) {
+		if (res_cats[i].alloc_only && p->alloc)
+			return res_cats[i].name;
+		for (size_t k = 0; !res_cats[i].alloc_only && k < 8 && res_cats[i].who[k]; k++)
+			if (!strncmp(p->who, res_cats[i].who[k], strlen(res_cats[i].who[k])))
+				return res_cats[i].name;
+	}
+	return NULL;
+}
+
+/* Bytes of [a, b] that vmkit's reserved ranges cover. */
+static unsigned long long vmkit_covers(const struct res_ctx *c, unsigned long long a, unsigned long long b)
+{
+	unsigned long long n = 0;
+
+	for (size_t i = 0; i < c->nv; i++) {
+		unsigned long long x = c->v[i][0] > a ? c->v[i][0] : a, y = c->v[i][1] < b ? c->v[i][1] : b;
+
+		if (x <= y)
+			n += y - x + 1;
+	}
+	return n;
+}
+
+struct res_counts {
+	size_t pieces, predicted, explained, unexplained, vmkit_only;
+};
+
+/*
+ * memblock.reserved region by region: every piece of Linux's final list is
+ * predicted by vmkit (inside its reservations: firmware, map, kernel image,
+ * low memory), or in a category above (one report line per category with
+ * its pieces, bytes and functions), or unexplained (returned: the test
+ * fails). vmkit's reservations outside Linux's list are listed too.
+ */
+static void compare_reserved(const char *dir, const char *name, const char *log, const char *iomem, bool x86,
+			     const struct lo_lines *v_res, const struct lo_lines *crash, struct lo_lines *rep,
+			     struct res_counts *rc)
+{
+	char path[4096], *debugfs;
+	struct lo_pieces lp = { 0 };
+	struct res_ctx c = { .x86 = x86, .crash = crash };
+	struct { const char *name; size_t n; unsigned long long bytes; char who[512]; } agg[32];
+	size_t nagg = 0;
+	const char *rd;
+
+	snprintf(path, sizeof(path), "%s/%s/memblock-reserved", dir, name);
+	debugfs = read_opt(path);
+	lo_reserved_pieces(log, debugfs, &lp);
+	if (!kernel_of(iomem, &c.kb, &c.ke))
+		c.kb = 1, c.ke = 0;
+	else
+		c.ke += c.kb - 1;
+	rd = strstr(log, "RAMDISK: [mem ");
+	if (rd && sscanf(rd, "RAMDISK: [mem %llx-%llx]", &c.rd_a, &c.rd_b) != 2)
+		c.rd_b = 0;
+	c.v = malloc((v_res->n + 1) * sizeof(*c.v));
+	assert_non_null(c.v);
+	for (size_t i = 0; i < v_res->n; i++)
+		if (sscanf(v_res->s[i], "[%llx-%llx]", &c.v[c.nv][0], &c.v[c.nv][1]) == 2)
+			c.nv++;
+	for (size_t i = 0; i < lp.n; i++) {
+		const struct lo_piece *p = &lp.p[i];
+		const char *cat;
+		size_t k;
+
+		rc->pieces++;
+		if (vmkit_covers(&c, p->a, p->b) == p->b - p->a + 1) {
+			rc->predicted++;
+			continue;
+		}
+		cat = res_category(&c, p);
+		if (getenv("VMKIT_ORACLE_VERBOSE"))
+			print_message("%s: reserved [0x%llx-0x%llx] %s%s: %s\n", name, p->a, p->b, p->who,
+				      p->alloc ? " (alloc)" : "", cat ? cat : "UNEXPLAINED");
+		if (!cat) {
+			rc->unexplained++;
+			print_message("%s: memblock.reserved: unexplained Linux region [0x%llx-0x%llx] (reserved by %s)\n",
+				      name, p->a, p->b, p->who[0] ? p->who : "a call before memblock=debug");
+			continue;
+		}
+		rc->explained++;
+		for (k = 0; k < nagg && strcmp(agg[k].name, cat); k++)
+			;
+		if (k == nagg) {
+			assert_true(nagg < 32);
+			agg[nagg].name = cat;
+			agg[nagg].n = 0;
+			agg[nagg].bytes = 0;
+			strcpy(agg[nagg++].who, " ");
+		}
+		agg[k].n++;
+		agg[k].bytes += p->b - p->a + 1 - vmkit_covers(&c, p->a, p->b);
+		if (p->who[0]) {
+			char w[LO_WHO + 2];
+
+			snprintf(w, sizeof(w), " %s ", p->who);
+			if (!strstr(agg[k].who, w) && strlen(agg[k].who) + strlen(w) < sizeof(agg[k].who))
+				strcat(strcat(agg[k].who, p->who), " ");
+		}
+	}
+	for (size_t k = 0; k < nagg; k++) {
+		size_t wl = strlen(agg[k].who);
+
+		lo_lines_add(rep, "memblock.reserved: linux only: %s: %zu regions, 0x%llx bytes%s%.*s%s", agg[k].name,
+			     agg[k].n, agg[k].bytes, wl > 1 ? " (" : "", wl > 1 ? (int)wl - 2 : 0, agg[k].who + 1,
+			     wl > 1 ? ")" : "");
+	}
+	/* vmkit's reservations Linux does not have, range by range. */
+	for (size_t i = 0; i < c.nv; i++) {
+		unsigned long long a = c.v[i][0], b = c.v[i][1];
+
+		for (size_t k = 0; k < lp.n && a <= b; k++) {
+			if (lp.p[k].b < a)
+				continue;
+			if (lp.p[k].a > a) {
+				unsigned long long e = lp.p[k].a - 1 < b ? lp.p[k].a - 1 : b;
+
+				lo_lines_add(rep, "memblock.reserved: vmkit only: [0x%llx-0x%llx]", a, e);
+				rc->vmkit_only++;
+			}
+			if (lp.p[k].b >= b)
+				a = b + 1;
+			else if (lp.p[k].b + 1 > a)
+				a = lp.p[k].b + 1;
+		}
+		if (a <= b) {
+			lo_lines_add(rep, "memblock.reserved: vmkit only: [0x%llx-0x%llx]", a, b);
+			rc->vmkit_only++;
+		}
+	}
+	free(c.v);
+	free(debugfs);
+	lo_pieces_free(&lp);
+}
+
 /* Run vmkit with args[0..n); a failure goes into the report. */
 static struct cli_result run_vmkit(const char *name, const char **args, size_t n, struct lo_lines *rep)
 {
@@ -288,7 +490,8 @@ static void run_one(const char *dir, const char *name, bool update, int *failed)
 	char *prov, *iomem, *log, *arch, *crash, *expected, *section;
 	const char *args[MAX_ARGS];
 	struct lo_lines res = { 0 }, rep = { 0 }, l_io = { 0 }, v_io = { 0 }, l_mb = { 0 }, v_mb = { 0 };
-	struct lo_lines specs = { 0 }, crash_l = { 0 }, v_crash = { 0 };
+	struct lo_lines specs = { 0 }, crash_l = { 0 }, v_crash = { 0 }, v_res = { 0 };
+	struct res_counts rc = { 0 };
 	unsigned long long kb, ks;
 	struct cli_result r;
 	size_t kx_n = 0, kx_eq = 0, kx_in = 0, kx_vn = 0, kd_n = 0, kd_eq = 0, kd_in = 0, kd_vn = 0;
@@ -345,6 +548,7 @@ static void run_one(const char *dir, const char *name, bool update, int *failed)
 		lo_memblock_memory(log, &l_mb);
 		lo_memblock_memory(r.out, &v_mb);
 		compare("memblock.memory", &l_mb, &v_mb, &rep, &mb_n, &mb_eq, NULL, NULL);
+		lo_memblock_reserved(r.out, &v_res);
 	}
 	cli_free(&r);
 
@@ -385,6 +589,8 @@ static void run_one(const char *dir, const char *name, bool update, int *failed)
 		}
 	}
 	cli_free(&r);
+	compare_reserved(dir, name, log, iomem, !strncmp(arch, "amd64", 5), &v_res, &crash_l, &rep, &rc);
+	*failed += (int)rc.unexplained;
 	compare_kexec(dir, name, !strncmp(arch, "amd64", 5), &crash_l, false, &rep, &kx_n, &kx_eq, &kx_in, &kx_vn);
 	if (crash_l.n)
 		compare_kexec(dir, name, !strncmp(arch, "amd64", 5), &crash_l, true, &rep, &kd_n, &kd_eq, &kd_in,
@@ -398,6 +604,13 @@ static void run_one(const char *dir, const char *name, bool update, int *failed)
 	print_message("linux-oracle %-18s iomem top level %2zu/%2zu equal, all %2zu/%2zu, crash kernel %zu/%zu, "
 		      "memblock.memory %zu/%zu, kexec segments equal %zu/%zu, vmkit's in kexec-tools' memory %zu/%zu\n",
 		      name, top_eq, top_n, io_eq, io_n, crash_eq, crash_n, mb_eq, mb_n, kx_eq, kx_n, kx_in, kx_vn);
+	print_message("linux-oracle %-18s memblock.reserved: %zu Linux regions, %zu predicted by vmkit, %zu explained, "
+		      "%zu unexplained; %zu vmkit-only ranges\n", name, rc.pieces, rc.predicted, rc.explained,
+		      rc.unexplained, rc.vmkit_only);
+	total.res += rc.pieces;
+	total.res_pred += rc.predicted;
+	total.res_expl += rc.explained;
+	total.res_unexpl += rc.unexplained;
 	print_message("linux-oracle %-18s kdump segments equal %zu/%zu, vmkit's in the crash kernel %zu/%zu\n",
 		      name, kd_eq, kd_n, kd_in, kd_vn);
 	total.kd += kd_n;
@@ -456,6 +669,7 @@ static void run_one(const char *dir, const char *name, bool update, int *failed)
 	lo_lines_free(&specs);
 	lo_lines_free(&crash_l);
 	lo_lines_free(&v_crash);
+	lo_lines_free(&v_res);
 	free(prov);
 	free(iomem);
 	free(log);
@@ -496,6 +710,8 @@ static void test_every_run(void **state)
 		      total.kx_in, total.kx_vn);
 	print_message("linux-oracle: kdump segments %zu/%zu equal, vmkit's in the crash kernel %zu/%zu\n",
 		      total.kd_eq, total.kd, total.kd_in, total.kd_vn);
+	print_message("linux-oracle: memblock.reserved: %zu Linux regions: %zu predicted by vmkit, %zu in explained "
+		      "categories, %zu unexplained\n", total.res, total.res_pred, total.res_expl, total.res_unexpl);
 	assert_true(total.runs >= 10);
 	assert_int_equal(failed, 0);
 }
@@ -556,6 +772,40 @@ static void test_reserved_before_crash(void **state)
 	assert_string_equal(l.s[3], "0x5001800-0x5001fff");
 	lo_lines_free(&l);
 	lo_lines_free(&crash);
+}
+
+/* Linux's final memblock.reserved in pieces by owner: dump, reserve/alloc/free lines, the cut at "Memory:". */
+static void test_reserved_pieces(void **state)
+{
+	struct lo_pieces p = { 0 };
+
+	(void)state;
+	lo_reserved_pieces(
+		"[    0.000000] MEMBLOCK configuration:\n"
+		"[    0.000000]  reserved[0x0]\t[0x0000000000000000-0x000000000000ffff], 0x10000 bytes flags: 0x0\n"
+		"[    0.000000] memblock_reserve: [0x0000000000000000-0x00000000000fffff] setup_arch+0x7e0/0xd4f\n"
+		"[    0.000000] memblock_alloc_try_nid: 4096 bytes align=0x1000 nid=-1 from=0x0 max_addr=0x0 "
+		"pcpu_fc_alloc+0xf2/0x148\n"
+		"[    0.000000] memblock_reserve: [0x0000000000200000-0x0000000000201fff] memblock_alloc_range_nid+0xb0/0x13d\n"
+		"[    0.000000] memblock_phys_free: [0x0000000000201000-0x0000000000201fff] pcpu_embed_first_chunk+0x2\n"
+		"[    0.000000] memblock_reserve: [0x0000000000202000-0x0000000000202fff] efi_init+0x1/0x2\n"
+		"[    0.100000] Memory: 207548K/1048056K available (14343K kernel code)\n"
+		"[    0.200000] memblock_reserve: [0x0000000000300000-0x0000000000300fff] late+0x1/0x2\n",
+		NULL, &p);
+	assert_int_equal(p.n, 3);
+	/* The dump's 64 KiB are inside setup_arch's later 1 MiB: one piece, the latest owner. */
+	assert_true(p.p[0].a == 0 && p.p[0].b == 0xfffff && !strcmp(p.p[0].who, "setup_arch") && !p.p[0].alloc);
+	assert_true(p.p[1].a == 0x200000 && p.p[1].b == 0x200fff && !strcmp(p.p[1].who, "pcpu_fc_alloc") &&
+		    p.p[1].alloc);
+	assert_true(p.p[2].a == 0x202000 && p.p[2].b == 0x202fff && !strcmp(p.p[2].who, "efi_init"));
+	lo_pieces_free(&p);
+	/* debugfs (arm64) is the final list; a range no line reserved has no owner. */
+	lo_reserved_pieces("[    0.0] memblock_reserve: [0x0000000000200000-0x0000000000200fff] efi_init+0x1/0x2\n",
+			   "   0: 0x0000000000100000..0x0000000000200fff\n", &p);
+	assert_int_equal(p.n, 2);
+	assert_true(p.p[0].a == 0x100000 && p.p[0].b == 0x1fffff && !p.p[0].who[0]);
+	assert_true(p.p[1].a == 0x200000 && p.p[1].b == 0x200fff && !strcmp(p.p[1].who, "efi_init"));
+	lo_pieces_free(&p);
 }
 
 /* A log with SeaBIOS's E820 map and the kernel's first-page edit, as a file. */
@@ -640,6 +890,7 @@ int main(void)
 		cmocka_unit_test(test_reserve_option),
 		cmocka_unit_test(test_scope),
 		cmocka_unit_test(test_reserved_before_crash),
+		cmocka_unit_test(test_reserved_pieces),
 		cmocka_unit_test(test_every_run),
 	};
 
