@@ -99,12 +99,59 @@ static void test_errors_and_dmesg_fallback(void **state)
 	free(f);
 }
 
+/* memblock=debug's dump in a log (a device-tree boot's only record of memory): the last dump with memory. */
+static void test_memblock_dump(void **state)
+{
+	struct fm *f = fm_new(64);
+	const char *text =
+		"[    0.000000] Machine model: linux,dummy-virt\n"
+		"[    0.000000] MEMBLOCK configuration:\n"
+		"[    0.000000]  memory size = 0x0000000000000000 reserved size = 0x0000000000000000\n"
+		"[    0.000000]  memory[0x0]\t[0x0000000000000000-0xffffffffffffffff], 0x0000000000000000 bytes on node 0 flags: 0x0\n"
+		"[    0.000000]  reserved.cnt  = 0x1\n"
+		"[    0.000000] MEMBLOCK configuration:\n"
+		"[    0.000000]  memory.cnt  = 0x4\n"
+		"[    0.000000]  memory[0x0]\t[0x0000000004000000-0x0000000007ffffff], 0x0000000004000000 bytes on node 0 flags: 0x4\n"
+		"[    0.000000]  memory[0x1]\t[0x0000000040000000-0x000000007fffffff], 0x0000000040000000 bytes flags: 0x2\n"
+		"[    0.000000]  memory[0x2]\t[0x0000000080000000-0x00000000bfffffff], 0x0000000040000000 bytes flags: 0x8\n"
+		"[    0.000000]  reserved.cnt  = 0x1\n"
+		"[    0.000000]  reserved[0x0]\t[0x0000000040000000-0x0000000040ffffff], 0x0000000001000000 bytes flags: 0x0\n";
+
+	(void)state;
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_dump, text, 0);
+	assert_int_equal(f->m.n, 2);
+	fm_expect(f, 0, 0x4000000, 0x4000000, VMK_MEM_NOMAP);
+	fm_expect(f, 1, 0x40000000, 0x40000000, VMK_MEM_USABLE);
+	assert_int_equal(f->m.e[1].flags, VMK_FWMAP_F_MIRROR);
+	assert_int_equal(f->m.e[1].src, 9);
+	assert_true(fm_has(f, VMK_FWMAP_INFO, 10, "driver-managed"));
+	/* The whole-dmesg entry point takes it when there is neither E820 nor EFI. */
+	f->m.n = 0;
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_dmesg, text, 0);
+	assert_int_equal(f->m.n, 2);
+	/* Only the empty dump: nothing; a malformed memory line: an error naming it. */
+	f->m.n = 0;
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_dump,
+		      "MEMBLOCK configuration:\n memory[0x0]\t[0x0-0xffffffffffffffff], 0x0 bytes flags: 0x0\n",
+		      -VMK_ENOENT);
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_dump,
+		      "MEMBLOCK configuration:\n memory[0x0]\t[0x1000-0x1fff], 0x1000 bytes flags: 0x0\n"
+		      " memory[0x1]\t[0x3000-0x2fff], 0x1000 bytes flags: 0x0\n", -VMK_EPARSE);
+	assert_true(fm_has(f, VMK_FWMAP_ERR, 3, "malformed"));
+	assert_int_equal(f->m.n, 0);
+	/* A device-tree log without a dump: the message says what is missing. */
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_dmesg, "[    0.000000] Machine model: linux,dummy-virt\n", -VMK_ENOENT);
+	assert_true(fm_has(f, VMK_FWMAP_ERR, 0, "device-tree boot log"));
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_head_6x),
 		cmocka_unit_test(test_old_form_and_grep),
 		cmocka_unit_test(test_errors_and_dmesg_fallback),
+		cmocka_unit_test(test_memblock_dump),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -808,6 +808,50 @@ static void test_reserved_pieces(void **state)
 	lo_pieces_free(&p);
 }
 
+/*
+ * A device-tree boot log has no firmware map: vmkit reads the memory of its
+ * memblock=debug dump (it failed with "memory region 0x40210000 is below
+ * the end of the previous one", misreading the oracle's debugfs lists), and
+ * without a dump it says what the log lacks.
+ */
+static void test_dmesg_dt_boot(void **state)
+{
+	char path[4096], tmp[] = "/tmp/vmkit-dtlog-XXXXXX";
+	const char *args[] = { "memmap", "--dmesg", path, "--kernel-size", "0", NULL };
+	struct cli_result r;
+	char *log, *line;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/virt-dt-4G-numa/console.log", th_data_path("linux"));
+	r = cli_run(args);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "(dmesg, 2 entries read"));
+	assert_non_null(strstr(r.out, "\n40000000-13fffffff : System RAM\n"));
+	cli_free(&r);
+	/* The same log without memblock=debug's lines, nor the oracle's sections. */
+	log = read_opt(path);
+	assert_non_null(log);
+	fd = mkstemp(tmp);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	for (line = strtok(log, "\n"); line; line = strtok(NULL, "\n"))
+		if (!strstr(line, "memblock") && !strstr(line, "MEMBLOCK") && !strstr(line, "memory[") &&
+		    !strstr(line, "reserved[") && !strstr(line, ": 0x"))
+			fprintf(f, "%s\n", line);
+	fclose(f);
+	free(log);
+	args[2] = tmp;
+	r = cli_run(args);
+	unlink(tmp);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "a device-tree boot log: no map in it (boot with memblock=debug"));
+	assert_non_null(strstr(r.err, "--dtb"));
+	cli_free(&r);
+}
+
 /* A log with SeaBIOS's E820 map and the kernel's first-page edit, as a file. */
 static const char *seabios_log(void)
 {
@@ -891,6 +935,7 @@ int main(void)
 		cmocka_unit_test(test_scope),
 		cmocka_unit_test(test_reserved_before_crash),
 		cmocka_unit_test(test_reserved_pieces),
+		cmocka_unit_test(test_dmesg_dt_boot),
 		cmocka_unit_test(test_every_run),
 	};
 

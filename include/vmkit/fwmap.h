@@ -469,6 +469,21 @@ int vmk_fwmap_parse_efi_text(struct vmk_fwmap *m, const char *text, size_t len,
 int vmk_fwmap_parse_memblock_debugfs(struct vmk_fwmap *m, const char *text, size_t len,
 				     struct vmk_fwmap_diag *diag);
 
+/*
+ * Parse the memory regions of the last memblock=debug dump with memory in
+ * a kernel log ("MEMBLOCK configuration:", then " memory[0xN]\t[0xA-0xB],
+ * 0xS bytes [on node N ]flags: 0xF"): the record of memory a device-tree
+ * boot leaves in its log. Regions become usable entries (NOMAP ones kind
+ * nomap, MIRROR ones VMK_FWMAP_F_MIRROR, DRIVER_MANAGED ones skipped with
+ * a note); reserved regions are not read (they mix firmware reservations
+ * with the kernel's allocations). src is the line. Appends to m. Returns
+ * 0; -VMK_ENOENT if no dump has a memory region; -VMK_EPARSE for a
+ * malformed memory line; -VMK_ENOSPC if m is full. On error m is
+ * unchanged. Callable any time.
+ */
+int vmk_fwmap_parse_memblock_dump(struct vmk_fwmap *m, const char *text, size_t len,
+				  struct vmk_fwmap_diag *diag);
+
 /* ------------------------------------------------------------------ */
 /* Whole dmesg                                                         */
 /* ------------------------------------------------------------------ */
@@ -476,10 +491,13 @@ int vmk_fwmap_parse_memblock_debugfs(struct vmk_fwmap *m, const char *text, size
 /*
  * Find a memory map in a whole dmesg (or journal) text: the E820 map if
  * there is one (on x86 it is the kernel's map; if EFI lines are there too
- * a warning says they were ignored), else the "efi: mem.." map, else (a
- * text that is no log) the memblock debugfs lists. Appends
- * to m. Returns what the chosen parser returns; -VMK_ENOENT if the text
- * holds neither. On error m is unchanged.
+ * a warning says they were ignored), else the "efi: mem.." map, else the
+ * memory of a memblock=debug dump (a device-tree boot prints no map:
+ * vmk_fwmap_parse_memblock_dump()), else (a text that is no log) the
+ * memblock debugfs lists. Appends to m. Returns what the chosen parser
+ * returns; -VMK_ENOENT if the text holds none of them (the message says
+ * what a device-tree boot log lacks when the text is one). On error m is
+ * unchanged.
  */
 int vmk_fwmap_parse_dmesg(struct vmk_fwmap *m, const char *text, size_t len,
 			  struct vmk_fwmap_diag *diag);
