@@ -26,7 +26,7 @@
 
 struct counts {
 	size_t kx, kx_eq, kx_in, kx_vn, kd, kd_eq, kd_in, kd_vn;
-	size_t res, res_pred, res_expl, res_unexpl;
+	size_t res, res_pred, res_expl, res_unexpl, zones, zones_present, zones_span;
 	size_t runs, top, top_eq, iomem, iomem_eq, memblock, memblock_eq, crash, crash_eq;
 };
 
@@ -465,6 +465,224 @@ static void compare_reserved(const char *dir, const char *name, const char *log,
 	lo_pieces_free(&lp);
 }
 
+/*
+ * Zones. vmkit's page allocator has pools where Linux has zones (DMA below
+ * 16 MiB, DMA32 below 4 GiB, DEFAULT above), per NUMA domain. Linux 6.1
+ * arm64 calls its below-4-GiB zone DMA (zone_dma_bits is 32 when no device
+ * limits it) and leaves DMA32 empty: that zone is vmkit's DMA32 pool.
+ */
+static const char *pool_of(bool x86, const char *zone)
+{
+	if (!strcmp(zone, "Normal"))
+		return "DEFAULT";
+	if (!strcmp(zone, "DMA"))
+		return x86 ? "DMA" : "DMA32";
+	if (!strcmp(zone, "DMA32"))
+		return x86 ? "DMA32" : "(none)";
+	return "(none)";
+}
+
+#define MAX_ZONES	32
+
+struct zone {
+	int node;
+	char name[24];
+	unsigned long long spanned, present, managed, start;	/* Linux: pfns and pages */
+	unsigned long long first, end, frames, free;		/* vmkit: its pool's frames */
+	bool linux_has, vmkit_has;
+};
+
+static struct zone *zone_get(struct zone *z, size_t *n, int node, const char *name)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (z[i].node == node && !strcmp(z[i].name, name))
+			return &z[i];
+	assert_true(*n < MAX_ZONES);
+	memset(&z[*n], 0, sizeof(z[*n]));
+	z[*n].node = node;
+	z[*n].first = ~0ULL;
+	snprintf(z[*n].name, sizeof(z[*n].name), "%s", name);
+	return &z[(*n)++];
+}
+
+/* NOMAP pages of node in pfns [a, b) (vmkit's memblock.memory lines "[0xA-0xB] node N flags: 0x4"). */
+static unsigned long long nomap_pages(const struct lo_lines *mb, int node, unsigned long long a, unsigned long long b)
+{
+	unsigned long long n = 0;
+
+	for (size_t i = 0; i < mb->n; i++) {
+		unsigned long long x, y;
+		int nd;
+		unsigned int f;
+
+		if (sscanf(mb->s[i], "[%llx-%llx] node %d flags: %x", &x, &y, &nd, &f) != 4 || nd != node ||
+		    !(f & 4))
+			continue;
+		x >>= 12;
+		y = (y >> 12) + 1;
+		x = x > a ? x : a;
+		y = y < b ? y : b;
+		n += x < y ? y - x : 0;
+	}
+	return n;
+}
+
+struct zone_counts {
+	size_t zones, present_eq, span_eq, buddy, buddy_eq;
+};
+
+/*
+ * Per node and zone: Linux's /proc/zoneinfo (start_pfn, spanned, present,
+ * managed) against vmkit's pool of the same memory (`vmkit phys`: its
+ * segments and free lists), and the zones /proc/buddyinfo lists against
+ * vmkit's. Present pages and the first page must agree; Linux spans holes
+ * up to the node's end or the zone boundary where vmkit's pool ends at its
+ * last frame; vmkit keeps no page records for NOMAP memory, which Linux
+ * counts present; managed pages differ by every allocation Linux made
+ * (checked: neither side has more than present).
+ */
+static void compare_zones(const char *dir, const char *name, const char **src, bool x86, const struct lo_lines *v_mb,
+			  struct lo_lines *rep, struct zone_counts *zc)
+{
+	char path[4096], *zi, *bi, zname[24];
+	const char *args[8], *p;
+	struct zone z[MAX_ZONES];
+	size_t nz = 0, na = 0;
+	struct cli_result r;
+	struct zone *cur = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s/zoneinfo", dir, name);
+	zi = read_opt(path);
+	snprintf(path, sizeof(path), "%s/%s/buddyinfo", dir, name);
+	bi = read_opt(path);
+	if (!zi || !bi) {
+		free(zi);
+		free(bi);
+		return;
+	}
+	args[na++] = "phys";
+	args[na++] = src[0];
+	args[na++] = src[1];
+	args[na++] = "--kernel-size";
+	args[na++] = "0";
+	args[na++] = "--json";
+	args[na] = NULL;
+	r = run_vmkit(name, args, na, rep);
+	for (p = zi; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		int node;
+		unsigned long long v;
+
+		if (sscanf(p, "Node %d, zone %15s", &node, zname) == 2) {
+			cur = zone_get(z, &nz, node, zname);
+			continue;
+		}
+		if (!cur)
+			continue;
+		if (sscanf(p, " spanned %llu", &v) == 1)
+			cur->spanned = v;
+		else if (sscanf(p, " present %llu", &v) == 1)
+			cur->present = v, cur->linux_has = v > 0;
+		else if (sscanf(p, " managed %llu", &v) == 1)
+			cur->managed = v;
+		else if (sscanf(p, " start_pfn: %llu", &v) == 1)
+			cur->start = v;
+	}
+	for (p = r.status == 0 ? strstr(r.out, "\"segments\"") : NULL; p && (p = strstr(p, "{\"start\": ")); p++) {
+		unsigned long long a, b;
+		int dom;
+		char pool[16];
+
+		if (sscanf(p, "{\"start\": %llu, \"end\": %llu, \"domain\": %d, \"pool\": \"%15[^\"]\"", &a, &b, &dom,
+			   pool) != 4)
+			break;
+		/* Under the name of the Linux zone that is this pool. */
+		for (size_t i = 0; i < nz; i++)
+			if (z[i].node == dom && !strcmp(pool_of(x86, z[i].name), pool)) {
+				cur = &z[i];
+				goto found;
+			}
+		snprintf(zname, sizeof(zname), "pool %s", pool);
+		cur = zone_get(z, &nz, dom, zname);
+found:
+		cur->vmkit_has = true;
+		cur->frames += (b - a) >> 12;
+		cur->first = (a >> 12) < cur->first ? a >> 12 : cur->first;
+		cur->end = (b >> 12) > cur->end ? b >> 12 : cur->end;
+	}
+	for (p = r.status == 0 ? strstr(r.out, "\"buddyinfo\"") : NULL; p && (p = strstr(p, "{\"node\": ")); p++) {
+		int node;
+		char pool[16];
+		const char *f = strstr(p, "\"free\": [");
+		unsigned long long pages = 0;
+
+		if (sscanf(p, "{\"node\": %d, \"pool\": \"%15[^\"]\"", &node, pool) != 2 || !f)
+			break;
+		f += 9;
+		for (int o = 0; *f && *f != ']'; o++) {
+			pages += strtoull(f, (char **)&f, 10) << o;
+			f += strspn(f, ", ");
+		}
+		for (size_t i = 0; i < nz; i++)
+			if (z[i].node == node && !strcmp(pool_of(x86, z[i].name), pool))
+				z[i].free += pages;
+	}
+	for (size_t i = 0; i < nz; i++) {
+		struct zone *q = &z[i];
+		unsigned long long nomap;
+		char line[64];
+		bool in_buddy;
+
+		if (!q->linux_has && !q->vmkit_has)
+			continue;
+		zc->zones++;
+		if (!q->linux_has) {
+			lo_lines_add(rep, "zones: node %d %s: vmkit only (%llu frames)", q->node, q->name, q->frames);
+			continue;
+		}
+		if (!q->vmkit_has) {
+			lo_lines_add(rep, "zones: node %d %s: linux only (%llu present)", q->node, q->name, q->present);
+			continue;
+		}
+		nomap = nomap_pages(v_mb, q->node, q->start, q->start + q->spanned);
+		if (q->present == q->frames) {
+			zc->present_eq++;
+		} else if (q->present == q->frames + nomap) {
+			zc->present_eq++;
+			lo_lines_add(rep, "zones: node %d %s: linux present %llu = vmkit %llu frames + %llu NOMAP pages",
+				     q->node, q->name, q->present, q->frames, nomap);
+		} else {
+			lo_lines_add(rep, "zones: node %d %s: linux present %llu, vmkit %llu frames (%llu NOMAP pages)",
+				     q->node, q->name, q->present, q->frames, nomap);
+		}
+		if (q->start == q->first && q->start + q->spanned == q->end)
+			zc->span_eq++;
+		if (q->start != q->first)
+			lo_lines_add(rep, "zones: node %d %s: linux starts at pfn 0x%llx, vmkit's first frame is pfn 0x%llx",
+				     q->node, q->name, q->start, q->first);
+		if (q->start + q->spanned != q->end)
+			lo_lines_add(rep, "zones: node %d %s: linux spans to pfn 0x%llx, vmkit's last frame ends at pfn 0x%llx",
+				     q->node, q->name, q->start + q->spanned, q->end);
+		/* Neither side manages more than is present. */
+		if (q->managed > q->present || q->free > q->frames)
+			lo_lines_add(rep, "zones: node %d %s: managed %llu / free %llu above present", q->node, q->name,
+				     q->managed, q->free);
+		/* /proc/buddyinfo lists the populated zones. */
+		snprintf(line, sizeof(line), "Node %d, zone %8s ", q->node, q->name);
+		in_buddy = strstr(bi, line) != NULL;
+		zc->buddy++;
+		zc->buddy_eq += in_buddy;
+		if (!in_buddy)
+			lo_lines_add(rep, "buddyinfo: node %d %s: not in linux's /proc/buddyinfo", q->node, q->name);
+		if (getenv("VMKIT_ORACLE_VERBOSE"))
+			print_message("%s: node %d %-6s linux start 0x%llx spanned %llu present %llu managed %llu; vmkit "
+				      "first 0x%llx end 0x%llx frames %llu free %llu\n", name, q->node, q->name, q->start,
+				      q->spanned, q->present, q->managed, q->first, q->end, q->frames, q->free);
+	}
+	cli_free(&r);
+	free(zi);
+	free(bi);
+}
+
 /* Run vmkit with args[0..n); a failure goes into the report. */
 static struct cli_result run_vmkit(const char *name, const char **args, size_t n, struct lo_lines *rep)
 {
@@ -492,6 +710,7 @@ static void run_one(const char *dir, const char *name, bool update, int *failed)
 	struct lo_lines res = { 0 }, rep = { 0 }, l_io = { 0 }, v_io = { 0 }, l_mb = { 0 }, v_mb = { 0 };
 	struct lo_lines specs = { 0 }, crash_l = { 0 }, v_crash = { 0 }, v_res = { 0 };
 	struct res_counts rc = { 0 };
+	struct zone_counts zc = { 0 };
 	unsigned long long kb, ks;
 	struct cli_result r;
 	size_t kx_n = 0, kx_eq = 0, kx_in = 0, kx_vn = 0, kd_n = 0, kd_eq = 0, kd_in = 0, kd_vn = 0;
@@ -589,6 +808,11 @@ static void run_one(const char *dir, const char *name, bool update, int *failed)
 		}
 	}
 	cli_free(&r);
+	{
+		const char *src[2] = { args[1], args[2] };
+
+		compare_zones(dir, name, src, !strncmp(arch, "amd64", 5), &v_mb, &rep, &zc);
+	}
 	compare_reserved(dir, name, log, iomem, !strncmp(arch, "amd64", 5), &v_res, &crash_l, &rep, &rc);
 	*failed += (int)rc.unexplained;
 	compare_kexec(dir, name, !strncmp(arch, "amd64", 5), &crash_l, false, &rep, &kx_n, &kx_eq, &kx_in, &kx_vn);
@@ -607,6 +831,11 @@ static void run_one(const char *dir, const char *name, bool update, int *failed)
 	print_message("linux-oracle %-18s memblock.reserved: %zu Linux regions, %zu predicted by vmkit, %zu explained, "
 		      "%zu unexplained; %zu vmkit-only ranges\n", name, rc.pieces, rc.predicted, rc.explained,
 		      rc.unexplained, rc.vmkit_only);
+	print_message("linux-oracle %-18s zones: %zu compared, present equal %zu, span equal %zu, in buddyinfo %zu/%zu\n",
+		      name, zc.zones, zc.present_eq, zc.span_eq, zc.buddy_eq, zc.buddy);
+	total.zones += zc.zones;
+	total.zones_present += zc.present_eq;
+	total.zones_span += zc.span_eq;
 	total.res += rc.pieces;
 	total.res_pred += rc.predicted;
 	total.res_expl += rc.explained;
@@ -712,6 +941,8 @@ static void test_every_run(void **state)
 		      total.kd_eq, total.kd, total.kd_in, total.kd_vn);
 	print_message("linux-oracle: memblock.reserved: %zu Linux regions: %zu predicted by vmkit, %zu in explained "
 		      "categories, %zu unexplained\n", total.res, total.res_pred, total.res_expl, total.res_unexpl);
+	print_message("linux-oracle: zones: %zu (node, zone) pairs, present pages equal %zu (NOMAP counted), spans "
+		      "equal %zu\n", total.zones, total.zones_present, total.zones_span);
 	assert_true(total.runs >= 10);
 	assert_int_equal(failed, 0);
 }
