@@ -413,7 +413,7 @@ int vmkit_cmd_memmap(int argc, char **argv)
 		tool_error(mc.path, 0, "memblock: %s", vmk_strerror(err));
 		goto out;
 	}
-	/* Nodes as Linux's NUMA init gives them (the source's affinity, else node 0). */
+	/* Nodes as Linux's NUMA init gives them from the source's affinity, if it states one. */
 	if (machine_numa_apply(&mc, &mb, o.arch == ARCH_X86_64))
 		goto out;
 	if (vmk_memblock_phys_mem_size(&mb) == 0) {

@@ -207,7 +207,12 @@ static void numa_from_log(struct machine *mc, const char *text, size_t len)
 
 int machine_numa_apply(const struct machine *mc, struct vmk_memblock *mb, bool arch_x86)
 {
-	int r = vmk_boot_numa_apply(mb, mc->numa, mc->nnuma,
+	int r;
+
+	/* No affinity stated: no nodes (memblock output stays as the source's kernel prints it). */
+	if (mc->nnuma == 0)
+		return 0;
+	r = vmk_boot_numa_apply(mb, mc->numa, mc->nnuma,
 				    arch_x86 ? VMK_BOOT_ARCH_X86_64 : VMK_BOOT_ARCH_ARM64);
 
 	if (r < 0) {

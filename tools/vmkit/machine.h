@@ -82,8 +82,10 @@ bool machine_back_ram(const struct vmk_fwmap *m);
 
 /*
  * Give mb's memory the NUMA nodes of mc's affinity, by Linux's rules for
- * x86 (arch_x86 true) or arm64 (vmk_boot_numa_apply(); no affinity: all
- * node 0). Returns 0, or -1 after an error message.
+ * x86 (arch_x86 true) or arm64 (vmk_boot_numa_apply(): dropped affinity
+ * makes all node 0). A source that states no affinity leaves memory
+ * without a node (where Linux's dummy_numa_init says node 0). Returns 0,
+ * or -1 after an error message.
  */
 int machine_numa_apply(const struct machine *mc, struct vmk_memblock *mb, bool arch_x86);
 
