@@ -218,6 +218,11 @@ $(BUILD)/vmkit.1: $(VMKIT) docs/vmkit.1.in tools/mkman.sh
 # it (a distribution sets its own libdir), and DESTDIR for staged installs.
 prefix  ?= /usr/local
 PREFIX  ?= $(prefix)
+# prefix given on the command line beats a PREFIX from the environment
+# (a PREFIX on the command line still beats both).
+ifeq ($(origin prefix),command line)
+PREFIX  := $(prefix)
+endif
 exec_prefix ?= $(PREFIX)
 bindir  ?= $(exec_prefix)/bin
 libdir  ?= $(exec_prefix)/lib

@@ -35,6 +35,13 @@ pc="$g/usr/lib/x86_64-linux-gnu/pkgconfig/vmkit.pc"
 make -s -C "$top" uninstall DESTDIR="$g" prefix=/usr libdir=/usr/lib/x86_64-linux-gnu >/dev/null
 left=$(find "$g" -type f | head -5)
 [ -z "$left" ] || fail "uninstall prefix=/usr libdir=... left: $left"
+# prefix on the command line wins over a PREFIX in the environment (some
+# systems export one: Termux's PREFIX is its /usr).
+PREFIX=/env/prefix make -s -C "$top" install DESTDIR="$tmp/envp" prefix=/usr >/dev/null ||
+	fail "install prefix=/usr with PREFIX in the environment"
+[ -f "$tmp/envp/usr/lib/pkgconfig/vmkit.pc" ] ||
+	fail "install prefix=/usr went elsewhere with PREFIX=/env/prefix in the environment: $(cd "$tmp/envp" && find . -name vmkit.pc)"
+grep -qx 'prefix=/usr' "$tmp/envp/usr/lib/pkgconfig/vmkit.pc" || fail "vmkit.pc prefix is not the command line's prefix"
 ok "GNU prefix and libdir"
 
 # 1c. What a distribution's packaging does: a DESTDIR with a space in it
