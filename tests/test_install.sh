@@ -174,6 +174,22 @@ for s in "EXIT STATUS" JSON; do
 		printf '%s\n' "$help" | grep -qF -- "$l" || { echo "$l"; break; }
 	done | grep -q . && fail "man page $s has text that is not in vmkit --help"
 done
+# The environment the tool reads is in the page, from --help like the
+# statuses: VMK_SIM_LOG=1 prints the library's log messages on stderr (a
+# map of 600 entries makes memblock grow its arrays, which it logs).
+i=0
+while [ $i -lt 300 ]; do
+	b=$((0x100000 + i * 0x200000))
+	printf 'BIOS-e820: [mem 0x%016x-0x%016x] usable\n' $b $((b + 0xfffff))
+	printf 'BIOS-e820: [mem 0x%016x-0x%016x] reserved\n' $((b + 0x100000)) $((b + 0x1fffff))
+	i=$((i + 1))
+done > "$tmp/many.e820"
+VMK_SIM_LOG=1 "$p/bin/vmkit" memmap --e820 "$tmp/many.e820" 2>&1 >/dev/null | grep -q '^vmkit debug: memblock' ||
+	fail "VMK_SIM_LOG=1 did not make vmkit print the library's log"
+[ "$(section ENVIRONMENT "$top/docs/vmkit.1.in")" = "@ENVIRONMENT@" ] ||
+	fail "docs/vmkit.1.in writes ENVIRONMENT itself instead of taking it from --help"
+section ENVIRONMENT "$man" | grep -q '^VMK_SIM_LOG' || section ENVIRONMENT "$man" | grep -q '^\.B VMK_SIM_LOG' ||
+	fail "man page ENVIRONMENT does not name VMK_SIM_LOG, which vmkit reads: $(section ENVIRONMENT "$man")"
 if command -v groff >/dev/null 2>&1; then
 	w=$(groff -man -Tutf8 -ww -z "$man" 2>&1) || fail "groff failed on the man page"
 	[ -z "$w" ] || fail "groff warns on the man page: $w"
@@ -186,7 +202,7 @@ cat > "$tmp/fakevmkit" <<'SH'
 #!/bin/sh
 case "$*" in
 --version) echo "vmkit 9.9.9" ;;
---help) printf 'usage: vmkit <command>\n\ncommands:\n  good   works\n  bad    broken\n\nexit status:\n  0  ok\n\njson:\n  stable\n' ;;
+--help) printf 'usage: vmkit <command>\n\ncommands:\n  good   works\n  bad    broken\n\nexit status:\n  0  ok\n\njson:\n  stable\n\nenvironment:\n  X  none\n' ;;
 "good --help") echo "usage: vmkit good [--x]" ;;
 *) echo "vmkit: crashed" >&2; exit 1 ;;
 esac
@@ -214,7 +230,7 @@ cat > "$tmp/dotvmkit" <<'SH'
 #!/bin/sh
 case "$*" in
 --version) echo "vmkit 9.9.9" ;;
---help) printf 'usage: vmkit <command>\n\ncommands:\n  good   works\n\nexit status:\n  0  ok\n  1  bad input, where\n     .5 of a page is refused\n\njson:\n  The keys\n  '"'"'quoted'"'"' stay as they are.\n  .key is a stable name\n' ;;
+--help) printf 'usage: vmkit <command>\n\ncommands:\n  good   works\n\nexit status:\n  0  ok\n  1  bad input, where\n     .5 of a page is refused\n\njson:\n  The keys\n  '"'"'quoted'"'"' stay as they are.\n  .key is a stable name\n\nenvironment:\n  X_Y  none\n' ;;
 "good --help") echo "usage: vmkit good" ;;
 *) exit 1 ;;
 esac

@@ -1,6 +1,6 @@
 #!/bin/sh
 # mkman.sh VMKIT TEMPLATE: print the vmkit(1) page. The version, the
-# COMMANDS, EXIT STATUS and JSON sections come from the tool itself
+# COMMANDS, EXIT STATUS, JSON and ENVIRONMENT sections come from the tool itself
 # (`vmkit --version`, `vmkit --help` and `vmkit CMD --help`): the page and
 # --help are one text and cannot drift. The template holds the rest.
 set -eu
@@ -25,7 +25,7 @@ top=$("$vmkit" --help)
 block() { printf '%s\n' "$top" | sed -n "/^$1:\$/,/^\$/p" | sed -e '1d' -e '/^$/d'; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for b in commands "exit status" json; do
+for b in commands "exit status" json environment; do
 	block "$b" > "$tmp/$b"
 	[ -s "$tmp/$b" ] || { echo "mkman.sh: no '$b:' block in '$vmkit --help'" >&2; exit 1; }
 done
@@ -41,15 +41,20 @@ while IFS='	' read -r name summary; do
 	printf '.fi\n'
 done > "$tmp/COMMANDS"
 [ -s "$tmp/COMMANDS" ] || { echo "mkman.sh: no commands found in '$vmkit --help'" >&2; exit 1; }
-# Exit statuses: "  N  text" starts an entry, deeper-indented lines go on.
-# The indentation goes before esc, which escapes a '.' or quote only at
-# the start of a line: text starting with one stays text.
-sed -e 's/^  \([0-9][0-9]*\)  *\(.*\)$/@TP@\1\n\2/' -e 's/^  *//' "$tmp/exit status" | esc |
-	sed 's/^@TP@\(.*\)$/.TP\n.B \1/' > "$tmp/EXIT_STATUS"
+# Exit statuses and environment variables: "  TAG  text" starts an entry,
+# deeper-indented lines go on. The indentation goes before esc, which
+# escapes a '.' or quote only at the start of a line: text starting with
+# one stays text.
+tagged() {
+	sed -e "s/^  \\($1\\)  *\\(.*\\)\$/@TP@\\1\\n\\2/" -e 's/^  *//' | esc |
+		sed 's/^@TP@\(.*\)$/.TP\n.B \1/'
+}
+tagged '[0-9][0-9]*' < "$tmp/exit status" > "$tmp/EXIT_STATUS"
+tagged '[A-Z][A-Z0-9_]*' < "$tmp/environment" > "$tmp/ENVIRONMENT"
 sed 's/^  *//' "$tmp/json" | esc > "$tmp/JSON"
 while IFS= read -r line; do
 	case $line in
-	@COMMANDS@ | @EXIT_STATUS@ | @JSON@)
+	@COMMANDS@ | @EXIT_STATUS@ | @JSON@ | @ENVIRONMENT@)
 		f=${line#@}; cat "$tmp/${f%@}" ;;
 	*) printf '%s\n' "$line" | sed -e "s/@VERSION@/$version/g" -e "s/@DATE@/$date/g" ;;
 	esac

@@ -35,8 +35,9 @@ static void usage(FILE *f)
 	for (const struct vmkit_cmd *c = commands; c->name; c++)
 		fprintf(f, "  %-12s %s\n", c->name, c->summary);
 	/*
-	 * The one text of the exit statuses and the JSON conventions: the
-	 * manual's EXIT STATUS and JSON sections are made from it
+	 * The one text of the exit statuses, the JSON conventions and the
+	 * environment: the manual's EXIT STATUS, JSON and ENVIRONMENT
+	 * sections are made from it
 	 * (tools/mkman.sh), the docs point here.
 	 */
 	fprintf(f, "\nexit status:\n"
@@ -54,7 +55,11 @@ static void usage(FILE *f)
 		"  says otherwise. A range is base and size, or start and end: the end\n"
 		"  of a /proc/iomem entry is inclusive (as in /proc/iomem), any other\n"
 		"  end exclusive. Strings read from the input are escaped so that the\n"
-		"  output is valid JSON whatever bytes the input held.\n");
+		"  output is valid JSON whatever bytes the input held.\n"
+		"\nenvironment:\n"
+		"  VMK_SIM_LOG  set and not 0: the library's own log messages (memblock\n"
+		"               growing its arrays, frames marked bad, ...) go to standard\n"
+		"               error as 'vmkit LEVEL: message'\n");
 }
 
 int main(int argc, char **argv)
