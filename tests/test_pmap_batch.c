@@ -92,7 +92,11 @@ static void differential(enum vmk_pmap_arch_id arch, bool no_promote, uint64_t s
 	pmt_boot(&o);
 	ptp0 = pmt_ptp_pages();
 	assert_int_equal(vmk_pmap_create(&a), 0);
+	/* Memory types other than WB in user space: inside a device window only. */
+	assert_int_equal(vmk_pmap_allow_device(a, 0, 1ull << 38), 0);
 	assert_int_equal(vmk_pmap_create(&b), 0);
+	/* Memory types other than WB in user space: inside a device window only. */
+	assert_int_equal(vmk_pmap_allow_device(b, 0, 1ull << 38), 0);
 	memset(used, 0, sizeof(used));
 	/*
 	 * At least 60 steps, and on until more than 10 batches went in: random
@@ -240,6 +244,8 @@ static void test_all_or_nothing(void **state)
 	pmt_boot_arch(ARCH_OF(state));
 	pm = NULL;
 	assert_int_equal(vmk_pmap_create(&pm), 0);
+	/* Memory types other than WB in user space: inside a device window only. */
+	assert_int_equal(vmk_pmap_allow_device(pm, 0, 1ull << 38), 0);
 	/* Some live tables: pages in the 2nd and 4th 2 MiB of the window. */
 	assert_int_equal(vmk_pmap_enter(pm, UVA + S2M + 0x5000, PMT_DATA, RW, M), 0);
 	assert_int_equal(vmk_pmap_enter(pm, UVA + 3 * S2M + 0x1ff000, PMT_DATA, RW, 0), 0);
@@ -301,6 +307,8 @@ static void test_block_in_the_way(void **state)
 
 	pmt_boot_arch(ARCH_OF(state));
 	assert_int_equal(vmk_pmap_create(&pm), 0);
+	/* Memory types other than WB in user space: inside a device window only. */
+	assert_int_equal(vmk_pmap_allow_device(pm, 0, 1ull << 38), 0);
 	assert_int_equal(vmk_pmap_enter_large(pm, UVA + S2M, PMT_DATA + S2M, S2M, RW, 0), 0);
 	for (unsigned int i = 0; i < 1024; i++)
 		pas[i] = PMT_DATA + 0x10000000ull + i * 4096ull;
@@ -328,6 +336,8 @@ static void test_leaf_cache_lifetime(void **state)
 
 	pmt_boot_arch(ARCH_OF(state));
 	assert_int_equal(vmk_pmap_create(&pm), 0);
+	/* Memory types other than WB in user space: inside a device window only. */
+	assert_int_equal(vmk_pmap_allow_device(pm, 0, 1ull << 38), 0);
 	/* Freed: the only page of a table goes, its PTP is freed and reused elsewhere. */
 	assert_int_equal(vmk_pmap_enter(pm, UVA + 0x3000, PMT_DATA, RW, 0), 0);
 	assert_int_equal(vmk_pmap_remove(pm, UVA, UVA + S2M), 0);
@@ -383,6 +393,8 @@ static void test_pa_out_of_field(void **state)
 
 	pmt_boot_arch(ARCH_OF(state));
 	assert_int_equal(vmk_pmap_create(&pm), 0);
+	/* Memory types other than WB in user space: inside a device window only. */
+	assert_int_equal(vmk_pmap_allow_device(pm, 0, 1ull << 38), 0);
 	take(pm, &s);
 	assert_int_equal(vmk_pmap_enter(pm, UVA, huge + PMT_DATA, RW, 0), -VMK_EINVAL);
 	assert_int_equal(vmk_pmap_enter(pm, UVA, 1ull << 63, RW, 0), -VMK_EINVAL);

@@ -63,6 +63,8 @@ static struct vmk_pmap *new_user(void)
 	struct vmk_pmap *pm;
 
 	assert_int_equal(vmk_pmap_create(&pm), 0);
+	/* Memory types other than WB in user space: inside a device window only. */
+	assert_int_equal(vmk_pmap_allow_device(pm, 0, 1ull << 38), 0);
 	vmk_pmap_activate(pm, 0);
 	return pm;
 }

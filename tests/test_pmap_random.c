@@ -260,6 +260,8 @@ static void test_differential(void **state)
 	printf("pmap differential (%s): seed %lu, %u steps\n", pmt_arch_name(o.arch), seed, steps);
 	for (unsigned int i = 0; i < 2; i++) {
 		assert_int_equal(vmk_pmap_create(&md.pm[i]), 0);
+		/* Memory types other than WB in user space: inside a device window only. */
+		assert_int_equal(vmk_pmap_allow_device(md.pm[i], 0, 1ull << 38), 0);
 		md.cpu[i] = i + 1;
 		vmk_pmap_activate(md.pm[i], md.cpu[i]);
 	}

@@ -35,6 +35,18 @@
 #define VMK_MAX_ORDER		11
 #endif
 
+/*
+ * Page poisoning from boot (vmk_phys_set_poison() changes it at run
+ * time): freed pages are filled with VMK_PHYS_POISON_BYTE and, in debug
+ * builds, checked when allocated again (docs/phys.md).
+ */
+#ifndef VMK_PHYS_POISON
+#define VMK_PHYS_POISON		0
+#endif
+#ifndef VMK_PHYS_POISON_BYTE
+#define VMK_PHYS_POISON_BYTE	0x6b
+#endif
+
 /* Compile the invariant assertions (VMK_ASSERT) in; 0 removes them. */
 #ifndef VMK_DEBUG
 #define VMK_DEBUG		1

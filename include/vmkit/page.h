@@ -47,6 +47,7 @@ enum vmk_memattr {
 enum {
 	VMK_PGF_BADPEND = 1u << 0,	/* marked bad while in use: becomes BAD when freed */
 	VMK_PGF_BOOTFREE = 1u << 1,	/* RESERVED, claimed by a bootstrap free in progress */
+	VMK_PGF_POISON = 1u << 2,	/* freed with poisoning on: holds the pattern until allocated */
 };
 
 /* order value of a record that does not head a block. */

@@ -157,6 +157,19 @@ int vmk_phys_seg_add(vmk_paddr_t base, vmk_paddr_t end, unsigned int domain, voi
 void vmk_phys_reset(void);
 
 /*
+ * Page poisoning on or off (the state vmk_phys_reset starts in is
+ * VMK_PHYS_POISON): while on, every page freed is filled with
+ * VMK_PHYS_POISON_BYTE through the direct map, and a debug build panics
+ * when it allocates such a page again and finds a byte changed, naming
+ * the page's physical address (a write after free). Pages freed while off
+ * are never checked. Any context; takes effect for frees that follow.
+ */
+void vmk_phys_set_poison(bool on);
+
+/* Whether freed pages are poisoned now. Any context. */
+bool vmk_phys_poison(void);
+
+/*
  * Initialise every record still waiting for lazy initialisation (free
  * chunks enter the buddy lists as max-order blocks). Returns the number of
  * frames initialised. May be called at any time where the allocator may

@@ -399,6 +399,27 @@ int vmk_pmap_demote(struct vmk_pmap *pmap, vmk_vaddr_t va);
  * Break-before-make strategies for a kernel range that exception handlers
  * (per-CPU data) must be able to reach at all times.
  */
+/*
+ * Declare [va, va + size) of the kernel pmap a range where a writable
+ * and executable mapping is intended (the only documented case: a
+ * trampoline or code patched while it runs; everything else keeps W^X),
+ * so vmk_pmap_check does not report it. Page aligned; up to 8 ranges per
+ * pmap, never removed. Returns 0, -VMK_EINVAL (not the kernel pmap, empty,
+ * misaligned or wrapping range) or -VMK_ENOSPC. Takes the pmap's lock.
+ */
+int vmk_pmap_allow_wx(struct vmk_pmap *kernel, vmk_vaddr_t va, vmk_size_t size);
+
+/*
+ * Declare [va, va + size) of user pmap a device window: the only place
+ * where vmk_pmap_enter* accept a memory type other than VMK_MEMTYPE_WB
+ * for it (elsewhere they return -VMK_EINVAL), for a driver that maps
+ * device registers or a frame buffer into a process on purpose. Page
+ * aligned; up to 8 per pmap, never removed. Returns 0, -VMK_EINVAL (the
+ * kernel pmap, empty, misaligned or wrapping range) or -VMK_ENOSPC.
+ * Takes the pmap's lock; call it before entering the device mappings.
+ */
+int vmk_pmap_allow_device(struct vmk_pmap *user, vmk_vaddr_t va, vmk_size_t size);
+
 enum vmk_pmap_bbm {
 	VMK_PMAP_BBM_NOPROMOTE,	/* set the no-promote bit: never promoted; demotion/update panics */
 	VMK_PMAP_BBM_RENDEZVOUS,	/* updates run with every other CPU parked */
@@ -439,8 +460,15 @@ void vmk_pmap_stats(struct vmk_pmap *pmap, struct vmk_pmap_stats *st);
 
 /*
  * Check every invariant of pmap (PTP counts match valid entries, PTPs are
- * marked, PV entries match managed leaves, counters match). Returns 0, or
- * -VMK_EINVAL after logging the first broken invariant into msg.
+ * marked, PV entries match managed leaves, counters match) and the
+ * security rules of its leaves (docs/pmap.md "Security properties"):
+ * kernel W^X outside vmk_pmap_allow_wx ranges, kernel leaves never
+ * user-executable, user leaves never kernel-executable (PXN / SMEP /
+ * riscv64 U pages), user leaves of memory types other than write-back
+ * only inside vmk_pmap_allow_device windows; a broken rule is reported
+ * with the leaf's address. Returns 0, or -VMK_EINVAL after logging the
+ * first broken invariant into msg. Takes the pmap's lock: not from
+ * interrupt context.
  */
 int vmk_pmap_check(struct vmk_pmap *pmap, char *msg, size_t msglen);
 

@@ -411,6 +411,7 @@ int vmk_phys_seg_add(vmk_paddr_t base, vmk_paddr_t end, unsigned int domain, voi
 void vmk_phys_reset(void)
 {
 	vmk_memset(&G, 0, sizeof(G));
+	G.poison = VMK_PHYS_POISON;
 	for (unsigned int d = 0; d < VMK_MAX_DOMAINS; d++) {
 		vmk_list_init(&G.dom[d].nofree_runs);
 		for (unsigned int p = 0; p < VMK_NPOOLS; p++)

@@ -77,6 +77,7 @@ struct vmk_phys_pcpu {
 
 struct vmk_phys {
 	bool ready;			/* lists initialised (vmk_phys_reset ran) */
+	bool poison;			/* fill freed pages (poison.c) */
 	struct vmk_phys_seg segs[VMK_PHYS_MAX_SEGS];
 	unsigned int nsegs;
 	unsigned int ndomains;		/* highest domain with memory + 1 */
@@ -299,6 +300,10 @@ bool vmk_phys__fallback_ok(const struct vmk_phys_pool *pl, unsigned int from, un
 /* Zero the frames of [p, p + n) through the direct map. */
 void vmk_phys__zero(struct vmk_page *p, uint64_t n);
 
+/* poison.c: fill a page being freed with the pattern; check (debug) and unflag one allocated. */
+void vmk_phys__poison_fill(struct vmk_page *p);
+void vmk_phys__poison_check(struct vmk_page *p);
+
 /*
  * Prepare an allocated block's records (state already set): the owner's
  * fields cleared, order, zeroing. aux is already 0 (it is non-zero only at
@@ -308,6 +313,8 @@ static inline void vmk_phys__prep_alloc(struct vmk_page *p, uint64_t n, unsigned
 					unsigned int flags, unsigned int memattr)
 {
 	for (uint64_t i = 0; i < n; i++) {
+		if (VMK_UNLIKELY(pg_flags(&p[i]) & VMK_PGF_POISON))
+			vmk_phys__poison_check(&p[i]);
 		p[i].md_pv = 0;
 		p[i].owner = 0;
 		p[i].ref_count = (flags & VMK_ALLOC_WIRED) ? 1 : 0;
@@ -340,6 +347,8 @@ static inline unsigned int vmk_phys__free_check(const struct vmk_page *p)
 
 	if (VMK_UNLIKELY((st != VMK_PAGE_ALLOC && st != VMK_PAGE_PTP) || p->md_pv != 0))
 		vmk_phys__free_refused(p);
+	if (VMK_UNLIKELY(G.poison))
+		vmk_phys__poison_fill((struct vmk_page *)p);
 	return st;
 }
 

@@ -139,6 +139,9 @@ static bool free_uniform(const struct vmk_page *p, uint64_t n, unsigned int st)
 		return false;
 	for (uint64_t i = 0; i < n; i++)
 		diff |= (uint64_t)(pg_state(&p[i]) ^ st) | p[i].md_pv;
+	/* The frees it lets through skip vmk_phys__free_check(), which poisons the others. */
+	for (uint64_t i = 0; diff == 0 && VMK_UNLIKELY(G.poison) && i < n; i++)
+		vmk_phys__poison_fill((struct vmk_page *)&p[i]);
 	return diff == 0;
 }
 
@@ -252,6 +255,8 @@ void vmk_phys__take_records(struct vmk_page *p, uint64_t n, unsigned int to, uns
 			   "page %p expected in state free, found %s", (void *)&p[i],
 			   vmk_page_state_name(pg_state(&p[i])));
 		__atomic_store_n(&p[i].state, (uint8_t)to, __ATOMIC_RELAXED);
+		if (VMK_UNLIKELY(pg_flags(&p[i]) & VMK_PGF_POISON))
+			vmk_phys__poison_check(&p[i]);
 		p[i].md_pv = 0;
 		p[i].owner = 0;
 		p[i].ref_count = rc;

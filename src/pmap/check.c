@@ -143,6 +143,9 @@ static void walk(struct chk *c, vmk_paddr_t t, unsigned int lvl, vmk_vaddr_t bas
 				c->wired += (uint64_t)1 << (9 * lvl);
 			if (!!(a & VMK_PTE_A_USER) == c->pm->kernel)
 				bad(c, "mapping at %#llx has the wrong user bit", (unsigned long long)va);
+			else if (vmk_pmap__leaf_insecure(c->pm, va, VMK_PT_SIZE(lvl), a))
+				bad(c, "%s mapping at %#llx", vmk_pmap__leaf_insecure(c->pm, va, VMK_PT_SIZE(lvl), a),
+				    (unsigned long long)va);
 			if (a & VMK_PTE_A_MANAGED) {
 				struct vmk_page *h = vmk_pmap__pv_head(pa, lvl);
 

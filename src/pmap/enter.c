@@ -9,10 +9,12 @@
  */
 #include "pmap_internal.h"
 
-static bool prot_ok(uint32_t prot, uint32_t flags)
+/* A user pmap takes memory types other than write-back only in its device windows (secure.c). */
+static bool prot_ok(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, uint32_t prot, uint32_t flags)
 {
 	return prot != VMK_PROT_NONE && !(prot & ~(uint32_t)(VMK_PROT_READ | VMK_PROT_WRITE | VMK_PROT_EXEC)) &&
-	       ((flags >> VMK_PMAP_ENTER_MT_SHIFT) & 0xff) < VMK_MEMTYPE_COUNT;
+	       ((flags >> VMK_PMAP_ENTER_MT_SHIFT) & 0xff) < VMK_MEMTYPE_COUNT &&
+	       vmk_pmap__memtype_ok(pm, va, size, flags);
 }
 
 #define AD_BITS	(VMK_PTE_A_ACCESSED | VMK_PTE_A_DIRTY)
@@ -90,7 +92,7 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 	int err = 0;
 
 	if (!pm || (va & VMK_PAGE_MASK) || (pa & ~vmk_pmap__g.arch->page_pa_mask) || !vmk_pmap__va_ok(pm, va) ||
-	    !prot_ok(prot, flags))
+	    !prot_ok(pm, va, VMK_PAGE_SIZE, prot, flags))
 		return -VMK_EINVAL;
 	if (flags & VMK_PMAP_ENTER_MANAGED) {
 		pg = vmk_pa_to_page(pa);
@@ -362,7 +364,8 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 	int err = 0;
 
 	if (!pm || !pas || n == 0 || n > ((vmk_vaddr_t)1 << 40) || (va & VMK_PAGE_MASK) ||
-	    !vmk_pmap__range_ok(pm, va, va + n * VMK_PAGE_SIZE) || !prot_ok(prot, flags))
+	    !vmk_pmap__range_ok(pm, va, va + n * VMK_PAGE_SIZE) ||
+	    !prot_ok(pm, va, n * VMK_PAGE_SIZE, prot, flags))
 		return -VMK_EINVAL;
 	flags &= ~(uint32_t)VMK_PMAP_ENTER_KEEP_SPARE;	/* blocks only */
 	vmk_pmap__lock(pm);
@@ -475,7 +478,8 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 	int err = 0;
 
 	if (!pm || !lvl || !(vmk_pmap__g.block_levels & (1u << lvl)) || (va & (size - 1)) || (pa & (size - 1)) ||
-	    (pa & ~vmk_pmap__g.arch->page_pa_mask) || !vmk_pmap__range_ok(pm, va, va + size) || !prot_ok(prot, flags))
+	    (pa & ~vmk_pmap__g.arch->page_pa_mask) || !vmk_pmap__range_ok(pm, va, va + size) ||
+	    !prot_ok(pm, va, size, prot, flags))
 		return -VMK_EINVAL;
 	if (flags & VMK_PMAP_ENTER_MANAGED) {
 		head = vmk_pa_to_page(pa);

@@ -9,6 +9,8 @@
 #include "pmap_arch.h"
 
 #define VMK_PMAP_MAX_RDV	8	/* rendezvous ranges per pmap */
+#define VMK_PMAP_MAX_ALLOW	8	/* W+X / device windows per pmap (secure.c) */
+enum { VMK_PMAP_ALLOW_WX = 1, VMK_PMAP_ALLOW_DEVICE = 2 };
 #define VMK_PMAP_KPOOL		8	/* the kernel's demotion reserve (see ptp.c) */
 #define VMK_PMAP_KPTP_REF	1u	/* the fixed ref_count of every kernel PTP */
 
@@ -36,6 +38,8 @@ struct vmk_pmap {
 	unsigned int nrdv;
 	struct { vmk_vaddr_t va, end; } np[VMK_PMAP_MAX_RDV];	/* no-promote ranges */
 	unsigned int nnp;
+	struct { vmk_vaddr_t va, last; uint32_t what; } allow[VMK_PMAP_MAX_ALLOW];	/* secure.c */
+	unsigned int nallow;
 	uint64_t active[(VMK_MAX_CPUS + 63) / 64];	/* CPUs running it */
 	/*
 	 * The last level-0 table reached, so that consecutive 4 KiB enters
@@ -350,6 +354,10 @@ vmk_pte_t vmk_pmap__update_entry(struct vmk_pmap *pm, vmk_pte_t *p, vmk_pte_t ne
 bool vmk_pmap__in_rdv(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size);
 /* True if [va, va + size) overlaps a range marked no-promote. */
 bool vmk_pmap__in_np(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size);
+/* secure.c: why leaf attributes a at [va, va + size) break a security rule of pm (NULL: they do not). */
+const char *vmk_pmap__leaf_insecure(const struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, uint32_t a);
+/* May pm map [va, va + size) with the memory type in enter flags? (user: WB, or a device window) */
+bool vmk_pmap__memtype_ok(const struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, uint32_t flags);
 
 /* ---- 64 KiB contiguous runs (cont.c, the unfold window in bbm.c) ---- */
 static inline bool vmk_pmap__is_cont(vmk_pte_t e, unsigned int lvl)
