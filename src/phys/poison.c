@@ -32,12 +32,12 @@ void vmk_phys__poison_fill(struct vmk_page *p)
 		return;
 	for (size_t i = 0; i < VMK_PAGE_SIZE / sizeof(*v); i++)
 		v[i] = POISON64;
-	__atomic_fetch_or(&p->flags, (uint8_t)VMK_PGF_POISON, __ATOMIC_RELAXED);
+	vmk_atomic_fetch_or_u8(&p->flags, (uint8_t)VMK_PGF_POISON);	/* riscv64 has no byte AMO */
 }
 
 void vmk_phys__poison_check(struct vmk_page *p)
 {
-	__atomic_fetch_and(&p->flags, (uint8_t)~VMK_PGF_POISON, __ATOMIC_RELAXED);
+	vmk_atomic_fetch_and_u8(&p->flags, (uint8_t)~VMK_PGF_POISON);
 #if VMK_DEBUG
 	{
 		const uint64_t *v = vmk_phys_to_virt(vmk_page_to_pa(p));
