@@ -37,38 +37,76 @@ static uint64_t covered(uint64_t lo, uint64_t hi)
 	return n;
 }
 
-/* Drop this call's claims on [a, b) of s. Lock held. */
+/* Is [pfn, pfn + chunk) a whole chunk inside [pfn, b)? */
+static bool whole_chunk(uint64_t pfn, uint64_t b)
+{
+	return pfn % PHYS_CHUNK_PAGES == 0 && b - pfn >= PHYS_CHUNK_PAGES;
+}
+
+/* The end of the chunk holding pfn, or b if sooner. */
+static uint64_t chunk_end(uint64_t pfn, uint64_t b)
+{
+	return VMK_MIN(b, VMK_ALIGN_DOWN(pfn, PHYS_CHUNK_PAGES) + PHYS_CHUNK_PAGES);
+}
+
+/*
+ * Drop this call's claims on [a, b) of s: the lazy chunks it claimed
+ * whole, and the flags of initialised frames. Lock held.
+ */
 static void step_unclaim(struct vmk_phys_seg *s, uint64_t a, uint64_t b)
 {
-	for (uint64_t pfn = a; pfn < b; pfn++) {
-		struct vmk_page *p = seg_page(s, pfn);
+	for (uint64_t pfn = a; pfn < b;) {
+		uint64_t e = chunk_end(pfn, b);
 
-		pg_set_flags(p, pg_flags(p) & ~VMK_PGF_BOOTFREE);
+		if (whole_chunk(pfn, b) && vmk_phys__chunk_lazy(s, pfn / PHYS_CHUNK_PAGES)) {
+			vmk_phys__chunk_unclaim(s, pfn / PHYS_CHUNK_PAGES);
+			pfn = e;
+			continue;
+		}
+		for (; pfn < e; pfn++) {
+			struct vmk_page *p = seg_page(s, pfn);
+
+			pg_set_flags(p, pg_flags(p) & ~VMK_PGF_BOOTFREE);
+		}
 	}
 }
 
 /*
- * Claim every frame of [a, b) in s if all are RESERVED and unclaimed
- * (initialising lazy records); nothing if not. Returns true if claimed. Lock held.
+ * Claim every frame of [a, b) in s if all are RESERVED and unclaimed;
+ * nothing if not. A whole lazy reserved chunk is claimed by its bits,
+ * without initialising its records; the rest are initialised and flagged.
+ * Returns true if claimed. Lock held.
  */
 static bool step_claim(struct vmk_phys_seg *s, uint64_t a, uint64_t b)
 {
-	vmk_phys__materialise(s, a, b);
-	for (uint64_t pfn = a; pfn < b; pfn++) {
-		struct vmk_page *p = seg_page(s, pfn);
-		unsigned int f = pg_flags(p);
+	for (uint64_t pfn = a; pfn < b;) {
+		uint64_t e = chunk_end(pfn, b), c = pfn / PHYS_CHUNK_PAGES;
 
-		if (pg_state(p) != VMK_PAGE_RESERVED || (f & VMK_PGF_BOOTFREE)) {
-			step_unclaim(s, a, pfn);
-			return false;
+		if (whole_chunk(pfn, b) && vmk_phys__chunk_lazy(s, c)) {
+			if (!vmk_phys__chunk_claim(s, c)) {
+				step_unclaim(s, a, pfn);
+				return false;
+			}
+			pfn = e;
+			continue;
 		}
-		pg_set_flags(p, f | VMK_PGF_BOOTFREE);
+		vmk_phys__materialise(s, pfn, e);
+		for (; pfn < e; pfn++) {
+			struct vmk_page *p = seg_page(s, pfn);
+			unsigned int f = pg_flags(p);
+
+			if (pg_state(p) != VMK_PAGE_RESERVED || (f & VMK_PGF_BOOTFREE)) {
+				step_unclaim(s, a, pfn);
+				return false;
+			}
+			pg_set_flags(p, f | VMK_PGF_BOOTFREE);
+		}
 	}
 	return true;
 }
 
-/* Free [a, b) of s: bad (pending) frames become BAD, runs of the rest join the buddy lists. Lock held. */
-static void step_free(struct vmk_phys_seg *s, uint64_t a, uint64_t b)
+/* Free initialised [a, b) of s: bad (pending) frames become BAD, runs of the rest join the buddy lists. Lock held. */
+static void free_frames(struct vmk_phys_seg *s, uint64_t a, uint64_t b)
 {
 	struct vmk_phys_domain *dm = &G.dom[s->domain];
 	uint64_t run = 0;
@@ -95,6 +133,23 @@ static void step_free(struct vmk_phys_seg *s, uint64_t a, uint64_t b)
 		if (run)
 			vmk_phys__free_range(s, pfn - run, pfn);
 		run = 0;
+	}
+}
+
+/*
+ * Free [a, b) of s: a chunk still claimed whole becomes a lazy free chunk
+ * (its records stay uninitialised); initialised frames go one by one.
+ * Lock held.
+ */
+static void step_free(struct vmk_phys_seg *s, uint64_t a, uint64_t b)
+{
+	for (uint64_t pfn = a; pfn < b;) {
+		uint64_t e = chunk_end(pfn, b);
+
+		if (!whole_chunk(pfn, b) ||
+		    !vmk_phys__chunk_free_claimed(s, pfn / PHYS_CHUNK_PAGES))
+			free_frames(s, pfn, e);
+		pfn = e;
 	}
 }
 

@@ -140,7 +140,7 @@ static uint64_t lazy_in_range(unsigned int d, unsigned int q, uint64_t lo, uint6
 		c0 = a / PHYS_CHUNK_PAGES - s->first_chunk;
 		c1 = (b - 1) / PHYS_CHUNK_PAGES - s->first_chunk;
 		for (uint64_t c = c0; c <= c1 && done < max; c++) {
-			uint64_t w = s->lazy_free[c / 64] >> (c % 64), cp;
+			uint64_t w = vmk_phys__lazy_free_word(s, c / 64) >> (c % 64), cp;
 
 			if (w == 0) {	/* the rest of this bitmap word */
 				c |= 63;

@@ -273,15 +273,56 @@ void vmk_phys__set_lazy(struct vmk_phys_seg *s, uint64_t chunk, bool free)
 		ucnt_add(&seg_pool(s)->lazy_free, (int64_t)PHYS_CHUNK_PAGES);
 }
 
+bool vmk_phys__chunk_claim(struct vmk_phys_seg *s, uint64_t chunk)
+{
+	uint64_t i = chunk - s->first_chunk;
+
+	if (chunk < s->first_chunk || i >= s->nchunks || !bit_get(s->lazy_resv, i) ||
+	    bit_get(s->lazy_free, i))
+		return false;
+	bit_put(s->lazy_free, i, true);
+	return true;
+}
+
+void vmk_phys__chunk_unclaim(struct vmk_phys_seg *s, uint64_t chunk)
+{
+	uint64_t i = chunk - s->first_chunk;
+
+	if (chunk >= s->first_chunk && i < s->nchunks && bit_get(s->lazy_resv, i))
+		bit_put(s->lazy_free, i, false);
+}
+
+bool vmk_phys__chunk_free_claimed(struct vmk_phys_seg *s, uint64_t chunk)
+{
+	uint64_t i = chunk - s->first_chunk;
+	struct vmk_phys_domain *dm = &G.dom[s->domain];
+
+	if (chunk < s->first_chunk || i >= s->nchunks || !bit_get(s->lazy_resv, i) ||
+	    !bit_get(s->lazy_free, i))
+		return false;
+	bit_put(s->lazy_resv, i, false);
+	cnt_add(&dm->count[VMK_PAGE_RESERVED], -(int64_t)PHYS_CHUNK_PAGES);
+	cnt_add(&dm->count[VMK_PAGE_FREE], (int64_t)PHYS_CHUNK_PAGES);
+	ucnt_add(&seg_pool(s)->lazy_free, (int64_t)PHYS_CHUNK_PAGES);
+	return true;
+}
+
 /* Initialise lazy chunk i (relative) of s. */
 static void materialise_chunk(struct vmk_phys_seg *s, uint64_t i)
 {
 	uint64_t pfn = (s->first_chunk + i) * PHYS_CHUNK_PAGES;
 	struct vmk_page *p = seg_page(s, pfn);
-	bool free = bit_get(s->lazy_free, i);
+	bool resv = bit_get(s->lazy_resv, i);
+	bool free = !resv;
 
 	vmk_phys__init_records(p, PHYS_CHUNK_PAGES, s->index,
 			       free ? VMK_PAGE_FREE : VMK_PAGE_RESERVED, NULL);
+	if (resv && bit_get(s->lazy_free, i)) {
+		/* Claimed by a bootstrap free in progress: the claim moves to the records. */
+		for (uint64_t k = 0; k < PHYS_CHUNK_PAGES; k++)
+			p[k].flags = VMK_PGF_BOOTFREE;
+		bit_put(s->lazy_free, i, false);
+	}
 	/* Clearing the bit publishes the records (release). */
 	bit_put(free ? s->lazy_free : s->lazy_resv, i, false);
 	__atomic_store_n(&s->lazy_count, s->lazy_count - 1, __ATOMIC_RELEASE);
@@ -332,7 +373,7 @@ bool vmk_phys__materialise_one(unsigned int d, unsigned int pool)
 		if (!(pl->segmask & ((uint64_t)1 << si)) || s->lazy_count == 0)
 			continue;
 		for (; i < s->nchunks; i++) {
-			uint64_t w = s->lazy_free[i / 64] >> (i % 64);
+			uint64_t w = vmk_phys__lazy_free_word(s, i / 64) >> (i % 64);
 
 			if (w == 0) {
 				i |= 63;
@@ -376,6 +417,28 @@ uint64_t vmk_phys_lazy_init_all(void)
 
 /* ---- set-up without memblock ---- */
 
+/*
+ * Every frame of a new segment RESERVED: whole chunks lazily (a bootstrap
+ * free of them then only flips their bits), the partial chunks at the
+ * ends as records.
+ */
+static void seg_add_records(struct vmk_phys_seg *s)
+{
+	uint64_t ca = VMK_ALIGN_UP(s->start_pfn, PHYS_CHUNK_PAGES);
+	uint64_t cb = VMK_ALIGN_DOWN(s->end_pfn, PHYS_CHUNK_PAGES);
+	int64_t *cnt = G.dom[s->domain].count;
+
+	if (ca >= cb) {
+		vmk_phys__init_records(s->pages, s->end_pfn - s->start_pfn, s->index,
+				       VMK_PAGE_RESERVED, cnt);
+		return;
+	}
+	vmk_phys__init_records(s->pages, ca - s->start_pfn, s->index, VMK_PAGE_RESERVED, cnt);
+	for (uint64_t c = ca; c < cb; c += PHYS_CHUNK_PAGES)
+		vmk_phys__set_lazy(s, c / PHYS_CHUNK_PAGES, false);
+	vmk_phys__init_records(seg_page(s, cb), s->end_pfn - cb, s->index, VMK_PAGE_RESERVED, cnt);
+}
+
 int vmk_phys_seg_add(vmk_paddr_t base, vmk_paddr_t end, unsigned int domain, void *meta)
 {
 	unsigned int pieces = 0;
@@ -399,8 +462,7 @@ int vmk_phys_seg_add(vmk_paddr_t base, vmk_paddr_t end, unsigned int domain, voi
 
 		err = vmk_phys__seg_insert(a, e, domain, m, &s);
 		VMK_VERIFY(err == 0, "segment insert after checks cannot fail (%d)", err);
-		vmk_phys__init_records(s->pages, s->end_pfn - s->start_pfn, s->index,
-				       VMK_PAGE_RESERVED, G.dom[domain].count);
+		seg_add_records(s);
 		m += s->meta_bytes;
 		a = e;
 	}

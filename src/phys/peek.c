@@ -29,7 +29,8 @@ int vmk_phys_peek(vmk_paddr_t pa, struct vmk_phys_peek *pk)
 	if (chunk >= s->first_chunk && i < s->nchunks &&
 	    (lazy_bit(s->lazy_free, i) || lazy_bit(s->lazy_resv, i))) {
 		pk->lazy = true;
-		pk->state = lazy_bit(s->lazy_free, i) ? VMK_PAGE_FREE : VMK_PAGE_RESERVED;
+		/* Both bits: a reserved chunk claimed by a bootstrap free in progress. */
+		pk->state = lazy_bit(s->lazy_resv, i) ? VMK_PAGE_RESERVED : VMK_PAGE_FREE;
 		pk->order = pk->state == VMK_PAGE_FREE ? PHYS_CHUNK_ORDER : 0;
 		pk->run_start = (chunk * PHYS_CHUNK_PAGES) << VMK_PAGE_SHIFT;
 		pk->run_end = ((chunk + 1) * PHYS_CHUNK_PAGES) << VMK_PAGE_SHIFT;

@@ -26,8 +26,14 @@ struct vmk_phys_seg {
 	vmk_paddr_t start, end;		/* page-aligned, end exclusive */
 	uint64_t start_pfn, end_pfn;
 	struct vmk_page *pages;		/* records of [start_pfn, end_pfn) */
-	uint64_t *lazy_free;		/* bit per chunk: free, records not initialised */
-	uint64_t *lazy_resv;		/* bit per chunk: reserved, records not initialised */
+	/*
+	 * Lazy chunks, records not initialised: a bit in lazy_free only, a
+	 * free chunk; in lazy_resv only, a reserved one; in both, a reserved
+	 * chunk claimed by a bootstrap free in progress (its frames as if
+	 * flagged VMK_PGF_BOOTFREE).
+	 */
+	uint64_t *lazy_free;
+	uint64_t *lazy_resv;
 	uint64_t first_chunk;		/* absolute chunk number of start_pfn */
 	uint64_t nchunks;		/* chunks touching the segment */
 	uint64_t lazy_count;		/* lazy chunks left (atomic: read without the lock) */
@@ -258,6 +264,23 @@ bool vmk_phys__materialise_one(unsigned int d, unsigned int pool);
 
 /* Mark chunk (absolute index) of s lazy, free or reserved, at set-up. Lock held. */
 void vmk_phys__set_lazy(struct vmk_phys_seg *s, uint64_t chunk, bool free);
+
+/*
+ * Bootstrap free of a whole lazy reserved chunk (absolute index) without
+ * initialising its records, lock held: claim it (false if it is not lazy
+ * reserved or is claimed already), drop the claim, or free it (it becomes
+ * a lazy free chunk; false if it is not claimed, e.g. initialised since).
+ */
+bool vmk_phys__chunk_claim(struct vmk_phys_seg *s, uint64_t chunk);
+void vmk_phys__chunk_unclaim(struct vmk_phys_seg *s, uint64_t chunk);
+bool vmk_phys__chunk_free_claimed(struct vmk_phys_seg *s, uint64_t chunk);
+
+/* Word wi of s's lazy-free bitmap without the claimed chunks: lazy free chunks only. */
+static inline uint64_t vmk_phys__lazy_free_word(const struct vmk_phys_seg *s, uint64_t wi)
+{
+	return __atomic_load_n(&s->lazy_free[wi], __ATOMIC_ACQUIRE) &
+	       ~__atomic_load_n(&s->lazy_resv[wi], __ATOMIC_ACQUIRE);
+}
 
 /* ---- buddy lists (buddy.c), domain lock held ---- */
 
