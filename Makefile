@@ -38,6 +38,14 @@ ifeq ($(REL),1)
 BUILD   := build-rel
 RELFLAGS := -DVMK_DEBUG=0
 endif
+# MD=1: the core calls the simulator's interrupt and CPU-id hooks inline
+# (sim/md_config.h as VMK_CONFIG_USER_HEADER, sim/md_hooks.h), as an
+# embedder with inline hooks builds it: `make bench MD=1`, `make check MD=1`.
+MD      ?= 0
+ifeq ($(MD),1)
+BUILD   := $(BUILD)-md
+RELFLAGS += -DVMK_CONFIG_USER_HEADER='"../../sim/md_config.h"'
+endif
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 OPT     ?= -O2 -g
@@ -262,6 +270,6 @@ uninstall:
 	-rmdir "$(DESTDIR)$(includedir)/vmkit" 2>/dev/null
 
 clean:
-	rm -rf build build-san build-tsan build-rel build-fuzz build-cov build-mutate examples/embed/build
+	rm -rf build build-san build-tsan build-rel build-fuzz build-cov build-mutate build-md build-rel-md examples/embed/build
 
--include $(shell find build build-san build-tsan build-rel -name '*.d' 2>/dev/null)
+-include $(shell find $(sort $(BUILD) build build-san build-tsan build-rel) -name '*.d' 2>/dev/null)

@@ -15,6 +15,11 @@
 #else
 #define BENCH_BUILD "release (VMK_DEBUG=0)"
 #endif
+#if VMK_MD_INLINE_HOOKS
+#undef BENCH_BUILD
+#define BENCH_BUILD (VMK_DEBUG ? "debug (VMK_DEBUG=1), inline platform hooks (MD=1)" \
+			       : "release (VMK_DEBUG=0), inline platform hooks (MD=1)")
+#endif
 #ifndef BENCH_OPT
 #define BENCH_OPT "?"
 #endif

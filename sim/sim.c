@@ -18,7 +18,9 @@ struct sim_ram {
 static struct sim_ram sim_ram[SIM_MAX_RAM];
 static unsigned int sim_nram;
 static unsigned int sim_ncpus = 1;
-static _Thread_local unsigned int sim_cpu;
+/* Exported under vmk_sim__ names for sim/md_hooks.h (the inline-hook build, MD=1). */
+_Thread_local unsigned int vmk_sim__cpu;
+#define sim_cpu vmk_sim__cpu
 static _Thread_local struct vmk_sim_panic_ctx *sim_panic_top;
 static _Thread_local char sim_panic_buf[512];
 
@@ -53,10 +55,14 @@ static unsigned long sim_fault_total;
  * the intr_disable that opens it to the intr_restore that closes it, the
  * TLB invalidation is the only hook allowed.
  */
-static _Thread_local unsigned long sim_intr_depth;	/* intr_disable nesting */
-static _Thread_local unsigned long sim_hooks;		/* hook calls on this CPU */
-static _Thread_local unsigned long sim_hooks_snap;	/* at the last intr_disable / window TLBI */
-static _Thread_local bool sim_window_open;		/* after a window's TLBI, until intr_restore */
+_Thread_local unsigned long vmk_sim__intr_depth;	/* intr_disable nesting */
+_Thread_local unsigned long vmk_sim__hooks;		/* hook calls on this CPU */
+_Thread_local unsigned long vmk_sim__hooks_snap;	/* at the last intr_disable / window TLBI */
+_Thread_local bool vmk_sim__window_open;		/* after a window's TLBI, until intr_restore */
+#define sim_intr_depth vmk_sim__intr_depth
+#define sim_hooks vmk_sim__hooks
+#define sim_hooks_snap vmk_sim__hooks_snap
+#define sim_window_open vmk_sim__window_open
 static pthread_mutex_t sim_intr_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long sim_intr_viol;
 static char sim_intr_msg[256];
@@ -103,7 +109,7 @@ void *vmk_sim_phys_to_virt(vmk_paddr_t pa)
 	return NULL;
 }
 
-static void intr_violation(const char *msg)
+void vmk_sim__intr_violation(const char *msg)
 {
 	pthread_mutex_lock(&sim_intr_lock);
 	if (sim_intr_viol++ == 0)
@@ -116,22 +122,27 @@ void vmk_sim_hook_called(void)
 	sim_hooks++;
 }
 
-static unsigned long sim_intr_disable(void *ctx)
+unsigned long vmk_sim__intr_disable(void *ctx)
 {
 	(void)ctx;
 	sim_hooks_snap = sim_hooks;
 	return sim_intr_depth++;
 }
 
-static void sim_intr_restore(void *ctx, unsigned long state)
+void vmk_sim__intr_restore_checked(unsigned long state)
 {
-	(void)ctx;
 	if (sim_window_open && sim_hooks != sim_hooks_snap)
-		intr_violation("a hook ran in a break-before-make window after its TLB invalidation");
+		vmk_sim__intr_violation("a hook ran in a break-before-make window after its TLB invalidation");
 	sim_window_open = false;
 	if (state + 1 != sim_intr_depth)
-		intr_violation("intr_restore does not match the last intr_disable");
+		vmk_sim__intr_violation("intr_restore does not match the last intr_disable");
 	sim_intr_depth = state;
+}
+
+void vmk_sim__intr_restore(void *ctx, unsigned long state)
+{
+	(void)ctx;
+	vmk_sim__intr_restore_checked(state);
 }
 
 bool vmk_sim_intr_enabled(void)
@@ -142,9 +153,9 @@ bool vmk_sim_intr_enabled(void)
 void vmk_sim_bbm_tlbi_begin(void)
 {
 	if (sim_intr_depth == 0)
-		intr_violation("TLB invalidation of a break-before-make window with interrupts enabled");
+		vmk_sim__intr_violation("TLB invalidation of a break-before-make window with interrupts enabled");
 	else if (sim_hooks != sim_hooks_snap)
-		intr_violation("a hook ran in a break-before-make window before its TLB invalidation");
+		vmk_sim__intr_violation("a hook ran in a break-before-make window before its TLB invalidation");
 }
 
 void vmk_sim_bbm_tlbi_end(void)
@@ -177,7 +188,7 @@ static void sim_tlb(void *ctx, const struct vmk_tlb_req *req)
 	__atomic_add_fetch(&sim_tlb_count, 1, __ATOMIC_RELAXED);
 }
 
-static unsigned int sim_cpu_id(void *ctx)
+unsigned int vmk_sim__cpu_id(void *ctx)
 {
 	(void)ctx;
 	sim_hooks++;
@@ -243,13 +254,13 @@ static bool sim_fault_inject(void *ctx, const char *site)
 static struct vmk_platform sim_platform = {
 	.phys_to_virt = sim_p2v,
 	.tlb_invalidate = sim_tlb,
-	.cpu_id = sim_cpu_id,
+	.cpu_id = vmk_sim__cpu_id,
 	.cpu_count = sim_cpu_count,
 	.panic = sim_panic,
 	.log = sim_log,
 	.fault_inject = sim_fault_inject,
-	.intr_disable = sim_intr_disable,
-	.intr_restore = sim_intr_restore,
+	.intr_disable = vmk_sim__intr_disable,
+	.intr_restore = vmk_sim__intr_restore,
 };
 
 struct vmk_platform *vmk_sim_platform(void)

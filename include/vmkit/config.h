@@ -65,4 +65,15 @@
 #define VMK_PMAP_NO_ARM64	0
 #endif
 
+/*
+ * 1: the embedder provides the interrupt and CPU-id hooks of the fast
+ * paths inline, as Linux's architecture headers provide local_irq_save()
+ * and smp_processor_id(): its config header (VMK_CONFIG_USER_HEADER) sets
+ * this and VMK_MD_HOOKS_HEADER, the header platform.h then includes for
+ * them (see vmk_cpu_id_fast() there).
+ */
+#ifndef VMK_MD_INLINE_HOOKS
+#define VMK_MD_INLINE_HOOKS	0
+#endif
+
 #endif /* VMKIT_CONFIG_H */

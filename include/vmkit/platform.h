@@ -185,6 +185,37 @@ static inline bool vmk_fault_fast(const char *site)
 	return VMK_UNLIKELY(vmk_platform__hot->fault_inject != NULL) && vmk_fault(site);
 }
 
+#if VMK_MD_INLINE_HOOKS
+/*
+ * The embedder's inline hooks (VMK_MD_INLINE_HOOKS): VMK_MD_HOOKS_HEADER,
+ * included here (struct vmk_platform and vmk_platform__hot are declared),
+ * defines
+ *   static inline unsigned int vmk_md_cpu_id(void);
+ *   static inline unsigned long vmk_md_intr_disable(void);
+ *   static inline void vmk_md_intr_restore(unsigned long state);
+ * with the contracts of the cpu_id, intr_disable and intr_restore hooks,
+ * acting on the same CPU state as the registered hooks (vmkit calls both:
+ * the fast paths these, everything else the hooks, and a state saved by
+ * one may be restored by the other when they nest). The wrappers below
+ * then cost what those functions cost, no call at all.
+ */
+#include VMK_MD_HOOKS_HEADER
+
+static inline unsigned int vmk_cpu_id_fast(void)
+{
+	return vmk_md_cpu_id();
+}
+
+static inline unsigned long vmk_intr_disable_fast(void)
+{
+	return vmk_md_intr_disable();
+}
+
+static inline void vmk_intr_restore_fast(unsigned long state)
+{
+	vmk_md_intr_restore(state);
+}
+#else
 /*
  * vmk_cpu_id() for fast paths: the same answer with the platform's hook
  * called directly (one indirect call instead of a call and an indirect
@@ -216,6 +247,7 @@ static inline void vmk_intr_restore_fast(unsigned long state)
 	if (p->intr_restore)
 		p->intr_restore(p->ctx, state);
 }
+#endif /* VMK_MD_INLINE_HOOKS */
 
 /* Formatted log line; see lib.h for the format directives supported. */
 void vmk_log(enum vmk_log_level level, const char *fmt, ...) VMK_PRINTF(2, 3);

@@ -431,12 +431,19 @@ static VMK_NOINLINE void free_slow(struct vmk_page *p)
 	vmk_phys__free_pages(p, 0);
 }
 
-static VMK_NOINLINE void free_trim(struct vmk_phys_pcpu *pc, struct vmk_phys_pcache *c,
-				   unsigned int d, unsigned int cpu)
+/*
+ * The end of a free that overflowed the cache or found a drain request:
+ * the trim and the end of the critical section, so that the fast path
+ * calls nothing and keeps nothing live across a call.
+ */
+static VMK_NOINLINE void free_trim_exit(struct vmk_phys_pcpu *pc, struct vmk_phys_pcache *c,
+					unsigned int d, unsigned int cpu, unsigned long irq)
 {
 	if (c->count > VMK_PHYS_PCPU_HIGH)
 		cache_drain(c, d, VMK_PHYS_PCPU_BATCH);
 	vmk_phys__drain_pending(pc, cpu);
+	pc_exit(pc);
+	vmk_intr_restore_fast(irq);
 }
 
 void vmk_page_free(struct vmk_page *p)
@@ -475,8 +482,10 @@ void vmk_page_free(struct vmk_page *p)
 	c->head = p;
 	pc_count(c, n);
 	if (VMK_UNLIKELY(n > VMK_PHYS_PCPU_HIGH ||
-			 __atomic_load_n(&pc->drain_req, __ATOMIC_RELAXED)))
-		free_trim(pc, c, d, cpu);
+			 __atomic_load_n(&pc->drain_req, __ATOMIC_RELAXED))) {
+		free_trim_exit(pc, c, d, cpu, irq);
+		return;
+	}
 	pc_exit(pc);
 	vmk_intr_restore_fast(irq);
 }
