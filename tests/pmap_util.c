@@ -46,6 +46,10 @@ void pmt_boot(const struct pmt_opts *o)
 	mc.pa_bits = o->sim_pa_bits;
 	mc.no_walk_cache = o->sim_old_model;
 	mc.svnapot = !o->no_cont;
+	if (o->rv_feat) {
+		mc.svnapot = o->rv_feat->svnapot;
+		mc.no_svpbmt = !o->rv_feat->svpbmt;
+	}
 	vmk_sim_mmu_install(&mc);
 	/* Every CPU may walk and cache any live translation at any barrier or TLBI. */
 	vmk_sim_mmu_speculate(o->sim_old_model ? 0 : o->spec_pct ? o->spec_pct : 10, 2, th_seed());
@@ -67,6 +71,10 @@ void pmt_boot(const struct pmt_opts *o)
 	pc.dmap_end = o->dmap_end;
 	pc.tmp_va = o->tmp_va;
 	pc.kva_ptr = o->kva_ptr;
+	if (o->rv_feat) {
+		assert_int_equal(vmk_pmap_config_riscv(o->rv_feat, &pc), 0);
+		assert_int_equal(pc.levels, mc.levels);
+	}
 	assert_int_equal(vmk_pmap_bootstrap(&pc), 0);
 	for (unsigned int c = 0; c < ncpus; c++)
 		vmk_pmap_activate(vmk_pmap_kernel(), c);

@@ -48,6 +48,12 @@ struct pmt_opts {
 	/* Direct map, temporary page and pointer hook (struct vmk_pmap_config); 0: none. */
 	vmk_vaddr_t dmap_base, dmap_end, tmp_va;
 	void *(*kva_ptr)(void *ctx, vmk_vaddr_t va);
+	/*
+	 * riscv64: a hart with these features (svnapot, svpbmt): the simulated
+	 * MMU has exactly them and the pmap is configured from them through
+	 * vmk_pmap_config_riscv (its levels must equal levels). NULL: defaults.
+	 */
+	const struct vmk_mmu_features *rv_feat;
 };
 
 /* Boot: simulator, RAM, allocator, MMU, kernel pmap active on every CPU. */

@@ -4,8 +4,9 @@
  * them: real ISA strings, versions, case, and nonsense that must be
  * refused with a message saying where.
  */
-#include "harness.h"
+#include "pmap_util.h"
 #include <vmkit/pmap.h>
+#include "../src/pmap/pmap_internal.h"
 
 struct feat {
 	bool svpbmt, svnapot, svadu, svade, hw;
@@ -335,6 +336,120 @@ static void test_pmap_config(void **state)
 	assert_true(vmk_pmap_riscv_satp(cfg.levels, 0, 0x80000000) >> 60 == 9);
 }
 
+/*
+ * Svnapot is optional: the configuration says whether the hart has it,
+ * whatever the caller's structure held before (a template with it on,
+ * a zeroed one with it off).
+ */
+static void test_pmap_config_svnapot(void **state)
+{
+	struct vmk_mmu_features f;
+	struct vmk_pmap_config cfg;
+	char err[200];
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.svnapot = true;
+	assert_int_equal(decode("rv64imafdc_svpbmt", "riscv,sv48", &f, err), 0);
+	assert_int_equal(vmk_pmap_config_riscv(&f, &cfg), 0);
+	assert_false(cfg.svnapot);
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(decode("rv64imafdc_svnapot1p0", "riscv,sv48", &f, err), 0);
+	assert_int_equal(vmk_pmap_config_riscv(&f, &cfg), 0);
+	assert_true(cfg.svnapot);
+}
+
+#define UVA	0x0000000040000000ull
+#define RW	(VMK_PROT_READ | VMK_PROT_WRITE)
+
+/*
+ * A pmap configured from a hart's features maps what that hart can walk:
+ * without Svnapot the N bit is reserved (a walk that meets it
+ * page-faults), so 64 aligned contiguous pages must stay 64 plain
+ * entries; with Svnapot they fold into 4 runs.
+ */
+static void test_config_folds_only_with_svnapot(void **state)
+{
+	static vmk_paddr_t pas[64];
+
+	(void)state;
+	for (int with = 0; with < 2; with++) {
+		struct vmk_mmu_features f;
+		struct pmt_opts o = { .arch = VMK_PMAP_ARCH_RISCV64, .levels = 4, .rv_feat = &f };
+		struct vmk_pmap_stats st;
+		struct vmk_pmap *u;
+		char err[200];
+
+		assert_int_equal(decode(with ? "rv64gc_svpbmt_svnapot" : "rv64gc_svpbmt", "riscv,sv48",
+					&f, err), 0);
+		pmt_boot(&o);
+		assert_int_equal(vmk_pmap_create(&u), 0);
+		vmk_pmap_activate(u, 0);
+		for (unsigned int i = 0; i < 64; i++)
+			pas[i] = PMT_DATA + i * 4096ull;
+		assert_int_equal(vmk_pmap_enter_pages(u, UVA, pas, 64, RW, 0), 0);
+		vmk_pmap_stats(u, &st);
+		assert_int_equal(st.folds, with ? 4 : 0);
+		for (unsigned int i = 0; i < 64; i++) {
+			struct vmk_mmu_walk w;
+			int r = vmk_sim_mmu_access(0, UVA + i * 4096ull, VMK_MMU_READ | VMK_MMU_USER, &w);
+
+			if (r)
+				fail_msg("svnapot %d: page %u faults (%d at level %u)", with, i, r,
+					 w.fault_level);
+			assert_int_equal(w.pa, pas[i]);
+		}
+		pmt_check(u);
+		vmk_pmap_activate(vmk_pmap_kernel(), 0);
+		vmk_pmap_destroy(u);
+		pmt_shutdown();
+	}
+}
+
+/* The simulated hart without Svnapot: a NAPOT entry (N set) is reserved and page-faults. */
+static void test_sim_napot_reserved_without_svnapot(void **state)
+{
+	(void)state;
+	for (int with = 0; with < 2; with++) {
+		struct vmk_mmu_features f;
+		struct pmt_opts o = { .arch = VMK_PMAP_ARCH_RISCV64, .levels = 4, .rv_feat = &f };
+		struct vmk_pmap *u;
+		char err[200];
+		unsigned int lvl;
+		vmk_pte_t *p;
+
+		assert_int_equal(decode(with ? "rv64gc_svnapot" : "rv64gc", "riscv,sv48", &f, err), 0);
+		pmt_boot(&o);
+		assert_int_equal(vmk_pmap_create(&u), 0);
+		vmk_pmap_activate(u, 0);
+		for (unsigned int i = 0; i < 16; i++)
+			assert_int_equal(vmk_pmap_enter(u, UVA + i * 4096ull, PMT_DATA + i * 4096ull, RW, 0), 0);
+		assert_int_equal(vmk_sim_mmu_access(0, UVA + 0x3000, VMK_MMU_READ | VMK_MMU_USER, NULL), 0);
+		/* Fold the 16 entries by hand (what a pmap told Svnapot exists would write). */
+		vmk_pmap__lock(u);
+		for (unsigned int i = 0; i < 16; i++) {
+			p = vmk_pmap__walk(u, UVA + i * 4096ull, &lvl, NULL);
+			assert_int_equal(lvl, 0);
+			vmk_pmap__pte_store(p, vmk_pmap__g.arch->fold(vmk_pmap__pte_load(p)));
+		}
+		vmk_pmap__unlock(u);
+		vmk_sim_tlb_flush_all();
+		assert_int_equal(vmk_sim_mmu_access(0, UVA + 0x3000, VMK_MMU_READ | VMK_MMU_USER, NULL),
+				 with ? 0 : VMK_MMU_FAULT_RESERVED);
+		/* Put them back, so that teardown meets the entries the pmap wrote. */
+		vmk_pmap__lock(u);
+		for (unsigned int i = 0; i < 16; i++) {
+			p = vmk_pmap__walk(u, UVA + i * 4096ull, &lvl, NULL);
+			vmk_pmap__pte_store(p, vmk_pmap__g.arch->unfold(vmk_pmap__pte_load(p), i));
+		}
+		vmk_pmap__unlock(u);
+		vmk_sim_tlb_flush_all();
+		vmk_pmap_activate(vmk_pmap_kernel(), 0);
+		vmk_pmap_destroy(u);
+		pmt_shutdown();
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +459,9 @@ int main(void)
 		cmocka_unit_test(test_isa_extensions_list),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_pmap_config),
+		cmocka_unit_test(test_pmap_config_svnapot),
+		cmocka_unit_test(test_config_folds_only_with_svnapot),
+		cmocka_unit_test(test_sim_napot_reserved_without_svnapot),
 	};
 
 	vmk_sim_install();

@@ -160,7 +160,9 @@ struct vmk_pmap_config;
 /*
  * Set a riscv64 pmap configuration from decoded features: arch, levels
  * (3/4/5 from va_bits 39/48/57: the largest mode the hart has; a caller
- * may choose fewer), no_svpbmt, large_1g, nx. Other fields are left as
+ * may choose fewer), no_svpbmt, svnapot (on or off: off is what keeps
+ * a hart without Svnapot from meeting the reserved N bit), large_1g, nx.
+ * Other fields are left as
  * they are. Returns 0, or -VMK_EINVAL for another va_bits. Any context.
  */
 int vmk_pmap_config_riscv(const struct vmk_mmu_features *f, struct vmk_pmap_config *cfg);

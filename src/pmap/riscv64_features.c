@@ -337,6 +337,8 @@ int vmk_pmap_config_riscv(const struct vmk_mmu_features *f, struct vmk_pmap_conf
 	cfg->arch = VMK_PMAP_ARCH_RISCV64;
 	cfg->levels = levels;
 	cfg->no_svpbmt = !f->svpbmt;
+	/* Without Svnapot the N bit is reserved: a NAPOT entry would page-fault. */
+	cfg->svnapot = f->svnapot;
 	cfg->large_1g = f->page_1g;
 	cfg->nx = true;
 	return 0;
