@@ -495,8 +495,6 @@ static void test_failed_promotion_with_hole_counted(void **state)
 }
 
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
-/* The per-entry no-promote mark: riscv64's PTE has no room for it (docs/pmap.md). */
-#define T_NP(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm)
 
 int main(void)
 {
@@ -507,7 +505,7 @@ int main(void)
 		T(test_kernel_noreplace_over_zero_ptp),
 		T(test_qenter_qremove_keep_wired_count),
 		T(test_qremove_refuses_what_qenter_did_not_make),
-		T_NP(test_qenter_honours_nopromote_range),
+		T(test_qenter_honours_nopromote_range),
 		T(test_try_promote_consults_range),
 		T(test_destroy_active_refused),
 		T(test_promotion_does_not_spread_dirty),

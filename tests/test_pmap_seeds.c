@@ -445,8 +445,6 @@ static void test_sim_catches_bugs(void **state)
 }
 
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
-/* The per-entry no-promote mark: riscv64's PTE has no room for it (docs/pmap.md). */
-#define T_NP(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm)
 
 int main(void)
 {
@@ -455,8 +453,8 @@ int main(void)
 		T(test_seed_kernel_noreplace_2m),
 		T(test_seed_copy_pv_failure_frees_ptp),
 		T(test_seed_demote_kernel_2m_without_alloc),
-		T_NP(test_seed_nopromote_refuses_promotion),
-		T_NP(test_seed_nopromote_demotion_asserts),
+		T(test_seed_nopromote_refuses_promotion),
+		T(test_seed_nopromote_demotion_asserts),
 		T(test_seed_rendezvous_strategy),
 		cmocka_unit_test(test_bbm_sequence),
 		cmocka_unit_test(test_sim_catches_bugs),

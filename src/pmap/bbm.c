@@ -110,7 +110,7 @@ vmk_pte_t vmk_pmap__update_entry(struct vmk_pmap *pm, vmk_pte_t *p, vmk_pte_t ne
 		vmk_pmap__leaf_forget(pm);	/* a table is unlinked: it may be the cached one */
 
 	VMK_VERIFY(!(vmk_pmap__is_leaf(old, lvl) &&
-		     (vmk_pmap__g.arch->attrs_of(old, lvl) & VMK_PTE_A_NOPROMOTE)),
+		     (vmk_pmap__marked(pm, vmk_pmap__g.arch->attrs_of(old, lvl), va, lvl, 0) & VMK_PTE_A_NOPROMOTE)),
 		   "break-before-make update of a no-promote (must-stay-valid) mapping at %#llx",
 		   (unsigned long long)va);
 	if (!vmk_pmap__g.arch->needs_bbm) {

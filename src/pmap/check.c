@@ -76,10 +76,37 @@ static void check_run(struct chk *c, const vmk_pte_t *run, vmk_vaddr_t va)
 	}
 }
 
+/* No-promote marks kept by address (marks.c): only on valid leaves that are no run's, counted right. */
+static void check_marks(struct chk *c, vmk_paddr_t t, unsigned int lvl, vmk_vaddr_t base)
+{
+	const vmk_pte_t *tbl = vmk_pmap__table(t);
+	unsigned int n = 0;
+
+	if (!vmk_pmap__marks_any(t))
+		return;
+	for (unsigned int i = 0; i < VMK_PT_ENTRIES && !c->err; i++) {
+		vmk_pte_t e = vmk_pmap__pte_load(&tbl[i]);
+
+		if (!vmk_pmap__mark_test(t, i))
+			continue;
+		n++;
+		if (!vmk_pmap__is_leaf(e, lvl) || vmk_pmap__is_cont(e, lvl))
+			bad(c, "no-promote mark on %s at %#llx level %u",
+			    !vmk_pmap__is_leaf(e, lvl) ? "an entry that is no leaf" : "a 64 KiB run",
+			    (unsigned long long)va_of(c, base, i, lvl), lvl);
+	}
+	if (!c->err && n != vmk_pmap__marks_count(t))
+		bad(c, "table %#llx: %u no-promote marks, %u counted", (unsigned long long)t, n,
+		    vmk_pmap__marks_count(t));
+}
+
 static void walk(struct chk *c, vmk_paddr_t t, unsigned int lvl, vmk_vaddr_t base)
 {
 	vmk_pte_t *tbl = vmk_pmap__table(t);
 	bool shared_top = !c->pm->kernel && !vmk_pmap__g.arch->split_roots && lvl == vmk_pmap__g.top;
+
+	if (vmk_pmap__g.marks)
+		check_marks(c, t, lvl, base);
 
 	for (unsigned int i = 0; i < VMK_PT_ENTRIES && !c->err; i++) {
 		vmk_pte_t e = vmk_pmap__pte_load(&tbl[i]);
@@ -117,7 +144,7 @@ static void walk(struct chk *c, vmk_paddr_t t, unsigned int lvl, vmk_vaddr_t bas
 			return;
 		}
 		{
-			uint32_t a = vmk_pmap__g.arch->attrs_of(e, lvl);
+			uint32_t a = vmk_pmap__marked(c->pm, vmk_pmap__g.arch->attrs_of(e, lvl), va, lvl, t);
 			vmk_paddr_t pa = vmk_pmap__leaf_pa(e, lvl, va);
 
 			if (lvl == 0 && vmk_pmap__is_cont(e, 0) && i % VMK_PMAP_CONT_PAGES == 0)
@@ -177,9 +204,8 @@ static void check_spare(void *arg, struct vmk_page *pg, vmk_vaddr_t sva, unsigne
 	if (!vmk_pmap__g.arch->is_block(se, l) || l < slvl)
 		bad(c, "spare PTP for %#llx level %u but no block maps it", (unsigned long long)sva, slvl);
 	else if (reserved && (!c->pm->kernel ||
-			      /* riscv64 has no bit for the mark: the spare itself is the record */
-			      (!(vmk_pmap__g.arch->no_attrs & VMK_PTE_A_KEEPSPARE) &&
-			       !(vmk_pmap__g.arch->attrs_of(se, l) & VMK_PTE_A_KEEPSPARE))))
+			      !(vmk_pmap__marked(c->pm, vmk_pmap__g.arch->attrs_of(se, l), sva, l, 0) &
+				VMK_PTE_A_KEEPSPARE)))
 		bad(c, "spare PTP allocated for %#llx level %u, a block not entered with KEEP_SPARE",
 		    (unsigned long long)sva, slvl);
 }

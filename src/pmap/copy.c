@@ -8,9 +8,12 @@
 #include "pmap_internal.h"
 
 /* Copy one leaf; returns 0, 1 if skipped, or -VMK_ENOMEM. */
-static int copy_leaf(struct vmk_pmap *dst, vmk_pte_t e, vmk_vaddr_t va, unsigned int lvl)
+static int copy_leaf(struct vmk_pmap *dst, struct vmk_pmap *src, vmk_pte_t e, vmk_vaddr_t va, unsigned int lvl)
 {
-	uint32_t a = vmk_pmap__g.arch->attrs_of(e, lvl);
+	uint32_t a = vmk_pmap__marked(src, vmk_pmap__g.arch->attrs_of(e, lvl), va, lvl, 0);
+	/* The copy is no-promote as the source is (a mark by address where the entry has no bit). */
+	bool mark = vmk_pmap__g.marks && (a & VMK_PTE_A_NOPROMOTE) && !vmk_pmap__in_np(dst, va, VMK_PT_SIZE(lvl));
+	struct vmk_page *mp = NULL;
 	vmk_paddr_t pa = vmk_pmap__leaf_pa(e, lvl, va);	/* the copy is a plain leaf */
 	struct vmk_page *head = vmk_pmap__pv_head(pa, lvl);
 	struct vmk_pv *pv;
@@ -29,6 +32,10 @@ static int copy_leaf(struct vmk_pmap *dst, vmk_pte_t e, vmk_vaddr_t va, unsigned
 		return 1;
 	}
 	pv = vmk_pmap__pv_alloc(dst);
+	if (pv && mark && !vmk_pmap__marks_any(t) && !(mp = vmk_pmap__marks_alloc(dst))) {
+		vmk_pmap__pv_free(dst, pv);
+		pv = NULL;
+	}
 	if (!pv) {
 		vmk_pmap__abort_ptp(dst, va, lvl, t);	/* may free the PTP just allocated */
 		return -VMK_ENOMEM;
@@ -39,6 +46,8 @@ static int copy_leaf(struct vmk_pmap *dst, vmk_pte_t e, vmk_vaddr_t va, unsigned
 		a &= ~(uint32_t)(VMK_PTE_A_ACCESSED | VMK_PTE_A_DIRTY);
 	vmk_pmap__pte_store(p, vmk_pmap__g.arch->make_leaf(pa, lvl, a));
 	vmk_pmap__count_leaf(dst, lvl, 1);
+	if (mark)
+		vmk_pmap__mark_set(t, VMK_PT_INDEX(va, lvl), 1, &mp);
 	pv->va_lvl = va | lvl;
 	vmk_pmap__pv_lock();
 	vmk_pmap__pv_link(head, pv);
@@ -69,7 +78,7 @@ int vmk_pmap_copy(struct vmk_pmap *dst, struct vmk_pmap *src, vmk_vaddr_t addr, 
 
 		/* Only blocks wholly inside the range are copied (as fork copies whole entries). */
 		if (vmk_pmap__is_leaf(e, lvl) && base >= addr && next <= end) {
-			int r = copy_leaf(dst, e, base, lvl);
+			int r = copy_leaf(dst, src, e, base, lvl);
 
 			if (r < 0)
 				err = r;

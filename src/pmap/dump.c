@@ -115,7 +115,7 @@ static void walk(struct dump *d, vmk_paddr_t t, unsigned int lvl, vmk_vaddr_t ba
 			d->ptps++;
 			walk(d, vmk_pmap__g.arch->pa_of(e, lvl), lvl - 1, va);
 		} else {
-			leaf(d, va, lvl, vmk_pmap__g.arch->attrs_of(e, lvl));
+			leaf(d, va, lvl, vmk_pmap__marked(d->pm, vmk_pmap__g.arch->attrs_of(e, lvl), va, lvl, t));
 		}
 	}
 }

@@ -82,13 +82,23 @@ static bool leaf_full(struct vmk_pmap *pm, vmk_vaddr_t va)
 	       vmk_pmap__is_leaf(vmk_pmap__pte_load(&pm->leaf.tbl[0]), 0);
 }
 
+/*
+ * A no-promote enter on a format without the bit records the mark by
+ * address (marks.c); inside a no-promote range the range is the record.
+ */
+static bool marks_wanted(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, uint32_t flags)
+{
+	return vmk_pmap__g.marks && (flags & VMK_PMAP_ENTER_NOPROMOTE) && !vmk_pmap__in_np(pm, va, size);
+}
+
 int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t prot, uint32_t flags)
 {
-	struct vmk_page *pg = NULL;
+	struct vmk_page *pg = NULL, *mp = NULL;
 	struct vmk_pv *pv = NULL;
 	vmk_paddr_t t;
 	vmk_pte_t *p, old, new_pte;
 	uint32_t a;
+	bool mark;
 	int err = 0;
 
 	if (!pm || (va & VMK_PAGE_MASK) || (pa & ~vmk_pmap__g.arch->page_pa_mask) || !vmk_pmap__va_ok(pm, va) ||
@@ -101,9 +111,14 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 	}
 	flags &= ~(uint32_t)VMK_PMAP_ENTER_KEEP_SPARE;	/* blocks only */
 	vmk_pmap__lock(pm);
+	mark = marks_wanted(pm, va, VMK_PAGE_SIZE, flags);
 	if (vmk_pmap__in_np(pm, va, VMK_PAGE_SIZE))
 		flags |= VMK_PMAP_ENTER_NOPROMOTE;
 	new_pte = vmk_pmap__leaf_tmpl(pm, prot, flags, &a) | vmk_pmap__pte_pa(pa);
+	if (mark && !(mp = vmk_pmap__marks_alloc(pm))) {
+		err = -VMK_ENOMEM;
+		goto out;
+	}
 	/*
 	 * A block over va (never with the leaf table at hand) is demoted
 	 * first, and no failure may follow a demotion: the PV entry is had
@@ -160,9 +175,14 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 			vmk_pmap__unfold(pm, p, va);
 			old = vmk_pmap__pte_load(p);
 		}
-		oa = vmk_pmap__g.arch->attrs_of(old, 0);
+		oa = vmk_pmap__marked(pm, vmk_pmap__g.arch->attrs_of(old, 0), va, 0, t);
 		if (vmk_pmap__g.arch->pa_of(old, 0) == pa && (oa & VMK_PTE_A_MANAGED) == (a & VMK_PTE_A_MANAGED)) {
 			same_page(pm, p, old, va, pa, a);
+			/* The new flags decide, as the entry's own bit would be rewritten. */
+			if (mark)
+				vmk_pmap__mark_set(t, VMK_PT_INDEX(va, 0), 1, &mp);
+			else if (vmk_pmap__g.marks)
+				vmk_pmap__mark_clear(pm, t, VMK_PT_INDEX(va, 0), 1);
 			vmk_pmap__abort_ptp(pm, va, 0, t);	/* drop the hold: the entry was counted */
 			if (pv) {
 				vmk_pmap__pv_free(pm, pv);
@@ -188,6 +208,8 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 	vmk_pmap__pte_store(p, new_pte);
 	vmk_pmap__tlb_made(pm);
 	vmk_pmap__count_leaf(pm, 0, 1);
+	if (mark)
+		vmk_pmap__mark_set(t, VMK_PT_INDEX(va, 0), 1, &mp);
 	if (a & VMK_PTE_A_WIRED)
 		pm->st.wired++;
 	if (pv) {
@@ -204,6 +226,7 @@ fail:
 	if (pv)
 		vmk_pmap__pv_free(pm, pv);
 out:
+	vmk_pmap__marks_put(pm, &mp);
 	if (pm->kernel)
 		vmk_pmap__kpool_fill(pm);
 	vmk_pmap__unlock(pm);
@@ -357,9 +380,10 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 			 uint32_t prot, uint32_t flags)
 {
 	struct vmk_pmap_batch b = { .free = NULL };
+	struct vmk_page *mp = NULL;
 	size_t done = 0;
 	uint32_t a;
-	bool managed, fold;
+	bool managed, fold, mark;
 	vmk_pte_t tmpl;
 	int err = 0;
 
@@ -369,6 +393,7 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 		return -VMK_EINVAL;
 	flags &= ~(uint32_t)VMK_PMAP_ENTER_KEEP_SPARE;	/* blocks only */
 	vmk_pmap__lock(pm);
+	mark = marks_wanted(pm, va, n * VMK_PAGE_SIZE, flags);
 	if (vmk_pmap__in_np(pm, va, n * VMK_PAGE_SIZE))
 		flags |= VMK_PMAP_ENTER_NOPROMOTE;
 	/* Every leaf is the same descriptor but for the output address. */
@@ -385,9 +410,15 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 		unsigned int idx = VMK_PT_INDEX(v, 0);
 		size_t cnt = VMK_MIN((size_t)(VMK_PT_ENTRIES - idx), n - done), k;
 		struct vmk_pmap_fresh f;
-		vmk_paddr_t t = vmk_pmap__get_leaf_table(pm, v, &f, &err);
+		vmk_paddr_t t;
 		vmk_pte_t *tbl;
 
+		/* A table's marks page is had before its entries are written. */
+		if (mark && !mp && !(mp = vmk_pmap__marks_alloc(pm))) {
+			err = -VMK_ENOMEM;
+			break;
+		}
+		t = vmk_pmap__get_leaf_table(pm, v, &f, &err);
 		if (!t)
 			break;
 		tbl = f.pg ? vmk_pmap__table(t) : pm->leaf.tbl;
@@ -412,6 +443,8 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 		k = fill_run(pm, tbl, idx, cnt, v, pas + done, tmpl, managed, f.pg != NULL, fold, &err);
 		if (managed)
 			vmk_pmap__pv_unlock();
+		if (mark && k)
+			vmk_pmap__mark_set(t, idx, (unsigned int)k, &mp);
 		if (f.pg) {
 			vmk_pmap__ptes_zero(tbl + idx + k, cnt - k);
 			vmk_pmap__leaf_link(pm, v, &f, (unsigned int)k);	/* k == 0: freed */
@@ -429,6 +462,7 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 			break;
 	}
 	vmk_pmap__tlb_made(pm);
+	vmk_pmap__marks_put(pm, &mp);
 	if (err) {
 		/* Undo: everything in [va, va + done) was created by this call. */
 		vmk_pmap__unfold_range(pm, va, va + done * VMK_PAGE_SIZE);
@@ -470,11 +504,12 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 			 uint32_t prot, uint32_t flags)
 {
 	unsigned int lvl = size == VMK_PT_SIZE(1) ? 1 : size == VMK_PT_SIZE(2) ? 2 : 0;
-	struct vmk_page *head = NULL, *spare = NULL, *pieces = NULL;
+	struct vmk_page *head = NULL, *spare = NULL, *pieces = NULL, *mp = NULL;
 	struct vmk_pv *pv = NULL;
 	vmk_paddr_t t;
 	vmk_pte_t *p, old;
 	uint32_t a;
+	bool mark;
 	int err = 0;
 
 	if (!pm || !lvl || !(vmk_pmap__g.block_levels & (1u << lvl)) || (va & (size - 1)) || (pa & (size - 1)) ||
@@ -489,6 +524,7 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 	if (!pm->kernel)
 		flags &= ~(uint32_t)VMK_PMAP_ENTER_KEEP_SPARE;
 	vmk_pmap__lock(pm);
+	mark = marks_wanted(pm, va, size, flags);
 	if (vmk_pmap__in_np(pm, va, size))
 		flags |= VMK_PMAP_ENTER_NOPROMOTE;
 	a = vmk_pmap__attrs(pm, prot, flags);
@@ -509,6 +545,10 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 	}
 	if ((flags & VMK_PMAP_ENTER_KEEP_SPARE) && lvl == 2 && (err = vmk_pmap__piece_spares_alloc(pm, &pieces)))
 		goto fail;
+	if (mark && !(mp = vmk_pmap__marks_alloc(pm))) {
+		err = -VMK_ENOMEM;
+		goto fail;
+	}
 	t = vmk_pmap__get_table(pm, va, lvl, !(flags & VMK_PMAP_ENTER_NOREPLACE), &err);
 	if (!t)
 		goto fail;
@@ -562,8 +602,12 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 		if (spare)
 			vmk_pmap__spare_insert(pm, va, lvl, spare, true);
 	}
+	if (vmk_pmap__g.marks && (flags & VMK_PMAP_ENTER_KEEP_SPARE))
+		vmk_pmap__spare_set_keep(pm, va, lvl);	/* the mark the entry has no bit for */
 	if (pieces)
 		vmk_pmap__piece_spares_insert(pm, va, &pieces);
+	if (mark)
+		vmk_pmap__mark_set(t, VMK_PT_INDEX(va, lvl), 1, &mp);
 	vmk_pmap__count_leaf(pm, lvl, 1);
 	if (a & VMK_PTE_A_WIRED)
 		pm->st.wired += (uint64_t)1 << (9 * lvl);
@@ -583,6 +627,7 @@ fail:
 	if (pv)
 		vmk_pmap__pv_free(pm, pv);
 out:
+	vmk_pmap__marks_put(pm, &mp);
 	if (pm->kernel)
 		vmk_pmap__kpool_fill(pm);
 	vmk_pmap__unlock(pm);

@@ -48,6 +48,7 @@ int vmk_pmap_extract(struct vmk_pmap *pm, vmk_vaddr_t va, struct vmk_pmap_mappin
 	e = vmk_pmap__pte_load(p);
 	if (vmk_pmap__is_leaf(e, lvl)) {
 		vmk_pmap__mapping_at(p, e, lvl, va, m);
+		m->nopromote = vmk_pmap__marked(pm, m->nopromote ? VMK_PTE_A_NOPROMOTE : 0, va, lvl, 0) != 0;
 		m->pa += va & (m->size - 1);
 		r = 0;
 	}

@@ -78,6 +78,7 @@ int vmk_pmap_bootstrap(const struct vmk_pmap_config *cfg)
 	if (cfg->arch == VMK_PMAP_ARCH_RISCV64 && cfg->no_svpbmt)
 		vmk_pmap__g.attr_mask &= ~(uint32_t)VMK_PTE_A_MT_MASK;
 	vmk_pmap__g.promote = !cfg->no_promote;
+	vmk_pmap__g.marks = (a->no_attrs & VMK_PTE_A_NOPROMOTE) != 0;
 	vmk_pmap__g.cont = a->fold && !cfg->no_cont && (cfg->arch != VMK_PMAP_ARCH_RISCV64 || cfg->svnapot);
 	k->kernel = true;
 	k->id = ++vmk_pmap__g.last_id;

@@ -70,6 +70,7 @@ struct vmk_pmap_global {
 	uint32_t attr_mask;		/* attribute bits the hardware supports */
 	bool promote;
 	bool cont;			/* fold 64 KiB runs (arch has them and the config allows) */
+	bool marks;			/* no-promote marks kept by address (marks.c: riscv64) */
 	uint64_t last_id;		/* the last pmap id given */
 	struct vmk_pmap kpmap;
 	struct vmk_spinlock pv_lock;	/* every page's PV list; pv_gen */
@@ -274,6 +275,9 @@ void vmk_pmap__spare_insert(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lv
 struct vmk_page *vmk_pmap__spare_take(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
 				      bool *reserved);
 bool vmk_pmap__spare_has(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl);
+/* The keep-spare mark of the block at (va, lvl), kept on its spare where the entry has no bit (marks.c). */
+bool vmk_pmap__spare_keep(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl);
+void vmk_pmap__spare_set_keep(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl);
 void vmk_pmap__spare_free_all(struct vmk_pmap *pm);
 typedef void (*vmk_pmap_spare_fn)(void *arg, struct vmk_page *pg, vmk_vaddr_t va, unsigned int lvl,
 				  bool reserved);
@@ -358,6 +362,35 @@ bool vmk_pmap__in_np(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size);
 const char *vmk_pmap__leaf_insecure(const struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, uint32_t a);
 /* May pm map [va, va + size) with the memory type in enter flags? (user: WB, or a device window) */
 bool vmk_pmap__memtype_ok(const struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, uint32_t flags);
+
+/*
+ * ---- no-promote marks kept by address (marks.c; vmk_pmap__g.marks) ----
+ * Pmap lock held for all. The mark of entry idx of the table at t.
+ */
+struct vmk_page *vmk_pmap__marks_alloc(struct vmk_pmap *pm);	/* NULL: out of memory */
+void vmk_pmap__marks_put(struct vmk_pmap *pm, struct vmk_page **mp);	/* free *mp unless used */
+bool vmk_pmap__mark_test(vmk_paddr_t t, unsigned int idx);
+bool vmk_pmap__marks_any(vmk_paddr_t t);
+unsigned int vmk_pmap__marks_count(vmk_paddr_t t);
+/* Mark entries [first, first + n) of t; a table without marks takes *mp (then NULL). */
+void vmk_pmap__mark_set(vmk_paddr_t t, unsigned int first, unsigned int n, struct vmk_page **mp);
+/* Unmark them; the marks page goes with the last mark. Never allocates. */
+void vmk_pmap__mark_clear(struct vmk_pmap *pm, vmk_paddr_t t, unsigned int first, unsigned int n);
+/*
+ * True if the leaf at (va, lvl) is no-promote by address: in a
+ * no-promote range or marked (t: its table, 0: walked to).
+ */
+bool vmk_pmap__np(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl, vmk_paddr_t t);
+/* The marks (NOPROMOTE, KEEPSPARE) of the leaf at (va, lvl) kept by address. */
+uint32_t vmk_pmap__marks_of(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl, vmk_paddr_t t);
+/* Leaf attributes a of the entry at (va, lvl) with the marks kept by address. */
+static inline uint32_t vmk_pmap__marked(struct vmk_pmap *pm, uint32_t a, vmk_vaddr_t va, unsigned int lvl,
+					vmk_paddr_t t)
+{
+	if (vmk_pmap__g.marks)
+		a |= vmk_pmap__marks_of(pm, va, lvl, t);
+	return a;
+}
 
 /* ---- 64 KiB contiguous runs (cont.c, the unfold window in bbm.c) ---- */
 static inline bool vmk_pmap__is_cont(vmk_pte_t e, unsigned int lvl)

@@ -38,7 +38,7 @@ int vmk_pmap__demote(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned
 	va &= ~(VMK_PT_SIZE(lvl) - 1);
 	VMK_ASSERT(lvl >= 1 && vmk_pmap__g.arch->is_block(old, lvl), "demoting a non-block at %#llx",
 		   (unsigned long long)va);
-	a = vmk_pmap__g.arch->attrs_of(old, lvl);
+	a = vmk_pmap__marked(pm, vmk_pmap__g.arch->attrs_of(old, lvl), va, lvl, 0);
 	VMK_VERIFY(!(a & VMK_PTE_A_NOPROMOTE),
 		   "demotion of a no-promote (must-stay-valid) mapping at %#llx", (unsigned long long)va);
 	pg = vmk_pmap__spare_take(pm, va, lvl, &reserved);
@@ -54,9 +54,11 @@ int vmk_pmap__demote(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned
 			return -VMK_ENOMEM;
 	}
 	if ((a & VMK_PTE_A_MANAGED) && vmk_pmap__pv_reserve(pm, VMK_PT_ENTRIES - 1)) {
-		if (from_spare)
+		if (from_spare) {
 			vmk_pmap__spare_insert(pm, va, lvl, pg, reserved);
-		else if (r)
+			if (vmk_pmap__g.marks && (a & VMK_PTE_A_KEEPSPARE))
+				vmk_pmap__spare_set_keep(pm, va, lvl);
+		} else if (r)
 			r->pg[r->n++] = pg;
 		else if (pm->kernel)
 			vmk_pmap__kpool_put(pm, pg);
@@ -83,8 +85,11 @@ int vmk_pmap__demote(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned
 		uint32_t piece_a = a & ~(uint32_t)VMK_PTE_A_KEEPSPARE;
 
 		if ((a & VMK_PTE_A_KEEPSPARE) && sub > 0 &&
-		    vmk_pmap__spare_has(pm, va + (vmk_vaddr_t)i * VMK_PT_SIZE(sub), sub))
+		    vmk_pmap__spare_has(pm, va + (vmk_vaddr_t)i * VMK_PT_SIZE(sub), sub)) {
 			piece_a = a;
+			if (vmk_pmap__g.marks)
+				vmk_pmap__spare_set_keep(pm, va + (vmk_vaddr_t)i * VMK_PT_SIZE(sub), sub);
+		}
 		leaf = vmk_pmap__g.arch->make_leaf(pa0 + (vmk_paddr_t)i * VMK_PT_SIZE(sub), sub, piece_a);
 		/* 4 KiB pieces of a block are aligned and contiguous: whole 64 KiB runs. */
 		if (fold)
@@ -278,9 +283,10 @@ void vmk_pmap__try_promote(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl
 	if (!vmk_pmap__is_leaf(f, sub) || vmk_pmap__in_np(pm, base, VMK_PT_SIZE(lvl)))
 		goto refused;
 	/* Runs (if any) count as their OR: the hardware marks one entry of a run. */
-	a0 = vmk_pmap__leaf_attrs(&tbl[0], f, sub);
+	a0 = vmk_pmap__marked(pm, vmk_pmap__leaf_attrs(&tbl[0], f, sub), base, sub, t);
 	pa0 = vmk_pmap__leaf_pa(f, sub, base);
-	if ((pa0 & (VMK_PT_SIZE(lvl) - 1)) || (a0 & VMK_PTE_A_NOPROMOTE))
+	if ((pa0 & (VMK_PT_SIZE(lvl) - 1)) || (a0 & VMK_PTE_A_NOPROMOTE) ||
+	    (vmk_pmap__g.marks && vmk_pmap__marks_any(t)))
 		goto refused;
 	/* Identical attributes, accessed and dirty included: a block's state is every page's. */
 	for (unsigned int i = VMK_PT_ENTRIES - 1; i > 0; i--) {
@@ -289,12 +295,16 @@ void vmk_pmap__try_promote(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl
 		if (!vmk_pmap__is_leaf(x, sub) ||
 		    vmk_pmap__leaf_pa(x, sub, base + (vmk_vaddr_t)i * VMK_PT_SIZE(sub)) !=
 		    pa0 + (vmk_paddr_t)i * VMK_PT_SIZE(sub) ||
-		    vmk_pmap__leaf_attrs(&tbl[i], x, sub) != a0)
+		    vmk_pmap__marked(pm, vmk_pmap__leaf_attrs(&tbl[i], x, sub),
+				     base + (vmk_vaddr_t)i * VMK_PT_SIZE(sub), sub, t) != a0)
 			goto refused;
 	}
 	vmk_pmap__update_entry(pm, pp, arch->make_leaf(pa0, lvl, a0), base, VMK_PT_SIZE(lvl), lvl, false);
 	note_late(tbl, base, sub, a0);
+	VMK_ASSERT(!pg->owner, "promoting the table at %#llx, which has no-promote marks", (unsigned long long)base);
 	vmk_pmap__spare_insert(pm, base, lvl, pg, false);
+	if (vmk_pmap__g.marks && (a0 & VMK_PTE_A_KEEPSPARE))
+		vmk_pmap__spare_set_keep(pm, base, lvl);
 	pm->st.ptps--;
 	pm->st.promotions++;
 	vmk_pmap__count_leaf(pm, sub, -(int)VMK_PT_ENTRIES);

@@ -23,6 +23,7 @@ static struct vmk_page *ptp_alloc(struct vmk_pmap *pm, const char *site, uint32_
 	if (!pg)
 		return NULL;
 	pg->ref_count = pm->kernel ? VMK_PMAP_KPTP_REF : 0;
+	pg->owner = 0;		/* a live table's: its marks page (marks.c) */
 	/*
 	 * A PTP's md_pv names its pmap (no PV list ever hangs off a PTP) for
 	 * its whole life, spare or table, until it is freed: a simulator
@@ -123,6 +124,7 @@ void vmk_pmap__ptp_unref(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
 		pp = vmk_pmap__entry_at(pm, va, lvl + 1, &parent);
 		VMK_ASSERT(pp && vmk_pmap__g.arch->pa_of(vmk_pmap__pte_load(pp), lvl + 1) == table_pa,
 			   "PTP %#llx not linked where its va says", (unsigned long long)table_pa);
+		VMK_ASSERT(!pg->owner, "PTP %#llx freed with no-promote marks", (unsigned long long)table_pa);
 		vmk_pmap__pte_clear(pp);
 		vmk_pmap__leaf_forget(pm);
 		pm->st.ptps--;
@@ -276,6 +278,7 @@ void vmk_pmap__leaf_link(struct vmk_pmap *pm, vmk_vaddr_t va, struct vmk_pmap_fr
  * page-table page that existed anyway (promotion, a replaced empty table).
  */
 #define SPARE_RESERVED	8ull	/* in owner: allocated for a KEEP_SPARE block */
+#define SPARE_KEEP	16ull	/* in owner: the block's keep-spare mark, where its entry has no bit (marks.c) */
 
 /*
  * A node, at the start of its spare page. Links are the nodes' own
@@ -370,14 +373,34 @@ void vmk_pmap__spare_insert(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lv
 	pm->st.spare_ptps++;
 }
 
-bool vmk_pmap__spare_has(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl)
+static struct vmk_pmap_spare *spare_find(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl)
 {
 	struct vmk_pmap_spare *t = pm->spare_root;
 	uint64_t k = va | lvl;
 
 	while (t && t->key != k)
 		t = k < t->key ? t->l : t->r;
-	return t != NULL;
+	return t;
+}
+
+bool vmk_pmap__spare_has(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl)
+{
+	return spare_find(pm, va, lvl) != NULL;
+}
+
+bool vmk_pmap__spare_keep(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl)
+{
+	struct vmk_pmap_spare *t = spare_find(pm, va, lvl);
+
+	return t && (t->pg->owner & SPARE_KEEP);
+}
+
+void vmk_pmap__spare_set_keep(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl)
+{
+	struct vmk_pmap_spare *t = spare_find(pm, va, lvl);
+
+	VMK_ASSERT(t, "keep-spare mark for %#llx level %u, which has no spare", (unsigned long long)va, lvl);
+	t->pg->owner |= SPARE_KEEP;
 }
 
 struct vmk_page *vmk_pmap__spare_take(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,

@@ -31,7 +31,8 @@ int vmk_pmap_growkernel(vmk_vaddr_t start, vmk_vaddr_t end)
 /* The block over va at lvl came from promotion: a spare at every level down to 2 MiB. */
 static bool promoted(struct vmk_pmap *k, vmk_vaddr_t va, unsigned int lvl, vmk_pte_t e)
 {
-	if (vmk_pmap__g.arch->attrs_of(e, lvl) & (VMK_PTE_A_MANAGED | VMK_PTE_A_NOPROMOTE | VMK_PTE_A_KEEPSPARE))
+	if (vmk_pmap__marked(k, vmk_pmap__g.arch->attrs_of(e, lvl), va, lvl, 0) &
+	    (VMK_PTE_A_MANAGED | VMK_PTE_A_NOPROMOTE | VMK_PTE_A_KEEPSPARE))
 		return false;
 	for (; lvl > 0; lvl--)
 		if (!vmk_pmap__spare_has(k, va & ~(VMK_PT_SIZE(lvl) - 1), lvl))
@@ -93,7 +94,8 @@ int vmk_pmap_qenter(vmk_vaddr_t va, const vmk_paddr_t *pas, size_t n)
 
 		if (!vmk_pmap__g.arch->is_valid(old, 0))
 			continue;
-		VMK_VERIFY(!(vmk_pmap__g.arch->attrs_of(old, 0) & (VMK_PTE_A_MANAGED | VMK_PTE_A_NOPROMOTE)),
+		VMK_VERIFY(!(vmk_pmap__marked(k, vmk_pmap__g.arch->attrs_of(old, 0), va + i * VMK_PAGE_SIZE, 0, 0) &
+			     (VMK_PTE_A_MANAGED | VMK_PTE_A_NOPROMOTE)),
 			   "qenter over a managed or no-promote mapping at %#llx",
 			   (unsigned long long)(va + i * VMK_PAGE_SIZE));
 		vmk_pmap__pte_clear(p);
@@ -159,7 +161,8 @@ void vmk_pmap_qremove(vmk_vaddr_t va, size_t n)
 	vmk_pmap__unfold_range(k, va, va + n * VMK_PAGE_SIZE);
 	for (size_t i = 0; i < n; i++) {
 		unsigned int lvl;
-		vmk_pte_t *p = vmk_pmap__walk(k, va + i * VMK_PAGE_SIZE, &lvl, NULL);
+		vmk_paddr_t t;
+		vmk_pte_t *p = vmk_pmap__walk(k, va + i * VMK_PAGE_SIZE, &lvl, &t);
 		vmk_pte_t old;
 
 		if (lvl != 0)
@@ -168,6 +171,8 @@ void vmk_pmap_qremove(vmk_vaddr_t va, size_t n)
 		if (!vmk_pmap__g.arch->is_valid(old, 0))
 			continue;
 		vmk_pmap__count_leaf(k, 0, -1);
+		if (vmk_pmap__g.marks)
+			vmk_pmap__mark_clear(k, t, VMK_PT_INDEX(va + i * VMK_PAGE_SIZE, 0), 1);
 		vmk_pmap__batch_add(&b, va + i * VMK_PAGE_SIZE, VMK_PAGE_SIZE, 1);
 		if (vmk_pmap__g.arch->attrs_of(old, 0) & VMK_PTE_A_WIRED)
 			k->st.wired--;

@@ -64,6 +64,8 @@ void vmk_pmap__remove_leaf(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, un
 
 	VMK_ASSERT(vmk_pmap__is_leaf(old, lvl), "removing a non-leaf entry at %#llx", (unsigned long long)va);
 	a = vmk_pmap__g.arch->attrs_of(old, lvl);
+	if (vmk_pmap__g.marks)
+		vmk_pmap__mark_clear(pm, table_pa, VMK_PT_INDEX(va, lvl), 1);
 	if (b)
 		vmk_pmap__batch_add(b, va, VMK_PT_SIZE(lvl), 1);
 	else
@@ -201,6 +203,8 @@ static void remove_table_run(struct vmk_pmap *pm, vmk_paddr_t t, vmk_vaddr_t sva
 		vmk_pmap__pv_unlock();
 	if (n == 0)
 		return;
+	if (vmk_pmap__g.marks)
+		vmk_pmap__mark_clear(pm, t, lo, hi - lo);
 	sva += (vmk_vaddr_t)(lo - first) << VMK_PAGE_SHIFT;
 	vmk_pmap__batch_add(b, sva, (vmk_size_t)(hi - lo) << VMK_PAGE_SHIFT, n);
 	vmk_pmap__count_leaf(pm, 0, -(int)n);

@@ -42,6 +42,8 @@ static int walk(struct walk *w, vmk_paddr_t t, unsigned int lvl, vmk_vaddr_t bas
 			struct vmk_pmap_mapping m;
 
 			vmk_pmap__mapping_at(&tbl[i], e, lvl, va, &m);
+			if (vmk_pmap__g.marks)
+				m.nopromote = vmk_pmap__np(w->pm, va, lvl, t);
 			r = w->fn(w->ctx, va, &m);
 		}
 		if (r)

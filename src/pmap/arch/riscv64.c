@@ -14,7 +14,9 @@
  *
  * Only the two RSW bits (9:8) are free for software: WIRED and MANAGED.
  * NOPROMOTE and KEEPSPARE have no room; the pmap masks them off
- * (no_attrs) and keeps no-promote ranges by address (vmk_pmap__in_np).
+ * (no_attrs) and keeps them by address instead (../marks.c: a bitmap
+ * page per page-table page for no-promote entries, a flag on the spare
+ * PTP for keep-spare blocks), with the same behaviour as the bits.
  *
  * Svnapot (chapter "Svnapot"): a level-0 leaf with N = 1 and
  * ppn[0][3:0] = 0b1000 maps the naturally aligned 64 KiB range holding
