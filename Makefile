@@ -75,7 +75,7 @@ DEFAULT_MACHINE := examples/machines/qemu-q35-ovmf-x86_64-4G.efimap
 DEFAULT_BOOT    := examples/machines/q35-4G.machine
 
 .SECONDARY:
-.PHONY: all run qemu-x86_64 qemu-aarch64 linux-oracle check check-deps test-bin bench freestanding fuzz deps fuzz-deps clean install uninstall
+.PHONY: all run qemu-x86_64 qemu-aarch64 qemu-riscv64 linux-oracle check check-deps test-bin bench freestanding fuzz deps fuzz-deps clean install uninstall
 all: deps $(LIB) $(VMKIT) $(BUILD)/vmkit.1
 
 include vmkit.mk
@@ -143,6 +143,9 @@ run: all
 qemu-x86_64 qemu-aarch64:
 	@sh tools/deps.sh qemu
 	@$(MAKE) --no-print-directory -C kernel ARCH=$(if $(filter qemu-x86_64,$@),x86_64,arm64) run
+qemu-riscv64:
+	@sh tools/deps.sh qemu-riscv64
+	@$(MAKE) --no-print-directory -C kernel ARCH=riscv64 run
 
 # Linux itself under QEMU as the oracle: boots the matrix and stores the runs
 # in tests/data/linux/ (docs/linux-oracle.md); make check uses the stored runs.

@@ -6,21 +6,26 @@
 # (time-out) or a missing step of the boot. On the host, vmkit memmap and
 # vmkit boot must reach the kernel's memory picture and boot report byte
 # for byte. arm64 boots twice: with ACPI (AAVMF's default) and with
-# acpi=off, where AAVMF hands over a device tree instead. Run by
-# tests/test_qemu_*.sh.
+# acpi=off, where AAVMF hands over a device tree instead. riscv64 boots
+# through OpenSBI with the device tree as its only map (no UEFI, so no
+# host-side comparison of a printed UEFI map). Run by tests/test_qemu_*.sh.
 set -u
 arch=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${VMKIT_BUILD_DIR:-$top/build}/kernel/$arch
-efi=$out/$([ "$arch" = x86_64 ] && echo BOOTX64.EFI || echo BOOTAA64.EFI)
+case $arch in
+x86_64) efi=$out/BOOTX64.EFI deps=qemu ;;
+arm64) efi=$out/BOOTAA64.EFI deps=qemu ;;
+*) efi=$out/Image deps=qemu-$arch ;;
+esac
 vmkit=${VMKIT_BIN:-$top/build/vmkit}
 log=$out/boot.log
 fail() { echo "check-boot $arch: FAILED: $*"; [ -f "$log" ] && tail -n 40 "$log"; exit 1; }
 mkdir -p "$out"
-sh "$top/tools/deps.sh" qemu || fail "qemu, OVMF, clang or lld-link missing"
+sh "$top/tools/deps.sh" $deps || fail "qemu, its firmware, clang or the LLVM linker missing"
 make -s -j2 -C "$top/kernel" ARCH="$arch" OUT="$out" >"$out.build.log" 2>&1 ||
 	{ cat "$out.build.log"; fail "the kernel did not build"; }
-[ -x "$vmkit" ] || fail "no $vmkit to compare with (make it first)"
+[ "$arch" = riscv64 ] || [ -x "$vmkit" ] || fail "no $vmkit to compare with (make it first)"
 passed=0
 
 # boot TAG: boot the kernel (QEMU options from the environment), log in $out/TAG/boot.log.
@@ -93,7 +98,49 @@ check() {
 	passed=$((passed + 1))
 }
 
-if [ "$arch" = x86_64 ]; then
+# check_dt TAG: a riscv64 boot: every step and every self-test that applies without UEFI.
+check_dt() {
+	d=$out/$1
+	log=$d/boot.log
+	for step in "^vmkit-kernel: riscv64 entry (OpenSBI)" "^dt: memory " "^dt: reserved-memory " \
+		"^dt: initrd (module) " "^boot: fwmap: " "^boot: memblock: " "^boot: device tree at .* (used: no ACPI)" \
+		"^boot: device tree: memory matches memblock" "^boot: phys: " \
+		"^boot: riscv64 MMU from the device tree: mmu-type Sv" "^boot: running on vmkit's page tables" \
+		"^boot: kmem: " "^smp: CPU 1 (hart [0-9]*) is up"; do
+		grep -aq "$step" "$log" || fail "$1: the boot log lacks '$step'"
+	done
+	# Every self-test but the two about UEFI leftovers (boot-services memory, the loader's tables).
+	want=0
+	for name in $(grep -oh 'test_result("[a-z_0-9]*"' "$top"/kernel/*.c | sed 's/.*("//; s/"$//' | sort -u); do
+		case $name in boot_services_freed|release_loader_tables) continue ;; esac
+		want=$((want + 1))
+		grep -aq "^test: $name: ok" "$log" || fail "$1: self-test $name did not pass"
+	done
+	got=$(grep -ac '^test: .*: ok' "$log")
+	[ "$got" -eq "$want" ] || fail "$1: $got self-tests passed, $want expected"
+	grep -aq "^vmkit-kernel: $want passed, 0 failed" "$log" || fail "$1: no final result line for $want tests"
+	grep -aq "^boot: 2 CPU(s) online" "$log" || fail "$1: the second hart did not come up"
+	grep -aq '^  RAM .*(equal)$' "$log" || fail "$1: the kernel's accounting does not add up to RAM"
+	echo "[       OK ] $arch $1 boot: $got self-tests, 2 CPU(s) online, $(grep -a '^boot: riscv64 MMU' "$log" | sed 's/^boot: //')"
+	passed=$((passed + 1))
+}
+
+if [ "$arch" = riscv64 ]; then
+	# QEMU's rv64 hart: Sv48, no Svnapot, no Svpbmt: vmkit must not fold (the N bit would fault).
+	boot dt
+	check_dt dt
+	grep -aq '^boot: riscv64 MMU from the device tree: .*svpbmt no, svnapot no' "$log" ||
+		fail "dt: QEMU's default hart is not described as without Svpbmt and Svnapot"
+	grep -aq '^boot: kernel pmap: .*, 0 64 KiB runs folded' "$log" || fail "dt: runs folded on a hart without Svnapot"
+	# A hart with Svnapot and Svpbmt: the boot mappings fold into NAPOT runs on the emulated MMU.
+	VMKIT_QEMU_CPU=rv64,svnapot=on,svpbmt=on boot napot
+	check_dt napot
+	grep -aq '^boot: riscv64 MMU from the device tree: .*svpbmt yes, svnapot yes' "$log" ||
+		fail "napot: the device tree does not give Svnapot and Svpbmt"
+	grep -aq '^boot: kernel pmap: .*, [1-9][0-9]* 64 KiB runs folded' "$log" || fail "napot: no 64 KiB run folded"
+	echo "[       OK ] $arch napot: $(grep -a '^boot: kernel pmap: ' "$log" | sed 's/^boot: //')"
+	passed=$((passed + 1))
+elif [ "$arch" = x86_64 ]; then
 	boot acpi
 	check acpi
 	tags=$(grep -a '^boot: x86-64 TLB tags: ' "$log") || fail "the boot log does not say which TLB-tag path ran"

@@ -5,6 +5,8 @@
  * reads the final memory map and exits boot services; then it never
  * calls the firmware again.
  */
+#include <vmkit/fwmap.h>
+
 #include "efi.h"
 #include "kernel.h"
 
@@ -100,4 +102,37 @@ efi_status efi_main(efi_handle image, struct efi_system_table *st)
 	bi->map_size = size;
 	arch_go_high(bi);
 	return EFI_SUCCESS;	/* not reached */
+}
+
+/* ---- the map the firmware gave us, in a form `vmkit` reads back ---- */
+
+static void dump_efi_map(const struct boot_info *bi)
+{
+	unsigned int n = (unsigned int)(bi->map_size / bi->desc_size);
+
+	kprintf("efi: memory map: %u descriptors of %llu bytes, version %u (after %u ExitBootServices tries)\n",
+		n, (unsigned long long)bi->desc_size, bi->desc_version, bi->ebs_tries);
+	for (unsigned int i = 0; i < n; i++) {
+		const uint8_t *d = bi->map + i * bi->desc_size;
+		uint32_t type;
+		uint64_t pa, pages, attr;
+
+		vmk_memcpy(&type, d, 4);
+		vmk_memcpy(&pa, d + 8, 8);
+		vmk_memcpy(&pages, d + 24, 8);
+		vmk_memcpy(&attr, d + 32, 8);
+		kprintf("efi: mem%02u: type=%u, attr=0x%llx, range=[0x%016llx-0x%016llx) (%lluMB)\n", i, type,
+			(unsigned long long)attr, (unsigned long long)pa,
+			(unsigned long long)(pa + pages * 4096), (unsigned long long)(pages >> 8));
+	}
+	kprintf("efi: end of memory map\n");
+}
+
+int firmware_map(struct vmk_fwmap *fw, struct vmk_fwmap_diag *diag, unsigned int *nsrc)
+{
+	const struct boot_info *bi = &boot_info;
+
+	dump_efi_map(bi);
+	*nsrc = (unsigned int)(bi->map_size / bi->desc_size);
+	return vmk_fwmap_parse_efi(fw, bi->map, bi->map_size, bi->desc_size, bi->desc_version, diag);
 }

@@ -1,9 +1,13 @@
 /*
  * A small flattened-device-tree reader (no libfdt: vmkit's DT adapter,
  * sim/fwmap_fdt.c, is hosted): the memory nodes, the /memreserve/ block,
- * the CPUs under /cpus with their MPIDR, and the PSCI conduit. Runs
- * before ExitBootServices on the blob the UEFI configuration table points
- * to (identity-mapped), so that nothing of it is needed afterwards.
+ * the /reserved-memory children (OpenSBI's region on riscv64), /chosen's
+ * stdout-path and initrd, the CPUs under /cpus with their MPIDR (riscv64: hart ID)
+ * and the first one's riscv,isa / riscv,isa-extensions / mmu-type, and
+ * the PSCI conduit. Runs before ExitBootServices on the blob the UEFI
+ * configuration table points to (identity-mapped; riscv64: the blob
+ * OpenSBI passes in a1, through the early map), so that nothing of it is
+ * needed afterwards (the strings it returns point into the blob).
  * Every offset and length is checked against the header's sizes.
  */
 #include "kernel.h"
@@ -50,6 +54,8 @@ struct node {
 	const uint8_t *reg;
 	uint32_t reg_len;
 	bool is_memory, is_cpu;
+	const char *isa, *isa_ext, *mmu_type;	/* riscv64 CPU properties */
+	uint32_t isa_len, isa_ext_len, mmu_type_len;
 };
 
 static void end_node(struct dt_info *dt, const struct node *parent, const struct node *n, unsigned int depth)
@@ -64,9 +70,27 @@ static void end_node(struct dt_info *dt, const struct node *parent, const struct
 				dt->mem[dt->nmem++] = (struct dt_range){ base, size };
 		}
 	}
+	if (depth == 3 && n->reg && ac && ac <= 2 && sc <= 2 && step && parent->name &&
+	    name_is(parent->name, "reserved-memory")) {
+		for (uint32_t off = 0; off + step <= n->reg_len && dt->nresmem < DT_MAX_MEM; off += step) {
+			uint64_t base = cells(n->reg + off, ac), size = cells(n->reg + off + 4 * ac, sc);
+
+			if (size)
+				dt->resmem[dt->nresmem++] = (struct dt_range){ base, size };
+		}
+	}
 	if (depth == 3 && n->is_cpu && n->reg && ac && ac <= 2 && n->reg_len >= 4 * ac &&
-	    dt->ncpus < KERNEL_MAX_CPUS && parent->name && streq(parent->name, "cpus"))
+	    dt->ncpus < KERNEL_MAX_CPUS && parent->name && streq(parent->name, "cpus")) {
+		if (!dt->ncpus) {
+			dt->isa = n->isa;
+			dt->isa_len = n->isa_len;
+			dt->isa_ext = n->isa_ext;
+			dt->isa_ext_len = n->isa_ext_len;
+			dt->mmu_type = n->mmu_type;
+			dt->mmu_type_len = n->mmu_type_len;
+		}
 		dt->mpidr[dt->ncpus++] = (uint32_t)cells(n->reg, ac);
+	}
 }
 
 int dt_read(struct dt_info *dt, const void *blob)
@@ -100,7 +124,7 @@ int dt_read(struct dt_info *dt, const void *blob)
 	}
 	st = b + off_st;
 	strs = b + off_strs;
-	stack[0] = (struct node){ NULL, 2, 1, NULL, 0, false, false };	/* the spec's defaults above the root */
+	stack[0] = (struct node){ .addr_cells = 2, .size_cells = 1 };	/* the spec's defaults above the root */
 	while (pos + 4 <= size_st) {
 		uint32_t tok = be32(st + pos);
 
@@ -115,7 +139,7 @@ int dt_read(struct dt_info *dt, const void *blob)
 				return -VMK_EPARSE;
 			pos = VMK_ALIGN_UP(pos + len + 1, 4);
 			depth++;
-			stack[depth] = (struct node){ name, 2, 1, NULL, 0, false, false };
+			stack[depth] = (struct node){ .name = name, .addr_cells = 2, .size_cells = 1 };
 			if (depth == 2 && name_is(name, "cpus"))
 				stack[depth].addr_cells = 1;
 		} else if (tok == DT_TOK_END_NODE) {
@@ -151,6 +175,24 @@ int dt_read(struct dt_info *dt, const void *blob)
 			} else if (streq(pn, "device_type") && len) {
 				n->is_memory = len == 7 && !vmk_memcmp(val, "memory", 7);
 				n->is_cpu = len == 4 && !vmk_memcmp(val, "cpu", 4);
+			} else if (streq(pn, "riscv,isa")) {
+				n->isa = (const char *)val;
+				n->isa_len = len;
+			} else if (streq(pn, "riscv,isa-extensions")) {
+				n->isa_ext = (const char *)val;
+				n->isa_ext_len = len;
+			} else if (streq(pn, "mmu-type")) {
+				n->mmu_type = (const char *)val;
+				n->mmu_type_len = len;
+			} else if ((streq(pn, "linux,initrd-start") || streq(pn, "linux,initrd-end")) && depth == 2 &&
+				   streq(n->name, "chosen") && (len == 4 || len == 8)) {
+				if (pn[13] == 's')
+					dt->initrd_start = cells(val, len / 4);
+				else
+					dt->initrd_end = cells(val, len / 4);
+			} else if (streq(pn, "stdout-path") && depth == 2 && streq(n->name, "chosen") && len &&
+				   !val[len - 1]) {
+				dt->stdout_path = (const char *)val;
 			} else if (streq(pn, "method") && depth == 2 && name_is(n->name, "psci") && len < sizeof(dt->psci) &&
 				   len && !val[len - 1]) {
 				vmk_memcpy(dt->psci, val, len);

@@ -39,8 +39,15 @@ struct dt_info {
 	unsigned int nmem, nrsv, ncpus;
 	struct dt_range mem[DT_MAX_MEM];	/* memory nodes' reg */
 	struct dt_range rsv[DT_MAX_MEM];	/* the /memreserve/ block */
-	uint32_t mpidr[KERNEL_MAX_CPUS];	/* /cpus/cpu@... reg */
+	uint32_t mpidr[KERNEL_MAX_CPUS];	/* /cpus/cpu@... reg (riscv64: the hart ID) */
 	char psci[8];				/* /psci method: "hvc" or "smc" */
+	/* riscv64: /reserved-memory children (OpenSBI's own region), /chosen, the first CPU's MMU. */
+	unsigned int nresmem;
+	struct dt_range resmem[DT_MAX_MEM];
+	const char *stdout_path;		/* /chosen stdout-path (in the blob), NULL: none */
+	uint64_t initrd_start, initrd_end;	/* /chosen linux,initrd-start/-end (0: none) */
+	const char *isa, *isa_ext, *mmu_type;	/* riscv,isa / riscv,isa-extensions / mmu-type, in the blob */
+	uint32_t isa_len, isa_ext_len, mmu_type_len;
 };
 /* Read a flattened device tree (identity-mapped); 0 or -VMK_EPARSE (dt->valid says). */
 int dt_read(struct dt_info *dt, const void *blob);
@@ -86,6 +93,14 @@ uint64_t pe_image_size(const void *base);
 unsigned int pe_sections(const void *base, struct pe_section *out, unsigned int max);
 /* Add delta to every DIR64 base relocation of the loaded image at base. Returns the count. */
 unsigned int pe_relocate(void *base, uint64_t delta);
+
+/*
+ * ---- the firmware's memory map (efi.c: the UEFI map; riscv64/boot.c:
+ * the device tree), printed and added to fw; *nsrc: descriptors read ----
+ */
+struct vmk_fwmap;
+struct vmk_fwmap_diag;
+int firmware_map(struct vmk_fwmap *fw, struct vmk_fwmap_diag *diag, unsigned int *nsrc);
 
 /* ---- the kernel proper (main.c), entered at its high address ---- */
 VMK_NORETURN void kernel_main(void);

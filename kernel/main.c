@@ -80,30 +80,6 @@ static VMK_NORETURN void die(const char *what, int err)
 	arch_exit(KERNEL_EXIT_FAIL);
 }
 
-/* ---- the map the firmware gave us, in a form `vmkit` reads back ---- */
-
-static void dump_efi_map(const struct boot_info *bi)
-{
-	unsigned int n = (unsigned int)(bi->map_size / bi->desc_size);
-
-	kprintf("efi: memory map: %u descriptors of %llu bytes, version %u (after %u ExitBootServices tries)\n",
-		n, (unsigned long long)bi->desc_size, bi->desc_version, bi->ebs_tries);
-	for (unsigned int i = 0; i < n; i++) {
-		const uint8_t *d = bi->map + i * bi->desc_size;
-		uint32_t type;
-		uint64_t pa, pages, attr;
-
-		vmk_memcpy(&type, d, 4);
-		vmk_memcpy(&pa, d + 8, 8);
-		vmk_memcpy(&pages, d + 24, 8);
-		vmk_memcpy(&attr, d + 32, 8);
-		kprintf("efi: mem%02u: type=%u, attr=0x%llx, range=[0x%016llx-0x%016llx) (%lluMB)\n", i, type,
-			(unsigned long long)attr, (unsigned long long)pa,
-			(unsigned long long)(pa + pages * 4096), (unsigned long long)(pages >> 8));
-	}
-	kprintf("efi: end of memory map\n");
-}
-
 /* Bytes of memblock memory inside [base, base + size). */
 static uint64_t memblock_bytes_in(uint64_t base, uint64_t size)
 {
@@ -278,6 +254,7 @@ void kernel_main(void)
 	struct vmk_kmem_config kc;
 	struct vmk_pmap_stats ps;
 	struct vmk_phys_stats st;
+	unsigned int nsrc = 0;
 	int r;
 
 	arch_cpu_init();
@@ -290,19 +267,16 @@ void kernel_main(void)
 		"RSDP 0x%llx\n", vmk_version(), (unsigned long long)bi->image_pa,
 		(unsigned long long)(bi->image_size >> 10), (unsigned long long)bi->image_kva, bi->ncpus,
 		bi->cpus_from_dt ? "device tree" : "MADT", (unsigned long long)bi->rsdp_pa);
-	dump_efi_map(bi);
-
-	/* fwmap: the binary UEFI map, sanitized. */
+	/* fwmap: the firmware's map (UEFI: the binary memory map; riscv64: the device tree), sanitized. */
 	vmk_fwmap_init(&fwmap, map_storage, MAX_ENTRIES);
 	vmk_fwmap_diag_init(&diag, diag_storage, 32);
-	r = vmk_fwmap_parse_efi(&fwmap, bi->map, bi->map_size, bi->desc_size, bi->desc_version, &diag);
+	r = firmware_map(&fwmap, &diag, &nsrc);
 	if (!r)
 		r = vmk_fwmap_sanitize(&fwmap, &so, &diag);
 	vmk_fwmap_diag_print(&diag, &kout, "fwmap", VMK_FWMAP_WARN);
 	if (r)
 		die("fwmap", r);
-	kprintf("boot: fwmap: %llu descriptors, %zu entries after sanitizing\n",
-		(unsigned long long)(bi->map_size / bi->desc_size), fwmap.n);
+	kprintf("boot: fwmap: %u descriptors, %zu entries after sanitizing\n", nsrc, fwmap.n);
 	vmk_fwmap_render_table(&fwmap, &kout);
 
 	/* memblock, per the boot policy; boot-services memory stays ours until we left it. */
@@ -369,10 +343,10 @@ void kernel_main(void)
 		die("device mappings", r);
 	boot_state.kernel_root = vmk_pmap_root(vmk_pmap_kernel());
 	vmk_pmap_stats(vmk_pmap_kernel(), &ps);
-	kprintf("boot: kernel pmap: root 0x%llx, %llu page-table pages, %llu/%llu/%llu mappings of 4K/2M/1G\n",
-		(unsigned long long)boot_state.kernel_root, (unsigned long long)ps.ptps,
+	kprintf("boot: kernel pmap: root 0x%llx, %llu page-table pages, %llu/%llu/%llu mappings of 4K/2M/1G, "
+		"%llu 64 KiB runs folded\n", (unsigned long long)boot_state.kernel_root, (unsigned long long)ps.ptps,
 		(unsigned long long)ps.mappings[0], (unsigned long long)ps.mappings[1],
-		(unsigned long long)ps.mappings[2]);
+		(unsigned long long)ps.mappings[2], (unsigned long long)ps.folds);
 	arch_switch_root(boot_state.kernel_root);
 	boot_state.on_vmkit_tables = true;
 	kprintf("boot: running on vmkit's page tables\n");

@@ -170,7 +170,8 @@ static void print_machine(const struct kernel_layout *l)
 	char pb[4];
 
 	kprintf("boot: machine: name vmkit-kernel\n");
-	kprintf("boot: machine: arch %s\n", arch_boot_policy ? "arm64" : "x86_64");
+	kprintf("boot: machine: arch %s\n", l->pc->arch == VMK_PMAP_ARCH_RISCV64 ? "riscv64" :
+		arch_boot_policy ? "arm64" : "x86_64");
 	kprintf("boot: machine: cpus %u\n", l->ncpus);
 	kprintf("boot: machine: percpu 0x%llx rendezvous\n", (unsigned long long)l->percpu_size);
 	kprintf("boot: machine: image 0x%llx 0x%llx", (unsigned long long)l->image_pa,

@@ -3,6 +3,7 @@
 # 0 when it printed "vmkit-kernel: N passed, 0 failed" and exited 33,
 # 1 on a failed self-test, 2 on a hang (time-out) or any other end.
 #   run-qemu.sh x86_64|arm64 EFI-FILE [SMP] [MEM]   (log: $VMKIT_QEMU_LOG, default EFI-FILE.log)
+#   run-qemu.sh riscv64 IMAGE [SMP] [MEM]           (OpenSBI, -kernel IMAGE, a 24-page initrd as the module)
 set -u
 arch=$1 efi=$2 smp=${3:-2} mem=${4:-256M}
 dir=$(dirname "$efi")
@@ -28,6 +29,17 @@ arm64)
 		-nodefaults -no-reboot -display none -serial stdio \
 		-bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd -kernel "$efi" \
 		-semihosting-config enable=on,target=native ;;
+riscv64)
+	# QEMU's -bios default is OpenSBI (fw_dynamic): it starts the Image at
+	# 0x80200000 in S-mode. The initrd stands for the module a loader
+	# preloads: 24 pages, the kernel checks a marker at page 1 (tests.c).
+	initrd=$dir/initrd.bin
+	head -c 98304 /dev/zero >"$initrd" && printf '\001\000eludom' |
+		dd of="$initrd" bs=1 seek=4096 conv=notrunc 2>/dev/null || exit 2
+	# VMKIT_QEMU_CPU=rv64,svnapot=on,svpbmt=on: a hart with Svnapot and Svpbmt (QEMU's rv64 has neither).
+	set -- qemu-system-riscv64 -M virt -cpu "${VMKIT_QEMU_CPU:-rv64}" -accel tcg -m "$mem" -smp "$smp" \
+		-nodefaults -no-reboot -display none -serial stdio \
+		-bios default -kernel "$efi" -initrd "$initrd" ;;
 *)
 	echo "run-qemu.sh: unknown architecture $arch" >&2
 	exit 2 ;;

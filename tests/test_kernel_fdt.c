@@ -4,6 +4,8 @@
  * so the reader is checked against another implementation of the format.
  * Memory nodes with 2+2 and 1+1 cells, CPUs with 1 and 2 address cells,
  * the /memreserve/ block, the PSCI method, nodes that are not memory,
+ * a riscv64 tree (/reserved-memory, /chosen initrd and stdout-path, the
+ * harts' ISA and mmu-type),
  * and truncated or corrupted blobs (rejected, nothing read past the end).
  */
 #include <libfdt.h>
@@ -142,10 +144,96 @@ static void test_rejects_broken(void **state)
 	assert_int_equal(dt_read(&dt, copy), -VMK_EPARSE);
 }
 
+/*
+ * A riscv64 machine as QEMU virt with OpenSBI hands it over: 2+2 cells,
+ * /reserved-memory (its own 2+2 cells) with OpenSBI's no-map region,
+ * /chosen with stdout-path and a 64-bit and a 32-bit initrd bound, harts
+ * with riscv,isa, riscv,isa-extensions and mmu-type (the first hart's
+ * are kept), a reserved-memory child without reg (ignored).
+ */
+static size_t build_riscv(void)
+{
+	static const char exts[] = "i\0m\0a\0svnapot";
+	uint32_t reg[4];
+	char name[32];
+
+	assert_int_equal(fdt_create(blob, sizeof(blob)), 0);
+	assert_int_equal(fdt_finish_reservemap(blob), 0);
+	assert_int_equal(fdt_begin_node(blob, ""), 0);
+	assert_int_equal(fdt_property_u32(blob, "#address-cells", 2), 0);
+	assert_int_equal(fdt_property_u32(blob, "#size-cells", 2), 0);
+	assert_int_equal(fdt_begin_node(blob, "chosen"), 0);
+	assert_int_equal(fdt_property_u64(blob, "linux,initrd-start", 0x88200000), 0);
+	assert_int_equal(fdt_property_u32(blob, "linux,initrd-end", 0x88218000), 0);
+	assert_int_equal(fdt_property_string(blob, "stdout-path", "/soc/serial@10000000"), 0);
+	assert_int_equal(fdt_end_node(blob), 0);
+	assert_int_equal(fdt_begin_node(blob, "reserved-memory"), 0);
+	assert_int_equal(fdt_property_u32(blob, "#address-cells", 2), 0);
+	assert_int_equal(fdt_property_u32(blob, "#size-cells", 2), 0);
+	assert_int_equal(fdt_property(blob, "ranges", NULL, 0), 0);
+	assert_int_equal(fdt_begin_node(blob, "mmode_resv0@80000000"), 0);
+	be_cells(reg, 0x80000000, 2);
+	be_cells(reg + 2, 0x80000, 2);
+	assert_int_equal(fdt_property(blob, "reg", reg, 16), 0);
+	assert_int_equal(fdt_property(blob, "no-map", NULL, 0), 0);
+	assert_int_equal(fdt_end_node(blob), 0);
+	assert_int_equal(fdt_begin_node(blob, "dynamic-pool"), 0);
+	assert_int_equal(fdt_property_u32(blob, "size", 0x100000), 0);
+	assert_int_equal(fdt_end_node(blob), 0);
+	assert_int_equal(fdt_end_node(blob), 0);
+	assert_int_equal(fdt_begin_node(blob, "memory@80000000"), 0);
+	assert_int_equal(fdt_property_string(blob, "device_type", "memory"), 0);
+	be_cells(reg, 0x80000000, 2);
+	be_cells(reg + 2, 0x10000000, 2);
+	assert_int_equal(fdt_property(blob, "reg", reg, 16), 0);
+	assert_int_equal(fdt_end_node(blob), 0);
+	assert_int_equal(fdt_begin_node(blob, "cpus"), 0);
+	assert_int_equal(fdt_property_u32(blob, "#address-cells", 1), 0);
+	assert_int_equal(fdt_property_u32(blob, "#size-cells", 0), 0);
+	for (int c = 0; c < 2; c++) {
+		snprintf(name, sizeof(name), "cpu@%d", c);
+		assert_int_equal(fdt_begin_node(blob, name), 0);
+		assert_int_equal(fdt_property_string(blob, "device_type", "cpu"), 0);
+		assert_int_equal(fdt_property_u32(blob, "reg", (uint32_t)c), 0);
+		assert_int_equal(fdt_property_string(blob, "riscv,isa", c ? "rv64gc" : "rv64imac_svnapot"), 0);
+		assert_int_equal(fdt_property(blob, "riscv,isa-extensions", exts, sizeof(exts)), 0);
+		assert_int_equal(fdt_property_string(blob, "mmu-type", c ? "riscv,sv39" : "riscv,sv48"), 0);
+		assert_int_equal(fdt_end_node(blob), 0);
+	}
+	assert_int_equal(fdt_end_node(blob), 0);
+	assert_int_equal(fdt_end_node(blob), 0);
+	assert_int_equal(fdt_finish(blob), 0);
+	return fdt_totalsize(blob);
+}
+
+static void test_reads_riscv_machine(void **state)
+{
+	struct dt_info dt;
+
+	(void)state;
+	build_riscv();
+	assert_int_equal(dt_read(&dt, blob), 0);
+	assert_int_equal(dt.nmem, 1);
+	assert_true(dt.mem[0].base == 0x80000000 && dt.mem[0].size == 0x10000000);
+	assert_int_equal(dt.nresmem, 1);
+	assert_true(dt.resmem[0].base == 0x80000000 && dt.resmem[0].size == 0x80000);
+	assert_true(dt.initrd_start == 0x88200000 && dt.initrd_end == 0x88218000);
+	assert_string_equal(dt.stdout_path, "/soc/serial@10000000");
+	assert_int_equal(dt.ncpus, 2);
+	assert_int_equal(dt.mpidr[1], 1);
+	/* The first hart's MMU properties, as stored (with their NULs). */
+	assert_int_equal(dt.isa_len, sizeof("rv64imac_svnapot"));
+	assert_string_equal(dt.isa, "rv64imac_svnapot");
+	assert_int_equal(dt.isa_ext_len, sizeof("i\0m\0a\0svnapot"));
+	assert_memory_equal(dt.isa_ext, "i\0m\0a\0svnapot", dt.isa_ext_len);
+	assert_string_equal(dt.mmu_type, "riscv,sv48");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reads_machine),
+		cmocka_unit_test(test_reads_riscv_machine),
 		cmocka_unit_test(test_rejects_broken),
 	};
 

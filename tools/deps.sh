@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install what a make target needs on Debian, if it is missing.
-# Usage: deps.sh [build|check|freestanding|fuzz|qemu]; does nothing when all is there.
+# Usage: deps.sh [build|check|freestanding|fuzz|qemu|qemu-riscv64]; does nothing when all is there.
 need=""
 case "${1:-build}" in
 build)
@@ -32,6 +32,14 @@ qemu)
 	command -v qemu-system-aarch64 >/dev/null 2>&1 || need="$need qemu-system-arm"
 	[ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] || need="$need ovmf"
 	[ -f /usr/share/qemu-efi-aarch64/QEMU_EFI.fd ] || need="$need qemu-efi-aarch64"
+	;;
+qemu-riscv64)
+	# the demo kernel on riscv64: a flat Image OpenSBI starts (QEMU's -bios default)
+	command -v clang >/dev/null 2>&1 || need="$need clang"
+	command -v ld.lld >/dev/null 2>&1 || need="$need lld"
+	command -v llvm-objcopy >/dev/null 2>&1 || need="$need llvm"
+	command -v qemu-system-riscv64 >/dev/null 2>&1 || need="$need qemu-system-misc"
+	[ -d /usr/lib/riscv64-linux-gnu/opensbi ] || need="$need opensbi"
 	;;
 fuzz)
 	[ -f /usr/include/libfdt.h ] || need="$need libfdt-dev"
