@@ -11,10 +11,16 @@
  *  - arm64 run entries may differ in AF and the dirty state only: AP[2]
  *    of an entry without DBM is its write permission;
  *  - a break-before-make window's range invalidation must find the whole
- *    range broken (an unfold that breaks half the run is reported).
+ *    range broken (an unfold that breaks half the run is reported);
+ *  - only a change unfolds a run: a refused fault_ad, a protect to the
+ *    same protection, clear_modify of a clean run, remove_write of a
+ *    read-only one and an enter of the page the run maps, as it maps it,
+ *    leave it folded;
+ *  - vmk_pmap_check verifies a run's encoding (riscv64 ppn[0][3:0]).
  * And paths the first suites left untested (passing): a direct-map run
  * holding its own table unfolds through tmp_va; managed runs keep their
- * PV entries and A/D through promotion, demotion and reverse-map calls.
+ * PV entries and A/D through promotion, demotion and reverse-map calls;
+ * a fold of live entries in place is reported.
  */
 #include "pmap_util.h"
 #include "../src/pmap/pmap_internal.h"
@@ -526,6 +532,47 @@ static void test_check_reports_bad_napot_encoding(void **state)
 	pmt_shutdown();
 }
 
+/*
+ * Mutant: 16 live plain leaves (aligned, contiguous frames, one set of
+ * attributes) folded in place, without break-before-make, while a CPU
+ * holds a 4 KiB translation of one of them. The pmap only ever folds
+ * over invalid entries; the simulator must report this fold.
+ */
+static void test_fold_in_place_reported(void **state)
+{
+	struct pmt_opts o = { .arch = ARCH_OF(state), .ncpus = 2, .no_promote = true };
+	const struct vmk_pmap_arch *a;
+	struct vmk_pmap *u;
+	vmk_pte_t *run;
+	char msg[300];
+	unsigned int lvl;
+
+	pmt_boot(&o);
+	a = vmk_pmap__g.arch;
+	assert_int_equal(vmk_pmap_create(&u), 0);
+	vmk_pmap_activate(u, 0);
+	vmk_pmap_activate(u, 1);
+	for (unsigned int i = 0; i < 16; i++)	/* one page at a time: never folded */
+		assert_int_equal(vmk_pmap_enter(u, UVA + i * 4096ull, PMT_DATA + i * 4096ull, RW, 0), 0);
+	assert_false(is_cont_at(u, UVA));
+	assert_int_equal(vmk_sim_mmu_access(0, UVA + 3 * 4096, VMK_MMU_READ | VMK_MMU_USER, NULL), 0);
+	if (reported(msg, sizeof(msg)))
+		fail_msg("control reported: %s", msg);
+	vmk_pmap__lock(u);
+	run = vmk_pmap__walk(u, UVA, &lvl, NULL);
+	for (unsigned int i = 0; i < 16; i++) {
+		vmk_pmap__pte_store(&run[i], a->fold(vmk_pmap__pte_load(&run[i])));
+		vmk_barrier(VMK_BARRIER_PTE_STORE);
+	}
+	vmk_pmap__unlock(u);
+	if (!reported(msg, sizeof(msg)))
+		fail_msg("%s: a fold of live entries in place was not reported", pmt_arch_name(o.arch));
+	printf("  %s: caught: %s\n", pmt_arch_name(o.arch), msg);
+	vmk_pmap_activate(vmk_pmap_kernel(), 0);
+	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	pmt_shutdown();
+}
+
 #define DMAP	(PMT_KVA + (512ull << 30))
 #define TMPVA	(PMT_KVA + (1ull << 30))
 
@@ -617,6 +664,7 @@ int main(void)
 		T(test_pv_noop_keeps_run),
 		T(test_same_enter_keeps_run),
 		cmocka_unit_test(test_check_reports_bad_napot_encoding),
+		T(test_fold_in_place_reported),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
