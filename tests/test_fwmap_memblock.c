@@ -110,7 +110,7 @@ static void test_memblock_dump(void **state)
 		"[    0.000000]  memory[0x0]\t[0x0000000000000000-0xffffffffffffffff], 0x0000000000000000 bytes on node 0 flags: 0x0\n"
 		"[    0.000000]  reserved.cnt  = 0x1\n"
 		"[    0.000000] MEMBLOCK configuration:\n"
-		"[    0.000000]  memory.cnt  = 0x4\n"
+		"[    0.000000]  memory.cnt  = 0x3\n"
 		"[    0.000000]  memory[0x0]\t[0x0000000004000000-0x0000000007ffffff], 0x0000000004000000 bytes on node 0 flags: 0x4\n"
 		"[    0.000000]  memory[0x1]\t[0x0000000040000000-0x000000007fffffff], 0x0000000040000000 bytes flags: 0x2\n"
 		"[    0.000000]  memory[0x2]\t[0x0000000080000000-0x00000000bfffffff], 0x0000000040000000 bytes flags: 0x8\n"
@@ -145,6 +145,59 @@ static void test_memblock_dump(void **state)
 	free(f);
 }
 
+/*
+ * A dump the log lost lines of (memblock=debug overflows the log buffer;
+ * a log cut off mid-dump) or whose lines were mixed up is an error naming
+ * the line, never a map with memory missing or an older dump's memory.
+ */
+static void test_memblock_dump_damaged(void **state)
+{
+	struct fm *f = fm_new(64);
+#define HDR "[    0.000000] MEMBLOCK configuration:\n"
+#define CNT2 "[    0.000000]  memory.cnt  = 0x2\n"
+#define M0 "[    0.000000]  memory[0x0]\t[0x0000000040000000-0x000000007fffffff], 0x0000000040000000 bytes on node 0 flags: 0x0\n"
+#define M1 "[    0.000000]  memory[0x1]\t[0x0000000080000000-0x00000000bfffffff], 0x0000000040000000 bytes on node 0 flags: 0x0\n"
+#define M1_LOW "[    0.000000]  memory[0x1]\t[0x0000000050000000-0x00000000bfffffff], 0x0000000070000000 bytes on node 0 flags: 0x0\n"
+#define M2 "[    0.000000]  memory[0x2]\t[0x0000000080000000-0x00000000bfffffff], 0x0000000040000000 bytes on node 0 flags: 0x0\n"
+#define RCNT "[    0.000000]  reserved.cnt  = 0x0\n"
+
+	(void)state;
+	/* The whole dump: both regions. */
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_dump, HDR CNT2 M0 M1 RCNT, 0);
+	assert_int_equal(f->m.n, 2);
+	/* memory.cnt says 2, one memory line before reserved.cnt (line 4). */
+	f->m.n = 0;
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_dump, HDR CNT2 M0 RCNT, -VMK_EPARSE);
+	assert_true(fm_has(f, VMK_FWMAP_ERR, 4, "memory"));
+	assert_int_equal(f->m.n, 0);
+	/* The log ends in the middle of the dump. */
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_dump, HDR CNT2 M0, -VMK_EPARSE);
+	assert_int_equal(f->m.n, 0);
+	/* A dropped line: memory[0x1] missing, memory[0x2] follows memory[0x0] (line 4). */
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_dump, HDR CNT2 M0 M2 RCNT, -VMK_EPARSE);
+	assert_true(fm_has(f, VMK_FWMAP_ERR, 4, "memory[0x2]"));
+	assert_int_equal(f->m.n, 0);
+	/* Regions out of order or overlapping (memblock keeps them sorted and disjoint). */
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_dump, HDR CNT2 M0 M1_LOW RCNT, -VMK_EPARSE);
+	assert_true(fm_has(f, VMK_FWMAP_ERR, 4, "below the end"));
+	assert_int_equal(f->m.n, 0);
+	/* The last dump's memory line is malformed: an error, not the earlier dump's memory. */
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_dump,
+		      HDR CNT2 M0 M1 RCNT HDR "[    0.000000]  memory.cnt  = 0x1\n"
+		      "[    0.000000]  memory[0x0]\t[0x0000000040000000-0x00000000bfff\n" RCNT,
+		      -VMK_EPARSE);
+	assert_true(fm_has(f, VMK_FWMAP_ERR, 8, "malformed"));
+	assert_int_equal(f->m.n, 0);
+	free(f);
+#undef HDR
+#undef CNT2
+#undef M0
+#undef M1
+#undef M1_LOW
+#undef M2
+#undef RCNT
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_old_form_and_grep),
 		cmocka_unit_test(test_errors_and_dmesg_fallback),
 		cmocka_unit_test(test_memblock_dump),
+		cmocka_unit_test(test_memblock_dump_damaged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

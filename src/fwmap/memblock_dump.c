@@ -22,13 +22,12 @@
 #define LINUX_MEMBLOCK_DRIVER_MANAGED	0x8
 
 /* "memory[0xN]\t[0xA-0xB], 0xS bytes [on node N ]flags: 0xF": 1 parsed, 0 another line, <0 malformed. */
-static int parse_memory(struct vmk_str s, uint64_t *a, uint64_t *b, uint64_t *flags)
+static int parse_memory(struct vmk_str s, uint64_t *idx, uint64_t *a, uint64_t *b, uint64_t *flags)
 {
 	struct vmk_str rest;
-	uint64_t idx;
 
 	vmk_fwmap__skip_ws(&s);
-	if (!vmk_fwmap__eat(&s, "memory[") || vmk_fwmap__hex(&s, &idx) || !vmk_fwmap__eat(&s, "]"))
+	if (!vmk_fwmap__eat(&s, "memory[") || vmk_fwmap__hex(&s, idx) || !vmk_fwmap__eat(&s, "]"))
 		return 0;
 	vmk_fwmap__skip_ws(&s);
 	if (!vmk_fwmap__eat(&s, "[") || vmk_fwmap__hex(&s, a) || !vmk_fwmap__eat(&s, "-") ||
@@ -36,6 +35,18 @@ static int parse_memory(struct vmk_str s, uint64_t *a, uint64_t *b, uint64_t *fl
 	    !vmk_fwmap__after(s, "flags: ", &rest) || vmk_fwmap__hex(&rest, flags))
 		return -VMK_EPARSE;
 	return 1;
+}
+
+/* " memory.cnt  = 0xN": true with *cnt set. */
+static bool parse_count(struct vmk_str s, uint64_t *cnt)
+{
+	struct vmk_str rest;
+
+	vmk_fwmap__skip_ws(&s);
+	if (!vmk_fwmap__eat(&s, "memory.cnt") || !vmk_fwmap__after(s, "=", &rest))
+		return false;
+	vmk_fwmap__skip_ws(&rest);
+	return !vmk_fwmap__hex(&rest, cnt);
 }
 
 static bool is_header(struct vmk_str msg)
@@ -50,15 +61,21 @@ int vmk_fwmap_parse_memblock_dump(struct vmk_fwmap *m, const char *text, size_t 
 	struct vmk_str l;
 	size_t pos = 0, start = 0, dump = 0;
 	uint32_t line = 0, start_line = 0, dump_line = 0;
-	bool have = false, in = false;
+	uint64_t cnt = 0, seen = 0, prev_end = 0;
+	bool have = false, in = false, has_cnt = false, ended = false;
 	int err = 0;
 
 	if (len && !text)
 		return -VMK_EINVAL;
-	/* First pass: where the last dump with a real memory region starts. */
+	/*
+	 * First pass: where the last dump with a real memory region starts. A
+	 * malformed first region counts as one, so that the dump is reported
+	 * rather than an older one silently taken.
+	 */
 	while (vmk_next_line(text, len, &pos, &l)) {
 		struct vmk_str msg = vmk_fwmap__log_message(l);
-		uint64_t a, b, f;
+		uint64_t i, a, b, f;
+		int r;
 
 		line++;
 		if (is_header(msg)) {
@@ -67,8 +84,11 @@ int vmk_fwmap_parse_memblock_dump(struct vmk_fwmap *m, const char *text, size_t 
 			dump_line = line;
 			continue;
 		}
+		if (!in)
+			continue;
 		/* The dummy region of an empty memblock covers all 2^64 bytes and has size 0. */
-		if (in && parse_memory(msg, &a, &b, &f) == 1 && !(a == 0 && b == VMK_PADDR_MAX)) {
+		r = parse_memory(msg, &i, &a, &b, &f);
+		if (r < 0 || (r == 1 && !(a == 0 && b == VMK_PADDR_MAX))) {
 			start = dump;
 			start_line = dump_line;
 			have = true;
@@ -82,13 +102,19 @@ int vmk_fwmap_parse_memblock_dump(struct vmk_fwmap *m, const char *text, size_t 
 	line = start_line;
 	while (!err && vmk_next_line(text, len, &pos, &l)) {
 		struct vmk_str msg = vmk_fwmap__log_message(l);
-		uint64_t a, b, f;
+		uint64_t i, a, b, f;
 		int r;
 
 		line++;
-		if (is_header(msg) || vmk_str_find(msg, "reserved.cnt") >= 0)
+		if (is_header(msg) || vmk_str_find(msg, "reserved.cnt") >= 0) {
+			ended = true;
 			break;
-		r = parse_memory(msg, &a, &b, &f);
+		}
+		if (parse_count(msg, &cnt)) {
+			has_cnt = true;
+			continue;
+		}
+		r = parse_memory(msg, &i, &a, &b, &f);
 		if (r == 0)
 			continue;
 		if (r < 0) {
@@ -97,6 +123,24 @@ int vmk_fwmap_parse_memblock_dump(struct vmk_fwmap *m, const char *text, size_t 
 			err = -VMK_EPARSE;
 			break;
 		}
+		/* memblock_dump() numbers the regions from 0: a gap is a line the log lost. */
+		if (i != seen) {
+			vmk_fwmap_diag_add(diag, VMK_FWMAP_ERR, VMK_FWMAP_AT_LINE, line,
+					   "memblock memory[0x%llx] where memory[0x%llx] was due: lines of the dump are missing",
+					   (unsigned long long)i, (unsigned long long)seen);
+			err = -VMK_EPARSE;
+			break;
+		}
+		/* memblock keeps its regions sorted and disjoint. */
+		if (seen && a < prev_end) {
+			vmk_fwmap_diag_add(diag, VMK_FWMAP_ERR, VMK_FWMAP_AT_LINE, line,
+					   "memblock memory region 0x%llx is below the end of the previous one",
+					   (unsigned long long)a);
+			err = -VMK_EPARSE;
+			break;
+		}
+		seen++;
+		prev_end = b + 1;
 		if (f & LINUX_MEMBLOCK_DRIVER_MANAGED) {
 			vmk_fwmap_diag_add(diag, VMK_FWMAP_INFO, VMK_FWMAP_AT_LINE, line,
 					   "driver-managed memory skipped (not boot memory)");
@@ -114,6 +158,16 @@ int vmk_fwmap_parse_memblock_dump(struct vmk_fwmap *m, const char *text, size_t 
 				vmk_fwmap_diag_add(diag, VMK_FWMAP_ERR, VMK_FWMAP_AT_LINE, line,
 						   "map full (%zu entries)", m->cap);
 		}
+	}
+	if (!err && !ended) {
+		vmk_fwmap_diag_add(diag, VMK_FWMAP_ERR, VMK_FWMAP_AT_LINE, start_line,
+				   "the text ends inside the memblock dump that starts here (no reserved.cnt line)");
+		err = -VMK_EPARSE;
+	} else if (!err && has_cnt && seen != cnt) {
+		vmk_fwmap_diag_add(diag, VMK_FWMAP_ERR, VMK_FWMAP_AT_LINE, line,
+				   "memblock memory.cnt is 0x%llx but the dump has %llu memory lines: lines are missing",
+				   (unsigned long long)cnt, (unsigned long long)seen);
+		err = -VMK_EPARSE;
 	}
 	if (!err)
 		vmk_fwmap__set_format(m, VMK_FWMAP_FMT_NONE, VMK_FWMAP_AT_LINE);
