@@ -68,6 +68,28 @@ static void test_x86_gap_and_cover(void **state)
 	expect_list(&mb.memory, e, sizeof(e) / sizeof(e[0]));
 }
 
+/*
+ * x86: an SRAT range over no memory (a hotplug slot of node 1 between two
+ * ranges of node 0) does not stop node 0's ranges merging: numa_cleanup_meminfo
+ * moves blocks that overlap no memblock.memory to numa_reserved_meminfo
+ * before it joins blocks.
+ */
+static void test_x86_gap_with_memoryless_range(void **state)
+{
+	static const struct vmk_numa_range r[] = {
+		{ 0, 1 * G, 0 }, { 1536 * M, 1600 * M, 1 }, { 2 * G, 3 * G, 0 }, { 3 * G, 4 * G, 1 },
+	};
+	const struct exp_region e[] = {
+		{ 0, 1536 * M, 0, 0 }, { 1600 * M, 3 * G - 1600 * M, 0, 0 }, { 3 * G, 1 * G, 1, 0 },
+	};
+
+	(void)state;
+	assert_int_equal(vmk_memblock_add(&mb, 0, 1536 * M), 0);
+	assert_int_equal(vmk_memblock_add(&mb, 1600 * M, 4 * G - 1600 * M), 0);
+	assert_int_equal(vmk_boot_numa_apply(&mb, r, 4, VMK_BOOT_ARCH_X86_64), 2);
+	expect_list(&mb.memory, e, sizeof(e) / sizeof(e[0]));
+}
+
 /* x86: 1 MiB or more without a node drops the SRAT (numa_meminfo_cover_memory): all node 0. */
 static void test_x86_uncovered(void **state)
 {
@@ -150,6 +172,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_x86_srat, setup),
 		cmocka_unit_test_setup(test_x86_gap_and_cover, setup),
+		cmocka_unit_test_setup(test_x86_gap_with_memoryless_range, setup),
 		cmocka_unit_test_setup(test_x86_uncovered, setup),
 		cmocka_unit_test_setup(test_arm64_invalid_memblk, setup),
 		cmocka_unit_test_setup(test_none_and_bad, setup),

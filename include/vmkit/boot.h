@@ -169,7 +169,8 @@ struct vmk_numa_range {
  * Give every memblock.memory region its NUMA node from the firmware's
  * affinity ranges r[0 .. n), as Linux's NUMA init does for arch:
  *  - x86-64 (arch/x86/mm/numa.c): ranges of one node merge across a gap
- *    no other node's range touches (numa_cleanup_meminfo), each merged
+ *    no other node's range touches (numa_cleanup_meminfo; ranges over no
+ *    memory take no part, Linux sets them aside first), each merged
  *    range's memory gets its node, and if 1 MiB or more of memory is left
  *    without a node the affinity is dropped (numa_meminfo_cover_memory);
  *  - arm64 (drivers/base/arch_numa.c): each range's memory gets its node,

@@ -4,12 +4,29 @@
  */
 #include <vmkit/boot.h>
 
-/* Does a range of another node than r[i]'s touch [b, e)? */
-static bool other_node_in(const struct vmk_numa_range *r, size_t n, size_t i, vmk_paddr_t b,
-			  vmk_paddr_t e)
+/* Does [b, e) overlap memblock.memory? */
+static bool has_memory(const struct vmk_memblock *mb, vmk_paddr_t b, vmk_paddr_t e)
+{
+	for (size_t i = 0; i < mb->memory.cnt; i++) {
+		const struct vmk_memblock_region *rg = &mb->memory.regions[i];
+
+		if (rg->size && rg->base < e && rg->base + (rg->size - 1) >= b)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Does a range of another node than r[i]'s touch [b, e)? Ranges over no
+ * memory do not count: numa_cleanup_meminfo moves them to
+ * numa_reserved_meminfo before it joins a node's blocks.
+ */
+static bool other_node_in(const struct vmk_memblock *mb, const struct vmk_numa_range *r,
+			  size_t n, size_t i, vmk_paddr_t b, vmk_paddr_t e)
 {
 	for (size_t k = 0; k < n; k++)
-		if (r[k].nid != r[i].nid && r[k].base < e && r[k].end > b)
+		if (r[k].nid != r[i].nid && r[k].base < e && r[k].end > b &&
+		    has_memory(mb, r[k].base, r[k].end))
 			return true;
 	return false;
 }
@@ -47,7 +64,8 @@ int vmk_boot_numa_apply(struct vmk_memblock *mb, const struct vmk_numa_range *r,
 		for (size_t j = 0; !err && arch == VMK_BOOT_ARCH_X86_64 && j < n; j++) {
 			vmk_paddr_t b = VMK_MIN(r[i].base, r[j].base), e = VMK_MAX(r[i].end, r[j].end);
 
-			if (j != i && r[j].nid == r[i].nid && !other_node_in(r, n, i, b, e))
+			if (j != i && r[j].nid == r[i].nid && has_memory(mb, r[i].base, r[i].end) &&
+			    has_memory(mb, r[j].base, r[j].end) && !other_node_in(mb, r, n, i, b, e))
 				err = vmk_memblock_set_node(mb, b, e - b, r[i].nid);
 		}
 	}
