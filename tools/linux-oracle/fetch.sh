@@ -43,7 +43,7 @@ for arch in amd64 arm64; do
 	d="$OUT/$arch"
 	# Packages unpack outside the build tree: the Makefile includes every *.d
 	# under build/, and packages have directories named so (ld.so.conf.d).
-	x=$(mktemp -d "${TMPDIR:-/tmp}/vmkit-oracle-$arch.XXXXXX")
+	x=$(mktemp -d)   # under $TMPDIR, else /tmp
 	trap 'rm -rf "$x"' EXIT
 	rm -rf "$d" && mkdir -p "$d/lib"
 	pkgs="$kp busybox-static kexec-tools"
