@@ -2,6 +2,7 @@
 #include "cli_util.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,7 +25,7 @@ static char *slurp_fd(int fd)
 	return buf;
 }
 
-struct cli_result cli_run(const char *const *args)
+struct cli_result cli_run_as_limit(const char *const *args, uint64_t as_bytes)
 {
 	const char *bin = getenv("VMKIT_BIN");
 	char outname[] = "/tmp/vmkit-cli-out-XXXXXX", errname[] = "/tmp/vmkit-cli-err-XXXXXX";
@@ -48,7 +49,10 @@ struct cli_result cli_run(const char *const *args)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		int in = open("/dev/null", O_RDONLY);
+		struct rlimit rl = { as_bytes, as_bytes };
 
+		if (as_bytes && setrlimit(RLIMIT_AS, &rl))
+			_exit(126);
 		dup2(in, 0);
 		dup2(ofd, 1);
 		dup2(efd, 2);
@@ -66,6 +70,11 @@ struct cli_result cli_run(const char *const *args)
 	close(ofd);
 	close(efd);
 	return res;
+}
+
+struct cli_result cli_run(const char *const *args)
+{
+	return cli_run_as_limit(args, 0);
 }
 
 void cli_free(struct cli_result *r)

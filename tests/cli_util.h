@@ -15,6 +15,9 @@ struct cli_result {
  * NULL-terminated list; fails the test if it cannot be started.
  */
 struct cli_result cli_run(const char *const *args);
+
+/* cli_run with the child's address space limited to as_bytes (RLIMIT_AS). */
+struct cli_result cli_run_as_limit(const char *const *args, uint64_t as_bytes);
 void cli_free(struct cli_result *r);
 
 /* The value of the first "key":N in a JSON text (fails the test if absent). */

@@ -363,25 +363,61 @@ int machine_load_default(struct machine *mc, unsigned int phys_bits)
 			     vmkit_default_machine_len, MACHINE_EFI, phys_bits, 0);
 }
 
+/* Holes smaller than this are backed too: fewer host mappings, same answer. */
+#define BACK_GAP	(1ull << 30)
+
+struct back_range {
+	vmk_paddr_t lo, hi;
+	bool ram;
+};
+
+static int back_cmp(const void *a, const void *b)
+{
+	const struct back_range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
 bool machine_back_ram(const struct vmk_fwmap *m)
 {
-	vmk_paddr_t lo = VMK_PADDR_MAX, hi = 0;
+	struct back_range *r = calloc(m->n ? m->n : 1, sizeof(*r));
+	size_t n = 0, k = 0;
+	bool ok = true;
 
+	if (!r)
+		return false;
 	for (size_t i = 0; i < m->n; i++) {
 		vmk_paddr_t end = m->e[i].base + m->e[i].size;
+		bool ram = vmk_mem_kind_is_ram(m->e[i].kind);
 
-		if (!vmk_mem_kind_is_ram(m->e[i].kind) && m->e[i].kind != VMK_MEM_RESERVED)
+		if ((!ram && m->e[i].kind != VMK_MEM_RESERVED) || !m->e[i].size)
 			continue;
 		if (end < m->e[i].base)		/* ends at 2^64 */
 			end = VMK_ALIGN_DOWN(VMK_PADDR_MAX, VMK_PAGE_SIZE);
-		lo = VMK_MIN(lo, m->e[i].base);
-		hi = VMK_MAX(hi, end);
+		r[n].lo = VMK_ALIGN_DOWN(m->e[i].base, VMK_PAGE_SIZE);
+		r[n].hi = VMK_ALIGN_DOWN(end, VMK_PAGE_SIZE) + (end % VMK_PAGE_SIZE ? VMK_PAGE_SIZE : 0);
+		r[n++].ram = ram;
 	}
-	if (lo >= hi)
-		return false;
-	lo = VMK_ALIGN_DOWN(lo, VMK_PAGE_SIZE);
-	hi = VMK_ALIGN_DOWN(hi, VMK_PAGE_SIZE) + (hi % VMK_PAGE_SIZE ? VMK_PAGE_SIZE : 0);
-	return vmk_sim_ram_add(lo, hi - lo) == 0;
+	qsort(r, n, sizeof(*r), back_cmp);
+	/*
+	 * One host mapping per cluster of ranges, not one over the whole span:
+	 * a reserved window near 1 TiB (QEMU's pc and q35 have one) would make
+	 * it a terabyte, which a sanitizer's shadow layout cannot always place.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		if (k && r[i].lo <= r[k - 1].hi + BACK_GAP) {
+			r[k - 1].hi = VMK_MAX(r[k - 1].hi, r[i].hi);
+			r[k - 1].ram |= r[i].ram;
+		} else {
+			r[k++] = r[i];
+		}
+	}
+	/* A cluster of reserved ranges only is not memory: backing it is optional. */
+	for (size_t i = 0; i < k; i++)
+		if (vmk_sim_ram_add(r[i].lo, r[i].hi - r[i].lo) && r[i].ram)
+			ok = false;
+	free(r);
+	return ok && k > 0;
 }
 
 void machine_free(struct machine *mc)

@@ -73,10 +73,11 @@ int machine_load(struct machine *mc, const char *path, enum machine_src src,
 int machine_load_default(struct machine *mc, unsigned int phys_bits);
 
 /*
- * Back the span of the map's RAM (and reserved ranges) with one simulated
- * RAM range, so memblock can grow its arrays and the page allocator has a
- * contiguous direct map. Returns false if there is nothing to back or the
- * host cannot map it.
+ * Back the map's RAM (and reserved ranges) with simulated RAM, one host
+ * mapping per cluster of ranges less than 1 GiB apart, so memblock can grow
+ * its arrays and every allocation memblock can make is contiguous in the
+ * direct map. Returns false if there is nothing to back or the host cannot
+ * map a cluster that holds RAM.
  */
 bool machine_back_ram(const struct vmk_fwmap *m);
 
