@@ -79,8 +79,14 @@ static vmk_vaddr_t spec_descend(const struct tlb_cpu *c)
 
 		if (!t)
 			break;
+		/*
+		 * Acquire, as the walker in mmu_walk.c: a hardware walk is ordered
+		 * by its address dependency, so a table linked by a release store
+		 * is read as initialised (relaxed loads let TSan see the zeroing of
+		 * a new table race with this read).
+		 */
 		for (k = 0; k < 32; k++) {
-			e = __atomic_load_n(&t[(idx + k) % 512], __ATOMIC_RELAXED);
+			e = __atomic_load_n(&t[(idx + k) % 512], __ATOMIC_ACQUIRE);
 			if (desc_valid(e))
 				break;
 		}
