@@ -446,9 +446,9 @@ static void test_unload_preload(void **state)
 	r = cli_run(ARGS("boot", "examples/machines/q35-256M.machine"));
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "/boot/kernel/if_vtnet.ko                 elf_obj_module"));
-	assert_null(strstr(r.out, "/boot/kernel/if_vtnet.ko elf_obj_module ffff"));
-	assert_non_null(strstr(r.out, "/boot/kernel/virtio_blk.ko elf_obj_module ffff"));
-	assert_non_null(strstr(r.out, "/boot/kernel/kernel elf kernel ffffffff80000000"));
+	assert_null(strstr(r.out, "/boot/kernel/if_vtnet.ko elf_obj_module 0xffff"));
+	assert_non_null(strstr(r.out, "/boot/kernel/virtio_blk.ko elf_obj_module 0xffff"));
+	assert_non_null(strstr(r.out, "/boot/kernel/kernel elf kernel 0xffffffff80000000"));
 	cli_free(&r);
 }
 

@@ -22,6 +22,37 @@ static void test_snprintf(void **state)
 }
 
 /* A sink gets the whole text, however long (no staging-buffer cut). */
+/* Integer conversions with every flag vmkit honours, against the C library's printf. */
+static void test_snprintf_vs_libc(void **state)
+{
+	static const char *const flags[] = { "", "-", "0", "#", "#0", "-#", "-0#" };
+	static const char *const widths[] = { "", "1", "5", "12", "20" };
+	static const char *const convs[] = { "lld", "llu", "llx", "llX", "llo" };
+	static const long long vals[] = { 0, 1, -1, 7, 8, 0x1f, -42, 0x7fffffffffffffffll,
+					  (long long)0x8000000000000000ull, 0xdeadbeefll };
+	char fmt[32], want[64], got[64];
+	unsigned int n = 0;
+
+	(void)state;
+	for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++)
+		for (size_t w = 0; w < sizeof(widths) / sizeof(widths[0]); w++)
+			for (size_t c = 0; c < sizeof(convs) / sizeof(convs[0]); c++)
+				for (size_t v = 0; v < sizeof(vals) / sizeof(vals[0]); v++) {
+					int a, b;
+
+					if (flags[f][0] == '#' && convs[c][2] == 'd')
+						continue;	/* undefined in C */
+					snprintf(fmt, sizeof(fmt), "[%%%s%s%s]", flags[f], widths[w], convs[c]);
+					a = snprintf(want, sizeof(want), fmt, vals[v]);
+					b = vmk_snprintf(got, sizeof(got), fmt, vals[v]);
+					if (a != b || strcmp(want, got))
+						fail_msg("%s of %lld: libc \"%s\" (%d), vmkit \"%s\" (%d)", fmt, vals[v],
+							 want, a, got, b);
+					n++;
+				}
+	assert_true(n > 1000);
+}
+
 static void test_out_long(void **state)
 {
 	static char big[5000], want[6000];
@@ -286,6 +317,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snprintf),
+		cmocka_unit_test(test_snprintf_vs_libc),
 		cmocka_unit_test(test_out_long),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_lines),

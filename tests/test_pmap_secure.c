@@ -35,7 +35,7 @@ static void expect_report(struct vmk_pmap *pm, const char *what, vmk_vaddr_t va)
 	char msg[200], addr[40];
 
 	assert_int_equal(check(pm, msg, sizeof(msg)), -VMK_EINVAL);
-	snprintf(addr, sizeof(addr), "at %llx", (unsigned long long)va);	/* vmk_vsnprintf writes %#llx without 0x */
+	snprintf(addr, sizeof(addr), "at %#llx", (unsigned long long)va);
 	if (!strstr(msg, what) || !strstr(msg, addr))
 		fail_msg("reported '%s', expected '%s' at %s", msg, what, addr);
 }

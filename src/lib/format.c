@@ -49,30 +49,36 @@ static void put_padded(struct fmt_state *st, const char *s, size_t n,
 			put(st, ' ');
 }
 
+/* '#' gives hex a 0x/0X before nonzero values and octal a leading 0, as C's printf. */
 static void put_number(struct fmt_state *st, uint64_t v, bool neg, unsigned int base,
-		       bool upper, int width, bool left, bool zero)
+		       bool upper, int width, bool left, bool zero, bool alt)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-	char tmp[24];
-	size_t n = 0;
+	char tmp[24], out[28], pre[2];
+	size_t n = 0, npre = 0, k = 0;
 
+	if (alt && base == 16 && v)
+		pre[npre++] = '0', pre[npre++] = upper ? 'X' : 'x';
 	do {
 		tmp[n++] = digits[v % base];
 		v /= base;
 	} while (v);
-	if (neg) {
-		if (zero && !left) {
-			put(st, '-');
-			if (width > 0)
-				width--;
-		} else {
-			tmp[n++] = '-';
-		}
+	if (alt && base == 8 && tmp[n - 1] != '0')
+		tmp[n++] = '0';
+	if (neg)
+		pre[npre++] = '-';
+	if (zero && !left) {
+		/* Sign and prefix before the zeros. */
+		for (size_t i = 0; i < npre; i++)
+			put(st, pre[i]);
+		width = width > (int)npre ? width - (int)npre : 0;
+	} else {
+		for (size_t i = 0; i < npre; i++)
+			out[k++] = pre[i];
 	}
-	char out[24];
 	for (size_t i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	put_padded(st, out, n, width, left, (zero && !left) ? '0' : ' ');
+		out[k++] = tmp[n - 1 - i];
+	put_padded(st, out, k, width, left, (zero && !left) ? '0' : ' ');
 }
 
 static void format(struct fmt_state *st, const char *fmt, va_list ap);
@@ -92,7 +98,7 @@ static void format(struct fmt_state *stp, const char *fmt, va_list ap)
 #define st (*stp)
 
 	for (; *fmt; fmt++) {
-		bool left = false, zero = false;
+		bool left = false, zero = false, alt = false;
 		int width = 0, prec = -1, lng = 0;
 		uint64_t u;
 		int64_t s;
@@ -107,7 +113,9 @@ static void format(struct fmt_state *stp, const char *fmt, va_list ap)
 				left = true;
 			else if (*fmt == '0')
 				zero = true;
-			else if (*fmt != '+' && *fmt != ' ' && *fmt != '#')
+			else if (*fmt == '#')
+				alt = true;
+			else if (*fmt != '+' && *fmt != ' ')
 				break;
 		}
 		if (*fmt == '*') {
@@ -150,7 +158,7 @@ static void format(struct fmt_state *stp, const char *fmt, va_list ap)
 			else
 				s = va_arg(ap, int);
 			u = s < 0 ? (uint64_t)0 - (uint64_t)s : (uint64_t)s;
-			put_number(&st, u, s < 0, 10, false, width, left, zero);
+			put_number(&st, u, s < 0, 10, false, width, left, zero, false);
 			break;
 		case 'u':
 		case 'x':
@@ -162,13 +170,13 @@ static void format(struct fmt_state *stp, const char *fmt, va_list ap)
 				u = va_arg(ap, unsigned int);
 			put_number(&st, u, false,
 				   *fmt == 'u' ? 10 : *fmt == 'o' ? 8 : 16,
-				   *fmt == 'X', width, left, zero);
+				   *fmt == 'X', width, left, zero, alt);
 			break;
 		case 'p':
 			put(&st, '0');
 			put(&st, 'x');
 			put_number(&st, (uint64_t)(uintptr_t)va_arg(ap, void *), false, 16,
-				   false, width, left, zero);
+				   false, width, left, zero, false);
 			break;
 		case 'c': {
 			char c = (char)va_arg(ap, int);
