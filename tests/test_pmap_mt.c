@@ -17,6 +17,7 @@
 #include <pthread.h>
 
 #include "pmap_util.h"
+#include "../src/pmap/pmap_internal.h"
 
 #define ARCH_OF(state) (*(enum vmk_pmap_arch_id *)*(state))
 #define NWORK	3
@@ -213,6 +214,9 @@ static void test_mt(void **state)
 	pthread_join(probe_th, NULL);
 	printf("pmap mt: %u demote/promote cycles of the per-CPU area, %lu rendezvous\n", cycles,
 	       vmk_sim_mmu_rendezvous_count());
+	/* How often the reverse-map thread met a busy pmap lock (test_pmap_pv_wait has the cases). */
+	printf("pmap mt: PV walks waited for a pmap lock %llu times, began again %llu times\n",
+	       (unsigned long long)vmk_pmap__g.pv_waits, (unsigned long long)vmk_pmap__g.pv_restarts);
 	for (unsigned int i = 0; i < NWORK; i++)
 		if (w[i].err[0])
 			fail_msg("%s", w[i].err);

@@ -34,7 +34,18 @@
  *
  * Locking: each pmap has a spin lock; reverse maps share one global lock
  * taken after a pmap lock. All functions may be called from any CPU once
- * vmk_pmap_bootstrap() returned, unless a comment says otherwise.
+ * vmk_pmap_bootstrap() returned, unless a comment says otherwise. The
+ * operations on a page's mappings (vmk_pmap_remove_all and the others
+ * below it) find the pmaps through the reverse map, so they start with
+ * the PV lock and then need each pmap's lock: when a pmap lock is busy
+ * they drop the PV lock, wait for the pmap lock, take the PV lock again
+ * and go on, or begin again if the page's mappings changed meanwhile, so
+ * a CPU holding that pmap lock and waiting for the PV lock always gets
+ * in (no livelock). The pmap they wait for must stay allocated: a walk
+ * holds it only while one of its PV entries is listed, and
+ * vmk_pmap_destroy, having removed every mapping, waits until no walk
+ * holds it before freeing it. So never call these with a pmap lock or
+ * the PV lock held (the walk would wait for itself).
  */
 #ifndef VMKIT_PMAP_H
 #define VMKIT_PMAP_H
@@ -255,7 +266,11 @@ int vmk_pmap_create(struct vmk_pmap **out);
 /*
  * Remove every mapping of a user pmap and free it with its PTPs and PV
  * chunks. The pmap must not be active on any CPU (panics otherwise:
- * activate another pmap there first).
+ * activate another pmap there first). Takes the pmap's lock and the PV
+ * lock; before freeing the pmap it waits (spinning) for any page
+ * operation that found one of its mappings and is waiting for its lock,
+ * which only takes the lock and lets it go. Any context that may free
+ * pages, with no pmap lock held.
  */
 void vmk_pmap_destroy(struct vmk_pmap *pmap);
 
@@ -337,6 +352,15 @@ int vmk_pmap_extract(struct vmk_pmap *pmap, vmk_vaddr_t va, struct vmk_pmap_mapp
  * faults fill in the rest. Returns 0, -VMK_EINVAL or -VMK_ENOMEM.
  */
 int vmk_pmap_copy(struct vmk_pmap *dst, struct vmk_pmap *src, vmk_vaddr_t addr, vmk_size_t len);
+
+/*
+ * Operations on every managed mapping of the page at pa, in every pmap,
+ * through its PV entries. Each takes the PV lock and, in turn, the lock
+ * of each pmap mapping the page, waiting for a busy one (see Locking
+ * above): call them with no pmap lock and not the PV lock held, in any
+ * context where a spin lock may be taken. A pa without a page record is
+ * ignored (0 / false).
+ */
 
 /*
  * Remove every managed mapping of the page at pa, in every pmap (through

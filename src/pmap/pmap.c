@@ -240,6 +240,14 @@ void vmk_pmap_destroy(struct vmk_pmap *pm)
 	}
 	vmk_pmap__unlock(pm);
 	vmk_pmap__ptp_free(pm, pm->root_page);
+	/*
+	 * A PV walk may still wait for our lock, having found one of our
+	 * entries before we removed it (pvops.c): it only takes the lock and
+	 * lets it go, but the struct must outlive that. No walk can hold us
+	 * any more: we have no PV entry left.
+	 */
+	while (__atomic_load_n(&pm->pv_holds, __ATOMIC_ACQUIRE))
+		vmk_cpu_relax();
 	self = pm->self_page;
 	vmk_page_free(self);
 	__atomic_sub_fetch(&vmk_pmap__g.pages_held, 1, __ATOMIC_RELAXED);

@@ -13,6 +13,7 @@
 enum { VMK_PMAP_ALLOW_WX = 1, VMK_PMAP_ALLOW_DEVICE = 2 };
 #define VMK_PMAP_KPOOL		8	/* the kernel's demotion reserve (see ptp.c) */
 #define VMK_PMAP_KPTP_REF	1u	/* the fixed ref_count of every kernel PTP */
+#define VMK_PMAP_PV_GENS	256	/* PV list generation counters (a hash of head pages) */
 
 /* md_flags bits on managed pages: state left behind by removed mappings. */
 enum {
@@ -24,6 +25,13 @@ struct vmk_pmap_spare;
 
 struct vmk_pmap {
 	struct vmk_spinlock lock;
+	/*
+	 * PV walks holding this pmap while they wait for its lock with the PV
+	 * lock dropped (pvops.c); vmk_pmap_destroy waits for none before it
+	 * frees the struct. Taken only under the PV lock while an entry of
+	 * this pmap is listed, so never again once destroy removed them all.
+	 */
+	uint32_t pv_holds;
 	struct vmk_page *self_page;		/* the page holding this struct (user pmaps) */
 	bool kernel;
 	uint32_t asid;
@@ -73,8 +81,15 @@ struct vmk_pmap_global {
 	bool marks;			/* no-promote marks kept by address (marks.c: riscv64) */
 	uint64_t last_id;		/* the last pmap id given */
 	struct vmk_pmap kpmap;
-	struct vmk_spinlock pv_lock;	/* every page's PV list; pv_gen */
-	uint64_t pv_gen;		/* bumped whenever a PV list changes */
+	struct vmk_spinlock pv_lock;	/* every page's PV list; pv_gen; the counters below */
+	/*
+	 * Generations of the PV lists, by head page (vmk_pmap__pv_gen): bumped
+	 * whenever a list hashed there changes, so that a walk that let go of
+	 * the PV lock can tell whether its place in a list is still valid.
+	 */
+	uint32_t pv_gen[VMK_PMAP_PV_GENS];
+	uint64_t pv_waits;		/* PV walks that waited for a pmap lock */
+	uint64_t pv_restarts;		/* ... and began again: a list changed meanwhile */
 	struct vmk_spinlock asid_lock;
 	uint64_t asid_map[(1u << 12) / 64];	/* allocated ASIDs/PCIDs */
 	uint64_t pages_held;		/* PTPs + spares + PV chunks + pmap structs, all pmaps */
@@ -324,6 +339,13 @@ struct vmk_page *vmk_pmap__pv_head(vmk_paddr_t pa, unsigned int lvl);
  * around pa is free or a page-table page, so no mapping can hang there.
  */
 struct vmk_page *vmk_pmap__pv_walk_head(vmk_paddr_t pa, unsigned int lvl);
+/* The generation counter of the PV list at head (PV lock held to read or bump it). */
+static inline uint32_t *vmk_pmap__pv_gen(const struct vmk_page *head)
+{
+	uint64_t k = (uint64_t)(uintptr_t)head / sizeof(*head);
+
+	return &vmk_pmap__g.pv_gen[(k * 0x9e3779b97f4a7c15ull) >> 56];
+}
 /* With the PV lock held. */
 void vmk_pmap__pv_link(struct vmk_page *head, struct vmk_pv *pv);
 void vmk_pmap__pv_unlink(struct vmk_page *head, struct vmk_pv *pv);

@@ -25,6 +25,7 @@ struct pv_chunk {
 };
 
 VMK_STATIC_ASSERT(sizeof(struct pv_chunk) <= VMK_PAGE_SIZE, "a PV chunk must fit a page");
+VMK_STATIC_ASSERT(VMK_PMAP_PV_GENS == 256, "vmk_pmap__pv_gen takes the top 8 bits of its hash");
 
 static struct pv_chunk *pv_chunk_of(const struct vmk_pv *pv)
 {
@@ -187,7 +188,7 @@ void vmk_pmap__pv_link(struct vmk_page *head, struct vmk_pv *pv)
 		vmk_list_add_tail(&first->link, &pv->link);
 	else
 		head->md_pv = (uint64_t)(uintptr_t)pv;
-	vmk_pmap__g.pv_gen++;
+	(*vmk_pmap__pv_gen(head))++;
 }
 
 void vmk_pmap__pv_unlink(struct vmk_page *head, struct vmk_pv *pv)
@@ -198,7 +199,7 @@ void vmk_pmap__pv_unlink(struct vmk_page *head, struct vmk_pv *pv)
 		head->md_pv = next == pv ? 0 : (uint64_t)(uintptr_t)next;
 	}
 	vmk_list_del(&pv->link);
-	vmk_pmap__g.pv_gen++;
+	(*vmk_pmap__pv_gen(head))++;
 }
 
 struct vmk_pv *vmk_pmap__pv_first(struct vmk_page *head)

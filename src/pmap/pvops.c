@@ -4,14 +4,69 @@
  *
  * Locking: the PV lock protects the lists; each mapping's pmap lock is
  * needed to touch its tables, and is ordered before the PV lock. So with
- * the PV lock held a pmap lock is only tried; on failure both are dropped
- * and the walk restarts (every visitor here is idempotent). While the PV
- * lock is held and the entry is on a list, its pmap cannot go away.
+ * the PV lock held a walk only tries a pmap lock. If that fails it must
+ * not try again and again: the holder may be waiting for the PV lock
+ * (vmk_pmap_enter takes the pmap lock, then the PV lock), and a walk that
+ * lets the PV lock go for a moment and takes it back hardly ever lets it
+ * in, both spin. So the walk waits the right way round (FreeBSD's
+ * pmap_remove_all and the others do the same with pv_gen): it notes the
+ * generations of the page's lists, holds the pmap (pv_holds, so that the
+ * struct outlives the wait), drops the PV lock, takes the pmap lock
+ * waiting for it, takes the PV lock again, and goes on from where it was
+ * if no list changed, else begins again (every visitor here is
+ * idempotent). It begins again only after another CPU changed one of the
+ * page's lists (or one hashed with them) while it waited.
  */
 #include "pmap_internal.h"
 
 typedef void (*pv_visit_fn)(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned int lvl,
 			    vmk_paddr_t pa, void *arg);
+
+/* The generations of the lists a walk of pa reads (its head at each level). */
+struct pv_gens {
+	uint32_t g[3];
+};
+
+static void pv_gens_read(vmk_paddr_t pa, struct pv_gens *s)
+{
+	for (unsigned int l = 0; l < 3; l++) {
+		struct vmk_page *h = vmk_pmap__pv_head(pa, l);
+
+		s->g[l] = h ? *vmk_pmap__pv_gen(h) : 0;
+	}
+}
+
+/*
+ * Lock pm, the pmap of the entry on pa's lists where the walk (PV lock
+ * held) is. Returns true with pm locked and the PV lock held, the walk's
+ * place still valid; false with the PV lock held and pm not locked: a list
+ * changed while it waited, the walk must begin again.
+ */
+static bool pv_lock_pmap(struct vmk_pmap *pm, vmk_paddr_t pa)
+{
+	struct pv_gens before, now;
+
+	if (vmk_spin_trylock(&pm->lock))
+		return true;
+	vmk_pmap__g.pv_waits++;
+	pv_gens_read(pa, &before);
+	/* pm has an entry listed: its destroy has not reached its wait for holds. */
+	__atomic_add_fetch(&pm->pv_holds, 1, __ATOMIC_RELAXED);
+	vmk_pmap__pv_unlock();
+	vmk_pmap__lock(pm);
+	vmk_pmap__pv_lock();
+	pv_gens_read(pa, &now);
+	if (now.g[0] == before.g[0] && now.g[1] == before.g[1] && now.g[2] == before.g[2]) {
+		/* Its entry is still listed: destroy cannot pass pm's lock, which we hold. */
+		__atomic_sub_fetch(&pm->pv_holds, 1, __ATOMIC_RELEASE);
+		return true;
+	}
+	vmk_pmap__g.pv_restarts++;
+	vmk_pmap__unlock(pm);
+	/* The last touch of pm: a destroy may free it from here on. */
+	__atomic_sub_fetch(&pm->pv_holds, 1, __ATOMIC_RELEASE);
+	return false;
+}
 
 /* Visit every managed mapping of the page at pa (4 KiB ones and blocks covering it). */
 static void pv_foreach(vmk_paddr_t pa, pv_visit_fn fn, void *arg)
@@ -31,12 +86,8 @@ restart:
 
 			if ((pv->va_lvl & 7) != l)
 				continue;
-			if (!vmk_spin_trylock(&pm->lock)) {
-				vmk_pmap__pv_unlock();
-				vmk_cpu_relax();
-				vmk_pmap__pv_lock();
+			if (!pv_lock_pmap(pm, pa))
 				goto restart;
-			}
 			p = vmk_pmap__walk(pm, va, &lvl, NULL);
 			VMK_ASSERT(lvl == l && vmk_pmap__is_leaf(vmk_pmap__pte_load(p), lvl),
 				   "PV entry %#llx level %u has no matching mapping", (unsigned long long)va, l);
@@ -221,12 +272,8 @@ restart:
 
 			if ((pv->va_lvl & 7) != l)
 				continue;
-			if (!vmk_spin_trylock(&pm->lock)) {
-				vmk_pmap__pv_unlock();
-				vmk_cpu_relax();
-				vmk_pmap__pv_lock();
+			if (!pv_lock_pmap(pm, pa))
 				goto restart;
-			}
 			p = vmk_pmap__walk(pm, va, &lvl, &t);
 			VMK_ASSERT(lvl == l, "PV entry %#llx level %u has no matching mapping",
 				   (unsigned long long)va, l);
