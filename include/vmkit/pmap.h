@@ -344,7 +344,9 @@ int vmk_pmap_extract(struct vmk_pmap *pmap, vmk_vaddr_t va, struct vmk_pmap_mapp
 /*
  * Copy the managed mappings of src in [addr, addr + len) into dst, as fork
  * does, where dst has nothing mapped; only leaves wholly inside the range
- * are copied, large mappings stay large. Protection is preserved, wiring
+ * are copied, large mappings stay large; a leaf of another memory type
+ * than write-back only inside a vmk_pmap_allow_device window of dst (else
+ * skipped). Protection is preserved, wiring
  * is not; a 4 KiB copy starts unreferenced and clean (a block keeps its
  * accessed/dirty state, as FreeBSD's does). Like FreeBSD's
  * pmap_copy() it is an optimisation: on -VMK_ENOMEM the copies made so far

@@ -21,7 +21,12 @@ static int copy_leaf(struct vmk_pmap *dst, struct vmk_pmap *src, vmk_pte_t e, vm
 	vmk_pte_t *p;
 	int err = 0;
 
-	if (!(a & VMK_PTE_A_MANAGED) || !head)
+	/*
+	 * A non-write-back leaf goes only where dst has a device window for
+	 * it (secure.c): device memory reaches a user pmap only through
+	 * vmk_pmap_allow_device, never by inheritance.
+	 */
+	if (!(a & VMK_PTE_A_MANAGED) || !head || vmk_pmap__leaf_insecure(dst, va, VMK_PT_SIZE(lvl), a))
 		return 1;
 	t = vmk_pmap__get_table(dst, va, lvl, false, &err);
 	if (!t)
