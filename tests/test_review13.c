@@ -6,7 +6,11 @@
  *    device mapping without the explicit call, and vmk_pmap_check on it
  *    reported "non-write-back (device) user mapping". A non-write-back
  *    leaf is copied only where the destination allows it (else skipped,
- *    as an optimisation may: the child's fault decides).
+ *    as an optimisation may: the child's fault decides);
+ *  - a 2 MiB block promoted from the pages of two adjacent device windows
+ *    (each page allowed) was reported by vmk_pmap_check, which wanted a
+ *    leaf inside one window: the windows now count together (the same
+ *    for vmk_pmap_allow_wx ranges).
  */
 #include "pmap_util.h"
 #include <string.h>
@@ -66,6 +70,30 @@ static void test_copy_keeps_device_in_windows(void **state)
 	pmt_shutdown();
 }
 
+/* Two adjacent device windows together cover a block the pmap promotes from their pages. */
+static void test_promotion_across_adjacent_windows(void **state)
+{
+	struct vmk_pmap *u;
+	struct vmk_pmap_mapping m;
+	static vmk_paddr_t pas[256];
+	uint32_t wc = VMK_PMAP_MEMTYPE(VMK_MEMTYPE_WC);
+
+	pmt_boot_arch(ARCH_OF(state));
+	assert_int_equal(vmk_pmap_create(&u), 0);
+	assert_int_equal(vmk_pmap_allow_device(u, UVA, S2M / 2), 0);
+	assert_int_equal(vmk_pmap_allow_device(u, UVA + S2M / 2, S2M / 2), 0);
+	for (unsigned int h = 0; h < 2; h++) {
+		for (unsigned int i = 0; i < 256; i++)
+			pas[i] = PMT_DATA + (h * 256ull + i) * 4096;
+		assert_int_equal(vmk_pmap_enter_pages(u, UVA + h * (S2M / 2), pas, 256, RW, wc), 0);
+	}
+	assert_int_equal(vmk_pmap_extract(u, UVA, &m), 0);
+	expect_clean(u);
+	pmt_check(u);
+	vmk_pmap_destroy(u);
+	pmt_shutdown();
+}
+
 #define T3(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), \
 	      cmocka_unit_test_prestate(f, &rv)
 
@@ -73,6 +101,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T3(test_copy_keeps_device_in_windows),
+		T3(test_promotion_across_adjacent_windows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

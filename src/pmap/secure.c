@@ -19,12 +19,29 @@
  */
 #include "pmap_internal.h"
 
+/*
+ * Whether [va, va + size) lies inside the union of pm's ranges of kind
+ * what: adjacent ranges cover a block together (a 2 MiB block promoted
+ * from pages of two neighbouring windows is as allowed as its pages).
+ * Each step moves va past a range that ends below the last byte, so no
+ * range is used twice.
+ */
 static bool in_allowed(const struct vmk_pmap *pm, uint32_t what, vmk_vaddr_t va, vmk_size_t size)
 {
-	for (unsigned int i = 0; i < pm->nallow; i++)
-		if (pm->allow[i].what == what && pm->allow[i].va <= va && va + (size - 1) <= pm->allow[i].last)
+	vmk_vaddr_t last = va + (size - 1);
+
+	for (;;) {
+		unsigned int i;
+
+		for (i = 0; i < pm->nallow; i++)
+			if (pm->allow[i].what == what && pm->allow[i].va <= va && va <= pm->allow[i].last)
+				break;
+		if (i == pm->nallow)
+			return false;
+		if (last <= pm->allow[i].last)
 			return true;
-	return false;
+		va = pm->allow[i].last + 1;
+	}
 }
 
 static int allow(struct vmk_pmap *pm, uint32_t what, vmk_vaddr_t va, vmk_size_t size)
