@@ -67,7 +67,14 @@ all_tests=$(cd "$tree" && ls tests/test_*.c | sed 's|tests/||; s|\.c$||')
 
 targets() {	# the make targets for a list of test names
 	for t in "$@"; do printf 'build/tests/%s ' "$t"; done
-	case " $* " in *_cli\ *) printf 'build/vmkit ' ;; esac
+	# A test that runs the vmkit binary (through cli_util, whatever its
+	# name) must run the mutated one, not the copy's stale build.
+	for t in "$@"; do
+		if grep -q -e 'cli_util\.h' -e 'VMKIT_BIN' "$tree/tests/$t.c"; then
+			printf 'build/vmkit '
+			break
+		fi
+	done
 }
 build() {	# build the binaries for tests "$@" in the copy; output to $dir/logs/build.log
 	(cd "$tree" && nice make -j"$jobs" --no-print-directory $(targets "$@")) > "$dir/logs/build.log" 2>&1
