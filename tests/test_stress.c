@@ -2,7 +2,8 @@
  * `vmkit stress`, short: a 2-second soak on each architecture (make check
  * runs it in the normal build and under SAN=1 / TSAN=1) must pass every
  * checkpoint and balance; the same soak with a bug injected on purpose
- * (no shootdowns, a leaked page) must fail naming what broke; bad
+ * (no shootdowns, a leaked page, a kernel mapping left over a freed
+ * frame) must fail naming what broke; bad
  * arguments are usage errors.
  */
 #include <string.h>
@@ -86,6 +87,19 @@ static void test_mutant_leak(void **state)
 	cli_free(&r);
 }
 
+/* A frame freed while the kernel still maps it: no frame leaks, a mapping does; the books must say so. */
+static void test_mutant_kernel_mapping_left(void **state)
+{
+	const char *args[] = { "stress", "--cpus", "2", "--seconds", "1", "--seed", seed(), "--arch", "riscv64",
+			       "--inject-bug", "kmap", "--json", NULL };
+	struct cli_result r = cli_run(args);
+
+	if (r.status != 1 || !strstr(r.err, "kernel mappings: 1 pages more than kmem accounts for"))
+		fail_msg("a kernel mapping left over a freed frame was not reported: status %d\n%s", r.status, r.err);
+	assert_non_null(strstr(r.out, "\"balanced\":false"));
+	cli_free(&r);
+}
+
 static void test_usage(void **state)
 {
 	static const char *const bad[][4] = {
@@ -130,6 +144,7 @@ int main(void)
 		cmocka_unit_test(test_riscv64),
 		cmocka_unit_test(test_mutant_no_shootdown),
 		cmocka_unit_test(test_mutant_leak),
+		cmocka_unit_test(test_mutant_kernel_mapping_left),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,7 +40,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vmkit stress [--cpus N] [--seconds S] [--seed X] [--arch x86_64|arm64|riscv64]\n"
-		"                    [--ram SIZE] [--check-ms MS] [--no-faults] [--inject-bug shootdown|leak] [--json]\n"
+		"                    [--ram SIZE] [--check-ms MS] [--no-faults] [--inject-bug shootdown|leak|kmap] [--json]\n"
 		"\n"
 		"A random workload over every layer on N simulated CPUs (threads) for S\n"
 		"seconds: pages of every order (order 0 through the per-CPU caches),\n"
@@ -53,7 +53,8 @@ static void usage(FILE *f)
 		"needs its shootdown. Every check interval all CPUs stop between\n"
 		"operations and every invariant is checked (phys, pmap, kmem, vmem,\n"
 		"the TLB audit, break-before-make, each CPU's model of its pages).\n"
-		"At the end everything is given back and the books must balance.\n"
+		"At the end everything is given back and the books must balance\n"
+		"(frames per state, page tables, kmem, vmem, kernel mappings).\n"
 		"A progress line (operations per second, memory in use, checks\n"
 		"passed) goes to standard error once a second, rewritten in place on\n"
 		"a terminal. The seed is printed; a run is deterministic per seed as\n"
@@ -67,7 +68,8 @@ static void usage(FILE *f)
 		"  --no-faults  no injected allocation failures\n"
 		"  --inject-bug a self-test: break something on purpose, the run must\n"
 		"               fail (shootdown: TLB invalidations reach only the\n"
-		"               calling CPU; leak: one page is never given back)\n"
+		"               calling CPU; leak: one page is never given back; kmap:\n"
+		"               a kernel page is freed with its mapping left)\n"
 		"  --json       the final report as one JSON object on standard output:\n"
 		"               seed, arch, cpus, seconds, ops, ops_per_s, failed_ops,\n"
 		"               faults_injected, checks, shootdowns, promotions,\n"
@@ -348,6 +350,21 @@ static bool balance(const struct books *a, const struct books *b, char *msg, siz
 			 (unsigned long long)a->km.resv_active, (unsigned long long)b->km.resv_active,
 			 (unsigned long long)a->km.resv_pages_idle, (unsigned long long)b->km.resv_pages_idle,
 			 (unsigned long long)a->arena_alloc, (unsigned long long)b->arena_alloc);
+		return false;
+	}
+	/*
+	 * Kernel mappings: besides kmem's (its counters above) every CPU
+	 * removed its kernel pages and blocks, so the kernel pmap maps what
+	 * it did at the start plus kmem's NOFREE pages. A mapping left behind
+	 * (its frame freed under it) shows here and nowhere else.
+	 */
+	if ((d = (int64_t)(b->kern.resident - a->kern.resident) -
+		 (int64_t)(b->km.pages_backed - a->km.pages_backed) -
+		 (int64_t)(b->km.nofree_pages - a->km.nofree_pages))) {
+		snprintf(msg, len, "kernel mappings: %lld pages more than kmem accounts for (resident %llu -> %llu, "
+			 "kmem NOFREE pages %llu -> %llu)", (long long)d, (unsigned long long)a->kern.resident,
+			 (unsigned long long)b->kern.resident, (unsigned long long)a->km.nofree_pages,
+			 (unsigned long long)b->km.nofree_pages);
 		return false;
 	}
 	if (b->vmem_alloc != a->vmem_alloc) {
@@ -719,8 +736,10 @@ int vmkit_cmd_stress(int argc, char **argv)
 				bug = ST_BUG_SHOOTDOWN;
 			else if (!strcmp(a, "leak"))
 				bug = ST_BUG_LEAK;
+			else if (!strcmp(a, "kmap"))
+				bug = ST_BUG_KMAP;
 			else {
-				tool_error(NULL, 0, "--inject-bug: want shootdown or leak, not '%s'", a);
+				tool_error(NULL, 0, "--inject-bug: want shootdown, leak or kmap, not '%s'", a);
 				return 2;
 			}
 		} else {

@@ -30,6 +30,7 @@ enum st_bug {
 	ST_BUG_NONE,
 	ST_BUG_SHOOTDOWN,	/* TLB invalidations reach only the calling CPU */
 	ST_BUG_LEAK,		/* teardown forgets one page */
+	ST_BUG_KMAP,		/* teardown frees a kernel page it leaves mapped */
 };
 
 /* What backs a 2 MiB chunk of a CPU's user slice. */

@@ -715,6 +715,13 @@ bool st_teardown(struct st_cpu *c)
 	/* --inject-bug leak: CPU 0 takes a page it never gives back; the accounting must say so. */
 	if (st.bug == ST_BUG_LEAK && c->cpu == 0)
 		(void)vmk_page_alloc(VMK_DOMAIN_LOCAL, VMK_POOL_DEFAULT, 0);
+	/* --inject-bug kmap: CPU 0 maps a kernel page and frees the frame with the mapping left. */
+	if (st.bug == ST_BUG_KMAP && c->cpu == 0) {
+		struct vmk_page *pg = vmk_page_alloc(VMK_DOMAIN_LOCAL, VMK_POOL_DEFAULT, 0);
+
+		if (pg && vmk_pmap_enter(vmk_pmap_kernel(), kpage_va(0, 0), vmk_page_to_pa(pg), RW, 0) == 0)
+			vmk_page_free(pg);
+	}
 	while (c->nheld)
 		held_free(c, c->nheld - 1, false);
 	while (c->nkm) {
