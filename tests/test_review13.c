@@ -11,6 +11,16 @@
  *    (each page allowed) was reported by vmk_pmap_check, which wanted a
  *    leaf inside one window: the windows now count together (the same
  *    for vmk_pmap_allow_wx ranges).
+ * And a check the fault sweep (test_fault_sweep) does not make: it
+ * destroys a user pmap whose scenario failed, so it sees leaks but not
+ * whether the failed call changed the space. Here each user pmap call
+ * that allocates (remove and protect cutting two blocks, one of them
+ * promoted with its spare; enter_pages; enter inside a block; enter
+ * needing a page table and a PV chunk; demote) fails at each of its
+ * allocations in turn, with the PV chunks full so that PV entries
+ * allocate too, and every translation, counter and frame must be as
+ * before (it passes; it kills the mutations pv-demote-failure-no-rollback
+ * and pv-enter-failure-keeps-ptp).
  */
 #include "pmap_util.h"
 #include <string.h>
@@ -94,6 +104,140 @@ static void test_promotion_across_adjacent_windows(void **state)
 	pmt_shutdown();
 }
 
+/*
+ * Per-call fault sweep on a user pmap: each call that may allocate fails
+ * at its N-th allocation for N = 0, 1, ... until it succeeds, and a
+ * failed call must leave every translation of the space as it was
+ * (address, protection, attributes), the counters and the frames as they
+ * were, as the API promises ("on failure nothing changed").
+ */
+#define SPAN	(4 * S2M)
+#define PV_PER_CHUNK	168	/* src/pmap/pv.c */
+#define NPG	(SPAN / 4096)
+
+struct tr {
+	int e;
+	struct vmk_pmap_mapping m;
+};
+
+static struct tr snap_a[NPG], snap_b[NPG];
+
+static void take(struct vmk_pmap *u, struct tr *t)
+{
+	for (uint64_t i = 0; i < NPG; i++) {
+		memset(&t[i], 0, sizeof(t[i]));
+		t[i].e = vmk_pmap_extract(u, UVA + i * 4096, &t[i].m);
+		/* A block split into the same pages translates the same: compare translations, not leaf sizes. */
+		t[i].m.size = 0;
+		t[i].m.contiguous = false;
+	}
+}
+
+enum { OP_REMOVE, OP_PROTECT, OP_ENTER_PAGES, OP_ENTER_IN_BLOCK, OP_ENTER_NEW_TABLE, OP_DEMOTE, OP_NOPS };
+static const char *const op_name[] = { "remove cutting two blocks", "protect cutting two blocks",
+				       "enter_pages of 600 pages", "enter inside a block",
+				       "enter needing a page table and a PV chunk", "demote" };
+
+static int do_op(struct vmk_pmap *u, int op)
+{
+	static vmk_paddr_t pas[600];
+
+	switch (op) {
+	case OP_REMOVE:
+		return vmk_pmap_remove(u, UVA + 7 * 4096, UVA + S2M + 9 * 4096);
+	case OP_PROTECT:
+		return vmk_pmap_protect(u, UVA + 7 * 4096, UVA + S2M + 9 * 4096, VMK_PROT_READ);
+	case OP_ENTER_PAGES:
+		for (unsigned int i = 0; i < 600; i++)
+			pas[i] = PMT_DATA + 8 * S2M + i * 4096ull;
+		return vmk_pmap_enter_pages(u, UVA + 2 * S2M + 400 * 4096, pas, 600, RW, M);
+	case OP_ENTER_IN_BLOCK:
+		return vmk_pmap_enter(u, UVA + S2M + 5 * 4096, PMT_DATA + 12 * S2M, VMK_PROT_READ, M);
+	case OP_ENTER_NEW_TABLE:
+		return vmk_pmap_enter(u, UVA + 3 * S2M + 4096, PMT_DATA + 12 * S2M, RW, M);
+	default:
+		return vmk_pmap_demote(u, UVA + S2M + 3 * 4096);
+	}
+}
+
+static void test_failed_calls_change_nothing(void **state)
+{
+	for (int op = 0; op < OP_NOPS; op++) {
+		unsigned long n;
+
+		for (n = 0; n < 200; n++) {
+			struct vmk_pmap *u;
+			struct vmk_pmap_stats a, b;
+			struct vmk_phys_stats pa, pb;
+			unsigned long injected;
+			int r;
+
+			pmt_boot_arch(ARCH_OF(state));
+			assert_int_equal(vmk_pmap_create(&u), 0);
+			/* A block entered whole, one promoted from 512 pages (it keeps its PTP as a spare). */
+			assert_int_equal(vmk_pmap_enter_large(u, UVA, PMT_DATA, S2M, RW, M), 0);
+			for (unsigned int i = 0; i < 512; i++)
+				assert_int_equal(vmk_pmap_enter(u, UVA + S2M + i * 4096ull,
+								PMT_DATA + 2 * S2M + i * 4096ull, RW, M), 0);
+			assert_int_equal(vmk_pmap_extract(u, UVA + S2M, &(struct vmk_pmap_mapping){ 0 }), 0);
+			/* Pages until the PV chunks are full: the next PV entry needs a new chunk page. */
+			vmk_pmap_stats(u, &a);
+			for (uint64_t i = 0; a.pv_entries < a.pv_chunks * PV_PER_CHUNK; i++) {
+				assert_int_equal(vmk_pmap_enter(u, UVA + 2 * S2M + i * 4096ull,
+								PMT_DATA + 6 * S2M + i * 4096ull, RW, M), 0);
+				vmk_pmap_stats(u, &a);
+			}
+			take(u, snap_a);
+			vmk_pmap_stats(u, &a);
+			vmk_phys_drain_all_quiescent();
+			vmk_phys_get_stats(&pa);
+			vmk_sim_fail_nth(n, NULL, false);
+			r = do_op(u, op);
+			injected = vmk_sim_faults_injected();
+			vmk_sim_fail_off();
+			if (r == 0) {
+				pmt_check(u);
+				vmk_pmap_destroy(u);
+				pmt_shutdown();
+				break;
+			}
+			if (!injected)
+				fail_msg("%s: failed (%d) without an injected failure", op_name[op], r);
+			assert_int_equal(r, -VMK_ENOMEM);
+			take(u, snap_b);
+			for (uint64_t i = 0; i < NPG; i++)
+				if (memcmp(&snap_a[i], &snap_b[i], sizeof(snap_a[i])))
+					fail_msg("%s, allocation %lu failing: the translation of %#llx changed "
+						 "(%s pa %#llx prot %#x -> %s pa %#llx prot %#x)", op_name[op], n,
+						 (unsigned long long)(UVA + i * 4096), snap_a[i].e ? "unmapped" : "mapped",
+						 (unsigned long long)snap_a[i].m.pa, snap_a[i].m.prot,
+						 snap_b[i].e ? "unmapped" : "mapped", (unsigned long long)snap_b[i].m.pa,
+						 snap_b[i].m.prot);
+			vmk_pmap_stats(u, &b);
+			vmk_phys_drain_all_quiescent();
+			vmk_phys_get_stats(&pb);
+			if (a.resident != b.resident || a.pv_entries != b.pv_entries || a.ptps != b.ptps ||
+			    a.spare_ptps != b.spare_ptps || pa.state[VMK_PAGE_PTP] != pb.state[VMK_PAGE_PTP] ||
+			    pa.state[VMK_PAGE_ALLOC] != pb.state[VMK_PAGE_ALLOC] || pa.free != pb.free)
+				fail_msg("%s, allocation %lu failing: resident %llu -> %llu, PV %llu -> %llu, "
+					 "PTPs %llu -> %llu, spares %llu -> %llu, frames PTP %llu -> %llu, "
+					 "ALLOC %llu -> %llu, free %llu -> %llu", op_name[op], n,
+					 (unsigned long long)a.resident, (unsigned long long)b.resident,
+					 (unsigned long long)a.pv_entries, (unsigned long long)b.pv_entries,
+					 (unsigned long long)a.ptps, (unsigned long long)b.ptps,
+					 (unsigned long long)a.spare_ptps, (unsigned long long)b.spare_ptps,
+					 (unsigned long long)pa.state[VMK_PAGE_PTP], (unsigned long long)pb.state[VMK_PAGE_PTP],
+					 (unsigned long long)pa.state[VMK_PAGE_ALLOC], (unsigned long long)pb.state[VMK_PAGE_ALLOC],
+					 (unsigned long long)pa.free, (unsigned long long)pb.free);
+			pmt_check(u);
+			vmk_pmap_destroy(u);
+			pmt_shutdown();
+		}
+		assert_true(n < 200);
+		print_message("%s: %lu allocation points, each failing cleanly\n", op_name[op], n);
+	}
+}
+
 #define T3(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), \
 	      cmocka_unit_test_prestate(f, &rv)
 
@@ -102,6 +246,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T3(test_copy_keeps_device_in_windows),
 		T3(test_promotion_across_adjacent_windows),
+		T3(test_failed_calls_change_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
