@@ -102,9 +102,20 @@ if ! build $base_tests; then
 	tail -n 20 "$dir/logs/build.log"
 	exit 2
 fi
+base_tmo() {	# the shortest time-out a selected mutation running test $1 gives it
+	awk -F '\t' -v t="$1" -v all="${MUTATE_ALL:-0}" -v d="${MUTATE_TIMEOUT:-120}" '
+		{ n = split($3, ts, " "); hit = all == 1
+		  for (i = 1; i <= n; i++) if (ts[i] == t) hit = 1
+		  m = $4 != "" ? $4 : d
+		  if (hit && (best == "" || m + 0 < best + 0)) best = m }
+		END { print best == "" ? d : best }' "$sel"
+}
+# Each test within the shortest time-out it runs under: a time-out
+# "kills" a mutation only if the unmutated test finishes within it.
 for t in $base_tests; do
+	tmo=$(base_tmo "$t")
 	if ! run_test "$t" "$dir/logs/base-$t.log"; then
-		echo "mutate: $t fails without any mutation ($dir/logs/base-$t.log); fix that first"
+		echo "mutate: $t fails without any mutation within its $tmo s time-out ($dir/logs/base-$t.log); fix that first"
 		exit 2
 	fi
 done
