@@ -11,7 +11,11 @@
  *    (each page allowed) was reported by vmk_pmap_check, which wanted a
  *    leaf inside one window: the windows now count together (the same
  *    for vmk_pmap_allow_wx ranges).
- * And a check the fault sweep (test_fault_sweep) does not make: it
+ *  - with poisoning on, vmk_page_nofree_return (a NOFREE page taken back
+ *    into its pool, handed out again by the next NOFREE allocation) did
+ *    not fill the page: a write through a stale pointer after it went
+ *    unseen. It is poisoned as every other free now.
+ * And checks the fault sweep (test_fault_sweep) does not make: it
  * destroys a user pmap whose scenario failed, so it sees leaks but not
  * whether the failed call changed the space. Here each user pmap call
  * that allocates (remove and protect cutting two blocks, one of them
@@ -20,10 +24,14 @@
  * allocations in turn, with the PV chunks full so that PV entries
  * allocate too, and every translation, counter and frame must be as
  * before (it passes; it kills the mutations pv-demote-failure-no-rollback
- * and pv-enter-failure-keeps-ptp).
+ * and pv-enter-failure-keeps-ptp). Likewise for vmem (the sweep destroys
+ * its arenas on failure): alloc through the quantum cache, alloc and
+ * xalloc importing from a parent, add, failing at each allocation, must
+ * leave both arenas' segment lists as vmk_vmem_print shows them (passes).
  */
 #include "pmap_util.h"
 #include <string.h>
+#include <vmkit/vmem.h>
 
 #define UVA	0x0000000040000000ull
 #define S2M	PT_SIZE(1)
@@ -238,6 +246,154 @@ static void test_failed_calls_change_nothing(void **state)
 	}
 }
 
+/* ---- NOFREE pages taken back are poisoned like any freed page ---- */
+
+static void test_nofree_return_poisoned(void **state)
+{
+	struct vmk_page *pg;
+	unsigned char *v;
+	char want[100];
+
+	pmt_boot_arch(ARCH_OF(state));
+	vmk_phys_set_poison(true);
+	pg = vmk_page_alloc_nofree(VMK_DOMAIN_LOCAL, 0);
+	assert_non_null(pg);
+	v = vmk_phys_to_virt(vmk_page_to_pa(pg));
+	assert_non_null(v);
+	memset(v, 0, 4096);
+	vmk_page_nofree_return(pg);
+	/* Taken back with poisoning on: the pattern, and a stale write is reported at the next allocation. */
+	assert_int_equal(v[100], VMK_PHYS_POISON_BYTE);
+	v[0x10] = 0x42;
+	snprintf(want, sizeof(want), "page 0x%llx was written after it was freed (byte 0x10 is 0x42",
+		 (unsigned long long)vmk_page_to_pa(pg));
+	assert_panics(vmk_page_alloc_nofree(VMK_DOMAIN_LOCAL, 0), want);
+	vmk_phys_set_poison(false);
+	pmt_shutdown();
+}
+
+/* ---- vmem: a failed allocation leaves the arenas as they were ---- */
+
+struct textbuf {
+	char s[16384];
+	size_t n;
+};
+
+static void tb_write(void *arg, const char *s, size_t n)
+{
+	struct textbuf *b = arg;
+
+	if (b->n + n < sizeof(b->s)) {
+		memcpy(b->s + b->n, s, n);
+		b->n += n;
+		b->s[b->n] = 0;
+	}
+}
+
+static void vm_text(struct vmk_vmem *vm, struct textbuf *b)
+{
+	struct vmk_out o = { .write = tb_write, .arg = b };
+
+	b->n = 0;
+	b->s[0] = 0;
+	vmk_vmem_print(vm, &o);
+}
+
+static struct vmk_vmem vparent, vchild;
+
+static int vm_import(void *arg, vmk_size_t size, unsigned int flags, vmk_vaddr_t *addrp)
+{
+	return vmk_vmem_alloc(arg, size, flags | VMK_VMEM_INSTANTFIT, addrp);
+}
+
+static void vm_release(void *arg, vmk_vaddr_t addr, vmk_size_t size)
+{
+	vmk_vmem_free(arg, addr, size);
+}
+
+enum { VM_SMALL, VM_LARGE, VM_XALLOC, VM_ADD, VM_NOPS };
+static const char *const vm_name[] = { "alloc through the quantum cache", "alloc importing",
+				       "xalloc importing (align, phase, nocross)", "add a span" };
+
+static int vm_op(int op, vmk_vaddr_t *va)
+{
+	switch (op) {
+	case VM_SMALL:
+		return vmk_vmem_alloc(&vchild, 2 * 4096, VMK_VMEM_INSTANTFIT, va);
+	case VM_LARGE:
+		return vmk_vmem_alloc(&vchild, 300 * 4096, VMK_VMEM_BESTFIT, va);
+	case VM_XALLOC:
+		return vmk_vmem_xalloc(&vchild, 40 * 4096, 16 * 4096, 2 * 4096, 64 * 4096, 0, 0,
+				       VMK_VMEM_BESTFIT, va);
+	default:
+		return vmk_vmem_add(&vparent, (1ull << 40) + (2ull << 30), 1ull << 30);
+	}
+}
+
+static void test_vmem_failed_calls_change_nothing(void **state)
+{
+	static struct textbuf pa, pb, ca, cb;
+
+	(void)state;
+	for (int op = 0; op < VM_NOPS; op++) {
+		unsigned long n;
+
+		for (n = 0; n < 200; n++) {
+			struct vmk_vmem_params pp = { .name = "r13-parent", .base = 1ull << 40, .size = 1ull << 30,
+						      .quantum = 4096 };
+			struct vmk_vmem_params cp = { .name = "r13-child", .quantum = 4096, .qcache_max = 4 * 4096,
+						      .import = vm_import, .release = vm_release,
+						      .import_arg = &vparent, .import_quantum = 16 * 4096 };
+			vmk_vaddr_t keep[40], va = 0;
+			unsigned long injected;
+			int r;
+
+			pmt_boot_arch(VMK_PMAP_ARCH_X86_64);
+			assert_int_equal(vmk_vmem_init(&vparent, &pp), 0);
+			assert_int_equal(vmk_vmem_init(&vchild, &cp), 0);
+			/* Some allocations of each kind first, so the arenas hold spans, segments and caches. */
+			for (unsigned int i = 0; i < 40; i++)
+				assert_int_equal(vmk_vmem_alloc(&vchild, (1 + i % 5) * 4096, VMK_VMEM_INSTANTFIT,
+								&keep[i]), 0);
+			for (unsigned int i = 0; i < 40; i += 3)
+				vmk_vmem_free(&vchild, keep[i], (1 + i % 5) * 4096);
+			vm_text(&vparent, &pa);
+			vm_text(&vchild, &ca);
+			vmk_sim_fail_nth(n, NULL, false);
+			r = vm_op(op, &va);
+			injected = vmk_sim_faults_injected();
+			vmk_sim_fail_off();
+			if (r == 0) {
+				if (op == VM_SMALL)
+					vmk_vmem_free(&vchild, va, 2 * 4096);
+				else if (op == VM_LARGE)
+					vmk_vmem_free(&vchild, va, 300 * 4096);
+				else if (op == VM_XALLOC)
+					vmk_vmem_xfree(&vchild, va, 40 * 4096);
+			} else {
+				if (!injected)
+					fail_msg("%s: failed (%d) without an injected failure", vm_name[op], r);
+				vm_text(&vparent, &pb);
+				vm_text(&vchild, &cb);
+				if (strcmp(pa.s, pb.s) || strcmp(ca.s, cb.s))
+					fail_msg("%s, allocation %lu failing (%d): the arenas changed\n"
+						 "parent before:\n%s\nparent after:\n%s\nchild before:\n%s\nchild after:\n%s",
+						 vm_name[op], n, r, pa.s, pb.s, ca.s, cb.s);
+			}
+			for (unsigned int i = 0; i < 40; i++)
+				if (i % 3)
+					vmk_vmem_free(&vchild, keep[i], (1 + i % 5) * 4096);
+			vmk_vmem_destroy(&vchild);
+			vmk_vmem_destroy(&vparent);
+			pmt_shutdown();
+			if (r == 0)
+				break;
+		}
+		assert_true(n < 200);
+		print_message("%s: %lu allocation points, each failing cleanly\n", vm_name[op], n);
+	}
+}
+
 #define T3(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), \
 	      cmocka_unit_test_prestate(f, &rv)
 
@@ -247,6 +403,8 @@ int main(void)
 		T3(test_copy_keeps_device_in_windows),
 		T3(test_promotion_across_adjacent_windows),
 		T3(test_failed_calls_change_nothing),
+		cmocka_unit_test_prestate(test_nofree_return_poisoned, &x86),
+		cmocka_unit_test(test_vmem_failed_calls_change_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

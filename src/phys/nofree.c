@@ -259,6 +259,9 @@ void vmk_page_nofree_return(struct vmk_page *p)
 		   "vmk_page_nofree_return() takes a NOFREE page (page %llx is %s)",
 		   (unsigned long long)(pfn << VMK_PAGE_SHIFT), vmk_page_state_name(pg_state(p)));
 	VMK_ASSERT(p->md_pv == 0, "returned NOFREE page is off every reverse-map list");
+	/* Taken back is freed: poisoned as vmk_phys__free_check() poisons the other frees. */
+	if (VMK_UNLIKELY(G.poison))
+		vmk_phys__poison_fill(p);
 	dom_lock(dm);
 	ucnt_add(&dm->nofree_returned, 1);
 	p->ref_count = 0;
