@@ -24,9 +24,6 @@ const char *vmk_page_state_name(unsigned int state)
 	return state < VMK_PAGE_NSTATES ? state_names[state] : "?";
 }
 
-/* A 64-bit word that may alias a record (GCC and Clang both honour may_alias). */
-typedef uint64_t __attribute__((may_alias)) rec_word;
-
 void vmk_phys__init_records(struct vmk_page *p, uint64_t n, uint8_t seg, unsigned int st,
 			    int64_t *cnt)
 {
@@ -38,7 +35,6 @@ void vmk_phys__init_records(struct vmk_page *p, uint64_t n, uint8_t seg, unsigne
 	rec_word *d = (rec_word *)(void *)p;
 
 	/* Whole words from registers: this loop runs over every frame at an eager hand-over. */
-	VMK_STATIC_ASSERT(sizeof(struct vmk_page) == 4 * sizeof(uint64_t), "a record is 4 words");
 	for (uint64_t i = 0; i < n; i++, d += 4) {
 		d[0] = w0;
 		d[1] = w1;

@@ -132,6 +132,81 @@ static inline uint64_t ucnt_get(const uint64_t *c)
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
+/* ---- a record as words (the block paths write whole words) ---- */
+
+/* A 64-bit word that may alias a record (GCC and Clang both honour may_alias). */
+typedef uint64_t __attribute__((may_alias)) rec_word;
+
+VMK_STATIC_ASSERT(sizeof(struct vmk_page) == 4 * sizeof(uint64_t), "a record is 4 words");
+VMK_STATIC_ASSERT(__builtin_offsetof(struct vmk_page, ref_count) == 16 &&
+		  __builtin_offsetof(struct vmk_page, aux) == 20 &&
+		  __builtin_offsetof(struct vmk_page, state) == 24 &&
+		  __builtin_offsetof(struct vmk_page, order) == 25 &&
+		  __builtin_offsetof(struct vmk_page, seg) == 26 &&
+		  __builtin_offsetof(struct vmk_page, flags) == 27 &&
+		  __builtin_offsetof(struct vmk_page, md_flags) == 28 &&
+		  __builtin_offsetof(struct vmk_page, memattr) == 29 &&
+		  __builtin_offsetof(struct vmk_page, spare) == 30,
+		  "word 2 of a record is ref_count, aux; word 3 state .. spare");
+
+/*
+ * Word 3 of a record (state, order, seg, flags, md_flags, memattr, spare)
+ * with those byte values, in the machine's byte order; with 0xff bytes it
+ * is a mask of the fields. Folds to a constant where the arguments are.
+ */
+static inline uint64_t pg_w3_make(unsigned int state, unsigned int order, unsigned int seg,
+				  unsigned int flags, unsigned int md_flags, unsigned int memattr)
+{
+	union {
+		struct { uint8_t b[6]; uint16_t spare; } f;
+		uint64_t w;
+	} u = { .f = { { (uint8_t)state, (uint8_t)order, (uint8_t)seg, (uint8_t)flags,
+			 (uint8_t)md_flags, (uint8_t)memattr }, 0 } };
+
+	return u.w;
+}
+
+/* Word 2 of a record: ref_count and aux. */
+static inline uint64_t pg_w2_make(uint32_t ref_count, uint32_t aux)
+{
+	union {
+		uint32_t f[2];
+		uint64_t w;
+	} u = { .f = { ref_count, aux } };
+
+	return u.w;
+}
+
+/*
+ * Word 3 read and written whole, relaxed-atomically: it holds the state and
+ * flags bytes, which others read (and vmk_phys_add_bad() writes) with
+ * one-byte atomics.
+ */
+static inline uint64_t pg_w3(const struct vmk_page *p)
+{
+	return __atomic_load_n((const rec_word *)(const void *)&p->state, __ATOMIC_RELAXED);
+}
+
+static inline void pg_set_w3(struct vmk_page *p, uint64_t w)
+{
+	__atomic_store_n((rec_word *)(void *)&p->state, w, __ATOMIC_RELAXED);
+}
+
+/* Words 0 (md_pv) and 2 (ref_count, aux) of a record. */
+static inline uint64_t pg_w0(const struct vmk_page *p)
+{
+	return ((const rec_word *)(const void *)p)[0];
+}
+
+static inline void pg_set_w012(struct vmk_page *p, uint64_t w0, uint64_t w1, uint64_t w2)
+{
+	rec_word *d = (rec_word *)(void *)p;
+
+	d[0] = w0;
+	d[1] = w1;
+	d[2] = w2;
+}
+
 /* ---- the one state-change function ---- */
 
 /*

@@ -125,65 +125,75 @@ static void free_locked(struct vmk_phys_domain *dm, struct vmk_page *p, uint64_t
 	}
 }
 
+/* Fields of word 3 a free compares. */
+#define W3_STATE	pg_w3_make(0xff, 0, 0, 0, 0, 0)
+#define W3_FLAGS	pg_w3_make(0, 0, 0, 0xff, 0, 0)
+#define W3_CHECK	pg_w3_make(0xff, 0xff, 0, 0xff, 0, 0)
+
 /*
- * The common case of a free of n > 1 frames, checked before the lock:
- * every frame in the head's state (ALLOC or PTP) and off every reverse
- * map. One pass with no branch per frame; false sends the caller to the
- * per-frame checks, which name the frame at fault.
+ * The common case of a free of n frames, domain lock held: every frame in
+ * state st (ALLOC or PTP), off every reverse map, with no flag, every
+ * frame after the first with order tail (and the first too if tail is 0:
+ * a contiguous run). Then the records go FREE in one pass of whole words
+ * (reference count 0, no order, the owner's md_flags and the memattr
+ * cleared) and the run goes to the lists. Returns false, having changed nothing, if any frame
+ * differs: the caller takes the per-frame path, which names the frame at
+ * fault or retires a frame marked bad. The flags are stable here:
+ * vmk_phys_add_bad() flags allocated frames under this lock.
  */
-static bool free_uniform(const struct vmk_page *p, uint64_t n, unsigned int st)
+static bool free_fast_locked(struct vmk_phys_domain *dm, struct vmk_page *p, uint64_t n,
+			     unsigned int st, unsigned int tail)
 {
-	uint64_t diff = 0;
+	const uint64_t want = pg_w3_make(st, tail, 0, 0, 0, 0);
+	const uint64_t hmask = tail == 0 ? W3_CHECK : W3_STATE | W3_FLAGS;
+	/* md_flags and memattr are phys's while the frame is free; flags were 0. */
+	const uint64_t w3 = pg_w3_make(VMK_PAGE_FREE, VMK_ORDER_NONE, p->seg, 0, 0, 0);
+	uint64_t diff, d1 = 0, i = 1;
 
 	if (st != VMK_PAGE_ALLOC && st != VMK_PAGE_PTP)
 		return false;
-	for (uint64_t i = 0; i < n; i++)
-		diff |= (uint64_t)(pg_state(&p[i]) ^ st) | p[i].md_pv;
-	/* The frees it lets through skip vmk_phys__free_check(), which poisons the others. */
-	for (uint64_t i = 0; diff == 0 && VMK_UNLIKELY(G.poison) && i < n; i++)
-		vmk_phys__poison_fill((struct vmk_page *)&p[i]);
-	return diff == 0;
-}
-
-/*
- * Free n frames at p, all in state st (free_uniform()), to the lists as
- * the run [pfn, pfn + n) of their segment. Lock held. A frame marked bad
- * meanwhile (vmk_phys_add_bad() flags allocated frames under this lock,
- * so the flags are stable here) sends the run through free_locked().
- */
-static void free_uniform_locked(struct vmk_phys_domain *dm, struct vmk_page *p, uint64_t n,
-				unsigned int st)
-{
-	unsigned int fl = 0;
-
-	for (uint64_t i = 0; i < n; i++)
-		fl |= pg_flags(&p[i]);
-	if (VMK_UNLIKELY(fl & VMK_PGF_BADPEND)) {
-		free_locked(dm, p, n);
-		return;
+	/* The head's order is the caller's to check, unless every frame has order 0. */
+	diff = ((pg_w3(p) & hmask) ^ (want & hmask)) | pg_w0(p);
+	/* No branch per frame: the compares are or-ed together, two frames a step. */
+	for (; i + 2 <= n; i += 2) {
+		diff |= ((pg_w3(&p[i]) & W3_CHECK) ^ want) | pg_w0(&p[i]);
+		d1 |= ((pg_w3(&p[i + 1]) & W3_CHECK) ^ want) | pg_w0(&p[i + 1]);
 	}
-	for (uint64_t i = 0; i < n; i++) {
-		p[i].ref_count = 0;
-		p[i].order = VMK_ORDER_NONE;
-		__atomic_store_n(&p[i].state, (uint8_t)VMK_PAGE_FREE, __ATOMIC_RELAXED);
+	if (i < n)
+		diff |= ((pg_w3(&p[i]) & W3_CHECK) ^ want) | pg_w0(&p[i]);
+	if (diff | d1)
+		return false;
+	/* ref_count 0; aux is 0 outside NOFREE runs. */
+	for (i = 0; i + 2 <= n; i += 2) {
+		((rec_word *)(void *)&p[i])[2] = 0;
+		pg_set_w3(&p[i], w3);
+		((rec_word *)(void *)&p[i + 1])[2] = 0;
+		pg_set_w3(&p[i + 1], w3);
+	}
+	if (i < n) {
+		((rec_word *)(void *)&p[i])[2] = 0;
+		pg_set_w3(&p[i], w3);
 	}
 	cnt_add(&dm->count[st], -(int64_t)n);
 	cnt_add(&dm->count[VMK_PAGE_FREE], (int64_t)n);
 	vmk_phys__free_range(pg_seg(p), pg_pfn(p), pg_pfn(p) + n);
+	return true;
 }
 
 void vmk_phys__free_pages(struct vmk_page *p, unsigned int order)
 {
 	struct vmk_phys_domain *dm = pg_dom(p);
 	uint64_t n = pow2(order);
-	unsigned int st = pg_state(p);
+	bool done = false;
 
-	if (VMK_LIKELY(free_uniform(p, n, st))) {
+	/* Poisoning fills each page before the lock: the per-frame path does. */
+	if (VMK_LIKELY(!G.poison)) {
 		dom_lock(dm);
-		free_uniform_locked(dm, p, n, st);
+		done = free_fast_locked(dm, p, n, pg_state(p), VMK_ORDER_NONE);
 		dom_unlock(dm);
-		return;
 	}
+	if (done)
+		return;
 	for (uint64_t i = 0; i < n; i++)
 		vmk_phys__free_check(&p[i]);
 	dom_lock(dm);
@@ -207,25 +217,24 @@ void vmk_page_free_contig(struct vmk_page *p, size_t npages)
 {
 	struct vmk_phys_seg *s;
 	struct vmk_phys_domain *dm;
-	unsigned int st;
-	uint64_t orders = 0;
-	bool uniform;
+	bool done = false;
 
 	if (npages == 0)
 		return;
 	s = pg_seg(p);
 	dm = &G.dom[s->domain];
-	st = pg_state(p);
 	VMK_VERIFY(pg_pfn(p) + npages <= s->end_pfn, "contiguous run of %zu pages stays in its segment",
 		   npages);
-	for (size_t i = 0; i < npages; i++)
-		orders |= p[i].order;
-	uniform = orders == 0 && free_uniform(p, npages, st);
-	if (!uniform) {
-		for (size_t i = 0; i < npages; i++) {
-			vmk_phys__free_check(&p[i]);
-			VMK_VERIFY(p[i].order == 0, "page %zu of a contiguous run is order 0", i);
-		}
+	if (npages > 1 && VMK_LIKELY(!G.poison)) {
+		dom_lock(dm);
+		done = free_fast_locked(dm, p, npages, pg_state(p), 0);
+		dom_unlock(dm);
+		if (done)
+			return;
+	}
+	for (size_t i = 0; i < npages; i++) {
+		vmk_phys__free_check(&p[i]);
+		VMK_VERIFY(p[i].order == 0, "page %zu of a contiguous run is order 0", i);
 	}
 	dom_lock(dm);
 	if (npages == 1 && !(pg_flags(p) & VMK_PGF_BADPEND)) {
@@ -233,36 +242,66 @@ void vmk_page_free_contig(struct vmk_page *p, size_t npages)
 		p->ref_count = 0;
 		vmk_phys__set_state(p, 1, pg_state(p), VMK_PAGE_FREE, dm->count);
 		vmk_phys__free_block(s, pg_pfn(p), 0);
-	} else if (uniform) {
-		free_uniform_locked(dm, p, npages, st);
 	} else {
 		free_locked(dm, p, npages);
 	}
 	dom_unlock(dm);
 }
 
-/* One pass per frame under the lock instead of a state pass and a preparation pass after it. */
+/*
+ * Records of FREE frames with no flag (the common case): checked in one
+ * pass without a branch per frame, then written whole words from
+ * registers. A flagged frame (a poisoned page to check) takes the
+ * per-field pass.
+ */
 void vmk_phys__take_records(struct vmk_page *p, uint64_t n, unsigned int to, unsigned int head_order,
 			    unsigned int tail_order, unsigned int flags, unsigned int memattr,
 			    int64_t *cnt)
 {
+	const uint64_t mask = pg_w3_make(0xff, 0, 0, 0xff, 0, 0);
+	const uint64_t want = pg_w3_make(VMK_PAGE_FREE, 0, 0, 0, 0, 0);
 	uint32_t rc = (flags & VMK_ALLOC_WIRED) ? 1 : 0;
+	uint64_t diff = 0, d1 = 0, i = 0;
 
 	VMK_VERIFY(vmk_phys__moves[VMK_PAGE_FREE] & (1u << to),
 		   "page state change free -> %s is not allowed", vmk_page_state_name(to));
-	for (uint64_t i = 0; i < n; i++) {
-		VMK_VERIFY(pg_state(&p[i]) == VMK_PAGE_FREE,
-			   "page %p expected in state free, found %s", (void *)&p[i],
-			   vmk_page_state_name(pg_state(&p[i])));
-		__atomic_store_n(&p[i].state, (uint8_t)to, __ATOMIC_RELAXED);
-		if (VMK_UNLIKELY(pg_flags(&p[i]) & VMK_PGF_POISON))
-			vmk_phys__poison_check(&p[i]);
-		p[i].md_pv = 0;
-		p[i].owner = 0;
-		p[i].ref_count = rc;
-		p[i].order = (uint8_t)tail_order;
-		p[i].md_flags = 0;
-		p[i].memattr = (uint8_t)memattr;
+	/* Two frames a step, two accumulators: the loop is the cost of a big block. */
+	for (; i + 2 <= n; i += 2) {
+		diff |= (pg_w3(&p[i]) & mask) ^ want;
+		d1 |= (pg_w3(&p[i + 1]) & mask) ^ want;
+	}
+	if (i < n)
+		diff |= (pg_w3(&p[i]) & mask) ^ want;
+	if (VMK_LIKELY((diff | d1) == 0)) {
+		/* aux is 0 (it is non-zero only in NOFREE runs); flags are 0. */
+		const uint64_t w2 = pg_w2_make(rc, 0);
+		const uint64_t w3 = pg_w3_make(to, tail_order, p->seg, 0, 0, memattr);
+
+		for (i = 0; i + 2 <= n; i += 2) {
+			pg_set_w012(&p[i], 0, 0, w2);
+			pg_set_w3(&p[i], w3);
+			pg_set_w012(&p[i + 1], 0, 0, w2);
+			pg_set_w3(&p[i + 1], w3);
+		}
+		if (i < n) {
+			pg_set_w012(&p[i], 0, 0, w2);
+			pg_set_w3(&p[i], w3);
+		}
+	} else {
+		for (i = 0; i < n; i++) {
+			VMK_VERIFY(pg_state(&p[i]) == VMK_PAGE_FREE,
+				   "page %p expected in state free, found %s", (void *)&p[i],
+				   vmk_page_state_name(pg_state(&p[i])));
+			__atomic_store_n(&p[i].state, (uint8_t)to, __ATOMIC_RELAXED);
+			if (VMK_UNLIKELY(pg_flags(&p[i]) & VMK_PGF_POISON))
+				vmk_phys__poison_check(&p[i]);
+			p[i].md_pv = 0;
+			p[i].owner = 0;
+			p[i].ref_count = rc;
+			p[i].order = (uint8_t)tail_order;
+			p[i].md_flags = 0;
+			p[i].memattr = (uint8_t)memattr;
+		}
 	}
 	p->order = (uint8_t)head_order;
 	cnt_add(&cnt[VMK_PAGE_FREE], -(int64_t)n);
