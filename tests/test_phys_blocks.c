@@ -1,11 +1,13 @@
 /*
  * Blocks of order > 0 and contiguous runs are taken and freed in one pass
- * per frame (take_records(), free_uniform()): what that pass must still
+ * of whole-word compares and one of whole-word stores per frame
+ * (take_records(), free_fast_locked()): what those passes must still
  * do for every frame, not only the head. A tail on a reverse map refuses
  * the free and changes nothing; a tail marked bad while allocated turns
  * BAD and the rest goes back; the owner's fields of every tail are clean
  * at the next allocation; WIRED and the memory attribute reach every
- * record; a PTP block frees from PTP.
+ * record; a PTP block frees from PTP; a run whose frames are not all
+ * order-0 pages is refused and changes nothing.
  */
 #include "phys_util.h"
 
@@ -157,6 +159,33 @@ static void test_tails_clean_at_next_allocation(void **state)
 	assert_int_equal(tp_free(), 16);
 }
 
+static void test_run_with_a_block_head_refused(void **state)
+{
+	struct vmk_page *p;
+
+	(void)state;
+	tp_reset();
+	tp_add_free(4 * GiB, 4 * MiB, 0);
+	/* A block freed as a run: its head is order 2, not an order-0 page. */
+	p = vmk_page_alloc_order(0, 0, 2, 0);
+	assert_non_null(p);
+	assert_panics(vmk_page_free_contig(p, 4), "order 0");
+	expect_states(p, 4, VMK_PAGE_ALLOC);
+	assert_int_equal(p->order, 2);
+	vmk_page_free_order(p, 2);
+	tp_check();
+	/* A run one of whose tails claims to head a block. */
+	p = vmk_page_alloc_contig(0, 6, 0, ~(vmk_paddr_t)0, 0, 0, VMK_MEMATTR_WB, 0);
+	assert_non_null(p);
+	p[4].order = 1;
+	assert_panics(vmk_page_free_contig(p, 6), "order 0");
+	expect_states(p, 6, VMK_PAGE_ALLOC);
+	p[4].order = 0;
+	vmk_page_free_contig(p, 6);
+	tp_check();
+	assert_int_equal(tp_free(), 4 * MiB / PG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +193,7 @@ int main(void)
 		cmocka_unit_test(test_double_free_of_tail_run_refused),
 		cmocka_unit_test(test_bad_tail_retired_on_block_free),
 		cmocka_unit_test(test_tails_clean_at_next_allocation),
+		cmocka_unit_test(test_run_with_a_block_head_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
