@@ -270,7 +270,7 @@ int vmk_pmap_create(struct vmk_pmap **out);
  * lock; before freeing the pmap it waits (spinning) for any page
  * operation that found one of its mappings and is waiting for its lock,
  * which only takes the lock and lets it go. Any context that may free
- * pages, with no pmap lock held.
+ * pages, with neither this pmap's lock nor the PV lock held.
  */
 void vmk_pmap_destroy(struct vmk_pmap *pmap);
 
