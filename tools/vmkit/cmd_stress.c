@@ -384,6 +384,8 @@ static bool bad_ok(char *msg, size_t len)
 	for (uint64_t i = 0; i < n; i++) {
 		struct vmk_phys_peek pk;
 
+		if (st.bad[i] == ST_BAD_NONE)
+			continue;
 		if (vmk_phys_peek(st.bad[i], &pk)) {
 			snprintf(msg, len, "bad frame %#llx: in no segment", (unsigned long long)st.bad[i]);
 			return false;

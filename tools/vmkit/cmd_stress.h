@@ -23,6 +23,7 @@
 #define ST_VM		24			/* vmem allocations a CPU holds at most */
 #define ST_KPAGES	64			/* kernel pages a CPU maps at once */
 #define ST_MAX_BAD	64			/* frames marked bad at run time, whole run */
+#define ST_BAD_NONE	(~(vmk_paddr_t)0)	/* a slot whose frame could not be marked */
 #define ST_NOFREE_MAX	512			/* NOFREE pages taken, whole run */
 
 /* Deliberate bugs, to prove the checks catch them (--inject-bug). */

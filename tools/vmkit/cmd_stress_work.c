@@ -332,13 +332,20 @@ static void held_free(struct st_cpu *c, unsigned int i, bool mark_bad)
 	struct st_held *h = &c->held[i];
 	vmk_paddr_t pa = vmk_page_to_pa(h->pg);
 
-	/* A frame in use marked bad becomes BAD when it is freed. */
-	if (mark_bad && __atomic_load_n(&st.bad_added, __ATOMIC_RELAXED) < ST_MAX_BAD &&
-	    vmk_phys_add_bad(pa) == 0) {
-		uint64_t k = __atomic_fetch_add(&st.bad_added, 1, __ATOMIC_ACQ_REL);
+	/*
+	 * A frame in use marked bad becomes BAD when it is freed. The slot is
+	 * taken before the frame is marked: checking the count first let two
+	 * CPUs near the limit both mark a frame, and the one without a slot
+	 * went unrecorded (the books then disagreed on BAD frames).
+	 */
+	if (mark_bad) {
+		uint64_t k = __atomic_load_n(&st.bad_added, __ATOMIC_RELAXED);
 
+		while (k < ST_MAX_BAD && !__atomic_compare_exchange_n(&st.bad_added, &k, k + 1, false,
+								      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			;
 		if (k < ST_MAX_BAD)
-			st.bad[k] = pa;
+			st.bad[k] = vmk_phys_add_bad(pa) == 0 ? pa : ST_BAD_NONE;
 	}
 	switch (h->kind) {
 	case ST_H_ORDER:
