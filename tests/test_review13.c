@@ -15,6 +15,10 @@
  *    into its pool, handed out again by the next NOFREE allocation) did
  *    not fill the page: a write through a stale pointer after it went
  *    unseen. It is poisoned as every other free now.
+ *  - an enter checks the device windows without the pmap lock while
+ *    vmk_pmap_allow_device may be adding one: the count that publishes a
+ *    window is now a release store read with acquire (TSan reported the
+ *    plain accesses in test_allow_device_while_entering).
  * And checks the fault sweep (test_fault_sweep) does not make: it
  * destroys a user pmap whose scenario failed, so it sees leaks but not
  * whether the failed call changed the space. Here each user pmap call
@@ -30,6 +34,7 @@
  * leave both arenas' segment lists as vmk_vmem_print shows them (passes).
  */
 #include "pmap_util.h"
+#include <pthread.h>
 #include <string.h>
 #include <vmkit/vmem.h>
 
@@ -109,6 +114,43 @@ static void test_promotion_across_adjacent_windows(void **state)
 	expect_clean(u);
 	pmt_check(u);
 	vmk_pmap_destroy(u);
+	pmt_shutdown();
+}
+
+/* CPU 1 adds device windows while CPU 0 enters and removes a WC page in the first one. */
+static struct vmk_pmap *aw_pm;
+
+static void *aw_adder(void *arg)
+{
+	(void)arg;
+	vmk_sim_set_cpu(1);
+	for (unsigned int i = 1; i < 8; i++)
+		assert_int_equal(vmk_pmap_allow_device(aw_pm, UVA + i * S2M, S2M), 0);
+	return NULL;
+}
+
+static void test_allow_device_while_entering(void **state)
+{
+	struct pmt_opts o = { .arch = ARCH_OF(state), .ncpus = 2 };
+	uint32_t wc = VMK_PMAP_MEMTYPE(VMK_MEMTYPE_WC);
+	pthread_t t;
+
+	pmt_boot(&o);
+	assert_int_equal(vmk_pmap_create(&aw_pm), 0);
+	assert_int_equal(vmk_pmap_allow_device(aw_pm, UVA, S2M), 0);
+	assert_int_equal(pthread_create(&t, NULL, aw_adder, NULL), 0);
+	for (unsigned int i = 0; i < 200; i++) {
+		assert_int_equal(vmk_pmap_enter(aw_pm, UVA + (i % 8) * 4096, PMT_DATA, RW, wc), 0);
+		vmk_pmap_remove(aw_pm, UVA, UVA + S2M);
+	}
+	pthread_join(t, NULL);
+	/* Every window is in place once the adder is done. */
+	for (unsigned int i = 0; i < 8; i++)
+		assert_int_equal(vmk_pmap_enter(aw_pm, UVA + i * S2M, PMT_DATA, RW, wc), 0);
+	assert_int_equal(vmk_pmap_enter(aw_pm, UVA + 8 * S2M, PMT_DATA, RW, wc), -VMK_EINVAL);
+	expect_clean(aw_pm);
+	pmt_check(aw_pm);
+	vmk_pmap_destroy(aw_pm);
 	pmt_shutdown();
 }
 
@@ -403,6 +445,7 @@ int main(void)
 		T3(test_copy_keeps_device_in_windows),
 		T3(test_promotion_across_adjacent_windows),
 		T3(test_failed_calls_change_nothing),
+		T3(test_allow_device_while_entering),
 		cmocka_unit_test_prestate(test_nofree_return_poisoned, &x86),
 		cmocka_unit_test(test_vmem_failed_calls_change_nothing),
 	};

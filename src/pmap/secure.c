@@ -29,14 +29,19 @@
 static bool in_allowed(const struct vmk_pmap *pm, uint32_t what, vmk_vaddr_t va, vmk_size_t size)
 {
 	vmk_vaddr_t last = va + (size - 1);
+	/*
+	 * Enters check without the pmap lock: ranges are only ever added, each
+	 * written before the count that publishes it (release in allow()).
+	 */
+	unsigned int n = __atomic_load_n(&pm->nallow, __ATOMIC_ACQUIRE);
 
 	for (;;) {
 		unsigned int i;
 
-		for (i = 0; i < pm->nallow; i++)
+		for (i = 0; i < n; i++)
 			if (pm->allow[i].what == what && pm->allow[i].va <= va && va <= pm->allow[i].last)
 				break;
-		if (i == pm->nallow)
+		if (i == n)
 			return false;
 		if (last <= pm->allow[i].last)
 			return true;
@@ -57,7 +62,7 @@ static int allow(struct vmk_pmap *pm, uint32_t what, vmk_vaddr_t va, vmk_size_t 
 		pm->allow[pm->nallow].va = va;
 		pm->allow[pm->nallow].last = va + (size - 1);
 		pm->allow[pm->nallow].what = what;
-		pm->nallow++;
+		__atomic_store_n(&pm->nallow, pm->nallow + 1, __ATOMIC_RELEASE);
 	}
 	vmk_pmap__unlock(pm);
 	return r;
