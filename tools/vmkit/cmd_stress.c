@@ -755,7 +755,7 @@ int vmkit_cmd_stress(int argc, char **argv)
 	st.ncpus = (unsigned int)cpus;
 	st.seed = seed;
 	st.bug = bug;
-	fprintf(stderr, "stress: seed %llu (--seed %llu repeats this run), %s, %u CPUs, %llu s\n",
+	fprintf(stderr, "stress: seed %llu (--seed %llu repeats its random choices, not its timing), %s, %u CPUs, %llu s\n",
 		(unsigned long long)seed, (unsigned long long)seed, arch_name(arch), st.ncpus,
 		(unsigned long long)seconds);
 	if ((r = boot(ram)))
