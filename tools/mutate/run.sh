@@ -12,6 +12,8 @@
 #   MUTATE_ALL=1    run every test binary for every mutation, not only the listed ones
 #   MUTATE_JOBS     make -j for the rebuilds (default 2)
 #   MUTATE_TIMEOUT  seconds a test binary may run before it counts as killing (default 120)
+#   VMK_SEED        the seed of the randomized tests; pinned (default 1) so the baseline and
+#                   every mutated run draw the same cases
 #
 # The working tree is never modified: the copy (sources and, when present,
 # the debug build directory, timestamps kept, so only the mutated file is
@@ -26,6 +28,8 @@ dir=${MUTATE_DIR:-$root/build-mutate}
 case $dir in /*) ;; *) dir=$root/$dir ;; esac
 jobs=${MUTATE_JOBS:-2}
 tmo=${MUTATE_TIMEOUT:-120}
+VMK_SEED=${VMK_SEED:-1}
+export VMK_SEED
 pl="perl $here/mutate.pl"
 
 if [ "${1:-}" = "--check" ]; then
