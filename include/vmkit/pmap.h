@@ -359,9 +359,10 @@ int vmk_pmap_copy(struct vmk_pmap *dst, struct vmk_pmap *src, vmk_vaddr_t addr, 
  * Operations on every managed mapping of the page at pa, in every pmap,
  * through its PV entries. Each takes the PV lock and, in turn, the lock
  * of each pmap mapping the page, waiting for a busy one (see Locking
- * above): call them with no pmap lock and not the PV lock held, in any
- * context where a spin lock may be taken. A pa without a page record is
- * ignored (0 / false).
+ * above): call them with no pmap lock and not the PV lock held, and not
+ * from interrupt context: both locks are held with interrupts enabled, so
+ * a handler that interrupted their holder would wait for it forever on
+ * its own CPU. A pa without a page record is ignored (0 / false).
  */
 
 /*
