@@ -334,18 +334,28 @@ BENCH(pmap_direct_map_64g)
 			  "floor: 32768 out-of-line 2 MiB enters, 64 tables taken+zeroed+linked");
 }
 
+/* The spare lookup's floor: the spare's record from a dense array indexed by block number. */
+__attribute__((noinline)) static bool fl_spare_has(struct vmk_page *const *arr, vmk_vaddr_t base, vmk_vaddr_t va)
+{
+	return arr[(va - base) >> 21] != NULL;
+}
+
 /*
  * 32768 x 2 MiB kernel mappings that keep a spare each (what every kernel
  * block used to cost), then the lookup of a block's spare among them
- * (random blocks; the old 64-bucket hash took about 1.4 us here) and a
+ * (random blocks: a walk to the block's table and one directory word) and a
  * take + insert pair (a demotion's and a promotion's share).
  */
 BENCH(pmap_spare_lookup)
 {
 	enum { NB = 32768, NL = 1u << 20 };
 	int reps = nreps();
-	double ent[MAXR], look[MAXR], ti[MAXR];
+	double ent[MAXR], look[MAXR], ti[MAXR], fl[MAXR];
 	vmk_vaddr_t base = KVA + (128ull << 30);
+	struct vmk_page **arr = calloc(NB, sizeof(*arr));
+
+	if (!arr)
+		exit(1);
 
 	for (int r = 0; r < reps; r++) {
 		struct vmk_pmap *k;
@@ -372,6 +382,25 @@ BENCH(pmap_spare_lookup)
 		look[r] = (bench_now_ns() - t0) / NL;
 		if (hits != NL)
 			exit(1);
+		/* The floor: the same lookups in a dense array of the same spares' records. */
+		for (unsigned int i = 0; i < NB; i++) {
+			vmk_vaddr_t va = base + ((vmk_vaddr_t)i << 21);
+
+			arr[i] = vmk_pmap__spare_take(k, va, 1, NULL);
+			vmk_pmap__spare_insert(k, va, 1, arr[i], true);
+		}
+		seed = 0x9e3779b97f4a7c15ull + (uint64_t)r;
+		hits = 0;
+		t0 = bench_now_ns();
+		for (unsigned int i = 0; i < NL; i++) {
+			seed ^= seed << 13;
+			seed ^= seed >> 7;
+			seed ^= seed << 17;
+			hits += fl_spare_has(arr, base, base + ((seed % NB) << 21));
+		}
+		fl[r] = (bench_now_ns() - t0) / NL;
+		if (hits != NL)
+			exit(1);
 		t0 = bench_now_ns();
 		for (unsigned int i = 0; i < NB; i += 8) {
 			vmk_vaddr_t va = base + ((vmk_vaddr_t)i << 21);
@@ -385,10 +414,14 @@ BENCH(pmap_spare_lookup)
 		vmk_pmap__unlock(k);
 		shutdown_machine();
 	}
+	free(arr);
 	bench_report_stat("pmap_direct_map_64g_2m_keep_spare_total", bench_stat(ent, reps), 0, 0,
 			  "32768 x 2 MiB kernel mappings with VMK_PMAP_ENTER_KEEP_SPARE (32768 spares, 128 MiB)");
-	bench_report_stat("pmap_spare_lookup_32768", bench_stat(look, reps), 0, 0,
-			  "lookup of a random block's spare among 32768 (treap in the spare pages)");
+	bench_report_stat("pmap_spare_lookup_32768", bench_stat(look, reps), bench_median(fl, reps), 0,
+			  "lookup of a random block's spare among 32768 (walk to its table, then its spares directory); "
+			  "floor: a dense array of records indexed by block");
+	bench_report_stat("pmap_floor_spare_lookup_array", bench_stat(fl, reps), 0, 0,
+			  "floor: the spare's record from a dense array indexed by 2 MiB block (out of line)");
 	bench_report_stat("pmap_spare_take_insert_32768", bench_stat(ti, reps), 0, 0,
 			  "take (zeroes the page) + insert of a spare among 32768");
 }

@@ -24,7 +24,7 @@ int vmk_pmap__piece_spares_alloc(struct vmk_pmap *pm, struct vmk_page **list)
 			vmk_pmap__piece_spares_free(pm, list);
 			return -VMK_ENOMEM;
 		}
-		/* Linked through owner until inserted (spare_insert sets it). */
+		/* Linked through owner until inserted. */
 		pg->owner = (uint64_t)(uintptr_t)*list;
 		*list = pg;
 	}
@@ -50,6 +50,7 @@ void vmk_pmap__piece_spares_insert(struct vmk_pmap *pm, vmk_vaddr_t va, struct v
 		if (vmk_pmap__spare_has(pm, v, 1))
 			continue;	/* never: no block lay under the new one (kept for robustness) */
 		*list = (struct vmk_page *)(uintptr_t)pg->owner;
+		pg->owner = 0;
 		vmk_pmap__spare_insert(pm, v, 1, pg, true);
 	}
 	vmk_pmap__piece_spares_free(pm, list);

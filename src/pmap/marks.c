@@ -8,7 +8,8 @@
  * demoted, never replaced or updated through a break, reported by
  * extract and dump, gone with the entry. Here the mark of entry idx of a
  * page-table page is bit idx of a marks page hung off that PTP's record
- * (owner, unused while the PTP is a live table). The page exists only
+ * (owner; the page then keeps the table's spares directory, which owner
+ * holds otherwise: spare.c). The page exists only
  * while one of its bits is set: it is taken before the enter changes
  * anything (so the enter fails whole with -VMK_ENOMEM) and freed when the
  * last mark goes, by a removal, which never allocates. A table with
@@ -31,6 +32,7 @@
 struct marks {
 	uint64_t bits[VMK_PT_ENTRIES / 64];
 	uint32_t count;
+	uint64_t *spares;	/* the table's spares directory while it has marks (spare.c) */
 };
 
 static struct marks *marks_of(struct vmk_page *mp)
@@ -43,7 +45,12 @@ static struct vmk_page *page_of(vmk_paddr_t t)
 {
 	struct vmk_page *pg = vmk_pa_to_page(t);
 
-	return pg ? (struct vmk_page *)(uintptr_t)pg->owner : NULL;
+	return pg && !(pg->owner & VMK_PMAP_OWNER_DIR) ? (struct vmk_page *)(uintptr_t)pg->owner : NULL;
+}
+
+uint64_t **vmk_pmap__marks_spares(struct vmk_page *mp)
+{
+	return &marks_of(mp)->spares;
 }
 
 struct vmk_page *vmk_pmap__marks_alloc(struct vmk_pmap *pm)
@@ -76,8 +83,9 @@ void vmk_pmap__mark_set(vmk_paddr_t t, unsigned int first, unsigned int n, struc
 	struct marks *m;
 
 	VMK_ASSERT(pg, "marks for a table %#llx with no page record", (unsigned long long)t);
-	if (!pg->owner) {
+	if (!pg->owner || (pg->owner & VMK_PMAP_OWNER_DIR)) {
 		VMK_ASSERT(*mp, "no marks page for the table at %#llx", (unsigned long long)t);
+		marks_of(*mp)->spares = (uint64_t *)(uintptr_t)(pg->owner & ~VMK_PMAP_OWNER_DIR);
 		pg->owner = (uint64_t)(uintptr_t)*mp;
 		*mp = NULL;
 	}
@@ -97,7 +105,7 @@ void vmk_pmap__mark_clear(struct vmk_pmap *pm, vmk_paddr_t t, unsigned int first
 	struct vmk_page *pg = vmk_pa_to_page(t), *mp;
 	struct marks *m;
 
-	if (!pg || !pg->owner)
+	if (!pg || !pg->owner || (pg->owner & VMK_PMAP_OWNER_DIR))
 		return;
 	mp = (struct vmk_page *)(uintptr_t)pg->owner;
 	m = marks_of(mp);
@@ -110,7 +118,7 @@ void vmk_pmap__mark_clear(struct vmk_pmap *pm, vmk_paddr_t t, unsigned int first
 		}
 	}
 	if (m->count == 0) {
-		pg->owner = 0;
+		pg->owner = m->spares ? (uint64_t)(uintptr_t)m->spares | VMK_PMAP_OWNER_DIR : 0;
 		vmk_pmap__ptp_free(pm, mp);
 	}
 }

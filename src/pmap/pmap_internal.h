@@ -14,14 +14,13 @@ enum { VMK_PMAP_ALLOW_WX = 1, VMK_PMAP_ALLOW_DEVICE = 2 };
 #define VMK_PMAP_KPOOL		8	/* the kernel's demotion reserve (see ptp.c) */
 #define VMK_PMAP_KPTP_REF	1u	/* the fixed ref_count of every kernel PTP */
 #define VMK_PMAP_PV_GENS	256	/* PV list generation counters (a hash of head pages) */
+#define VMK_PMAP_HOSTS		64	/* cached records of spare hosts per pmap (spare.c) */
 
 /* md_flags bits on managed pages: state left behind by removed mappings. */
 enum {
 	VMK_PMAP_PAGE_REFERENCED = 1u << 0,
 	VMK_PMAP_PAGE_MODIFIED = 1u << 1,
 };
-
-struct vmk_pmap_spare;
 
 struct vmk_pmap {
 	struct vmk_spinlock lock;
@@ -40,7 +39,6 @@ struct vmk_pmap {
 	struct vmk_page *root_page;
 	struct vmk_list pv_chunks;		/* chunks with a free entry first */
 	uint64_t pv_free;			/* free entries in those chunks */
-	struct vmk_pmap_spare *spare_root;	/* spare PTPs by (va, level): a treap (ptp.c) */
 	struct vmk_pmap_stats st;
 	struct { vmk_vaddr_t va, end; } rdv[VMK_PMAP_MAX_RDV];	/* rendezvous strategy */
 	unsigned int nrdv;
@@ -60,6 +58,14 @@ struct vmk_pmap {
 		vmk_pte_t *tbl;
 		struct vmk_page *pg;
 	} leaf;
+	/*
+	 * Records and addresses of the tables the spare lookup walks, by
+	 * physical address (spare.c): neither changes while the frame is
+	 * managed, so an entry is right as long as its address matches,
+	 * whatever became of the table.
+	 */
+	struct { vmk_paddr_t pa; struct vmk_page *pg; vmk_pte_t *tbl; } hosts[VMK_PMAP_HOSTS];
+	vmk_pte_t *root_tbl;			/* the root's entries, once the spare lookup needed them */
 	/* The last 4 KiB leaf template made (vmk_pmap__leaf_tmpl; prot 0: none). */
 	struct {
 		uint32_t prot, flags, a;
@@ -280,23 +286,38 @@ void vmk_pmap__ptp_unref(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
 vmk_pte_t *vmk_pmap__entry_at(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
 			      vmk_paddr_t *table_pa);
 /*
- * Spare PTPs for demoting the block at (va, lvl), O(log n). reserved: the
- * page was allocated for a KEEP_SPARE block (else it is a PTP that
- * existed anyway: promotion, a replaced empty table).
+ * Spare PTPs for demoting the block at (va, lvl), O(1): filed under the
+ * table (or the larger block's spare) holding the block's entry, which
+ * must exist (spare.c). reserved: the page was allocated for a
+ * KEEP_SPARE block (else it is a PTP that existed anyway: promotion, a
+ * replaced empty table). Pmap lock held.
  */
 void vmk_pmap__spare_insert(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
 			    struct vmk_page *pg, bool reserved);
-/* Take the spare (zeroed, counted as a table-to-be); *reserved (may be NULL) says how it came. */
+/*
+ * Take the spare (zeroed, counted as a table-to-be); *reserved (may be
+ * NULL) says how it came. The page keeps the spares filed under it (the
+ * pieces of a larger block), as the table it becomes.
+ */
 struct vmk_page *vmk_pmap__spare_take(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
 				      bool *reserved);
 bool vmk_pmap__spare_has(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl);
 /* The keep-spare mark of the block at (va, lvl), kept on its spare where the entry has no bit (marks.c). */
 bool vmk_pmap__spare_keep(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl);
 void vmk_pmap__spare_set_keep(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl);
+/* The same by host page: entry idx of the table (or spare) host. */
+bool vmk_pmap__spare_under(struct vmk_page *host, unsigned int idx);
+void vmk_pmap__spare_set_keep_under(struct vmk_page *host, unsigned int idx);
+/* Free every spare filed under host, and theirs (into b's free list if b). */
+void vmk_pmap__spares_drop(struct vmk_pmap *pm, struct vmk_page *host, struct vmk_pmap_batch *b);
 void vmk_pmap__spare_free_all(struct vmk_pmap *pm);
 typedef void (*vmk_pmap_spare_fn)(void *arg, struct vmk_page *pg, vmk_vaddr_t va, unsigned int lvl,
 				  bool reserved);
-/* Call fn on every spare in key order. */
+/* In a PTP's owner: the spares' directory (spare.c); else 0 or the marks page. */
+#define VMK_PMAP_OWNER_DIR	1ull
+/* The directory address a marks page keeps for its table (marks.c). */
+uint64_t **vmk_pmap__marks_spares(struct vmk_page *mp);
+/* Call fn on every spare, in address order by table. */
 void vmk_pmap__spare_foreach(struct vmk_pmap *pm, vmk_pmap_spare_fn fn, void *arg);
 
 /*

@@ -80,15 +80,15 @@ int vmk_pmap__demote(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned
 		/*
 		 * A piece keeps the keep-spare mark only if it has its spare:
 		 * a 1 GiB block promoted from KEEP_SPARE 2 MiB blocks keeps
-		 * their spares dormant, and they serve the pieces again.
+		 * their spares dormant, filed under its own spare (the table
+		 * pg becomes), and they serve the pieces again.
 		 */
 		uint32_t piece_a = a & ~(uint32_t)VMK_PTE_A_KEEPSPARE;
 
-		if ((a & VMK_PTE_A_KEEPSPARE) && sub > 0 &&
-		    vmk_pmap__spare_has(pm, va + (vmk_vaddr_t)i * VMK_PT_SIZE(sub), sub)) {
+		if ((a & VMK_PTE_A_KEEPSPARE) && sub > 0 && vmk_pmap__spare_under(pg, i)) {
 			piece_a = a;
 			if (vmk_pmap__g.marks)
-				vmk_pmap__spare_set_keep(pm, va + (vmk_vaddr_t)i * VMK_PT_SIZE(sub), sub);
+				vmk_pmap__spare_set_keep_under(pg, i);
 		}
 		leaf = vmk_pmap__g.arch->make_leaf(pa0 + (vmk_paddr_t)i * VMK_PT_SIZE(sub), sub, piece_a);
 		/* 4 KiB pieces of a block are aligned and contiguous: whole 64 KiB runs. */
@@ -301,7 +301,8 @@ void vmk_pmap__try_promote(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl
 	}
 	vmk_pmap__update_entry(pm, pp, arch->make_leaf(pa0, lvl, a0), base, VMK_PT_SIZE(lvl), lvl, false);
 	note_late(tbl, base, sub, a0);
-	VMK_ASSERT(!pg->owner, "promoting the table at %#llx, which has no-promote marks", (unsigned long long)base);
+	VMK_ASSERT(!pg->owner || (pg->owner & VMK_PMAP_OWNER_DIR),
+		   "promoting the table at %#llx, which has no-promote marks", (unsigned long long)base);
 	vmk_pmap__spare_insert(pm, base, lvl, pg, false);
 	if (vmk_pmap__g.marks && (a0 & VMK_PTE_A_KEEPSPARE))
 		vmk_pmap__spare_set_keep(pm, base, lvl);

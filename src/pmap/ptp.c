@@ -1,7 +1,8 @@
 /*
  * Page-table pages: allocation from the physical allocator, the walk that
  * creates missing tables, reference counts, the one unwinding function
- * (vmk_pmap__abort_ptp) and the spare PTPs kept for demotion.
+ * (vmk_pmap__abort_ptp) and the kernel's demotion reserve. The spare PTPs
+ * kept for demotion are filed in spare.c.
  *
  * Reference counts: a user PTP's ref_count is the number of valid entries
  * in it; it is freed (after a TLB invalidation of the range it mapped)
@@ -23,7 +24,7 @@ static struct vmk_page *ptp_alloc(struct vmk_pmap *pm, const char *site, uint32_
 	if (!pg)
 		return NULL;
 	pg->ref_count = pm->kernel ? VMK_PMAP_KPTP_REF : 0;
-	pg->owner = 0;		/* a live table's: its marks page (marks.c) */
+	pg->owner = 0;		/* a live table's: its marks page or spares (marks.c, spare.c) */
 	/*
 	 * A PTP's md_pv names its pmap (no PV list ever hangs off a PTP) for
 	 * its whole life, spare or table, until it is freed: a simulator
@@ -264,196 +265,6 @@ void vmk_pmap__leaf_link(struct vmk_pmap *pm, vmk_vaddr_t va, struct vmk_pmap_fr
 	vmk_pmap__pte_store(f->slot, vmk_pmap__g.arch->make_table(t, 1, !pm->kernel));
 	pm->st.ptps++;
 	leaf_remember(pm, va, t);
-}
-
-/*
- * ---- spare PTPs, keyed by the block they can demote ----
- *
- * A treap (a binary search tree on (va | level), heap-ordered on a hash
- * of the key) whose nodes live in the spare pages themselves: a spare's
- * table contents mean nothing until it is taken (and zeroed then), so its
- * first words hold the node. Lookup, insertion and removal are
- * O(log n) expected with no memory of its own; pg->owner holds the key
- * and whether the spare was allocated for the block (KEEP_SPARE) or is a
- * page-table page that existed anyway (promotion, a replaced empty table).
- */
-#define SPARE_RESERVED	8ull	/* in owner: allocated for a KEEP_SPARE block */
-#define SPARE_KEEP	16ull	/* in owner: the block's keep-spare mark, where its entry has no bit (marks.c) */
-
-/*
- * A node, at the start of its spare page. Links are the nodes' own
- * addresses and the key and priority are kept in the node, so a lookup
- * reads one cache line per level and converts no address.
- */
-struct vmk_pmap_spare {
-	uint64_t key;			/* va | level */
-	uint64_t prio;			/* heap order: a fixed mix of the key */
-	struct vmk_pmap_spare *l, *r;
-	struct vmk_page *pg;
-};
-
-static uint64_t spare_mix(uint64_t k)
-{
-	uint64_t z = k + 0x9e3779b97f4a7c15ull;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static struct vmk_pmap_spare *spare_ins(struct vmk_pmap_spare *t, struct vmk_pmap_spare *n)
-{
-	struct vmk_pmap_spare *c;
-
-	if (!t)
-		return n;
-	VMK_ASSERT(n->key != t->key, "two spare PTPs for one block at %#llx", (unsigned long long)(n->key & ~7ull));
-	if (n->key < t->key) {
-		t->l = spare_ins(t->l, n);
-		if (t->l->prio > t->prio) {
-			c = t->l;
-			t->l = c->r;
-			c->r = t;
-			return c;
-		}
-	} else {
-		t->r = spare_ins(t->r, n);
-		if (t->r->prio > t->prio) {
-			c = t->r;
-			t->r = c->l;
-			c->l = t;
-			return c;
-		}
-	}
-	return t;
-}
-
-static struct vmk_pmap_spare *spare_merge(struct vmk_pmap_spare *a, struct vmk_pmap_spare *b)
-{
-	if (!a)
-		return b;
-	if (!b)
-		return a;
-	if (a->prio > b->prio) {
-		a->r = spare_merge(a->r, b);
-		return a;
-	}
-	b->l = spare_merge(a, b->l);
-	return b;
-}
-
-/* Remove the node keyed k from the tree at t; *out: the node (NULL if none). */
-static struct vmk_pmap_spare *spare_del(struct vmk_pmap_spare *t, uint64_t k, struct vmk_pmap_spare **out)
-{
-	if (!t)
-		return NULL;
-	if (k < t->key) {
-		t->l = spare_del(t->l, k, out);
-		return t;
-	}
-	if (k > t->key) {
-		t->r = spare_del(t->r, k, out);
-		return t;
-	}
-	*out = t;
-	return spare_merge(t->l, t->r);
-}
-
-void vmk_pmap__spare_insert(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
-			    struct vmk_page *pg, bool reserved)
-{
-	struct vmk_pmap_spare *n = (struct vmk_pmap_spare *)vmk_pmap__table(vmk_page_to_pa(pg));
-
-	pg->owner = va | lvl | (reserved ? SPARE_RESERVED : 0);
-	n->key = va | lvl;
-	n->prio = spare_mix(n->key);
-	n->l = n->r = NULL;
-	n->pg = pg;
-	pm->spare_root = spare_ins(pm->spare_root, n);
-	pm->st.spare_ptps++;
-}
-
-static struct vmk_pmap_spare *spare_find(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl)
-{
-	struct vmk_pmap_spare *t = pm->spare_root;
-	uint64_t k = va | lvl;
-
-	while (t && t->key != k)
-		t = k < t->key ? t->l : t->r;
-	return t;
-}
-
-bool vmk_pmap__spare_has(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl)
-{
-	return spare_find(pm, va, lvl) != NULL;
-}
-
-bool vmk_pmap__spare_keep(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl)
-{
-	struct vmk_pmap_spare *t = spare_find(pm, va, lvl);
-
-	return t && (t->pg->owner & SPARE_KEEP);
-}
-
-void vmk_pmap__spare_set_keep(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl)
-{
-	struct vmk_pmap_spare *t = spare_find(pm, va, lvl);
-
-	VMK_ASSERT(t, "keep-spare mark for %#llx level %u, which has no spare", (unsigned long long)va, lvl);
-	t->pg->owner |= SPARE_KEEP;
-}
-
-struct vmk_page *vmk_pmap__spare_take(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
-				      bool *reserved)
-{
-	struct vmk_pmap_spare *n = NULL;
-	struct vmk_page *pg;
-
-	if (!pm->spare_root)
-		return NULL;
-	pm->spare_root = spare_del(pm->spare_root, va | lvl, &n);
-	if (!n)
-		return NULL;
-	pg = n->pg;
-	if (reserved)
-		*reserved = (pg->owner & SPARE_RESERVED) != 0;
-	pg->owner = 0;
-	pm->st.spare_ptps--;
-	vmk_pmap__ptes_zero((vmk_pte_t *)(void *)n, VMK_PT_ENTRIES);
-	pg->ref_count = pm->kernel ? VMK_PMAP_KPTP_REF : 0;
-	return pg;
-}
-
-static void spare_walk(struct vmk_pmap_spare *t, vmk_pmap_spare_fn fn, void *arg)
-{
-	while (t) {
-		spare_walk(t->l, fn, arg);
-		fn(arg, t->pg, t->key & ~7ull, (unsigned int)(t->key & 7), (t->pg->owner & SPARE_RESERVED) != 0);
-		t = t->r;
-	}
-}
-
-void vmk_pmap__spare_foreach(struct vmk_pmap *pm, vmk_pmap_spare_fn fn, void *arg)
-{
-	spare_walk(pm->spare_root, fn, arg);
-}
-
-static void spare_free_tree(struct vmk_pmap *pm, struct vmk_pmap_spare *t)
-{
-	while (t) {
-		struct vmk_pmap_spare *r = t->r;
-
-		spare_free_tree(pm, t->l);
-		pm->st.spare_ptps--;
-		vmk_pmap__ptp_free(pm, t->pg);
-		t = r;
-	}
-}
-
-void vmk_pmap__spare_free_all(struct vmk_pmap *pm)
-{
-	spare_free_tree(pm, pm->spare_root);
-	pm->spare_root = NULL;
 }
 
 /*

@@ -31,31 +31,6 @@ void vmk_pmap__note_removed(vmk_pte_t old, unsigned int lvl)
 	}
 }
 
-/*
- * The spares of the blocks inside a block at (va, lvl): dormant since the
- * promotion that made the block, they serve a later demotion; when the
- * block itself goes away they belong to nothing and are freed with it.
- */
-static void drop_inner_spares(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl,
-			      struct vmk_pmap_batch *b)
-{
-	unsigned int sub = lvl - 1;
-
-	for (unsigned int i = 0; sub > 0 && pm->st.spare_ptps && i < VMK_PT_ENTRIES; i++) {
-		vmk_vaddr_t v = va + (vmk_vaddr_t)i * VMK_PT_SIZE(sub);
-		struct vmk_page *spare = vmk_pmap__spare_take(pm, v, sub, NULL);
-
-		drop_inner_spares(pm, v, sub, b);
-		if (!spare)
-			continue;
-		spare->owner = b ? (uint64_t)(uintptr_t)b->free : 0;
-		if (b)
-			b->free = spare;
-		else
-			vmk_pmap__ptp_free(pm, spare);
-	}
-}
-
 void vmk_pmap__remove_leaf(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned int lvl,
 			   vmk_paddr_t table_pa, bool pv_locked, struct vmk_pmap_batch *b)
 {
@@ -88,10 +63,15 @@ void vmk_pmap__remove_leaf(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, un
 		vmk_pmap__pv_free(pm, pv);
 	}
 	if (lvl > 0) {
-		/* A block's spare PTP: the kernel keeps it as the (empty) table again. */
+		/*
+		 * A block's spare PTP: the kernel keeps it as the (empty) table
+		 * again. The spares of the blocks inside it (dormant since the
+		 * promotion that made the block) belong to nothing now.
+		 */
 		struct vmk_page *spare = vmk_pmap__spare_take(pm, va, lvl, NULL);
 
-		drop_inner_spares(pm, va, lvl, b);
+		if (spare)
+			vmk_pmap__spares_drop(pm, spare, b);
 
 		if (spare && pm->kernel) {
 			if (b)
