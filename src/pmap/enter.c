@@ -14,7 +14,8 @@ static bool prot_ok(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, uint32
 {
 	return prot != VMK_PROT_NONE && !(prot & ~(uint32_t)(VMK_PROT_READ | VMK_PROT_WRITE | VMK_PROT_EXEC)) &&
 	       ((flags >> VMK_PMAP_ENTER_MT_SHIFT) & 0xff) < VMK_MEMTYPE_COUNT &&
-	       vmk_pmap__memtype_ok(pm, va, size, flags);
+	       (pm->kernel || ((flags >> VMK_PMAP_ENTER_MT_SHIFT) & 0xff) == VMK_MEMTYPE_WB ||
+		vmk_pmap__memtype_ok(pm, va, size, flags));
 }
 
 #define AD_BITS	(VMK_PTE_A_ACCESSED | VMK_PTE_A_DIRTY)
@@ -91,15 +92,48 @@ static bool marks_wanted(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, u
 	return vmk_pmap__g.marks && (flags & VMK_PMAP_ENTER_NOPROMOTE) && !vmk_pmap__in_np(pm, va, size);
 }
 
+/*
+ * The common case of vmk_pmap_enter, pmap locked: an unmanaged page into
+ * an empty entry of the cached level-0 table, with no mark to record by
+ * address. It does what the general path does there (enter_locked) with
+ * nothing it cannot need: no walk, no PV entry, no marks page. False:
+ * not that case, nothing done.
+ */
+static inline bool enter_fast(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t prot,
+			      uint32_t flags)
+{
+	vmk_pte_t *p, new_pte;
+	uint32_t a;
+	bool np;
+
+	if ((flags & (VMK_PMAP_ENTER_MANAGED | VMK_PMAP_ENTER_NOREPLACE)) || !vmk_pmap__leaf_hit(pm, va))
+		return false;
+	np = pm->nnp && vmk_pmap__in_np(pm, va, VMK_PAGE_SIZE);
+	if (vmk_pmap__g.marks && (flags & VMK_PMAP_ENTER_NOPROMOTE) && !np)
+		return false;
+	p = &pm->leaf.tbl[VMK_PT_INDEX(va, 0)];
+	if (vmk_pmap__g.arch->is_valid(vmk_pmap__pte_load(p), 0))
+		return false;
+	if (np)
+		flags |= VMK_PMAP_ENTER_NOPROMOTE;
+	new_pte = vmk_pmap__leaf_tmpl(pm, prot, flags, &a) | vmk_pmap__pte_pa(pa);
+	vmk_pmap__leaf_hold(pm);	/* the new entry's count */
+	vmk_pmap__pte_store(p, new_pte);
+	vmk_pmap__tlb_made(pm);
+	vmk_pmap__count_leaf(pm, 0, 1);
+	if (a & VMK_PTE_A_WIRED)
+		pm->st.wired++;
+	if (vmk_pmap__g.promote && leaf_full(pm, va))	/* no-promote leaves are refused (and counted) there */
+		vmk_pmap__try_promote(pm, va, 1);
+	return true;
+}
+
+static int enter_locked(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t prot, uint32_t flags,
+			struct vmk_page *pg);
+
 int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t prot, uint32_t flags)
 {
-	struct vmk_page *pg = NULL, *mp = NULL;
-	struct vmk_pv *pv = NULL;
-	vmk_paddr_t t;
-	vmk_pte_t *p, old, new_pte;
-	uint32_t a;
-	bool mark;
-	int err = 0;
+	struct vmk_page *pg = NULL;
 
 	if (!pm || (va & VMK_PAGE_MASK) || (pa & ~vmk_pmap__g.arch->page_pa_mask) || !vmk_pmap__va_ok(pm, va) ||
 	    !prot_ok(pm, va, VMK_PAGE_SIZE, prot, flags))
@@ -111,6 +145,26 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 	}
 	flags &= ~(uint32_t)VMK_PMAP_ENTER_KEEP_SPARE;	/* blocks only */
 	vmk_pmap__lock(pm);
+	if (!enter_fast(pm, va, pa, prot, flags))
+		return enter_locked(pm, va, pa, prot, flags, pg);	/* unlocks */
+	if (pm->kernel)
+		vmk_pmap__kpool_fill(pm);
+	vmk_pmap__unlock(pm);
+	return 0;
+}
+
+/* vmk_pmap_enter's general path: pm locked (unlocked on return), arguments checked, pg the managed page. */
+static VMK_NOINLINE int enter_locked(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t prot,
+				     uint32_t flags, struct vmk_page *pg)
+{
+	struct vmk_page *mp = NULL;
+	struct vmk_pv *pv = NULL;
+	vmk_paddr_t t;
+	vmk_pte_t *p, old, new_pte;
+	uint32_t a;
+	bool mark;
+	int err = 0;
+
 	mark = marks_wanted(pm, va, VMK_PAGE_SIZE, flags);
 	if (vmk_pmap__in_np(pm, va, VMK_PAGE_SIZE))
 		flags |= VMK_PMAP_ENTER_NOPROMOTE;

@@ -6,16 +6,6 @@
 
 struct vmk_pmap_global vmk_pmap__g;
 
-bool vmk_pmap__va_ok(struct vmk_pmap *pm, vmk_vaddr_t va)
-{
-	/* x86-64 splits one space in halves; arm64 has two spaces of va_bits each. */
-	unsigned int ubits = vmk_pmap__g.arch->split_roots ? vmk_pmap__g.va_bits : vmk_pmap__g.va_bits - 1;
-
-	if (!pm->kernel)
-		return (va >> ubits) == 0;
-	return va >= vmk_pmap__g.cfg.kva_start && va <= vmk_pmap__g.cfg.kva_end - 1;
-}
-
 bool vmk_pmap__range_ok(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva)
 {
 	return sva < eva && !(sva & VMK_PAGE_MASK) && !(eva & VMK_PAGE_MASK) &&

@@ -58,6 +58,11 @@ struct vmk_pmap {
 		vmk_pte_t *tbl;
 		struct vmk_page *pg;
 	} leaf;
+	/* The last 4 KiB leaf template made (vmk_pmap__leaf_tmpl; prot 0: none). */
+	struct {
+		uint32_t prot, flags, a;
+		vmk_pte_t pte;
+	} tmpl;
 	/*
 	 * Records and addresses of the tables the spare lookup walks, by
 	 * physical address (spare.c): neither changes while the frame is
@@ -66,11 +71,6 @@ struct vmk_pmap {
 	 */
 	struct { vmk_paddr_t pa; struct vmk_page *pg; vmk_pte_t *tbl; } hosts[VMK_PMAP_HOSTS];
 	vmk_pte_t *root_tbl;			/* the root's entries, once the spare lookup needed them */
-	/* The last 4 KiB leaf template made (vmk_pmap__leaf_tmpl; prot 0: none). */
-	struct {
-		uint32_t prot, flags, a;
-		vmk_pte_t pte;
-	} tmpl;
 };
 
 /* Global pmap state: the configuration and the kernel pmap. */
@@ -208,7 +208,16 @@ static inline void vmk_pmap__pv_lock(void) { vmk_spin_lock(&vmk_pmap__g.pv_lock)
 static inline void vmk_pmap__pv_unlock(void) { vmk_spin_unlock(&vmk_pmap__g.pv_lock); }
 
 /* ---- addresses ---- */
-bool vmk_pmap__va_ok(struct vmk_pmap *pm, vmk_vaddr_t va);
+/* True if va lies in pm's address space (a user pmap's half, the kernel's window). */
+static inline bool vmk_pmap__va_ok(struct vmk_pmap *pm, vmk_vaddr_t va)
+{
+	/* x86-64 splits one space in halves; arm64 has two spaces of va_bits each. */
+	unsigned int ubits = vmk_pmap__g.arch->split_roots ? vmk_pmap__g.va_bits : vmk_pmap__g.va_bits - 1;
+
+	if (!pm->kernel)
+		return (va >> ubits) == 0;
+	return va >= vmk_pmap__g.cfg.kva_start && va <= vmk_pmap__g.cfg.kva_end - 1;
+}
 bool vmk_pmap__range_ok(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva);
 
 /*
