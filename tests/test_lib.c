@@ -1,5 +1,6 @@
 /* Tests of the freestanding helpers in src/lib. */
 #include "harness.h"
+#include <vmkit/version.h>
 
 #include <pthread.h>
 
@@ -19,6 +20,74 @@ static void test_snprintf(void **state)
 	assert_string_equal(buf, "-2147483648 -9223372036854775808");
 	vmk_snprintf(buf, sizeof(buf), "%05d", -42);
 	assert_string_equal(buf, "-0042");
+}
+
+/* The directives the core does not use today still follow C's printf. */
+static void test_snprintf_rare(void **state)
+{
+	char buf[64];
+	/* Through a variable: the compiler's format check refuses the unknown directive. */
+	const char *unknown = "a%qb", *trailing = "end%";
+	const char *volatile null_str = NULL;
+
+	(void)state;
+	vmk_snprintf(buf, sizeof(buf), "[%*d]", -5, 42);	/* negative width: left-justified */
+	assert_string_equal(buf, "[42   ]");
+	vmk_snprintf(buf, sizeof(buf), "[%*d]", 5, 42);
+	assert_string_equal(buf, "[   42]");
+	vmk_snprintf(buf, sizeof(buf), "[%.3s|%5.2s|%-4.1s]", "abcdef", "xyz", "pq");
+	assert_string_equal(buf, "[abc|   xy|p   ]");
+	vmk_snprintf(buf, sizeof(buf), "[%s]", null_str);
+	assert_string_equal(buf, "[(null)]");
+	vmk_snprintf(buf, sizeof(buf), "%hhu %hu %o %X", (unsigned char)200, (unsigned short)65535, 8u, 0xabcu);
+	assert_string_equal(buf, "200 65535 10 ABC");
+	vmk_snprintf(buf, sizeof(buf), "[%-3c]", 'z');
+	assert_string_equal(buf, "[z  ]");
+	/* An unknown directive is copied, '%' and all; a '%' at the end stops the text. */
+	assert_int_equal(vmk_snprintf(buf, sizeof(buf), unknown, 1), 4);
+	assert_string_equal(buf, "a%qb");
+	assert_int_equal(vmk_snprintf(buf, sizeof(buf), trailing), 3);
+	assert_string_equal(buf, "end");
+}
+
+/* A buffer of capacity 0 takes nothing and says it overflowed. */
+static void test_outbuf_empty(void **state)
+{
+	struct vmk_outbuf ob;
+	char one[1] = { 'x' };
+
+	(void)state;
+	vmk_outbuf_init(&ob, NULL, 0);
+	vmk_out_printf(&ob.out, "abc");
+	assert_true(ob.overflow);
+	assert_int_equal(ob.out.total, 3);
+	vmk_outbuf_init(&ob, one, 1);
+	vmk_out_printf(&ob.out, "abc");
+	assert_true(ob.overflow);
+	assert_int_equal(one[0], '\0');
+}
+
+/* JSON strings: controls escaped, valid UTF-8 kept, anything else replaced. */
+static void test_json_string(void **state)
+{
+	char buf[128];
+	struct vmk_outbuf ob;
+
+	(void)state;
+	vmk_outbuf_init(&ob, buf, sizeof(buf));
+	/* U+10FFFF (f4 8f bf bf) is the last code point; f4 90 .. is beyond it. */
+	vmk_out_json_string(&ob.out, "\x01\x7f|\xf4\x8f\xbf\xbf|\xf4\x90\x80\x80|\xe2\x82\x41|\xed\x9f\xbf");
+	assert_false(ob.overflow);
+	assert_string_equal(buf, "\"\\u0001\\u007f|\xf4\x8f\xbf\xbf|\\ufffd\\ufffd\\ufffd\\ufffd|\\ufffd\\ufffdA|\xed\x9f\xbf\"");
+	vmk_outbuf_init(&ob, buf, sizeof(buf));
+	vmk_out_json_string(&ob.out, NULL);
+	assert_string_equal(buf, "\"\"");
+}
+
+static void test_version(void **state)
+{
+	(void)state;
+	assert_string_equal(vmk_version(), VMK_VERSION_STRING);
 }
 
 /* A sink gets the whole text, however long (no staging-buffer cut). */
@@ -163,6 +232,14 @@ static void test_rangeset(void **state)
 	assert_int_equal(vmk_rangeset_add(&s, 0x30000, 0x31000), -VMK_ENOSPC);
 	assert_int_equal(vmk_rangeset_remove(&s, 0, UINT64_MAX), 0);
 	assert_int_equal(s.n, 0);
+	/* Empty ranges change nothing; reversed ones are refused. */
+	assert_int_equal(vmk_rangeset_add(&s, 0x5000, 0x5000), 0);
+	assert_int_equal(vmk_rangeset_add(&s, 0x5000, 0x4000), -VMK_EINVAL);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(vmk_rangeset_add(&s, 0x1000, 0x2000), 0);
+	assert_int_equal(vmk_rangeset_remove(&s, 0x1800, 0x1800), 0);
+	assert_int_equal(vmk_rangeset_remove(&s, 0x1800, 0x1000), -VMK_EINVAL);
+	assert_int_equal(s.n, 1);
 }
 
 /* Word-wise copies against a byte-wise reference, every offset and overlap. */
@@ -318,6 +395,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snprintf),
 		cmocka_unit_test(test_snprintf_vs_libc),
+		cmocka_unit_test(test_snprintf_rare),
+		cmocka_unit_test(test_outbuf_empty),
+		cmocka_unit_test(test_json_string),
+		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_out_long),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_lines),

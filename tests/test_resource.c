@@ -628,6 +628,25 @@ static void test_classify(void **state)
 	assert_string_equal(vmk_resource_flag_name(VMK_RES_SYSRAM), "SYSRAM");
 	assert_null(vmk_resource_flag_name(0x1));
 	assert_null(vmk_resource_flag_name(0));
+	/* Every IORESOURCE_* name of Linux's /proc/iomem flag dump, by value. */
+	static const struct { uint32_t bit; const char *name; } linux_names[] = {
+		{ 0x00000100u, "IO" }, { 0x00000200u, "MEM" }, { 0x00000300u, "REG" },
+		{ 0x00000400u, "IRQ" }, { 0x00000800u, "DMA" }, { 0x00001000u, "BUS" },
+		{ 0x00002000u, "PREFETCH" }, { 0x00004000u, "READONLY" },
+		{ 0x00008000u, "CACHEABLE" }, { 0x00100000u, "MEM_64" }, { 0x00200000u, "WINDOW" },
+		{ 0x01000000u, "SYSRAM" }, { 0x02000000u, "SYSRAM_DRIVER_MANAGED" },
+		{ 0x04000000u, "SYSRAM_MERGEABLE" }, { 0x08000000u, "EXCLUSIVE" },
+		{ 0x10000000u, "DISABLED" }, { 0x20000000u, "UNSET" }, { 0x40000000u, "AUTO" },
+		{ 0x80000000u, "BUSY" },
+	};
+	for (size_t i = 0; i < sizeof(linux_names) / sizeof(linux_names[0]); i++) {
+		const char *n = vmk_resource_flag_name(linux_names[i].bit);
+
+		assert_non_null(n);
+		assert_string_equal(n, linux_names[i].name);
+	}
+	/* A type value that is not one of the six has no name. */
+	assert_null(vmk_resource_flag_name(0x500));
 }
 
 static void test_render_json(void **state)
@@ -653,6 +672,15 @@ static void test_render_json(void **state)
 		"  {\"start\": 12288, \"end\": 16383, \"name\": \"<BAD>\", \"flags\": [\"MEM\", \"0x1\", \"BUSY\"], \"desc\": \"unknown\", \"children\": []}\n"
 		"]");
 	free(s);
+	/* An unnamed type value is shown as a number, as an unnamed bit is. */
+	struct vmk_resource odd_type;
+
+	vmk_resource_init(&odd_type, 0x5000, 0x5fff, "t", 0x500 | VMK_RES_PREFETCH, 0);
+	assert_int_equal(vmk_resource_request(&t->root, &odd_type, NULL), 0);
+	s = rt_render_as(&t->root, true);
+	assert_non_null(strstr(s, "\"name\": \"t\", \"flags\": [\"0x500\", \"PREFETCH\"]"));
+	free(s);
+	vmk_resource_remove(&odd_type);
 	/* NULL names render as Linux does. */
 	s = rt_render(&t->root);
 	assert_non_null(strstr(s, "00003000-00003fff : <BAD>\n"));
