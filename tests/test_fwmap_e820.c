@@ -244,6 +244,56 @@ static void test_text_edits(void **state)
 	free(f);
 }
 
+/* Every shape of e820__range_remove: whole entry, low part, split, and a split with the map full. */
+static void test_text_remove_shapes(void **state)
+{
+	struct fm *f = fm_new(32);
+	const char *text =
+		"BIOS-e820: [mem 0x0000000000000000-0x000000000009ffff] usable\n"
+		"BIOS-e820: [mem 0x0000000000100000-0x00000000001fffff] reserved\n"
+		"BIOS-e820: [mem 0x0000000000200000-0x000000003fffffff] usable\n"
+		"e820: remove [mem 0x00100000-0x001fffff] reserved\n"
+		"e820: remove [mem 0x00000000-0x00000fff] usable\n"
+		"e820: remove [mem 0x10000000-0x10000fff] usable\n";
+	const char *full =
+		"BIOS-e820: [mem 0x0000000000000000-0x000000000009ffff] usable\n"
+		"BIOS-e820: [mem 0x0000000000100000-0x000000003fffffff] usable\n"
+		"e820: remove [mem 0x10000000-0x10000fff] usable\n";
+
+	(void)state;
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_e820_text, text, 0);
+	assert_int_equal(vmk_fwmap_sanitize(&f->m, NULL, &f->d), 0);
+	assert_int_equal(f->m.n, 3);
+	fm_expect(f, 0, 0x1000, 0x9f000, VMK_MEM_USABLE);
+	fm_expect(f, 1, 0x200000, 0x10000000 - 0x200000, VMK_MEM_USABLE);
+	fm_expect(f, 2, 0x10001000, 0x40000000 - 0x10001000, VMK_MEM_USABLE);
+	assert_true(vmk_fwmap_bytes(&f->m, VMK_MEM_RESERVED) == 0);
+	free(f);
+	/* Two slots, both used: the split needs a third and fails naming the line. */
+	f = fm_new(2);
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_e820_text, full, -VMK_ENOSPC);
+	assert_true(fm_has(f, VMK_FWMAP_ERR, 3, "splitting an entry"));
+	free(f);
+}
+
+/* The names Linux 2.6 to 4.x printed for types 12 and 7 ("persistent memory ...") read back. */
+static void test_text_persistent_names(void **state)
+{
+	struct fm *f = fm_new(8);
+	const char *text =
+		"BIOS-e820: [mem 0x0000000000001000-0x0000000000001fff] persistent memory (legacy)\n"
+		"BIOS-e820: [mem 0x0000000000002000-0x0000000000002fff] persistent memory\n";
+
+	(void)state;
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_e820_text, text, 0);
+	assert_int_equal(f->m.n, 2);
+	assert_int_equal(f->m.e[0].fw_type, VMK_E820_PRAM);
+	assert_int_equal(f->m.e[1].fw_type, VMK_E820_PMEM);
+	fm_expect(f, 0, 0x1000, 0x1000, VMK_MEM_PERSISTENT);
+	fm_expect(f, 1, 0x2000, 0x1000, VMK_MEM_PERSISTENT);
+	free(f);
+}
+
 /* The 2.6 forms of the edit lines. */
 static void test_text_old_edits(void **state)
 {
@@ -323,6 +373,8 @@ static const struct {
 	{ "e820: remove [mem 0x1000-0x1fff] usable extra", "unexpected text" },
 	{ "e820 remove range: 01 - (usable)", "malformed range" },
 	{ "user: [mem 0x1000-] usable", "malformed user range" },
+	{ "BIOS-e820: 0000000000001000 - 0000000000002000 (usable", "unknown memory type" },
+	{ "BIOS-e820: [mem 0x1000-0x1fff] persistent (type 99999999999)", "unknown memory type" },
 };
 
 /* Every malformed line is an error naming its line; the map stays as it was. */
@@ -449,6 +501,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_e820_bin20),
+		cmocka_unit_test(test_text_remove_shapes),
+		cmocka_unit_test(test_text_persistent_names),
 		cmocka_unit_test(test_e820_bin24),
 		cmocka_unit_test(test_e820_bin_errors),
 		cmocka_unit_test(test_text_classic),

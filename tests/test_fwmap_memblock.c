@@ -75,6 +75,64 @@ static void test_old_form_and_grep(void **state)
 	free(f);
 }
 
+/* The rarer rejections and flags of the debugfs lists, each naming its line. */
+static void test_debugfs_rare_lines(void **state)
+{
+	struct fm *f = fm_new(64);
+
+	(void)state;
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_debugfs,
+		      "   0: 0x0000000000000000..0xffffffffffffffff\n", -VMK_EPARSE);
+	assert_true(fm_has(f, VMK_FWMAP_ERR, 1, "covers all 2^64 bytes"));
+	/* After an error the later lines are still checked, but nothing is added. */
+	vmk_fwmap_diag_init(&f->d, f->msg, VMK_ARRAY_SIZE(f->msg));
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_debugfs,
+		      "   0: 0x0000000000002000..0x0000000000001000\n"
+		      "   1: 0x0000000000003000..0x0000000000003fff\n"
+		      "   2: 0x0000000000003800..0x0000000000004fff\n", -VMK_EPARSE);
+	assert_true(fm_has(f, VMK_FWMAP_ERR, 1, "malformed"));
+	assert_true(fm_has(f, VMK_FWMAP_ERR, 3, "below the end of the previous one"));
+	assert_int_equal(f->m.n, 0);
+	/* Memory listed after reserved: the two files in the wrong order. */
+	vmk_fwmap_diag_init(&f->d, f->msg, VMK_ARRAY_SIZE(f->msg));
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_debugfs,
+		      "memory:\n   0: 0x0000000000001000..0x0000000000001fff\n"
+		      "reserved:\n   0: 0x0000000000001000..0x00000000000010ff\n"
+		      "memory:\n   1: 0x0000000000002000..0x0000000000002fff\n", -VMK_EPARSE);
+	assert_true(fm_has(f, VMK_FWMAP_ERR, 6, "give memory first"));
+	assert_int_equal(f->m.n, 0);
+	/* MIRROR carried; driver-managed memory (kmem, virtio-mem) is no boot memory. */
+	vmk_fwmap_diag_init(&f->d, f->msg, VMK_ARRAY_SIZE(f->msg));
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_debugfs,
+		      "   0: 0x0000000000001000..0x0000000000001fff    0 MIRROR\n"
+		      "   1: 0x0000000100000000..0x000000013fffffff    1 DRV_MNG\n", 0);
+	assert_int_equal(f->m.n, 1);
+	fm_expect(f, 0, 0x1000, 0x1000, VMK_MEM_USABLE);
+	assert_int_equal(f->m.e[0].flags, VMK_FWMAP_F_MIRROR);
+	assert_true(fm_has(f, VMK_FWMAP_INFO, 2, "driver-managed memory skipped"));
+	free(f);
+}
+
+/* A map too small: -VMK_ENOSPC naming the line, for memory and for reserved, map unchanged. */
+static void test_debugfs_map_full(void **state)
+{
+	struct fm *f = fm_new(1);
+
+	(void)state;
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_debugfs,
+		      "   0: 0x0000000000001000..0x0000000000001fff\n"
+		      "   1: 0x0000000000003000..0x0000000000003fff\n", -VMK_ENOSPC);
+	assert_true(fm_has(f, VMK_FWMAP_ERR, 2, "map full (1 entries)"));
+	assert_int_equal(f->m.n, 0);
+	vmk_fwmap_diag_init(&f->d, f->msg, VMK_ARRAY_SIZE(f->msg));
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_debugfs,
+		      "memory:\n   0: 0x0000000000001000..0x0000000000001fff\n"
+		      "reserved:\n   0: 0x0000000000001000..0x00000000000010ff\n", -VMK_ENOSPC);
+	assert_true(fm_has(f, VMK_FWMAP_ERR, 4, "map full"));
+	assert_int_equal(f->m.n, 0);
+	free(f);
+}
+
 static void test_errors_and_dmesg_fallback(void **state)
 {
 	struct fm *f = fm_new(64);
@@ -204,6 +262,8 @@ int main(void)
 		cmocka_unit_test(test_head_6x),
 		cmocka_unit_test(test_old_form_and_grep),
 		cmocka_unit_test(test_errors_and_dmesg_fallback),
+		cmocka_unit_test(test_debugfs_rare_lines),
+		cmocka_unit_test(test_debugfs_map_full),
 		cmocka_unit_test(test_memblock_dump),
 		cmocka_unit_test(test_memblock_dump_damaged),
 	};
