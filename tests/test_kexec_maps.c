@@ -556,10 +556,78 @@ static void test_live_skips_driver_managed(void **state)
 	assert_int_equal(vmk_kexec_verify(&plan), 0);
 }
 
+static const struct vmk_kexec_excl *excl_at(const struct vmk_kexec_plan *p, vmk_paddr_t base)
+{
+	for (size_t i = 0; i < p->nexcl; i++)
+		if (p->excl[i].base == base)
+			return &p->excl[i];
+	fail_msg("no exclusion at %#llx", (unsigned long long)base);
+	return NULL;
+}
+
+/*
+ * Each firmware kind and resource descriptor becomes the exclusion kind
+ * kexec-tools would give it; a range reaching 2^64 is clamped, not wrapped;
+ * a NOMAP exclusion goes back to memblock as NOMAP, the others as reserved.
+ */
+static void test_exclusion_kinds(void **state)
+{
+	static struct vmk_memblock mb;
+	struct vmk_fwmap m;
+	struct vmk_resource root, ram, nvs, far;
+	const struct vmk_kexec_excl *e;
+
+	(void)state;
+	vmk_fwmap_init(&m, ents, VMK_ARRAY_SIZE(ents));
+	assert_int_equal(vmk_fwmap_add(&m, 0, 0x40000000, VMK_MEM_USABLE, 0), 0);
+	assert_int_equal(vmk_fwmap_add(&m, 0x100000, 0x100000, VMK_MEM_NOMAP, 0), 0);
+	assert_int_equal(vmk_fwmap_add(&m, 0x200000, 0x100000, VMK_MEM_PERSISTENT, 0), 0);
+	assert_int_equal(vmk_fwmap_add(&m, 0x300000, 0x100000, VMK_MEM_ACPI_NVS, 0), 0);
+	assert_int_equal(vmk_fwmap_add(&m, 0xfffffffffff00000ull, 0x100000, VMK_MEM_RESERVED, 0), 0);
+	vmk_kexec_plan_init_store(&plan, &st);
+	assert_int_equal(vmk_kexec_plan_from_fwmap(&plan, &m), 0);
+	assert_int_equal(excl_at(&plan, 0x100000)->kind, VMK_KEXEC_EXCL_NOMAP);
+	assert_int_equal(excl_at(&plan, 0x200000)->kind, VMK_KEXEC_EXCL_OTHER);
+	assert_int_equal(excl_at(&plan, 0x300000)->kind, VMK_KEXEC_EXCL_ACPI_NVS);
+	e = excl_at(&plan, 0xfffffffffff00000ull);
+	assert_int_equal(e->kind, VMK_KEXEC_EXCL_RESERVED);
+	assert_true(e->end == VMK_PADDR_MAX);
+	assert_int_equal(vmk_kexec_verify(&plan), 0);
+
+	/* Back to memblock: NOMAP stays out of the direct map, ACPI NVS is reserved. */
+	vmk_memblock_init(&mb);
+	assert_int_equal(vmk_kexec_plan_to_memblock(&plan, &mb), 0);
+	assert_false(vmk_memblock_is_map_memory(&mb, 0x100000));
+	assert_true(vmk_memblock_is_memory(&mb, 0x100000));
+	assert_true(vmk_memblock_is_map_memory(&mb, 0x300000));
+	assert_true(vmk_memblock_is_reserved(&mb, 0x300000));
+	assert_false(vmk_memblock_is_reserved(&mb, 0x400000));
+
+	/* The live source: "ACPI Non-volatile Storage" in RAM, a reservation outside RAM ignored. */
+	vmk_memblock_init(&mb);
+	vmk_memblock_add(&mb, 0x40000000, 0x40000000);
+	vmk_iomem_root_init(&root);
+	vmk_resource_init(&ram, 0x40000000, 0x7fffffff, "System RAM", VMK_RES_SYSTEM_RAM | VMK_RES_BUSY, 0);
+	vmk_resource_init(&nvs, 0x50000000, 0x500fffff, "ACPI Non-volatile Storage",
+			  VMK_RES_MEM | VMK_RES_BUSY, VMK_RES_DESC_ACPI_NV_STORAGE);
+	vmk_resource_init(&far, 0x90000000, 0x900fffff, "Reserved", VMK_RES_MEM | VMK_RES_BUSY,
+			  VMK_RES_DESC_RESERVED);
+	assert_int_equal(vmk_resource_request(&root, &ram, NULL), 0);
+	assert_int_equal(vmk_resource_request(&ram, &nvs, NULL), 0);
+	assert_int_equal(vmk_resource_request(&root, &far, NULL), 0);
+	vmk_kexec_plan_init_store(&plan, &st);
+	assert_int_equal(vmk_kexec_plan_from_live(&plan, &mb, &root), 0);
+	assert_int_equal(plan.nexcl, 1);
+	e = excl_at(&plan, 0x50000000);
+	assert_int_equal(e->kind, VMK_KEXEC_EXCL_ACPI_NVS);
+	assert_true(e->end == 0x50100000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_live_skips_driver_managed),
+		cmocka_unit_test(test_exclusion_kinds),
 		cmocka_unit_test(test_every_map),
 		cmocka_unit_test(test_top_level_only_is_wrong),
 		cmocka_unit_test(test_iomem_facts),
