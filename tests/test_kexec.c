@@ -281,6 +281,74 @@ static void test_verify_catches(void **state)
 	assert_non_null(strstr(p->err, "not inside RAM"));
 }
 
+/* Each rule vmk_kexec_verify re-checks on a placed segment, broken one at a time. */
+static void test_verify_each_rule(void **state)
+{
+	struct vmk_kexec_plan *p = fresh();
+	struct vmk_kexec_req r = req("k", 2 * MiB, 2 * MiB);
+	struct vmk_kexec_seg *s, saved;
+
+	(void)state;
+	vmk_kexec_add_ram(p, 0, 64 * MiB);
+	r.min = 8 * MiB;
+	r.max = 32 * MiB;
+	r.boundary = 4 * MiB;
+	assert_int_equal(vmk_kexec_place(p, &r, NULL), 0);
+	s = &p->seg[0];
+	saved = *s;
+	assert_int_equal(vmk_kexec_verify(p), 0);
+	s->memsz = MiB;				/* shrank below the request */
+	assert_int_equal(vmk_kexec_verify(p), -VMK_EINVAL);
+	assert_non_null(strstr(p->err, "memsz wraps or shrank"));
+	*s = saved;
+	s->req.align = 4 * MiB;			/* 2 MiB-aligned only */
+	s->base = 26 * MiB;
+	assert_int_equal(vmk_kexec_verify(p), -VMK_EINVAL);
+	assert_non_null(strstr(p->err, "misaligned"));
+	*s = saved;
+	s->req.min = s->base + 2 * MiB;		/* below its window */
+	assert_int_equal(vmk_kexec_verify(p), -VMK_EINVAL);
+	assert_non_null(strstr(p->err, "outside its window"));
+	*s = saved;
+	s->req.boundary = MiB;			/* 2 MiB across a 1 MiB boundary */
+	assert_int_equal(vmk_kexec_verify(p), -VMK_EINVAL);
+	assert_non_null(strstr(p->err, "crosses its boundary"));
+	*s = saved;
+	assert_int_equal(vmk_kexec_verify(p), 0);
+}
+
+/* The rarer refusals of vmk_kexec_place, each with its message and the plan unchanged. */
+static void test_place_rare_refusals(void **state)
+{
+	struct vmk_range ram[2], blocked[2];
+	struct vmk_kexec_excl excl[1];
+	struct vmk_kexec_seg seg[4];
+	struct vmk_kexec_plan tiny;
+	struct vmk_kexec_plan *p = fresh();
+	struct vmk_kexec_req r = req("b", MiB, 2 * MiB);
+
+	(void)state;
+	vmk_kexec_add_ram(p, 0, 64 * MiB);
+	r.boundary = 4 * MiB;
+	r.phase = MiB;
+	assert_int_equal(vmk_kexec_place(p, &r, NULL), -VMK_EINVAL);
+	assert_non_null(strstr(p->err, "boundary and phase cannot be combined"));
+	assert_int_equal(p->nseg, 0);
+	/* No RAM at all: the explanation says so. */
+	p = fresh();
+	r = req("n", MiB, 0);
+	assert_int_equal(vmk_kexec_place(p, &r, NULL), -VMK_ENOMEM);
+	assert_non_null(strstr(p->err, "no free memory in the window; no free memory at all"));
+	/* Room for segments but not for the exclusion a placement records. */
+	vmk_kexec_plan_init(&tiny, ram, 2, blocked, excl, 1, seg, 4);
+	assert_int_equal(vmk_kexec_add_ram(&tiny, 0, 16 * MiB), 0);
+	assert_int_equal(vmk_kexec_exclude(&tiny, 0, MiB, VMK_KEXEC_EXCL_RESERVED, "low"), 0);
+	assert_int_equal(vmk_kexec_place(&tiny, &r, NULL), -VMK_ENOSPC);
+	assert_non_null(strstr(tiny.err, "segment 'n': exclusion table full (1)"));
+	assert_int_equal(tiny.nseg, 0);
+	assert_int_equal(tiny.nexcl, 1);
+}
+
 static void test_render(void **state)
 {
 	struct vmk_kexec_plan *p = fresh();
@@ -405,6 +473,8 @@ int main(void)
 		cmocka_unit_test(test_tables_full),
 		cmocka_unit_test(test_exclusions_sorted_and_clip),
 		cmocka_unit_test(test_verify_catches),
+		cmocka_unit_test(test_verify_each_rule),
+		cmocka_unit_test(test_place_rare_refusals),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_random_against_model),
 	};
