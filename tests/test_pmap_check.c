@@ -232,6 +232,64 @@ static void test_kernel(void **state)
 	pmt_shutdown();
 }
 
+/*
+ * Every public entry point refuses what it cannot do -- no pmap, an
+ * address in the other half or not canonical, an empty or reversed
+ * range -- with -VMK_EINVAL (or nothing, for the void ones) and changes
+ * nothing.
+ */
+static void test_bad_arguments(void **state)
+{
+	struct vmk_pmap *pm, *k;
+	struct vmk_pmap_mapping m;
+	struct vmk_pmap_stats s0, s1, k0, k1;
+	vmk_paddr_t pa = PMT_DATA;
+	vmk_vaddr_t kva;
+
+	pmt_boot_arch(ARCH_OF(state));
+	k = vmk_pmap_kernel();
+	kva = pmt_kva() + PT_SIZE(2);
+	assert_int_equal(vmk_pmap_create(&pm), 0);
+	assert_int_equal(vmk_pmap_enter(pm, UVA, PMT_DATA, RW, 0), 0);
+	pmt_map_stats(pm, &s0);
+	pmt_map_stats(k, &k0);
+	assert_int_equal(vmk_pmap_extract(NULL, UVA, &m), -VMK_EINVAL);
+	assert_int_equal(vmk_pmap_extract(pm, UVA, NULL), -VMK_EINVAL);
+	assert_int_equal(vmk_pmap_extract(pm, kva, &m), -VMK_EINVAL);	/* kernel half */
+	assert_int_equal(vmk_pmap_protect(NULL, UVA, UVA + 0x1000, VMK_PROT_READ), -VMK_EINVAL);
+	assert_int_equal(vmk_pmap_protect(pm, UVA, UVA + 0x1000, VMK_PROT_READ | 0x100), -VMK_EINVAL);
+	assert_int_equal(vmk_pmap_protect(pm, UVA + 0x1000, UVA, VMK_PROT_READ), -VMK_EINVAL);
+	assert_int_equal(vmk_pmap_remove(NULL, UVA, UVA + 0x1000), -VMK_EINVAL);
+	assert_int_equal(vmk_pmap_remove(pm, kva, kva + 0x1000), -VMK_EINVAL);
+	assert_int_equal(vmk_pmap_demote(NULL, UVA), -VMK_EINVAL);
+	assert_int_equal(vmk_pmap_demote(pm, kva), -VMK_EINVAL);
+	assert_int_equal(vmk_pmap_protect_bbm(NULL, UVA, 0x1000, VMK_PMAP_BBM_RENDEZVOUS), -VMK_EINVAL);
+	assert_int_equal(vmk_pmap_protect_bbm(pm, kva, 0x1000, VMK_PMAP_BBM_RENDEZVOUS), -VMK_EINVAL);
+	/* The kernel-only calls refuse user addresses. */
+	assert_int_equal(vmk_pmap_growkernel(UVA, UVA + 0x1000), -VMK_EINVAL);
+	assert_int_equal(vmk_pmap_qenter(UVA, &pa, 1), -VMK_EINVAL);
+	assert_int_equal(vmk_pmap_qenter(kva, &pa, 0), -VMK_EINVAL);
+	assert_int_equal(vmk_pmap_qenter(kva, NULL, 1), -VMK_EINVAL);
+	vmk_pmap_qremove(UVA, 1);
+	vmk_pmap_qremove(kva, 0);
+	pmt_map_stats(pm, &s1);
+	pmt_map_stats(k, &k1);
+	assert_memory_equal(&s0, &s1, sizeof(s0));
+	assert_memory_equal(&k0, &k1, sizeof(k0));
+	assert_int_equal(vmk_pmap_extract(pm, UVA, &m), 0);
+	assert_true(m.pa == PMT_DATA);
+	/* The rendezvous table holds VMK_PMAP_MAX_RDV ranges; one more is refused. */
+	for (unsigned int i = 0; i < 8; i++)
+		assert_int_equal(vmk_pmap_protect_bbm(pm, UVA + i * PT_SIZE(1), PT_SIZE(1),
+						      VMK_PMAP_BBM_RENDEZVOUS), 0);
+	assert_int_equal(vmk_pmap_protect_bbm(pm, UVA + 8 * PT_SIZE(1), PT_SIZE(1), VMK_PMAP_BBM_RENDEZVOUS),
+			 -VMK_ENOSPC);
+	pmt_check(pm);
+	assert_int_equal(vmk_pmap_remove(pm, UVA, UVA + VMK_PAGE_SIZE), 0);
+	vmk_pmap_destroy(pm);
+	pmt_shutdown();
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
 
 int main(void)
@@ -241,6 +299,7 @@ int main(void)
 		T(test_tables),
 		T(test_counters),
 		T(test_kernel),
+		T(test_bad_arguments),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
