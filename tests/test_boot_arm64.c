@@ -199,10 +199,65 @@ static void test_e820_is_x86(void **state)
 	free(f);
 }
 
+/*
+ * Region flags carried into memblock (MIRROR on both policies, UEFI
+ * hot-pluggable memory on x86's), and the edges of the System RAM
+ * resources: a region smaller than a page or in the last page of the
+ * address space gives none; a full pool or a conflicting resource fails.
+ */
+static void test_flags_and_resource_edges(void **state)
+{
+	static struct vmk_fwmap_entry ents[8];
+	struct vmk_fwmap m;
+	struct vmk_resource_pool none;
+	struct vmk_resource clash;
+	const struct vmk_resource *r;
+
+	(void)state;
+	vmk_fwmap_init(&m, ents, VMK_ARRAY_SIZE(ents));
+	assert_int_equal(vmk_fwmap_add(&m, 0x40000000, 0x40000000, VMK_MEM_USABLE, VMK_FWMAP_F_MIRROR), 0);
+	assert_int_equal(vmk_fwmap_add(&m, 0x100000000ull, 0x40000000, VMK_MEM_USABLE, 0), 0);
+	m.format = VMK_FWMAP_FMT_EFI;
+	m.e[0].fw_type = m.e[1].fw_type = VMK_EFI_CONVENTIONAL;
+	m.e[0].attr = VMK_EFI_MEMORY_WB;	/* arm64 takes only memory with a cacheable attribute */
+	m.e[1].attr = VMK_EFI_MEMORY_WB | VMK_EFI_MEMORY_HOT_PLUGGABLE;
+	assert_int_equal(vmk_boot_memblock_from_fwmap_arch(&mb, &m, VMK_BOOT_ARCH_X86_64), 0);
+	assert_int_equal(mb.memory.cnt, 2);
+	assert_int_equal(mb.memory.regions[0].flags, VMK_MEMBLOCK_MIRROR);
+	assert_int_equal(mb.memory.regions[1].flags, VMK_MEMBLOCK_HOTPLUG);
+	vmk_memblock_init(&mb);
+	assert_int_equal(vmk_boot_memblock_from_fwmap_arch(&mb, &m, VMK_BOOT_ARCH_ARM64), 0);
+	assert_int_equal(mb.memory.cnt, 2);
+	assert_int_equal(mb.memory.regions[0].flags, VMK_MEMBLOCK_MIRROR);
+
+	/* A sub-page region and one in the last page: no System RAM for either. */
+	assert_int_equal(vmk_memblock_add(&mb, 0x1000100, 0x100), 0);
+	assert_int_equal(vmk_memblock_add(&mb, 0xfffffffffffff800ull, 0x7ff), 0);
+	assert_int_equal(vmk_boot_resources_from_memblock(&root, &pool, &mb), 0);
+	r = vmk_resource_next(&root, &root);
+	assert_non_null(r);
+	assert_true(r->start == 0x40000000 && r->end == 0x7fffffff);
+	r = vmk_resource_next(&root, r);
+	assert_non_null(r);
+	assert_true(r->start == 0x100000000ull && r->end == 0x13fffffffull);
+	assert_null(vmk_resource_next(&root, r));
+
+	/* No node left: -VMK_ENOMEM. A resource in the way: -VMK_EINVAL, node returned. */
+	vmk_iomem_root_init(&root);
+	vmk_resource_pool_init(&none, NULL, 0, NULL, 0);
+	assert_int_equal(vmk_boot_resources_from_memblock(&root, &none, &mb), -VMK_ENOMEM);
+	vmk_resource_init(&clash, 0x3ffff000, 0x40000fff, "clash", VMK_RES_MEM, 0);
+	assert_int_equal(vmk_resource_request(&root, &clash, NULL), 0);
+	size_t nfree = pool.nfree;
+	assert_int_equal(vmk_boot_resources_from_memblock(&root, &pool, &mb), -VMK_EINVAL);
+	assert_int_equal(pool.nfree, nfree);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_virt_256m, setup),
+		cmocka_unit_test_setup(test_flags_and_resource_edges, setup),
 		cmocka_unit_test_setup(test_virt_1g, setup),
 		cmocka_unit_test_setup(test_virt_4g, setup),
 		cmocka_unit_test_setup(test_x86_policy_differs, setup),
