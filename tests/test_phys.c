@@ -370,6 +370,71 @@ static void test_domains(void **state)
 	tp_check();
 }
 
+/*
+ * Every allocator honours EXACT_DOMAIN for a domain number beyond the
+ * machine's (nothing) and falls back to domain 0 without it; a domain
+ * with no memory between two others is skipped.
+ */
+static void test_exact_domain_every_allocator(void **state)
+{
+	struct vmk_page *pg[4], *p;
+	const unsigned int X = VMK_ALLOC_EXACT_DOMAIN;
+
+	(void)state;
+	tp_reset();
+	tp_add_free(1 * GiB, 64 * MiB, 0);
+	tp_add_free(8 * GiB, 64 * MiB, 2);	/* domain 1 has no memory */
+	assert_int_equal(vmk_page_alloc_bulk(5, 0, X, 4, pg), 0);
+	assert_int_equal(vmk_page_alloc_bulk(5, 0, 0, 4, pg), 4);
+	for (int i = 0; i < 4; i++)
+		assert_true(vmk_page_to_pa(pg[i]) < 8 * GiB);
+	vmk_page_free_bulk(pg, 4);
+	assert_int_equal(vmk_page_alloc_bulk(1, 0, 0, 2, pg), 2);
+	vmk_page_free_bulk(pg, 2);
+	assert_null(vmk_page_alloc_contig(5, 4, 0, UINT64_MAX, 0, 0, VMK_MEMATTR_WB, X));
+	p = vmk_page_alloc_contig(5, 4, 0, UINT64_MAX, 0, 0, VMK_MEMATTR_WB, 0);
+	assert_non_null(p);
+	assert_true(vmk_page_to_pa(p) < 8 * GiB);
+	vmk_page_free_contig(p, 4);
+	assert_null(vmk_page_alloc_nofree(5, X));
+	p = vmk_page_alloc_nofree(5, 0);
+	assert_non_null(p);
+	assert_true(vmk_page_to_pa(p) < 8 * GiB);
+	vmk_page_nofree_return(p);
+	p = vmk_page_alloc_nofree(1, 0);	/* domain 1 empty: the next present one */
+	assert_non_null(p);
+	vmk_page_nofree_return(p);
+	assert_int_equal(vmk_page_alloc_nofree_batch(5, X, 2, pg), -VMK_ENOMEM);
+	assert_int_equal(vmk_page_alloc_nofree_batch(5, 0, 2, pg), 0);
+	assert_true(vmk_page_to_pa(pg[0]) < 8 * GiB);
+	vmk_page_nofree_return(pg[0]);
+	vmk_page_nofree_return(pg[1]);
+	assert_int_equal(vmk_page_alloc_nofree_batch(1, 0, 2, pg), 0);
+	vmk_page_nofree_return(pg[0]);
+	vmk_page_nofree_return(pg[1]);
+	tp_check();
+}
+
+/* A page marked bad while allocated becomes BAD when a bulk free returns it, the others free. */
+static void test_bulk_free_pending_bad(void **state)
+{
+	struct vmk_page *pg[4];
+	uint64_t free0;
+
+	(void)state;
+	tp_reset();
+	tp_add_free(1 * GiB, 64 * MiB, 0);
+	free0 = tp_free();
+	assert_int_equal(vmk_page_alloc_bulk(0, 0, VMK_ALLOC_NOCACHE, 4, pg), 4);
+	assert_int_equal(vmk_phys_add_bad(vmk_page_to_pa(pg[0])), 0);
+	assert_int_equal(vmk_page_state(pg[0]), VMK_PAGE_ALLOC);	/* pending until freed */
+	vmk_page_free_bulk(pg, 4);
+	assert_int_equal(vmk_page_state(pg[0]), VMK_PAGE_BAD);
+	assert_int_equal(tp_state(VMK_PAGE_BAD), 1);
+	assert_int_equal(tp_free(), free0 - 1);
+	tp_check();
+}
+
 /* Reference check of a contiguous run. */
 static void check_run(struct vmk_page *p, size_t n, vmk_paddr_t lo, vmk_paddr_t hi,
 		      vmk_paddr_t align, vmk_paddr_t bound)
@@ -603,6 +668,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_layout, setup),
+		cmocka_unit_test(test_exact_domain_every_allocator),
+		cmocka_unit_test(test_bulk_free_pending_bad),
 		cmocka_unit_test_setup(test_segments_and_conversion, setup),
 		cmocka_unit_test_setup(test_order0_all, setup),
 		cmocka_unit_test_setup(test_orders_split_coalesce, setup),
