@@ -43,6 +43,11 @@ static void test_snprintf_rare(void **state)
 	assert_string_equal(buf, "200 65535 10 ABC");
 	vmk_snprintf(buf, sizeof(buf), "[%-3c]", 'z');
 	assert_string_equal(buf, "[z  ]");
+	/* '#': the prefix C gives (none for zero), inside zero padding, counted in the width. */
+	vmk_snprintf(buf, sizeof(buf), "%#x %#X %#o %#x %#o %#llx", 0xf4u, 0xabu, 8u, 0u, 0u, 0x1000ull);
+	assert_string_equal(buf, "0xf4 0XAB 010 0 0 0x1000");
+	vmk_snprintf(buf, sizeof(buf), "[%#06x|%#6x|%-#6x|%06d]", 0xffu, 0xffu, 0xffu, -42);
+	assert_string_equal(buf, "[0x00ff|  0xff|0xff  |-00042]");
 	/* An unknown directive is copied, '%' and all; a '%' at the end stops the text. */
 	assert_int_equal(vmk_snprintf(buf, sizeof(buf), unknown, 1), 4);
 	assert_string_equal(buf, "a%qb");

@@ -239,12 +239,85 @@ static void test_malformed_bundle_stops(void **st)
 	corrupt_and_expect(best_off + best_len - 44, 200, "extended signature table claims", true);
 }
 
+static int refuse_apply(void *ctx, vmk_vaddr_t va, vmk_size_t len)
+{
+	(void)ctx; (void)va; (void)len;
+	return -VMK_EINVAL;
+}
+
+/* The CPU refuses the chosen update: -VMK_EBUSY saying so, the kernel copy freed, no file released. */
+static void test_cpu_refuses(void **st)
+{
+	struct vmk_sim_ucode_cpu cpu = { .id = { SIG, PF }, .rev = 0x80 };
+	struct vmk_ucode_result r;
+	struct vmk_ucode_ops ops;
+	struct vmk_preload pl;
+	struct kmt_snap s0;
+	vmk_vaddr_t u1, u2;
+	uint64_t f0;
+
+	(void)st;
+	make_bundles();
+	kmt_boot(VMK_PMAP_ARCH_X86_64);
+	load(&pl, &u1, &u2);
+	vmk_sim_ucode_ops(&cpu, &ops);
+	ops.apply = refuse_apply;
+	/* Warm up: the kernel page tables a first copy needs stay (they are never freed). */
+	vmk_kmem_free(vmk_kmem_malloc((best_len + PG - 1) & ~(PG - 1), VMK_KM_ZERO), (best_len + PG - 1) & ~(PG - 1));
+	f0 = free_frames();
+	kmt_snap(&s0);
+	assert_int_equal(vmk_ucode_load(&pl, &cpu.id, &ops, true, &r), -VMK_EBUSY);
+	if (!strstr(r.err, "the CPU refused revision 0xf4 (running 0x80): -"))
+		fail_msg("error \"%s\"", r.err);
+	assert_false(r.applied);
+	assert_true(r.copy == 0 && r.copy_size == 0);
+	assert_int_equal(r.files_released, 0);
+	kmt_same(&s0, "refused update");
+	assert_int_equal(free_frames(), f0);
+	assert_true(vmk_preload_search_by_type(&pl, VMK_PRELOAD_TYPE_UCODE, VMK_PRELOAD_NONE) != VMK_PRELOAD_NONE);
+	kmt_check();
+	kmt_shutdown();
+}
+
+/* An update whose header or body is not mapped is malformed, not a fault. */
+static void test_verify_unmapped(void **st)
+{
+	char err[128];
+	vmk_size_t tot = 0;
+	vmk_vaddr_t b, u1, u2, edge;
+	struct vmk_preload pl;
+	struct ucode_spec sp = { .sig = SIG, .pf = PF, .rev = 1, .data_size = 2000 };
+
+	(void)st;
+	make_bundles();
+	kmt_boot(VMK_PMAP_ARCH_X86_64);
+	load(&pl, &u1, &u2);
+	b = kmt_boot_va();
+	assert_int_equal(vmk_ucode_verify(b + 3 * S2M, 4096, &tot, err, sizeof(err)), -VMK_EPARSE);
+	assert_string_equal(err, "update header not mapped");
+	/* A whole header in the last mapped bytes, its body past them. */
+	while (ucode_size(&sp) % 16)
+		sp.data_size += 4;
+	edge = b + 3 * S2M - 48;
+	ucode_gen(&sp, bundle2, 7);
+	memcpy(vmk_sim_phys_to_virt(BOOT_PA + (edge - b)), bundle2, 48);
+	assert_int_equal(vmk_ucode_verify(edge, ucode_size(&sp), &tot, err, sizeof(err)), -VMK_EPARSE);
+	assert_string_equal(err, "update not mapped");
+	/* The same update wholly mapped passes. */
+	assert_int_equal(vmk_ucode_verify(u2, len2, &tot, err, sizeof(err)), 0);
+	assert_int_equal(tot, len2);
+	kmt_check();
+	kmt_shutdown();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_seed_microcode_bundle),
 		cmocka_unit_test(test_release_disabled_or_no_match),
 		cmocka_unit_test(test_malformed_bundle_stops),
+		cmocka_unit_test(test_cpu_refuses),
+		cmocka_unit_test(test_verify_unmapped),
 	};
 
 	vmk_sim_install();

@@ -215,8 +215,11 @@ int vmk_parse_size(struct vmk_str s, uint64_t *val, size_t *used);
 
 /*
  * printf subset: %d %i %u %x %X %o %c %s %p %% with flags '-', '0',
+ * '#' (0x / 0X before a non-zero %x / %X, 0 before a non-zero %o, as C),
  * width (number or *), precision for %s (number or *), and length
- * modifiers hh h l ll z j t. %s with NULL prints "(null)".
+ * modifiers hh h l ll z j t. %s with NULL prints "(null)". Returns the
+ * length of the whole text (buf holds at most size - 1 bytes of it, NUL
+ * terminated when size > 0). Any context.
  */
 int vmk_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int vmk_snprintf(char *buf, size_t size, const char *fmt, ...) VMK_PRINTF(3, 4);
