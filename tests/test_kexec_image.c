@@ -164,6 +164,23 @@ static void test_x86_loader(void **state)
 	assert_true(vmk_kexec_find_seg(p, "initrd")->base == 0x34000000);
 	assert_int_equal(vmk_kexec_verify(p), 0);
 
+	/* A file size below the setup sectors, no image at all, an unknown architecture: refused, nothing placed. */
+	ld.kernel_size = 600;
+	p = pc();
+	assert_int_equal(vmk_kexec_load_image(p, &ld), -VMK_EPARSE);
+	assert_non_null(strstr(p->err, "bzImage: file is 600 bytes, less than its"));
+	assert_int_equal(p->nseg, 0);
+	ld.kernel_size = 8 * MiB;
+	ld.kernel = NULL;
+	assert_int_equal(vmk_kexec_load_image(p, &ld), -VMK_EINVAL);
+	assert_string_equal(p->err, "no kernel image");
+	ld.kernel = img;
+	ld.arch = (enum vmk_kexec_arch)7;
+	assert_int_equal(vmk_kexec_load_image(p, &ld), -VMK_EINVAL);
+	assert_string_equal(p->err, "unknown architecture 7");
+	assert_int_equal(p->nseg, 0);
+	ld.arch = VMK_KEXEC_ARCH_X86_64;
+
 	/* Bottom-up: everything as low as the minimum addresses allow. */
 	p = pc();
 	vmk_kexec_set_dir(p, VMK_KEXEC_BOTTOM_UP);

@@ -234,6 +234,22 @@ static void test_isa_extensions_list(void **state)
 		if (ret != -VMK_EINVAL || !strstr(err, bad[i].msg))
 			fail_msg("list %zu: %d \"%s\", want \"%s\"", i, ret, err, bad[i].msg);
 	}
+	/* Over-long: one entry of 70 letters, and a list of more than 4096 bytes. */
+	{
+		static char big[5000];
+
+		memset(big, 'a', sizeof(big));
+		big[0] = 'i';
+		big[1] = '\0';
+		big[72] = '\0';
+		assert_int_equal(decode_list(big, 73, NULL, &f, err), -VMK_EINVAL);
+		assert_non_null(strstr(err, "entry 1 is longer than 64 characters"));
+		for (size_t i = 3; i < sizeof(big); i += 2)
+			big[i] = '\0';
+		big[sizeof(big) - 1] = '\0';
+		assert_int_equal(decode_list(big, sizeof(big), NULL, &f, err), -VMK_EINVAL);
+		assert_non_null(strstr(err, "5000 bytes, more than 4096"));
+	}
 }
 
 /*

@@ -60,6 +60,10 @@ static int setup(void **st)
 	assert_int_equal(tail->type, BT_FREE);
 	assert_int_equal(free2->type, BT_FREE);
 	assert_int_equal(vmk_vmem_check(&vm, NULL, 0), 0);
+	/* 20 pages in two spans, A and C (3 pages) allocated. */
+	assert_int_equal(vmk_vmem_size(&vm, VMK_VMEM_TOTAL), 20 * PG);
+	assert_int_equal(vmk_vmem_size(&vm, VMK_VMEM_ALLOC), 3 * PG);
+	assert_int_equal(vmk_vmem_size(&vm, VMK_VMEM_FREE), 17 * PG);
 	return 0;
 }
 
