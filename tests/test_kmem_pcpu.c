@@ -182,6 +182,34 @@ static void test_seed_pcpu_rendezvous(void **st)
 	}
 }
 
+/*
+ * The kernel pmap holds 8 rendezvous ranges (documented): the ninth
+ * rendezvous area is refused with 0 and nothing taken (KVA, frames,
+ * mappings as before); the other strategy and a bad one are unaffected.
+ */
+static void test_rendezvous_ranges_full(void **st)
+{
+	vmk_vaddr_t a[8], x;
+	struct kmt_snap s0;
+
+	(void)st;
+	kmt_boot(VMK_PMAP_ARCH_X86_64);
+	for (unsigned int i = 0; i < 8; i++) {
+		a[i] = vmk_kmem_pcpu_alloc(0, PG, VMK_KMEM_PCPU_RENDEZVOUS);
+		assert_true(a[i] != 0);
+	}
+	kmt_snap(&s0);
+	assert_true(vmk_kmem_pcpu_alloc(0, PG, VMK_KMEM_PCPU_RENDEZVOUS) == 0);
+	kmt_same(&s0, "ninth rendezvous area");
+	assert_true(vmk_kmem_pcpu_alloc(0, PG, (enum vmk_kmem_pcpu_strategy)5) == 0);
+	x = vmk_kmem_pcpu_alloc(0, PG, VMK_KMEM_PCPU_ALONE);
+	assert_true(x != 0);
+	kmt_check_fast();
+	for (unsigned int i = 0; i < 8; i++)
+		vmk_kmem_free(a[i], PG);
+	kmt_shutdown();
+}
+
 /* Control: the same per-CPU data as plain kmem memory is caught invalid when its unit promotes (arm64 BBM). */
 static void test_plain_placement_is_caught(void **st)
 {
@@ -213,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_seed_pcpu_alone),
 		cmocka_unit_test(test_seed_pcpu_rendezvous),
 		cmocka_unit_test(test_plain_placement_is_caught),
+		cmocka_unit_test(test_rendezvous_ranges_full),
 	};
 
 	vmk_sim_install();
