@@ -284,8 +284,45 @@ static void test_bad_arguments(void **state)
 						      VMK_PMAP_BBM_RENDEZVOUS), 0);
 	assert_int_equal(vmk_pmap_protect_bbm(pm, UVA + 8 * PT_SIZE(1), PT_SIZE(1), VMK_PMAP_BBM_RENDEZVOUS),
 			 -VMK_ENOSPC);
+	/* So does the no-promote table (ranges over mapped pages only). */
+	for (unsigned int i = 0; i < 8; i++)
+		assert_int_equal(vmk_pmap_protect_bbm(pm, UVA, VMK_PAGE_SIZE, VMK_PMAP_BBM_NOPROMOTE), 0);
+	assert_int_equal(vmk_pmap_protect_bbm(pm, UVA, VMK_PAGE_SIZE, VMK_PMAP_BBM_NOPROMOTE), -VMK_ENOSPC);
 	pmt_check(pm);
 	assert_int_equal(vmk_pmap_remove(pm, UVA, UVA + VMK_PAGE_SIZE), 0);
+	vmk_pmap_destroy(pm);
+	pmt_shutdown();
+}
+
+/* 64 KiB runs (arm64 contiguous bit, riscv64 Svnapot): an entry unlike entry 0, or entry 0 out of the run. */
+static void test_runs(void **state)
+{
+	struct vmk_pmap *pm;
+	vmk_paddr_t pas[16];
+	vmk_pte_t *p0, *p5, e0, e5;
+	struct vmk_pmap_mapping m;
+
+	pmt_boot_arch(ARCH_OF(state));
+	assert_int_equal(vmk_pmap_create(&pm), 0);
+	for (unsigned int i = 0; i < 16; i++)
+		pas[i] = PMT_DATA + i * VMK_PAGE_SIZE;
+	assert_int_equal(vmk_pmap_enter_pages(pm, UVA, pas, 16, RW, 0), 0);
+	assert_int_equal(vmk_pmap_extract(pm, UVA, &m), 0);
+	assert_true(m.contiguous);
+	p0 = leaf_at(pm, UVA, NULL);
+	p5 = leaf_at(pm, UVA + 5 * VMK_PAGE_SIZE, NULL);
+	expect_good(pm);
+	/* Entry 5 loses its write permission: the run's entries disagree. */
+	e5 = rewrite(p5, 0, VMK_PTE_A_WRITE, 0);
+	expect_bad(pm, "entry 5");
+	vmk_pmap__pte_store(p5, e5);
+	/* Entry 0 made a plain leaf: entry 1 belongs to a run without a head. */
+	e0 = vmk_pmap__pte_load(p0);
+	vmk_pmap__pte_store(p0, A->unfold(e0, 0));
+	expect_bad(pm, "entry 0 is not part of it");
+	vmk_pmap__pte_store(p0, e0);
+	expect_good(pm);
+	assert_int_equal(vmk_pmap_remove(pm, UVA, UVA + 16 * VMK_PAGE_SIZE), 0);
 	vmk_pmap_destroy(pm);
 	pmt_shutdown();
 }
@@ -300,6 +337,8 @@ int main(void)
 		T(test_counters),
 		T(test_kernel),
 		T(test_bad_arguments),
+		cmocka_unit_test_prestate(test_runs, &arm),
+		cmocka_unit_test_prestate(test_runs, &rv),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
