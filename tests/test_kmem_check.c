@@ -100,6 +100,22 @@ static void test_counts(void **st)
 	assert_int_equal(vmk_kmem_check(NULL, 0), 0);
 }
 
+/* Requests kmem cannot serve: 0 with nothing taken; before kmem_init likewise. */
+static void test_bad_requests(void **st)
+{
+	struct kmt_snap s0;
+
+	(void)st;
+	kmt_snap(&s0);
+	assert_true(vmk_kmem_malloc(0, 0) == 0);
+	assert_true(vmk_kmem_malloc(KMT_WINDOW + VMK_PAGE_SIZE, 0) == 0);		/* larger than the window */
+	assert_true(vmk_kmem_alloc_contig(0, 0, UINT64_MAX, 0, 0, VMK_MEMATTR_WB, 0, 0) == 0);
+	assert_true(vmk_kmem_alloc_contig(VMK_PAGE_SIZE, 0, UINT64_MAX, 0, 0, VMK_MEMATTR_WT, 0, 0) == 0);
+	assert_true(vmk_kmem_alloc_contig(KMT_WINDOW + VMK_PAGE_SIZE, 0, UINT64_MAX, 0, 0, VMK_MEMATTR_WB, 0, 0) == 0);
+	assert_true(vmk_kmem_alloc_stack(0, 1, 0) == 0);
+	kmt_same(&s0, "refused requests");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -107,6 +123,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unit_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_frame_owners, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -82,6 +82,25 @@ static void test_records(void **st)
 	assert_int_equal(vmk_preload_init(&pl, listbuf, 64), 0);
 	assert_int_equal(vmk_preload_add_file(&pl, "/a", "t", 1, 1), -VMK_ENOSPC);
 	assert_int_equal(pl.len, 8);
+	/* Refused, list unchanged: no buffer, a misaligned or too small one, empty names, reserved record types. */
+	assert_int_equal(vmk_preload_init(&p2, NULL, 64), -VMK_EINVAL);
+	assert_int_equal(vmk_preload_init(&p2, (uint8_t *)listbuf + 4, 64), -VMK_EINVAL);
+	assert_int_equal(vmk_preload_init(&p2, listbuf, 4), -VMK_EINVAL);
+	assert_int_equal(vmk_preload_parse(&p2, NULL, 64, &bad), -VMK_EINVAL);
+	assert_int_equal(vmk_preload_parse(&p2, (uint8_t *)listbuf + 4, 64, &bad), -VMK_EINVAL);
+	assert_int_equal(vmk_preload_init(&pl, listbuf, sizeof(listbuf)), 0);
+	assert_int_equal(vmk_preload_add_record(&pl, VMK_MODINFO_ARGS, "x", 2), -VMK_EINVAL);	/* no file yet */
+	assert_int_equal(vmk_preload_add_file(&pl, "", "t", 1, 1), -VMK_EINVAL);
+	assert_int_equal(vmk_preload_add_file(&pl, "/a", NULL, 1, 1), -VMK_EINVAL);
+	assert_int_equal(vmk_preload_add_file(&pl, "/a", "t", 1, 1), 0);
+	len = (uint32_t)pl.len;
+	assert_int_equal(vmk_preload_add_record(&pl, VMK_MODINFO_NAME, "/b", 3), -VMK_EINVAL);
+	assert_int_equal(vmk_preload_add_record(&pl, VMK_MODINFO_END, NULL, 0), -VMK_EINVAL);
+	assert_int_equal(vmk_preload_add_record(&pl, VMK_MODINFO_ARGS, NULL, 2), -VMK_EINVAL);
+	assert_int_equal(pl.len, len);
+	assert_int_equal(vmk_preload_add_record(&pl, VMK_MODINFO_ARGS, "x=2", 4), 0);
+	assert_string_equal(vmk_preload_search_info(&pl, vmk_preload_search_by_name(&pl, "/a"), VMK_MODINFO_ARGS,
+						    NULL), "x=2");
 }
 
 /*

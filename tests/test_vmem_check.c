@@ -195,6 +195,33 @@ static void test_counters(void **st)
 	vm.qc[0].n = 0;
 }
 
+/* Inconsistent requests are refused with -VMK_EINVAL and change nothing. */
+static void test_bad_requests(void **st)
+{
+	vmk_vaddr_t a = 0;
+	char msg[160];
+
+	(void)st;
+	assert_int_equal(vmk_vmem_alloc(&vm, 0, 0, &a), -VMK_EINVAL);
+	assert_int_equal(vmk_vmem_xalloc(&vm, 0, 0, 0, 0, 0, 0, 0, &a), -VMK_EINVAL);
+	assert_int_equal(vmk_vmem_xalloc(&vm, UINT64_MAX, 0, 0, 0, 0, 0, 0, &a), -VMK_EINVAL);
+	assert_int_equal(vmk_vmem_xalloc(&vm, PG, 3 * PG, 0, 0, 0, 0, 0, &a), -VMK_EINVAL);	/* align not 2^n */
+	assert_int_equal(vmk_vmem_xalloc(&vm, PG, PG / 2, 0, 0, 0, 0, 0, &a), -VMK_EINVAL);	/* below the quantum */
+	assert_int_equal(vmk_vmem_xalloc(&vm, PG, 2 * PG, 2 * PG, 0, 0, 0, 0, &a), -VMK_EINVAL);	/* phase >= align */
+	assert_int_equal(vmk_vmem_xalloc(&vm, PG, 2 * PG, 0x800, 0, 0, 0, 0, &a), -VMK_EINVAL);	/* phase off quantum */
+	assert_int_equal(vmk_vmem_xalloc(&vm, PG, 0, 0, 3 * PG, 0, 0, 0, &a), -VMK_EINVAL);	/* nocross not 2^n */
+	assert_int_equal(vmk_vmem_xalloc(&vm, 4 * PG, 0, 0, 2 * PG, 0, 0, 0, &a), -VMK_EINVAL);	/* nocross < size */
+	assert_int_equal(vmk_vmem_xalloc(&vm, PG, 8 * PG, 0, 4 * PG, 0, 0, 0, &a), -VMK_EINVAL);	/* nocross < align */
+	assert_int_equal(vmk_vmem_xalloc(&vm, PG, 0, 0, 0, BASE + 8 * PG, BASE + 8 * PG, 0, &a), -VMK_EINVAL);
+	assert_int_equal(a, 0);
+	assert_int_equal(vmk_vmem_size(&vm, VMK_VMEM_ALLOC), 3 * PG);
+	assert_int_equal(vmk_vmem_check(&vm, msg, sizeof(msg)), 0);
+	/* The same constraints made consistent are served. */
+	assert_int_equal(vmk_vmem_xalloc(&vm, PG, 2 * PG, PG, 4 * PG, BASE + 4 * PG, BASE + 16 * PG, 0, &a), 0);
+	assert_true(a % (2 * PG) == PG && a >= BASE + 4 * PG);
+	vmk_vmem_xfree(&vm, a, PG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +231,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_imported_span_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
