@@ -327,6 +327,44 @@ static void test_runs(void **state)
 	pmt_shutdown();
 }
 
+/* Configurations vmk_pmap_bootstrap refuses before touching anything: the booted kernel pmap stays. */
+static void test_bootstrap_refuses(void **state)
+{
+	struct vmk_pmap_config c, bad;
+	struct vmk_pmap_stats s0, s1;
+
+	pmt_boot_arch(ARCH_OF(state));
+	pmt_map_stats(vmk_pmap_kernel(), &s0);
+	memset(&c, 0, sizeof(c));
+	c.arch = ARCH_OF(state);
+	c.kva_start = pmt_kva();
+	c.kva_end = pmt_kva() + (16ull << 30);
+	assert_int_equal(vmk_pmap_bootstrap(NULL), -VMK_EINVAL);
+	bad = c; bad.arch = (enum vmk_pmap_arch_id)9;
+	assert_int_equal(vmk_pmap_bootstrap(&bad), -VMK_EINVAL);
+	bad = c; bad.levels = 9;
+	assert_int_equal(vmk_pmap_bootstrap(&bad), -VMK_EINVAL);
+	bad = c; bad.kva_end = bad.kva_start;
+	assert_int_equal(vmk_pmap_bootstrap(&bad), -VMK_EINVAL);
+	bad = c; bad.kva_start = 0x1000;		/* the user half */
+	assert_int_equal(vmk_pmap_bootstrap(&bad), -VMK_EINVAL);
+	bad = c; bad.kva_start += 0x10;
+	assert_int_equal(vmk_pmap_bootstrap(&bad), -VMK_EINVAL);
+	bad = c; bad.kva_end += 0x10;
+	assert_int_equal(vmk_pmap_bootstrap(&bad), -VMK_EINVAL);
+	bad = c; bad.asid_bits = 17;
+	assert_int_equal(vmk_pmap_bootstrap(&bad), -VMK_EINVAL);
+	if (ARCH_OF(state) == VMK_PMAP_ARCH_X86_64) {
+		bad = c; bad.asid_bits = 13;		/* x86 PCIDs are 12 bits */
+		assert_int_equal(vmk_pmap_bootstrap(&bad), -VMK_EINVAL);
+	}
+	assert_int_equal(vmk_pmap_create(NULL), -VMK_EINVAL);
+	pmt_map_stats(vmk_pmap_kernel(), &s1);
+	assert_memory_equal(&s0, &s1, sizeof(s0));
+	pmt_check(vmk_pmap_kernel());
+	pmt_shutdown();
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
 
 int main(void)
@@ -337,6 +375,7 @@ int main(void)
 		T(test_counters),
 		T(test_kernel),
 		T(test_bad_arguments),
+		T(test_bootstrap_refuses),
 		cmocka_unit_test_prestate(test_runs, &arm),
 		cmocka_unit_test_prestate(test_runs, &rv),
 	};
