@@ -386,6 +386,9 @@ static void test_reserve(void **state)
 	/* Nothing fits. */
 	machine(false);
 	reserve("crashkernel=5G,high", &x86, &cr, -VMK_ENOMEM);
+	machine(false);
+	reserve("crashkernel=5G", &x86, &cr, -VMK_ENOMEM);	/* the plain form: neither below nor above 4 GiB */
+	assert_false(vmk_memblock_is_reserved(&mb, 5 * GiB));
 	/* No crashkernel: nothing reserved. */
 	reserve("quiet", &x86, &cr, 0);
 	assert_true(cr.main.end == cr.main.base);
