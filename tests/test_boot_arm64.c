@@ -251,6 +251,12 @@ static void test_flags_and_resource_edges(void **state)
 	size_t nfree = pool.nfree;
 	assert_int_equal(vmk_boot_resources_from_memblock(&root, &pool, &mb), -VMK_EINVAL);
 	assert_int_equal(pool.nfree, nfree);
+	/* The firmware-map view likewise: a conflicting range, an empty pool. */
+	assert_int_equal(vmk_boot_resources_from_fwmap(&root, &pool, &m), -VMK_EINVAL);
+	assert_int_equal(pool.nfree, nfree);
+	vmk_iomem_root_init(&root);
+	assert_int_equal(vmk_boot_resources_from_fwmap(&root, &none, &m), -VMK_ENOMEM);
+	assert_null(vmk_resource_next(&root, &root));
 }
 
 int main(void)
