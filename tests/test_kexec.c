@@ -256,6 +256,15 @@ static void test_exclusions_sorted_and_clip(void **state)
 	assert_true(vmk_kexec_free_bytes(p) == 61 * MiB);
 	vmk_kexec_clip_ram(p, 3 * MiB, 10 * MiB);
 	assert_true(vmk_kexec_free_bytes(p) == 5 * MiB);	/* 4-8 and 9-10 */
+	/* One range for two reasons: both kept, ordered by kind whatever the insertion order. */
+	p = fresh();
+	vmk_kexec_add_ram(p, 0, 64 * MiB);
+	assert_int_equal(vmk_kexec_exclude(p, MiB, 2 * MiB, VMK_KEXEC_EXCL_OTHER, "b"), 0);
+	assert_int_equal(vmk_kexec_exclude(p, MiB, 2 * MiB, VMK_KEXEC_EXCL_RESERVED, "a"), 0);
+	assert_int_equal(p->nexcl, 2);
+	assert_int_equal(p->excl[0].kind, VMK_KEXEC_EXCL_RESERVED);
+	assert_int_equal(p->excl[1].kind, VMK_KEXEC_EXCL_OTHER);
+	assert_int_equal(p->blocked.n, 1);
 }
 
 static void test_verify_catches(void **state)
