@@ -114,11 +114,18 @@ static void test_arm64_3x_no_attributes(void **state)
 		"<6>[    0.000000]   0x000080000000-0x00008000ffff [Loader Data]*\n"
 		"<6>[    0.000000]   0x000080010000-0x0000fbffffff [Conventional Memory]\n"
 		"<6>[    0.000000]   0x0000fc000000-0x0000fc00ffff [Runtime Code]*\n"
+		"<6>[    0.000000]   0x0000fc010000-0x0000fc01ffff [Reserved]\n"
+		"<6>[    0.000000]   0x0000fc020000-0x0000fc02ffff [Unusable Memory]\n"
 		"<6>[    0.000000] Booting Linux on physical CPU 0x0\n";
 
 	(void)state;
 	FM_PARSE_TEXT(f, vmk_fwmap_parse_efi_text, text, 0);
-	assert_int_equal(f->m.n, 4);
+	assert_int_equal(f->m.n, 6);
+	/* Reserved and unusable memory had no cacheable attribute: none is assumed. */
+	fm_expect(f, 4, 0xfc010000, 0x10000, VMK_MEM_RESERVED);
+	assert_true(f->m.e[4].attr == 0);
+	fm_expect(f, 5, 0xfc020000, 0x10000, VMK_MEM_UNUSABLE);
+	assert_true(f->m.e[5].attr == 0);
 	fm_expect(f, 0, 0x8000000, 0x4000000, VMK_MEM_MMIO);
 	assert_true(f->m.e[0].attr == VMK_EFI_MEMORY_UC);
 	fm_expect(f, 1, 0x80000000, 0x10000, VMK_MEM_BOOTLOADER);
