@@ -201,6 +201,12 @@ static void test_memblock_dump(void **state)
 	FM_PARSE_TEXT(f, vmk_fwmap_parse_dmesg, "[    0.000000] Machine model: linux,dummy-virt\n", -VMK_ENOENT);
 	assert_true(fm_has(f, VMK_FWMAP_ERR, 0, "device-tree boot log"));
 	free(f);
+	/* A map of one entry for two memory regions: -VMK_ENOSPC naming the line, map unchanged. */
+	f = fm_new(1);
+	FM_PARSE_TEXT(f, vmk_fwmap_parse_memblock_dump, text, -VMK_ENOSPC);
+	assert_true(fm_has(f, VMK_FWMAP_ERR, 9, "map full (1 entries)"));
+	assert_int_equal(f->m.n, 0);
+	free(f);
 }
 
 /*
