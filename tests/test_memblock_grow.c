@@ -156,6 +156,16 @@ static void test_grow_reserved(void **state)
 	for (size_t i = 0; i < n; i++)
 		assert_true(vmk_memblock_is_reserved(&mb, RAM + 2 * i * PG));
 	assert_int_equal(mb.reserved.cnt, n + 1);
+	/* Capping memory to a range without the live array is refused, memblock unchanged. */
+	{
+		uint64_t mem = vmk_memblock_phys_mem_size(&mb), res = vmk_memblock_reserved_size(&mb);
+		vmk_paddr_t cap_base = own[0].end > RAM + RAM_SIZE / 2 ? RAM : RAM + RAM_SIZE / 2;
+
+		assert_int_equal(vmk_memblock_cap_memory_range(&mb, cap_base, RAM_SIZE / 4), -VMK_EBUSY);
+		assert_true(vmk_memblock_phys_mem_size(&mb) == mem);
+		assert_true(vmk_memblock_reserved_size(&mb) == res);
+		vmk_memblock_check(&mb);
+	}
 }
 
 /* The reserve that triggers growth covers the place growth would pick. */
