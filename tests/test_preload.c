@@ -261,6 +261,21 @@ static void test_bootstrap_free_errors(void **st)
 	assert_int_equal(vmk_kmem_bootstrap_free(b + PG, PG), 0);
 	assert_int_equal(free_frames(), f0 + 1);
 	assert_int_equal(vmk_kmem_bootstrap_free(b + PG, PG), -VMK_ENOENT);
+	/* A boot-window mapping of a frame the allocator handed out (not RESERVED): refused, kept. */
+	{
+		struct vmk_page *pg = vmk_page_alloc(0, VMK_POOL_DEFAULT, 0);
+		vmk_vaddr_t v = b + 4 * S2M;
+		struct vmk_pmap_mapping m;
+
+		assert_non_null(pg);
+		assert_int_equal(vmk_pmap_enter(vmk_pmap_kernel(), v, vmk_page_to_pa(pg), VMK_PROT_READ | VMK_PROT_WRITE,
+						VMK_PMAP_ENTER_WIRED), 0);
+		assert_int_equal(vmk_kmem_bootstrap_free(v, PG), -VMK_EINVAL);
+		assert_int_equal(vmk_pmap_extract(vmk_pmap_kernel(), v, &m), 0);
+		assert_int_equal(vmk_page_state(pg), VMK_PAGE_ALLOC);
+		assert_int_equal(vmk_pmap_remove(vmk_pmap_kernel(), v, v + PG), 0);
+		vmk_page_free(pg);
+	}
 	vmk_kmem_free(va, PG);
 	kmt_check();
 	kmt_shutdown();
