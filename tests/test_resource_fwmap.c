@@ -207,6 +207,27 @@ static void test_edges(void **state)
 	rt_free(t);
 }
 
+/* ZONE_DEVICE private memory (a driver's, no firmware range) leaves no entry; the RAM around it stays. */
+static void test_device_private_skipped(void **state)
+{
+	struct rt *t = rt_new();
+	struct vmk_fwmap_entry storage[8];
+	struct vmk_fwmap m;
+	struct vmk_resource dev;
+
+	(void)state;
+	rt_parse(t, "10000000-1fffffff : System RAM\n");
+	vmk_resource_init(&dev, 0x400000000ull, 0x43fffffffull, "device private memory", VMK_RES_MEM,
+			  VMK_RES_DESC_DEVICE_PRIVATE_MEMORY);
+	assert_int_equal(vmk_resource_request(&t->root, &dev, NULL), 0);
+	vmk_fwmap_init(&m, storage, VMK_ARRAY_SIZE(storage));
+	assert_int_equal(vmk_resource_to_fwmap(&t->root, &m), 0);
+	assert_int_equal(m.n, 1);
+	assert_true(m.e[0].base == 0x10000000 && m.e[0].size == 0x10000000 && m.e[0].kind == VMK_MEM_USABLE);
+	vmk_resource_remove(&dev);
+	rt_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_arm64_nested),
 		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_edges),
+		cmocka_unit_test(test_device_private_skipped),
 	};
 
 	vmk_sim_install();
