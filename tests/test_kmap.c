@@ -97,6 +97,31 @@ static void test_image_by_section(void **st)
 	}
 }
 
+/* An empty section (a linker script's empty .rodata, say) maps nothing and joins nothing. */
+static void test_image_empty_section(void **st)
+{
+	static const struct vmk_kmap_section s[3] = {
+		{ 2 * MiB, RX, 0 },
+		{ 0, R, 0 },
+		{ 2 * MiB, RW, 0 },
+	};
+	vmk_vaddr_t va;
+	struct vmk_kmap_report r;
+
+	(void)st;
+	pmt_boot_arch(VMK_PMAP_ARCH_X86_64);
+	va = image_va();
+	assert_int_equal(vmk_kmap_image(vmk_pmap_kernel(), va, PMT_DATA, s, 3), 0);
+	expect_map(va, PMT_DATA, 2 * MiB, RX, VMK_MEMTYPE_WB);
+	expect_map(va + 2 * MiB, PMT_DATA + 2 * MiB, 2 * MiB, RW, VMK_MEMTYPE_WB);
+	expect_unmapped(va + 4 * MiB);
+	assert_int_equal(vmk_kmap_report(vmk_pmap_kernel(), 0, 0, &r), 0);
+	assert_true(r.bytes == 4 * MiB);
+	assert_int_equal(r.wx_leaves, 0);
+	pmt_check(vmk_pmap_kernel());
+	pmt_shutdown();
+}
+
 /* Misaligned physical placement: same layout, 4 KiB pages only, still W^X. */
 static void test_image_misaligned_pa(void **st)
 {
@@ -581,6 +606,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_image_by_section),
+		cmocka_unit_test(test_image_empty_section),
 		cmocka_unit_test(test_image_misaligned_pa),
 		cmocka_unit_test(test_image_refuses),
 		cmocka_unit_test(test_image_releasable_spares),
