@@ -42,10 +42,6 @@ uint64_t a64_hvc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3);
 void a64_set_vbar(void);
 void a64_flush_local_all(void);
 unsigned int a64_cpu_id(void *ctx);
-unsigned int a64_cpu_count(void *ctx);
-void a64_rendezvous(void *ctx, vmk_rendezvous_fn fn, void *arg);
-/* Serve a pending rendezvous (called from every spin loop). */
-void a64_smp_poll(void);
 extern uint64_t a64_tcr, a64_ap_ttbr0;
 
 #endif

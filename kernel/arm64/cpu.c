@@ -7,7 +7,7 @@
 #include <vmkit/pmap.h>
 
 #include "../efi.h"
-#include "../kernel.h"
+#include "../smp_poll.h"
 #include "a64.h"
 
 const uint64_t arch_dmap_base = 0xffff000000000000ull;
@@ -342,7 +342,7 @@ static void a_cpu_relax(void *ctx)
 {
 	(void)ctx;
 	__asm__ volatile("yield" : : : "memory");
-	a64_smp_poll();
+	smp_poll();
 }
 
 static unsigned long a_intr_disable(void *ctx)
@@ -365,8 +365,8 @@ const struct vmk_platform arch_platform = {
 	.tlb_invalidate = a_tlb_invalidate,
 	.barrier = a_barrier,
 	.cpu_id = a64_cpu_id,
-	.cpu_count = a64_cpu_count,
-	.rendezvous = a64_rendezvous,
+	.cpu_count = smp_poll_cpu_count,
+	.rendezvous = smp_poll_rendezvous,
 	.cpu_relax = a_cpu_relax,
 	.intr_disable = a_intr_disable,
 	.intr_restore = a_intr_restore,

@@ -10,7 +10,7 @@
  */
 #include <vmkit/pmap.h>
 
-#include "../kernel.h"
+#include "../smp_poll.h"
 #include "rv.h"
 
 const uint64_t arch_dmap_base = 0xffffffd800000000ull;
@@ -245,7 +245,7 @@ static void r_tlb_invalidate(void *ctx, const struct vmk_tlb_req *req)
 {
 	uint64_t va = 0, size = 0, others = 0;
 	bool by_asid = false;
-	unsigned int me = rv_cpu_id(NULL), n = rv_cpu_count(NULL);
+	unsigned int me = rv_cpu_id(NULL), n = smp_poll_cpu_count(NULL);
 
 	(void)ctx;
 	__asm__ volatile("fence rw, rw" : : : "memory");
@@ -291,7 +291,7 @@ static void r_cpu_relax(void *ctx)
 {
 	(void)ctx;
 	__asm__ volatile("nop" : : : "memory");
-	rv_smp_poll();
+	smp_poll();
 }
 
 static unsigned long r_intr_disable(void *ctx)
@@ -315,8 +315,8 @@ const struct vmk_platform arch_platform = {
 	.tlb_invalidate = r_tlb_invalidate,
 	.barrier = r_barrier,
 	.cpu_id = rv_cpu_id,
-	.cpu_count = rv_cpu_count,
-	.rendezvous = rv_rendezvous,
+	.cpu_count = smp_poll_cpu_count,
+	.rendezvous = smp_poll_rendezvous,
 	.cpu_relax = r_cpu_relax,
 	.intr_disable = r_intr_disable,
 	.intr_restore = r_intr_restore,

@@ -131,7 +131,7 @@ rv_ap_high:
 	csrw	satp, t0
 	sfence.vma
 	mv	a0, tp
-	call	rv_ap_entry
+	call	smp_poll_ap_run
 5:	wfi
 	j	5b
 

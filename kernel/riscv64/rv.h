@@ -38,9 +38,6 @@ static inline uint64_t rv_read_satp(void)
 
 /* smp.c */
 unsigned int rv_cpu_id(void *ctx);
-unsigned int rv_cpu_count(void *ctx);
-void rv_rendezvous(void *ctx, vmk_rendezvous_fn fn, void *arg);
-void rv_smp_poll(void);
 /* cpu.c: the satp value of vmkit's kernel root (0 before the switch). */
 uint64_t rv_kernel_satp(void);
 
