@@ -15,17 +15,12 @@
  *   on another counter must not.
  * - is_referenced, which test_pmap_pv_wait does not run.
  *
- * The interleaving is forced as in test_pmap_pv_wait: the walker is CPU 1;
- * CPU 0 holds pm's lock until the walker has relaxed twice (it waits for
- * that lock: every other lock it needs is free), then lets it go and acts
- * while the walker is parked in the cpu_relax hook (from its third relax
- * until CPU 0 is done).
+ * The interleaving is forced as in test_pmap_pv_wait (pv_interleave.h):
+ * CPU 0 holds pm's lock until the walker waits for it, then lets it go and
+ * acts while the walker is parked in the cpu_relax hook.
  */
-#include "pmap_util.h"
+#include "pv_interleave.h"
 #include "../src/pmap/pmap_internal.h"
-
-#include <pthread.h>
-#include <sched.h>
 
 #define S2M	(2ull << 20)
 #define S1G	(1ull << 30)
@@ -34,123 +29,6 @@
 #define VAX	0x0000000140000000ull		/* pm3's mapping of another page */
 #define RW	(VMK_PROT_READ | VMK_PROT_WRITE)
 #define MD	(VMK_PMAP_ENTER_MANAGED | VMK_PMAP_ENTER_DIRTY)
-
-enum op { OP_CLEAR_MODIFY, OP_REMOVE_WRITE, OP_TS_REFERENCED, OP_IS_MODIFIED, OP_IS_REFERENCED,
-	  OP_REMOVE_ALL };
-
-static void (*sim_relax)(void *);
-static _Thread_local bool on_walker;
-static unsigned long w_relax;
-static int w_waiting, go;
-
-static void relax_hook(void *ctx)
-{
-	if (on_walker) {
-		unsigned long n = __atomic_add_fetch(&w_relax, 1, __ATOMIC_ACQ_REL);
-
-		if (n >= 2)
-			__atomic_store_n(&w_waiting, 1, __ATOMIC_RELEASE);
-		if (n >= 3)
-			while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
-				sched_yield();
-	}
-	if (sim_relax)
-		sim_relax(ctx);
-}
-
-struct walk {
-	enum op op;
-	vmk_paddr_t pa;
-	unsigned int ret;
-};
-
-static void *walker(void *arg)
-{
-	struct walk *w = arg;
-
-	vmk_sim_set_cpu(1);
-	on_walker = true;
-	switch (w->op) {
-	case OP_CLEAR_MODIFY:
-		vmk_pmap_clear_modify(w->pa);
-		break;
-	case OP_REMOVE_WRITE:
-		vmk_pmap_remove_write(w->pa);
-		break;
-	case OP_TS_REFERENCED:
-		w->ret = vmk_pmap_ts_referenced(w->pa);
-		break;
-	case OP_IS_MODIFIED:
-		w->ret = vmk_pmap_is_modified(w->pa);
-		break;
-	case OP_IS_REFERENCED:
-		w->ret = vmk_pmap_is_referenced(w->pa);
-		break;
-	case OP_REMOVE_ALL:
-		w->ret = vmk_pmap_remove_all(w->pa);
-		break;
-	}
-	return NULL;
-}
-
-static void wait_flag(int *f)
-{
-	while (!__atomic_load_n(f, __ATOMIC_ACQUIRE))
-		sched_yield();
-}
-
-static void hook(void)
-{
-	struct vmk_platform *plat = vmk_sim_platform();
-
-	sim_relax = plat->cpu_relax;
-	plat->cpu_relax = relax_hook;
-	w_relax = 0;
-	w_waiting = go = 0;
-	vmk_pmap__g.pv_waits = 0;
-	vmk_pmap__g.pv_restarts = 0;
-}
-
-static void unhook(void)
-{
-	vmk_sim_platform()->cpu_relax = sim_relax;
-}
-
-/* Start the walker while CPU 0 holds pm's lock; return once it waits for that lock. */
-static void start_walk(pthread_t *t, struct walk *w, struct vmk_pmap *pm)
-{
-	vmk_pmap__lock(pm);
-	assert_int_equal(pthread_create(t, NULL, walker, w), 0);
-	wait_flag(&w_waiting);
-	vmk_pmap__unlock(pm);
-}
-
-static void finish_walk(pthread_t t)
-{
-	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
-	assert_int_equal(pthread_join(t, NULL), 0);
-	unhook();
-}
-
-/* What op left on the mapping at va of p, which maps pa (unless op removes). */
-static void check_done(enum op op, struct vmk_pmap *p, vmk_vaddr_t va, vmk_paddr_t pa)
-{
-	struct vmk_pmap_mapping m;
-	int r = vmk_pmap_extract(p, va, &m);
-
-	if (op == OP_REMOVE_ALL) {
-		assert_int_equal(r, -VMK_ENOENT);
-		return;
-	}
-	assert_int_equal(r, 0);
-	assert_true(m.pa == pa);
-	if (op == OP_CLEAR_MODIFY)
-		assert_false(m.dirty);
-	if (op == OP_REMOVE_WRITE)
-		assert_false(m.prot & VMK_PROT_WRITE);
-	if (op == OP_TS_REFERENCED)
-		assert_false(m.accessed);
-}
 
 /* The page's offset in its block: its 4 KiB, 2 MiB and 1 GiB heads on three different counters. */
 static vmk_paddr_t page_in_block(vmk_paddr_t block)
@@ -174,11 +52,11 @@ static vmk_paddr_t page_in_block(vmk_paddr_t block)
  * block entry; meanwhile CPU 0 removes the block (demote false) or cuts a
  * 4 KiB hole into it elsewhere, demoting it (demote true).
  */
-static void run_block(enum vmk_pmap_arch_id arch, enum op op, vmk_size_t sz, bool demote)
+static void run_block(enum vmk_pmap_arch_id arch, enum pvi_op op, vmk_size_t sz, bool demote)
 {
 	struct pmt_opts o = { .arch = arch, .ncpus = 2 };
 	struct vmk_pmap *pm, *pm2;
-	struct walk w = { .op = op };
+	struct pvi_walk w = { .op = op };
 	vmk_paddr_t pa, base;
 	pthread_t t;
 
@@ -190,30 +68,31 @@ static void run_block(enum vmk_pmap_arch_id arch, enum op op, vmk_size_t sz, boo
 	assert_int_equal(vmk_pmap_create(&pm2), 0);
 	assert_int_equal(vmk_pmap_enter_large(pm, VAB, base, sz, RW, MD), 0);
 	assert_int_equal(vmk_pmap_enter(pm2, VA2, pa, RW, MD), 0);
-	hook();
-	start_walk(&t, &w, pm);
+	pvi_hook(NULL);
+	pvi_start(&t, &w, pm);
+	vmk_pmap__unlock(pm);
 	if (demote)
 		assert_int_equal(vmk_pmap_remove(pm, VAB, VAB + 0x1000), 0);
 	else
 		assert_int_equal(vmk_pmap_remove(pm, VAB, VAB + sz), 0);
-	finish_walk(t);
+	pvi_finish(t);
 
 	/* It waited once, at pm's block, and began again: the block's list changed. */
 	assert_int_equal(vmk_pmap__g.pv_waits, 1);
 	assert_int_equal(vmk_pmap__g.pv_restarts, 1);
-	check_done(op, pm2, VA2, pa);
+	pvi_check_done(op, pm2, VA2, pa);
 	if (demote)
-		check_done(op, pm, VAB + (pa - base), pa);
+		pvi_check_done(op, pm, VAB + (pa - base), pa);
 	switch (op) {
-	case OP_TS_REFERENCED:
+	case PVI_TS_REFERENCED:
 		/* pm2's mapping and pm's (its 4 KiB piece, or the removed block's note). */
 		assert_int_equal(w.ret, 2);
 		break;
-	case OP_IS_MODIFIED:
-	case OP_IS_REFERENCED:
+	case PVI_IS_MODIFIED:
+	case PVI_IS_REFERENCED:
 		assert_int_equal(w.ret, 1);
 		break;
-	case OP_REMOVE_ALL:
+	case PVI_REMOVE_ALL:
 		assert_int_equal(w.ret, 2 - !demote);
 		break;
 	default:
@@ -230,22 +109,22 @@ static void run_block(enum vmk_pmap_arch_id arch, enum op op, vmk_size_t sz, boo
 static void test_block_removed_while_waiting(void **state)
 {
 	(void)state;
-	run_block(VMK_PMAP_ARCH_X86_64, OP_CLEAR_MODIFY, S2M, false);
-	run_block(VMK_PMAP_ARCH_X86_64, OP_REMOVE_ALL, S2M, false);
-	run_block(VMK_PMAP_ARCH_ARM64, OP_TS_REFERENCED, S2M, false);
-	run_block(VMK_PMAP_ARCH_X86_64, OP_REMOVE_WRITE, S1G, false);
-	run_block(VMK_PMAP_ARCH_X86_64, OP_IS_REFERENCED, S1G, false);
+	run_block(VMK_PMAP_ARCH_X86_64, PVI_CLEAR_MODIFY, S2M, false);
+	run_block(VMK_PMAP_ARCH_X86_64, PVI_REMOVE_ALL, S2M, false);
+	run_block(VMK_PMAP_ARCH_ARM64, PVI_TS_REFERENCED, S2M, false);
+	run_block(VMK_PMAP_ARCH_X86_64, PVI_REMOVE_WRITE, S1G, false);
+	run_block(VMK_PMAP_ARCH_X86_64, PVI_IS_REFERENCED, S1G, false);
 }
 
 /* The block is demoted meanwhile: the walk handles pm's new 4 KiB mapping of the page. */
 static void test_block_demoted_while_waiting(void **state)
 {
 	(void)state;
-	run_block(VMK_PMAP_ARCH_X86_64, OP_CLEAR_MODIFY, S2M, true);
-	run_block(VMK_PMAP_ARCH_ARM64, OP_TS_REFERENCED, S2M, true);
-	run_block(VMK_PMAP_ARCH_X86_64, OP_REMOVE_ALL, S2M, true);
-	run_block(VMK_PMAP_ARCH_RISCV64, OP_REMOVE_WRITE, S2M, true);
-	run_block(VMK_PMAP_ARCH_X86_64, OP_IS_MODIFIED, S1G, true);
+	run_block(VMK_PMAP_ARCH_X86_64, PVI_CLEAR_MODIFY, S2M, true);
+	run_block(VMK_PMAP_ARCH_ARM64, PVI_TS_REFERENCED, S2M, true);
+	run_block(VMK_PMAP_ARCH_X86_64, PVI_REMOVE_ALL, S2M, true);
+	run_block(VMK_PMAP_ARCH_RISCV64, PVI_REMOVE_WRITE, S2M, true);
+	run_block(VMK_PMAP_ARCH_X86_64, PVI_IS_MODIFIED, S1G, true);
 }
 
 /* A page other than PG, in PMT_DATA, whose 4 KiB head is on counter c (same) or on none of PG's. */
@@ -273,12 +152,12 @@ static vmk_paddr_t other_page(vmk_paddr_t pg, bool same)
  * (spuriously, and it still does its whole work), one on another counter
  * does not.
  */
-static void run_hashed(enum op op, bool same)
+static void run_hashed(enum pvi_op op, bool same)
 {
 	struct pmt_opts o = { .arch = VMK_PMAP_ARCH_X86_64, .ncpus = 2 };
 	struct vmk_pmap *pm, *pm2, *pm3;
 	vmk_paddr_t pg = PMT_DATA + 0x10000, px;
-	struct walk w = { .op = op, .pa = pg };
+	struct pvi_walk w = { .op = op, .pa = pg };
 	pthread_t t;
 
 	pmt_boot(&o);
@@ -288,17 +167,18 @@ static void run_hashed(enum op op, bool same)
 	assert_int_equal(vmk_pmap_create(&pm3), 0);
 	assert_int_equal(vmk_pmap_enter(pm, VAB, pg, RW, MD), 0);
 	assert_int_equal(vmk_pmap_enter(pm2, VA2, pg, RW, MD), 0);
-	hook();
-	start_walk(&t, &w, pm);
+	pvi_hook(NULL);
+	pvi_start(&t, &w, pm);
+	vmk_pmap__unlock(pm);
 	assert_int_equal(vmk_pmap_enter(pm3, VAX, px, RW, MD), 0);
 	assert_int_equal(vmk_pmap_remove(pm3, VAX, VAX + 0x1000), 0);
-	finish_walk(t);
+	pvi_finish(t);
 
 	assert_int_equal(vmk_pmap__g.pv_waits, 1);
 	assert_int_equal(vmk_pmap__g.pv_restarts, same ? 1 : 0);
-	check_done(op, pm, VAB, pg);
-	check_done(op, pm2, VA2, pg);
-	if (op == OP_TS_REFERENCED)
+	pvi_check_done(op, pm, VAB, pg);
+	pvi_check_done(op, pm2, VA2, pg);
+	if (op == PVI_TS_REFERENCED)
 		assert_int_equal(w.ret, 2);
 	pmt_check(pm);
 	pmt_check(pm2);
@@ -312,16 +192,16 @@ static void run_hashed(enum op op, bool same)
 static void test_hashed_counter_shared(void **state)
 {
 	(void)state;
-	run_hashed(OP_CLEAR_MODIFY, true);
-	run_hashed(OP_TS_REFERENCED, true);
-	run_hashed(OP_REMOVE_ALL, true);
+	run_hashed(PVI_CLEAR_MODIFY, true);
+	run_hashed(PVI_TS_REFERENCED, true);
+	run_hashed(PVI_REMOVE_ALL, true);
 }
 
 static void test_hashed_counter_other(void **state)
 {
 	(void)state;
-	run_hashed(OP_REMOVE_WRITE, false);
-	run_hashed(OP_TS_REFERENCED, false);
+	run_hashed(PVI_REMOVE_WRITE, false);
+	run_hashed(PVI_TS_REFERENCED, false);
 }
 
 int main(void)

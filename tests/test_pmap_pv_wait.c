@@ -12,7 +12,8 @@
  * page's PV lists changed meanwhile; the pmap it waits on must stay
  * allocated until it is done with it, even if destroyed meanwhile.
  *
- * The interleaving is forced through the platform's cpu_relax hook, so
+ * The interleaving is forced through the platform's cpu_relax hook
+ * (pv_interleave.h), so
  * every run takes the same path: the walker is CPU 1; CPU 0 (the test)
  * holds the pmap lock until the walker has relaxed twice (it is waiting,
  * whatever for), then acts as another CPU would: takes the PV lock as
@@ -23,11 +24,8 @@
  * (vmk_pmap__g.pv_restarts) must then be 0 when the lists did not change
  * and 1 when they did, however long the pmap lock was held.
  */
-#include "pmap_util.h"
+#include "pv_interleave.h"
 #include "../src/pmap/pmap_internal.h"
-
-#include <pthread.h>
-#include <sched.h>
 
 #define VA1	0x0000000040000000ull		/* pm's mapping of the page */
 #define VA2	0x0000000080000000ull		/* pm2's mapping of the page */
@@ -37,114 +35,40 @@
 #define RW	(VMK_PROT_READ | VMK_PROT_WRITE)
 #define MD	(VMK_PMAP_ENTER_MANAGED | VMK_PMAP_ENTER_DIRTY)
 
-enum op { OP_CLEAR_MODIFY, OP_REMOVE_WRITE, OP_TS_REFERENCED, OP_IS_MODIFIED, OP_REMOVE_ALL };
-
 enum scene {
 	SC_ENTER,	/* CPU 0 takes the PV lock under the pmap lock, then lets both go */
 	SC_REMOVE,	/* CPU 0 removes pm's mapping of the page (the walker's entry) */
 	SC_DESTROY,	/* ... then destroys pm while the walker still waits for its lock */
 };
 
-static void (*sim_relax)(void *);
-static _Thread_local bool on_walker;
-static unsigned long w_relax;		/* the walker's cpu_relax calls */
-static int w_waiting, go, destroying, checked;
+static int destroying, checked;
 static struct vmk_page *pm_page;	/* the page holding pm (SC_DESTROY) */
 static char err[160];
 
-static void relax_hook(void *ctx)
+/* The walker may still touch the pmap it waits for: it must not be freed yet. */
+static void walker_released(void)
 {
-	if (on_walker) {
-		unsigned long n = __atomic_add_fetch(&w_relax, 1, __ATOMIC_ACQ_REL);
-
-		if (n >= 2)
-			__atomic_store_n(&w_waiting, 1, __ATOMIC_RELEASE);
-		if (n >= 3) {
-			while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
-				sched_yield();
-			/* The walker may still touch the pmap it waits for: it must not be freed yet. */
-			if (!checked++ && pm_page && vmk_page_state(pm_page) != VMK_PAGE_ALLOC)
-				snprintf(err, sizeof(err), "the pmap the walk waits on was freed under it");
-		}
-	} else if (__atomic_load_n(&destroying, __ATOMIC_ACQUIRE)) {
-		/* CPU 0 waits inside vmk_pmap_destroy: let the walker finish. */
-		__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
-	}
-	if (sim_relax)
-		sim_relax(ctx);
+	if (!checked++ && pm_page && vmk_page_state(pm_page) != VMK_PAGE_ALLOC)
+		snprintf(err, sizeof(err), "the pmap the walk waits on was freed under it");
 }
 
-struct walk {
-	enum op op;
-	unsigned int ret;
-};
-
-static void *walker(void *arg)
+/* CPU 0 waits inside vmk_pmap_destroy: let the walker finish. */
+static void cpu0_relax(void)
 {
-	struct walk *w = arg;
-
-	vmk_sim_set_cpu(1);
-	on_walker = true;
-	switch (w->op) {
-	case OP_CLEAR_MODIFY:
-		vmk_pmap_clear_modify(PG);
-		break;
-	case OP_REMOVE_WRITE:
-		vmk_pmap_remove_write(PG);
-		break;
-	case OP_TS_REFERENCED:
-		w->ret = vmk_pmap_ts_referenced(PG);
-		break;
-	case OP_IS_MODIFIED:
-		w->ret = vmk_pmap_is_modified(PG);
-		break;
-	case OP_REMOVE_ALL:
-		w->ret = vmk_pmap_remove_all(PG);
-		break;
-	}
-	return NULL;
+	if (__atomic_load_n(&destroying, __ATOMIC_ACQUIRE))
+		pvi_release();
 }
 
-static void wait_flag(int *f)
+static void run(enum vmk_pmap_arch_id arch, enum pvi_op op, enum scene sc)
 {
-	while (!__atomic_load_n(f, __ATOMIC_ACQUIRE))
-		sched_yield();
-}
-
-/* What op did to the mapping at va of pmap p (still mapped unless op removes). */
-static void check_done(enum op op, struct vmk_pmap *p, vmk_vaddr_t va)
-{
-	struct vmk_pmap_mapping m;
-	int r = vmk_pmap_extract(p, va, &m);
-
-	if (op == OP_REMOVE_ALL) {
-		assert_int_equal(r, -VMK_ENOENT);
-		return;
-	}
-	assert_int_equal(r, 0);
-	assert_true(m.pa == PG);
-	if (op == OP_CLEAR_MODIFY)
-		assert_false(m.dirty);
-	if (op == OP_REMOVE_WRITE)
-		assert_false(m.prot & VMK_PROT_WRITE);
-	if (op == OP_TS_REFERENCED)
-		assert_false(m.accessed);
-}
-
-static void run(enum vmk_pmap_arch_id arch, enum op op, enum scene sc)
-{
+	static const struct pvi_hooks hooks = { .released = walker_released, .other_relax = cpu0_relax };
 	struct pmt_opts o = { .arch = arch, .ncpus = 2 };
-	struct vmk_platform *plat;
 	struct vmk_pmap *pm, *pm2;
-	struct walk w = { .op = op };
+	struct pvi_walk w = { .op = op, .pa = PG };
 	pthread_t t;
 
 	pmt_boot(&o);
-	plat = vmk_sim_platform();
-	sim_relax = plat->cpu_relax;
-	plat->cpu_relax = relax_hook;
-	w_relax = 0;
-	w_waiting = go = destroying = checked = 0;
+	destroying = checked = 0;
 	pm_page = NULL;
 	err[0] = '\0';
 	assert_int_equal(vmk_pmap_create(&pm), 0);
@@ -153,12 +77,8 @@ static void run(enum vmk_pmap_arch_id arch, enum op op, enum scene sc)
 	assert_int_equal(vmk_pmap_enter(pm, VA1, PG, RW, MD), 0);
 	assert_int_equal(vmk_pmap_enter(pm, VAQ, PGQ, RW, MD), 0);
 	assert_int_equal(vmk_pmap_enter(pm2, VA2, PG, RW, MD), 0);
-	vmk_pmap__g.pv_waits = 0;
-	vmk_pmap__g.pv_restarts = 0;
-
-	vmk_pmap__lock(pm);
-	assert_int_equal(pthread_create(&t, NULL, walker, &w), 0);
-	wait_flag(&w_waiting);
+	pvi_hook(&hooks);
+	pvi_start(&t, &w, pm);
 	if (sc == SC_ENTER) {
 		/* What vmk_pmap_enter does next with the pmap lock held. */
 		vmk_pmap__pv_lock();
@@ -180,27 +100,25 @@ static void run(enum vmk_pmap_arch_id arch, enum op op, enum scene sc)
 		vmk_pmap_destroy(pm);
 		pm = NULL;
 	}
-	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
-	assert_int_equal(pthread_join(t, NULL), 0);
-	plat->cpu_relax = sim_relax;
+	pvi_finish(t);
 
 	if (err[0])
 		fail_msg("%s", err);
 	/* Waited once, at pm's entry; began again only if the lists changed meanwhile. */
 	assert_int_equal(vmk_pmap__g.pv_waits, 1);
 	assert_int_equal(vmk_pmap__g.pv_restarts, sc == SC_ENTER ? 0 : 1);
-	check_done(op, pm2, VA2);
+	pvi_check_done(op, pm2, VA2, PG);
 	if (sc == SC_ENTER)
-		check_done(op, pm, VA1);
+		pvi_check_done(op, pm, VA1, PG);
 	switch (op) {
-	case OP_TS_REFERENCED:
+	case PVI_TS_REFERENCED:
 		/* Both accessed (a removed mapping leaves its referenced state on the page). */
 		assert_int_equal(w.ret, 2);
 		break;
-	case OP_IS_MODIFIED:
+	case PVI_IS_MODIFIED:
 		assert_int_equal(w.ret, 1);
 		break;
-	case OP_REMOVE_ALL:
+	case PVI_REMOVE_ALL:
 		assert_int_equal(w.ret, sc == SC_ENTER ? 2 : 1);
 		break;
 	default:
@@ -218,51 +136,51 @@ static void run(enum vmk_pmap_arch_id arch, enum op op, enum scene sc)
 static void test_wait_clear_modify(void **state)
 {
 	(void)state;
-	run(VMK_PMAP_ARCH_X86_64, OP_CLEAR_MODIFY, SC_ENTER);
-	run(VMK_PMAP_ARCH_ARM64, OP_CLEAR_MODIFY, SC_ENTER);
+	run(VMK_PMAP_ARCH_X86_64, PVI_CLEAR_MODIFY, SC_ENTER);
+	run(VMK_PMAP_ARCH_ARM64, PVI_CLEAR_MODIFY, SC_ENTER);
 }
 
 static void test_wait_remove_write(void **state)
 {
 	(void)state;
-	run(VMK_PMAP_ARCH_X86_64, OP_REMOVE_WRITE, SC_ENTER);
-	run(VMK_PMAP_ARCH_RISCV64, OP_REMOVE_WRITE, SC_ENTER);
+	run(VMK_PMAP_ARCH_X86_64, PVI_REMOVE_WRITE, SC_ENTER);
+	run(VMK_PMAP_ARCH_RISCV64, PVI_REMOVE_WRITE, SC_ENTER);
 }
 
 static void test_wait_ts_referenced(void **state)
 {
 	(void)state;
-	run(VMK_PMAP_ARCH_X86_64, OP_TS_REFERENCED, SC_ENTER);
+	run(VMK_PMAP_ARCH_X86_64, PVI_TS_REFERENCED, SC_ENTER);
 }
 
 static void test_wait_is_modified(void **state)
 {
 	(void)state;
-	run(VMK_PMAP_ARCH_X86_64, OP_IS_MODIFIED, SC_ENTER);
+	run(VMK_PMAP_ARCH_X86_64, PVI_IS_MODIFIED, SC_ENTER);
 }
 
 static void test_wait_remove_all(void **state)
 {
 	(void)state;
-	run(VMK_PMAP_ARCH_X86_64, OP_REMOVE_ALL, SC_ENTER);
-	run(VMK_PMAP_ARCH_ARM64, OP_REMOVE_ALL, SC_ENTER);
+	run(VMK_PMAP_ARCH_X86_64, PVI_REMOVE_ALL, SC_ENTER);
+	run(VMK_PMAP_ARCH_ARM64, PVI_REMOVE_ALL, SC_ENTER);
 }
 
 /* The entry the walk waits at goes away meanwhile: it must not be used. */
 static void test_entry_removed_while_waiting(void **state)
 {
 	(void)state;
-	run(VMK_PMAP_ARCH_X86_64, OP_CLEAR_MODIFY, SC_REMOVE);
-	run(VMK_PMAP_ARCH_X86_64, OP_REMOVE_ALL, SC_REMOVE);
-	run(VMK_PMAP_ARCH_ARM64, OP_TS_REFERENCED, SC_REMOVE);
+	run(VMK_PMAP_ARCH_X86_64, PVI_CLEAR_MODIFY, SC_REMOVE);
+	run(VMK_PMAP_ARCH_X86_64, PVI_REMOVE_ALL, SC_REMOVE);
+	run(VMK_PMAP_ARCH_ARM64, PVI_TS_REFERENCED, SC_REMOVE);
 }
 
 /* The pmap the walk waits for is destroyed meanwhile: its memory must outlive the wait. */
 static void test_pmap_destroyed_while_waiting(void **state)
 {
 	(void)state;
-	run(VMK_PMAP_ARCH_X86_64, OP_CLEAR_MODIFY, SC_DESTROY);
-	run(VMK_PMAP_ARCH_X86_64, OP_REMOVE_ALL, SC_DESTROY);
+	run(VMK_PMAP_ARCH_X86_64, PVI_CLEAR_MODIFY, SC_DESTROY);
+	run(VMK_PMAP_ARCH_X86_64, PVI_REMOVE_ALL, SC_DESTROY);
 }
 
 int main(void)
