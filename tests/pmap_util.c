@@ -1,5 +1,6 @@
 /* Helpers for the pmap tests (linked into every test binary; used by test_pmap*). */
 #include "pmap_util.h"
+#include "../src/pmap/pmap_internal.h"
 
 static void *pmt_meta;
 static struct pmt_opts pmt_cur;
@@ -142,6 +143,62 @@ void pmt_map_stats(struct vmk_pmap *pm, struct vmk_pmap_stats *st)
 	memset(st->tlbi, 0, sizeof(st->tlbi));
 	st->tlbi_nonleaf = 0;
 	st->folds = st->unfolds = 0;
+}
+
+struct vmk_pmap *pmt_user(bool device)
+{
+	struct vmk_pmap *pm;
+
+	assert_int_equal(vmk_pmap_create(&pm), 0);
+	if (device)
+		assert_int_equal(vmk_pmap_allow_device(pm, 0, 1ull << 38), 0);
+	vmk_pmap_activate(pm, 0);
+	return pm;
+}
+
+struct vmk_pmap *pmt_boot_user(enum vmk_pmap_arch_id arch)
+{
+	pmt_boot_arch(arch);
+	return pmt_user(false);
+}
+
+void pmt_drop_user(struct vmk_pmap *pm)
+{
+	pmt_check(pm);
+	vmk_pmap_activate(vmk_pmap_kernel(), 0);
+	vmk_pmap_destroy(pm);
+}
+
+uint64_t pmt_tree_hash(vmk_paddr_t t, unsigned int lvl)
+{
+	const vmk_pte_t *tbl = vmk_sim_phys_to_virt(t);
+	uint64_t h = 1469598103934665603ull;
+
+	for (unsigned int i = 0; i < 512; i++) {
+		vmk_pte_t e = tbl[i];
+
+		h = (h ^ e ^ i) * 1099511628211ull;
+		if (lvl > 0 && vmk_pmap__g.arch->is_table(e, lvl))
+			h ^= pmt_tree_hash(vmk_pmap__g.arch->pa_of(e, lvl), lvl - 1) * 31;
+	}
+	return h;
+}
+
+void pmt_snap_take(struct vmk_pmap *pm, struct pmt_snap *s)
+{
+	memset(s, 0, sizeof(*s));
+	pmt_map_stats(pm, &s->st);
+	s->hash = pmt_tree_hash(vmk_pmap_root(pm), vmk_pmap__g.top);
+	s->ptp = pmt_ptp_pages();
+	s->alloc = pmt_alloc_pages();
+}
+
+void pmt_snap_same(const struct pmt_snap *a, const struct pmt_snap *b)
+{
+	assert_memory_equal(&a->st, &b->st, sizeof(a->st));
+	assert_true(a->hash == b->hash);
+	assert_int_equal(a->ptp, b->ptp);
+	assert_int_equal(a->alloc, b->alloc);
 }
 
 uint64_t pmt_rand(uint64_t *s)

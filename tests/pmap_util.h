@@ -82,6 +82,34 @@ void pmt_check(struct vmk_pmap *pm);
  */
 void pmt_map_stats(struct vmk_pmap *pm, struct vmk_pmap_stats *st);
 
+/*
+ * A new user pmap, active on CPU 0. device: memory types other than WB are
+ * allowed in [0, 2^38) (user space allows them inside a device window only).
+ */
+struct vmk_pmap *pmt_user(bool device);
+
+/* pmt_boot_arch(arch), then pmt_user(false). */
+struct vmk_pmap *pmt_boot_user(enum vmk_pmap_arch_id arch);
+
+/* pmt_check(pm), the kernel pmap active on CPU 0 again, pm destroyed. */
+void pmt_drop_user(struct vmk_pmap *pm);
+
+/* A hash of every entry of the tree under table t of level lvl, in hardware format (table addresses included). */
+uint64_t pmt_tree_hash(vmk_paddr_t t, unsigned int lvl);
+
+/* Everything a failed operation on a pmap must leave as it was. */
+struct pmt_snap {
+	struct vmk_pmap_stats st;	/* pmt_map_stats */
+	uint64_t hash;			/* pmt_tree_hash of its root */
+	uint64_t ptp, alloc;		/* pmt_ptp_pages, pmt_alloc_pages */
+};
+
+/* Fill s from pm and the machine. */
+void pmt_snap_take(struct vmk_pmap *pm, struct pmt_snap *s);
+
+/* Assert a and b are the same snapshot. */
+void pmt_snap_same(const struct pmt_snap *a, const struct pmt_snap *b);
+
 /* xorshift PRNG. */
 uint64_t pmt_rand(uint64_t *s);
 

@@ -192,50 +192,19 @@ static void test_differential_kernel(void **state)
 	pmt_shutdown();
 }
 
-/* A hash of every entry of a tree, in hardware format (table addresses included). */
-static uint64_t tree_hash(vmk_paddr_t t, unsigned int lvl)
+static void unchanged(struct vmk_pmap *pm, const struct pmt_snap *before)
 {
-	const vmk_pte_t *tbl = vmk_sim_phys_to_virt(t);
-	uint64_t h = 1469598103934665603ull;
+	struct pmt_snap now;
 
-	for (unsigned int i = 0; i < 512; i++) {
-		h = (h ^ tbl[i] ^ i) * 1099511628211ull;
-		if (lvl > 0 && vmk_pmap__g.arch->is_table(tbl[i], lvl))
-			h ^= tree_hash(vmk_pmap__g.arch->pa_of(tbl[i], lvl), lvl - 1) * 31;
-	}
-	return h;
-}
-
-struct snap {
-	struct vmk_pmap_stats st;
-	uint64_t hash, ptp, alloc;
-};
-
-static void take(struct vmk_pmap *pm, struct snap *s)
-{
-	memset(s, 0, sizeof(*s));
-	pmt_map_stats(pm, &s->st);
-	s->hash = tree_hash(vmk_pmap_root(pm), vmk_pmap__g.top);
-	s->ptp = pmt_ptp_pages();
-	s->alloc = pmt_alloc_pages();
-}
-
-static void unchanged(struct vmk_pmap *pm, const struct snap *before)
-{
-	struct snap now;
-
-	take(pm, &now);
-	assert_memory_equal(&now.st, &before->st, sizeof(now.st));
-	assert_true(now.hash == before->hash);
-	assert_int_equal(now.ptp, before->ptp);
-	assert_int_equal(now.alloc, before->alloc);
+	pmt_snap_take(pm, &now);
+	pmt_snap_same(&now, before);
 	pmt_check(pm);
 }
 
 static void test_all_or_nothing(void **state)
 {
 	struct vmk_pmap *pm;
-	struct snap s;
+	struct pmt_snap s;
 	vmk_paddr_t huge = ARCH_OF(state) == VMK_PMAP_ARCH_X86_64 ? 1ull << 52 :
 			   ARCH_OF(state) == VMK_PMAP_ARCH_ARM64 ? 1ull << 48 : 1ull << 56;
 	unsigned int nfail = 0;
@@ -251,7 +220,7 @@ static void test_all_or_nothing(void **state)
 	assert_int_equal(vmk_pmap_enter(pm, UVA + 3 * S2M + 0x1ff000, PMT_DATA, RW, 0), 0);
 	for (unsigned int i = 0; i < 2000; i++)
 		pas[i] = PMT_DATA + i * 4096ull;
-	take(pm, &s);
+	pmt_snap_take(pm, &s);
 
 	/* A bad address in a later, new table (the fill checks as it goes). */
 	pas[1500] = huge;
@@ -303,7 +272,7 @@ static void test_block_in_the_way(void **state)
 {
 	struct vmk_pmap *pm;
 	struct vmk_pmap_mapping m;
-	struct snap s;
+	struct pmt_snap s;
 
 	pmt_boot_arch(ARCH_OF(state));
 	assert_int_equal(vmk_pmap_create(&pm), 0);
@@ -312,7 +281,7 @@ static void test_block_in_the_way(void **state)
 	assert_int_equal(vmk_pmap_enter_large(pm, UVA + S2M, PMT_DATA + S2M, S2M, RW, 0), 0);
 	for (unsigned int i = 0; i < 1024; i++)
 		pas[i] = PMT_DATA + 0x10000000ull + i * 4096ull;
-	take(pm, &s);
+	pmt_snap_take(pm, &s);
 	assert_int_equal(vmk_pmap_enter_pages(pm, UVA + S2M - 0x10000, pas, 100, RW, 0), -VMK_EEXIST);
 	unchanged(pm, &s);
 	/* Even with every allocation failing it is the overlap that is reported. */
@@ -389,13 +358,13 @@ static void test_pa_out_of_field(void **state)
 	struct vmk_pmap_mapping m;
 	vmk_paddr_t huge = ARCH_OF(state) == VMK_PMAP_ARCH_X86_64 ? 1ull << 52 :
 			   ARCH_OF(state) == VMK_PMAP_ARCH_ARM64 ? 1ull << 48 : 1ull << 56;
-	struct snap s;
+	struct pmt_snap s;
 
 	pmt_boot_arch(ARCH_OF(state));
 	assert_int_equal(vmk_pmap_create(&pm), 0);
 	/* Memory types other than WB in user space: inside a device window only. */
 	assert_int_equal(vmk_pmap_allow_device(pm, 0, 1ull << 38), 0);
-	take(pm, &s);
+	pmt_snap_take(pm, &s);
 	assert_int_equal(vmk_pmap_enter(pm, UVA, huge + PMT_DATA, RW, 0), -VMK_EINVAL);
 	assert_int_equal(vmk_pmap_enter(pm, UVA, 1ull << 63, RW, 0), -VMK_EINVAL);
 	assert_int_equal(vmk_pmap_enter_large(pm, UVA, huge, S2M, RW, 0), -VMK_EINVAL);

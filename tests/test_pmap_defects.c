@@ -19,61 +19,11 @@
 
 static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64, rv = VMK_PMAP_ARCH_RISCV64;
 
-/* Everything a failed operation must leave as it was. */
-struct snap {
-	struct vmk_pmap_stats st;
-	uint64_t hash, ptp, alloc;
-};
-
-/* A hash of every entry of the tree under t, in hardware format. */
-static uint64_t tree_hash(vmk_paddr_t t, unsigned int lvl)
+/* pmt_snap_take with the TLB invalidation counters in the statistics: these failures invalidate nothing. */
+static void take(struct vmk_pmap *pm, struct pmt_snap *s)
 {
-	const vmk_pte_t *tbl = vmk_sim_phys_to_virt(t);
-	uint64_t h = 1469598103934665603ull;
-
-	for (unsigned int i = 0; i < 512; i++) {
-		vmk_pte_t e = tbl[i];
-
-		h = (h ^ e ^ i) * 1099511628211ull;
-		if (lvl > 0 && vmk_pmap__g.arch->is_table(e, lvl))
-			h ^= tree_hash(vmk_pmap__g.arch->pa_of(e, lvl), lvl - 1) * 31;
-	}
-	return h;
-}
-
-static void take(struct vmk_pmap *pm, struct snap *s)
-{
-	memset(s, 0, sizeof(*s));
+	pmt_snap_take(pm, s);
 	vmk_pmap_stats(pm, &s->st);
-	s->hash = tree_hash(vmk_pmap_root(pm), vmk_pmap__g.top);
-	s->ptp = pmt_ptp_pages();
-	s->alloc = pmt_alloc_pages();
-}
-
-static void same(const struct snap *a, const struct snap *b)
-{
-	assert_memory_equal(&a->st, &b->st, sizeof(a->st));
-	assert_true(a->hash == b->hash);
-	assert_int_equal(a->ptp, b->ptp);
-	assert_int_equal(a->alloc, b->alloc);
-}
-
-static struct vmk_pmap *new_user(void)
-{
-	struct vmk_pmap *pm;
-
-	assert_int_equal(vmk_pmap_create(&pm), 0);
-	/* Memory types other than WB in user space: inside a device window only. */
-	assert_int_equal(vmk_pmap_allow_device(pm, 0, 1ull << 38), 0);
-	vmk_pmap_activate(pm, 0);
-	return pm;
-}
-
-static void drop_user(struct vmk_pmap *pm)
-{
-	pmt_check(pm);
-	vmk_pmap_activate(vmk_pmap_kernel(), 0);
-	vmk_pmap_destroy(pm);
 }
 
 /* 1. A 4 KiB NOREPLACE enter inside a user 2 MiB block: -EEXIST, the block not demoted. */
@@ -81,18 +31,18 @@ static void test_noreplace_user_block_not_demoted(void **state)
 {
 	struct vmk_pmap *pm;
 	struct vmk_pmap_mapping m;
-	struct snap a, b;
+	struct pmt_snap a, b;
 
 	pmt_boot_arch(ARCH_OF(state));
-	pm = new_user();
+	pm = pmt_user(true);
 	assert_int_equal(vmk_pmap_enter_large(pm, UVA, PMT_DATA, S2M, RW, M), 0);
 	take(pm, &a);
 	assert_int_equal(vmk_pmap_enter(pm, UVA + 0x3000, PMT_DATA + S1G, RW, M | NOREP), -VMK_EEXIST);
 	take(pm, &b);
-	same(&a, &b);	/* was: one more PTP, 511 more PV entries, a demotion */
+	pmt_snap_same(&a, &b);	/* was: one more PTP, 511 more PV entries, a demotion */
 	assert_int_equal(vmk_pmap_extract(pm, UVA + 0x3000, &m), 0);
 	assert_true(m.size == S2M && m.pa == PMT_DATA + 0x3000);
-	drop_user(pm);
+	pmt_drop_user(pm);
 	pmt_shutdown();
 }
 
@@ -100,28 +50,28 @@ static void test_noreplace_user_block_not_demoted(void **state)
 static void test_noreplace_nopromote_block_no_panic(void **state)
 {
 	struct vmk_pmap *pm, *k;
-	struct snap a, b;
+	struct pmt_snap a, b;
 	vmk_vaddr_t kva;
 	volatile int r = 0;
 
 	pmt_boot_arch(ARCH_OF(state));
 	k = vmk_pmap_kernel();
 	kva = pmt_kva() + 8 * S2M;
-	pm = new_user();
+	pm = pmt_user(true);
 	assert_int_equal(vmk_pmap_enter_large(pm, UVA, PMT_DATA, S2M, RW, VMK_PMAP_ENTER_NOPROMOTE), 0);
 	assert_int_equal(vmk_pmap_enter_large(k, kva, PMT_DATA, S2M, RW, VMK_PMAP_ENTER_NOPROMOTE), 0);
 	take(pm, &a);
 	assert_false(VMK_SIM_TRY_PANIC(r = vmk_pmap_enter(pm, UVA + 0x5000, PMT_DATA, RW, NOREP)));
 	assert_int_equal(r, -VMK_EEXIST);
 	take(pm, &b);
-	same(&a, &b);
+	pmt_snap_same(&a, &b);
 	take(k, &a);
 	assert_false(VMK_SIM_TRY_PANIC(r = vmk_pmap_enter(k, kva + 0x5000, PMT_DATA, RW, NOREP)));
 	assert_int_equal(r, -VMK_EEXIST);
 	take(k, &b);
-	same(&a, &b);
+	pmt_snap_same(&a, &b);
 	pmt_check(k);
-	drop_user(pm);
+	pmt_drop_user(pm);
 	pmt_shutdown();
 }
 
@@ -135,11 +85,11 @@ static void test_enter_large_fails_before_demoting(void **state)
 {
 	struct vmk_pmap *pm;
 	struct vmk_pmap_mapping m;
-	struct snap a, b;
+	struct pmt_snap a, b;
 	int r = -VMK_ENOMEM;
 
 	pmt_boot_arch(ARCH_OF(state));
-	pm = new_user();
+	pm = pmt_user(true);
 	assert_int_equal(vmk_pmap_enter_large(pm, UVA, PMT_DATA, S1G, RW, 0), 0);
 	/* The PV chunk first (the case the review found), then every allocation in turn. */
 	take(pm, &a);
@@ -148,7 +98,7 @@ static void test_enter_large_fails_before_demoting(void **state)
 	vmk_sim_fail_off();
 	assert_int_equal(r, -VMK_ENOMEM);
 	take(pm, &b);
-	same(&a, &b);
+	pmt_snap_same(&a, &b);
 	r = -VMK_ENOMEM;
 	for (unsigned long n = 0; r == -VMK_ENOMEM; n++) {
 		assert_true(n < 16);
@@ -161,13 +111,13 @@ static void test_enter_large_fails_before_demoting(void **state)
 			break;
 		assert_int_equal(r, -VMK_ENOMEM);
 		take(pm, &b);
-		same(&a, &b);
+		pmt_snap_same(&a, &b);
 		assert_int_equal(vmk_pmap_extract(pm, UVA + S2M, &m), 0);
 		assert_true(m.size == S1G && !m.managed);
 	}
 	assert_int_equal(vmk_pmap_extract(pm, UVA + S2M, &m), 0);
 	assert_true(m.size == S2M && m.managed && m.pa == PMT_DATA);
-	drop_user(pm);
+	pmt_drop_user(pm);
 	pmt_shutdown();
 }
 
@@ -193,7 +143,7 @@ static void test_kernel_noreplace_over_zero_ptp(void **state)
 	struct vmk_pmap *k;
 	struct vmk_pmap_mapping m;
 	struct vmk_page *ptp;
-	struct snap a, b;
+	struct pmt_snap a, b;
 	vmk_vaddr_t kva;
 
 	pmt_boot_arch(ARCH_OF(state));
@@ -265,7 +215,7 @@ static void test_qremove_refuses_what_qenter_did_not_make(void **state)
 {
 	struct vmk_pmap *k;
 	struct vmk_pmap_mapping m;
-	struct snap a, b;
+	struct pmt_snap a, b;
 	vmk_vaddr_t kva;
 
 	pmt_boot_arch(ARCH_OF(state));
@@ -277,7 +227,7 @@ static void test_qremove_refuses_what_qenter_did_not_make(void **state)
 	assert_true(VMK_SIM_TRY_PANIC(vmk_pmap_qremove(kva + 0x3000, 1)));
 	assert_non_null(strstr(vmk_sim_panic_msg(), "mapped by a block"));
 	take(k, &b);
-	same(&a, &b);
+	pmt_snap_same(&a, &b);
 	assert_int_equal(vmk_pmap_extract(k, kva + 0x3000, &m), 0);
 	/* A managed page: the first page is qenter's, the second not; neither goes. */
 	assert_int_equal(vmk_pmap_growkernel(kva + S2M, kva + 2 * S2M), 0);
@@ -291,7 +241,7 @@ static void test_qremove_refuses_what_qenter_did_not_make(void **state)
 	assert_true(VMK_SIM_TRY_PANIC(vmk_pmap_qremove(kva + S2M, 2)));
 	assert_non_null(strstr(vmk_sim_panic_msg(), "managed"));
 	take(k, &b);
-	same(&a, &b);
+	pmt_snap_same(&a, &b);
 	pmt_check(k);
 	pmt_shutdown();
 }
@@ -362,7 +312,7 @@ static void test_destroy_active_refused(void **state)
 	struct vmk_pmap *pm;
 
 	pmt_boot(&o);
-	pm = new_user();
+	pm = pmt_user(true);
 	assert_int_equal(vmk_pmap_enter(pm, UVA, PMT_DATA, RW, M), 0);
 	assert_panics(vmk_pmap_destroy(pm), "active");
 	vmk_pmap_activate(pm, 1);
@@ -386,7 +336,7 @@ static void test_promotion_does_not_spread_dirty(void **state)
 	struct vmk_pmap_stats st;
 
 	pmt_boot_arch(ARCH_OF(state));
-	pm = new_user();
+	pm = pmt_user(true);
 	for (unsigned int i = 0; i < 511; i++)
 		assert_int_equal(vmk_pmap_enter(pm, UVA + i * 4096ull, PMT_DATA + i * 4096ull, RW, M), 0);
 	assert_int_equal(vmk_sim_mmu_access(0, UVA + 5 * 4096ull, VMK_MMU_WRITE | VMK_MMU_USER, NULL), 0);
@@ -414,7 +364,7 @@ static void test_promotion_does_not_spread_dirty(void **state)
 	assert_int_equal(vmk_pmap_extract(pm, UVA + S2M, &m), 0);
 	assert_true(m.size == S2M && !m.dirty && m.accessed);
 	assert_false(vmk_pmap_is_modified(PMT_DATA + S2M + 9 * 4096ull));
-	drop_user(pm);
+	pmt_drop_user(pm);
 	pmt_shutdown();
 }
 
@@ -443,7 +393,7 @@ static void test_attr_change_keeps_late_dirty(void **state)
 
 	(void)state;
 	pmt_boot(&o);
-	pm = new_user();
+	pm = pmt_user(true);
 	vmk_pmap_activate(pm, 1);
 	hook_va = UVA + 0x3000;
 	assert_int_equal(vmk_pmap_protect_bbm(pm, hook_va, 0x1000, VMK_PMAP_BBM_RENDEZVOUS), 0);
@@ -465,7 +415,7 @@ static void test_attr_change_keeps_late_dirty(void **state)
 	assert_false(m.dirty);
 	assert_true(vmk_pmap_is_modified(PMT_DATA));
 	vmk_pmap_activate(vmk_pmap_kernel(), 1);
-	drop_user(pm);
+	pmt_drop_user(pm);
 	pmt_shutdown();
 }
 

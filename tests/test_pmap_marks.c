@@ -22,23 +22,6 @@
 static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64, rv = VMK_PMAP_ARCH_RISCV64;
 static vmk_paddr_t pas[512];
 
-static struct vmk_pmap *boot_user(enum vmk_pmap_arch_id arch)
-{
-	struct vmk_pmap *u;
-
-	pmt_boot_arch(arch);
-	assert_int_equal(vmk_pmap_create(&u), 0);
-	vmk_pmap_activate(u, 0);
-	return u;
-}
-
-static void drop_user(struct vmk_pmap *u)
-{
-	pmt_check(u);
-	vmk_pmap_activate(vmk_pmap_kernel(), 0);
-	vmk_pmap_destroy(u);
-}
-
 static bool np_at(struct vmk_pmap *pm, vmk_vaddr_t va)
 {
 	struct vmk_pmap_mapping m;
@@ -77,7 +60,7 @@ static void test_mark_one_page(void **state)
 	struct vmk_outbuf ob;
 	static char buf[4096];
 
-	u = boot_user(ARCH_OF(state));
+	u = pmt_boot_user(ARCH_OF(state));
 	for (unsigned int i = 0; i < 512; i++)
 		assert_int_equal(vmk_pmap_enter(u, UVA + i * 4096ull, PMT_DATA + i * 4096ull, RW, i == 7 ? NP : 0), 0);
 	assert_true(np_at(u, UVA + 7 * 4096ull));
@@ -96,7 +79,7 @@ static void test_mark_one_page(void **state)
 	pmt_shutdown();
 
 	/* Again; this time the marked page is removed and entered plain: the table promotes. */
-	u = boot_user(ARCH_OF(state));
+	u = pmt_boot_user(ARCH_OF(state));
 	for (unsigned int i = 0; i < 512; i++)
 		assert_int_equal(vmk_pmap_enter(u, UVA + i * 4096ull, PMT_DATA + i * 4096ull, RW, i == 7 ? NP : 0), 0);
 	assert_int_equal(vmk_pmap_remove(u, UVA + 7 * 4096ull, UVA + 8 * 4096ull), 0);
@@ -106,14 +89,14 @@ static void test_mark_one_page(void **state)
 	assert_false(np_at(u, UVA + 7 * 4096ull));
 	assert_int_equal(vmk_pmap_remove(u, UVA, UVA + S2M), 0);
 	pmt_check(u);
-	drop_user(u);
+	pmt_drop_user(u);
 	pmt_shutdown();
 }
 
 /* Entering the same page again rewrites the mark as the new flags say, both ways. */
 static void test_mark_same_page(void **state)
 {
-	struct vmk_pmap *u = boot_user(ARCH_OF(state));
+	struct vmk_pmap *u = pmt_boot_user(ARCH_OF(state));
 	vmk_vaddr_t va = UVA + 3 * 4096ull;
 
 	assert_int_equal(vmk_pmap_enter(u, va, PMT_DATA, RW, 0), 0);
@@ -126,14 +109,14 @@ static void test_mark_same_page(void **state)
 	assert_int_equal(vmk_pmap_enter(u, va, PMT_DATA, RW, 0), 0);
 	assert_false(np_at(u, va));
 	pmt_check(u);
-	drop_user(u);
+	pmt_drop_user(u);
 	pmt_shutdown();
 }
 
 /* A no-promote 2 MiB block (user and kernel): never demoted; gone with its removal. */
 static void test_mark_block(void **state)
 {
-	struct vmk_pmap *u = boot_user(ARCH_OF(state)), *k = vmk_pmap_kernel();
+	struct vmk_pmap *u = pmt_boot_user(ARCH_OF(state)), *k = vmk_pmap_kernel();
 	vmk_vaddr_t kva = pmt_kva() + 8 * S2M;
 
 	assert_int_equal(vmk_pmap_enter_large(u, UVA, PMT_DATA, S2M, RW, NP), 0);
@@ -145,7 +128,7 @@ static void test_mark_block(void **state)
 	assert_panics(vmk_pmap_demote(u, UVA), "no-promote");
 	pmt_shutdown();
 
-	u = boot_user(ARCH_OF(state));
+	u = pmt_boot_user(ARCH_OF(state));
 	k = vmk_pmap_kernel();
 	assert_int_equal(vmk_pmap_enter_large(u, UVA, PMT_DATA, S2M, RW, NP), 0);
 	assert_int_equal(vmk_pmap_enter_large(k, kva, PMT_DATA, S2M, RW, NP), 0);
@@ -158,14 +141,14 @@ static void test_mark_block(void **state)
 	assert_int_equal(vmk_pmap_demote(u, UVA), 0);
 	assert_int_equal(vmk_pmap_demote(k, kva), 0);
 	pmt_check(k);
-	drop_user(u);
+	pmt_drop_user(u);
 	pmt_shutdown();
 }
 
 /* enter_pages with the mark, and every allocation of it failing in turn: all or nothing. */
 static void test_mark_enter_pages_faults(void **state)
 {
-	struct vmk_pmap *u = boot_user(ARCH_OF(state));
+	struct vmk_pmap *u = pmt_boot_user(ARCH_OF(state));
 	struct vmk_pmap_stats before, after;
 	uint64_t ptp0;
 	unsigned int failed = 0;
@@ -201,14 +184,14 @@ static void test_mark_enter_pages_faults(void **state)
 	pmt_check(u);
 	assert_int_equal(vmk_pmap_remove(u, UVA, UVA + 4 * S2M), 0);
 	pmt_check(u);
-	drop_user(u);
+	pmt_drop_user(u);
 	pmt_shutdown();
 }
 
 /* The single enter: its mark's allocation failing leaves nothing changed. */
 static void test_mark_enter_faults(void **state)
 {
-	struct vmk_pmap *u = boot_user(ARCH_OF(state));
+	struct vmk_pmap *u = pmt_boot_user(ARCH_OF(state));
 	struct vmk_pmap_stats before, after;
 	unsigned int failed = 0;
 	uint64_t ptp0;
@@ -234,14 +217,14 @@ static void test_mark_enter_faults(void **state)
 	assert_true(np_at(u, UVA + 0x2000));
 	assert_false(np_at(u, UVA + 0x1000));
 	pmt_check(u);
-	drop_user(u);
+	pmt_drop_user(u);
 	pmt_shutdown();
 }
 
 /* A fork copy keeps the mark (the copy is the same kind of mapping). */
 static void test_mark_copy(void **state)
 {
-	struct vmk_pmap *u = boot_user(ARCH_OF(state)), *c;
+	struct vmk_pmap *u = pmt_boot_user(ARCH_OF(state)), *c;
 
 	assert_int_equal(vmk_pmap_create(&c), 0);
 	assert_int_equal(vmk_pmap_enter(u, UVA, PMT_DATA, RW, M | NP), 0);
@@ -251,7 +234,7 @@ static void test_mark_copy(void **state)
 	assert_false(np_at(c, UVA + 0x1000));
 	pmt_check(c);
 	vmk_pmap_destroy(c);
-	drop_user(u);
+	pmt_drop_user(u);
 	pmt_shutdown();
 }
 
@@ -316,7 +299,7 @@ static void test_keepspare_promotion(void **state)
 /* riscv64: the checker sees a mark left on an entry that is no leaf (a removal that forgot it). */
 static void test_check_sees_stale_mark(void **state)
 {
-	struct vmk_pmap *u = boot_user(VMK_PMAP_ARCH_RISCV64);
+	struct vmk_pmap *u = pmt_boot_user(VMK_PMAP_ARCH_RISCV64);
 	struct vmk_page *mp = vmk_pmap__marks_alloc(u);
 	char msg[256];
 	unsigned int lvl;
@@ -336,7 +319,7 @@ static void test_check_sees_stale_mark(void **state)
 	vmk_pmap__mark_clear(u, t, 5, 1);
 	vmk_pmap__unlock(u);
 	assert_int_equal(vmk_pmap_check(u, msg, sizeof(msg)), 0);
-	drop_user(u);
+	pmt_drop_user(u);
 	pmt_shutdown();
 }
 

@@ -288,22 +288,6 @@ struct fsnap {
 	uint64_t ptp, alloc;
 };
 
-/* A hash of every entry of a pmap's tree, in hardware format. */
-static uint64_t tree_hash(vmk_paddr_t t, unsigned int lvl)
-{
-	const vmk_pte_t *tbl = vmk_sim_phys_to_virt(t);
-	uint64_t h = 1469598103934665603ull;
-
-	for (unsigned int i = 0; i < 512; i++) {
-		vmk_pte_t e = tbl[i];
-
-		h = (h ^ e ^ i) * 1099511628211ull;
-		if (lvl > 0 && vmk_pmap__g.arch->is_table(e, lvl))
-			h ^= tree_hash(vmk_pmap__g.arch->pa_of(e, lvl), lvl - 1) * 31;
-	}
-	return h;
-}
-
 static void fsnap_take(struct vmk_pmap **pm, struct fsnap *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -311,7 +295,7 @@ static void fsnap_take(struct vmk_pmap **pm, struct fsnap *s)
 		if (!pm[i])
 			continue;
 		pmt_map_stats(pm[i], &s->st[i]);
-		s->hash[i] = tree_hash(vmk_pmap_root(pm[i]), vmk_pmap__g.top);
+		s->hash[i] = pmt_tree_hash(vmk_pmap_root(pm[i]), vmk_pmap__g.top);
 	}
 	s->ptp = pmt_ptp_pages();
 	s->alloc = pmt_alloc_pages();

@@ -17,15 +17,6 @@
 
 static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64, rv = VMK_PMAP_ARCH_RISCV64;
 
-static struct vmk_pmap *new_user(void)
-{
-	struct vmk_pmap *pm;
-
-	assert_int_equal(vmk_pmap_create(&pm), 0);
-	vmk_pmap_activate(pm, 0);
-	return pm;
-}
-
 /* Map [va, va + 2 MiB) -> [pa, pa + 2 MiB) with 4 KiB pages (promoted to a block). */
 static void fill_2m_4k(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t flags)
 {
@@ -53,7 +44,7 @@ static void test_remove_1g_drops_inner_spares_user(void **state)
 
 	pmt_boot_arch(ARCH_OF(state));
 	ptp0 = pmt_ptp_pages();
-	pm = new_user();
+	pm = pmt_user(false);
 	for (unsigned int i = 0; i < 511; i++)
 		assert_int_equal(vmk_pmap_enter_large(pm, UVA + i * S2M, PMT_DATA + i * S2M, S2M, RW, 0), 0);
 	fill_2m_4k(pm, UVA + 511 * S2M, PMT_DATA + 511 * S2M, 0);
@@ -127,7 +118,7 @@ static void replace_sweep(enum vmk_pmap_arch_id arch, unsigned int fillers)
 	int r = -VMK_ENOMEM;
 
 	pmt_boot_arch(arch);
-	pm = new_user();
+	pm = pmt_user(false);
 	assert_int_equal(vmk_pmap_enter_large(pm, UVA, PMT_DATA, S2M, RW, M), 0);
 	for (unsigned int i = 0; i < fillers; i++)
 		assert_int_equal(vmk_pmap_enter(pm, UVA + S1G + i * 4096ull, PMT_DATA + S1G + i * 4096ull, RW, M), 0);

@@ -17,22 +17,6 @@
 
 static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64, rv = VMK_PMAP_ARCH_RISCV64;
 
-/* A hash of every entry of the tree under t, in hardware format. */
-static uint64_t tree_hash(vmk_paddr_t t, unsigned int lvl)
-{
-	const vmk_pte_t *tbl = vmk_sim_phys_to_virt(t);
-	uint64_t h = 1469598103934665603ull;
-
-	for (unsigned int i = 0; i < 512; i++) {
-		vmk_pte_t e = tbl[i];
-
-		h = (h ^ e ^ i) * 1099511628211ull;
-		if (lvl > 0 && vmk_pmap__g.arch->is_table(e, lvl))
-			h ^= tree_hash(vmk_pmap__g.arch->pa_of(e, lvl), lvl - 1) * 31;
-	}
-	return h;
-}
-
 /* The direct map's price: no spare and no allocation beyond the tables for a block without the flag. */
 static void test_spare_only_with_flag(void **state)
 {
@@ -101,7 +85,7 @@ static void test_reserve_bound_and_clean_failure(void **state)
 		assert_int_equal(vmk_pmap_remove(k, kva + i * S2M + 0x5000, kva + i * S2M + 0x6000), 0);
 	vmk_pmap_stats(k, &st);
 	assert_int_equal(st.reserve_ptps, 0);
-	h = tree_hash(vmk_pmap_root(k), vmk_pmap__g.top);
+	h = pmt_tree_hash(vmk_pmap_root(k), vmk_pmap__g.top);
 	ptp = pmt_ptp_pages();
 	assert_int_equal(vmk_pmap_remove(k, kva + (n - 1) * S2M + 0x5000, kva + (n - 1) * S2M + 0x6000),
 			 -VMK_ENOMEM);
@@ -111,7 +95,7 @@ static void test_reserve_bound_and_clean_failure(void **state)
 	vmk_sim_fail_off();
 	vmk_pmap_stats(k, &st2);
 	assert_memory_equal(&st, &st2, sizeof(st));
-	assert_true(tree_hash(vmk_pmap_root(k), vmk_pmap__g.top) == h);
+	assert_true(pmt_tree_hash(vmk_pmap_root(k), vmk_pmap__g.top) == h);
 	assert_int_equal(pmt_ptp_pages(), ptp);
 	assert_int_equal(vmk_pmap_extract(k, kva + (n - 1) * S2M + 0x5000, &m), 0);
 	assert_true(m.size == S2M);

@@ -81,17 +81,6 @@ static void none(const struct tlbi *t)
 	assert_int_equal(t->nev, 0);
 }
 
-static struct vmk_pmap *new_user(void)
-{
-	struct vmk_pmap *pm;
-
-	assert_int_equal(vmk_pmap_create(&pm), 0);
-	/* Memory types other than WB in user space: inside a device window only. */
-	assert_int_equal(vmk_pmap_allow_device(pm, 0, 1ull << 38), 0);
-	vmk_pmap_activate(pm, 0);
-	return pm;
-}
-
 /* Switch cpu 0 away from pm (a pmap active on a CPU cannot be destroyed), then destroy it. */
 static void drop_user(struct vmk_pmap *pm)
 {
@@ -114,7 +103,7 @@ static void test_enter(void **state)
 
 	boot(state, false, 0);
 	pm[0] = vmk_pmap_kernel();
-	pm[1] = new_user();
+	pm[1] = pmt_user(true);
 	for (unsigned int i = 0; i < 2; i++) {
 		vmk_vaddr_t va = i ? UVA : pmt_kva();
 		unsigned long isb = vmk_sim_mmu_barriers(VMK_BARRIER_ISB);
@@ -153,7 +142,7 @@ static void test_remove_page(void **state)
 	struct tlbi t;
 
 	boot(state, false, 0);
-	pm = new_user();
+	pm = pmt_user(true);
 	assert_int_equal(vmk_pmap_enter(pm, UVA, PMT_DATA, RW, 0), 0);
 	assert_int_equal(vmk_pmap_enter(pm, UVA + S4K, PMT_DATA + S4K, RW, 0), 0);
 	start(pm);
@@ -183,7 +172,7 @@ static void test_free_ptp_on_failure(void **state)
 	struct tlbi t;
 
 	boot(state, false, 0);
-	pm = new_user();
+	pm = pmt_user(true);
 	start(pm);
 	vmk_sim_fail_nth(0, "pmap.pv_chunk", false);
 	assert_int_equal(vmk_pmap_enter(pm, UVA, PMT_DATA, RW, VMK_PMAP_ENTER_MANAGED), -VMK_ENOMEM);
@@ -203,7 +192,7 @@ static void test_blocks(void **state)
 
 	boot(state, true, 0);
 	k = vmk_pmap_kernel();
-	pm = new_user();
+	pm = pmt_user(true);
 	/* A neighbour keeps the level-1 table alive. */
 	assert_int_equal(vmk_pmap_enter(pm, UVA + 8 * S2M, PMT_DATA, RW, 0), 0);
 	assert_int_equal(vmk_pmap_enter_large(pm, UVA, PMT_DATA + S2M, S2M, RW, 0), 0);
@@ -255,7 +244,7 @@ static void test_large_range(void **state)
 
 		boot(state, false, tagged ? 8 : 0);
 		k = vmk_pmap_kernel();
-		pm = new_user();
+		pm = pmt_user(true);
 		assert_true((vmk_pmap_asid(pm) != 0) == (tagged != 0));
 		assert_int_equal(vmk_pmap_enter(k, pmt_kva(), PMT_DATA, RW, 0), 0);
 		for (unsigned int i = 0; i < n; i++)

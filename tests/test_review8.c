@@ -16,60 +16,6 @@
 
 static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64;
 
-/* Everything a failed operation must leave as it was. */
-struct snap {
-	struct vmk_pmap_stats st;
-	uint64_t hash, ptp, alloc;
-};
-
-static uint64_t tree_hash(vmk_paddr_t t, unsigned int lvl)
-{
-	const vmk_pte_t *tbl = vmk_sim_phys_to_virt(t);
-	uint64_t h = 1469598103934665603ull;
-
-	for (unsigned int i = 0; i < 512; i++) {
-		vmk_pte_t e = tbl[i];
-
-		h = (h ^ e ^ i) * 1099511628211ull;
-		if (lvl > 0 && vmk_pmap__g.arch->is_table(e, lvl))
-			h ^= tree_hash(vmk_pmap__g.arch->pa_of(e, lvl), lvl - 1) * 31;
-	}
-	return h;
-}
-
-static void take(struct vmk_pmap *pm, struct snap *s)
-{
-	memset(s, 0, sizeof(*s));
-	pmt_map_stats(pm, &s->st);
-	s->hash = tree_hash(vmk_pmap_root(pm), vmk_pmap__g.top);
-	s->ptp = pmt_ptp_pages();
-	s->alloc = pmt_alloc_pages();
-}
-
-static void same(const struct snap *a, const struct snap *b)
-{
-	assert_memory_equal(&a->st, &b->st, sizeof(a->st));
-	assert_true(a->hash == b->hash);
-	assert_int_equal(a->ptp, b->ptp);
-	assert_int_equal(a->alloc, b->alloc);
-}
-
-static struct vmk_pmap *new_user(void)
-{
-	struct vmk_pmap *pm;
-
-	assert_int_equal(vmk_pmap_create(&pm), 0);
-	vmk_pmap_activate(pm, 0);
-	return pm;
-}
-
-static void drop_user(struct vmk_pmap *pm)
-{
-	pmt_check(pm);
-	vmk_pmap_activate(vmk_pmap_kernel(), 0);
-	vmk_pmap_destroy(pm);
-}
-
 /*
  * A managed 4 KiB enter of another page inside a managed user 2 MiB
  * block, swept over every allocation: the block was demoted (one more
@@ -81,11 +27,11 @@ static void test_enter_fails_before_demoting(void **state)
 {
 	for (unsigned long n = 0;; n++) {
 		struct vmk_pmap *pm;
-		struct snap a, b;
+		struct pmt_snap a, b;
 		int r;
 
 		pmt_boot_arch(ARCH_OF(state));
-		pm = new_user();
+		pm = pmt_user(false);
 		assert_int_equal(vmk_pmap_enter_large(pm, UVA, PMT_DATA, S2M, RW, M), 0);
 		/*
 		 * 161 PV entries in use: the demotion's 511 fill exactly four
@@ -94,19 +40,19 @@ static void test_enter_fails_before_demoting(void **state)
 		for (unsigned int i = 0; i < 160; i++)
 			assert_int_equal(vmk_pmap_enter(pm, UVA + 2 * S2M + i * 4096ull,
 							PMT_DATA + S2M + i * 4096ull, RW, M), 0);
-		take(pm, &a);
+		pmt_snap_take(pm, &a);
 		vmk_sim_fail_nth(n, "", false);
 		r = vmk_pmap_enter(pm, UVA + 0x3000, PMT_DATA + S1G, RW, M);
 		vmk_sim_fail_off();
 		if (r == 0) {
-			drop_user(pm);
+			pmt_drop_user(pm);
 			pmt_shutdown();
 			break;
 		}
 		assert_int_equal(r, -VMK_ENOMEM);
-		take(pm, &b);
-		same(&a, &b);
-		drop_user(pm);
+		pmt_snap_take(pm, &b);
+		pmt_snap_same(&a, &b);
+		pmt_drop_user(pm);
 		pmt_shutdown();
 	}
 }
@@ -238,29 +184,29 @@ static void test_fault_sweeps(void **state)
 	for (size_t s = 0; s < VMK_ARRAY_SIZE(scens); s++) {
 		for (unsigned long n = 0;; n++) {
 			struct vmk_pmap *pm;
-			struct snap a, b;
+			struct pmt_snap a, b;
 			vmk_vaddr_t base;
 			int r;
 
 			pmt_boot_arch(ARCH_OF(state));
-			pm = scens[s].kernel ? vmk_pmap_kernel() : new_user();
+			pm = scens[s].kernel ? vmk_pmap_kernel() : pmt_user(false);
 			base = scens[s].kernel ? pmt_kva() + S1G : UVA;
 			scens[s].setup(pm, base);
-			take(pm, &a);
+			pmt_snap_take(pm, &a);
 			vmk_sim_fail_nth(n, "", true);
 			r = scens[s].op(pm, base);
 			vmk_sim_fail_off();
 			if (r != 0) {
-				take(pm, &b);
+				pmt_snap_take(pm, &b);
 				if (memcmp(&a, &b, sizeof(a)))
 					print_message("%s: allocation %lu failed (%d), state changed\n",
 						      scens[s].name, n, r);
-				same(&a, &b);
+				pmt_snap_same(&a, &b);
 			}
 			if (scens[s].kernel)
 				pmt_check(pm);
 			else
-				drop_user(pm);
+				pmt_drop_user(pm);
 			pmt_shutdown();
 			if (r == 0)
 				break;
@@ -330,7 +276,7 @@ static void run_tlb_scen(enum vmk_pmap_arch_id arch, const struct scen *sc, bool
 	vmk_vaddr_t base;
 
 	pmt_boot_arch(arch);
-	pm = sc->kernel ? vmk_pmap_kernel() : new_user();
+	pm = sc->kernel ? vmk_pmap_kernel() : pmt_user(false);
 	base = sc->kernel ? pmt_kva() + S1G : UVA;
 	sc->setup(pm, base);
 	touch(base, 12 * S2M);
@@ -340,7 +286,7 @@ static void run_tlb_scen(enum vmk_pmap_arch_id arch, const struct scen *sc, bool
 	if (sc->kernel)
 		pmt_check(pm);
 	else
-		drop_user(pm);
+		pmt_drop_user(pm);
 	pmt_shutdown();
 }
 
@@ -498,14 +444,14 @@ static void test_same_page_reenter_needs_no_pv(void **state)
 	struct vmk_pmap *pm;
 
 	pmt_boot_arch(ARCH_OF(state));
-	pm = new_user();
+	pm = pmt_user(false);
 	/* 168 entries: one full chunk, so another entry needs a new chunk. */
 	for (unsigned int i = 0; i < 168; i++)
 		assert_int_equal(vmk_pmap_enter(pm, UVA + i * 4096ull, PMT_DATA + i * 4096ull, RW, M), 0);
 	vmk_sim_fail_nth(0, "pmap.pv_chunk", true);
 	assert_int_equal(vmk_pmap_enter(pm, UVA + 5 * 4096ull, PMT_DATA + 5 * 4096ull, VMK_PROT_READ, M), 0);
 	vmk_sim_fail_off();
-	drop_user(pm);
+	pmt_drop_user(pm);
 	pmt_shutdown();
 }
 
