@@ -169,6 +169,55 @@ void pmt_drop_user(struct vmk_pmap *pm)
 	vmk_pmap_destroy(pm);
 }
 
+struct vmk_pmap *pmt_boot_user_all(const struct pmt_opts *o)
+{
+	struct vmk_pmap *u;
+
+	pmt_boot(o);
+	assert_int_equal(vmk_pmap_create(&u), 0);
+	for (unsigned int c = 0; c < (o->ncpus ? o->ncpus : 1); c++)
+		vmk_pmap_activate(u, c);
+	return u;
+}
+
+void pmt_kernel_all(void)
+{
+	for (unsigned int c = 0; c < (pmt_cur.ncpus ? pmt_cur.ncpus : 1); c++)
+		vmk_pmap_activate(vmk_pmap_kernel(), c);
+}
+
+void pmt_pages(vmk_paddr_t *pas, vmk_paddr_t pa0, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		pas[i] = pa0 + i * 4096ull;
+}
+
+unsigned int pmt_reported(char *msg, size_t len)
+{
+	unsigned int n = vmk_sim_tlb_audit(msg, len);
+
+	if (vmk_sim_mmu_bbm_violations()) {
+		snprintf(msg, len, "%s", vmk_sim_mmu_bbm_msg());
+		n += (unsigned int)vmk_sim_mmu_bbm_violations();
+	}
+	return n;
+}
+
+struct pmt_kva_probe pmt_kva_probe;
+
+void *pmt_kva_through_mmu(void *ctx, vmk_vaddr_t va)
+{
+	struct vmk_mmu_walk w;
+
+	(void)ctx;
+	pmt_kva_probe.calls++;
+	pmt_kva_probe.last = va;
+	if (vmk_sim_mmu_probe(0, va, VMK_MMU_READ | VMK_MMU_WRITE, &w) != 0)
+		return NULL;
+	pmt_kva_probe.pa = w.pa;
+	return vmk_sim_phys_to_virt(w.pa);
+}
+
 uint64_t pmt_tree_hash(vmk_paddr_t t, unsigned int lvl)
 {
 	const vmk_pte_t *tbl = vmk_sim_phys_to_virt(t);

@@ -94,6 +94,30 @@ struct vmk_pmap *pmt_boot_user(enum vmk_pmap_arch_id arch);
 /* pmt_check(pm), the kernel pmap active on CPU 0 again, pm destroyed. */
 void pmt_drop_user(struct vmk_pmap *pm);
 
+/* pmt_boot(o), then a new user pmap active on each of o's CPUs. */
+struct vmk_pmap *pmt_boot_user_all(const struct pmt_opts *o);
+
+/* The kernel pmap active again on each CPU of the booted machine (a user pmap may then be destroyed). */
+void pmt_kernel_all(void);
+
+/* pas[i] = pa0 + i * 4 KiB for i < n. */
+void pmt_pages(vmk_paddr_t *pas, vmk_paddr_t pa0, unsigned int n);
+
+/* The TLB audit's findings plus the break-before-make violations, counted; msg has the last one. */
+unsigned int pmt_reported(char *msg, size_t len);
+
+/*
+ * pmt_opts.kva_ptr for a configuration with a direct map: the host pointer
+ * of a kernel address, found through CPU 0's simulated MMU as a CPU would
+ * reach it; each call is recorded in pmt_kva_probe (which the test zeroes).
+ */
+void *pmt_kva_through_mmu(void *ctx, vmk_vaddr_t va);
+extern struct pmt_kva_probe {
+	unsigned int calls;
+	vmk_vaddr_t last;	/* the address of the last call */
+	vmk_paddr_t pa;		/* where it translated (last successful call) */
+} pmt_kva_probe;
+
 /* A hash of every entry of the tree under table t of level lvl, in hardware format (table addresses included). */
 uint64_t pmt_tree_hash(vmk_paddr_t t, unsigned int lvl);
 

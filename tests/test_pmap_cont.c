@@ -37,13 +37,8 @@ static void contiguous(vmk_paddr_t pa0, unsigned int n)
 static struct vmk_pmap *boot_user(enum vmk_pmap_arch_id arch, bool promote)
 {
 	struct pmt_opts o = { .arch = arch, .ncpus = 2, .no_promote = !promote };
-	struct vmk_pmap *u;
 
-	pmt_boot(&o);
-	assert_int_equal(vmk_pmap_create(&u), 0);
-	vmk_pmap_activate(u, 0);
-	vmk_pmap_activate(u, 1);
-	return u;
+	return pmt_boot_user_all(&o);
 }
 
 static bool is_cont_at(struct vmk_pmap *pm, vmk_vaddr_t va)
@@ -123,8 +118,7 @@ static void test_fold_enter_pages(void **state)
 	assert_true(is_cont_at(u, UVA + 5 * S2M + S64K));
 	assert_false(is_cont_at(u, UVA + 5 * S2M + 2 * S64K));
 	pmt_check(u);
-	vmk_pmap_activate(vmk_pmap_kernel(), 0);
-	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	pmt_kernel_all();
 	vmk_pmap_destroy(u);
 	pmt_shutdown();
 }
@@ -145,8 +139,7 @@ static void test_x86_never_folds(void **state)
 	assert_int_equal(vmk_pmap_protect(u, UVA, UVA + 4096, VMK_PROT_READ), 0);
 	assert_int_equal(unfolds(u), 0);
 	pmt_check(u);
-	vmk_pmap_activate(vmk_pmap_kernel(), 0);
-	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	pmt_kernel_all();
 	vmk_pmap_destroy(u);
 	pmt_shutdown();
 }
@@ -218,8 +211,7 @@ static void test_unfold_on_change(void **state)
 		for (unsigned int cpu = 0; cpu < 2; cpu++)
 			read_all(cpu, run, PMT_DATA + S64K, 5);
 		pmt_check(u);
-		vmk_pmap_activate(vmk_pmap_kernel(), 0);
-		vmk_pmap_activate(vmk_pmap_kernel(), 1);
+		pmt_kernel_all();
 		vmk_pmap_destroy(u);
 		pmt_shutdown();
 	}
@@ -258,8 +250,7 @@ static void test_ad_is_or_over_run(void **state)
 	for (unsigned int i = 0; i < 16; i++)
 		assert_true(vmk_pmap_is_modified(PMT_DATA + i * 4096ull));
 	pmt_check(u);
-	vmk_pmap_activate(vmk_pmap_kernel(), 0);
-	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	pmt_kernel_all();
 	vmk_pmap_destroy(u);
 	pmt_shutdown();
 }
@@ -308,8 +299,7 @@ static void test_promote_and_demote_runs(void **state)
 	assert_int_equal(m.size, S2M);
 	read_all(0, UVA, PMT_DATA, NPG);
 	pmt_check(u);
-	vmk_pmap_activate(vmk_pmap_kernel(), 0);
-	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	pmt_kernel_all();
 	vmk_pmap_destroy(u);
 	pmt_shutdown();
 }
@@ -416,8 +406,7 @@ static void test_alloc_failures(void **state)
 	assert_int_equal(folds(u) - unfolds(u), 6);
 	pmt_check(u);
 	assert_int_equal(vmk_pmap_remove(u, UVA, UVA + S2M), 0);
-	vmk_pmap_activate(vmk_pmap_kernel(), 0);
-	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	pmt_kernel_all();
 	vmk_pmap_destroy(u);
 	assert_int_equal(pmt_ptp_pages(), ptp0);
 	assert_int_equal(pmt_alloc_pages(), alloc0);

@@ -39,17 +39,6 @@ static vmk_pte_t *run_at(vmk_vaddr_t va)
 	return p;
 }
 
-static unsigned int reported(char *msg, size_t len)
-{
-	unsigned int n = vmk_sim_tlb_audit(msg, len);
-
-	if (vmk_sim_mmu_bbm_violations()) {
-		snprintf(msg, len, "%s", vmk_sim_mmu_bbm_msg());
-		n += (unsigned int)vmk_sim_mmu_bbm_violations();
-	}
-	return n;
-}
-
 /* Another CPU walks page i of the run at va now (its TLB holds nothing there). */
 static void other_cpu_walks(vmk_vaddr_t va, unsigned int i)
 {
@@ -88,14 +77,10 @@ static void run_one(enum vmk_pmap_arch_id arch, enum mutant m)
 	char msg[300];
 	unsigned int n;
 
-	pmt_boot(&o);
+	u = pmt_boot_user_all(&o);
 	a = vmk_pmap__g.arch;
-	assert_int_equal(vmk_pmap_create(&u), 0);
-	vmk_pmap_activate(u, 0);
-	vmk_pmap_activate(u, 1);
 	/* A 64 KiB-aligned run at UVA (folded), and 16 frames from an unaligned one at UVA + 64 KiB (plain). */
-	for (unsigned int i = 0; i < 16; i++)
-		pas[i] = PMT_DATA + i * 4096ull;
+	pmt_pages(pas, PMT_DATA, 16);
 	assert_int_equal(vmk_pmap_enter_pages(u, UVA, pas, 16, RW, 0), 0);
 	for (unsigned int i = 0; i < 16; i++)
 		pas[i] = PMT_DATA + S64K + (i + 1) * 4096ull;
@@ -140,7 +125,7 @@ static void run_one(enum vmk_pmap_arch_id arch, enum mutant m)
 	}
 	}
 	vmk_pmap__unlock(u);
-	n = reported(msg, sizeof(msg));
+	n = pmt_reported(msg, sizeof(msg));
 	if (m == MUT_NONE) {
 		if (n)
 			fail_msg("%s (%s): unexpected report: %s", mut_name[m], pmt_arch_name(arch), msg);
@@ -149,8 +134,7 @@ static void run_one(enum vmk_pmap_arch_id arch, enum mutant m)
 			fail_msg("%s (%s): the mutant was not caught", mut_name[m], pmt_arch_name(arch));
 		printf("  %s (%s): caught: %s\n", mut_name[m], pmt_arch_name(arch), msg);
 	}
-	vmk_pmap_activate(vmk_pmap_kernel(), 0);
-	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	pmt_kernel_all();
 	pmt_shutdown();
 }
 

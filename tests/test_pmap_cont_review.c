@@ -41,17 +41,6 @@ static bool is_cont_at(struct vmk_pmap *pm, vmk_vaddr_t va)
 	return m.contiguous;
 }
 
-static unsigned int reported(char *msg, size_t len)
-{
-	unsigned int n = vmk_sim_tlb_audit(msg, len);
-
-	if (vmk_sim_mmu_bbm_violations()) {
-		snprintf(msg, len, "%s", vmk_sim_mmu_bbm_msg());
-		n += (unsigned int)vmk_sim_mmu_bbm_violations();
-	}
-	return n;
-}
-
 /*
  * A kernel 2 MiB block entered in a no-promote range, then cut by a
  * protect of one page: the block is no-promote (on riscv64 by address,
@@ -93,12 +82,8 @@ static void remove_one(enum vmk_pmap_arch_id arch, bool mutant)
 	char msg[300];
 	unsigned int n, lvl;
 
-	pmt_boot(&o);
-	assert_int_equal(vmk_pmap_create(&u), 0);
-	vmk_pmap_activate(u, 0);
-	vmk_pmap_activate(u, 1);
-	for (unsigned int i = 0; i < 16; i++)
-		pas[i] = PMT_DATA + i * 4096ull;
+	u = pmt_boot_user_all(&o);
+	pmt_pages(pas, PMT_DATA, 16);
 	assert_int_equal(vmk_pmap_enter_pages(u, UVA, pas, 16, RW, 0), 0);
 	assert_true(is_cont_at(u, UVA));
 	vmk_sim_tlb_flush_all();
@@ -112,15 +97,14 @@ static void remove_one(enum vmk_pmap_arch_id arch, bool mutant)
 	}
 	/* Another page of the run is read: its fill covers the whole 64 KiB. */
 	assert_int_equal(vmk_sim_mmu_access(1, UVA + 3 * 4096, VMK_MMU_READ | VMK_MMU_USER, NULL), 0);
-	n = reported(msg, sizeof(msg));
+	n = pmt_reported(msg, sizeof(msg));
 	if (mutant && !n)
 		fail_msg("%s: a 64 KiB TLB entry over a removed page was not reported", pmt_arch_name(arch));
 	if (!mutant && n)
 		fail_msg("%s: control reported: %s", pmt_arch_name(arch), msg);
 	if (mutant)
 		printf("  %s: caught: %s\n", pmt_arch_name(arch), msg);
-	vmk_pmap_activate(vmk_pmap_kernel(), 0);
-	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	pmt_kernel_all();
 	pmt_shutdown();
 }
 
@@ -151,17 +135,13 @@ static void test_a64_run_permission_differs_reported(void **state)
 	unsigned int lvl;
 
 	(void)state;
-	pmt_boot(&o);
-	assert_int_equal(vmk_pmap_create(&u), 0);
-	vmk_pmap_activate(u, 0);
-	vmk_pmap_activate(u, 1);
-	for (unsigned int i = 0; i < 16; i++)
-		pas[i] = PMT_DATA + i * 4096ull;
+	u = pmt_boot_user_all(&o);
+	pmt_pages(pas, PMT_DATA, 16);
 	assert_int_equal(vmk_pmap_enter_pages(u, UVA, pas, 16, VMK_PROT_READ, 0), 0);
 	assert_true(is_cont_at(u, UVA));
 	/* The control: the read-only run is consistent. */
 	assert_int_equal(vmk_sim_mmu_access(1, UVA + 2 * 4096, VMK_MMU_READ | VMK_MMU_USER, NULL), 0);
-	if (reported(msg, sizeof(msg)))
+	if (pmt_reported(msg, sizeof(msg)))
 		fail_msg("control reported: %s", msg);
 	/* Entry 5: AP[2] cleared (EL0/EL1 writable), no DBM, contiguous bit kept. */
 	vmk_pmap__lock(u);
@@ -171,11 +151,10 @@ static void test_a64_run_permission_differs_reported(void **state)
 	vmk_sim_tlb_flush_all();
 	/* A walk of another entry of the run (which is read-only, as it should be). */
 	(void)vmk_sim_mmu_access(1, UVA + 9 * 4096, VMK_MMU_READ | VMK_MMU_USER, NULL);
-	if (!reported(msg, sizeof(msg)))
+	if (!pmt_reported(msg, sizeof(msg)))
 		fail_msg("a contiguous run with one writable entry among read-only ones was not reported");
 	printf("  caught: %s\n", msg);
-	vmk_pmap_activate(vmk_pmap_kernel(), 0);
-	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	pmt_kernel_all();
 	pmt_shutdown();
 }
 
@@ -192,12 +171,8 @@ static void test_managed_runs_promote_demote(void **state)
 	struct vmk_pmap_stats st;
 	struct vmk_pmap *u;
 
-	pmt_boot(&o);
-	assert_int_equal(vmk_pmap_create(&u), 0);
-	vmk_pmap_activate(u, 0);
-	vmk_pmap_activate(u, 1);
-	for (unsigned int i = 0; i < 512; i++)
-		pas[i] = PMT_DATA + i * 4096ull;
+	u = pmt_boot_user_all(&o);
+	pmt_pages(pas, PMT_DATA, 512);
 	assert_int_equal(vmk_pmap_enter_pages(u, UVA, pas, 512, RW, VMK_PMAP_ENTER_MANAGED), 0);
 	assert_int_equal(vmk_pmap_extract(u, UVA, &m), 0);
 	assert_int_equal(m.size, S2M);
@@ -235,8 +210,7 @@ static void test_managed_runs_promote_demote(void **state)
 		if (i != 40 && !vmk_pmap_is_modified(pas[i]))
 			fail_msg("page %u lost its modified state", i);
 	pmt_check(u);
-	vmk_pmap_activate(vmk_pmap_kernel(), 0);
-	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	pmt_kernel_all();
 	vmk_pmap_destroy(u);
 	pmt_shutdown();
 }
@@ -267,8 +241,7 @@ static void half_break(enum vmk_pmap_arch_id arch, bool mutant)
 	assert_int_equal(vmk_pmap_create(&u), 0);
 	vmk_pmap_activate(u, 0);
 	vmk_pmap_activate(u, 1);
-	for (unsigned int i = 0; i < 16; i++)
-		pas[i] = PMT_DATA + i * 4096ull;
+	pmt_pages(pas, PMT_DATA, 16);
 	assert_int_equal(vmk_pmap_enter_pages(u, UVA, pas, 16, RW, 0), 0);
 	assert_int_equal(vmk_sim_mmu_access(0, UVA + 3 * 4096, VMK_MMU_READ | VMK_MMU_USER, NULL), 0);
 	vmk_pmap__lock(u);
@@ -289,15 +262,14 @@ static void half_break(enum vmk_pmap_arch_id arch, bool mutant)
 		vmk_pmap__unfold(u, run, UVA);
 	}
 	vmk_pmap__unlock(u);
-	n = reported(msg, sizeof(msg));
+	n = pmt_reported(msg, sizeof(msg));
 	if (mutant && !n)
 		fail_msg("%s: an unfold breaking half the run was not reported", pmt_arch_name(arch));
 	if (!mutant && n)
 		fail_msg("%s: control reported: %s", pmt_arch_name(arch), msg);
 	if (mutant)
 		printf("  %s: caught: %s\n", pmt_arch_name(arch), msg);
-	vmk_pmap_activate(vmk_pmap_kernel(), 0);
-	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	pmt_kernel_all();
 	pmt_shutdown();
 }
 
@@ -324,12 +296,8 @@ static void test_fault_ad_eacces_keeps_run(void **state)
 	vmk_paddr_t pas[16];
 	uint64_t tlbi0;
 
-	pmt_boot(&o);
-	assert_int_equal(vmk_pmap_create(&u), 0);
-	vmk_pmap_activate(u, 0);
-	vmk_pmap_activate(u, 1);
-	for (unsigned int i = 0; i < 16; i++)
-		pas[i] = PMT_DATA + i * 4096ull;
+	u = pmt_boot_user_all(&o);
+	pmt_pages(pas, PMT_DATA, 16);
 	assert_int_equal(vmk_pmap_enter_pages(u, UVA, pas, 16, VMK_PROT_READ, VMK_PMAP_ENTER_MANAGED), 0);
 	assert_true(is_cont_at(u, UVA));
 	vmk_pmap_stats(u, &st);
@@ -346,8 +314,7 @@ static void test_fault_ad_eacces_keeps_run(void **state)
 	assert_int_equal(vmk_pmap_fault_ad(u, UVA + 5 * 4096, VMK_PROT_READ, true), 0);
 	pmt_check(u);
 	assert_int_equal(vmk_pmap_remove(u, UVA, UVA + S64K), 0);
-	vmk_pmap_activate(vmk_pmap_kernel(), 0);
-	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	pmt_kernel_all();
 	vmk_pmap_destroy(u);
 	pmt_shutdown();
 }
@@ -364,12 +331,8 @@ static void test_noop_protect_keeps_run(void **state)
 	struct vmk_pmap *u;
 	vmk_paddr_t pas[32];
 
-	pmt_boot(&o);
-	assert_int_equal(vmk_pmap_create(&u), 0);
-	vmk_pmap_activate(u, 0);
-	vmk_pmap_activate(u, 1);
-	for (unsigned int i = 0; i < 32; i++)
-		pas[i] = PMT_DATA + i * 4096ull;
+	u = pmt_boot_user_all(&o);
+	pmt_pages(pas, PMT_DATA, 32);
 	assert_int_equal(vmk_pmap_enter_pages(u, UVA, pas, 16, RW, VMK_PMAP_ENTER_MANAGED), 0);
 	assert_int_equal(vmk_pmap_enter_pages(u, UVA + S64K, pas + 16, 16, VMK_PROT_READ, 0), 0);
 	/* Dirty one page of the writable run: the others stay clean, as the hardware leaves them. */
@@ -392,8 +355,7 @@ static void test_noop_protect_keeps_run(void **state)
 	assert_true(vmk_pmap_is_modified(pas[1]));
 	pmt_check(u);
 	assert_int_equal(vmk_pmap_remove(u, UVA, UVA + 2 * S64K), 0);
-	vmk_pmap_activate(vmk_pmap_kernel(), 0);
-	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	pmt_kernel_all();
 	vmk_pmap_destroy(u);
 	pmt_shutdown();
 }
@@ -410,12 +372,8 @@ static void test_pv_noop_keeps_run(void **state)
 	struct vmk_pmap *u;
 	vmk_paddr_t pas[48];
 
-	pmt_boot(&o);
-	assert_int_equal(vmk_pmap_create(&u), 0);
-	vmk_pmap_activate(u, 0);
-	vmk_pmap_activate(u, 1);
-	for (unsigned int i = 0; i < 48; i++)
-		pas[i] = PMT_DATA + i * 4096ull;
+	u = pmt_boot_user_all(&o);
+	pmt_pages(pas, PMT_DATA, 48);
 	assert_int_equal(vmk_pmap_enter_pages(u, UVA, pas, 16, RW, VMK_PMAP_ENTER_MANAGED), 0);
 	assert_int_equal(vmk_pmap_enter_pages(u, UVA + S64K, pas + 16, 16, VMK_PROT_READ, VMK_PMAP_ENTER_MANAGED), 0);
 	assert_int_equal(vmk_pmap_enter_pages(u, UVA + 2 * S64K, pas + 32, 16, RW, VMK_PMAP_ENTER_MANAGED), 0);
@@ -439,8 +397,7 @@ static void test_pv_noop_keeps_run(void **state)
 	assert_false(is_cont_at(u, UVA) || is_cont_at(u, UVA + S64K) || is_cont_at(u, UVA + 2 * S64K));
 	pmt_check(u);
 	assert_int_equal(vmk_pmap_remove(u, UVA, UVA + 3 * S64K), 0);
-	vmk_pmap_activate(vmk_pmap_kernel(), 0);
-	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	pmt_kernel_all();
 	vmk_pmap_destroy(u);
 	pmt_shutdown();
 }
@@ -459,12 +416,8 @@ static void test_same_enter_keeps_run(void **state)
 	struct vmk_pmap *u;
 	vmk_paddr_t pas[16];
 
-	pmt_boot(&o);
-	assert_int_equal(vmk_pmap_create(&u), 0);
-	vmk_pmap_activate(u, 0);
-	vmk_pmap_activate(u, 1);
-	for (unsigned int i = 0; i < 16; i++)
-		pas[i] = PMT_DATA + i * 4096ull;
+	u = pmt_boot_user_all(&o);
+	pmt_pages(pas, PMT_DATA, 16);
 	assert_int_equal(vmk_pmap_enter_pages(u, UVA, pas, 16, RW, M), 0);
 	assert_int_equal(vmk_sim_mmu_access(0, UVA + 5 * 4096, VMK_MMU_WRITE | VMK_MMU_USER, NULL), 0);
 	assert_int_equal(vmk_pmap_enter(u, UVA + 5 * 4096, pas[5], RW, M), 0);	/* the dirty entry */
@@ -484,8 +437,7 @@ static void test_same_enter_keeps_run(void **state)
 	assert_true(vmk_pmap_is_modified(pas[6]) && vmk_pmap_is_modified(pas[5]));
 	pmt_check(u);
 	assert_int_equal(vmk_pmap_remove(u, UVA, UVA + S64K), 0);
-	vmk_pmap_activate(vmk_pmap_kernel(), 0);
-	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	pmt_kernel_all();
 	vmk_pmap_destroy(u);
 	pmt_shutdown();
 }
@@ -507,11 +459,8 @@ static void test_check_reports_bad_napot_encoding(void **state)
 	unsigned int lvl;
 
 	(void)state;
-	pmt_boot(&o);
-	assert_int_equal(vmk_pmap_create(&u), 0);
-	vmk_pmap_activate(u, 0);
-	for (unsigned int i = 0; i < 16; i++)
-		pas[i] = PMT_DATA + i * 4096ull;
+	u = pmt_boot_user_all(&o);
+	pmt_pages(pas, PMT_DATA, 16);
 	assert_int_equal(vmk_pmap_enter_pages(u, UVA, pas, 16, RW, 0), 0);
 	assert_int_equal(vmk_pmap_check(u, msg, sizeof(msg)), 0);
 	run = vmk_pmap__walk(u, UVA, &lvl, NULL);
@@ -547,16 +496,13 @@ static void test_fold_in_place_reported(void **state)
 	char msg[300];
 	unsigned int lvl;
 
-	pmt_boot(&o);
+	u = pmt_boot_user_all(&o);
 	a = vmk_pmap__g.arch;
-	assert_int_equal(vmk_pmap_create(&u), 0);
-	vmk_pmap_activate(u, 0);
-	vmk_pmap_activate(u, 1);
 	for (unsigned int i = 0; i < 16; i++)	/* one page at a time: never folded */
 		assert_int_equal(vmk_pmap_enter(u, UVA + i * 4096ull, PMT_DATA + i * 4096ull, RW, 0), 0);
 	assert_false(is_cont_at(u, UVA));
 	assert_int_equal(vmk_sim_mmu_access(0, UVA + 3 * 4096, VMK_MMU_READ | VMK_MMU_USER, NULL), 0);
-	if (reported(msg, sizeof(msg)))
+	if (pmt_reported(msg, sizeof(msg)))
 		fail_msg("control reported: %s", msg);
 	vmk_pmap__lock(u);
 	run = vmk_pmap__walk(u, UVA, &lvl, NULL);
@@ -565,34 +511,15 @@ static void test_fold_in_place_reported(void **state)
 		vmk_barrier(VMK_BARRIER_PTE_STORE);
 	}
 	vmk_pmap__unlock(u);
-	if (!reported(msg, sizeof(msg)))
+	if (!pmt_reported(msg, sizeof(msg)))
 		fail_msg("%s: a fold of live entries in place was not reported", pmt_arch_name(o.arch));
 	printf("  %s: caught: %s\n", pmt_arch_name(o.arch), msg);
-	vmk_pmap_activate(vmk_pmap_kernel(), 0);
-	vmk_pmap_activate(vmk_pmap_kernel(), 1);
+	pmt_kernel_all();
 	pmt_shutdown();
 }
 
 #define DMAP	(PMT_KVA + (512ull << 30))
 #define TMPVA	(PMT_KVA + (1ull << 30))
-
-static unsigned int kva_calls;
-static vmk_vaddr_t kva_last;
-static vmk_paddr_t kva_pa;
-
-/* cfg.kva_ptr: the host pointer of a kernel address, found through the MMU as a CPU would. */
-static void *kva_through_mmu(void *ctx, vmk_vaddr_t va)
-{
-	struct vmk_mmu_walk w;
-
-	(void)ctx;
-	kva_calls++;
-	kva_last = va;
-	if (vmk_sim_mmu_probe(0, va, VMK_MMU_READ | VMK_MMU_WRITE, &w) != 0)
-		return NULL;
-	kva_pa = w.pa;
-	return vmk_sim_phys_to_virt(w.pa);
-}
 
 /*
  * A direct-map run that holds the very table of its own 16 entries:
@@ -603,7 +530,7 @@ static void *kva_through_mmu(void *ctx, vmk_vaddr_t va)
 static void test_dmap_unfolds_run_holding_own_table(void **state)
 {
 	struct pmt_opts o = { .arch = ARCH_OF(state), .no_promote = true, .dmap_base = DMAP,
-			      .dmap_end = DMAP + PMT_RAM_END, .tmp_va = TMPVA, .kva_ptr = kva_through_mmu };
+			      .dmap_end = DMAP + PMT_RAM_END, .tmp_va = TMPVA, .kva_ptr = pmt_kva_through_mmu };
 	struct vmk_pmap *k;
 	struct vmk_pmap_mapping m;
 	struct vmk_mmu_walk w;
@@ -629,13 +556,13 @@ static void test_dmap_unfolds_run_holding_own_table(void **state)
 			 (unsigned long long)t0, (unsigned long long)x);
 	assert_true(is_cont_at(k, DMAP + t0));
 	assert_int_equal(vmk_sim_mmu_access(0, DMAP + t0, VMK_MMU_READ, NULL), 0);
-	kva_calls = 0;
+	pmt_kva_probe.calls = 0;
 	assert_int_equal(vmk_pmap_protect(k, DMAP + t0 + 4096 * ((t0 >> 12) % 16 == 15 ? -1 : 1),
 					  DMAP + t0 + 4096 * ((t0 >> 12) % 16 == 15 ? 0 : 2), VMK_PROT_READ), 0);
 	assert_false(is_cont_at(k, DMAP + t0));
-	if (kva_calls != 1 || kva_last != TMPVA || kva_pa != t0)
+	if (pmt_kva_probe.calls != 1 || pmt_kva_probe.last != TMPVA || pmt_kva_probe.pa != t0)
 		fail_msg("%s: the run's entries were not written through tmp_va (%u calls, last %#llx -> %#llx)",
-			 pmt_arch_name(o.arch), kva_calls, (unsigned long long)kva_last, (unsigned long long)kva_pa);
+			 pmt_arch_name(o.arch), pmt_kva_probe.calls, (unsigned long long)pmt_kva_probe.last, (unsigned long long)pmt_kva_probe.pa);
 	assert_int_equal(vmk_pmap_extract(k, DMAP + t0, &m), 0);
 	assert_true(m.size == 4096 && m.pa == t0);
 	assert_int_equal(vmk_sim_mmu_access(0, DMAP + t0, VMK_MMU_READ | VMK_MMU_WRITE, &w), 0);

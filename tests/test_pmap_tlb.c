@@ -304,24 +304,6 @@ static void test_qremove(void **state)
 #define DMAP	(PMT_KVA + (512ull << 30))
 #define TMPVA	(PMT_KVA + (1ull << 30))
 
-static unsigned int kva_calls;
-static vmk_vaddr_t kva_last;
-static vmk_paddr_t kva_pa;
-
-/* The kernel's pointer for va: through the simulated MMU, as the CPU would reach it. */
-static void *kva_through_mmu(void *ctx, vmk_vaddr_t va)
-{
-	struct vmk_mmu_walk w;
-
-	(void)ctx;
-	kva_calls++;
-	kva_last = va;
-	if (vmk_sim_mmu_probe(0, va, VMK_MMU_READ | VMK_MMU_WRITE, &w) != 0)
-		return NULL;
-	kva_pa = w.pa;
-	return vmk_sim_phys_to_virt(w.pa);
-}
-
 /*
  * Demoting the direct-map 2 MiB block that holds the table of its own
  * entry: the window would unmap the table it writes, so the entry goes
@@ -331,7 +313,7 @@ static void *kva_through_mmu(void *ctx, vmk_vaddr_t va)
 static void test_dmap_demotes_own_table(void **state)
 {
 	struct pmt_opts o = { .arch = VMK_PMAP_ARCH_ARM64, .no_promote = true, .dmap_base = DMAP,
-			      .dmap_end = DMAP + PMT_RAM_END, .tmp_va = TMPVA, .kva_ptr = kva_through_mmu };
+			      .dmap_end = DMAP + PMT_RAM_END, .tmp_va = TMPVA, .kva_ptr = pmt_kva_through_mmu };
 	struct vmk_pmap *k;
 	struct vmk_pmap_mapping m;
 	struct vmk_mmu_walk w;
@@ -351,18 +333,18 @@ static void test_dmap_demotes_own_table(void **state)
 	assert_int_equal(vmk_pmap_enter_large(k, DMAP + (x ^ S2M), x ^ S2M, S2M, RW, 0), 0);
 	assert_int_equal(vmk_sim_mmu_access(0, DMAP + t1, VMK_MMU_READ, NULL), 0);
 
-	kva_calls = 0;
+	pmt_kva_probe.calls = 0;
 	start(k);
 	assert_int_equal(vmk_pmap_demote(k, DMAP + (x ^ S2M)), 0);
 	t = done(k);
 	one(&t, VMK_TLB_PAGE, DMAP + (x ^ S2M), S2M, false);
-	assert_int_equal(kva_calls, 0);
+	assert_int_equal(pmt_kva_probe.calls, 0);
 
 	start(k);
 	assert_int_equal(vmk_pmap_demote(k, DMAP + x), 0);
 	t = done(k);
-	assert_int_equal(kva_calls, 1);
-	assert_true(kva_last == TMPVA && kva_pa == t1);	/* tmp_va mapped the table then */
+	assert_int_equal(pmt_kva_probe.calls, 1);
+	assert_true(pmt_kva_probe.last == TMPVA && pmt_kva_probe.pa == t1);	/* tmp_va mapped the table then */
 	/* The block, in the window; then the temporary page. */
 	assert_int_equal(t.nev, 2);
 	assert_true(t.ev[0].arg == VMK_TLB_PAGE && t.ev[0].va == DMAP + x && t.ev[0].size == S2M);
