@@ -41,6 +41,22 @@ static bool is_cont_at(struct vmk_pmap *pm, vmk_vaddr_t va)
 	return m.contiguous;
 }
 
+/* The mutant's defect (what) must be reported, the control must report nothing; then the machine goes. */
+static void verdict(enum vmk_pmap_arch_id arch, bool mutant, const char *what)
+{
+	char msg[300];
+	unsigned int n = pmt_reported(msg, sizeof(msg));
+
+	if (mutant && !n)
+		fail_msg("%s: %s was not reported", pmt_arch_name(arch), what);
+	if (!mutant && n)
+		fail_msg("%s: control reported: %s", pmt_arch_name(arch), msg);
+	if (mutant)
+		printf("  %s: caught: %s\n", pmt_arch_name(arch), msg);
+	pmt_kernel_all();
+	pmt_shutdown();
+}
+
 /*
  * A kernel 2 MiB block entered in a no-promote range, then cut by a
  * protect of one page: the block is no-promote (on riscv64 by address,
@@ -79,8 +95,7 @@ static void remove_one(enum vmk_pmap_arch_id arch, bool mutant)
 	struct pmt_opts o = { .arch = arch, .ncpus = 2, .no_promote = true };
 	struct vmk_pmap *u;
 	vmk_paddr_t pas[16];
-	char msg[300];
-	unsigned int n, lvl;
+	unsigned int lvl;
 
 	u = pmt_boot_user_all(&o);
 	pmt_pages(pas, PMT_DATA, 16);
@@ -97,15 +112,7 @@ static void remove_one(enum vmk_pmap_arch_id arch, bool mutant)
 	}
 	/* Another page of the run is read: its fill covers the whole 64 KiB. */
 	assert_int_equal(vmk_sim_mmu_access(1, UVA + 3 * 4096, VMK_MMU_READ | VMK_MMU_USER, NULL), 0);
-	n = pmt_reported(msg, sizeof(msg));
-	if (mutant && !n)
-		fail_msg("%s: a 64 KiB TLB entry over a removed page was not reported", pmt_arch_name(arch));
-	if (!mutant && n)
-		fail_msg("%s: control reported: %s", pmt_arch_name(arch), msg);
-	if (mutant)
-		printf("  %s: caught: %s\n", pmt_arch_name(arch), msg);
-	pmt_kernel_all();
-	pmt_shutdown();
+	verdict(arch, mutant, "a 64 KiB TLB entry over a removed page");
 }
 
 static void test_remove_one_control(void **state)
@@ -232,8 +239,7 @@ static void half_break(enum vmk_pmap_arch_id arch, bool mutant)
 	struct vmk_tlb_req r;
 	vmk_paddr_t pas[16];
 	vmk_pte_t *run, e[16];
-	char msg[300];
-	unsigned int n, lvl;
+	unsigned int lvl;
 
 	pmt_boot(&o);
 	vmk_sim_mmu_speculate(0, 2, 1);
@@ -262,15 +268,7 @@ static void half_break(enum vmk_pmap_arch_id arch, bool mutant)
 		vmk_pmap__unfold(u, run, UVA);
 	}
 	vmk_pmap__unlock(u);
-	n = pmt_reported(msg, sizeof(msg));
-	if (mutant && !n)
-		fail_msg("%s: an unfold breaking half the run was not reported", pmt_arch_name(arch));
-	if (!mutant && n)
-		fail_msg("%s: control reported: %s", pmt_arch_name(arch), msg);
-	if (mutant)
-		printf("  %s: caught: %s\n", pmt_arch_name(arch), msg);
-	pmt_kernel_all();
-	pmt_shutdown();
+	verdict(arch, mutant, "an unfold breaking half the run");
 }
 
 static void test_half_break_control(void **state)
