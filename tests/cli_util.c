@@ -95,3 +95,28 @@ uint64_t json_u64_field(const char *json, const char *key)
 		fail_msg("JSON has no key %s", key);
 	return strtoull(p + strlen(pat), NULL, 10);
 }
+
+void cli_read_listing(const char *name, struct cli_listing *l)
+{
+	char *text = th_read_data(name, NULL);
+	char *save = NULL;
+
+	memset(l, 0, sizeof(*l));
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned type;
+		char tname[64];
+		unsigned long long first, last, pages, attr;
+
+		if (line[0] == '#')
+			continue;
+		assert_int_equal(sscanf(line, "%u %63s phys %llx-%llx pages %llu attr %llx",
+					&type, tname, &first, &last, &pages, &attr), 6);
+		assert_true(type < 16);
+		assert_true(last - first + 1 == pages * 4096);
+		l->bytes[type] += pages * 4096;
+		if (type == 11 && (attr & 0xe))	/* MMIO mappable WB/WT/WC: arm64 memory */
+			l->mmio_cached += pages * 4096;
+		l->entries++;
+	}
+	free(text);
+}

@@ -23,4 +23,17 @@ void cli_free(struct cli_result *r);
 /* The value of the first "key":N in a JSON text (fails the test if absent). */
 uint64_t json_u64_field(const char *json, const char *key);
 
+/* What a UEFI map's text listing (tests/data/memmaps/NAME.txt) holds, by EFI type. */
+struct cli_listing {
+	uint64_t bytes[16];
+	uint64_t mmio_cached;	/* MMIO with WB, WT or WC */
+	int entries;
+};
+
+/* Read the listing at data path name (each line's range and page count must agree; fails the test otherwise). */
+void cli_read_listing(const char *name, struct cli_listing *l);
+
+/* The listing of the UEFI map embedded in the tool as its default machine. */
+#define CLI_DEFAULT_LISTING	"memmaps/qemu-q35-ovmf-x86_64-4G.txt"
+
 #endif

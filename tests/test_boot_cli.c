@@ -40,22 +40,10 @@ static uint64_t category_sum(const char *json)
 /* Memory per the boot policy, from the text listing of the embedded UEFI map. */
 static uint64_t listing_ram(uint64_t *nomap)
 {
-	char *text = th_read_data("memmaps/qemu-q35-ovmf-x86_64-4G.txt", NULL);
-	char *save = NULL;
-	uint64_t b[16] = { 0 };
+	struct cli_listing l;
+	const uint64_t *b = l.bytes;
 
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		unsigned type;
-		char name[64];
-		unsigned long long first, last;
-
-		if (line[0] == '#')
-			continue;
-		assert_int_equal(sscanf(line, "%u %63s phys %llx-%llx", &type, name, &first, &last), 4);
-		assert_true(type < 16);
-		b[type] += last - first + 1;
-	}
-	free(text);
+	cli_read_listing(CLI_DEFAULT_LISTING, &l);
 	*nomap = b[5] + b[6] + b[10];
 	/* RAM kinds, ACPI reclaim, and the NOMAP runtime services and NVS. */
 	return b[1] + b[2] + b[3] + b[4] + b[7] + b[9] + b[5] + b[6] + b[10];

@@ -12,38 +12,6 @@
 
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
-/* Sums by EFI type from our own listing format (*.txt next to *.efimap). */
-struct listing {
-	uint64_t bytes[16];
-	uint64_t mmio_cached;	/* MMIO with WB, WT or WC */
-	int entries;
-};
-
-static void read_listing(const char *name, struct listing *l)
-{
-	char *text = th_read_data(name, NULL);
-	char *save = NULL;
-
-	memset(l, 0, sizeof(*l));
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		unsigned type;
-		char tname[64];
-		unsigned long long first, last, pages, attr;
-
-		if (line[0] == '#')
-			continue;
-		assert_int_equal(sscanf(line, "%u %63s phys %llx-%llx pages %llu attr %llx",
-					&type, tname, &first, &last, &pages, &attr), 6);
-		assert_true(type < 16);
-		assert_true(last - first + 1 == pages * 4096);
-		l->bytes[type] += pages * 4096;
-		if (type == 11 && (attr & 0xe))	/* MMIO mappable WB/WT/WC: arm64 memory */
-			l->mmio_cached += pages * 4096;
-		l->entries++;
-	}
-	free(text);
-}
-
 /*
  * The boot policy (include/vmkit/boot.h) applied to the listing: usable =
  * Conventional + BootServices; reserved = Loader + ACPI reclaim; no-map =
@@ -53,12 +21,12 @@ static void read_listing(const char *name, struct listing *l)
 static void check_qemu_map(const char *base, bool arm64)
 {
 	char efimap[256], txt[256];
-	struct listing l;
+	struct cli_listing l;
 	struct cli_result r;
 
 	snprintf(efimap, sizeof(efimap), "memmaps/%s.efimap", base);
 	snprintf(txt, sizeof(txt), "memmaps/%s.txt", base);
-	read_listing(txt, &l);
+	cli_read_listing(txt, &l);
 	char *path = strdup(th_data_path(efimap));
 	r = cli_run(ARGS("memmap", "--efi", path, "--json", "--kernel-size", "0",
 			 "--reserve-low", "0"));
@@ -106,11 +74,11 @@ static void test_memmap_qemu_arm64(void **state)
 /* The default run is the embedded q35 4 GiB machine: same figures as its file. */
 static void test_memmap_default(void **state)
 {
-	struct listing l;
+	struct cli_listing l;
 	struct cli_result r;
 
 	(void)state;
-	read_listing("memmaps/qemu-q35-ovmf-x86_64-4G.txt", &l);
+	cli_read_listing(CLI_DEFAULT_LISTING, &l);
 	r = cli_run(ARGS("memmap", "--json"));
 	assert_int_equal(r.status, 0);
 	/* x86 defaults: 64 KiB low reserve (inside Conventional at 0) and a 16 MiB kernel. */

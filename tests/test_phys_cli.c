@@ -8,34 +8,15 @@
 
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
-/* Bytes per EFI type from the text listing next to the embedded machine. */
-static void listing(uint64_t bytes[16])
-{
-	char *text = th_read_data("memmaps/qemu-q35-ovmf-x86_64-4G.txt", NULL);
-	char *save = NULL;
-
-	memset(bytes, 0, 16 * sizeof(bytes[0]));
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		unsigned type;
-		char name[64];
-		unsigned long long first, last;
-
-		if (line[0] == '#')
-			continue;
-		assert_int_equal(sscanf(line, "%u %63s phys %llx-%llx", &type, name, &first, &last), 4);
-		assert_true(type < 16);
-		bytes[type] += last - first + 1;
-	}
-	free(text);
-}
-
 static void test_default_machine(void **state)
 {
-	uint64_t b[16], total, nomap, freeb, resv, arr, bad, part, dm;
+	uint64_t total, nomap, freeb, resv, arr, bad, part, dm;
+	struct cli_listing l;
+	const uint64_t *b = l.bytes;
 	struct cli_result r;
 
 	(void)state;
-	listing(b);
+	cli_read_listing(CLI_DEFAULT_LISTING, &l);
 	r = cli_run(ARGS("phys", "--json"));
 	assert_int_equal(r.status, 0);
 	/* Memory per the boot policy: RAM kinds, ACPI reclaim, and NOMAP runtime/NVS. */
