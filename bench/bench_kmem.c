@@ -20,6 +20,7 @@
 #include <vmkit/pmap.h>
 #include <vmkit/vmem.h>
 
+#include "bench_sim.h"
 #include "sim.h"
 
 #define RAM_BASE	(1ull << 30)
@@ -32,7 +33,6 @@
 #define MAXR		64
 
 static struct vmk_platform plat;
-static void *meta;
 
 static int nreps(void)
 {
@@ -45,25 +45,13 @@ static void boot(void)
 {
 	struct vmk_pmap_config pc;
 	struct vmk_kmem_config kc;
-	size_t m;
 
 	vmk_kmem_reset();
 	vmk_sim_install();
 	plat = *vmk_sim_platform();
 	plat.fault_inject = NULL;
 	vmk_platform_set(&plat);
-	vmk_sim_ram_reset();
-	vmk_sim_set_cpu_count(1);
-	vmk_sim_set_cpu(0);
-	vmk_phys_reset();
-	free(meta);
-	m = vmk_phys_seg_meta_size(RAM_BASE, RAM_END);
-	meta = aligned_alloc(64, (m + 63) & ~(size_t)63);
-	if (!meta || vmk_sim_ram_add(RAM_BASE, RAM_END - RAM_BASE) ||
-	    vmk_phys_seg_add(RAM_BASE, RAM_END, 0, meta) || vmk_phys_bootstrap_free(RAM_BASE, ALLOC_END)) {
-		fprintf(stderr, "bench_kmem: cannot set up the machine\n");
-		exit(1);
-	}
+	bench_sim_machine("bench_kmem", RAM_BASE, RAM_END, ALLOC_END);
 	memset(&pc, 0, sizeof(pc));
 	pc.arch = VMK_PMAP_ARCH_X86_64;
 	pc.large_1g = true;

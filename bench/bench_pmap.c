@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "bench_sim.h"
 #include "sim.h"
 #include <vmkit/phys.h>
 #include <vmkit/pmap.h>
@@ -36,27 +37,14 @@
 #define NPG		(1u << 18)	/* pages in 1 GiB */
 #define MAXR		64
 
-static void *meta;
 static vmk_paddr_t *pas;
 
 static void boot(void)
 {
 	struct vmk_pmap_config pc;
-	size_t m;
 
 	vmk_sim_install();
-	vmk_sim_ram_reset();
-	vmk_sim_set_cpu_count(1);
-	vmk_sim_set_cpu(0);
-	vmk_phys_reset();
-	free(meta);
-	m = vmk_phys_seg_meta_size(RAM_BASE, RAM_END);
-	meta = aligned_alloc(64, (m + 63) & ~(size_t)63);
-	if (!meta || vmk_sim_ram_add(RAM_BASE, RAM_END - RAM_BASE) ||
-	    vmk_phys_seg_add(RAM_BASE, RAM_END, 0, meta) || vmk_phys_bootstrap_free(RAM_BASE, ALLOC_END)) {
-		fprintf(stderr, "bench_pmap: cannot set up the machine\n");
-		exit(1);
-	}
+	bench_sim_machine("bench_pmap", RAM_BASE, RAM_END, ALLOC_END);
 	memset(&pc, 0, sizeof(pc));
 	pc.arch = VMK_PMAP_ARCH_X86_64;
 	pc.large_1g = true;
