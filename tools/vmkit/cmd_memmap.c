@@ -127,6 +127,7 @@ static int parse_args(int argc, char **argv, struct memmap_opts *o)
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		enum machine_src src;
 		uint64_t n;
+		int r;
 
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
@@ -140,17 +141,10 @@ static int parse_args(int argc, char **argv, struct memmap_opts *o)
 			o->json = true;
 			continue;
 		}
-		if (machine_src_from_option(a, &src)) {
-			if (!v) {
-				tool_error(NULL, 0, "%s needs a FILE", a);
-				return -1;
-			}
-			if (o->path) {
-				tool_error(NULL, 0, "give one source only (%s and %s)", o->path, v);
-				return -1;
-			}
-			o->src = src;
-			o->path = v;
+		r = machine_src_take(a, v, o->path, &o->src, &o->path);
+		if (r < 0)
+			return -1;
+		if (r) {
 			i++;
 			continue;
 		}

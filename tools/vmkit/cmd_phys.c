@@ -99,8 +99,8 @@ static int parse_args(int argc, char **argv, struct phys_opts *o)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		enum machine_src src;
 		uint64_t n;
+		int r;
 
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
@@ -117,18 +117,10 @@ static int parse_args(int argc, char **argv, struct phys_opts *o)
 			o->eager = true;
 			continue;
 		}
-		if (machine_src_from_option(a, &src)) {
-			if (!v) {
-				tool_error(NULL, 0, "%s needs a FILE", a);
-				return -1;
-			}
-			if (o->path || o->ram) {
-				tool_error(NULL, 0, "give one source only (%s and %s)",
-					   o->path ? o->path : "--ram", v);
-				return -1;
-			}
-			o->src = src;
-			o->path = v;
+		r = machine_src_take(a, v, o->path ? o->path : o->ram ? "--ram" : NULL, &o->src, &o->path);
+		if (r < 0)
+			return -1;
+		if (r) {
 			i++;
 			continue;
 		}

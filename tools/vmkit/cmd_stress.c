@@ -721,17 +721,8 @@ int vmkit_cmd_stress(int argc, char **argv)
 				return 2;
 			}
 		} else if (!strcmp(a, "--arch")) {
-			a = argv[++i];
-			if (!strcmp(a, "x86_64") || !strcmp(a, "x86-64"))
-				arch = VMK_PMAP_ARCH_X86_64;
-			else if (!strcmp(a, "arm64") || !strcmp(a, "aarch64"))
-				arch = VMK_PMAP_ARCH_ARM64;
-			else if (!strcmp(a, "riscv64"))
-				arch = VMK_PMAP_ARCH_RISCV64;
-			else {
-				tool_error(NULL, 0, "--arch: unknown architecture '%s'", a);
+			if (!tool_parse_pmap_arch(argv[++i], &arch))
 				return 2;
-			}
 		} else if (!strcmp(a, "--inject-bug")) {
 			a = argv[++i];
 			if (!strcmp(a, "shootdown"))

@@ -54,6 +54,26 @@ bool machine_src_from_option(const char *opt, enum machine_src *src)
 	return false;
 }
 
+int machine_src_take(const char *opt, const char *value, const char *other, enum machine_src *src,
+		     const char **path)
+{
+	enum machine_src s;
+
+	if (!machine_src_from_option(opt, &s))
+		return 0;
+	if (!value) {
+		tool_error(NULL, 0, "%s needs a FILE", opt);
+		return -1;
+	}
+	if (other) {
+		tool_error(NULL, 0, "give one source only (%s and %s)", other, value);
+		return -1;
+	}
+	*src = s;
+	*path = value;
+	return 1;
+}
+
 static bool looks_binary(const unsigned char *b, size_t len)
 {
 	size_t n = len < 512 ? len : 512;

@@ -46,6 +46,15 @@ struct machine {
 /* The source kind an option names (--e820, --efi, --dtb, --iomem, --dmesg, --machine). */
 bool machine_src_from_option(const char *opt, enum machine_src *src);
 
+/*
+ * A command line's source option opt with its FILE value (NULL when none
+ * follows): returns 1 when opt names a source, set in *src and *path; 0
+ * when it names none; -1 after an error message (no FILE, or another
+ * source given already: other names it, NULL when there is none).
+ */
+int machine_src_take(const char *opt, const char *value, const char *other, enum machine_src *src,
+		     const char **path);
+
 /* Name of a source kind ("--efi" ...), for messages. */
 const char *machine_src_option(enum machine_src src);
 

@@ -183,6 +183,21 @@ char *tool_read_file(const char *path, size_t *len)
 	return buf;
 }
 
+bool tool_parse_pmap_arch(const char *arg, enum vmk_pmap_arch_id *arch)
+{
+	if (!strcmp(arg, "x86_64") || !strcmp(arg, "x86-64"))
+		*arch = VMK_PMAP_ARCH_X86_64;
+	else if (!strcmp(arg, "arm64") || !strcmp(arg, "aarch64"))
+		*arch = VMK_PMAP_ARCH_ARM64;
+	else if (!strcmp(arg, "riscv64"))
+		*arch = VMK_PMAP_ARCH_RISCV64;
+	else {
+		tool_error(NULL, 0, "--arch: unknown architecture '%s'", arg);
+		return false;
+	}
+	return true;
+}
+
 bool tool_parse_size(const char *opt, const char *arg, uint64_t *out)
 {
 	struct vmk_str s = { arg, strlen(arg) };

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include <vmkit/lib.h>
+#include <vmkit/pmap.h>
 
 /*
  * Read a whole file ("-": standard input) into a malloc'd, NUL-terminated
@@ -22,6 +23,12 @@ char *tool_read_file(const char *path, size_t *len);
  * "vmkit CMD: error: OPTION: ..." and returns false when it is not a number.
  */
 bool tool_parse_size(const char *opt, const char *arg, uint64_t *out);
+
+/*
+ * Parse --arch's value (x86_64/x86-64, arm64/aarch64, riscv64) into *arch;
+ * prints "--arch: unknown architecture" and returns false for another.
+ */
+bool tool_parse_pmap_arch(const char *arg, enum vmk_pmap_arch_id *arch);
 
 /* A vmk_out writing to a stdio stream. */
 void tool_out_file(struct vmk_out *o, FILE *f);
