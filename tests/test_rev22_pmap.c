@@ -9,6 +9,11 @@
  * - A kernel enter that takes the fast path tops up the kernel's demotion
  *   reserve like every other kernel operation, so a reserve drained while
  *   the allocator failed is whole again after the next kernel enter.
+ * - The fast path's result is the general path's: two user pmaps get the
+ *   same random operations, one through vmk_pmap_enter as it is, the
+ *   other with every enter into an empty entry made NOREPLACE (which the
+ *   fast path never takes, and which changes nothing else there); entries,
+ *   table counts and statistics must stay equal.
  */
 #include "pmap_util.h"
 #include "../src/pmap/pmap_internal.h"
@@ -113,6 +118,135 @@ static void test_fast_enter_tops_up_reserve(void **state)
 	pmt_shutdown();
 }
 
+#define UVA	0x0000000040000000ull
+#define NREG	4		/* 2 MiB regions the random operations use */
+
+/* The raw entry mapping va in pm (0 if none) and its level. */
+static vmk_pte_t raw_entry(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int *lvl)
+{
+	vmk_pte_t e;
+
+	vmk_pmap__lock(pm);
+	e = vmk_pmap__pte_load(vmk_pmap__walk(pm, va, lvl, NULL));
+	vmk_pmap__unlock(pm);
+	return e;
+}
+
+/* A level-0 table's reference count (user pmaps: its valid entries and holds). */
+static uint32_t leaf_count(struct vmk_pmap *pm, vmk_vaddr_t va)
+{
+	vmk_paddr_t t = 0;
+	uint32_t n = UINT32_MAX;
+
+	vmk_pmap__lock(pm);
+	if (vmk_pmap__entry_at(pm, va, 0, &t) && t)
+		n = vmk_pa_to_page(t)->ref_count;
+	vmk_pmap__unlock(pm);
+	return n;
+}
+
+static void same_state(struct vmk_pmap *a, struct vmk_pmap *b, unsigned long op)
+{
+	struct vmk_pmap_stats sa, sb;
+
+	pmt_map_stats(a, &sa);
+	pmt_map_stats(b, &sb);
+	if (memcmp(&sa, &sb, sizeof(sa)) != 0)
+		fail_msg("op %lu: statistics differ (resident %llu/%llu, promotions %llu/%llu, failures %llu/%llu, wired %llu/%llu)",
+			 op, (unsigned long long)sa.resident, (unsigned long long)sb.resident,
+			 (unsigned long long)sa.promotions, (unsigned long long)sb.promotions,
+			 (unsigned long long)sa.promotion_failures, (unsigned long long)sb.promotion_failures,
+			 (unsigned long long)sa.wired, (unsigned long long)sb.wired);
+	for (vmk_vaddr_t va = UVA; va < UVA + NREG * S2M; va += VMK_PAGE_SIZE) {
+		unsigned int la, lb;
+		vmk_pte_t ea = raw_entry(a, va, &la), eb = raw_entry(b, va, &lb);
+
+		if (ea != eb || la != lb)
+			fail_msg("op %lu: entry for %#llx differs: %#llx (level %u) / %#llx (level %u)", op,
+				 (unsigned long long)va, (unsigned long long)ea, la, (unsigned long long)eb, lb);
+		if (va % S2M == 0 && leaf_count(a, va) != leaf_count(b, va))
+			fail_msg("op %lu: table count for %#llx differs: %u / %u", op, (unsigned long long)va,
+				 leaf_count(a, va), leaf_count(b, va));
+	}
+}
+
+static void test_fast_path_is_the_general_path(void **state)
+{
+	static const uint32_t prots[] = { RW, VMK_PROT_READ, VMK_PROT_READ | VMK_PROT_EXEC };
+	static bool np[NREG * 512];
+	struct vmk_pmap *a, *b;
+	uint64_t seed = th_seed() | 1;
+
+	memset(np, 0, sizeof(np));
+
+	pmt_boot_arch(ARCH_OF(state));
+	assert_int_equal(vmk_pmap_create(&a), 0);
+	assert_int_equal(vmk_pmap_create(&b), 0);
+	/* The last region is a no-promote range in both. */
+	assert_int_equal(vmk_pmap_protect_bbm(a, UVA + (NREG - 1) * S2M, S2M, VMK_PMAP_BBM_NOPROMOTE), 0);
+	assert_int_equal(vmk_pmap_protect_bbm(b, UVA + (NREG - 1) * S2M, S2M, VMK_PMAP_BBM_NOPROMOTE), 0);
+	for (unsigned long op = 0; op < 7 * 2048; op++) {
+		uint64_t r = pmt_rand(&seed);
+		/*
+		 * Rounds of plain enters in order (tables fill and promote) and
+		 * of random operations (entries empty out in cached tables).
+		 */
+		bool plain = (op / 2048) % 2 == 0;
+		vmk_vaddr_t va = plain || r % 4 ? UVA + (op * VMK_PAGE_SIZE) % (NREG * S2M) :
+				 UVA + (r >> 8) % (NREG * 512) * VMK_PAGE_SIZE;
+		unsigned int kind = plain ? 0 : (unsigned int)(r >> 40) % 16;
+
+		size_t idx = (size_t)((va - UVA) / VMK_PAGE_SIZE);
+
+		if (kind < 12) {
+			/*
+			 * An enter: usually the page promotion wants, sometimes
+			 * another page (into an empty entry) or other attributes.
+			 * A no-promote page stays no-promote until removed.
+			 */
+			struct vmk_pmap_mapping m;
+			bool empty = vmk_pmap_extract(b, va, &m) == -VMK_ENOENT;
+			vmk_paddr_t pa = PMT_DATA + (va - UVA) + (kind == 11 && empty ? S2M * 8 : 0);
+			uint32_t prot = kind == 10 ? prots[(r >> 50) % 3] : RW;
+			uint32_t fl = kind == 9 ? VMK_PMAP_ENTER_WIRED : 0;
+
+			if (!empty)
+				pa = m.pa;	/* never another page over a no-promote one */
+			if (np[idx] || (kind == 8 && (empty || m.size == VMK_PAGE_SIZE))) {
+				fl |= VMK_PMAP_ENTER_NOPROMOTE;
+				np[idx] = true;
+			}
+			assert_int_equal(vmk_pmap_enter(a, va, pa, prot, fl), 0);
+			assert_int_equal(vmk_pmap_enter(b, va, pa, prot, fl | (empty ? VMK_PMAP_ENTER_NOREPLACE : 0)), 0);
+		} else if (kind < 15) {
+			vmk_vaddr_t end = va + VMK_PAGE_SIZE * (1 + (r >> 52) % 8);
+
+			if (end > UVA + NREG * S2M)
+				end = UVA + NREG * S2M;
+			assert_int_equal(vmk_pmap_remove(a, va, end), 0);
+			assert_int_equal(vmk_pmap_remove(b, va, end), 0);
+			for (vmk_vaddr_t v = va; v < end; v += VMK_PAGE_SIZE)
+				np[(v - UVA) / VMK_PAGE_SIZE] = false;
+		} else {
+			assert_int_equal(vmk_pmap_protect(a, va, va + VMK_PAGE_SIZE, VMK_PROT_READ), 0);
+			assert_int_equal(vmk_pmap_protect(b, va, va + VMK_PAGE_SIZE, VMK_PROT_READ), 0);
+		}
+		if (op % 97 == 0 || op == 7 * 2048 - 1)
+			same_state(a, b, op);
+	}
+	pmt_check(a);
+	pmt_check(b);
+	{
+		struct vmk_pmap_stats st;
+
+		vmk_pmap_stats(a, &st);
+		assert_true(st.promotions > 0);	/* the operations reached the promotion too */
+	}
+	vmk_pmap_destroy(a);
+	vmk_pmap_destroy(b);
+	pmt_shutdown();
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
 
 int main(void)
@@ -120,6 +254,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_spare_hosts_beyond_cache),
 		T(test_fast_enter_tops_up_reserve),
+		T(test_fast_path_is_the_general_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
