@@ -218,6 +218,22 @@ void *pmt_kva_through_mmu(void *ctx, vmk_vaddr_t va)
 	return vmk_sim_phys_to_virt(w.pa);
 }
 
+struct vmk_pmap_mapping pmt_extract(struct vmk_pmap *pm, vmk_vaddr_t va)
+{
+	struct vmk_pmap_mapping m;
+
+	assert_int_equal(vmk_pmap_extract(pm, va, &m), 0);
+	return m;
+}
+
+struct vmk_pmap_stats pmt_stats(struct vmk_pmap *pm)
+{
+	struct vmk_pmap_stats st;
+
+	vmk_pmap_stats(pm, &st);
+	return st;
+}
+
 uint64_t pmt_tree_hash(vmk_paddr_t t, unsigned int lvl)
 {
 	const vmk_pte_t *tbl = vmk_sim_phys_to_virt(t);

@@ -118,6 +118,12 @@ extern struct pmt_kva_probe {
 	vmk_paddr_t pa;		/* where it translated (last successful call) */
 } pmt_kva_probe;
 
+/* vmk_pmap_extract of va, which must succeed. */
+struct vmk_pmap_mapping pmt_extract(struct vmk_pmap *pm, vmk_vaddr_t va);
+
+/* vmk_pmap_stats of pm. */
+struct vmk_pmap_stats pmt_stats(struct vmk_pmap *pm);
+
 /* A hash of every entry of the tree under table t of level lvl, in hardware format (table addresses included). */
 uint64_t pmt_tree_hash(vmk_paddr_t t, unsigned int lvl);
 

@@ -43,26 +43,17 @@ static struct vmk_pmap *boot_user(enum vmk_pmap_arch_id arch, bool promote)
 
 static bool is_cont_at(struct vmk_pmap *pm, vmk_vaddr_t va)
 {
-	struct vmk_pmap_mapping m;
-
-	assert_int_equal(vmk_pmap_extract(pm, va, &m), 0);
-	return m.contiguous;
+	return pmt_extract(pm, va).contiguous;
 }
 
 static uint64_t folds(struct vmk_pmap *pm)
 {
-	struct vmk_pmap_stats st;
-
-	vmk_pmap_stats(pm, &st);
-	return st.folds;
+	return pmt_stats(pm).folds;
 }
 
 static uint64_t unfolds(struct vmk_pmap *pm)
 {
-	struct vmk_pmap_stats st;
-
-	vmk_pmap_stats(pm, &st);
-	return st.unfolds;
+	return pmt_stats(pm).unfolds;
 }
 
 /* Every page of [va, va + n pages) read on cpu, translating to pa0 + i pages. */

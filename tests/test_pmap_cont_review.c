@@ -35,10 +35,7 @@ static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM
 
 static bool is_cont_at(struct vmk_pmap *pm, vmk_vaddr_t va)
 {
-	struct vmk_pmap_mapping m;
-
-	assert_int_equal(vmk_pmap_extract(pm, va, &m), 0);
-	return m.contiguous;
+	return pmt_extract(pm, va).contiguous;
 }
 
 /* The mutant's defect (what) must be reported, the control must report nothing; then the machine goes. */

@@ -24,18 +24,12 @@ static vmk_paddr_t pas[512];
 
 static bool np_at(struct vmk_pmap *pm, vmk_vaddr_t va)
 {
-	struct vmk_pmap_mapping m;
-
-	assert_int_equal(vmk_pmap_extract(pm, va, &m), 0);
-	return m.nopromote;
+	return pmt_extract(pm, va).nopromote;
 }
 
 static uint64_t promotions(struct vmk_pmap *pm)
 {
-	struct vmk_pmap_stats st;
-
-	vmk_pmap_stats(pm, &st);
-	return st.promotions;
+	return pmt_stats(pm).promotions;
 }
 
 struct np_count {

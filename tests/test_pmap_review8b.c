@@ -12,6 +12,21 @@
 
 static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64, rv = VMK_PMAP_ARCH_RISCV64;
 
+/* Boot arch; 511 of the 512 pages of a grown kernel 2 MiB range qentered (the last page left for the test). */
+static vmk_vaddr_t qenter_511(enum vmk_pmap_arch_id arch, struct vmk_pmap **kp)
+{
+	vmk_paddr_t pas[511];
+	vmk_vaddr_t kva;
+
+	pmt_boot_arch(arch);
+	*kp = vmk_pmap_kernel();
+	kva = pmt_kva() + 14 * S2M;
+	assert_int_equal(vmk_pmap_growkernel(kva, kva + S2M), 0);
+	pmt_pages(pas, PMT_DATA, 511);
+	assert_int_equal(vmk_pmap_qenter(kva, pas, 511), 0);
+	return kva;
+}
+
 /*
  * qenter makes the same leaves as an ordinary unmanaged kernel enter, so
  * a table of qentered pages completed by one vmk_pmap_enter is promoted
@@ -25,17 +40,10 @@ static void test_qremove_after_promotion_of_qentered_pages(void **state)
 	struct vmk_pmap *k;
 	struct vmk_pmap_mapping m;
 	struct vmk_pmap_stats st0, st;
-	vmk_paddr_t pas[511];
 	vmk_vaddr_t kva;
 	uint64_t ptp0;
 
-	pmt_boot_arch(ARCH_OF(state));
-	k = vmk_pmap_kernel();
-	kva = pmt_kva() + 14 * S2M;
-	assert_int_equal(vmk_pmap_growkernel(kva, kva + S2M), 0);
-	for (unsigned int i = 0; i < 511; i++)
-		pas[i] = PMT_DATA + i * 4096ull;
-	assert_int_equal(vmk_pmap_qenter(kva, pas, 511), 0);
+	kva = qenter_511(ARCH_OF(state), &k);
 	vmk_pmap_stats(k, &st0);
 	assert_int_equal(vmk_pmap_enter(k, kva + 511 * 4096ull, PMT_DATA + 511 * 4096ull, RW, 0), 0);
 	vmk_pmap_stats(k, &st);
@@ -195,23 +203,16 @@ static void test_qenter_again_after_promotion(void **state)
 {
 	struct vmk_pmap *k;
 	struct vmk_pmap_mapping m;
-	vmk_paddr_t pas[511];
+	vmk_paddr_t pa = PMT_DATA + S2M;
 	vmk_vaddr_t kva;
 	uint64_t alloc0;
 
-	pmt_boot_arch(ARCH_OF(state));
-	k = vmk_pmap_kernel();
-	kva = pmt_kva() + 14 * S2M;
-	assert_int_equal(vmk_pmap_growkernel(kva, kva + S2M), 0);
-	for (unsigned int i = 0; i < 511; i++)
-		pas[i] = PMT_DATA + i * 4096ull;
-	assert_int_equal(vmk_pmap_qenter(kva, pas, 511), 0);
+	kva = qenter_511(ARCH_OF(state), &k);
 	assert_int_equal(vmk_pmap_enter(k, kva + 511 * 4096ull, PMT_DATA + 511 * 4096ull, RW, 0), 0);
 	assert_int_equal(vmk_pmap_extract(k, kva, &m), 0);
 	assert_true(m.size == S2M);
 	alloc0 = pmt_alloc_pages();
-	pas[0] = PMT_DATA + S2M;
-	assert_int_equal(vmk_pmap_qenter(kva, pas, 1), 0);
+	assert_int_equal(vmk_pmap_qenter(kva, &pa, 1), 0);
 	assert_int_equal(vmk_pmap_extract(k, kva, &m), 0);
 	assert_true(m.pa == PMT_DATA + S2M && m.size == 4096);
 	assert_int_equal(vmk_pmap_extract(k, kva + 0x1000, &m), 0);

@@ -299,18 +299,11 @@ static void test_no_stale_translation(void **state)
 }
 
 
-/*
- * Kernel 2 MiB blocks entered with KEEP_SPARE, promoted to 1 GiB (when
- * asked for), then the 1 GiB block demoted (a partial remove, as
- * kmem_bootstrap_free does): the 2 MiB pieces must still be what their
- * spares were allocated for, and a later partial remove of a piece must
- * use its spare.
- */
-static void test_kernel_keep_spare_1g_promoted_demoted(void **state)
+/* Boot arch; 512 kernel 2 MiB KEEP_SPARE blocks at the kernel window + 1 GiB, promoted to one 1 GiB block. */
+static vmk_vaddr_t keep_spare_1g(enum vmk_pmap_arch_id arch, struct vmk_pmap **kp)
 {
-	struct pmt_opts o = { .arch = ARCH_OF(state), .promote_kernel_1g = true };
+	struct pmt_opts o = { .arch = arch, .promote_kernel_1g = true };
 	struct vmk_pmap_mapping m;
-	struct vmk_pmap_stats st0, st;
 	struct vmk_pmap *k;
 	vmk_vaddr_t base;
 
@@ -323,6 +316,24 @@ static void test_kernel_keep_spare_1g_promoted_demoted(void **state)
 	assert_int_equal(vmk_pmap_extract(k, base, &m), 0);
 	assert_true(m.size == S1G);
 	pmt_check(k);
+	*kp = k;
+	return base;
+}
+
+/*
+ * Kernel 2 MiB blocks entered with KEEP_SPARE, promoted to 1 GiB (when
+ * asked for), then the 1 GiB block demoted (a partial remove, as
+ * kmem_bootstrap_free does): the 2 MiB pieces must still be what their
+ * spares were allocated for, and a later partial remove of a piece must
+ * use its spare.
+ */
+static void test_kernel_keep_spare_1g_promoted_demoted(void **state)
+{
+	struct vmk_pmap_stats st0, st;
+	struct vmk_pmap *k;
+	vmk_vaddr_t base;
+
+	base = keep_spare_1g(ARCH_OF(state), &k);
 	vmk_pmap_stats(k, &st0);
 	/* Cut the 1 GiB block at one 2 MiB boundary: one demotion, from the 1 GiB block's spare. */
 	assert_int_equal(vmk_pmap_remove(k, base + 5 * S2M, base + 6 * S2M), 0);
@@ -345,22 +356,12 @@ static void test_kernel_keep_spare_1g_promoted_demoted(void **state)
  */
 static void test_kernel_keep_spare_1g_4k_cut_uses_two_spares(void **state)
 {
-	struct pmt_opts o = { .arch = ARCH_OF(state), .promote_kernel_1g = true };
-	struct vmk_pmap_mapping m;
 	struct vmk_pmap_stats st0, st;
 	struct vmk_pmap *k;
 	uint64_t ptp0;
 	vmk_vaddr_t base;
 
-	pmt_boot(&o);
-	k = vmk_pmap_kernel();
-	base = pmt_kva() + S1G;
-	for (unsigned int j = 0; j < 512; j++)
-		assert_int_equal(vmk_pmap_enter_large(k, base + j * S2M, PMT_DATA + j * S2M, S2M, RW,
-						      VMK_PMAP_ENTER_KEEP_SPARE), 0);
-	assert_int_equal(vmk_pmap_extract(k, base, &m), 0);
-	assert_true(m.size == S1G);
-	pmt_check(k);
+	base = keep_spare_1g(ARCH_OF(state), &k);
 	vmk_pmap_stats(k, &st0);
 	ptp0 = pmt_ptp_pages();
 	assert_int_equal(vmk_pmap_remove(k, base + 9 * S2M + 0x3000, base + 9 * S2M + 0x4000), 0);
