@@ -1,15 +1,22 @@
 /* Helpers for the kmem tests (linked into every test binary; used by test_kmem*, test_preload*). */
 #include "kmem_util.h"
 
-void kmt_boot(enum vmk_pmap_arch_id arch)
+void kmt_boot_opts(const struct pmt_opts *o)
 {
 	struct vmk_kmem_config c = { 0 };
 
 	vmk_kmem_reset();
-	pmt_boot_arch(arch);
+	pmt_boot(o);
 	c.kva_start = pmt_kva();
 	c.kva_end = pmt_kva() + KMT_WINDOW;
 	assert_int_equal(vmk_kmem_init(&c), 0);
+}
+
+void kmt_boot(enum vmk_pmap_arch_id arch)
+{
+	struct pmt_opts o = { .arch = arch };
+
+	kmt_boot_opts(&o);
 }
 
 void kmt_shutdown(void)

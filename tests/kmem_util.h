@@ -12,6 +12,8 @@
 
 /* Boot the pmap machine (pmt_boot) and kmem over [pmt_kva(), + KMT_WINDOW). */
 void kmt_boot(enum vmk_pmap_arch_id arch);
+/* kmt_boot with the machine of o. */
+void kmt_boot_opts(const struct pmt_opts *o);
 void kmt_shutdown(void);
 vmk_vaddr_t kmt_boot_va(void);
 

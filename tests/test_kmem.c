@@ -53,16 +53,11 @@ static void test_no_stale_mapping(void **st)
 	(void)st;
 	for (unsigned int a = 0; a < 2; a++) {
 		struct pmt_opts o = { .arch = arches[a], .ncpus = 2 };
-		struct vmk_kmem_config c = { 0 };
 		struct vmk_mmu_walk w0, w1;
 		vmk_vaddr_t va, vb;
 		char msg[200];
 
-		vmk_kmem_reset();
-		pmt_boot(&o);
-		c.kva_start = pmt_kva();
-		c.kva_end = pmt_kva() + KMT_WINDOW;
-		assert_int_equal(vmk_kmem_init(&c), 0);
+		kmt_boot_opts(&o);
 		va = vmk_kmem_malloc(PG, 0);
 		assert_int_equal(touch(0, va, VMK_MMU_WRITE, &w0), 0);
 		assert_int_equal(touch(1, va, VMK_MMU_READ, &w1), 0);

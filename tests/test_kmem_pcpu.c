@@ -41,13 +41,8 @@ static void *toucher(void *arg)
 static void boot(enum vmk_pmap_arch_id arch)
 {
 	struct pmt_opts o = { .arch = arch, .ncpus = NCPU };
-	struct vmk_kmem_config c = { 0 };
 
-	vmk_kmem_reset();
-	pmt_boot(&o);
-	c.kva_start = pmt_kva();
-	c.kva_end = pmt_kva() + KMT_WINDOW;
-	assert_int_equal(vmk_kmem_init(&c), 0);
+	kmt_boot_opts(&o);
 }
 
 /* CPU 0: fill units (promotion), punch holes (demotion), free them; returns cycles. */

@@ -378,16 +378,11 @@ static void test_kernel_keep_spare_1g_4k_cut_uses_two_spares(void **state)
 static void test_bootstrap_free_in_promoted_1g(void **state)
 {
 	struct pmt_opts o = { .arch = ARCH_OF(state), .promote_kernel_1g = true };
-	struct vmk_kmem_config c = { 0 };
 	struct vmk_pmap_mapping m;
 	struct vmk_pmap *k;
 	vmk_vaddr_t base;
 
-	vmk_kmem_reset();
-	pmt_boot(&o);
-	c.kva_start = pmt_kva();
-	c.kva_end = pmt_kva() + KMT_WINDOW;
-	assert_int_equal(vmk_kmem_init(&c), 0);
+	kmt_boot_opts(&o);
 	k = vmk_pmap_kernel();
 	base = kmt_boot_va();
 	for (unsigned int j = 0; j < 512; j++)
@@ -412,16 +407,11 @@ static void test_bootstrap_free_in_promoted_1g(void **state)
 static void test_bootstrap_free_in_keep_spare_1g(void **state)
 {
 	struct pmt_opts o = { .arch = ARCH_OF(state) };
-	struct vmk_kmem_config c = { 0 };
 	struct vmk_pmap_mapping m;
 	struct vmk_pmap *k;
 	vmk_vaddr_t base;
 
-	vmk_kmem_reset();
-	pmt_boot(&o);
-	c.kva_start = pmt_kva();
-	c.kva_end = pmt_kva() + KMT_WINDOW;
-	assert_int_equal(vmk_kmem_init(&c), 0);
+	kmt_boot_opts(&o);
 	k = vmk_pmap_kernel();
 	base = kmt_boot_va();
 	assert_int_equal(vmk_pmap_enter_large(k, base, PMT_DATA, S1G, RW,
