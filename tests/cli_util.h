@@ -4,6 +4,19 @@
 
 #include <stdint.h>
 
+/*
+ * Defined when this build (and so the tool under test) runs under
+ * ThreadSanitizer, whose address space cannot always hold the largest
+ * simulated RAM mappings: the tests then use smaller machines.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define CLI_TSAN_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CLI_TSAN_BUILD 1
+#endif
+#endif
+
 struct cli_result {
 	int status;	/* exit status, or -1 if it did not exit normally */
 	char *out;	/* stdout, NUL-terminated */

@@ -184,14 +184,7 @@ static const char *write_tmp(const char *name, const char *text)
  * ThreadSanitizer's address space cannot always hold a 1 TiB simulated RAM
  * mapping: the big machine is 64 GiB there, in the same four nodes.
  */
-#if defined(__SANITIZE_THREAD__)
-#define TSAN_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TSAN_BUILD 1
-#endif
-#endif
-#ifdef TSAN_BUILD
+#ifdef CLI_TSAN_BUILD
 #define NODE	"0x400000000"		/* 16 GiB */
 #define BIG	(64 * VMK_GiB)
 #else

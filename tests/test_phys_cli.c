@@ -48,14 +48,7 @@ static void test_default_machine(void **state)
 	cli_free(&r);
 }
 
-#if defined(__SANITIZE_THREAD__)
-#define TSAN_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TSAN_BUILD 1
-#endif
-#endif
-#ifdef TSAN_BUILD
+#ifdef CLI_TSAN_BUILD
 #define BIG_RAM		"64G"
 #define BIG_RAM_BYTES	(64 * VMK_GiB)
 #else
