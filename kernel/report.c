@@ -18,18 +18,14 @@
 #include <vmkit/pmap.h>
 
 #include "kernel.h"
+#include "../tools/vmkit/boot_report_fmt.h"
 
+/* In the tool's order (enum boot_cat, boot_report_cat_names). */
 enum cat {
 	C_FREE, C_FREE_NOFREE_POOL, C_KERNEL, C_PRELOAD, C_PAGE_ARRAY, C_PAGE_TABLES, C_NOFREE, C_PERCPU,
 	C_ALLOC, C_CRASH, C_FW_RESERVED, C_EARLY, C_OTHER_RESERVED, C_NOMAP, C_BAD, C_UNMANAGED, C_N
 };
-
-/* The tool's category names, in its order. */
-static const char *const cat_names[C_N] = {
-	"free", "free_nofree_pool", "kernel_image", "preloads_kept", "page_array", "page_tables",
-	"nofree", "percpu", "allocated_other", "crash_kernel", "firmware_reserved",
-	"early_reserved", "reserved_other", "nomap", "bad", "unmanaged",
-};
+_Static_assert(C_N == sizeof(boot_report_cat_names) / sizeof(boot_report_cat_names[0]), "one name per category");
 
 struct label {
 	uint64_t start, end;
@@ -45,28 +41,6 @@ static int cmp_u64(const void *a, const void *b)
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return (x > y) - (x < y);
-}
-
-/* Bytes of RESERVED frames in [start, end), without initialising lazily waiting records. */
-static uint64_t reserved_in(uint64_t start, uint64_t end)
-{
-	uint64_t n = 0, pa = VMK_ALIGN_UP(start, VMK_PAGE_SIZE);
-
-	end = VMK_ALIGN_DOWN(end, VMK_PAGE_SIZE);
-	while (pa < end) {
-		struct vmk_phys_peek pk;
-		uint64_t next;
-
-		if (vmk_phys_peek(pa, &pk)) {
-			pa += VMK_PAGE_SIZE;
-			continue;
-		}
-		next = VMK_MIN(pk.run_end, end);
-		if (pk.state == VMK_PAGE_RESERVED)
-			n += next - pa;
-		pa = next;
-	}
-	return n;
 }
 
 /*
@@ -128,7 +102,7 @@ static bool account(const struct kernel_layout *l, uint64_t *bytes)
 			continue;
 		for (size_t k = 0; k < n; k++) {
 			if (labels[k].start <= x && y <= labels[k].end) {
-				got = reserved_in(x, y);
+				got = boot_report_reserved_in(x, y);
 				bytes[labels[k].cat] += got;
 				labelled += got;
 				break;
@@ -141,27 +115,6 @@ static bool account(const struct kernel_layout *l, uint64_t *bytes)
 	else
 		bytes[C_OTHER_RESERVED] = resv - labelled - br->page_array;
 	return ok;
-}
-
-static char *prot_str(uint32_t p, char *buf)
-{
-	buf[0] = 'r';
-	buf[1] = p & VMK_PROT_WRITE ? 'w' : '-';
-	buf[2] = p & VMK_PROT_EXEC ? 'x' : '-';
-	buf[3] = 0;
-	return buf;
-}
-
-static const char *size_str(uint64_t s)
-{
-	return s == VMK_GiB ? "1G" : s == 2 * VMK_MiB ? "2M" : "4K";
-}
-
-static const char *memtype_str(unsigned int mt)
-{
-	static const char *const n[] = { "WB", "UC", "WC", "DEVICE" };
-
-	return mt < 4 ? n[mt] : "?";
 }
 
 /* The description lines `vmkit boot` reads (docs/boot-sim.md): everything but the firmware map. */
@@ -177,7 +130,7 @@ static void print_machine(const struct kernel_layout *l)
 	kprintf("boot: machine: image 0x%llx 0x%llx", (unsigned long long)l->image_pa,
 		(unsigned long long)l->image_va);
 	for (unsigned int i = 0; i < l->nsect; i++)
-		kprintf(" %s:0x%llx", prot_str(l->sect[i].prot, pb), (unsigned long long)l->sect[i].size);
+		kprintf(" %s:0x%llx", boot_report_prot(l->sect[i].prot, pb), (unsigned long long)l->sect[i].size);
 	kprintf("\n");
 	for (unsigned int i = 0; i < boot_state.ndev; i++)
 		kprintf("boot: machine: device 0x%llx 0x%llx 0x%llx %s\n", (unsigned long long)boot_state.dev[i].va,
@@ -218,8 +171,9 @@ void boot_report(const struct kernel_layout *l)
 	vmk_memset(&all, 0, sizeof(all));
 	vmk_kmap_report(kp, 0, 0, &all);
 	for (size_t i = 0; i < all.ncls; i++)
-		kprintf("  %-4s %-4s %-6s %10llu %12s\n", size_str(all.cls[i].page_size), prot_str(all.cls[i].prot, pb),
-			memtype_str(all.cls[i].memtype), (unsigned long long)all.cls[i].leaves,
+		kprintf("  %-4s %-4s %-6s %10llu %12s\n", boot_report_size(all.cls[i].page_size),
+			boot_report_prot(all.cls[i].prot, pb), boot_report_memtype(all.cls[i].memtype),
+			(unsigned long long)all.cls[i].leaves,
 			vmk_fmt_size(h, sizeof(h), all.cls[i].bytes));
 	kprintf("  W^X: %s\n", all.wx_leaves ? "VIOLATED: pages both writable and executable"
 					   : "no page is both writable and executable");
@@ -247,7 +201,7 @@ void boot_report(const struct kernel_layout *l)
 	ok = account(l, bytes);
 	kprintf("\nmemory accounting (every byte of RAM in exactly one category):\n");
 	for (int c = 0; c < C_N; c++) {
-		kprintf("  %-18s %16llu  %10s\n", cat_names[c], (unsigned long long)bytes[c],
+		kprintf("  %-18s %16llu  %10s\n", boot_report_cat_names[c], (unsigned long long)bytes[c],
 			vmk_fmt_size(h, sizeof(h), bytes[c]));
 		sum += bytes[c];
 	}

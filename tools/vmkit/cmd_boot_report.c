@@ -14,19 +14,16 @@
 #include <vmkit/phys.h>
 #include <vmkit/pmap.h>
 
+#include "boot_report_fmt.h"
 #include "cmd_boot.h"
 #include "json.h"
 #include "util.h"
 
-static const char *const cat_names[CAT_N] = {
-	"free", "free_nofree_pool", "kernel_image", "preloads_kept", "page_array", "page_tables",
-	"nofree", "percpu", "allocated_other", "crash_kernel", "firmware_reserved",
-	"early_reserved", "reserved_other", "nomap", "bad", "unmanaged",
-};
+_Static_assert(CAT_N == sizeof(boot_report_cat_names) / sizeof(boot_report_cat_names[0]), "one name per category");
 
 const char *boot_cat_name(enum boot_cat c)
 {
-	return cat_names[c];
+	return boot_report_cat_names[c];
 }
 
 struct label {
@@ -35,28 +32,6 @@ struct label {
 };
 
 #define MAX_LABELS 4096
-
-/* Bytes of RESERVED frames in [start, end), looked at without initialising records. */
-static uint64_t reserved_in(uint64_t start, uint64_t end)
-{
-	uint64_t n = 0, pa = VMK_ALIGN_UP(start, VMK_PAGE_SIZE);
-
-	end = VMK_ALIGN_DOWN(end, VMK_PAGE_SIZE);
-	while (pa < end) {
-		struct vmk_phys_peek pk;
-		uint64_t next;
-
-		if (vmk_phys_peek(pa, &pk)) {
-			pa += VMK_PAGE_SIZE;
-			continue;
-		}
-		next = VMK_MIN(pk.run_end, end);
-		if (pk.state == VMK_PAGE_RESERVED)
-			n += next - pa;
-		pa = next;
-	}
-	return n;
-}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -139,7 +114,7 @@ int boot_account(const struct boot *b, struct boot_accounting *a)
 			continue;
 		for (size_t k = 0; k < n; k++) {
 			if (l[k].start <= x && y <= l[k].end) {
-				got = reserved_in(x, y);
+				got = boot_report_reserved_in(x, y);
 				a->bytes[l[k].cat] += got;
 				labelled += got;
 				break;
@@ -197,27 +172,6 @@ static size_t mappings(const struct boot *b, struct vmk_kmap_report *all, struct
 	}
 	reg[n++] = (struct region_rep){ "elsewhere", 0, 0, all->bytes - in_regions, 0 };
 	return n;
-}
-
-static const char *prot_str(uint32_t p, char *buf)
-{
-	buf[0] = 'r';
-	buf[1] = p & VMK_PROT_WRITE ? 'w' : '-';
-	buf[2] = p & VMK_PROT_EXEC ? 'x' : '-';
-	buf[3] = 0;
-	return buf;
-}
-
-static const char *size_str(uint64_t s)
-{
-	return s == VMK_GiB ? "1G" : s == 2 * VMK_MiB ? "2M" : "4K";
-}
-
-static const char *memtype_str(unsigned int mt)
-{
-	static const char *const n[] = { "WB", "UC", "WC", "DEVICE" };
-
-	return mt < 4 ? n[mt] : "?";
 }
 
 static double total_ns(const struct boot *b)
@@ -289,8 +243,8 @@ void boot_print_text(const struct boot *b, FILE *f)
 		"  %-4s %-4s %-6s %10s %12s\n", "size", "prot", "type", "mappings", "bytes");
 	nreg = mappings(b, &all, reg, &unmapped);
 	for (size_t i = 0; i < all.ncls; i++)
-		fprintf(f, "  %-4s %-4s %-6s %10llu %12s\n", size_str(all.cls[i].page_size),
-			prot_str(all.cls[i].prot, pb), memtype_str(all.cls[i].memtype),
+		fprintf(f, "  %-4s %-4s %-6s %10llu %12s\n", boot_report_size(all.cls[i].page_size),
+			boot_report_prot(all.cls[i].prot, pb), boot_report_memtype(all.cls[i].memtype),
 			(unsigned long long)all.cls[i].leaves, vmk_fmt_size(h, sizeof(h), all.cls[i].bytes));
 	fprintf(f, "  W^X: %s\n", all.wx_leaves ? "VIOLATED: pages both writable and executable"
 					     : "no page is both writable and executable");
@@ -401,8 +355,8 @@ void boot_print_json(const struct boot *b, FILE *f)
 	for (size_t i = 0; i < all.ncls; i++) {
 		json_begin_object(&j);
 		json_kv_u64(&j, "page_size", all.cls[i].page_size);
-		json_kv_str(&j, "prot", prot_str(all.cls[i].prot, pb));
-		json_kv_str(&j, "memtype", memtype_str(all.cls[i].memtype));
+		json_kv_str(&j, "prot", boot_report_prot(all.cls[i].prot, pb));
+		json_kv_str(&j, "memtype", boot_report_memtype(all.cls[i].memtype));
 		json_kv_u64(&j, "count", all.cls[i].leaves);
 		json_kv_u64(&j, "bytes", all.cls[i].bytes);
 		json_end_object(&j);
