@@ -236,6 +236,16 @@ int vmk_pmap_check(struct vmk_pmap *pm, char *msg, size_t msglen)
 			bad(&c, "cached level-0 table %#llx is not the table linked for %#llx",
 			    (unsigned long long)pm->leaf.pa, (unsigned long long)pm->leaf.va);
 	}
+	if (pm->mid.tbl) {
+		/* So must the cached level-1 table. */
+		vmk_pte_t *pp = vmk_pmap__entry_at(pm, pm->mid.va, 2, NULL);
+		vmk_pte_t e = pp ? vmk_pmap__pte_load(pp) : 0;
+
+		if (!pp || !vmk_pmap__g.arch->is_table(e, 2) || vmk_pmap__g.arch->pa_of(e, 2) != pm->mid.pa ||
+		    pm->mid.tbl != vmk_pmap__table(pm->mid.pa) || pm->mid.pg != vmk_pa_to_page(pm->mid.pa))
+			bad(&c, "cached level-1 table %#llx is not the table linked for %#llx",
+			    (unsigned long long)pm->mid.pa, (unsigned long long)pm->mid.va);
+	}
 	if (c.ptps != pm->st.ptps)
 		bad(&c, "%llu PTPs in the tables, %llu counted", (unsigned long long)c.ptps,
 		    (unsigned long long)pm->st.ptps);

@@ -68,19 +68,28 @@ static void same_page(struct vmk_pmap *pm, vmk_pte_t *p, vmk_pte_t old, vmk_vadd
 }
 
 /*
- * try_promote's own first test, on the level-0 table just used (the
- * cached one): only a full table can become a block. Saves its walk
- * from the root on every enter that cannot promote.
+ * try_promote's own first test on the table just written, which is at
+ * hand (tbl, its record pg): only a full table can become a block. A
+ * user PTP's count is its number of valid entries, kept as entries come
+ * and go, so that is one compare; kernel PTPs have no count: a filling
+ * table is empty at the end. Saves try_promote's walk from the root on
+ * every enter that cannot promote.
  */
+static inline bool table_full(const struct vmk_pmap *pm, const vmk_pte_t *tbl, const struct vmk_page *pg,
+			      unsigned int lvl)
+{
+	if (!pm->kernel)
+		return pg->ref_count == VMK_PT_ENTRIES;
+	return vmk_pmap__is_leaf(vmk_pmap__pte_load(&tbl[VMK_PT_ENTRIES - 1]), lvl) &&
+	       vmk_pmap__is_leaf(vmk_pmap__pte_load(&tbl[0]), lvl);
+}
+
+/* The same for the level-0 table of va, if it is the cached one. */
 static bool leaf_full(struct vmk_pmap *pm, vmk_vaddr_t va)
 {
 	if (!vmk_pmap__leaf_hit(pm, va))
 		return true;	/* not at hand: let try_promote look */
-	if (!pm->kernel)
-		return pm->leaf.pg->ref_count == VMK_PT_ENTRIES;
-	/* Kernel PTPs have no count: a filling table is empty at the end. */
-	return vmk_pmap__is_leaf(vmk_pmap__pte_load(&pm->leaf.tbl[VMK_PT_ENTRIES - 1]), 0) &&
-	       vmk_pmap__is_leaf(vmk_pmap__pte_load(&pm->leaf.tbl[0]), 0);
+	return table_full(pm, pm->leaf.tbl, pm->leaf.pg, 0);
 }
 
 /*
@@ -112,7 +121,8 @@ static inline bool enter_fast(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t p
 	if (vmk_pmap__g.marks && (flags & VMK_PMAP_ENTER_NOPROMOTE) && !np)
 		return false;
 	p = &pm->leaf.tbl[VMK_PT_INDEX(va, 0)];
-	if (vmk_pmap__g.arch->is_valid(vmk_pmap__pte_load(p), 0))
+	/* Empty is zero (vmkit clears entries to 0): anything else, invalid or not, takes the general path. */
+	if (vmk_pmap__pte_load(p) != 0)
 		return false;
 	if (np)
 		flags |= VMK_PMAP_ENTER_NOPROMOTE;
@@ -123,7 +133,8 @@ static inline bool enter_fast(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t p
 	vmk_pmap__count_leaf(pm, 0, 1);
 	if (a & VMK_PTE_A_WIRED)
 		pm->st.wired++;
-	if (vmk_pmap__g.promote && leaf_full(pm, va))	/* no-promote leaves are refused (and counted) there */
+	/* No-promote leaves are refused (and counted) by try_promote. */
+	if (vmk_pmap__g.promote && table_full(pm, pm->leaf.tbl, pm->leaf.pg, 0))
 		vmk_pmap__try_promote(pm, va, 1);
 	return true;
 }
@@ -147,7 +158,7 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 	vmk_pmap__lock(pm);
 	if (!enter_fast(pm, va, pa, prot, flags))
 		return enter_locked(pm, va, pa, prot, flags, pg);	/* unlocks */
-	if (pm->kernel)
+	if (pm->kernel && vmk_pmap__g.nkpool < VMK_PMAP_KPOOL)
 		vmk_pmap__kpool_fill(pm);
 	vmk_pmap__unlock(pm);
 	return 0;
@@ -543,6 +554,51 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 	return err;
 }
 
+/*
+ * The common case of vmk_pmap_enter_large, pmap locked: an unmanaged
+ * 2 MiB block without KEEP_SPARE into an empty entry of the cached
+ * level-1 table, with no mark to record by address (a direct map). It
+ * does what the general path does there and nothing it cannot need: no
+ * walk, no PV entry, no spare, no marks page, and the promotion test
+ * only on a full table. False: not that case, nothing done.
+ */
+static inline bool large_fast(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t prot, uint32_t flags)
+{
+	vmk_pte_t *p, new_pte;
+	uint32_t a;
+	bool np;
+
+	if ((flags & (VMK_PMAP_ENTER_MANAGED | VMK_PMAP_ENTER_KEEP_SPARE)) || !vmk_pmap__mid_hit(pm, va))
+		return false;
+	np = pm->nnp && vmk_pmap__in_np(pm, va, VMK_PT_SIZE(1));
+	if (vmk_pmap__g.marks && (flags & VMK_PMAP_ENTER_NOPROMOTE) && !np)
+		return false;
+	p = &pm->mid.tbl[VMK_PT_INDEX(va, 1)];
+	/* Empty is zero: a table, a block or anything else takes the general path. */
+	if (vmk_pmap__pte_load(p) != 0)
+		return false;
+	if (np)
+		flags |= VMK_PMAP_ENTER_NOPROMOTE;
+	new_pte = vmk_pmap__block_tmpl(pm, prot, flags, &a) | vmk_pmap__pte_pa(pa);
+	VMK_ASSERT(new_pte == vmk_pmap__g.arch->make_leaf(pa, 1, a), "the 2 MiB template at %#llx is not the leaf",
+		   (unsigned long long)va);
+	if (!pm->kernel) {
+		/* The new entry's count (the hold vmk_pmap__get_table would take). */
+		VMK_ASSERT(pm->mid.pg->ref_count < VMK_PT_ENTRIES, "PTP %#llx holds more than 512 entries",
+			   (unsigned long long)pm->mid.pa);
+		pm->mid.pg->ref_count++;
+	}
+	vmk_pmap__pte_store(p, new_pte);
+	vmk_pmap__tlb_made(pm);
+	vmk_pmap__count_leaf(pm, 1, 1);
+	if (a & VMK_PTE_A_WIRED)
+		pm->st.wired += VMK_PT_ENTRIES;
+	/* No-promote blocks are refused (and counted) by try_promote. */
+	if (vmk_pmap__g.promote && table_full(pm, pm->mid.tbl, pm->mid.pg, 1))
+		vmk_pmap__try_promote(pm, va, 2);
+	return true;
+}
+
 /* FreeBSD's pmap_every_pte_zero: nothing in the table at pa, not even an invalid entry's bits. */
 static bool every_pte_zero(vmk_paddr_t pa)
 {
@@ -554,17 +610,14 @@ static bool every_pte_zero(vmk_paddr_t pa)
 	return any == 0;
 }
 
+static int large_locked(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, unsigned int lvl, uint32_t prot,
+			uint32_t flags, struct vmk_page *head);
+
 int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vmk_size_t size,
 			 uint32_t prot, uint32_t flags)
 {
 	unsigned int lvl = size == VMK_PT_SIZE(1) ? 1 : size == VMK_PT_SIZE(2) ? 2 : 0;
-	struct vmk_page *head = NULL, *spare = NULL, *pieces = NULL, *mp = NULL;
-	struct vmk_pv *pv = NULL;
-	vmk_paddr_t t;
-	vmk_pte_t *p, old;
-	uint32_t a;
-	bool mark;
-	int err = 0;
+	struct vmk_page *head = NULL;
 
 	if (!pm || !lvl || !(vmk_pmap__g.block_levels & (1u << lvl)) || (va & (size - 1)) || (pa & (size - 1)) ||
 	    (pa & ~vmk_pmap__g.arch->page_pa_mask) || !vmk_pmap__range_ok(pm, va, va + size) ||
@@ -578,6 +631,27 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 	if (!pm->kernel)
 		flags &= ~(uint32_t)VMK_PMAP_ENTER_KEEP_SPARE;
 	vmk_pmap__lock(pm);
+	if (lvl != 1 || !large_fast(pm, va, pa, prot, flags))
+		return large_locked(pm, va, pa, lvl, prot, flags, head);	/* unlocks */
+	if (pm->kernel && vmk_pmap__g.nkpool < VMK_PMAP_KPOOL)
+		vmk_pmap__kpool_fill(pm);
+	vmk_pmap__unlock(pm);
+	return 0;
+}
+
+/* vmk_pmap_enter_large's general path: pm locked (unlocked on return), arguments checked, head the managed page. */
+static VMK_NOINLINE int large_locked(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, unsigned int lvl,
+				     uint32_t prot, uint32_t flags, struct vmk_page *head)
+{
+	vmk_size_t size = VMK_PT_SIZE(lvl);
+	struct vmk_page *spare = NULL, *pieces = NULL, *mp = NULL;
+	struct vmk_pv *pv = NULL;
+	vmk_paddr_t t;
+	vmk_pte_t *p, old;
+	uint32_t a;
+	bool mark;
+	int err = 0;
+
 	mark = marks_wanted(pm, va, size, flags);
 	if (vmk_pmap__in_np(pm, va, size))
 		flags |= VMK_PMAP_ENTER_NOPROMOTE;

@@ -1,7 +1,7 @@
 /*
  * The machine-independent attribute set of a new leaf (VMK_PTE_A_*) from
- * the caller's protection and enter flags, and the cached 4 KiB leaf
- * template built from it.
+ * the caller's protection and enter flags, and the cached 4 KiB leaf and
+ * 2 MiB block templates built from it.
  */
 #include "pmap_internal.h"
 
@@ -41,4 +41,13 @@ vmk_pte_t vmk_pmap__leaf_tmpl_make(struct vmk_pmap *pm, uint32_t prot, uint32_t 
 	pm->tmpl.prot = prot;
 	pm->tmpl.flags = flags;
 	return pm->tmpl.pte;
+}
+
+vmk_pte_t vmk_pmap__block_tmpl_make(struct vmk_pmap *pm, uint32_t prot, uint32_t flags)
+{
+	pm->btmpl.a = vmk_pmap__attrs(pm, prot, flags);
+	pm->btmpl.pte = vmk_pmap__g.arch->make_leaf(0, 1, pm->btmpl.a);
+	pm->btmpl.prot = prot;
+	pm->btmpl.flags = flags;
+	return pm->btmpl.pte;
 }

@@ -6,12 +6,6 @@
 
 struct vmk_pmap_global vmk_pmap__g;
 
-bool vmk_pmap__range_ok(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva)
-{
-	return sva < eva && !(sva & VMK_PAGE_MASK) && !(eva & VMK_PAGE_MASK) &&
-	       vmk_pmap__va_ok(pm, sva) && vmk_pmap__va_ok(pm, eva - 1);
-}
-
 /* End of the user half. */
 static vmk_vaddr_t user_end(void)
 {

@@ -6,6 +6,7 @@
 #define VMKIT_PMAP_INTERNAL_H
 
 #include <vmkit/phys.h>
+#include "../lib/arch_barrier.h"
 #include "pmap_arch.h"
 
 #define VMK_PMAP_MAX_RDV	8	/* rendezvous ranges per pmap */
@@ -58,11 +59,18 @@ struct vmk_pmap {
 		vmk_pte_t *tbl;
 		struct vmk_page *pg;
 	} leaf;
-	/* The last 4 KiB leaf template made (vmk_pmap__leaf_tmpl; prot 0: none). */
+	/* The same for the last level-1 table reached by vmk_pmap__get_table (va 1 GiB-aligned). */
+	struct {
+		vmk_vaddr_t va;
+		vmk_paddr_t pa;
+		vmk_pte_t *tbl;
+		struct vmk_page *pg;
+	} mid;
+	/* The last 4 KiB leaf template made (vmk_pmap__leaf_tmpl; prot 0: none), and 2 MiB block one. */
 	struct {
 		uint32_t prot, flags, a;
 		vmk_pte_t pte;
-	} tmpl;
+	} tmpl, btmpl;
 	/*
 	 * Records and addresses of the tables the spare lookup walks, by
 	 * physical address (spare.c): neither changes while the frame is
@@ -186,9 +194,16 @@ static inline bool vmk_pmap__leaf_hit(const struct vmk_pmap *pm, vmk_vaddr_t va)
 {
 	return pm->leaf.tbl && pm->leaf.va == (va & ~(VMK_PT_SIZE(1) - 1));
 }
+/* Both cached tables: called wherever a table entry is cleared or replaced (either may be unlinked). */
 static inline void vmk_pmap__leaf_forget(struct vmk_pmap *pm)
 {
 	pm->leaf.tbl = NULL;
+	pm->mid.tbl = NULL;
+}
+/* The cached level-1 table holds va's 2 MiB entry (pmap lock held). */
+static inline bool vmk_pmap__mid_hit(const struct vmk_pmap *pm, vmk_vaddr_t va)
+{
+	return pm->mid.tbl && pm->mid.va == (va & ~(VMK_PT_SIZE(2) - 1));
 }
 /* Hold on the cached level-0 table (user pmaps: its page is at hand, no lookup). */
 static inline vmk_paddr_t vmk_pmap__leaf_hold(struct vmk_pmap *pm)
@@ -218,7 +233,12 @@ static inline bool vmk_pmap__va_ok(struct vmk_pmap *pm, vmk_vaddr_t va)
 		return (va >> ubits) == 0;
 	return va >= vmk_pmap__g.cfg.kva_start && va <= vmk_pmap__g.cfg.kva_end - 1;
 }
-bool vmk_pmap__range_ok(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva);
+/* True if [sva, eva) is a non-empty page-aligned range inside pm's address space. */
+static inline bool vmk_pmap__range_ok(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_vaddr_t eva)
+{
+	return sva < eva && !(sva & VMK_PAGE_MASK) && !(eva & VMK_PAGE_MASK) &&
+	       vmk_pmap__va_ok(pm, sva) && vmk_pmap__va_ok(pm, eva - 1);
+}
 
 /*
  * Deferred work of one operation: one TLB invalidation for everything it
@@ -397,8 +417,36 @@ void vmk_pmap__tlb_page(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, bo
 void vmk_pmap__tlb_span(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, bool last_level);
 /* Invalidate [va, va + size), or more (see tlb.c). */
 void vmk_pmap__tlb_range(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, bool last_level);
+/*
+ * vmk_barrier() for the per-page paths: the platform's hook called
+ * directly (no call through vmk_barrier), or, with no hook registered,
+ * the instruction inline.
+ */
+static inline void vmk_pmap__barrier(enum vmk_barrier kind)
+{
+	const struct vmk_platform *p = vmk_platform__hot;
+
+	if (p->barrier)
+		p->barrier(p->ctx, kind);
+	else
+		vmk_arch_barrier(kind);
+}
 /* New entries were stored where nothing was valid: publish them (no invalidation needed). */
-void vmk_pmap__tlb_made(struct vmk_pmap *pm);
+static inline void vmk_pmap__tlb_made(struct vmk_pmap *pm)
+{
+	vmk_pmap__barrier(VMK_BARRIER_PTE_STORE);
+	/*
+	 * arm64 without FEAT_ETS2: the local CPU may have looked up the new
+	 * kernel address before the store (speculatively, or in the
+	 * instruction stream already fetched) and would take a spurious
+	 * translation fault on it; the ISB makes the next instruction see the
+	 * new entry (Arm ARM D8.16.2, as Linux's kernel set_pte does). User
+	 * mappings are first used after an exception return, which
+	 * synchronises the context anyway.
+	 */
+	if (pm->kernel)
+		vmk_pmap__barrier(VMK_BARRIER_ISB);
+}
 /*
  * Replace the valid entry *p (mapping [va, va + size) at lvl) by new_pte,
  * with break-before-make where the architecture needs it. Panics on a
@@ -511,6 +559,21 @@ static inline vmk_pte_t vmk_pmap__leaf_tmpl(struct vmk_pmap *pm, uint32_t prot, 
 			vmk_pmap__leaf_tmpl_make(pm, prot, flags);
 
 	*attrs = pm->tmpl.a;
+	return pte;
+}
+/*
+ * The same for a 2 MiB block (level 1): or-ed with a 2 MiB-aligned PA
+ * within page_pa_mask it is make_leaf(pa, 1, *attrs), as the output
+ * address sits in the same bits at every level of all three formats.
+ */
+vmk_pte_t vmk_pmap__block_tmpl_make(struct vmk_pmap *pm, uint32_t prot, uint32_t flags);
+static inline vmk_pte_t vmk_pmap__block_tmpl(struct vmk_pmap *pm, uint32_t prot, uint32_t flags,
+					     uint32_t *attrs)
+{
+	vmk_pte_t pte = pm->btmpl.prot == prot && pm->btmpl.flags == flags ? pm->btmpl.pte :
+			vmk_pmap__block_tmpl_make(pm, prot, flags);
+
+	*attrs = pm->btmpl.a;
 	return pte;
 }
 /* Remove the leaf at *p (va, lvl, in the table at table_pa); pv_locked: caller holds the PV lock. */

@@ -205,6 +205,13 @@ vmk_paddr_t vmk_pmap__get_table(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned in
 		leaf_remember(pm, va, t);
 		return vmk_pmap__leaf_hold(pm);
 	}
+	if (lvl == 1 && t != pm->root) {
+		/* Remembered for the next 2 MiB enter here (vmk_pmap_enter_large's fast path). */
+		pm->mid.va = va & ~(VMK_PT_SIZE(2) - 1);
+		pm->mid.pa = t;
+		pm->mid.pg = vmk_pa_to_page(t);
+		pm->mid.tbl = vmk_pmap__table(t);
+	}
 	vmk_pmap__ptp_hold(pm, t);
 	return t;
 }

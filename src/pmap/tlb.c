@@ -94,22 +94,6 @@ void vmk_pmap__tlb_range(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, b
 		tlb_issue(pm, VMK_TLB_ALL, va, size, false);
 }
 
-void vmk_pmap__tlb_made(struct vmk_pmap *pm)
-{
-	vmk_barrier(VMK_BARRIER_PTE_STORE);
-	/*
-	 * arm64 without FEAT_ETS2: the local CPU may have looked up the new
-	 * kernel address before the store (speculatively, or in the
-	 * instruction stream already fetched) and would take a spurious
-	 * translation fault on it; the ISB makes the next instruction see the
-	 * new entry (Arm ARM D8.16.2, as Linux's kernel set_pte does). User
-	 * mappings are first used after an exception return, which
-	 * synchronises the context anyway.
-	 */
-	if (pm->kernel)
-		vmk_barrier(VMK_BARRIER_ISB);
-}
-
 static void batch_extend(struct vmk_pmap_batch *b, vmk_vaddr_t va, vmk_size_t size)
 {
 	if (b->sva == b->eva) {
