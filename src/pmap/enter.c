@@ -78,10 +78,13 @@ static void same_page(struct vmk_pmap *pm, vmk_pte_t *p, vmk_pte_t old, vmk_vadd
 static inline bool table_full(const struct vmk_pmap *pm, const vmk_pte_t *tbl, const struct vmk_page *pg,
 			      unsigned int lvl)
 {
+	vmk_pte_t last;
+
 	if (!pm->kernel)
 		return pg->ref_count == VMK_PT_ENTRIES;
-	return vmk_pmap__is_leaf(vmk_pmap__pte_load(&tbl[VMK_PT_ENTRIES - 1]), lvl) &&
-	       vmk_pmap__is_leaf(vmk_pmap__pte_load(&tbl[0]), lvl);
+	last = vmk_pmap__pte_load(&tbl[VMK_PT_ENTRIES - 1]);
+	/* An empty entry is zero: no need to ask the format while the table fills. */
+	return last != 0 && vmk_pmap__is_leaf(last, lvl) && vmk_pmap__is_leaf(vmk_pmap__pte_load(&tbl[0]), lvl);
 }
 
 /* The same for the level-0 table of va, if it is the cached one. */
