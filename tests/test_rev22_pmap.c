@@ -9,6 +9,10 @@
  * - A kernel enter that takes the fast path tops up the kernel's demotion
  *   reserve like every other kernel operation, so a reserve drained while
  *   the allocator failed is whole again after the next kernel enter.
+ * - Random kernel operations over 1 GiB and 2 MiB blocks, KEEP_SPARE or
+ *   not, promotion to 1 GiB included, on every format (3-level ones with
+ *   1 GiB blocks in the root): the checker agrees after each, and once
+ *   everything is removed every PTP page is a table or in the reserve.
  * - The fast path's result is the general path's: two user pmaps get the
  *   same random operations, one through vmk_pmap_enter as it is, the
  *   other with every enter into an empty entry made NOREPLACE (which the
@@ -247,6 +251,169 @@ static void test_fast_path_is_the_general_path(void **state)
 	pmt_shutdown();
 }
 
+struct kcfg {
+	enum vmk_pmap_arch_id arch;
+	unsigned int levels;
+};
+
+static struct kcfg kx86 = { VMK_PMAP_ARCH_X86_64, 4 }, karm = { VMK_PMAP_ARCH_ARM64, 4 },
+		   karm3 = { VMK_PMAP_ARCH_ARM64, 3 }, krv4 = { VMK_PMAP_ARCH_RISCV64, 4 },
+		   krv3 = { VMK_PMAP_ARCH_RISCV64, 3 };
+
+#define KREGION	(4 * S1G)
+
+/* One physical layout for every size, so pieces and pages can promote back into blocks. */
+static vmk_paddr_t kpa(vmk_vaddr_t off)
+{
+	return S1G + off % (2 * S1G);
+}
+
+static int kernel_op(struct vmk_pmap *k, vmk_vaddr_t base, uint64_t r)
+{
+	unsigned int kind = (unsigned int)(r % 8);
+	uint32_t ks = (r >> 8) & 1 ? KS : 0;
+	vmk_vaddr_t off = (r >> 16) % (KREGION / VMK_PAGE_SIZE) * VMK_PAGE_SIZE;
+
+	switch (kind) {
+	case 0:		/* a 1 GiB block (refused over a table that is not empty) */
+		off &= ~(S1G - 1);
+		return vmk_pmap_enter_large(k, base + off, kpa(off), S1G, RW, ks);
+	case 1:
+	case 2:		/* a 2 MiB block */
+		off &= ~(S2M - 1);
+		return vmk_pmap_enter_large(k, base + off, kpa(off), S2M, RW, ks);
+	case 3: {	/* a table's worth of pages, in order: promotion, to 1 GiB too */
+		off &= ~(S2M - 1);
+		for (unsigned int i = 0; i < 512; i++) {
+			int e = vmk_pmap_enter(k, base + off + i * VMK_PAGE_SIZE, kpa(off + i * VMK_PAGE_SIZE), RW, 0);
+
+			if (e)
+				return e;
+		}
+		return 0;
+	}
+	case 4: {	/* a cut of a few pages */
+		vmk_vaddr_t end = off + VMK_PAGE_SIZE * (1 + (r >> 50) % 4);
+
+		return vmk_pmap_remove(k, base + off, base + VMK_MIN(end, KREGION));
+	}
+	case 5: {	/* a bigger removal */
+		vmk_vaddr_t end = off + S2M * (1 + (r >> 50) % 600);
+
+		return vmk_pmap_remove(k, base + off, base + VMK_MIN(end, KREGION));
+	}
+	case 6: {	/* read-only, then back: a demotion, later a promotion again */
+		vmk_vaddr_t end = VMK_MIN(off + VMK_PAGE_SIZE * (1 + (r >> 50) % 1024), KREGION);
+		int e = vmk_pmap_protect(k, base + off, base + end, VMK_PROT_READ);
+
+		return e ? e : vmk_pmap_protect(k, base + off, base + end, RW);
+	}
+	default:	/* one page (the same page over a block: a demotion) */
+		return vmk_pmap_enter(k, base + off, kpa(off), RW, 0);
+	}
+}
+
+static void test_kernel_spares_random(void **state)
+{
+	const struct kcfg *c = *state;
+	struct pmt_opts o;
+	struct vmk_pmap *k;
+	struct vmk_pmap_stats st;
+	uint64_t other, seed = th_seed() | 1;
+	vmk_vaddr_t base;
+
+	memset(&o, 0, sizeof(o));
+	o.arch = c->arch;
+	o.levels = c->levels;
+	o.promote_kernel_1g = true;
+	pmt_boot(&o);
+	k = vmk_pmap_kernel();
+	base = pmt_kva() + S1G;
+	vmk_pmap_stats(k, &st);
+	other = pmt_ptp_pages() - st.ptps - st.reserve_ptps - st.spare_ptps;
+	/*
+	 * Start from 1 GiB blocks, two of them KEEP_SPARE (513 spares each),
+	 * where the kernel may have them (not at the root of riscv64 Sv39).
+	 */
+	for (unsigned int g = 0; g < 4; g++)
+		assert_int_equal(vmk_pmap_enter_large(k, base + g * S1G, kpa(g * S1G), S1G, RW, g % 2 ? 0 : KS),
+				 vmk_pmap__block_ok(k, 2) ? 0 : -VMK_EINVAL);
+	vmk_pmap_stats(k, &st);
+	assert_true(st.spare_ptps >= (vmk_pmap__block_ok(k, 2) ? 2 * 513 : 0));
+	for (unsigned int op = 0; op < 300; op++) {
+		uint64_t r = pmt_rand(&seed);
+		int e = kernel_op(k, base, r);
+
+		if (e != 0 && e != -VMK_EEXIST && !(e == -VMK_EINVAL && !vmk_pmap__block_ok(k, 2)))
+			fail_msg("op %u (kind %u): %d", op, (unsigned int)(r % 8), e);
+		pmt_check(k);
+	}
+	assert_int_equal(vmk_pmap_remove(k, base, base + KREGION), 0);
+	pmt_check(k);
+	vmk_pmap_stats(k, &st);
+	assert_int_equal(st.resident, 0);
+	assert_int_equal(st.spare_ptps, 0);
+	assert_int_equal(pmt_ptp_pages(), other + st.ptps + st.reserve_ptps);
+	pmt_shutdown();
+}
+
+/* The kernel half of a user root: the same entries as the kernel's root. */
+static void expect_shared_root(struct vmk_pmap *u)
+{
+	const vmk_pte_t *ut = vmk_pmap__table(vmk_pmap_root(u));
+	const vmk_pte_t *kt = vmk_pmap__table(vmk_pmap_root(vmk_pmap_kernel()));
+
+	for (unsigned int i = VMK_PT_ENTRIES / 2; i < VMK_PT_ENTRIES; i++)
+		if (ut[i] != kt[i])
+			fail_msg("user root entry %u is %#llx, the kernel's is %#llx: the kernel's mapping there is not the "
+				 "one a CPU in the user's address space sees", i, (unsigned long long)ut[i],
+				 (unsigned long long)kt[i]);
+}
+
+/*
+ * riscv64 Sv39 has one root for both halves and 1 GiB entries in it: a
+ * user root copies the kernel's top-level entries when it is created, so
+ * the kernel may never change them afterwards. Neither a 1 GiB block
+ * entered there nor one promoted from a full table of 2 MiB blocks may
+ * replace the table bootstrap made (the user would keep walking it, the
+ * block's spare, whose words are the spare directory's).
+ */
+static void test_sv39_root_entries_stay_shared(void **state)
+{
+	struct pmt_opts o;
+	struct vmk_pmap *k, *u;
+	vmk_vaddr_t g1, g2;
+	int r;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.arch = VMK_PMAP_ARCH_RISCV64;
+	o.levels = 3;
+	o.promote_kernel_1g = true;
+	pmt_boot(&o);
+	k = vmk_pmap_kernel();
+	assert_int_equal(vmk_pmap_create(&u), 0);
+	g1 = pmt_kva() + S1G;
+	g2 = pmt_kva() + 2 * S1G;
+	expect_shared_root(u);
+
+	/* Entered whole: refused (2 MiB leaves map it instead, as the direct map's do). */
+	r = vmk_pmap_enter_large(k, g1, PMT_DATA - S1G, S1G, RW, KS);
+	expect_shared_root(u);
+	assert_int_equal(r, -VMK_EINVAL);
+
+	/* A full table of contiguous 2 MiB blocks: it stays a table. */
+	for (unsigned int i = 0; i < 512; i++)
+		assert_int_equal(vmk_pmap_enter_large(k, g2 + i * S2M, PMT_DATA - S1G + i * S2M, S2M, RW, 0), 0);
+	expect_shared_root(u);
+	pmt_check(k);
+	pmt_check(u);
+	assert_int_equal(vmk_pmap_remove(k, g2, g2 + S1G), 0);
+	expect_shared_root(u);
+	vmk_pmap_destroy(u);
+	pmt_shutdown();
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
 
 int main(void)
@@ -255,6 +422,12 @@ int main(void)
 		T(test_spare_hosts_beyond_cache),
 		T(test_fast_enter_tops_up_reserve),
 		T(test_fast_path_is_the_general_path),
+		cmocka_unit_test_prestate(test_kernel_spares_random, &kx86),
+		cmocka_unit_test_prestate(test_kernel_spares_random, &karm),
+		cmocka_unit_test_prestate(test_kernel_spares_random, &karm3),
+		cmocka_unit_test_prestate(test_kernel_spares_random, &krv4),
+		cmocka_unit_test_prestate(test_kernel_spares_random, &krv3),
+		cmocka_unit_test(test_sv39_root_entries_stay_shared),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -138,7 +138,7 @@ static void walk(struct chk *c, vmk_paddr_t t, unsigned int lvl, vmk_vaddr_t bas
 			walk(c, ct, lvl - 1, va);
 			continue;
 		}
-		if (lvl > 2 || (lvl > 0 && !(vmk_pmap__g.block_levels & (1u << lvl)))) {
+		if (lvl > 2 || (lvl > 0 && !vmk_pmap__block_ok(c->pm, lvl))) {
 			bad(c, "leaf at level %u (%#llx) where blocks are not allowed", lvl,
 			    (unsigned long long)va);
 			return;
@@ -223,6 +223,16 @@ int vmk_pmap_check(struct vmk_pmap *pm, char *msg, size_t msglen)
 	vmk_pmap__lock(pm);
 	vmk_pmap__pv_lock();
 	c.ptps = 1;
+	if (!pm->kernel && !vmk_pmap__g.arch->split_roots) {
+		/* The kernel half of a shared root: the kernel's own top-level entries, unchanged since bootstrap. */
+		const vmk_pte_t *u = vmk_pmap__table(pm->root), *k = vmk_pmap__table(vmk_pmap__g.kpmap.root);
+
+		for (unsigned int i = VMK_PT_ENTRIES / 2; i < VMK_PT_ENTRIES && !c.err; i++)
+			if (vmk_pmap__pte_load(&u[i]) != vmk_pmap__pte_load(&k[i]))
+				bad(&c, "user root entry %u is not the kernel's (%#llx, the kernel has %#llx)", i,
+				    (unsigned long long)vmk_pmap__pte_load(&u[i]),
+				    (unsigned long long)vmk_pmap__pte_load(&k[i]));
+	}
 	walk(&c, pm->root, vmk_pmap__g.top, 0);
 	vmk_pmap__spare_foreach(pm, check_spare, &c);
 	if (pm->leaf.tbl) {

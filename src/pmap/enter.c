@@ -622,7 +622,7 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 	unsigned int lvl = size == VMK_PT_SIZE(1) ? 1 : size == VMK_PT_SIZE(2) ? 2 : 0;
 	struct vmk_page *head = NULL;
 
-	if (!pm || !lvl || !(vmk_pmap__g.block_levels & (1u << lvl)) || (va & (size - 1)) || (pa & (size - 1)) ||
+	if (!pm || !lvl || !vmk_pmap__block_ok(pm, lvl) || (va & (size - 1)) || (pa & (size - 1)) ||
 	    (pa & ~vmk_pmap__g.arch->page_pa_mask) || !vmk_pmap__range_ok(pm, va, va + size) ||
 	    !prot_ok(pm, va, size, prot, flags))
 		return -VMK_EINVAL;

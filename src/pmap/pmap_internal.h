@@ -241,6 +241,20 @@ static inline bool vmk_pmap__range_ok(struct vmk_pmap *pm, vmk_vaddr_t sva, vmk_
 }
 
 /*
+ * May pm hold a block at level lvl? Not the kernel at the top level of a
+ * root shared by both halves (x86-64, riscv64): every user root copies
+ * the kernel's top-level entries when it is created and is never told of
+ * a change, so those entries stay the tables bootstrap made. Of the
+ * formats, only riscv64 Sv39 (a top-level entry maps 1 GiB) is refused
+ * something by this: its kernel maps 1 GiB with 2 MiB blocks.
+ */
+static inline bool vmk_pmap__block_ok(const struct vmk_pmap *pm, unsigned int lvl)
+{
+	return (vmk_pmap__g.block_levels & (1u << lvl)) &&
+	       !(pm->kernel && !vmk_pmap__g.arch->split_roots && lvl == vmk_pmap__g.top);
+}
+
+/*
  * Deferred work of one operation: one TLB invalidation for everything it
  * cleared, then the PTPs it unlinked are freed (never before: a walk
  * cache may still point at them until the invalidation). Zero-initialise.

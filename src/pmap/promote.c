@@ -256,7 +256,7 @@ void vmk_pmap__try_promote(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl
 	uint32_t a0;
 	struct vmk_page *pg;
 
-	if (lvl > vmk_pmap__g.top || !(vmk_pmap__g.block_levels & (1u << lvl)))
+	if (lvl > vmk_pmap__g.top || !vmk_pmap__block_ok(pm, lvl))
 		return;
 	/* A 1 GiB break-before-make window over live kernel memory only when asked for. */
 	if (pm->kernel && lvl >= 2 && !vmk_pmap__g.cfg.promote_kernel_1g)

@@ -106,17 +106,27 @@ static int ptd_fail(const char *what, int r)
 	return 1;
 }
 
-/* The direct map: 1 GiB where aligned, 2 MiB where aligned, 4 KiB for the rest. */
+/*
+ * The direct map: 1 GiB where aligned (where the kernel may have 1 GiB
+ * leaves: not at the root of riscv64 Sv39), 2 MiB where aligned, 4 KiB
+ * for the rest.
+ */
 static int map_direct(struct vmk_pmap *k, const struct layout *l, vmk_size_t ram)
 {
 	vmk_paddr_t pa = l->ram_base, end = l->ram_base + ram;
+	bool try_1g = true;
 	int r = 0;
 
 	while (pa < end && !r) {
 		vmk_vaddr_t va = l->dmap + pa;
 
-		if (!(pa & (GiB - 1)) && end - pa >= GiB) {
+		if (try_1g && !(pa & (GiB - 1)) && end - pa >= GiB) {
 			r = vmk_pmap_enter_large(k, va, pa, GiB, RW, VMK_PMAP_ENTER_NOREPLACE);
+			if (r == -VMK_EINVAL) {
+				try_1g = false;
+				r = 0;
+				continue;
+			}
 			pa += GiB;
 		} else if (!(pa & (2 * MiB - 1)) && end - pa >= 2 * MiB) {
 			r = vmk_pmap_enter_large(k, va, pa, 2 * MiB, RW, VMK_PMAP_ENTER_NOREPLACE);
