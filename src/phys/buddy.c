@@ -98,9 +98,11 @@ struct vmk_page *vmk_phys__take_block(unsigned int d, unsigned int pool, unsigne
 }
 
 uint64_t vmk_phys__take_pages(unsigned int d, unsigned int pool, uint64_t n,
-			      struct vmk_page **stack)
+			      struct vmk_page **stack, unsigned int to)
 {
-	struct vmk_phys_pool *pl = &G.dom[d].pools[pool];
+	struct vmk_phys_domain *dm = &G.dom[d];
+	struct vmk_phys_pool *pl = &dm->pools[pool];
+	struct vmk_page *top = *stack;
 	uint64_t got = 0;
 
 	while (got < n) {
@@ -117,12 +119,25 @@ uint64_t vmk_phys__take_pages(unsigned int d, unsigned int pool, uint64_t n,
 		head = vmk_phys__take_block(d, pool, k);
 		if (!head)
 			break;
+		/*
+		 * One pass per block: check, move and link each record, the
+		 * block's first frame on top (so pops go up in frame order).
+		 */
 		for (uint64_t i = pow2(k); i-- > 0;) {
-			head[i].pcpu_next = *stack;
-			*stack = &head[i];
+			VMK_VERIFY(pg_state(&head[i]) == VMK_PAGE_FREE,
+				   "page %p expected in state %s, found %s", (void *)&head[i],
+				   vmk_page_state_name(VMK_PAGE_FREE),
+				   vmk_page_state_name(pg_state(&head[i])));
+			__atomic_store_n(&head[i].state, (uint8_t)to, __ATOMIC_RELAXED);
+			head[i].pcpu_next = top;
+			top = &head[i];
 		}
 		got += pow2(k);
 	}
+	*stack = top;
+	cnt_add(&dm->count[VMK_PAGE_FREE], -(int64_t)got);
+	if (to != VMK_PAGE_PCPU)
+		cnt_add(&dm->count[to], (int64_t)got);
 	return got;
 }
 

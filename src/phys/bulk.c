@@ -50,11 +50,9 @@ size_t vmk_page_alloc_bulk(int domain, unsigned int pool, unsigned int flags, si
 
 					want = avail > pl->reserve ? VMK_MIN(want, avail - pl->reserve) : 0;
 				}
-				vmk_phys__take_pages(d, q, want, &stack);
-				for (; stack; stack = stack->pcpu_next) {
-					vmk_phys__set_state(stack, 1, VMK_PAGE_FREE, state, dm->count);
+				vmk_phys__take_pages(d, q, want, &stack, state);
+				for (; stack; stack = stack->pcpu_next)
 					pages[got++] = stack;
-				}
 				dom_unlock(dm);
 prep:
 				for (size_t k = first; k < got; k++)

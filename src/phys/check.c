@@ -229,8 +229,11 @@ void vmk_check_phys(void)
 		for (unsigned int st = 0; st < VMK_PAGE_NSTATES; st++) {
 			int64_t c = dm->count[st];
 
-			for (unsigned int cpu = 0; cpu < VMK_MAX_CPUS; cpu++)
+			for (unsigned int cpu = 0; cpu < VMK_MAX_CPUS; cpu++) {
 				c += G.pcpu[cpu].delta[d][st];
+				if (st == VMK_PAGE_ALLOC)
+					c += vmk_phys__pcpu_alloc_delta(cpu, d);
+			}
 			/* PCPU frames are counted by the caches (checked above). */
 			if (st == VMK_PAGE_PCPU) {
 				CHECK(c == 0, "no state counter counts PCPU frames in d%u", d);

@@ -126,6 +126,7 @@ int vmk_phys__seg_insert(vmk_paddr_t start, vmk_paddr_t end, unsigned int domain
 	s->meta_bytes = vmk_phys__seg_meta_bytes(start, end);
 	s->domain = (uint8_t)domain;
 	s->pool = (uint8_t)vmk_phys__pool_of(start);
+	s->pc_off = (uint16_t)((char *)&G.pcpu[0].cache[domain][s->pool] - (char *)&G.pcpu[0]);
 	for (i = 0; i < G.nsegs; i++) {
 		struct vmk_phys_seg *t = &G.segs[i];
 

@@ -15,6 +15,37 @@
  */
 #include "phys_internal.h"
 
+/*
+ * Word 3 of a record with only its state and flags bytes (state, order and
+ * flags with the order byte): what the fast paths compare in one load.
+ */
+#define W3_STATE_FLAGS		pg_w3_make(0xff, 0, 0, 0xff, 0, 0)
+#define W3_STATE_ORDER_FLAGS	pg_w3_make(0xff, 0xff, 0, 0xff, 0, 0)
+
+/*
+ * The state and order bytes of a record in one relaxed-atomic 16-bit
+ * store. The flags byte next to them is not written: vmk_phys_add_bad()
+ * may set a flag of a page in use at any time (under the domain lock,
+ * which a cache operation does not take).
+ */
+static inline void pg_set_state_order(struct vmk_page *p, unsigned int state, unsigned int order)
+{
+	typedef uint16_t __attribute__((may_alias)) rec_half;
+	union {
+		uint8_t b[2];
+		uint16_t h;
+	} u = { { (uint8_t)state, (uint8_t)order } };
+
+	__atomic_store_n((rec_half *)(void *)&p->state, u.h, __ATOMIC_RELAXED);
+}
+
+/*
+ * Keep a computed cache address in a register: without it the compiler
+ * derives the address again from the global's for each access (a
+ * dozen instructions on the fast paths).
+ */
+#define PC_KEEP(x) __asm__("" : "+r"(x))
+
 /* Catch two threads using one CPU id, or a re-entry from an interrupt. */
 static inline void pc_enter(struct vmk_phys_pcpu *pc)
 {
@@ -48,16 +79,61 @@ static inline void prep_one(struct vmk_page *p, unsigned int flags)
 }
 
 /*
+ * The state move of one cached page, checked as vmk_phys__set_state()
+ * checks it; the counters are the caller's (see struct vmk_phys_pcache).
+ */
+static inline void pc_move(struct vmk_page *p, unsigned int from, unsigned int to)
+{
+	VMK_VERIFY(pg_state(p) == from, "page %p expected in state %s, found %s", (void *)p,
+		   vmk_page_state_name(from), vmk_page_state_name(pg_state(p)));
+	__atomic_store_n(&p->state, (uint8_t)to, __ATOMIC_RELAXED);
+}
+
+/*
+ * Pop the top page of cache c (of domain d, owned by pc) as an allocated
+ * page in state st (ALLOC or PTP). An ALLOC page is counted by the count
+ * going down; a PTP page moves one from the cache's base to the PTP counter.
+ */
+static inline struct vmk_page *pc_pop(struct vmk_phys_pcpu *pc, struct vmk_phys_pcache *c,
+				      unsigned int d, unsigned int st)
+{
+	struct vmk_page *p = c->head;
+
+	pc_move(p, VMK_PAGE_PCPU, st);
+	c->head = p->pcpu_next;
+	pc_count(c, c->count - 1);
+	if (st != VMK_PAGE_ALLOC) {
+		cnt_add(&c->base, -1);
+		cnt_add(&pc->delta[d][st], 1);
+	}
+	return p;
+}
+
+/* Push p (checked, state st: ALLOC or PTP) onto cache c of domain d: pc_pop() reversed. */
+static inline void pc_push(struct vmk_phys_pcpu *pc, struct vmk_phys_pcache *c, unsigned int d,
+			   struct vmk_page *p, unsigned int st)
+{
+	pc_move(p, st, VMK_PAGE_PCPU);
+	p->pcpu_next = c->head;
+	c->head = p;
+	pc_count(c, c->count + 1);
+	if (st != VMK_PAGE_ALLOC) {
+		cnt_add(&c->base, 1);
+		cnt_add(&pc->delta[d][st], -1);
+	}
+}
+
+/*
  * A page marked bad while its free was putting it into a cache (the free
  * is lock-free, so vmk_phys_add_bad can flag a page that is entering the
  * cache): it becomes BAD here instead of ever leaving the cache.
  */
 static void retire_bad(struct vmk_phys_pcache *c, struct vmk_page *p, struct vmk_phys_domain *dm)
 {
-	(void)c;
 	p->pcpu_next = NULL;
 	pg_set_flags(p, pg_flags(p) & ~VMK_PGF_BADPEND);
 	vmk_phys__set_state(p, 1, VMK_PAGE_PCPU, VMK_PAGE_BAD, dm->count);
+	cnt_add(&c->base, -1);
 }
 
 /* Retire the bad-pending pages at the top of cache c (of domain d). */
@@ -77,60 +153,70 @@ static VMK_NOINLINE void cache_retire_bad_head(struct vmk_phys_pcache *c, unsign
 }
 
 /*
- * Give the run [lo, hi) of segment s (pages just taken from a cache, still
- * PCPU) to the buddy lists: as maximal aligned blocks, so a run that was
- * one block when the cache took it is one list insertion, not one
- * insertion and a merge per page. Domain lock held.
+ * Give the run of records [lo, hi) of segment s (pages just taken from a
+ * cache and moved to FREE) to the buddy lists: as maximal aligned blocks,
+ * so a run that was one block when the cache took it is one list
+ * insertion, not one insertion and a merge per page. Domain lock held.
  */
-static void drain_run(struct vmk_phys_seg *s, uint64_t lo, uint64_t hi,
-		      struct vmk_phys_domain *dm)
+static void drain_run(struct vmk_phys_seg *s, struct vmk_page *lo, struct vmk_page *hi)
 {
-	if (s == NULL)
-		return;
-	vmk_phys__set_state(seg_page(s, lo), hi - lo, VMK_PAGE_PCPU, VMK_PAGE_FREE, dm->count);
-	vmk_phys__free_range(s, lo, hi);
+	uint64_t pfn = s->start_pfn + (uint64_t)(lo - s->pages);
+
+	vmk_phys__free_range(s, pfn, pfn + (uint64_t)(hi - lo));
 }
 
 /*
  * Give n pages from the top of cache c (of domain d) back to the buddy
- * lists. Pages adjacent in the stack and in the frame numbers (either
- * direction: a refill stacks a block in ascending order, frees in reverse
- * allocation order stack it descending) are gathered into runs first.
+ * lists. One pass under the domain lock: each page's state and flags are
+ * checked in one compare and its state written FREE, and pages adjacent
+ * in the stack and in the segment's records (either direction: a refill
+ * stacks a block in ascending order, frees in reverse allocation order
+ * stack it descending) are gathered into runs, each listed as blocks.
+ * The counters move once for the whole drain.
  */
 static void cache_drain(struct vmk_phys_pcache *c, unsigned int d, uint32_t n)
 {
 	struct vmk_phys_domain *dm = &G.dom[d];
-	struct vmk_phys_seg *rs = NULL;
-	uint64_t lo = 0, hi = 0;
+	struct vmk_page *top = c->head, *lo = NULL, *hi = NULL;
+	uint64_t rseg = 0, moved = 0, left = 0;
 
-	if (n == 0 || c->head == NULL)
+	if (n == 0 || top == NULL)
 		return;
 	dom_lock(dm);
-	while (n-- > 0 && c->head) {
-		struct vmk_page *p = c->head;
-		struct vmk_phys_seg *s;
-		uint64_t pfn;
+	while (n-- > 0 && top) {
+		struct vmk_page *p = top;
+		uint64_t w3 = pg_w3(p);
 
-		c->head = p->pcpu_next;
-		pc_count(c, c->count - 1);
-		if (VMK_UNLIKELY(pg_flags(p) & VMK_PGF_BADPEND)) {
-			retire_bad(c, p, dm);
-			continue;
+		top = p->pcpu_next;
+		left++;
+		if (VMK_UNLIKELY((w3 & W3_STATE_FLAGS) != pg_w3_make(VMK_PAGE_PCPU, 0, 0, 0, 0, 0))) {
+			/* Pending bad (retired here), or not PCPU at all (refused by the check). */
+			if (pg_state(p) == VMK_PAGE_PCPU && (pg_flags(p) & VMK_PGF_BADPEND)) {
+				retire_bad(c, p, dm);
+				continue;
+			}
+			pc_move(p, VMK_PAGE_PCPU, VMK_PAGE_FREE);
 		}
-		s = pg_seg(p);
-		pfn = s->start_pfn + (uint64_t)(p - s->pages);
-		if (s == rs && pfn == hi) {
+		__atomic_store_n(&p->state, (uint8_t)VMK_PAGE_FREE, __ATOMIC_RELAXED);
+		moved++;
+		if (p == hi && p->seg == rseg) {
 			hi++;
-		} else if (s == rs && pfn + 1 == lo) {
+		} else if (p + 1 == lo && p->seg == rseg) {
 			lo--;
 		} else {
-			drain_run(rs, lo, hi, dm);
-			rs = s;
-			lo = pfn;
-			hi = pfn + 1;
+			if (lo)
+				drain_run(&G.segs[rseg], lo, hi);
+			rseg = p->seg;
+			lo = p;
+			hi = p + 1;
 		}
 	}
-	drain_run(rs, lo, hi, dm);
+	if (lo)
+		drain_run(&G.segs[rseg], lo, hi);
+	cnt_add(&dm->count[VMK_PAGE_FREE], (int64_t)moved);
+	c->head = top;
+	pc_count(c, c->count - (uint32_t)left);
+	cnt_add(&c->base, -(int64_t)moved);
 	dom_unlock(dm);
 }
 
@@ -209,6 +295,7 @@ static void drain_grab_fn(void *arg, unsigned int self)
 				VMK_VERIFY(!__atomic_load_n(&pc->busy, __ATOMIC_RELAXED),
 					   "CPU %u is parked outside its cache operations", cpu);
 				g->n += c->count;
+				cnt_add(&c->base, -(int64_t)c->count);
 				while (t->pcpu_next)
 					t = t->pcpu_next;
 				t->pcpu_next = g->head[d][q];
@@ -225,7 +312,8 @@ static void drain_release(struct drain_grab *g)
 {
 	for (unsigned int d = 0; d < G.ndomains; d++) {
 		for (unsigned int q = 0; q < VMK_NPOOLS; q++) {
-			struct vmk_phys_pcache tmp = { g->head[d][q], UINT32_MAX };
+			/* Its count and base mean nothing: the caches' were settled by the grab. */
+			struct vmk_phys_pcache tmp = { g->head[d][q], UINT32_MAX, 0 };
 
 			cache_drain(&tmp, d, UINT32_MAX);
 		}
@@ -287,6 +375,10 @@ void vmk_phys_cpu_dead(unsigned int cpu)
 			cnt_add(&dm->count[st], __atomic_load_n(&pc->delta[d][st], __ATOMIC_RELAXED));
 			__atomic_store_n(&pc->delta[d][st], 0, __ATOMIC_RELAXED);
 		}
+		/* The caches are empty: their bases are ALLOC frames. */
+		cnt_add(&dm->count[VMK_PAGE_ALLOC], vmk_phys__pcpu_alloc_delta(cpu, d));
+		for (unsigned int q = 0; q < VMK_NPOOLS; q++)
+			__atomic_store_n(&pc->cache[d][q].base, 0, __ATOMIC_RELAXED);
 		dom_unlock(dm);
 	}
 }
@@ -328,19 +420,14 @@ struct vmk_page *vmk_phys__pcpu_refill(unsigned int d, unsigned int q, bool fall
 
 			n = avail > pl->reserve ? VMK_MIN(n, avail - pl->reserve) : 0;
 		}
-		got = vmk_phys__take_pages(d, q, n, &stack);
-		for (struct vmk_page *x = stack; x; x = x->pcpu_next)
-			vmk_phys__set_state(x, 1, VMK_PAGE_FREE, VMK_PAGE_PCPU, dm->count);
+		got = vmk_phys__take_pages(d, q, n, &stack, VMK_PAGE_PCPU);
 		dom_unlock(dm);
 		c->head = stack;
 		pc_count(c, (uint32_t)got);
+		cnt_add(&c->base, (int64_t)got);
 	}
-	if (c->head) {
-		p = c->head;
-		c->head = p->pcpu_next;
-		pc_count(c, c->count - 1);
-		vmk_phys__set_state(p, 1, VMK_PAGE_PCPU, state, pc->delta[d]);
-	}
+	if (c->head)
+		p = pc_pop(pc, c, d, state);
 out:
 	pc_exit(pc);
 	vmk_intr_restore_fast(irq);
@@ -381,32 +468,33 @@ static VMK_NOINLINE struct vmk_page *alloc_other(int domain, unsigned int pool,
 }
 
 /*
- * The fast path is a pop from the calling CPU's cache, with only what the
- * pop needs live across the platform's hooks (so few registers to save);
- * everything else (NOCACHE, round-robin, a remote or invalid domain, an
- * empty cache) is out of line.
+ * A pop from the calling CPU's cache of (domain, pool): the cache hit of
+ * vmk_page_alloc(). Only the cache and the one record are touched; the
+ * record's state and flags bytes are checked in one compare (a page that
+ * is not PCPU, is pending bad or holds the poison pattern takes the slow
+ * path, whose refill retires, checks or refuses it). A PCPU record has
+ * order NONE and ref_count 0 (the free wrote them, and FREE records have
+ * them too), so only the owner's words and attributes are written.
+ * Everything else, an empty cache included, is vmk_phys__alloc_slow().
+ * domain is a domain number or VMK_DOMAIN_LOCAL, pool < VMK_NPOOLS; flags
+ * has neither NOCACHE nor ZERO.
  */
-struct vmk_page *vmk_page_alloc(int domain, unsigned int pool, unsigned int flags)
+static inline __attribute__((always_inline)) struct vmk_page *
+alloc_cached(int domain, unsigned int pool, unsigned int flags)
 {
-	struct vmk_phys_pcpu *pc;
-	struct vmk_phys_pcache *c;
+	unsigned int st = (flags & VMK_ALLOC_PTP) ? VMK_PAGE_PTP : VMK_PAGE_ALLOC;
+	unsigned long irq = vmk_intr_disable_fast();
+	unsigned int cpu = phys_cpu();
+	unsigned int d = domain >= 0 ? (unsigned int)domain : G.cpu_domain[cpu];
+	struct vmk_phys_pcpu *pc = &G.pcpu[cpu];
+	struct vmk_phys_pcache *c = &pc->cache[d][pool];
 	struct vmk_page *p;
-	unsigned long irq;
-	unsigned int cpu, d;
 
-	if (vmk_fault_fast("phys.alloc"))
-		return NULL;
-	if (VMK_UNLIKELY((flags & VMK_ALLOC_NOCACHE) || pool >= VMK_NPOOLS ||
-			 domain < VMK_DOMAIN_LOCAL || domain >= VMK_MAX_DOMAINS))
-		return alloc_other(domain, pool, flags);
-	irq = vmk_intr_disable_fast();
-	cpu = phys_cpu();
-	d = domain >= 0 ? (unsigned int)domain : G.cpu_domain[cpu];
-	pc = &G.pcpu[cpu];
-	c = &pc->cache[d][pool];
+	PC_KEEP(c);
 	p = c->head;
-	/* A bad-pending page is retired by the refill in the slow path. */
-	if (VMK_UNLIKELY(p == NULL || (pg_flags(p) & VMK_PGF_BADPEND))) {
+
+	if (VMK_UNLIKELY(p == NULL || (pg_w3(p) & W3_STATE_FLAGS) !=
+					  pg_w3_make(VMK_PAGE_PCPU, 0, 0, 0, 0, 0))) {
 		vmk_intr_restore_fast(irq);
 		return vmk_phys__alloc_slow(domain, pool, 0, flags);
 	}
@@ -414,12 +502,54 @@ struct vmk_page *vmk_page_alloc(int domain, unsigned int pool, unsigned int flag
 	pc_enter(pc);
 	c->head = p->pcpu_next;
 	pc_count(c, c->count - 1);
-	vmk_phys__set_state(p, 1, VMK_PAGE_PCPU,
-			    (flags & VMK_ALLOC_PTP) ? VMK_PAGE_PTP : VMK_PAGE_ALLOC, pc->delta[d]);
+	pg_set_state_order(p, st, 0);
+	if (st != VMK_PAGE_ALLOC) {
+		cnt_add(&c->base, -1);
+		cnt_add(&pc->delta[d][st], 1);
+	}
 	pc_exit(pc);
 	vmk_intr_restore_fast(irq);
-	prep_one(p, flags);
+	/* The page is the caller's now: its owner's fields. */
+	p->md_pv = 0;
+	p->owner = 0;
+	if (flags & VMK_ALLOC_WIRED)
+		p->ref_count = 1;
+	p->md_flags = 0;
+	p->memattr = VMK_MEMATTR_WB;
 	return p;
+}
+
+/*
+ * vmk_page_alloc() with flags other than 0: the same pop for WIRED and PTP,
+ * zeroing after it, the uncached and round-robin paths and the argument
+ * checks.
+ */
+static VMK_NOINLINE struct vmk_page *alloc_flags(int domain, unsigned int pool, unsigned int flags)
+{
+	struct vmk_page *p;
+
+	if (VMK_UNLIKELY((flags & VMK_ALLOC_NOCACHE) || pool >= VMK_NPOOLS ||
+			 domain < VMK_DOMAIN_LOCAL || domain >= VMK_MAX_DOMAINS))
+		return alloc_other(domain, pool, flags);
+	p = alloc_cached(domain, pool, flags & ~(unsigned int)VMK_ALLOC_ZERO);
+	if (p && (flags & VMK_ALLOC_ZERO))
+		vmk_phys__zero(p, 1);
+	return p;
+}
+
+/*
+ * The fast path (flags 0, a local or numbered domain, a valid pool) is the
+ * pop of alloc_cached() with the flags folded away; everything else is out
+ * of line.
+ */
+struct vmk_page *vmk_page_alloc(int domain, unsigned int pool, unsigned int flags)
+{
+	if (vmk_fault_fast("phys.alloc"))
+		return NULL;
+	if (VMK_UNLIKELY(flags != 0 || pool >= VMK_NPOOLS || domain < VMK_DOMAIN_LOCAL ||
+			 domain >= VMK_MAX_DOMAINS))
+		return alloc_flags(domain, pool, flags);
+	return alloc_cached(domain, pool, 0);
 }
 
 /* The rare cases of vmk_page_free(), out of line to keep the fast path lean. */
@@ -446,38 +576,33 @@ static VMK_NOINLINE void free_trim_exit(struct vmk_phys_pcpu *pc, struct vmk_phy
 	vmk_intr_restore_fast(irq);
 }
 
-void vmk_page_free(struct vmk_page *p)
+/*
+ * A push onto the calling CPU's cache of the page's domain and pool: the
+ * cache side of vmk_page_free() for a checked order-0 page in state st
+ * (ALLOC or PTP) that is not pending bad. Only p, st and irq live across
+ * the hooks: the rest is derived after them.
+ */
+static inline __attribute__((always_inline)) void free_cached(struct vmk_page *p, unsigned int st)
 {
-	/* Always on: refuses a double free, a NOFREE page, a mapped page. */
-	unsigned int st = vmk_phys__free_check(p);
-	const struct vmk_phys_seg *s;
-	struct vmk_phys_pcpu *pc;
+	unsigned long irq = vmk_intr_disable_fast();
+	unsigned int cpu = phys_cpu();
+	const struct vmk_phys_seg *s = pg_seg(p);
+	unsigned int d = s->domain;
+	struct vmk_phys_pcpu *pc = &G.pcpu[cpu];
 	struct vmk_phys_pcache *c;
-	unsigned long irq;
-	unsigned int cpu, d;
 	uint32_t n;
 
-	if (VMK_UNLIKELY(p->order != 0 || (pg_flags(p) & VMK_PGF_BADPEND))) {
-		free_slow(p);
-		return;
-	}
-	/* Only p, st and irq live across the hooks: the rest is derived after them. */
-	irq = vmk_intr_disable_fast();
-	cpu = phys_cpu();
-	s = pg_seg(p);
-	d = s->domain;
-	pc = &G.pcpu[cpu];
-	c = &pc->cache[d][s->pool];
+	PC_KEEP(pc);
+	c = (struct vmk_phys_pcache *)(void *)((char *)pc + s->pc_off);
+	n = c->count + 1;
+
 	pc_enter(pc);
 	p->ref_count = 0;
-	p->order = VMK_ORDER_NONE;
-	/*
-	 * free_check() just read st (ALLOC or PTP, both of which may become
-	 * PCPU) from the record the caller owns: set_state()'s re-checks
-	 * would test the same thing again.
-	 */
-	vmk_phys__set_state_owned(p, st, VMK_PAGE_PCPU, pc->delta[d]);
-	n = c->count + 1;
+	pg_set_state_order(p, VMK_PAGE_PCPU, VMK_ORDER_NONE);
+	if (st != VMK_PAGE_ALLOC) {
+		cnt_add(&c->base, 1);
+		cnt_add(&pc->delta[d][st], -1);
+	}
 	p->pcpu_next = c->head;
 	c->head = p;
 	pc_count(c, n);
@@ -488,6 +613,39 @@ void vmk_page_free(struct vmk_page *p)
 	}
 	pc_exit(pc);
 	vmk_intr_restore_fast(irq);
+}
+
+/*
+ * vmk_page_free() of anything but an unmapped ALLOC page of order 0 with
+ * no flag and poisoning off: the always-on checks name what is wrong
+ * (a double free, a NOFREE page, a mapped page, a block head), a page
+ * marked bad goes to BAD, a PTP or poisoned page goes to the cache.
+ */
+static VMK_NOINLINE void free_other(struct vmk_page *p)
+{
+	unsigned int st = vmk_phys__free_check(p);
+
+	if (VMK_UNLIKELY(p->order != 0 || (pg_flags(p) & VMK_PGF_BADPEND))) {
+		free_slow(p);
+		return;
+	}
+	free_cached(p, st);
+}
+
+void vmk_page_free(struct vmk_page *p)
+{
+	/*
+	 * Always on: one compare of the state, order and flags bytes and one
+	 * of the reverse-map word refuse (in free_other) a double free, a
+	 * NOFREE page, a mapped page, a block head or tail.
+	 */
+	if (VMK_UNLIKELY((pg_w3(p) & W3_STATE_ORDER_FLAGS) !=
+			 pg_w3_make(VMK_PAGE_ALLOC, 0, 0, 0, 0, 0) ||
+			 p->md_pv != 0 || G.poison)) {
+		free_other(p);
+		return;
+	}
+	free_cached(p, VMK_PAGE_ALLOC);
 }
 
 /* ---- used by bulk.c ---- */
@@ -511,10 +669,7 @@ size_t vmk_phys__pcpu_take(unsigned int d, unsigned int q, unsigned int flags, s
 			cache_retire_bad_head(c, d);
 			continue;
 		}
-		c->head = p->pcpu_next;
-		pc_count(c, c->count - 1);
-		vmk_phys__set_state(p, 1, VMK_PAGE_PCPU, state, pc->delta[d]);
-		pages[got++] = p;
+		pages[got++] = pc_pop(pc, c, d, state);
 	}
 	pc_exit(pc);
 	vmk_intr_restore_fast(irq);
@@ -538,10 +693,7 @@ size_t vmk_phys__pcpu_put(struct vmk_page **pages, size_t n)
 			break;
 		p->ref_count = 0;
 		p->order = VMK_ORDER_NONE;
-		vmk_phys__set_state(p, 1, st, VMK_PAGE_PCPU, pc->delta[s->domain]);
-		p->pcpu_next = c->head;
-		c->head = p;
-		pc_count(c, c->count + 1);
+		pc_push(pc, c, s->domain, p, st);
 	}
 	pc_exit(pc);
 	vmk_intr_restore_fast(irq);
@@ -562,6 +714,7 @@ bool vmk_phys__pcpu_remove_bad(struct vmk_page *p)
 		if (*pp == p) {
 			*pp = p->pcpu_next;
 			pc_count(c, c->count - 1);
+			cnt_add(&c->base, -1);
 			p->pcpu_next = NULL;
 			vmk_phys__set_state(p, 1, VMK_PAGE_PCPU, VMK_PAGE_BAD, pc->delta[s->domain]);
 			found = true;

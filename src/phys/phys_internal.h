@@ -39,6 +39,7 @@ struct vmk_phys_seg {
 	uint64_t lazy_count;		/* lazy chunks left (atomic: read without the lock) */
 	uint64_t meta_bytes;		/* bytes of metadata (records + bitmaps) */
 	uint8_t domain, pool, index;
+	uint16_t pc_off;		/* offset of cache[domain][pool] in struct vmk_phys_pcpu */
 };
 
 struct vmk_phys_pool {
@@ -70,16 +71,36 @@ struct vmk_phys_domain {
 
 struct vmk_phys_pcache {
 	struct vmk_page *head;		/* LIFO stack through pcpu_next */
-	uint32_t count;
-};
+	uint32_t count;			/* pages in the stack */
+	/*
+	 * count plus the ALLOC frames handed out from this cache net of the
+	 * ALLOC frames freed into it: so a pop or push of an ALLOC page
+	 * changes count only, and this cache's share of its CPU's ALLOC
+	 * counter is base - count (vmk_phys__pcpu_alloc_delta()). Changed
+	 * where pages enter or leave otherwise: refills, drains, retirements,
+	 * PTP pages. Written by the owner, read by anyone (relaxed atomics).
+	 */
+	int64_t base;
+} __attribute__((aligned(32)));
+
+/*
+ * Rows of a CPU's caches: VMK_NPOOLS rounded up to a power of two, so
+ * that with 32-byte caches and a power-of-two struct vmk_phys_pcpu the
+ * fast paths find a cache with shifts.
+ */
+#define PHYS_PC_POOLS	4
+VMK_STATIC_ASSERT(VMK_NPOOLS <= PHYS_PC_POOLS, "a row of caches holds every pool");
 
 struct vmk_phys_pcpu {
-	struct vmk_phys_pcache cache[VMK_MAX_DOMAINS][VMK_NPOOLS];
+	struct vmk_phys_pcache cache[VMK_MAX_DOMAINS][PHYS_PC_POOLS];	/* pools < VMK_NPOOLS */
 	int64_t delta[VMK_MAX_DOMAINS][VMK_PAGE_NSTATES];	/* state counters, CPU side */
 	uint32_t drain_req;		/* set by other CPUs (atomic) */
 	uint32_t rr;			/* round-robin cursor */
 	uint32_t busy;			/* inside a cache operation (re-entry detector) */
-} __attribute__((aligned(64)));
+} __attribute__((aligned(2048)));
+
+VMK_STATIC_ASSERT(sizeof(((struct vmk_phys_pcpu *)0)->cache) <= 65536,
+		  "a cache's offset in struct vmk_phys_pcpu fits vmk_phys_seg.pc_off");
 
 struct vmk_phys {
 	bool ready;			/* lists initialised (vmk_phys_reset ran) */
@@ -372,9 +393,13 @@ void vmk_phys__free_range(struct vmk_phys_seg *s, uint64_t lo, uint64_t hi);
  */
 struct vmk_page *vmk_phys__take_block(unsigned int d, unsigned int pool, unsigned int order);
 
-/* Take up to n order-0 frames from pool of d into a LIFO stack; returns the count. */
+/*
+ * Take up to n order-0 frames from pool of d onto the LIFO stack (through
+ * pcpu_next), each checked FREE and moved to state 'to' (counted in the
+ * domain's counters unless PCPU); returns the count.
+ */
 uint64_t vmk_phys__take_pages(unsigned int d, unsigned int pool, uint64_t n,
-			      struct vmk_page **stack);
+			      struct vmk_page **stack, unsigned int to);
 
 /* List helpers. */
 void vmk_phys__fl_insert(struct vmk_phys_pool *pl, struct vmk_page *head, unsigned int order);
@@ -493,6 +518,23 @@ void vmk_phys__drain_cpu_direct(unsigned int cpu);
 
 /* Relieve a shortage: drain own caches, ask others (rendezvous if possible). */
 void vmk_phys__shortage(void);
+
+/*
+ * The ALLOC frames of domain d that cpu's caches account for (their part
+ * of the per-state counters; delta[d][VMK_PAGE_ALLOC] holds the rest).
+ */
+static inline int64_t vmk_phys__pcpu_alloc_delta(unsigned int cpu, unsigned int d)
+{
+	int64_t n = 0;
+
+	for (unsigned int q = 0; q < VMK_NPOOLS; q++) {
+		const struct vmk_phys_pcache *c = &G.pcpu[cpu].cache[d][q];
+
+		n += __atomic_load_n(&c->base, __ATOMIC_RELAXED) -
+		     (int64_t)__atomic_load_n(&c->count, __ATOMIC_RELAXED);
+	}
+	return n;
+}
 
 /* Honour a pending drain request for the calling CPU. */
 void vmk_phys__drain_pending(struct vmk_phys_pcpu *pc, unsigned int cpu);

@@ -20,8 +20,11 @@ void vmk_phys_get_stats(struct vmk_phys_stats *st)
 		for (unsigned int s = 0; s < VMK_PAGE_NSTATES; s++) {
 			int64_t c = __atomic_load_n(&dm->count[s], __ATOMIC_RELAXED);
 
-			for (unsigned int cpu = 0; cpu < VMK_MAX_CPUS; cpu++)
+			for (unsigned int cpu = 0; cpu < VMK_MAX_CPUS; cpu++) {
 				c += __atomic_load_n(&G.pcpu[cpu].delta[d][s], __ATOMIC_RELAXED);
+				if (s == VMK_PAGE_ALLOC)
+					c += vmk_phys__pcpu_alloc_delta(cpu, d);
+			}
 			st->state[s] += (uint64_t)c;
 		}
 		for (unsigned int cpu = 0; cpu < VMK_MAX_CPUS; cpu++)
