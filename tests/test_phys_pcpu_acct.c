@@ -212,6 +212,38 @@ static void test_alloc_hit_prepares_record(void **state)
 	counts(0, 0, 0);
 }
 
+static void assert_zeroed(struct vmk_page *p, uint64_t n)
+{
+	const unsigned char *v = vmk_sim_phys_to_virt(vmk_page_to_pa(p));
+
+	assert_non_null(p);
+	for (size_t i = 0; i < n * PG; i++)
+		assert_int_equal(v[i], 0);
+}
+
+/* ZERO is honoured on every path: a cache hit, NOCACHE, bulk, a block. */
+static void test_alloc_zero_every_path(void **state)
+{
+	struct vmk_page *hit, *nc, *blk, *bulk[8];
+
+	(void)state;
+	memset(vmk_sim_phys_to_virt(4 * GiB), 0xa5, 4 * MiB);
+	hit = vmk_page_alloc(0, VMK_POOL_DEFAULT, VMK_ALLOC_ZERO);
+	assert_zeroed(hit, 1);
+	nc = vmk_page_alloc(0, VMK_POOL_DEFAULT, VMK_ALLOC_ZERO | VMK_ALLOC_NOCACHE);
+	assert_zeroed(nc, 1);
+	assert_int_equal(vmk_page_alloc_bulk(0, VMK_POOL_DEFAULT, VMK_ALLOC_ZERO, 8, bulk), 8);
+	for (int i = 0; i < 8; i++)
+		assert_zeroed(bulk[i], 1);
+	blk = vmk_page_alloc_order(0, VMK_POOL_DEFAULT, 2, VMK_ALLOC_ZERO);
+	assert_zeroed(blk, 4);
+	vmk_page_free(hit);
+	vmk_page_free(nc);
+	vmk_page_free_bulk(bulk, 8);
+	vmk_page_free_order(blk, 2);
+	counts(0, 0, 0);
+}
+
 /*
  * The free fast path's one compare refuses what the per-field checks
  * refused: a tail of a block, a block head, a free page, a mapped page.
@@ -241,6 +273,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_counters_across_cpus, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_rendezvous_drain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alloc_hit_prepares_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alloc_zero_every_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_refusals, setup, teardown),
 		/* Last: the panic leaves the cache corrupted. */
 		cmocka_unit_test_setup_teardown(test_alloc_refuses_page_twice_in_cache, setup, teardown),
