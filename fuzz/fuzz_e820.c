@@ -21,15 +21,6 @@
 static struct vmk_fwmap_entry ents[CAP], back[CAP], copy[CAP];
 static struct vmk_fwmap_msg msgs[32];
 
-static uint64_t le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* The expected entries of a table read with entry size esz; -1 if it must fail. */
 static long expect(const uint8_t *d, size_t n, size_t esz, struct vmk_fwmap_entry *out)
 {
@@ -37,8 +28,8 @@ static long expect(const uint8_t *d, size_t n, size_t esz, struct vmk_fwmap_entr
 
 	for (size_t i = 0; i + esz <= n; i += esz) {
 		const uint8_t *p = d + i;
-		uint64_t base = le(p, 8), size = le(p + 8, 8);
-		uint32_t type = (uint32_t)le(p + 16, 4), attr = esz == 24 ? (uint32_t)le(p + 20, 4) : 0;
+		uint64_t base = fz_le(p, 8), size = fz_le(p + 8, 8);
+		uint32_t type = (uint32_t)fz_le(p + 16, 4), attr = esz == 24 ? (uint32_t)fz_le(p + 20, 4) : 0;
 
 		if (esz == 24 && !(attr & 1))
 			continue;

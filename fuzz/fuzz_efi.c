@@ -22,15 +22,6 @@
 static struct vmk_fwmap_entry ents[CAP], back[CAP];
 static struct vmk_fwmap_msg msgs[32];
 
-static uint64_t le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* Expected entries; -1: the map must fail. */
 static long expect(const uint8_t *d, size_t n, size_t ds, struct vmk_fwmap_entry *out)
 {
@@ -39,7 +30,7 @@ static long expect(const uint8_t *d, size_t n, size_t ds, struct vmk_fwmap_entry
 	if (n % ds)
 		return -1;
 	for (size_t i = 0; i < n; i += ds) {
-		uint64_t phys = le(d + i + 8, 8), pages = le(d + i + 24, 8), bytes;
+		uint64_t phys = fz_le(d + i + 8, 8), pages = fz_le(d + i + 24, 8), bytes;
 
 		if (pages == 0)
 			continue;
@@ -49,8 +40,8 @@ static long expect(const uint8_t *d, size_t n, size_t ds, struct vmk_fwmap_entry
 		if (phys + (bytes - 1) < phys)
 			return -1;
 		out[k++] = (struct vmk_fwmap_entry){ .base = phys, .size = bytes,
-						     .fw_type = (uint32_t)le(d + i, 4),
-						     .attr = le(d + i + 32, 8),
+						     .fw_type = (uint32_t)fz_le(d + i, 4),
+						     .attr = fz_le(d + i + 32, 8),
 						     .src = (uint32_t)(i / ds + 1) };
 	}
 	return k;

@@ -26,15 +26,6 @@
 static struct vmk_kexec_store st;
 static struct vmk_kexec_plan plan;
 
-static uint64_t le(const uint8_t *p, size_t off, int n)
-{
-	uint64_t v = 0;
-
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[off + i];
-	return v;
-}
-
 static void check_bz(const uint8_t *b, size_t n, int r, const struct vmk_bzimage_info *bi, const char *err)
 {
 	unsigned int sects;
@@ -43,17 +34,17 @@ static void check_bz(const uint8_t *b, size_t n, int r, const struct vmk_bzimage
 		FZ_CHECK(r == -VMK_EPARSE && err[0], "error %d without a message", r);
 		return;
 	}
-	FZ_CHECK(n >= 0x268 && le(b, 0x202, 4) == 0x53726448u && le(b, 0x1fe, 2) == 0xaa55, "no header");
+	FZ_CHECK(n >= 0x268 && fz_le(b + 0x202, 4) == 0x53726448u && fz_le(b + 0x1fe, 2) == 0xaa55, "no header");
 	sects = b[0x1f1] ? b[0x1f1] : 4;
 	FZ_CHECK(bi->setup_size == (sects + 1) * 512ull && bi->setup_size <= n &&
 		 bi->kernel_size == n - bi->setup_size, "setup size");
-	FZ_CHECK(bi->version == le(b, 0x206, 2), "version");
+	FZ_CHECK(bi->version == fz_le(b + 0x206, 2), "version");
 	if (bi->version >= 0x205 && bi->relocatable)
 		FZ_CHECK(bi->kernel_alignment && !(bi->kernel_alignment & (bi->kernel_alignment - 1)),
 			 "kernel_alignment %#x", bi->kernel_alignment);
 	if (bi->version >= 0x20a)
-		FZ_CHECK(bi->init_size == le(b, 0x260, 4) && bi->init_size && bi->min_alignment < 64 &&
-			 bi->pref_address == le(b, 0x258, 8), "2.10 fields");
+		FZ_CHECK(bi->init_size == fz_le(b + 0x260, 4) && bi->init_size && bi->min_alignment < 64 &&
+			 bi->pref_address == fz_le(b + 0x258, 8), "2.10 fields");
 }
 
 static void check_arm64(const uint8_t *b, size_t n, int r, const struct vmk_arm64_image_info *ai,
@@ -63,13 +54,13 @@ static void check_arm64(const uint8_t *b, size_t n, int r, const struct vmk_arm6
 		FZ_CHECK(r == -VMK_EPARSE && err[0], "error %d without a message", r);
 		return;
 	}
-	FZ_CHECK(n >= 64 && le(b, 0x38, 4) == VMK_ARM64_IMAGE_MAGIC && ai->file_size == n, "header");
-	if (le(b, 0x10, 8) == 0) {
+	FZ_CHECK(n >= 64 && fz_le(b + 0x38, 4) == VMK_ARM64_IMAGE_MAGIC && ai->file_size == n, "header");
+	if (fz_le(b + 0x10, 8) == 0) {
 		FZ_CHECK(ai->legacy && ai->text_offset == 0x80000, "legacy image");
 		return;
 	}
-	FZ_CHECK(!ai->legacy && ai->text_offset == le(b, 8, 8) && ai->image_size == le(b, 0x10, 8) &&
-		 ai->flags == le(b, 0x18, 8), "fields");
+	FZ_CHECK(!ai->legacy && ai->text_offset == fz_le(b + 8, 8) && ai->image_size == fz_le(b + 0x10, 8) &&
+		 ai->flags == fz_le(b + 0x18, 8), "fields");
 	FZ_CHECK(ai->flags < 16 && ai->text_offset < VMK_ARM64_KERNEL_ALIGN && ai->text_offset % 4096 == 0 &&
 		 ai->image_size <= (1ull << 48), "limits");
 	FZ_CHECK(ai->big_endian == (ai->flags & 1) && ai->place_anywhere == ((ai->flags >> 3) & 1),
@@ -86,7 +77,7 @@ static void check_arm64(const uint8_t *b, size_t n, int r, const struct vmk_arm6
 static bool rv_magic(const uint8_t *b, size_t n)
 {
 	return n >= 64 && (!memcmp(b + 0x38, "RSC\x05", 4) ||
-			   (le(b, 0x20, 4) < 2 && !memcmp(b + 0x30, "RISCV\0\0\0", 8)));
+			   (fz_le(b + 0x20, 4) < 2 && !memcmp(b + 0x30, "RISCV\0\0\0", 8)));
 }
 
 static void check_riscv64(const uint8_t *b, size_t n, int r, const struct vmk_riscv64_image_info *ri,
@@ -99,9 +90,9 @@ static void check_riscv64(const uint8_t *b, size_t n, int r, const struct vmk_ri
 		FZ_CHECK(r == -VMK_EPARSE && err[0], "short image accepted");
 		return;
 	}
-	to = le(b, 0x08, 8);
-	isz = le(b, 0x10, 8);
-	ok = rv_magic(b, n) && le(b, 0x18, 8) == 0 && isz && isz <= (1ull << 56) &&
+	to = fz_le(b + 0x08, 8);
+	isz = fz_le(b + 0x10, 8);
+	ok = rv_magic(b, n) && fz_le(b + 0x18, 8) == 0 && isz && isz <= (1ull << 56) &&
 	     (to == 0 || (to >= 4096 && to <= (1ull << 30) && __builtin_popcountll(to) == 1));
 	if (r) {
 		FZ_CHECK(r == -VMK_EPARSE && err[0], "error %d without a message", r);
@@ -109,9 +100,9 @@ static void check_riscv64(const uint8_t *b, size_t n, int r, const struct vmk_ri
 		return;
 	}
 	FZ_CHECK(ok, "invalid riscv64 header accepted (text_offset %#llx image_size %#llx flags %#llx)",
-		 (unsigned long long)to, (unsigned long long)isz, (unsigned long long)le(b, 0x18, 8));
+		 (unsigned long long)to, (unsigned long long)isz, (unsigned long long)fz_le(b + 0x18, 8));
 	FZ_CHECK(ri->text_offset == to && ri->image_size == isz && ri->flags == 0 && !ri->big_endian &&
-		 ri->version == le(b, 0x20, 4) && ri->file_size == n, "fields");
+		 ri->version == fz_le(b + 0x20, 4) && ri->file_size == n, "fields");
 	FZ_CHECK(ri->legacy_magic == !!memcmp(b + 0x38, "RSC\x05", 4), "legacy magic");
 }
 

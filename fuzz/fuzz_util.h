@@ -105,6 +105,16 @@ static inline uint64_t fz_take(struct fz_in *in, unsigned int bytes)
 	return v;
 }
 
+/* The n-byte little-endian number at p (n <= 8). */
+static inline uint64_t fz_le(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = n - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
 static inline uint8_t fz_u8(struct fz_in *in) { return (uint8_t)fz_take(in, 1); }
 static inline uint32_t fz_u32(struct fz_in *in) { return (uint32_t)fz_take(in, 4); }
 static inline uint64_t fz_u64(struct fz_in *in) { return fz_take(in, 8); }
