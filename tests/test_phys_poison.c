@@ -60,16 +60,6 @@ static void take_until(vmk_paddr_t pa)
 	}
 }
 
-static struct vmk_pmap *boot_user(enum vmk_pmap_arch_id arch)
-{
-	struct vmk_pmap *u;
-
-	pmt_boot_arch(arch);
-	assert_int_equal(vmk_pmap_create(&u), 0);
-	vmk_pmap_activate(u, 0);
-	return u;
-}
-
 static void drop_user(struct vmk_pmap *u)
 {
 	vmk_pmap_activate(vmk_pmap_kernel(), 0);
@@ -80,7 +70,7 @@ static void drop_user(struct vmk_pmap *u)
 
 static void test_user_page_reads_zero(void **state)
 {
-	struct vmk_pmap *u = boot_user(ARCH_OF(state));
+	struct vmk_pmap *u = pmt_boot_user(ARCH_OF(state));
 	struct vmk_page *pg, *again;
 	vmk_paddr_t pa;
 
@@ -120,7 +110,7 @@ static void test_user_page_reads_zero(void **state)
 
 static void test_poison_fills_and_checks(void **state)
 {
-	struct vmk_pmap *u = boot_user(ARCH_OF(state));
+	struct vmk_pmap *u = pmt_boot_user(ARCH_OF(state));
 	struct vmk_page *pg, *again;
 
 	assert_false(vmk_phys_poison());
@@ -147,7 +137,7 @@ static void test_poison_fills_and_checks(void **state)
 
 static void test_use_after_free_reported(void **state)
 {
-	struct vmk_pmap *u = boot_user(ARCH_OF(state));
+	struct vmk_pmap *u = pmt_boot_user(ARCH_OF(state));
 	struct vmk_page *pg;
 	char want[80];
 
@@ -162,7 +152,7 @@ static void test_use_after_free_reported(void **state)
 	drop_user(u);
 
 	/* The third page of an order-2 block, through the buddy lists. */
-	u = boot_user(ARCH_OF(state));
+	u = pmt_boot_user(ARCH_OF(state));
 	vmk_phys_set_poison(true);
 	pg = vmk_page_alloc_order(VMK_DOMAIN_LOCAL, VMK_POOL_DEFAULT, 2, 0);
 	vmk_page_free_order(pg, 2);
