@@ -358,6 +358,14 @@ static void test_bootstrap_refuses(void **state)
 		bad = c; bad.asid_bits = 13;		/* x86 PCIDs are 12 bits */
 		assert_int_equal(vmk_pmap_bootstrap(&bad), -VMK_EINVAL);
 	}
+	/* A temporary page that is misaligned or outside the kernel window is a bad configuration too. */
+	bad = c; bad.tmp_va = c.kva_start + 0x10;
+	assert_int_equal(vmk_pmap_bootstrap(&bad), -VMK_EINVAL);
+	bad = c; bad.tmp_va = 0x1000;
+	assert_int_equal(vmk_pmap_bootstrap(&bad), -VMK_EINVAL);
+	bad = c; bad.tmp_va = c.kva_end;
+	assert_int_equal(vmk_pmap_bootstrap(&bad), -VMK_EINVAL);
+	assert_non_null(vmk_pmap_kernel());
 	assert_int_equal(vmk_pmap_create(NULL), -VMK_EINVAL);
 	pmt_map_stats(vmk_pmap_kernel(), &s1);
 	assert_memory_equal(&s0, &s1, sizeof(s0));

@@ -46,6 +46,10 @@ int vmk_pmap_bootstrap(const struct vmk_pmap_config *cfg)
 	    (cfg->kva_start & VMK_PAGE_MASK) || (cfg->kva_end & VMK_PAGE_MASK) ||
 	    cfg->asid_bits > 16 || (cfg->arch == VMK_PMAP_ARCH_X86_64 && cfg->asid_bits > 12))
 		return -VMK_EINVAL;
+	/* Checked before anything is reset: a bad tmp_va leaves the current kernel pmap as it is. */
+	if (cfg->tmp_va && ((cfg->tmp_va & VMK_PAGE_MASK) || cfg->tmp_va < cfg->kva_start ||
+			    cfg->tmp_va > cfg->kva_end - 1))
+		return -VMK_EINVAL;
 
 	vmk_memset(&vmk_pmap__g, 0, sizeof(vmk_pmap__g));
 	vmk_pmap__g.arch = a;
@@ -107,8 +111,7 @@ int vmk_pmap_bootstrap(const struct vmk_pmap_config *cfg)
 		/* Its level-0 table exists from now on: using it never allocates. */
 		int err = 0;
 
-		if ((cfg->tmp_va & VMK_PAGE_MASK) || !vmk_pmap__va_ok(k, cfg->tmp_va) ||
-		    !vmk_pmap__get_table(k, cfg->tmp_va, 0, false, &err))
+		if (!vmk_pmap__get_table(k, cfg->tmp_va, 0, false, &err))
 			goto fail;
 		vmk_pmap__leaf_forget(k);
 	}
@@ -119,6 +122,8 @@ int vmk_pmap_bootstrap(const struct vmk_pmap_config *cfg)
 fail:
 	free_tree(k, k->root, vmk_pmap__g.top);
 	vmk_pmap__ptp_free(k, root);
+	if (empty)
+		vmk_pmap__ptp_free(k, empty);
 	vmk_pmap__g.arch = NULL;
 	return -VMK_ENOMEM;
 }
