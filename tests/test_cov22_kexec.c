@@ -1,0 +1,158 @@
+/*
+ * Crash kernel edges no other test reaches: the low "Crash kernel"
+ * resource conflicting after the main one went in (nothing stays
+ * linked), a region without a main part, a low part with no node for it;
+ * vmk_crashkernel_reserve with a hand-filled request (a size that
+ * overflows, no error buffer) and a fixed range over no-map memory;
+ * vmk_kdump_ranges without no-map ranges and with no room. Each checks the
+ * result and that the tree, memblock or output are as the contract says.
+ */
+#include "harness.h"
+#include <vmkit/kexec.h>
+#include <vmkit/memblock.h>
+#include <vmkit/resource.h>
+
+#define MiB VMK_MiB
+#define GiB VMK_GiB
+
+static void render(struct vmk_resource *root, char *buf, size_t cap)
+{
+	struct vmk_outbuf ob;
+
+	vmk_outbuf_init(&ob, buf, cap);
+	vmk_resource_render(root, &ob.out);
+}
+
+static void test_insert_resources(void **state)
+{
+	static struct vmk_resource nodes[16];
+	static char names[512];
+	static const char iomem[] =
+		"00000000-7fffffff : System RAM\n"
+		"  5f000000-60ffffff : Reserved\n"
+		"100000000-1ffffffff : System RAM\n";
+	struct vmk_resource_pool pool;
+	struct vmk_resource root, crash, crash_low;
+	struct vmk_resource_error rerr;
+	struct vmk_crash_region cr = { { 0x70000000, 0x80000000 }, { 0x60000000, 0x68000000 } };
+	struct vmk_crash_region none = { { 0x1000, 0x1000 }, { 0, 0 } };
+	char before[512], after[512];
+
+	(void)state;
+	vmk_resource_pool_init(&pool, nodes, 16, names, sizeof(names));
+	vmk_iomem_root_init(&root);
+	assert_int_equal(vmk_resource_parse(&root, &pool, iomem, strlen(iomem), &rerr), 0);
+	render(&root, before, sizeof(before));
+	/* The low part straddles "Reserved": refused, and the main part that went in first is taken out. */
+	assert_int_equal(vmk_crashkernel_insert_resources(&root, &cr, &crash, &crash_low), -VMK_EEXIST);
+	render(&root, after, sizeof(after));
+	assert_string_equal(before, after);
+	vmk_resource_check(&root);
+	/* No main part: nothing to insert. */
+	assert_int_equal(vmk_crashkernel_insert_resources(&root, &none, &crash, &crash_low), -VMK_EINVAL);
+	render(&root, after, sizeof(after));
+	assert_string_equal(before, after);
+	/* No node for the low part: only the main part is shown. */
+	assert_int_equal(vmk_crashkernel_insert_resources(&root, &cr, &crash, NULL), 0);
+	render(&root, after, sizeof(after));
+	assert_string_equal(after,
+		"00000000-7fffffff : System RAM\n"
+		"  5f000000-60ffffff : Reserved\n"
+		"  70000000-7fffffff : Crash kernel\n"
+		"100000000-1ffffffff : System RAM\n");
+	vmk_resource_check(&root);
+}
+
+static struct vmk_memblock mb;
+
+static void machine(void)
+{
+	vmk_memblock_init(&mb);
+	assert_int_equal(vmk_memblock_add(&mb, 0, 2 * GiB), 0);
+	assert_int_equal(vmk_memblock_reserve(&mb, 16 * MiB, 32 * MiB), 0);
+}
+
+static void dump(char *buf, size_t cap)
+{
+	struct vmk_outbuf ob;
+
+	vmk_outbuf_init(&ob, buf, cap);
+	vmk_memblock_dump(&mb, &ob.out);
+}
+
+static void test_reserve_hand_filled(void **state)
+{
+	static char before[4096], after[4096];
+	struct vmk_crash_arch x86;
+	struct vmk_crashkernel ck;
+	struct vmk_crash_region cr;
+	char err[128];
+
+	(void)state;
+	vmk_crash_arch_defaults(VMK_KEXEC_ARCH_X86_64, &x86);
+	machine();
+	dump(before, sizeof(before));
+	/* A size the parser would never produce: refused before rounding wraps. */
+	memset(&ck, 0, sizeof(ck));
+	ck.form = VMK_CK_SIZE;
+	ck.size = UINT64_MAX - 100;
+	assert_int_equal(vmk_crashkernel_reserve(&mb, &ck, &x86, &cr, err, sizeof(err)), -VMK_EINVAL);
+	assert_non_null(strstr(err, "size overflows"));
+	/* The same without an error buffer: the code alone. */
+	assert_int_equal(vmk_crashkernel_reserve(&mb, &ck, &x86, &cr, NULL, 0), -VMK_EINVAL);
+	assert_true(cr.main.end == cr.main.base);
+	/* Nothing asked: nothing reserved, the message cleared. */
+	ck.form = VMK_CK_NONE;
+	strcpy(err, "stale");
+	assert_int_equal(vmk_crashkernel_reserve(&mb, &ck, &x86, &cr, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	/* A fixed range over no-map memory: memory, not reserved, and still refused. */
+	assert_int_equal(vmk_memblock_mark_nomap(&mb, GiB, 64 * MiB), 0);
+	dump(before, sizeof(before));
+	memset(&ck, 0, sizeof(ck));
+	ck.form = VMK_CK_SIZE_OFFSET;
+	ck.fixed = true;
+	ck.offset = GiB;
+	ck.size = 32 * MiB;
+	assert_int_equal(vmk_crashkernel_reserve(&mb, &ck, &x86, &cr, err, sizeof(err)), -VMK_ENOMEM);
+	assert_non_null(strstr(err, "cannot reserve 0x40000000-0x41ffffff"));
+	assert_true(cr.main.end == cr.main.base);
+	dump(after, sizeof(after));
+	assert_string_equal(before, after);
+	vmk_memblock_check(&mb);
+}
+
+static void test_kdump_ranges(void **state)
+{
+	struct vmk_range ramst[4], out[4];
+	struct vmk_rangeset ram;
+	struct vmk_crash_region cr = { { 0x1000000, 0x2000000 }, { 0, 0 } };
+	size_t n = 99;
+
+	(void)state;
+	vmk_rangeset_init(&ram, ramst, 4);
+	assert_int_equal(vmk_rangeset_add(&ram, 0, GiB), 0);
+	assert_int_equal(vmk_rangeset_add(&ram, 2 * GiB, 3 * GiB), 0);
+	/* No no-map list, no low part. */
+	assert_int_equal(vmk_kdump_ranges(&ram, NULL, &cr, out, 4, &n), 0);
+	assert_int_equal(n, 3);
+	assert_true(out[0].base == 0 && out[0].end == 0x1000000);
+	assert_true(out[1].base == 0x2000000 && out[1].end == GiB);
+	assert_true(out[2].base == 2 * GiB && out[2].end == 3 * GiB);
+	/* No room for the RAM itself: -VMK_ENOSPC and no ranges. */
+	assert_int_equal(vmk_kdump_ranges(&ram, NULL, &cr, out, 1, &n), -VMK_ENOSPC);
+	assert_int_equal(n, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_insert_resources),
+		cmocka_unit_test(test_reserve_hand_filled),
+		cmocka_unit_test(test_kdump_ranges),
+	};
+
+	vmk_sim_install();
+	vmk_sim_ram_add(0, 4 * GiB);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
