@@ -254,6 +254,60 @@ static void test_resources_pool_exhausted(void **state)
 	assert_null(root.child);
 }
 
+/*
+ * A reservation across several top-level resources nests only inside the
+ * System RAM ones, starting where each begins (past a gap); one above
+ * every resource adds nothing; a kernel image outside System RAM (in
+ * "Reserved", or in a gap) is not shown.
+ */
+static void test_resources_reserved_spans(void **state)
+{
+	(void)state;
+	add(0x0, 0x100000, VMK_MEM_USABLE);
+	add(0x100000, 0x100000, VMK_MEM_RESERVED);
+	add(0x200000, 0x200000, VMK_MEM_USABLE);
+	add(0x800000, 0x100000, VMK_MEM_USABLE);
+	assert_int_equal(vmk_boot_memblock_from_fwmap(&mb, &map), 0);
+	assert_int_equal(vmk_memblock_reserve(&mb, 0x80000, 0x200000), 0);
+	assert_int_equal(vmk_memblock_reserve(&mb, 0x700000, 0x180000), 0);
+	assert_int_equal(vmk_memblock_reserve(&mb, 0x10000000, 0x1000), 0);
+	assert_int_equal(vmk_boot_resources_from_fwmap(&root, &pool, &map), 0);
+	assert_int_equal(vmk_boot_resources_add_reserved(&root, &pool, &mb, 0x150000, 0x10000), 0);
+	assert_int_equal(vmk_boot_resources_add_reserved(&root, &pool, &mb, 0x600000, 0x10000), 0);
+	assert_int_equal(vmk_boot_resources_add_reserved(&root, &pool, &mb, 0x20000000, 0x10000), 0);
+	assert_string_equal(render(),
+		"00000000-000fffff : System RAM\n"
+		"  00080000-000fffff : reserved\n"
+		"00100000-001fffff : Reserved\n"
+		"00200000-003fffff : System RAM\n"
+		"  00200000-0027ffff : reserved\n"
+		"00800000-008fffff : System RAM\n"
+		"  00800000-0087ffff : reserved\n");
+	vmk_resource_check(&root);
+}
+
+/* No node for the kernel image or for a reservation: -VMK_ENOMEM, the tree as it was. */
+static void test_resources_reserved_no_node(void **state)
+{
+	static char before[8192];
+
+	(void)state;
+	add(0x0, 0x1000000, VMK_MEM_USABLE);
+	assert_int_equal(vmk_boot_memblock_from_fwmap(&mb, &map), 0);
+	assert_int_equal(vmk_memblock_reserve(&mb, 0x10000, 0x10000), 0);
+	assert_int_equal(vmk_boot_resources_from_fwmap(&root, &pool, &map), 0);
+	snprintf(before, sizeof(before), "%s", render());
+	vmk_sim_fail_nth(0, "resource.alloc", false);
+	assert_int_equal(vmk_boot_resources_add_reserved(&root, &pool, &mb, 0x200000, 0x200000), -VMK_ENOMEM);
+	vmk_sim_fail_off();
+	assert_string_equal(render(), before);
+	vmk_sim_fail_nth(0, "resource.alloc", false);
+	assert_int_equal(vmk_boot_resources_add_reserved(&root, &pool, &mb, 0, 0), -VMK_ENOMEM);
+	vmk_sim_fail_off();
+	assert_string_equal(render(), before);
+	vmk_resource_check(&root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +318,8 @@ int main(void)
 		cmocka_unit_test_setup(test_resources_around_existing_child, setup),
 		cmocka_unit_test_setup(test_resources_pool_exhausted, setup),
 		cmocka_unit_test_setup(test_resources_reserved_page_rounded, setup),
+		cmocka_unit_test_setup(test_resources_reserved_spans, setup),
+		cmocka_unit_test_setup(test_resources_reserved_no_node, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
