@@ -144,12 +144,76 @@ static void test_kdump_ranges(void **state)
 	assert_int_equal(n, 0);
 }
 
+/*
+ * /proc/iomem as the plan's source: every name of the running kernel's
+ * image is kept with KEEP_RUNNING_KERNEL (and overwritable without it), a
+ * nested resource without a name is excluded as "<BAD>"; tables that are
+ * too small give -VMK_ENOSPC at the RAM root, at the kernel image and at
+ * a nested resource.
+ */
+static void test_plan_from_resources(void **state)
+{
+	static struct vmk_resource nodes[16], noname;
+	static char names[512];
+	static const char iomem[] =
+		"00000000-0fffffff : System RAM\n"
+		"  01000000-011fffff : Kernel code\n"
+		"  01200000-012fffff : Kernel rodata\n"
+		"  01300000-013fffff : Kernel data\n"
+		"  01400000-014fffff : Kernel bss\n"
+		"20000000-2fffffff : System RAM\n"
+		"  20000000-201fffff : Kernel image\n";
+	static struct vmk_kexec_store st;
+	struct vmk_resource_pool pool;
+	struct vmk_resource root;
+	struct vmk_resource_error rerr;
+	struct vmk_kexec_plan p;
+	struct vmk_range ram[2], blocked[8];
+	struct vmk_kexec_excl excl[8];
+	struct vmk_kexec_seg seg[2];
+	const char *kept[] = { "Kernel code", "Kernel rodata", "Kernel data", "Kernel bss", "Kernel image" };
+
+	(void)state;
+	vmk_resource_pool_init(&pool, nodes, 16, names, sizeof(names));
+	vmk_iomem_root_init(&root);
+	assert_int_equal(vmk_resource_parse(&root, &pool, iomem, strlen(iomem), &rerr), 0);
+	vmk_kexec_plan_init_store(&p, &st);
+	assert_int_equal(vmk_kexec_plan_from_resources(&p, &root, VMK_KEXEC_KEEP_RUNNING_KERNEL), 0);
+	assert_int_equal(p.nexcl, 5);
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(p.excl[i].kind, VMK_KEXEC_EXCL_KERNEL);
+		assert_non_null(strstr(p.excl[i].reason, kept[i]));
+		assert_non_null(strstr(p.excl[i].reason, "running kernel, kept"));
+	}
+	vmk_kexec_plan_init_store(&p, &st);
+	assert_int_equal(vmk_kexec_plan_from_resources(&p, &root, 0), 0);
+	assert_int_equal(p.nexcl, 0);
+	assert_int_equal(vmk_kexec_free_bytes(&p), 0x20000000);
+	/* Tables too small: the second RAM root, the second kernel range. */
+	vmk_kexec_plan_init(&p, ram, 1, blocked, excl, 8, seg, 2);
+	assert_int_equal(vmk_kexec_plan_from_resources(&p, &root, 0), -VMK_ENOSPC);
+	vmk_kexec_plan_init(&p, ram, 2, blocked, excl, 1, seg, 2);
+	assert_int_equal(vmk_kexec_plan_from_resources(&p, &root, VMK_KEXEC_KEEP_RUNNING_KERNEL), -VMK_ENOSPC);
+	assert_int_equal(p.nexcl, 1);
+	/* A nested resource without a name (built by hand): excluded as <BAD>; no room for it: -VMK_ENOSPC. */
+	vmk_resource_init(&noname, 0x28000000, 0x28000fff, NULL, VMK_RES_MEM | VMK_RES_BUSY, VMK_RES_DESC_NONE);
+	assert_int_equal(vmk_resource_insert(&root, &noname, NULL), 0);
+	vmk_kexec_plan_init_store(&p, &st);
+	assert_int_equal(vmk_kexec_plan_from_resources(&p, &root, 0), 0);
+	assert_int_equal(p.nexcl, 1);
+	assert_non_null(strstr(p.excl[0].reason, "<BAD> (nested in System RAM)"));
+	assert_true(p.excl[0].base == 0x28000000 && p.excl[0].end == 0x28001000);
+	vmk_kexec_plan_init(&p, ram, 2, blocked, excl, 0, seg, 2);
+	assert_int_equal(vmk_kexec_plan_from_resources(&p, &root, 0), -VMK_ENOSPC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_insert_resources),
 		cmocka_unit_test(test_reserve_hand_filled),
 		cmocka_unit_test(test_kdump_ranges),
+		cmocka_unit_test(test_plan_from_resources),
 	};
 
 	vmk_sim_install();
