@@ -4,6 +4,8 @@
  * -VMK_EEXIST) with every frame where it was; queries and drains for a
  * CPU, domain or pool out of range do nothing; before any memory exists
  * the domain choosers and the counters answer without touching anything.
+ * A domain without memory between two with memory is passed over by the
+ * fallback and refused with EXACT_DOMAIN.
  */
 #include "phys_util.h"
 
@@ -151,6 +153,32 @@ static void test_no_memory(void **state)
 	assert_null(pages[0]);
 }
 
+static void test_domain_without_memory(void **state)
+{
+	struct vmk_page *p;
+	vmk_paddr_t pa;
+	struct snap s0;
+
+	(void)state;
+	tp_reset();
+	tp_add_free(64 * MiB, 16 * MiB, 0);
+	tp_add_free(128 * MiB, 16 * MiB, 2);
+	snap(&s0);
+	assert_null(vmk_page_alloc(1, VMK_POOL_DEFAULT, VMK_ALLOC_EXACT_DOMAIN | VMK_ALLOC_NOCACHE));
+	assert_null(vmk_page_alloc_order(1, VMK_POOL_DEFAULT, 3, VMK_ALLOC_EXACT_DOMAIN));
+	same(&s0, "refused exact-domain allocations");
+	/* Without EXACT_DOMAIN a neighbour with memory serves, never domain 1. */
+	p = vmk_page_alloc_order(1, VMK_POOL_DEFAULT, 3, 0);
+	assert_non_null(p);
+	pa = vmk_page_to_pa(p);
+	assert_true((pa >= 64 * MiB && pa < 80 * MiB) || (pa >= 128 * MiB && pa < 144 * MiB));
+	vmk_page_free_order(p, 3);
+	p = vmk_page_alloc(1, VMK_POOL_DEFAULT, VMK_ALLOC_NOCACHE);
+	assert_non_null(p);
+	vmk_page_free(p);
+	tp_check();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +186,7 @@ int main(void)
 		cmocka_unit_test(test_alloc_refusals),
 		cmocka_unit_test(test_out_of_range),
 		cmocka_unit_test(test_no_memory),
+		cmocka_unit_test(test_domain_without_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
