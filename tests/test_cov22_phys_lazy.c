@@ -4,6 +4,9 @@
  * whole word) were initialised by lookups, order-10 allocations first
  * take those 64 blocks, and the next one initialises chunk 64 (the lowest
  * lazy one) and returns it, one chunk leaving the lazy count.
+ * The hand-over joins adjacent memory regions of one node and pool that
+ * memblock keeps apart (different flags) into one segment, and accounts
+ * driver-managed memory without making records for it.
  */
 #include "phys_util.h"
 
@@ -69,10 +72,37 @@ static void test_alloc_skips_initialised_word(void **state)
 	tp_check();
 }
 
+static void test_handover_joins_and_driver_managed(void **state)
+{
+	const struct vmk_phys_boot_report *r;
+	const uint64_t M256 = 256ull << 20;
+
+	(void)state;
+	tp_reset();
+	vmk_memblock_init(&mb);
+	assert_int_equal(vmk_sim_ram_add(BASE, 1 * GiB), 0);
+	assert_int_equal(vmk_memblock_add_node(&mb, BASE, M256, 0, 0), 0);
+	assert_int_equal(vmk_memblock_add_node(&mb, BASE + M256, M256, 0, VMK_MEMBLOCK_MIRROR), 0);
+	assert_int_equal(vmk_memblock_add_node(&mb, BASE + 2 * M256, M256, 0, VMK_MEMBLOCK_DRIVER_MANAGED), 0);
+	assert_int_equal(mb.memory.cnt, 3);
+	assert_int_equal(vmk_phys_init(&mb, NULL), 0);
+	r = vmk_phys_boot_report();
+	assert_int_equal(r->nsegs, 1);
+	assert_int_equal(r->total, 3 * M256);
+	assert_int_equal(r->driver_managed, M256);
+	assert_int_equal(r->free + r->reserved + r->page_array + r->bad + r->nomap + r->driver_managed + r->partial,
+			 r->total);
+	assert_non_null(vmk_pa_to_page(BASE + M256 - VMK_PAGE_SIZE));
+	assert_non_null(vmk_pa_to_page(BASE + M256));
+	assert_null(vmk_pa_to_page(BASE + 2 * M256));
+	tp_check();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alloc_skips_initialised_word),
+		cmocka_unit_test(test_handover_joins_and_driver_managed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
