@@ -122,6 +122,40 @@ static void test_image_empty_section(void **st)
 	pmt_shutdown();
 }
 
+/*
+ * Empty sections first in the image map nothing and shift nothing; a
+ * NULL section list, sizes whose sum overflows and an image that would
+ * wrap past 2^64 (virtually or physically) are refused, nothing mapped.
+ */
+static void test_image_empty_first_and_wraps(void **st)
+{
+	static const struct vmk_kmap_section s[4] = {
+		{ 0, RW, 0 },
+		{ 0, RX, 0 },
+		{ 2 * MiB, RX, 0 },
+		{ 2 * MiB, RW, 0 },
+	};
+	struct vmk_kmap_section huge[2] = { { ~0ull & ~0xfffull, R, 0 }, { 0x2000, R, 0 } };
+	struct vmk_pmap_stats ps;
+	vmk_vaddr_t va;
+
+	(void)st;
+	pmt_boot_arch(VMK_PMAP_ARCH_X86_64);
+	va = image_va();
+	assert_int_equal(vmk_kmap_image(vmk_pmap_kernel(), va, PMT_DATA, NULL, 1), -VMK_EINVAL);
+	assert_int_equal(vmk_kmap_image(vmk_pmap_kernel(), va, PMT_DATA, huge, 2), -VMK_EINVAL);
+	assert_int_equal(vmk_kmap_image(vmk_pmap_kernel(), 0xffffffffffffe000ull, PMT_DATA, s, 4), -VMK_EINVAL);
+	assert_int_equal(vmk_kmap_image(vmk_pmap_kernel(), va, 0xffffffffffffe000ull, s, 4), -VMK_EINVAL);
+	vmk_pmap_stats(vmk_pmap_kernel(), &ps);
+	assert_int_equal(ps.resident, 0);
+	assert_int_equal(vmk_kmap_image(vmk_pmap_kernel(), va, PMT_DATA, s, 4), 0);
+	expect_map(va, PMT_DATA, 2 * MiB, RX, VMK_MEMTYPE_WB);
+	expect_map(va + 2 * MiB, PMT_DATA + 2 * MiB, 2 * MiB, RW, VMK_MEMTYPE_WB);
+	expect_unmapped(va + 4 * MiB);
+	pmt_check(vmk_pmap_kernel());
+	pmt_shutdown();
+}
+
 /* Misaligned physical placement: same layout, 4 KiB pages only, still W^X. */
 static void test_image_misaligned_pa(void **st)
 {
@@ -607,6 +641,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_image_by_section),
 		cmocka_unit_test(test_image_empty_section),
+		cmocka_unit_test(test_image_empty_first_and_wraps),
 		cmocka_unit_test(test_image_misaligned_pa),
 		cmocka_unit_test(test_image_refuses),
 		cmocka_unit_test(test_image_releasable_spares),
