@@ -273,13 +273,16 @@ void vmk_pmap__try_promote(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl
 		return;
 	tbl = vmk_pmap__table(t);
 	/*
-	 * Kernel PTPs have no count: a table still filling from the start
-	 * (last entry empty) is no attempt. From here on every way out but
-	 * the promotion is a counted failure, a hole included.
+	 * Kernel PTPs have no count: a table whose last or first entry is no
+	 * leaf is still filling, no attempt (docs/pmap.md; the enter paths'
+	 * own test, table_full, does not even call then). From here on every
+	 * way out but the promotion is a counted failure, a hole included.
 	 */
 	if (!vmk_pmap__is_leaf(vmk_pmap__pte_load(&tbl[VMK_PT_ENTRIES - 1]), sub))
 		return;
 	f = vmk_pmap__pte_load(&tbl[0]);
+	if (pm->kernel && !vmk_pmap__is_leaf(f, sub))
+		return;
 	if (!vmk_pmap__is_leaf(f, sub) || vmk_pmap__in_np(pm, base, VMK_PT_SIZE(lvl)))
 		goto refused;
 	/* Runs (if any) count as their OR: the hardware marks one entry of a run. */
