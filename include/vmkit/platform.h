@@ -145,6 +145,21 @@ struct vmk_platform {
 	 */
 	bool (*fault_inject)(void *ctx, const char *site);
 
+	/*
+	 * Optional: write a run of 32-byte records that will not be read
+	 * again soon: first[0..3] at dst, then count - 1 copies of
+	 * rest[0..3] after it (nothing when count is 0). dst is 8-byte
+	 * aligned. The hook may bypass the cache (non-temporal stores); the
+	 * stores must be complete and ordered before any store vmkit makes
+	 * after it returns (x86: SFENCE after MOVNT*). vmkit calls it only
+	 * from vmk_phys_init() with eager initialisation, at boot, with no
+	 * vmkit lock held and interrupts as the caller left them, for the
+	 * page array's whole 4 MiB chunks; it must not call vmkit. Fallback:
+	 * vmk_stream_fill_default().
+	 */
+	void (*stream_fill)(void *ctx, void *dst, const uint64_t first[4],
+			    const uint64_t rest[4], size_t count);
+
 	void *ctx;		/* passed to every hook */
 };
 
@@ -167,6 +182,24 @@ void vmk_intr_restore(unsigned long state);
 
 /* True if the platform asks this allocation site to fail. */
 bool vmk_fault(const char *site);
+
+/*
+ * The stream_fill hook's contract (first record, then count - 1 copies of
+ * rest, dst 8-byte aligned), through the hook if the platform has one,
+ * else vmk_stream_fill_default(). Returns nothing; may be called wherever
+ * the hook may (boot, no vmkit lock held).
+ */
+void vmk_stream_fill(void *dst, const uint64_t first[4], const uint64_t rest[4], size_t count);
+
+/*
+ * The fallback of stream_fill: on x86-64 non-temporal MOVNTI stores from
+ * general registers (no SSE state, so a kernel built without it may call
+ * it) followed by SFENCE, which write whole lines without reading them
+ * first; elsewhere ordinary 8-byte stores. Returns nothing; any context
+ * (it takes no lock and calls nothing).
+ */
+void vmk_stream_fill_default(void *dst, const uint64_t first[4], const uint64_t rest[4],
+			     size_t count);
 
 /*
  * For the inline hot-path wrappers below only: the registered platform,

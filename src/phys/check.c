@@ -57,6 +57,9 @@ static uint64_t check_pool(unsigned int d, unsigned int q)
 
 			CHECK(n <= ucnt_get(&pl->nblocks[k]), "free list d%u/%s/order %u is not longer than counted",
 			      d, vmk_pool_name(q), k);
+			CHECK(it->next->prev == it && it->prev->next == it,
+			      "free list d%u/%s/order %u is linked both ways at block %llx", d,
+			      vmk_pool_name(q), k, (unsigned long long)pfn);
 			CHECK(s->domain == d && s->pool == q, "free block %llx is on its own domain and pool list",
 			      (unsigned long long)pfn);
 			CHECK(pg_state(h) == VMK_PAGE_FREE && h->order == k,

@@ -5,8 +5,10 @@
  * freed last, and a boot report that accounts for every byte.
  *
  * Records are written in two passes: the first gives every frame of every
- * segment its state (or marks whole free/reserved 4 MiB chunks lazy), the
- * second puts the initialised free frames on the lists. Freeing only once
+ * segment its state (or marks whole free/reserved 4 MiB chunks lazy; with
+ * eager init it writes whole chunks' records and lists the free ones as
+ * max-order blocks, which coalesce with nothing), the second puts the
+ * other initialised free frames on the lists. Freeing those only once
  * every record is valid means a coalescing buddy lookup never reads an
  * uninitialised record.
  */
@@ -142,12 +144,12 @@ static uint64_t next_bad(uint64_t lo, uint64_t hi)
 	return best;
 }
 
-/* The interior of [a, b) made of whole chunks, when lazy init applies. */
-static bool lazy_interior(uint64_t a, uint64_t b, uint64_t *ca, uint64_t *cb)
+/* The interior of [a, b) made of whole chunks: lazy, or written and listed in pass 1. */
+static bool chunk_interior(uint64_t a, uint64_t b, uint64_t *ca, uint64_t *cb)
 {
 	*ca = VMK_ALIGN_UP(a, PHYS_CHUNK_PAGES);
 	*cb = VMK_ALIGN_DOWN(b, PHYS_CHUNK_PAGES);
-	return H.lazy && *ca < *cb;
+	return *ca < *cb;
 }
 
 /* Pass 1 on a bad-free piece: records (or lazy bits) in state st. */
@@ -160,23 +162,27 @@ static void init_piece(struct vmk_phys_seg *s, uint64_t a, uint64_t b, unsigned 
 		H.free_frames += b - a;
 	else
 		H.resv_frames += b - a;
-	if (!lazy_interior(a, b, &ca, &cb)) {
+	if (!chunk_interior(a, b, &ca, &cb)) {
 		vmk_phys__init_records(seg_page(s, a), b - a, s->index, st, cnt);
 		return;
 	}
 	vmk_phys__init_records(seg_page(s, a), ca - a, s->index, st, cnt);
-	for (uint64_t c = ca; c < cb; c += PHYS_CHUNK_PAGES)
-		vmk_phys__set_lazy(s, c / PHYS_CHUNK_PAGES, st == VMK_PAGE_FREE);
+	if (H.lazy) {
+		for (uint64_t c = ca; c < cb; c += PHYS_CHUNK_PAGES)
+			vmk_phys__set_lazy(s, c / PHYS_CHUNK_PAGES, st == VMK_PAGE_FREE);
+		H.lazy_frames += cb - ca;
+	} else {
+		vmk_phys__eager_chunks(s, ca, cb, st);
+	}
 	vmk_phys__init_records(seg_page(s, cb), b - cb, s->index, st, cnt);
-	H.lazy_frames += cb - ca;
 }
 
-/* Pass 2 on a bad-free free piece: its initialised frames go on the lists. */
+/* Pass 2 on a bad-free free piece: its frames outside whole chunks go on the lists. */
 static void free_piece(struct vmk_phys_seg *s, uint64_t a, uint64_t b)
 {
 	uint64_t ca, cb;
 
-	if (!lazy_interior(a, b, &ca, &cb)) {
+	if (!chunk_interior(a, b, &ca, &cb)) {
 		vmk_phys__free_range(s, a, b);
 		return;
 	}

@@ -358,6 +358,13 @@ uint64_t vmk_phys__materialise(struct vmk_phys_seg *s, uint64_t lo, uint64_t hi)
 /* Initialise one lazy free chunk of pool (in domain d, lock held); false if none. */
 bool vmk_phys__materialise_one(unsigned int d, unsigned int pool);
 
+/*
+ * Eager hand-over (eager.c): the records of the whole chunks [ca, cb) of s
+ * in state st (FREE or RESERVED) in one pass, free chunks listed as
+ * max-order blocks in that pass. Boot only.
+ */
+void vmk_phys__eager_chunks(struct vmk_phys_seg *s, uint64_t ca, uint64_t cb, unsigned int st);
+
 /* Mark chunk (absolute index) of s lazy, free or reserved, at set-up. Lock held. */
 void vmk_phys__set_lazy(struct vmk_phys_seg *s, uint64_t chunk, bool free);
 
