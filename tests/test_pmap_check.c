@@ -155,7 +155,7 @@ static void test_tables(void **state)
 	pmt_shutdown();
 }
 
-/* The counters the walk recounts, and the cached level-0 table. */
+/* The counters the walk recounts, and the cached level-0 and level-1 tables. */
 static void test_counters(void **state)
 {
 	struct vmk_pmap *pm;
@@ -182,6 +182,12 @@ static void test_counters(void **state)
 	pm->leaf.pa += VMK_PAGE_SIZE;
 	expect_bad(pm, "cached level-0 table");
 	pm->leaf.pa -= VMK_PAGE_SIZE;
+	expect_good(pm);
+	assert_int_equal(vmk_pmap_enter_large(pm, UVA + PT_SIZE(1), PMT_DATA + PT_SIZE(1), PT_SIZE(1), RW, 0), 0);
+	assert_non_null(pm->mid.tbl);
+	pm->mid.pa += VMK_PAGE_SIZE;
+	expect_bad(pm, "cached level-1 table");
+	pm->mid.pa -= VMK_PAGE_SIZE;
 	expect_good(pm);
 	vmk_pmap_destroy(pm);
 	pmt_shutdown();

@@ -6,7 +6,6 @@
 #define VMKIT_PMAP_INTERNAL_H
 
 #include <vmkit/phys.h>
-#include "../lib/arch_barrier.h"
 #include "pmap_arch.h"
 
 #define VMK_PMAP_MAX_RDV	8	/* rendezvous ranges per pmap */
@@ -431,10 +430,12 @@ void vmk_pmap__tlb_page(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, bo
 void vmk_pmap__tlb_span(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, bool last_level);
 /* Invalidate [va, va + size), or more (see tlb.c). */
 void vmk_pmap__tlb_range(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, bool last_level);
+/* The architecture's barrier instruction, for a platform with no barrier hook (tlb.c). */
+void vmk_pmap__barrier_insn(enum vmk_barrier kind);
 /*
  * vmk_barrier() for the per-page paths: the platform's hook called
  * directly (no call through vmk_barrier), or, with no hook registered,
- * the instruction inline.
+ * the instruction.
  */
 static inline void vmk_pmap__barrier(enum vmk_barrier kind)
 {
@@ -443,7 +444,7 @@ static inline void vmk_pmap__barrier(enum vmk_barrier kind)
 	if (p->barrier)
 		p->barrier(p->ctx, kind);
 	else
-		vmk_arch_barrier(kind);
+		vmk_pmap__barrier_insn(kind);
 }
 /* New entries were stored where nothing was valid: publish them (no invalidation needed). */
 static inline void vmk_pmap__tlb_made(struct vmk_pmap *pm)

@@ -36,6 +36,7 @@
  * that the counts are what reached the hardware.
  */
 #include "pmap_internal.h"
+#include "../lib/arch_barrier.h"
 
 VMK_STATIC_ASSERT(VMK_TLB_NONGLOBAL + 1 == VMK_PMAP_TLB_KINDS, "one counter per TLB request kind");
 
@@ -92,6 +93,11 @@ void vmk_pmap__tlb_range(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, b
 		tlb_issue(pm, pm->asid ? VMK_TLB_ASID : VMK_TLB_NONGLOBAL, va, size, false);
 	else
 		tlb_issue(pm, VMK_TLB_ALL, va, size, false);
+}
+
+void vmk_pmap__barrier_insn(enum vmk_barrier kind)
+{
+	vmk_arch_barrier(kind);
 }
 
 static void batch_extend(struct vmk_pmap_batch *b, vmk_vaddr_t va, vmk_size_t size)
