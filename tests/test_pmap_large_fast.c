@@ -230,6 +230,41 @@ static void test_no_barrier_hook(void **state)
 	drop_user(u);
 }
 
+/*
+ * The kernel's demotion reserve, drained while the allocator failed, is
+ * topped up by the next 2 MiB enter even when that enter takes the fast
+ * path (an empty entry of the cached level-1 table).
+ */
+static void test_fast_block_tops_up_reserve(void **state)
+{
+	struct vmk_pmap *k;
+	struct vmk_pmap_stats st;
+	vmk_vaddr_t b;
+
+	pmt_boot_arch(ARCH_OF(state));
+	k = vmk_pmap_kernel();
+	b = kbase();
+	for (unsigned int i = 0; i < VMK_PMAP_KPOOL; i++)
+		assert_int_equal(vmk_pmap_enter_large(k, b + i * S2M, PMT_DATA + i * S2M, S2M, RW, 0), 0);
+	vmk_sim_fail_nth(0, "", true);
+	for (unsigned int i = 0; i < VMK_PMAP_KPOOL; i++) {
+		vmk_vaddr_t va = b + i * S2M + 3 * VMK_PAGE_SIZE;
+
+		assert_int_equal(vmk_pmap_remove(k, va, va + VMK_PAGE_SIZE), 0);	/* a demotion from the reserve */
+	}
+	vmk_sim_fail_off();
+	vmk_pmap_stats(k, &st);
+	assert_int_equal(st.reserve_ptps, 0);
+	vmk_pmap__lock(k);
+	assert_true(vmk_pmap__mid_hit(k, b + 100 * S2M));
+	vmk_pmap__unlock(k);
+	assert_int_equal(vmk_pmap_enter_large(k, b + 100 * S2M, PMT_DATA, S2M, RW, 0), 0);
+	vmk_pmap_stats(k, &st);
+	assert_int_equal(st.reserve_ptps, VMK_PMAP_KPOOL);
+	pmt_check(k);
+	pmt_shutdown();
+}
+
 #define T(f) cmocka_unit_test_prestate(f, &x86), cmocka_unit_test_prestate(f, &arm), cmocka_unit_test_prestate(f, &rv)
 
 int main(void)
@@ -243,6 +278,7 @@ int main(void)
 		T(test_user_table_freed),
 		T(test_kernel_table_replaced),
 		T(test_no_barrier_hook),
+		T(test_fast_block_tops_up_reserve),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

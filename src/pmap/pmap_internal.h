@@ -430,37 +430,31 @@ void vmk_pmap__tlb_page(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, bo
 void vmk_pmap__tlb_span(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, bool last_level);
 /* Invalidate [va, va + size), or more (see tlb.c). */
 void vmk_pmap__tlb_range(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, bool last_level);
-/* The architecture's barrier instruction, for a platform with no barrier hook (tlb.c). */
-void vmk_pmap__barrier_insn(enum vmk_barrier kind);
+/* With no barrier hook registered: the instructions vmk_pmap__tlb_made issues (tlb.c). */
+void vmk_pmap__made_insn(bool kernel);
 /*
- * vmk_barrier() for the per-page paths: the platform's hook called
- * directly (no call through vmk_barrier), or, with no hook registered,
- * the instruction.
+ * New entries were stored where nothing was valid: publish them (no
+ * invalidation needed). The platform's barrier hook is called directly,
+ * not through vmk_barrier().
+ *
+ * arm64 without FEAT_ETS2: the local CPU may have looked up the new
+ * kernel address before the store (speculatively, or in the instruction
+ * stream already fetched) and would take a spurious translation fault on
+ * it; the ISB makes the next instruction see the new entry (Arm ARM
+ * D8.16.2, as Linux's kernel set_pte does). User mappings are first used
+ * after an exception return, which synchronises the context anyway.
  */
-static inline void vmk_pmap__barrier(enum vmk_barrier kind)
+static inline void vmk_pmap__tlb_made(struct vmk_pmap *pm)
 {
 	const struct vmk_platform *p = vmk_platform__hot;
 
-	if (p->barrier)
-		p->barrier(p->ctx, kind);
-	else
-		vmk_pmap__barrier_insn(kind);
-}
-/* New entries were stored where nothing was valid: publish them (no invalidation needed). */
-static inline void vmk_pmap__tlb_made(struct vmk_pmap *pm)
-{
-	vmk_pmap__barrier(VMK_BARRIER_PTE_STORE);
-	/*
-	 * arm64 without FEAT_ETS2: the local CPU may have looked up the new
-	 * kernel address before the store (speculatively, or in the
-	 * instruction stream already fetched) and would take a spurious
-	 * translation fault on it; the ISB makes the next instruction see the
-	 * new entry (Arm ARM D8.16.2, as Linux's kernel set_pte does). User
-	 * mappings are first used after an exception return, which
-	 * synchronises the context anyway.
-	 */
+	if (!p->barrier) {
+		vmk_pmap__made_insn(pm->kernel);
+		return;
+	}
+	p->barrier(p->ctx, VMK_BARRIER_PTE_STORE);
 	if (pm->kernel)
-		vmk_pmap__barrier(VMK_BARRIER_ISB);
+		p->barrier(p->ctx, VMK_BARRIER_ISB);
 }
 /*
  * Replace the valid entry *p (mapping [va, va + size) at lvl) by new_pte,

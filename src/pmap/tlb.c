@@ -95,9 +95,11 @@ void vmk_pmap__tlb_range(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, b
 		tlb_issue(pm, VMK_TLB_ALL, va, size, false);
 }
 
-void vmk_pmap__barrier_insn(enum vmk_barrier kind)
+void vmk_pmap__made_insn(bool kernel)
 {
-	vmk_arch_barrier(kind);
+	vmk_arch_barrier(VMK_BARRIER_PTE_STORE);
+	if (kernel)
+		vmk_arch_barrier(VMK_BARRIER_ISB);
 }
 
 static void batch_extend(struct vmk_pmap_batch *b, vmk_vaddr_t va, vmk_size_t size)
