@@ -17,43 +17,24 @@
 
 static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64, rv = VMK_PMAP_ARCH_RISCV64;
 
-static struct vmk_pmap *boot_user(enum vmk_pmap_arch_id arch)
-{
-	struct vmk_pmap *u;
-
-	pmt_boot_arch(arch);
-	assert_int_equal(vmk_pmap_create(&u), 0);
-	vmk_pmap_activate(u, 0);
-	return u;
-}
-
+/* pmt_drop_user, then the machine goes. */
 static void drop_user(struct vmk_pmap *u)
 {
-	pmt_check(u);
-	vmk_pmap_activate(vmk_pmap_kernel(), 0);
-	vmk_pmap_destroy(u);
+	pmt_drop_user(u);
 	pmt_shutdown();
-}
-
-static struct vmk_pmap_mapping get(struct vmk_pmap *pm, vmk_vaddr_t va)
-{
-	struct vmk_pmap_mapping m;
-
-	assert_int_equal(vmk_pmap_extract(pm, va, &m), 0);
-	return m;
 }
 
 /* Pages entered one by one into a no-promote range: every one carries the bit, the full table stays. */
 static void test_no_promote_range(void **state)
 {
-	struct vmk_pmap *u = boot_user(ARCH_OF(state));
+	struct vmk_pmap *u = pmt_boot_user(ARCH_OF(state));
 	struct vmk_pmap_stats st;
 
 	assert_int_equal(vmk_pmap_protect_bbm(u, UVA, S2M, VMK_PMAP_BBM_NOPROMOTE), 0);
 	for (unsigned int i = 0; i < 512; i++)
 		assert_int_equal(vmk_pmap_enter(u, UVA + i * 4096ull, PMT_DATA + i * 4096ull, RW, 0), 0);
 	for (unsigned int i = 0; i < 512; i++) {
-		struct vmk_pmap_mapping m = get(u, UVA + i * 4096ull);
+		struct vmk_pmap_mapping m = pmt_extract(u, UVA + i * 4096ull);
 
 		assert_true(m.size == 4096 && m.nopromote);
 	}
@@ -66,21 +47,21 @@ static void test_no_promote_range(void **state)
 /* Outside such a range the same table is promoted when full, as by the general path. */
 static void test_full_table_promoted(void **state)
 {
-	struct vmk_pmap *u = boot_user(ARCH_OF(state));
+	struct vmk_pmap *u = pmt_boot_user(ARCH_OF(state));
 	struct vmk_pmap_stats st;
 
 	for (unsigned int i = 0; i < 512; i++)
 		assert_int_equal(vmk_pmap_enter(u, UVA + i * 4096ull, PMT_DATA + i * 4096ull, RW, 0), 0);
 	vmk_pmap_stats(u, &st);
 	assert_int_equal(st.promotions, 1);
-	assert_true(get(u, UVA + 4096).size == S2M);
+	assert_true(pmt_extract(u, UVA + 4096).size == S2M);
 	drop_user(u);
 }
 
 /* Wired pages are counted, the table's count follows its entries, the checker agrees. */
 static void test_wired_and_counts(void **state)
 {
-	struct vmk_pmap *u = boot_user(ARCH_OF(state));
+	struct vmk_pmap *u = pmt_boot_user(ARCH_OF(state));
 	struct vmk_pmap_stats st;
 	vmk_paddr_t t = 0;
 
@@ -111,13 +92,13 @@ static void test_wired_and_counts(void **state)
 /* No-promote pages outside a range: riscv64 records a mark by address (general path) for each. */
 static void test_marked_pages(void **state)
 {
-	struct vmk_pmap *u = boot_user(ARCH_OF(state));
+	struct vmk_pmap *u = pmt_boot_user(ARCH_OF(state));
 
 	for (unsigned int i = 0; i < 4; i++)
 		assert_int_equal(vmk_pmap_enter(u, UVA + i * 4096ull, PMT_DATA + i * 4096ull, RW,
 						i % 2 ? VMK_PMAP_ENTER_NOPROMOTE : 0), 0);
 	for (unsigned int i = 0; i < 4; i++)
-		assert_int_equal(get(u, UVA + i * 4096ull).nopromote, i % 2 == 1);
+		assert_int_equal(pmt_extract(u, UVA + i * 4096ull).nopromote, i % 2 == 1);
 	drop_user(u);
 }
 

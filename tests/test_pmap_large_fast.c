@@ -19,30 +19,11 @@
 
 static enum vmk_pmap_arch_id x86 = VMK_PMAP_ARCH_X86_64, arm = VMK_PMAP_ARCH_ARM64, rv = VMK_PMAP_ARCH_RISCV64;
 
-static struct vmk_pmap *boot_user(enum vmk_pmap_arch_id arch)
-{
-	struct vmk_pmap *u;
-
-	pmt_boot_arch(arch);
-	assert_int_equal(vmk_pmap_create(&u), 0);
-	vmk_pmap_activate(u, 0);
-	return u;
-}
-
+/* pmt_drop_user, then the machine goes. */
 static void drop_user(struct vmk_pmap *u)
 {
-	pmt_check(u);
-	vmk_pmap_activate(vmk_pmap_kernel(), 0);
-	vmk_pmap_destroy(u);
+	pmt_drop_user(u);
 	pmt_shutdown();
-}
-
-static struct vmk_pmap_mapping get(struct vmk_pmap *pm, vmk_vaddr_t va)
-{
-	struct vmk_pmap_mapping m;
-
-	assert_int_equal(vmk_pmap_extract(pm, va, &m), 0);
-	return m;
 }
 
 /* A 1 GiB-aligned kernel address with room for a few GiB above it. */
@@ -54,7 +35,7 @@ static vmk_vaddr_t kbase(void)
 /* User blocks: counted, wired counted, the table's count follows its entries, nothing twice. */
 static void test_user_counts(void **state)
 {
-	struct vmk_pmap *u = boot_user(ARCH_OF(state));
+	struct vmk_pmap *u = pmt_boot_user(ARCH_OF(state));
 	struct vmk_pmap_stats st;
 	vmk_paddr_t t = 0;
 
@@ -68,7 +49,7 @@ static void test_user_counts(void **state)
 	assert_non_null(vmk_pmap__entry_at(u, UVA, 1, &t));
 	assert_int_equal(vmk_pa_to_page(t)->ref_count, 5);
 	for (unsigned int i = 0; i < 5; i++) {
-		struct vmk_pmap_mapping m = get(u, UVA + i * S2M + 4096);
+		struct vmk_pmap_mapping m = pmt_extract(u, UVA + i * S2M + 4096);
 
 		assert_true(m.size == S2M && m.pa == PMT_DATA + i * S2M + 4096 && m.wired == (i % 2 == 1));
 	}
@@ -90,28 +71,28 @@ static void test_user_counts(void **state)
 /* A user table of 512 contiguous blocks is promoted to 1 GiB, as by the general path. */
 static void test_full_table_promoted(void **state)
 {
-	struct vmk_pmap *u = boot_user(ARCH_OF(state));
+	struct vmk_pmap *u = pmt_boot_user(ARCH_OF(state));
 	struct vmk_pmap_stats st;
 
 	for (unsigned int i = 0; i < 512; i++)
 		assert_int_equal(vmk_pmap_enter_large(u, UVA + i * S2M, PMT_DATA - S1G + i * S2M, S2M, RW, 0), 0);
 	vmk_pmap_stats(u, &st);
 	assert_int_equal(st.promotions, 1);
-	assert_true(get(u, UVA + S2M).size == S1G);
+	assert_true(pmt_extract(u, UVA + S2M).size == S1G);
 	drop_user(u);
 }
 
 /* Blocks in a no-promote range carry the bit; a full table of them stays. */
 static void test_no_promote_range(void **state)
 {
-	struct vmk_pmap *u = boot_user(ARCH_OF(state));
+	struct vmk_pmap *u = pmt_boot_user(ARCH_OF(state));
 	struct vmk_pmap_stats st;
 
 	assert_int_equal(vmk_pmap_protect_bbm(u, UVA, S1G, VMK_PMAP_BBM_NOPROMOTE), 0);
 	for (unsigned int i = 0; i < 512; i++)
 		assert_int_equal(vmk_pmap_enter_large(u, UVA + i * S2M, PMT_DATA - S1G + i * S2M, S2M, RW, 0), 0);
 	for (unsigned int i = 0; i < 512; i += 37) {
-		struct vmk_pmap_mapping m = get(u, UVA + i * S2M);
+		struct vmk_pmap_mapping m = pmt_extract(u, UVA + i * S2M);
 
 		assert_true(m.size == S2M && m.nopromote);
 	}
@@ -132,7 +113,7 @@ static void test_marked_blocks(void **state)
 		assert_int_equal(vmk_pmap_enter_large(k, kbase() + i * S2M, PMT_DATA + i * S2M, S2M, RW,
 						      i % 2 ? VMK_PMAP_ENTER_NOPROMOTE : 0), 0);
 	for (unsigned int i = 0; i < 4; i++)
-		assert_int_equal(get(k, kbase() + i * S2M).nopromote, i % 2 == 1);
+		assert_int_equal(pmt_extract(k, kbase() + i * S2M).nopromote, i % 2 == 1);
 	pmt_check(k);
 	pmt_shutdown();
 }
@@ -154,7 +135,7 @@ static void test_kernel_direct_map(void **state)
 	assert_int_equal(st.spare_ptps, st0.spare_ptps);
 	assert_int_equal(st.promotions, 0);	/* kernel 1 GiB promotion is off by default */
 	assert_int_equal(st.reserve_ptps, VMK_PMAP_KPOOL);
-	assert_true(get(k, kbase() + 513 * S2M + 4096).pa == PMT_DATA - S1G + 513 * S2M + 4096);
+	assert_true(pmt_extract(k, kbase() + 513 * S2M + 4096).pa == PMT_DATA - S1G + 513 * S2M + 4096);
 	pmt_check(k);
 	assert_int_equal(vmk_pmap_remove(k, kbase(), kbase() + 600 * S2M), 0);
 	pmt_check(k);
@@ -164,14 +145,14 @@ static void test_kernel_direct_map(void **state)
 /* A user table freed under the cache: the next block gets new tables, not the freed one. */
 static void test_user_table_freed(void **state)
 {
-	struct vmk_pmap *u = boot_user(ARCH_OF(state));
+	struct vmk_pmap *u = pmt_boot_user(ARCH_OF(state));
 
 	assert_int_equal(vmk_pmap_enter_large(u, UVA, PMT_DATA, S2M, RW, 0), 0);
 	assert_int_equal(vmk_pmap_enter_large(u, UVA + S2M, PMT_DATA + S2M, S2M, RW, 0), 0);
 	pmt_check(u);
 	assert_int_equal(vmk_pmap_remove(u, UVA, UVA + 2 * S2M), 0);	/* frees the level-1 table */
 	assert_int_equal(vmk_pmap_enter_large(u, UVA + 4 * S2M, PMT_DATA + 4 * S2M, S2M, RW, 0), 0);
-	assert_true(get(u, UVA + 4 * S2M).pa == PMT_DATA + 4 * S2M);
+	assert_true(pmt_extract(u, UVA + 4 * S2M).pa == PMT_DATA + 4 * S2M);
 	drop_user(u);
 }
 
@@ -190,14 +171,14 @@ static void test_kernel_table_replaced(void **state)
 	assert_int_equal(vmk_pmap_enter_large(k, b, PMT_DATA, S2M, RW, 0), 0);
 	assert_int_equal(vmk_pmap_remove(k, b, b + S2M), 0);	/* the kernel's table stays, empty */
 	assert_int_equal(vmk_pmap_enter_large(k, b, PMT_DATA, S1G, RW, 0), 0);
-	assert_true(get(k, b + 3 * S2M).size == S1G);
+	assert_true(pmt_extract(k, b + 3 * S2M).size == S1G);
 	assert_int_equal(vmk_pmap_enter_large(k, b + 3 * S2M, PMT_DATA + S1G, S2M, RW, VMK_PMAP_ENTER_NOREPLACE),
 			 -VMK_EEXIST);
 	pmt_check(k);
 	/* Without NOREPLACE the block is demoted and the piece replaced; its neighbours stay. */
 	assert_int_equal(vmk_pmap_enter_large(k, b + 3 * S2M, PMT_DATA - S1G, S2M, RW, 0), 0);
-	assert_true(get(k, b + 3 * S2M).pa == PMT_DATA - S1G);
-	assert_true(get(k, b + 4 * S2M).pa == PMT_DATA + 4 * S2M && get(k, b + 4 * S2M).size == S2M);
+	assert_true(pmt_extract(k, b + 3 * S2M).pa == PMT_DATA - S1G);
+	assert_true(pmt_extract(k, b + 4 * S2M).pa == PMT_DATA + 4 * S2M && pmt_extract(k, b + 4 * S2M).size == S2M);
 	pmt_check(k);
 	pmt_shutdown();
 }
@@ -209,7 +190,7 @@ static void test_kernel_table_replaced(void **state)
  */
 static void test_no_barrier_hook(void **state)
 {
-	struct vmk_pmap *k, *u = boot_user(ARCH_OF(state));
+	struct vmk_pmap *k, *u = pmt_boot_user(ARCH_OF(state));
 	struct vmk_platform *p = vmk_sim_platform();
 	void (*hook)(void *, enum vmk_barrier) = p->barrier;
 
@@ -222,9 +203,9 @@ static void test_no_barrier_hook(void **state)
 	}
 	p->barrier = hook;
 	for (unsigned int i = 0; i < 3; i++) {
-		assert_true(get(u, UVA + i * 4096ull).pa == PMT_DATA + i * 4096ull);
-		assert_true(get(u, UVA + (i + 1) * S2M).pa == PMT_DATA + (i + 1) * S2M);
-		assert_true(get(k, kbase() + i * S2M).pa == PMT_DATA + i * S2M);
+		assert_true(pmt_extract(u, UVA + i * 4096ull).pa == PMT_DATA + i * 4096ull);
+		assert_true(pmt_extract(u, UVA + (i + 1) * S2M).pa == PMT_DATA + (i + 1) * S2M);
+		assert_true(pmt_extract(k, kbase() + i * S2M).pa == PMT_DATA + i * S2M);
 	}
 	pmt_check(k);
 	drop_user(u);
