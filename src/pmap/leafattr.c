@@ -34,20 +34,12 @@ uint32_t vmk_pmap__attrs(struct vmk_pmap *pm, uint32_t prot, uint32_t flags)
 	return a & vmk_pmap__g.attr_mask;
 }
 
-vmk_pte_t vmk_pmap__leaf_tmpl_make(struct vmk_pmap *pm, uint32_t prot, uint32_t flags)
+vmk_pte_t vmk_pmap__tmpl_make(struct vmk_pmap *pm, struct vmk_pmap__tmpl *t, unsigned int lvl, uint32_t prot,
+			      uint32_t flags)
 {
-	pm->tmpl.a = vmk_pmap__attrs(pm, prot, flags);
-	pm->tmpl.pte = vmk_pmap__g.arch->make_leaf(0, 0, pm->tmpl.a);
-	pm->tmpl.prot = prot;
-	pm->tmpl.flags = flags;
-	return pm->tmpl.pte;
-}
-
-vmk_pte_t vmk_pmap__block_tmpl_make(struct vmk_pmap *pm, uint32_t prot, uint32_t flags)
-{
-	pm->btmpl.a = vmk_pmap__attrs(pm, prot, flags);
-	pm->btmpl.pte = vmk_pmap__g.arch->make_leaf(0, 1, pm->btmpl.a);
-	pm->btmpl.prot = prot;
-	pm->btmpl.flags = flags;
-	return pm->btmpl.pte;
+	t->a = vmk_pmap__attrs(pm, prot, flags);
+	t->pte = vmk_pmap__g.arch->make_leaf(0, lvl, t->a);
+	t->prot = prot;
+	t->flags = flags;
+	return t->pte;
 }

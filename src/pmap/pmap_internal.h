@@ -66,7 +66,7 @@ struct vmk_pmap {
 		struct vmk_page *pg;
 	} mid;
 	/* The last 4 KiB leaf template made (vmk_pmap__leaf_tmpl; prot 0: none), and 2 MiB block one. */
-	struct {
+	struct vmk_pmap__tmpl {
 		uint32_t prot, flags, a;
 		vmk_pte_t pte;
 	} tmpl, btmpl;
@@ -555,35 +555,32 @@ static inline bool vmk_pmap__run_foldable(vmk_vaddr_t va, const vmk_paddr_t *pas
 /* ---- leaf attributes (leafattr.c) and mappings (enter.c, remove.c, promote.c) ---- */
 uint32_t vmk_pmap__attrs(struct vmk_pmap *pm, uint32_t prot, uint32_t flags);
 /*
- * The level-0 leaf for (prot, flags) with output address 0, to be or-ed
- * with a page-aligned PA within the arch's page_pa_mask; its attributes
- * in *attrs. The pmap remembers the last one made (pmap lock held).
+ * The leaf for (prot, flags) at level lvl (0: 4 KiB page, 1: 2 MiB block)
+ * with output address 0, to be or-ed with a PA aligned to that level
+ * within the arch's page_pa_mask (the output address sits in the same bits
+ * at every level of all three formats); its attributes in *attrs. The
+ * pmap remembers the last one made per level in *t (pmap lock held).
  */
-vmk_pte_t vmk_pmap__leaf_tmpl_make(struct vmk_pmap *pm, uint32_t prot, uint32_t flags);
+vmk_pte_t vmk_pmap__tmpl_make(struct vmk_pmap *pm, struct vmk_pmap__tmpl *t, unsigned int lvl, uint32_t prot,
+			      uint32_t flags);
+static inline vmk_pte_t vmk_pmap__tmpl_get(struct vmk_pmap *pm, struct vmk_pmap__tmpl *t, unsigned int lvl,
+					   uint32_t prot, uint32_t flags, uint32_t *attrs)
+{
+	/* prot 0 is never valid here: a zeroed pmap has no template cached. */
+	vmk_pte_t pte = t->prot == prot && t->flags == flags ? t->pte : vmk_pmap__tmpl_make(pm, t, lvl, prot, flags);
+
+	*attrs = t->a;
+	return pte;
+}
 static inline vmk_pte_t vmk_pmap__leaf_tmpl(struct vmk_pmap *pm, uint32_t prot, uint32_t flags,
 					    uint32_t *attrs)
 {
-	/* prot 0 is never valid here: a zeroed pmap has no template cached. */
-	vmk_pte_t pte = pm->tmpl.prot == prot && pm->tmpl.flags == flags ? pm->tmpl.pte :
-			vmk_pmap__leaf_tmpl_make(pm, prot, flags);
-
-	*attrs = pm->tmpl.a;
-	return pte;
+	return vmk_pmap__tmpl_get(pm, &pm->tmpl, 0, prot, flags, attrs);
 }
-/*
- * The same for a 2 MiB block (level 1): or-ed with a 2 MiB-aligned PA
- * within page_pa_mask it is make_leaf(pa, 1, *attrs), as the output
- * address sits in the same bits at every level of all three formats.
- */
-vmk_pte_t vmk_pmap__block_tmpl_make(struct vmk_pmap *pm, uint32_t prot, uint32_t flags);
 static inline vmk_pte_t vmk_pmap__block_tmpl(struct vmk_pmap *pm, uint32_t prot, uint32_t flags,
 					     uint32_t *attrs)
 {
-	vmk_pte_t pte = pm->btmpl.prot == prot && pm->btmpl.flags == flags ? pm->btmpl.pte :
-			vmk_pmap__block_tmpl_make(pm, prot, flags);
-
-	*attrs = pm->btmpl.a;
-	return pte;
+	return vmk_pmap__tmpl_get(pm, &pm->btmpl, 1, prot, flags, attrs);
 }
 /* Remove the leaf at *p (va, lvl, in the table at table_pa); pv_locked: caller holds the PV lock. */
 void vmk_pmap__remove_leaf(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned int lvl,
