@@ -15,9 +15,10 @@ static void relax_hook(void *ctx)
 	if (on_walker) {
 		unsigned long n = __atomic_add_fetch(&w_relax, 1, __ATOMIC_ACQ_REL);
 
-		if (n >= 2)
-			__atomic_store_n(&w_waiting, 1, __ATOMIC_RELEASE);
+		/* Waiting is published only once parked: between relaxes the walker
+		 * retries the lock, and an unlock there would let it skip the wait. */
 		if (n >= 3) {
+			__atomic_store_n(&w_waiting, 1, __ATOMIC_RELEASE);
 			while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
 				sched_yield();
 			if (hooks.released)
