@@ -15,4 +15,17 @@
  */
 void bench_sim_machine(const char *who, vmk_paddr_t ram_base, vmk_paddr_t ram_end, vmk_paddr_t alloc_end);
 
+/*
+ * The last machine of bench_sim_machine() again, with a reset allocator,
+ * on the same host memory: RAM and page records stay mapped, so the host
+ * pages a repetition touches were faulted in by the one before (a
+ * kernel's RAM never page-faults; a first touch of fresh anonymous host
+ * memory costs microseconds that no kernel path pays). Its RAM keeps
+ * whatever the last run left there, as RAM does.
+ */
+void bench_sim_machine_again(const char *who, vmk_paddr_t alloc_end);
+
+/* Page faults the process has taken so far (getrusage: minor + major). */
+long bench_sim_host_faults(void);
+
 #endif
