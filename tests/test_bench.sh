@@ -27,6 +27,10 @@ for k in build bytes_per_frame phys_order0_lifo_baseline_pair phys_order0_lifo_i
 	pmap_direct_map_64g_2m_pages_total pmap_spare_lookup_32768 pmap_direct_map_64g_2m_host_faults; do
 	grep -q "^  \"$k\": " "$out/smoke.json" || fail "key $k missing from the JSON"
 done
+for k in phys_order0_b1_pcpu_pair_lean_hooks phys_order0_b1024_pcpu_pair_lean_hooks \
+	phys_store_forward_wide_load phys_store_forward_matching_loads; do
+	grep -q "^  \"$k\": " "$out/smoke.json" || fail "key $k missing from the JSON"
+done
 # Figures with a floor carry their ratio and spread fields.
 grep -q '"phys_order0_pcpu_pair": {"median_ns": [0-9.]*, "ratio_to_baseline": [0-9.]*, "ratio_to_reference": [0-9.]*, "min_ns"' \
 	"$out/smoke.json" || fail "phys_order0_pcpu_pair lacks its ratios or spread"

@@ -7,7 +7,8 @@
  * BAD and the rest goes back; the owner's fields of every tail are clean
  * at the next allocation; WIRED and the memory attribute reach every
  * record; a PTP block frees from PTP; a run whose frames are not all
- * order-0 pages is refused and changes nothing.
+ * order-0 pages, or a block freed as one page, is refused and changes
+ * nothing.
  */
 #include "phys_util.h"
 
@@ -186,6 +187,34 @@ static void test_run_with_a_block_head_refused(void **state)
 	assert_int_equal(tp_free(), 4 * MiB / PG);
 }
 
+/*
+ * vmk_page_free() is for order-0 pages: the head of a block (order > 0)
+ * or a tail (order NONE) is refused by its fast test, which must read the
+ * order byte as well as the state, and nothing changes.
+ */
+static void test_block_head_refused_by_page_free(void **state)
+{
+	struct vmk_page *p;
+	uint64_t before;
+
+	(void)state;
+	tp_reset();
+	tp_add_free(4 * GiB, 4 * MiB, 0);
+	/* Warm the cache so that a wrong push would land in it unnoticed. */
+	vmk_page_free(vmk_page_alloc(0, 0, 0));
+	p = vmk_page_alloc_order(0, 0, 2, 0);
+	assert_non_null(p);
+	before = tp_free();
+	assert_panics(vmk_page_free(p), "order-0");
+	assert_panics(vmk_page_free(p + 1), "order-0");
+	expect_states(p, 4, VMK_PAGE_ALLOC);
+	assert_int_equal(p->order, 2);
+	assert_int_equal(tp_free(), before);
+	vmk_page_free_order(p, 2);
+	tp_check();
+	assert_int_equal(tp_free(), 4 * MiB / PG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_bad_tail_retired_on_block_free),
 		cmocka_unit_test(test_tails_clean_at_next_allocation),
 		cmocka_unit_test(test_run_with_a_block_head_refused),
+		cmocka_unit_test(test_block_head_refused_by_page_free),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,12 +15,18 @@
  */
 #include "phys_internal.h"
 
-/*
- * Word 3 of a record with only its state and flags bytes (state, order and
- * flags with the order byte): what the fast paths compare in one load.
- */
-#define W3_STATE_FLAGS		pg_w3_make(0xff, 0, 0, 0xff, 0, 0)
-#define W3_STATE_ORDER_FLAGS	pg_w3_make(0xff, 0xff, 0, 0xff, 0, 0)
+/* The state and order bytes of a record as one 16-bit value, in the machine's byte order. */
+static inline uint16_t so_make(unsigned int state, unsigned int order)
+{
+	union {
+		uint8_t b[2];
+		uint16_t h;
+	} u = { { (uint8_t)state, (uint8_t)order } };
+
+	return u.h;
+}
+
+typedef uint16_t __attribute__((may_alias)) rec_half;
 
 /*
  * The state and order bytes of a record in one relaxed-atomic 16-bit
@@ -30,13 +36,20 @@
  */
 static inline void pg_set_state_order(struct vmk_page *p, unsigned int state, unsigned int order)
 {
-	typedef uint16_t __attribute__((may_alias)) rec_half;
-	union {
-		uint8_t b[2];
-		uint16_t h;
-	} u = { { (uint8_t)state, (uint8_t)order } };
+	__atomic_store_n((rec_half *)(void *)&p->state, so_make(state, order), __ATOMIC_RELAXED);
+}
 
-	__atomic_store_n((rec_half *)(void *)&p->state, u.h, __ATOMIC_RELAXED);
+/*
+ * The fast paths read back exactly what the other direction stored: the
+ * state and order in one 16-bit load, the flags byte (which they never
+ * store) apart. A wider load over the bytes a 16-bit or 8-bit store just
+ * wrote cannot be forwarded from the store buffer and waits for the
+ * stores to retire, which cost more than the whole pop or push in an
+ * alloc-then-free of the same page.
+ */
+static inline uint16_t pg_state_order(const struct vmk_page *p)
+{
+	return __atomic_load_n((const rec_half *)(const void *)&p->state, __ATOMIC_RELAXED);
 }
 
 /*
@@ -168,7 +181,7 @@ static void drain_run(struct vmk_phys_seg *s, struct vmk_page *lo, struct vmk_pa
 /*
  * Give n pages from the top of cache c (of domain d) back to the buddy
  * lists. One pass under the domain lock: each page's state and flags are
- * checked in one compare and its state written FREE, and pages adjacent
+ * checked with one branch and its state written FREE, and pages adjacent
  * in the stack and in the segment's records (either direction: a refill
  * stacks a block in ascending order, frees in reverse allocation order
  * stack it descending) are gathered into runs, each listed as blocks.
@@ -185,11 +198,10 @@ static void cache_drain(struct vmk_phys_pcache *c, unsigned int d, uint32_t n)
 	dom_lock(dm);
 	while (n-- > 0 && top) {
 		struct vmk_page *p = top;
-		uint64_t w3 = pg_w3(p);
 
 		top = p->pcpu_next;
 		left++;
-		if (VMK_UNLIKELY((w3 & W3_STATE_FLAGS) != pg_w3_make(VMK_PAGE_PCPU, 0, 0, 0, 0, 0))) {
+		if (VMK_UNLIKELY(((pg_state(p) ^ VMK_PAGE_PCPU) | pg_flags(p)) != 0)) {
 			/* Pending bad (retired here), or not PCPU at all (refused by the check). */
 			if (pg_state(p) == VMK_PAGE_PCPU && (pg_flags(p) & VMK_PGF_BADPEND)) {
 				retire_bad(c, p, dm);
@@ -470,7 +482,7 @@ static VMK_NOINLINE struct vmk_page *alloc_other(int domain, unsigned int pool,
 /*
  * A pop from the calling CPU's cache of (domain, pool): the cache hit of
  * vmk_page_alloc(). Only the cache and the one record are touched; the
- * record's state and flags bytes are checked in one compare (a page that
+ * record's state and flags bytes are checked with one branch (a page that
  * is not PCPU, is pending bad or holds the poison pattern takes the slow
  * path, whose refill retires, checks or refuses it). A PCPU record has
  * order NONE and ref_count 0 (the free wrote them, and FREE records have
@@ -493,8 +505,7 @@ alloc_cached(int domain, unsigned int pool, unsigned int flags)
 	PC_KEEP(c);
 	p = c->head;
 
-	if (VMK_UNLIKELY(p == NULL || (pg_w3(p) & W3_STATE_FLAGS) !=
-					  pg_w3_make(VMK_PAGE_PCPU, 0, 0, 0, 0, 0))) {
+	if (VMK_UNLIKELY(p == NULL || ((pg_state(p) ^ VMK_PAGE_PCPU) | pg_flags(p)) != 0)) {
 		vmk_intr_restore_fast(irq);
 		return vmk_phys__alloc_slow(domain, pool, 0, flags);
 	}
@@ -635,12 +646,11 @@ static VMK_NOINLINE void free_other(struct vmk_page *p)
 void vmk_page_free(struct vmk_page *p)
 {
 	/*
-	 * Always on: one compare of the state, order and flags bytes and one
+	 * Always on: one test of the state, order and flags bytes and one
 	 * of the reverse-map word refuse (in free_other) a double free, a
 	 * NOFREE page, a mapped page, a block head or tail.
 	 */
-	if (VMK_UNLIKELY((pg_w3(p) & W3_STATE_ORDER_FLAGS) !=
-			 pg_w3_make(VMK_PAGE_ALLOC, 0, 0, 0, 0, 0) ||
+	if (VMK_UNLIKELY(((unsigned int)(pg_state_order(p) ^ so_make(VMK_PAGE_ALLOC, 0)) | pg_flags(p)) != 0 ||
 			 p->md_pv != 0 || G.poison)) {
 		free_other(p);
 		return;
