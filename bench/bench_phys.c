@@ -367,6 +367,42 @@ static struct vmk_page **occupy(uint64_t total, uint64_t already, double frac, s
 	return all;
 }
 
+/*
+ * Of the free frames of [4G, 4G + size), the fraction that are free blocks
+ * of order 0 (their buddy allocated), read from the allocator: 1/2 when
+ * the allocated half is spread at random, less when part of it is one
+ * compact run (the free frames then sit in larger blocks).
+ */
+static double free_single_fraction(uint64_t size)
+{
+	uint64_t nfree = 0, single = 0;
+
+	for (vmk_paddr_t pa = 4 * GiB; pa < 4 * GiB + size; pa += PG) {
+		struct vmk_phys_peek pk;
+
+		if (vmk_phys_peek(pa, &pk) || pk.state != VMK_PAGE_FREE)
+			continue;
+		nfree++;
+		single += pk.order == 0;
+	}
+	return nfree ? (double)single / (double)nfree : 0;
+}
+
+/*
+ * The floor's list made of n frames of held[] (taken from its end), so at
+ * 50% occupancy its frames are part of the scattered half instead of a
+ * compact run beside it. Returns the count left in held[].
+ */
+static size_t lifo_from(struct vmk_page **held, size_t count, size_t n)
+{
+	lifo = NULL;
+	for (size_t i = 0; i < n; i++) {
+		lifo_pages[i] = held[count - n + i];
+		lifo_free(lifo_pages[i]);
+	}
+	return count - n;
+}
+
 BENCH(phys_order0)
 {
 	static const int batches[] = { 1, 32, 1024 };
@@ -420,11 +456,21 @@ BENCH(phys_order0)
 	VMK_VERIFY(lean_depth == 0, "the lean hooks' sections are balanced");
 	store_forward_report(n);
 	quiet_platform();
-	/* Half of the frames allocated, scattered: refills and overflows meet fragments. */
-	held = occupy(frames, LIFO_PAGES, 0.5, &nheld);
+	/*
+	 * Half of the frames allocated, scattered: refills and overflows meet
+	 * fragments. The floor's list is made anew from frames of that half:
+	 * lifo_build()'s frames are one compact quarter of the machine, beside
+	 * which the allocator would meet the rest at one third occupancy.
+	 */
+	lifo_destroy();
+	vmk_phys_drain_all_quiescent();
+	held = occupy(frames, 0, 0.5, &nheld);
+	nheld = lifo_from(held, nheld, LIFO_PAGES);
 	bench_report_value("phys_order0_50pct_occupancy",
 			   1.0 - (double)vmk_phys_free_pages(0, VMK_POOL_DEFAULT) / (double)frames,
 			   "fraction of frames allocated (measured)");
+	bench_report_value("phys_order0_50pct_free_single_fraction", free_single_fraction(size),
+			   "free frames whose buddy is allocated (measured; 0.5 if spread at random)");
 	for (int bb = 0; bb < 2; bb++) {
 		int batch = bb ? 1024 : 32;
 

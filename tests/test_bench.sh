@@ -39,6 +39,12 @@ grep -q '"phys_order0_pcpu_pair": {"median_ns": [0-9.]*, "ratio_to_baseline": [0
 # costs the path microseconds per table that no kernel pays.
 grep -q '^  "pmap_direct_map_64g_2m_host_faults": 0.000,' "$out/smoke.json" ||
 	fail "the timed direct map took host page faults: $(grep host_faults "$out/smoke.json")"
+# Order 0 at 50% occupancy: the allocated half spread at random, the
+# floor's frames among it, so about half of the free frames have their
+# buddy allocated (a third when the floor's frames were a compact run).
+awk -F': ' '/^  "phys_order0_50pct_free_single_fraction": / { f = $2 + 0; found = 1 }
+	END { exit !(found && f >= 0.45) }' "$out/smoke.json" ||
+	fail "order 0 at 50% is not spread at random: $(grep free_single "$out/smoke.json")"
 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$out/smoke.json" 2>/dev/null ||
 	{ command -v python3 >/dev/null 2>&1 && fail "the JSON does not parse"; }
 echo "[       OK ] every benchmark ran once; $(grep -c '": ' "$out/smoke.json") JSON keys"
