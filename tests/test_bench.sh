@@ -37,11 +37,17 @@ grep -q '"phys_order0_pcpu_pair": {"median_ns": [0-9.]*, "ratio_to_baseline": [0
 # The timed 2 MiB direct map runs on host memory a warm-up already
 # faulted in, as its floor does: a first touch of fresh anonymous memory
 # costs the path microseconds per page that no kernel pays.
-# So do the timed hand-overs, after a first run on fresh memory.
-for k in pmap_direct_map_64g_2m_host_faults phys_handover_eager_4g_host_faults \
-	phys_handover_eager_64g_host_faults; do
-	grep -q "^  \"$k\": 0.000," "$out/smoke.json" ||
-		fail "a timed run took host page faults: $(grep "\"$k\"" "$out/smoke.json")"
+# So do the timed hand-overs, after a first run on fresh memory. A fault
+# the host takes for its own reasons (NUMA balancing, reclaim) may hit one
+# repetition: then the median of three repetitions decides.
+for k in pmap_direct_map_64g_2m_host_faults:pmap_direct_map phys_handover_eager_4g_host_faults:phys_handover \
+	phys_handover_eager_64g_host_faults:phys_handover; do
+	key=${k%%:*}
+	grep -q "^  \"$key\": 0.000," "$out/smoke.json" && continue
+	BENCH_REPS=3 "$bin" --only "${k#*:}" --json "$out/faults.json" >"$out/faults.log" 2>&1 ||
+		{ tail -n 40 "$out/faults.log"; fail "vmkit-bench --only ${k#*:} exited with $?"; }
+	grep -q "^  \"$key\": 0.000," "$out/faults.json" ||
+		fail "a timed run took host page faults: $(grep "\"$key\"" "$out/faults.json")"
 done
 # Order 0 at 50% occupancy: the allocated half spread at random, the
 # floor's frames among it, so about half of the free frames have their
