@@ -312,6 +312,27 @@ int vmk_pmap_enter_large(struct vmk_pmap *pmap, vmk_vaddr_t va, vmk_paddr_t pa,
 			 vmk_size_t size, uint32_t prot, uint32_t flags);
 
 /*
+ * Map [va, va + len) -> [pa, pa + len) with blocks of block bytes (2 MiB
+ * or 1 GiB, a level the architecture allows pmap a block at, as for
+ * vmk_pmap_enter_large), in one call: a direct map or any large linear
+ * range. len is a non-zero multiple of block, va and pa aligned to it.
+ * The range must be unmapped, as for vmk_pmap_enter_large with NOREPLACE
+ * (implied): any valid entry, a table with anything in it or a larger
+ * block above is -VMK_EEXIST; a kernel table of zeros is replaced (it
+ * becomes the block's spare). Other flags as vmk_pmap_enter_large
+ * (MANAGED, WIRED, KEEP_SPARE, NOPROMOTE, memory type). All or nothing:
+ * returns 0, or -VMK_EINVAL / -VMK_EEXIST (nothing allocated, nothing
+ * changed) / -VMK_ENOMEM (every block this call entered removed again;
+ * user PTPs it linked freed, kernel ones kept empty, as every kernel
+ * enter keeps them). Full tables are promoted at the end, as a loop of
+ * vmk_pmap_enter_large would have. Takes pmap's spin lock once and may
+ * allocate PTPs: any context where vmk_pmap_enter_large may run, never
+ * with pmap's lock held.
+ */
+int vmk_pmap_enter_blocks(struct vmk_pmap *pmap, vmk_vaddr_t va, vmk_paddr_t pa, vmk_size_t len,
+			  vmk_size_t block, uint32_t prot, uint32_t flags);
+
+/*
  * Remove every mapping in [sva, eva) (page aligned). Large mappings cut by
  * the range are demoted first (kernel: from their spare PTP; user: a new
  * PTP). Returns 0, -VMK_EINVAL, or -VMK_ENOMEM when a user demotion could

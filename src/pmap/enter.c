@@ -1,6 +1,7 @@
 /*
  * Creating mappings: vmk_pmap_enter (4 KiB), vmk_pmap_enter_pages (a
- * run of 4 KiB pages) and vmk_pmap_enter_large (2 MiB / 1 GiB).
+ * run of 4 KiB pages) and vmk_pmap_enter_large (2 MiB / 1 GiB); runs of
+ * blocks are in blocks.c.
  *
  * Order of every enter: take the table with a hold (allocating PTPs),
  * allocate what the new mapping needs (PV entry, spare PTP), and only
@@ -10,7 +11,7 @@
 #include "pmap_internal.h"
 
 /* A user pmap takes memory types other than write-back only in its device windows (secure.c). */
-static bool prot_ok(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, uint32_t prot, uint32_t flags)
+bool vmk_pmap__prot_ok(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, uint32_t prot, uint32_t flags)
 {
 	return prot != VMK_PROT_NONE && !(prot & ~(uint32_t)(VMK_PROT_READ | VMK_PROT_WRITE | VMK_PROT_EXEC)) &&
 	       ((flags >> VMK_PMAP_ENTER_MT_SHIFT) & 0xff) < VMK_MEMTYPE_COUNT &&
@@ -150,7 +151,7 @@ int vmk_pmap_enter(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, uint32_t
 	struct vmk_page *pg = NULL;
 
 	if (!pm || (va & VMK_PAGE_MASK) || (pa & ~vmk_pmap__g.arch->page_pa_mask) || !vmk_pmap__va_ok(pm, va) ||
-	    !prot_ok(pm, va, VMK_PAGE_SIZE, prot, flags))
+	    !vmk_pmap__prot_ok(pm, va, VMK_PAGE_SIZE, prot, flags))
 		return -VMK_EINVAL;
 	if (flags & VMK_PMAP_ENTER_MANAGED) {
 		pg = vmk_pa_to_page(pa);
@@ -457,7 +458,7 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 
 	if (!pm || !pas || n == 0 || n > ((vmk_vaddr_t)1 << 40) || (va & VMK_PAGE_MASK) ||
 	    !vmk_pmap__range_ok(pm, va, va + n * VMK_PAGE_SIZE) ||
-	    !prot_ok(pm, va, n * VMK_PAGE_SIZE, prot, flags))
+	    !vmk_pmap__prot_ok(pm, va, n * VMK_PAGE_SIZE, prot, flags))
 		return -VMK_EINVAL;
 	flags &= ~(uint32_t)VMK_PMAP_ENTER_KEEP_SPARE;	/* blocks only */
 	vmk_pmap__lock(pm);
@@ -602,8 +603,7 @@ static inline bool large_fast(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t p
 	return true;
 }
 
-/* FreeBSD's pmap_every_pte_zero: nothing in the table at pa, not even an invalid entry's bits. */
-static bool every_pte_zero(vmk_paddr_t pa)
+bool vmk_pmap__every_pte_zero(vmk_paddr_t pa)
 {
 	const vmk_pte_t *tbl = vmk_pmap__table(pa);
 	vmk_pte_t any = 0;
@@ -624,7 +624,7 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 
 	if (!pm || !lvl || !vmk_pmap__block_ok(pm, lvl) || (va & (size - 1)) || (pa & (size - 1)) ||
 	    (pa & ~vmk_pmap__g.arch->page_pa_mask) || !vmk_pmap__range_ok(pm, va, va + size) ||
-	    !prot_ok(pm, va, size, prot, flags))
+	    !vmk_pmap__prot_ok(pm, va, size, prot, flags))
 		return -VMK_EINVAL;
 	if (flags & VMK_PMAP_ENTER_MANAGED) {
 		head = vmk_pa_to_page(pa);
@@ -645,6 +645,19 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 /* vmk_pmap_enter_large's general path: pm locked (unlocked on return), arguments checked, head the managed page. */
 static VMK_NOINLINE int large_locked(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, unsigned int lvl,
 				     uint32_t prot, uint32_t flags, struct vmk_page *head)
+{
+	int err = vmk_pmap__large_one(pm, va, pa, lvl, prot, flags, head);
+
+	if (!err && vmk_pmap__g.promote)	/* no-promote leaves are refused (and counted) there */
+		vmk_pmap__try_promote(pm, va, lvl + 1);
+	if (pm->kernel)
+		vmk_pmap__kpool_fill(pm);
+	vmk_pmap__unlock(pm);
+	return err;
+}
+
+int vmk_pmap__large_one(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, unsigned int lvl, uint32_t prot,
+			uint32_t flags, struct vmk_page *head)
 {
 	vmk_size_t size = VMK_PT_SIZE(lvl);
 	struct vmk_page *spare = NULL, *pieces = NULL, *mp = NULL;
@@ -697,7 +710,7 @@ static VMK_NOINLINE int large_locked(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_pa
 		bool empty = pm->kernel;
 
 		if (empty && (flags & VMK_PMAP_ENTER_NOREPLACE)) {
-			empty = every_pte_zero(sub);
+			empty = vmk_pmap__every_pte_zero(sub);
 		} else {
 			const vmk_pte_t *tbl = vmk_pmap__table(sub);
 
@@ -748,8 +761,6 @@ static VMK_NOINLINE int large_locked(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_pa
 		vmk_pmap__pv_link(head, pv);
 		vmk_pmap__pv_unlock();
 	}
-	if (vmk_pmap__g.promote)	/* no-promote leaves are refused (and counted) there */
-		vmk_pmap__try_promote(pm, va, lvl + 1);
 	goto out;
 fail:
 	if (spare)
@@ -759,8 +770,5 @@ fail:
 		vmk_pmap__pv_free(pm, pv);
 out:
 	vmk_pmap__marks_put(pm, &mp);
-	if (pm->kernel)
-		vmk_pmap__kpool_fill(pm);
-	vmk_pmap__unlock(pm);
 	return err;
 }

@@ -582,6 +582,18 @@ static inline vmk_pte_t vmk_pmap__block_tmpl(struct vmk_pmap *pm, uint32_t prot,
 {
 	return vmk_pmap__tmpl_get(pm, &pm->btmpl, 1, prot, flags, attrs);
 }
+/* Are prot and the enter flags' memory type allowed for [va, va + size) of pm? (enter.c) */
+bool vmk_pmap__prot_ok(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, uint32_t prot, uint32_t flags);
+/* FreeBSD's pmap_every_pte_zero: nothing in the table at pa, not even an invalid entry's bits. */
+bool vmk_pmap__every_pte_zero(vmk_paddr_t pa);
+/*
+ * vmk_pmap_enter_large's general path for one level-lvl block, arguments
+ * checked (head: the managed page), pm locked and left locked; no
+ * promotion and no top-up of the kernel's reserve (the caller's). Returns
+ * 0 or -VMK_E* with nothing changed but, for the kernel, PTPs linked.
+ */
+int vmk_pmap__large_one(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, unsigned int lvl, uint32_t prot,
+			uint32_t flags, struct vmk_page *head);
 /* Remove the leaf at *p (va, lvl, in the table at table_pa); pv_locked: caller holds the PV lock. */
 void vmk_pmap__remove_leaf(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned int lvl,
 			   vmk_paddr_t table_pa, bool pv_locked, struct vmk_pmap_batch *b);
