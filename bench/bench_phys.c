@@ -100,7 +100,7 @@ __attribute__((noinline)) static double store_forward(bool wide)
 	for (long i = 0; i < n; i++) {
 		__atomic_store_n((sf_half *)(void *)&rec.state, (uint16_t)(i & 3), __ATOMIC_RELAXED);
 		if (wide)
-			acc += __atomic_load_n((sf_word *)(void *)&rec.state, __ATOMIC_RELAXED) & 0xff00ff;
+			acc += __atomic_load_n((sf_word *)(void *)&rec.state, __ATOMIC_RELAXED) & 0xff0000ff;
 		else
 			acc += __atomic_load_n((sf_half *)(void *)&rec.state, __ATOMIC_RELAXED) |
 			       __atomic_load_n(&rec.flags, __ATOMIC_RELAXED);
