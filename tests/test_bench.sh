@@ -24,7 +24,8 @@ for k in build bytes_per_frame phys_order0_lifo_baseline_pair phys_order0_lifo_i
 	memblock_floor_sorted_insert_24b_per_op memblock_alloc_64B_topdown_10k_per_op \
 	memblock_floor_bump_alloc_per_op pmap_map_1g_4k_per_page pmap_map_1g_4k_batched_per_page \
 	pmap_unmap_1g_4k_per_page pmap_floor_enter_walk_alloc_per_page \
-	pmap_direct_map_64g_2m_pages_total pmap_spare_lookup_32768 pmap_direct_map_64g_2m_host_faults; do
+	pmap_direct_map_64g_2m_pages_total pmap_spare_lookup_32768 pmap_direct_map_64g_2m_host_faults \
+	pmap_floor_direct_map_64g_2m_blocks_total; do
 	grep -q "^  \"$k\": " "$out/smoke.json" || fail "key $k missing from the JSON"
 done
 for k in phys_order0_b1_pcpu_pair_lean_hooks phys_order0_b1024_pcpu_pair_lean_hooks \
