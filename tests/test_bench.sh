@@ -50,6 +50,10 @@ for k in pmap_direct_map_64g_2m_host_faults:pmap_direct_map phys_handover_eager_
 	grep -q "^  \"$key\": 0.000," "$out/faults.json" ||
 		fail "a timed run took host page faults: $(grep "\"$key\"" "$out/faults.json")"
 done
+# The direct map's floor takes as many tables as the path.
+p=$(sed -n 's/^  "pmap_direct_map_64g_2m_tables": \(.*\),$/\1/p' "$out/smoke.json")
+f=$(sed -n 's/^  "pmap_floor_direct_map_64g_2m_tables": \(.*\),$/\1/p' "$out/smoke.json")
+[ -n "$p" ] && [ "$p" = "$f" ] || fail "the direct map takes $p tables, its floor $f"
 # Order 0 at 50% occupancy: the allocated half spread at random, the
 # floor's frames among it, so about half of the free frames have their
 # buddy allocated (a third when the floor's frames were a compact run).
