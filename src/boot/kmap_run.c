@@ -20,6 +20,23 @@ static bool fits(const struct vmk_kmap__run *r, vmk_size_t off, vmk_size_t size)
 	       r->va + off + size != 0;
 }
 
+/* Would the loop below take a 1 GiB leaf at off? */
+static bool takes_1g(const struct vmk_kmap__run *r, vmk_size_t off, bool try_1g)
+{
+	/*
+	 * Releasable memory never gets a 1 GiB leaf: partly freeing a 1 GiB
+	 * block needs two levels of spares, and 2 MiB leaves keep the spare
+	 * bookkeeping to one level.
+	 */
+	return try_1g && fits(r, off, VMK_GiB) && !(r->releasable && r->releasable(r->ctx, r->va + off, VMK_GiB));
+}
+
+/* Is the 2 MiB block at off releasable (entered with a spare)? */
+static bool releasable_2m(const struct vmk_kmap__run *r, vmk_size_t off)
+{
+	return r->releasable && r->releasable(r->ctx, r->va + off, SZ_2M);
+}
+
 int vmk_kmap__map_run(struct vmk_pmap *k, struct vmk_kmap__run *r, vmk_size_t *done)
 {
 	uint32_t base = VMK_PMAP_ENTER_NOREPLACE | VMK_PMAP_MEMTYPE(r->memtype);
@@ -34,12 +51,7 @@ int vmk_kmap__map_run(struct vmk_pmap *k, struct vmk_kmap__run *r, vmk_size_t *d
 		vmk_size_t step;
 		int lvl;
 
-		if (try_1g && fits(r, off, VMK_GiB) && !(r->releasable && r->releasable(r->ctx, va, VMK_GiB))) {
-			/*
-			 * Releasable memory never gets a 1 GiB leaf: partly freeing a
-			 * 1 GiB block needs two levels of spares, and 2 MiB leaves
-			 * keep the spare bookkeeping to one level.
-			 */
+		if (takes_1g(r, off, try_1g)) {
 			err = vmk_pmap_enter_large(k, va, pa, VMK_GiB, r->prot, fl);
 			if (err == -VMK_EINVAL) {
 				try_1g = false;
@@ -48,10 +60,20 @@ int vmk_kmap__map_run(struct vmk_pmap *k, struct vmk_kmap__run *r, vmk_size_t *d
 			step = VMK_GiB;
 			lvl = 2;
 		} else if (fits(r, off, SZ_2M)) {
-			if (r->releasable && r->releasable(r->ctx, va, SZ_2M))
-				fl |= VMK_PMAP_ENTER_KEEP_SPARE;
-			err = vmk_pmap_enter_large(k, va, pa, SZ_2M, r->prot, fl);
+			bool rel = releasable_2m(r, off);
+
+			/*
+			 * Every 2 MiB block that follows with the same spare choice,
+			 * up to the next 1 GiB leaf, in one call (all or nothing: on
+			 * failure none of them is mapped, and done stops before them).
+			 */
 			step = SZ_2M;
+			while (fits(r, off + step, SZ_2M) && !takes_1g(r, off + step, try_1g) &&
+			       releasable_2m(r, off + step) == rel)
+				step += SZ_2M;
+			if (rel)
+				fl |= VMK_PMAP_ENTER_KEEP_SPARE;
+			err = vmk_pmap_enter_blocks(k, va, pa, step, SZ_2M, r->prot, fl);
 			lvl = 1;
 		} else if (fits(r, off, SZ_64K)) {
 			/*
@@ -74,7 +96,7 @@ int vmk_kmap__map_run(struct vmk_pmap *k, struct vmk_kmap__run *r, vmk_size_t *d
 		}
 		if (err)
 			break;
-		r->leaves[lvl] += lvl == 0 ? step / VMK_PAGE_SIZE : 1;
+		r->leaves[lvl] += lvl == 0 ? step / VMK_PAGE_SIZE : lvl == 1 ? step / SZ_2M : 1;
 		off += step;
 	}
 	*done = off;
