@@ -19,13 +19,15 @@
  * be entered as vmk_pmap_enter_large with NOREPLACE would (an entry that
  * is not valid, or for the kernel a table of zeros), else -VMK_EEXIST
  * (a valid entry, a table with anything in it, a larger block above).
+ * *zero: every entry of the range that exists is zero (nothing to replace).
  */
-static int range_free(struct vmk_pmap *pm, vmk_vaddr_t va, uint64_t n, unsigned int lvl)
+static int range_free(struct vmk_pmap *pm, vmk_vaddr_t va, uint64_t n, unsigned int lvl, bool *zero)
 {
 	const struct vmk_pmap_arch *arch = vmk_pmap__g.arch;
 	vmk_size_t bs = VMK_PT_SIZE(lvl);
 	uint64_t i = 0;
 
+	*zero = true;
 	while (i < n) {
 		vmk_vaddr_t v = va + i * bs;
 		vmk_paddr_t t = pm->root;
@@ -57,6 +59,7 @@ static int range_free(struct vmk_pmap *pm, vmk_vaddr_t va, uint64_t n, unsigned 
 			e = vmk_pmap__pte_load_relaxed(&tbl[idx + k]);
 			if (e == 0)
 				continue;
+			*zero = false;
 			if (arch->is_table(e, lvl)) {
 				/* Only a kernel table of zeros may go (kernel PTPs are never freed). */
 				if (!pm->kernel || !vmk_pmap__every_pte_zero(arch->pa_of(e, lvl)))
@@ -89,11 +92,13 @@ static int blocks_general(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, u
 
 /*
  * The run of cnt 2 MiB blocks from (v, pa) inside one level-1 table, the
- * fast way when it can: every entry zero, unmanaged, no spare, no mark to
- * record by address, no no-promote range. *done counts those entered.
+ * fast way when it can: every entry zero (known so when zero: the
+ * read-only pass saw nothing, and only this call has written since),
+ * unmanaged, no spare, no mark to record by address, no no-promote range.
+ * *done counts those entered.
  */
 static int blocks_run(struct vmk_pmap *pm, vmk_vaddr_t v, vmk_paddr_t pa, uint64_t cnt, uint32_t prot,
-		      uint32_t flags, uint64_t *done)
+		      uint32_t flags, bool zero, uint64_t *done)
 {
 	unsigned int idx = VMK_PT_INDEX(v, 1);
 	struct vmk_page *pg;
@@ -115,7 +120,7 @@ static int blocks_run(struct vmk_pmap *pm, vmk_vaddr_t v, vmk_paddr_t pa, uint64
 		tbl = vmk_pmap__table(t);
 		pg = vmk_pa_to_page(t);
 	}
-	for (uint64_t k = 0; k < cnt; k++)
+	for (uint64_t k = 0; !zero && k < cnt; k++)
 		used |= vmk_pmap__pte_load_relaxed(&tbl[idx + k]);
 	if (used || (pm->nnp && vmk_pmap__in_np(pm, v, cnt * VMK_PT_SIZE(1)))) {
 		/* A kernel table of zeros to replace, or no-promote blocks: the hold keeps a new table alive. */
@@ -126,8 +131,14 @@ static int blocks_run(struct vmk_pmap *pm, vmk_vaddr_t v, vmk_paddr_t pa, uint64
 	tmpl = vmk_pmap__block_tmpl(pm, prot, flags, &a);
 	VMK_ASSERT(tmpl == vmk_pmap__g.arch->make_leaf(0, 1, a), "the 2 MiB template at %#llx is not the leaf",
 		   (unsigned long long)v);
-	for (uint64_t k = 0; k < cnt; k++)
-		vmk_pmap__pte_store(&tbl[idx + k], tmpl | vmk_pmap__pte_pa(pa + k * VMK_PT_SIZE(1)));
+	/* Consecutive blocks' entries differ by the output address of 2 MiB (the same bits at every level). */
+	{
+		vmk_pte_t e = tmpl | vmk_pmap__pte_pa(pa), step = vmk_pmap__pte_pa(VMK_PT_SIZE(1));
+		vmk_pte_t *p = &tbl[idx], *end = p + cnt;
+
+		for (; p < end; p++, e += step)
+			vmk_pmap__pte_store(p, e);
+	}
 	/* One publication for the table's new entries: PTE_STORE (and ISB for the kernel) before any use. */
 	vmk_pmap__tlb_made(pm);
 	if (!pm->kernel && t != pm->root) {
@@ -178,7 +189,7 @@ int vmk_pmap_enter_blocks(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, v
 	unsigned int lvl = block == VMK_PT_SIZE(1) ? 1 : block == VMK_PT_SIZE(2) ? 2 : 0;
 	vmk_paddr_t mask;
 	uint64_t n, done = 0;
-	bool fast;
+	bool fast, zero;
 	int err;
 
 	if (!pm || !lvl || !vmk_pmap__block_ok(pm, lvl) || len == 0 || (len & (block - 1)) ||
@@ -197,7 +208,7 @@ int vmk_pmap_enter_blocks(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, v
 	fast = lvl == 1 && !(flags & (VMK_PMAP_ENTER_MANAGED | VMK_PMAP_ENTER_KEEP_SPARE)) &&
 	       !(vmk_pmap__g.marks && (flags & VMK_PMAP_ENTER_NOPROMOTE));
 	vmk_pmap__lock(pm);
-	err = range_free(pm, va, n, lvl);
+	err = range_free(pm, va, n, lvl, &zero);
 	if (err)
 		goto out;
 	if (!fast) {
@@ -208,7 +219,7 @@ int vmk_pmap_enter_blocks(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, v
 			vmk_vaddr_t v = va + done * block;
 			uint64_t cnt = VMK_MIN((uint64_t)(VMK_PT_ENTRIES - VMK_PT_INDEX(v, 1)), n - done);
 
-			err = blocks_run(pm, v, pa + done * block, cnt, prot, flags, &done);
+			err = blocks_run(pm, v, pa + done * block, cnt, prot, flags, zero, &done);
 			if (err)
 				break;
 		}
