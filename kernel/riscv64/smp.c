@@ -52,9 +52,14 @@ unsigned int arch_start_cpus(void)
 			   smp_image_pa(&ap_ctx[cpu]), 0);
 		for (uint64_t spin = 0; !r.error && smp_cpus_online == before && spin < KERNEL_SPIN_LIMIT; spin++)
 			__asm__ volatile("nop");
-		if (smp_cpus_online == before)
-			kprintf("smp: CPU %u (hart %u) did not start (SBI HSM hart_start returned %lld)\n", cpu,
-				bi->cpu_hwid[cpu], (long long)r.error);
+		if (smp_cpus_online == before) {
+			/* What the firmware thinks the hart is doing (0 started, 1 stopped, 2 start pending). */
+			struct sbiret st = rv_sbi(SBI_EXT_HSM, SBI_HSM_HART_GET_STATUS, bi->cpu_hwid[cpu], 0, 0, 0);
+
+			kprintf("smp: CPU %u (hart %u) did not start (SBI HSM hart_start returned %lld; "
+				"hart_get_status %lld, state %lld)\n", cpu, bi->cpu_hwid[cpu], (long long)r.error,
+				(long long)st.error, (long long)st.value);
+		}
 		else
 			kprintf("smp: CPU %u (hart %u) is up\n", cpu, bi->cpu_hwid[cpu]);
 	}
