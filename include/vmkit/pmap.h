@@ -321,8 +321,9 @@ int vmk_pmap_enter_large(struct vmk_pmap *pmap, vmk_vaddr_t va, vmk_paddr_t pa,
  * block above is -VMK_EEXIST; a kernel table of zeros is replaced (it
  * becomes the block's spare). Other flags as vmk_pmap_enter_large
  * (MANAGED, WIRED, KEEP_SPARE, NOPROMOTE, memory type). All or nothing:
- * returns 0, or -VMK_EINVAL / -VMK_EEXIST (nothing allocated, nothing
- * changed) / -VMK_ENOMEM (every block this call entered removed again;
+ * returns 0, or -VMK_EINVAL / -VMK_EEXIST (no mapping changed; only a
+ * short kernel PTP reserve is topped up, as after any kernel enter) /
+ * -VMK_ENOMEM (every block this call entered removed again;
  * user PTPs it linked freed, kernel ones kept empty, as every kernel
  * enter keeps them). Full tables are promoted at the end, as a loop of
  * vmk_pmap_enter_large would have. Takes pmap's spin lock once and may
