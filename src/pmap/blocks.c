@@ -171,15 +171,12 @@ static void blocks_undo(struct vmk_pmap *pm, vmk_vaddr_t va, uint64_t n, unsigne
 	vmk_pmap__batch_flush(pm, &b);
 }
 
-/* True if every block's first and last page has a record and the first is not free. */
+/* True if every block may be entered managed (vmk_pmap__block_head). */
 static bool heads_ok(vmk_paddr_t pa, uint64_t n, vmk_size_t bs)
 {
-	for (uint64_t i = 0; i < n; i++) {
-		struct vmk_page *head = vmk_pa_to_page(pa + i * bs);
-
-		if (!head || !vmk_pa_to_page(pa + i * bs + bs - VMK_PAGE_SIZE) || vmk_page_is_free(head))
+	for (uint64_t i = 0; i < n; i++)
+		if (!vmk_pmap__block_head(pa + i * bs, bs))
 			return false;
-	}
 	return true;
 }
 
@@ -228,14 +225,7 @@ int vmk_pmap_enter_blocks(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, v
 		blocks_undo(pm, va, done, lvl);
 	} else if (vmk_pmap__g.promote) {
 		/* Each table the run touched (no-promote blocks are refused and counted there). */
-		vmk_size_t up = VMK_PT_SIZE(lvl + 1);
-		vmk_vaddr_t last = (va + len - 1) & ~(up - 1);
-
-		for (vmk_vaddr_t v = va & ~(up - 1);; v += up) {
-			vmk_pmap__try_promote(pm, v, lvl + 1);
-			if (v == last)
-				break;
-		}
+		vmk_pmap__try_promote_range(pm, va, len, lvl + 1);
 	}
 out:
 	if (pm->kernel && vmk_pmap__g.nkpool < VMK_PMAP_KPOOL)

@@ -545,14 +545,7 @@ int vmk_pmap_enter_pages(struct vmk_pmap *pm, vmk_vaddr_t va, const vmk_paddr_t 
 		}
 		vmk_pmap__batch_flush(pm, &b);
 	} else if (vmk_pmap__g.promote) {
-		/* By count: the last 2 MiB of the address space ends at 2^64, where v wraps to 0. */
-		vmk_vaddr_t last = (va + n * VMK_PAGE_SIZE - 1) & ~(VMK_PT_SIZE(1) - 1);
-
-		for (vmk_vaddr_t v = va & ~(VMK_PT_SIZE(1) - 1);; v += VMK_PT_SIZE(1)) {
-			vmk_pmap__try_promote(pm, v, 1);
-			if (v == last)
-				break;
-		}
+		vmk_pmap__try_promote_range(pm, va, n * VMK_PAGE_SIZE, 1);
 	}
 	vmk_pmap__unlock(pm);
 	return err;
@@ -603,6 +596,15 @@ static inline bool large_fast(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t p
 	return true;
 }
 
+struct vmk_page *vmk_pmap__block_head(vmk_paddr_t pa, vmk_size_t size)
+{
+	struct vmk_page *head = vmk_pa_to_page(pa);
+
+	if (!head || !vmk_pa_to_page(pa + size - VMK_PAGE_SIZE) || vmk_page_is_free(head))
+		return NULL;
+	return head;
+}
+
 bool vmk_pmap__every_pte_zero(vmk_paddr_t pa)
 {
 	const vmk_pte_t *tbl = vmk_pmap__table(pa);
@@ -626,11 +628,8 @@ int vmk_pmap_enter_large(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_paddr_t pa, vm
 	    (pa & ~vmk_pmap__g.arch->page_pa_mask) || !vmk_pmap__range_ok(pm, va, va + size) ||
 	    !vmk_pmap__prot_ok(pm, va, size, prot, flags))
 		return -VMK_EINVAL;
-	if (flags & VMK_PMAP_ENTER_MANAGED) {
-		head = vmk_pa_to_page(pa);
-		if (!head || !vmk_pa_to_page(pa + size - VMK_PAGE_SIZE) || vmk_page_is_free(head))
-			return -VMK_EINVAL;
-	}
+	if ((flags & VMK_PMAP_ENTER_MANAGED) && !(head = vmk_pmap__block_head(pa, size)))
+		return -VMK_EINVAL;
 	if (!pm->kernel)
 		flags &= ~(uint32_t)VMK_PMAP_ENTER_KEEP_SPARE;
 	vmk_pmap__lock(pm);

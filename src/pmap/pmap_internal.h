@@ -587,6 +587,11 @@ bool vmk_pmap__prot_ok(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t size, uin
 /* FreeBSD's pmap_every_pte_zero: nothing in the table at pa, not even an invalid entry's bits. */
 bool vmk_pmap__every_pte_zero(vmk_paddr_t pa);
 /*
+ * The record of a managed block's first page if the block [pa, pa + size)
+ * has page records at both ends and its first page is not free, else NULL.
+ */
+struct vmk_page *vmk_pmap__block_head(vmk_paddr_t pa, vmk_size_t size);
+/*
  * vmk_pmap_enter_large's general path for one level-lvl block, arguments
  * checked (head: the managed page), pm locked and left locked; no
  * promotion and no top-up of the kernel's reserve (the caller's). Returns
@@ -604,6 +609,8 @@ int vmk_pmap__demote(struct vmk_pmap *pm, vmk_pte_t *p, vmk_vaddr_t va, unsigned
 		     struct vmk_pmap_ptp_reserve *r, bool pv_locked);
 /* Try to promote the table holding va's level-(lvl-1) entries into a level-lvl block. */
 void vmk_pmap__try_promote(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl);
+/* vmk_pmap__try_promote of every level-lvl block that [va, va + len) touches (len > 0). */
+void vmk_pmap__try_promote_range(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t len, unsigned int lvl);
 /* Page-state bookkeeping when a managed leaf goes away. */
 void vmk_pmap__note_removed(vmk_pte_t old, unsigned int lvl);
 

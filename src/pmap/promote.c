@@ -246,6 +246,19 @@ static void note_late(vmk_pte_t *tbl, vmk_vaddr_t base, unsigned int sub, uint32
 	}
 }
 
+void vmk_pmap__try_promote_range(struct vmk_pmap *pm, vmk_vaddr_t va, vmk_size_t len, unsigned int lvl)
+{
+	/* By count: the last block of the address space ends at 2^64, where v wraps to 0. */
+	vmk_size_t up = VMK_PT_SIZE(lvl);
+	vmk_vaddr_t last = (va + len - 1) & ~(up - 1);
+
+	for (vmk_vaddr_t v = va & ~(up - 1);; v += up) {
+		vmk_pmap__try_promote(pm, v, lvl);
+		if (v == last)
+			break;
+	}
+}
+
 void vmk_pmap__try_promote(struct vmk_pmap *pm, vmk_vaddr_t va, unsigned int lvl)
 {
 	const struct vmk_pmap_arch *arch = vmk_pmap__g.arch;
